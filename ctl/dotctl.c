@@ -1,0 +1,172 @@
+/*
+ * dotctl.c -- the control tool of dotstub.  Commands that concern the
+ * running daemon go over its control socket (dotstub/ctlproto.h); the
+ * daemon checks the caller's credentials.  provision and discover work
+ * without a daemon.
+ */
+#include "dotstub-config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "dotstub/ctlproto.h"
+#include "dotstub/provision.h"
+
+static const char *control_path = DOTSTUB_RUNDIR "/control";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dotctl [-s PATH] [--json] COMMAND [ARGS]\n"
+		"\n"
+		"  -s, --control PATH   the daemon's control socket (default %s)\n"
+		"  --json               machine-readable output where the command has it\n"
+		"\n"
+		"Commands:\n"
+		"  status               listeners, upstream (name, address, TLS, matched\n"
+		"                       TLSA, connection state) and counters\n"
+		"  provision ...        generate what a resolver operator publishes\n"
+		"                       (dotctl provision --help)\n"
+		"\n"
+		"See dotctl(8).\n",
+		DOTSTUB_RUNDIR "/control");
+}
+
+/* Send one request line; copy the answer's body to stdout.  Returns the
+ * exit status: 0 on "ok", 1 on "error: ...", 2 if the daemon could not be
+ * reached. */
+static int request(const char *line)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char buf[8192];
+	size_t have = 0;
+	bool first = true, ok = false;
+	ssize_t n;
+	int fd;
+
+	if (strlen(control_path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "dotctl: control socket path too long\n");
+		return 2;
+	}
+	if (strlen(line) + 1 > DS_CTL_LINE_MAX) {
+		fprintf(stderr, "dotctl: request too long\n");
+		return 2;
+	}
+	memcpy(sun.sun_path, control_path, strlen(control_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		fprintf(stderr, "dotctl: cannot reach dotstubd at %s: %s\n", control_path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 2;
+	}
+	if (dprintf(fd, "%s\n", line) < 0) {
+		fprintf(stderr, "dotctl: %s\n", strerror(errno));
+		close(fd);
+		return 2;
+	}
+	while ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0 || (n < 0 && errno == EINTR)) {
+		if (n < 0)
+			continue;
+		have += (size_t)n;
+		buf[have] = '\0';
+		if (first) {
+			char *nl = strchr(buf, '\n');
+			if (!nl && have < sizeof(buf) - 1)
+				continue;
+			first = false;
+			if (!strncmp(buf, "ok\n", 3)) {
+				ok = true;
+				fwrite(buf + 3, 1, have - 3, stdout);
+			} else {
+				fprintf(stderr, "dotctl: %s", buf);
+			}
+		} else {
+			fwrite(buf, 1, have, ok ? stdout : stderr);
+		}
+		have = 0;
+	}
+	if (first && have) {
+		buf[have] = '\0';
+		fprintf(stderr, "dotctl: %s%s", buf, buf[have - 1] == '\n' ? "" : "\n");
+	} else if (first) {
+		fprintf(stderr, "dotctl: dotstubd closed the connection without an answer\n");
+	}
+	close(fd);
+	return ok ? 0 : 1;
+}
+
+/* Join argv into one request line, refusing characters the protocol does
+ * not carry. */
+static int join_request(int argc, char **argv, bool json, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < argc; i++) {
+		int n;
+		if (!argv[i][0] || strpbrk(argv[i], " \t\r\n")) {
+			fprintf(stderr, "dotctl: argument '%s' is empty or has white space\n", argv[i]);
+			return -EINVAL;
+		}
+		n = snprintf(out + len, cap - len, "%s%s", i ? " " : "", argv[i]);
+		if (n < 0 || (size_t)n >= cap - len)
+			return -E2BIG;
+		len += (size_t)n;
+	}
+	if (json && snprintf(out + len, cap - len, " json") >= (int)(cap - len))
+		return -E2BIG;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char line[DS_CTL_LINE_MAX];
+	bool json = false;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "--control")) {
+			if (++i >= argc) {
+				fprintf(stderr, "dotctl: %s needs a path\n", argv[i - 1]);
+				return 2;
+			}
+			control_path = argv[i];
+		} else if (!strncmp(argv[i], "--control=", 10)) {
+			control_path = argv[i] + 10;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version")) {
+			printf("dotctl %s\n", DOTSTUB_VERSION);
+			return 0;
+		} else {
+			break;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[i], "provision"))
+		return ctl_provision_main(argc - i, argv + i);
+	if (!strcmp(argv[i], "status")) {
+		if (argc - i > 2 || (argc - i == 2 && strcmp(argv[i + 1], "--json") != 0)) {
+			fprintf(stderr, "usage: dotctl status [--json]\n");
+			return 2;
+		}
+		return request(json || argc - i == 2 ? "status json" : "status");
+	}
+	fprintf(stderr, "dotctl: unknown command '%s' (see dotctl --help)\n", argv[i]);
+	(void)join_request;
+	(void)line;
+	return 2;
+}

@@ -1,0 +1,88 @@
+/*
+ * config.h -- dotstubd's configuration: the file and the command line.
+ *
+ * The file has one "key value" per line ("key: value" and "key = value"
+ * work too); '#' starts a comment; a value may be double-quoted.  Every key
+ * is also a long option (--key value); options override the file, and a
+ * repeatable key given on the command line replaces the file's list.
+ * Errors are returned as text "FILE:LINE: message" in the caller's buffer;
+ * nothing here logs.
+ */
+#ifndef DOTSTUB_CONFIG_H
+#define DOTSTUB_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "dotstub/upstream.h"
+
+#define DS_MAX_LISTEN 16
+#define DS_MAX_NETWORK_RESOLVERS 8
+#define DS_DEFAULT_CONFIG DOTSTUB_SYSCONFDIR "/dotstub.conf"
+
+enum ds_tofu_mode { DS_TOFU_AUTO = 0, DS_TOFU_ASK, DS_TOFU_OFF };
+enum ds_unknown_mode { DS_UNKNOWN_OPPORTUNISTIC = 0, DS_UNKNOWN_STRICT };
+
+struct ds_config {
+	/* listen ADDR[:PORT], repeatable; default 127.0.0.53:53 */
+	struct sockaddr_storage listen[DS_MAX_LISTEN];
+	int nlisten;
+	/* upstream NAME@ADDR[:PORT] + tlsa "U S M HEX": a static upstream
+	 * (name empty if none is configured) */
+	struct ds_upstream_desc upstream;
+	bool allow_tls12;               /* allow-tls12 yes|no (default no) */
+	size_t cache_bytes;             /* cache-size; 0 disables the cache */
+	char control_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char state_dir[PATH_MAX];
+	char user[64];                  /* drop privileges to it after binding */
+	int log_level;                  /* syslog level */
+	unsigned max_tcp_clients;       /* tcp-clients (default 256) */
+	unsigned max_client_pending;    /* max-pending: queries waiting upstream (default 4096) */
+	unsigned query_timeout_ms;      /* query-timeout: overall budget per query (default 4000) */
+	/* discovery and trust */
+	struct sockaddr_storage network_resolver[DS_MAX_NETWORK_RESOLVERS];
+	int nnetwork_resolver;          /* network-resolver ADDR[:PORT], repeatable */
+	char resolv_source[PATH_MAX];   /* resolv-source FILE */
+	char anchors_dir[PATH_MAX];     /* anchors-dir DIR: managed anchors */
+	enum ds_tofu_mode tofu;         /* tofu auto|ask|off */
+	enum ds_unknown_mode unknown_network; /* unknown-network opportunistic|strict */
+	bool prefer_upstream_resolver;  /* prefer-upstream-resolver yes|no */
+	unsigned discovery_wait_ms;     /* discovery-wait: how long queries wait */
+	unsigned rfc5011_hold_down_s;   /* rfc5011-hold-down (test use; default 30 days) */
+	/* command-line only */
+	char config_file[PATH_MAX];
+	bool foreground;
+	bool check_only;
+	bool verbose;
+	unsigned cmdline_lists;         /* internal: lists replaced from the command line */
+};
+
+/* Defaults (no listen address yet: ds_config_finish adds the default). */
+void ds_config_init(struct ds_config *c);
+void ds_config_free(struct ds_config *c);
+
+/* Set one key.  from_cmdline: a repeatable key replaces the file's list on
+ * its first use from the command line.  Returns 0 or -EINVAL with err. */
+int ds_config_set(struct ds_config *c, const char *key, const char *value, bool from_cmdline,
+		  char *err, size_t errlen);
+/* Parse a configuration text (fname for messages).  Returns 0 or -EINVAL. */
+int ds_config_parse(struct ds_config *c, const char *text, size_t len, const char *fname,
+		    char *err, size_t errlen);
+/* Read and parse a file.  -ENOENT if it does not exist (err set). */
+int ds_config_load(struct ds_config *c, const char *path, char *err, size_t errlen);
+/* Apply defaults and check consistency (TLSA without upstream...). */
+int ds_config_finish(struct ds_config *c, char *err, size_t errlen);
+/* Print the normalised configuration, in file syntax. */
+void ds_config_print(const struct ds_config *c, FILE *f);
+/* "ADDR[:PORT]" or "[V6]:PORT" or a bare IPv6 -> ss (default port).
+ * Returns 0 or -EINVAL. */
+int ds_parse_sockaddr(const char *s, unsigned default_port, struct sockaddr_storage *ss);
+
+/* One line of --help per key (for dotstubd --help). */
+void ds_config_usage(FILE *f);
+
+#endif

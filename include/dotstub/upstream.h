@@ -1,0 +1,168 @@
+/*
+ * upstream.h -- the upstream description (what discovery or the config
+ * hands the stub) and the DNS-over-TLS client (RFC 7858) that serves it.
+ *
+ * Layers: TCP -> TLS (OpenSSL 3, DANE per RFC 6698/7671 with OpenSSL's own
+ * code) -> 2-octet length framing -> DNS.  One persistent connection per
+ * upstream, a second only while the first has max_inflight queries; many
+ * queries in flight, IDs remapped per connection, answers matched by ID and
+ * question, out of order.  Authentication is DANE only: usages 3 (DANE-EE)
+ * and 2 (DANE-TA); usages 0/1 are ignored; with no usable record the
+ * client refuses to connect at all.  Never falls back to clear text.
+ *
+ * Ownership: a ds_upstream_desc owns its TLSA data (ds_upstream_desc_clear
+ * frees it).  ds_upstream_new copies the description it is given.
+ * Everything runs on the caller's libevent base, single-threaded.
+ * Callbacks are never called from inside ds_upstream_submit.
+ * The client logs connection events itself (connect, handshake ok with the
+ * matched TLSA, failure class) at notice/info; never query names above
+ * debug.
+ */
+#ifndef DOTSTUB_UPSTREAM_H
+#define DOTSTUB_UPSTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dotstub/wire.h"
+
+struct event_base;
+
+#define DS_MAX_UPSTREAM_ADDRS 8
+#define DS_MAX_TLSA 8
+#define DS_TLSA_DATA_MAX 4096
+#define DS_DOT_PORT 853
+
+struct ds_tlsa {
+	uint8_t usage, selector, mtype;
+	uint16_t len;
+	uint8_t *data; /* owned by the enclosing description */
+};
+
+enum ds_server_type {
+	DS_SERVER_UNKNOWN = 0,
+	DS_SERVER_RESOLVER,
+	DS_SERVER_FORWARDER,
+};
+
+struct ds_upstream_desc {
+	/* the unique name, presentation form without the trailing dot:
+	 * the TLS SNI and the DANE reference name */
+	char name[DNS_NAME_MAX + 1];
+	struct sockaddr_storage addr[DS_MAX_UPSTREAM_ADDRS]; /* port set */
+	int naddr;
+	struct ds_tlsa tlsa[DS_MAX_TLSA];
+	int ntlsa;
+	enum ds_server_type type;
+	/* opaque identity of the network this description belongs to; part of
+	 * the TLS session cache key together with the TLSA set and the name */
+	char network[72];
+};
+
+/* Parse "U S M HEX" (HEX may contain spaces) into t; t->data is malloc'ed.
+ * Returns 0 or -EINVAL / -ENOMEM. */
+int ds_tlsa_parse(const char *text, struct ds_tlsa *t);
+/* "3 1 1 0123abcd..." (full hex) into out; truncated with "..." if short */
+void ds_tlsa_format(const struct ds_tlsa *t, char *out, size_t outlen);
+/* Add "NAME@ADDR[:PORT]" (IPv6: NAME@[ADDR]:PORT or NAME@ADDR) to d: sets
+ * d->name (it must equal an already set name) and appends the address.
+ * Returns 0 or -EINVAL (bad syntax, name mismatch) / -E2BIG (too many). */
+int ds_upstream_desc_add(struct ds_upstream_desc *d, const char *spec);
+/* Append a TLSA record (copied). */
+int ds_upstream_desc_add_tlsa(struct ds_upstream_desc *d, const struct ds_tlsa *t);
+/* Deep copy; dst must be clear or zeroed.  Returns 0 or -ENOMEM. */
+int ds_upstream_desc_copy(struct ds_upstream_desc *dst, const struct ds_upstream_desc *src);
+void ds_upstream_desc_clear(struct ds_upstream_desc *d);
+/* Number of TLSA records dotstub can use (usage 2 or 3, selector 0/1,
+ * matching type 0/1/2 with the right data length). */
+int ds_upstream_desc_usable_tlsa(const struct ds_upstream_desc *d);
+/* "192.0.2.1:853" / "[2001:db8::1]:853" */
+void ds_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t outlen);
+
+struct ds_upstream_opts {
+	bool allow_tls12;              /* default false: TLS 1.3 only */
+	unsigned query_timeout_ms;     /* per attempt; default 1500 */
+	unsigned max_tries;            /* attempts per query; default 3 */
+	unsigned idle_timeout_ms;      /* close idle connections; default 10000;
+					  lowered to the server's keepalive */
+	unsigned max_inflight;         /* per connection before a second one;
+					  default 2048 (below 65536 IDs) */
+	unsigned max_conns;            /* default 2 */
+	unsigned max_pending;          /* queries waiting for a connection;
+					  default 4096; beyond: DS_UP_ERR_OVERLOAD */
+	unsigned backoff_min_ms;       /* default 250 */
+	unsigned backoff_max_ms;       /* default 30000 */
+	unsigned connect_timeout_ms;   /* TCP + TLS handshake; default 3000 */
+};
+void ds_upstream_opts_default(struct ds_upstream_opts *o);
+
+enum ds_upstream_err {
+	DS_UP_OK = 0,
+	DS_UP_ERR_TIMEOUT,   /* no answer in time on any try */
+	DS_UP_ERR_NETWORK,   /* no TCP connection to any address */
+	DS_UP_ERR_TLS,       /* TLS handshake failed (not authentication) */
+	DS_UP_ERR_AUTH,      /* DANE authentication failed */
+	DS_UP_ERR_NO_TLSA,   /* no usable TLSA record: refused to connect */
+	DS_UP_ERR_OVERLOAD,  /* too many queries pending */
+	DS_UP_ERR_BADANSWER, /* the upstream's answer was malformed */
+	DS_UP_ERR_CANCELLED, /* the upstream was reset or replaced */
+};
+const char *ds_upstream_err_str(enum ds_upstream_err e);
+
+/* Called once per submitted query unless it was cancelled.  On DS_UP_OK,
+ * pkt/len is the upstream's answer (its ID is the remapped one: ignore it)
+ * and r describes it (already checked to match the question); both are
+ * valid only during the call. */
+typedef void (*ds_upstream_cb)(void *arg, enum ds_upstream_err err, const uint8_t *pkt,
+			       size_t len, struct dns_response *r);
+
+struct ds_upstream;
+struct ds_upstream_query;
+
+/* Create a client for desc.  Fails with -ENOKEY (*ret_err) if desc has no
+ * usable TLSA record, -EINVAL if it has no address.  Does not connect yet.
+ * o may be NULL for defaults. */
+struct ds_upstream *ds_upstream_new(struct event_base *base, const struct ds_upstream_desc *desc,
+				    const struct ds_upstream_opts *o, int *ret_err);
+/* Close everything; pending queries are failed with DS_UP_ERR_CANCELLED
+ * (callbacks run before this returns). */
+void ds_upstream_free(struct ds_upstream *u);
+
+/* Send q upstream (the client builds the wire query itself: its own ID,
+ * OPT rebuilt, padded, keepalive).  Returns a handle, or NULL with errno
+ * (EBUSY: overload) -- then cb is not called. */
+struct ds_upstream_query *ds_upstream_submit(struct ds_upstream *u, const struct dns_query *q,
+					     ds_upstream_cb cb, void *arg);
+/* Forget a submitted query; its callback will not be called. */
+void ds_upstream_cancel(struct ds_upstream_query *h);
+
+/* Network changed: close connections, drop TLS session tickets, reset the
+ * backoff; pending queries fail with DS_UP_ERR_CANCELLED. */
+void ds_upstream_reset(struct ds_upstream *u);
+/* Open a connection now if none is open (warm-up after a change). */
+void ds_upstream_connect_now(struct ds_upstream *u);
+
+struct ds_upstream_status {
+	char name[DNS_NAME_MAX + 1];
+	char addr[64];          /* address of the current (or last) connection */
+	const char *state;      /* "idle", "connecting", "handshake", "ready", "backoff" */
+	char tls_version[16];   /* "TLSv1.3" or "" */
+	char cipher[64];
+	char matched_tlsa[96];  /* "3 1 1 ab12cd34..." or "" */
+	bool resumed;           /* current connection resumed a session */
+	unsigned conns;         /* open connections */
+	unsigned inflight;      /* queries sent and not answered */
+	unsigned pending;       /* queries waiting for a connection */
+	uint64_t queries, answers, timeouts, retries;
+	uint64_t fail_network, fail_tls, fail_auth;
+	uint64_t connects, handshakes, resumptions;
+	uint32_t rtt_p50_us, rtt_p99_us; /* over the recent answers */
+	uint32_t backoff_ms;    /* current backoff, 0 if none */
+	uint32_t keepalive_ms;  /* server's RFC 7828 timeout, 0 if none */
+	char last_error[160];
+};
+void ds_upstream_get_status(const struct ds_upstream *u, struct ds_upstream_status *st);
+
+#endif

@@ -1,0 +1,595 @@
+/* config.c -- dotstubd's configuration file and options (see config.h). */
+#include "dotstub-config.h"
+#include "dotstub/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dotstub/log.h"
+
+#define CONFIG_FILE_MAX (1 << 20)
+
+enum key_id {
+	K_LISTEN, K_UPSTREAM, K_TLSA, K_ALLOW_TLS12, K_CACHE_SIZE, K_CONTROL,
+	K_STATE_DIR, K_USER, K_LOG_LEVEL, K_TCP_CLIENTS, K_MAX_PENDING,
+	K_QUERY_TIMEOUT, K_NETWORK_RESOLVER, K_RESOLV_SOURCE, K_ANCHORS_DIR,
+	K_TOFU, K_UNKNOWN_NETWORK, K_PREFER_UPSTREAM, K_DISCOVERY_WAIT,
+	K_HOLD_DOWN,
+};
+
+struct key_def {
+	const char *name;
+	enum key_id id;
+	bool repeatable;
+	const char *help;
+};
+
+static const struct key_def keys[] = {
+	{ "listen", K_LISTEN, true, "ADDR[:PORT]  UDP+TCP listener (default 127.0.0.53:53)" },
+	{ "upstream", K_UPSTREAM, true, "NAME@ADDR[:PORT]  static DoT upstream (port 853)" },
+	{ "tlsa", K_TLSA, true, "\"U S M HEX\"  TLSA record of the static upstream" },
+	{ "allow-tls12", K_ALLOW_TLS12, false, "yes|no  accept TLS 1.2 upstream (default no)" },
+	{ "cache-size", K_CACHE_SIZE, false, "N[k|m|g] bytes, or \"N entries\" (default 4m; 0 = off)" },
+	{ "control", K_CONTROL, false, "PATH  control socket (default " DOTSTUB_RUNDIR "/control)" },
+	{ "state-dir", K_STATE_DIR, false, "DIR  trust store directory (default " DOTSTUB_STATEDIR ")" },
+	{ "user", K_USER, false, "NAME  drop privileges to this user after binding" },
+	{ "log-level", K_LOG_LEVEL, false, "err|warning|notice|info|debug (default notice)" },
+	{ "tcp-clients", K_TCP_CLIENTS, false, "N  concurrent TCP clients (default 256)" },
+	{ "max-pending", K_MAX_PENDING, false, "N  queries waiting for upstream (default 4096)" },
+	{ "query-timeout", K_QUERY_TIMEOUT, false, "MS  time budget of one query (default 4000)" },
+	{ "network-resolver", K_NETWORK_RESOLVER, true, "ADDR[:PORT]  the network's resolver" },
+	{ "resolv-source", K_RESOLV_SOURCE, false, "FILE  resolv.conf-format file naming the network's resolvers" },
+	{ "anchors-dir", K_ANCHORS_DIR, false, "DIR  managed trust anchors (*.key)" },
+	{ "tofu", K_TOFU, false, "auto|ask|off  first use of an unknown anchor (default auto)" },
+	{ "unknown-network", K_UNKNOWN_NETWORK, false, "opportunistic|strict  network without resolver-name.arpa" },
+	{ "prefer-upstream-resolver", K_PREFER_UPSTREAM, false, "yes|no  bypass a forwarder that names a DoT upstream" },
+	{ "discovery-wait", K_DISCOVERY_WAIT, false, "MS  how long queries wait for discovery (default 3000)" },
+	{ "rfc5011-hold-down", K_HOLD_DOWN, false, "SECONDS  RFC 5011 add hold-down (default 30 days)" },
+};
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+void ds_config_init(struct ds_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->cache_bytes = 4u << 20;
+	snprintf(c->control_path, sizeof(c->control_path), "%s", DOTSTUB_RUNDIR "/control");
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", DOTSTUB_STATEDIR);
+	snprintf(c->anchors_dir, sizeof(c->anchors_dir), "%s", DOTSTUB_SYSCONFDIR "/anchors.d");
+	c->log_level = LOG_NOTICE;
+	c->max_tcp_clients = 256;
+	c->max_client_pending = 4096;
+	c->query_timeout_ms = 4000;
+	c->tofu = DS_TOFU_AUTO;
+	c->unknown_network = DS_UNKNOWN_OPPORTUNISTIC;
+	c->discovery_wait_ms = 3000;
+	c->rfc5011_hold_down_s = 30 * 86400;
+}
+
+void ds_config_free(struct ds_config *c)
+{
+	ds_upstream_desc_clear(&c->upstream);
+}
+
+int ds_parse_sockaddr(const char *s, unsigned default_port, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port_s = NULL, *end;
+	size_t hlen;
+	unsigned long port = default_port;
+	struct sockaddr_storage tmp;
+
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (!end)
+			return -EINVAL;
+		hlen = (size_t)(end - s - 1);
+		s++;
+		if (end[1] == ':')
+			port_s = end + 2;
+		else if (end[1] != '\0')
+			return -EINVAL;
+	} else {
+		const char *colon = strchr(s, ':');
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL; /* a bare IPv6 address */
+		hlen = colon ? (size_t)(colon - s) : strlen(s);
+		if (colon)
+			port_s = colon + 1;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (port_s) {
+		char *ep;
+		if (!isdigit((unsigned char)*port_s))
+			return -EINVAL;
+		errno = 0;
+		port = strtoul(port_s, &ep, 10);
+		if (errno || *ep || port == 0 || port > 65535)
+			return -EINVAL;
+	}
+	memset(&tmp, 0, sizeof(tmp));
+	struct sockaddr_in *sin = (struct sockaddr_in *)&tmp;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&tmp;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+	} else {
+		return -EINVAL;
+	}
+	*ss = tmp;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_uint(const char *v, unsigned long max, unsigned *out)
+{
+	char *ep;
+	unsigned long n;
+
+	if (!isdigit((unsigned char)*v))
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(v, &ep, 10);
+	if (errno || *ep || n > max)
+		return -EINVAL;
+	*out = (unsigned)n;
+	return 0;
+}
+
+/* "4m", "65536", "10000 entries" -> bytes */
+static int parse_size(const char *v, size_t *out)
+{
+	char *ep;
+	unsigned long long n, mult = 1;
+
+	if (!isdigit((unsigned char)*v))
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(v, &ep, 10);
+	if (errno)
+		return -EINVAL;
+	while (*ep == ' ' || *ep == '\t')
+		ep++;
+	if (!strcmp(ep, "entries"))
+		mult = 512; /* an average answer with its bookkeeping */
+	else if (!strcasecmp(ep, "k") || !strcasecmp(ep, "kb"))
+		mult = 1ull << 10;
+	else if (!strcasecmp(ep, "m") || !strcasecmp(ep, "mb"))
+		mult = 1ull << 20;
+	else if (!strcasecmp(ep, "g") || !strcasecmp(ep, "gb"))
+		mult = 1ull << 30;
+	else if (*ep)
+		return -EINVAL;
+	if (n > (1ull << 40) / mult)
+		return -EINVAL;
+	*out = (size_t)(n * mult);
+	return 0;
+}
+
+static int copy_path(char *dst, size_t cap, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n >= cap)
+		return -EINVAL;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+static const struct key_def *find_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+/* A repeatable key replaces the file's list the first time the command line
+ * names it. */
+static void reset_list_once(struct ds_config *c, enum key_id id)
+{
+	unsigned bit = 1u << id;
+
+	if (c->cmdline_lists & bit)
+		return;
+	c->cmdline_lists |= bit;
+	switch (id) {
+	case K_LISTEN:
+		c->nlisten = 0;
+		break;
+	case K_UPSTREAM:
+		c->upstream.naddr = 0;
+		c->upstream.name[0] = '\0';
+		break;
+	case K_TLSA:
+		for (int t = 0; t < c->upstream.ntlsa; t++)
+			free(c->upstream.tlsa[t].data);
+		c->upstream.ntlsa = 0;
+		break;
+	case K_NETWORK_RESOLVER:
+		c->nnetwork_resolver = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+static int set_key(struct ds_config *c, const struct key_def *k, const char *v, char *err,
+		   size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct ds_tlsa t;
+	int r, lvl;
+
+	switch (k->id) {
+	case K_LISTEN:
+		if (c->nlisten >= DS_MAX_LISTEN)
+			return fail(err, errlen, "too many listen addresses (at most %d)", DS_MAX_LISTEN);
+		if (ds_parse_sockaddr(v, 53, &ss) < 0)
+			return fail(err, errlen, "listen: '%s' is not ADDR[:PORT]", v);
+		c->listen[c->nlisten++] = ss;
+		return 0;
+	case K_UPSTREAM:
+		r = ds_upstream_desc_add(&c->upstream, v);
+		if (r == -E2BIG)
+			return fail(err, errlen, "upstream: too many addresses (at most %d)",
+				    DS_MAX_UPSTREAM_ADDRS);
+		if (r < 0)
+			return fail(err, errlen,
+				    "upstream: '%s' is not NAME@ADDR[:PORT] (or names another "
+				    "upstream than '%s')",
+				    v, c->upstream.name);
+		return 0;
+	case K_TLSA:
+		if (ds_tlsa_parse(v, &t) < 0)
+			return fail(err, errlen, "tlsa: '%s' is not \"USAGE SELECTOR MTYPE HEX\"", v);
+		r = ds_upstream_desc_add_tlsa(&c->upstream, &t);
+		free(t.data);
+		if (r < 0)
+			return fail(err, errlen, "tlsa: too many records (at most %d)", DS_MAX_TLSA);
+		return 0;
+	case K_ALLOW_TLS12:
+		if (parse_bool(v, &c->allow_tls12) < 0)
+			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+		return 0;
+	case K_PREFER_UPSTREAM:
+		if (parse_bool(v, &c->prefer_upstream_resolver) < 0)
+			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+		return 0;
+	case K_CACHE_SIZE:
+		if (parse_size(v, &c->cache_bytes) < 0)
+			return fail(err, errlen, "cache-size: '%s' is not a size (e.g. 4m, 65536, \"10000 entries\")", v);
+		return 0;
+	case K_CONTROL:
+		if (copy_path(c->control_path, sizeof(c->control_path), v) < 0)
+			return fail(err, errlen, "control: path empty or longer than %zu", sizeof(c->control_path) - 1);
+		return 0;
+	case K_STATE_DIR:
+		if (copy_path(c->state_dir, sizeof(c->state_dir), v) < 0)
+			return fail(err, errlen, "state-dir: bad path");
+		return 0;
+	case K_RESOLV_SOURCE:
+		if (copy_path(c->resolv_source, sizeof(c->resolv_source), v) < 0)
+			return fail(err, errlen, "resolv-source: bad path");
+		return 0;
+	case K_ANCHORS_DIR:
+		if (copy_path(c->anchors_dir, sizeof(c->anchors_dir), v) < 0)
+			return fail(err, errlen, "anchors-dir: bad path");
+		return 0;
+	case K_USER:
+		if (copy_path(c->user, sizeof(c->user), v) < 0)
+			return fail(err, errlen, "user: bad name");
+		return 0;
+	case K_LOG_LEVEL:
+		lvl = ds_log_parse_level(v);
+		if (lvl < 0)
+			return fail(err, errlen, "log-level: '%s' is not err, warning, notice, info or debug", v);
+		c->log_level = lvl;
+		return 0;
+	case K_TCP_CLIENTS:
+		if (parse_uint(v, 65536, &c->max_tcp_clients) < 0 || c->max_tcp_clients == 0)
+			return fail(err, errlen, "tcp-clients: '%s' is not a number in 1..65536", v);
+		return 0;
+	case K_MAX_PENDING:
+		if (parse_uint(v, 1u << 20, &c->max_client_pending) < 0 || c->max_client_pending == 0)
+			return fail(err, errlen, "max-pending: '%s' is not a number in 1..1048576", v);
+		return 0;
+	case K_QUERY_TIMEOUT:
+		if (parse_uint(v, 60000, &c->query_timeout_ms) < 0 || c->query_timeout_ms < 100)
+			return fail(err, errlen, "query-timeout: '%s' is not milliseconds in 100..60000", v);
+		return 0;
+	case K_DISCOVERY_WAIT:
+		if (parse_uint(v, 60000, &c->discovery_wait_ms) < 0)
+			return fail(err, errlen, "discovery-wait: '%s' is not milliseconds in 0..60000", v);
+		return 0;
+	case K_HOLD_DOWN:
+		if (parse_uint(v, 365u * 86400, &c->rfc5011_hold_down_s) < 0)
+			return fail(err, errlen, "rfc5011-hold-down: '%s' is not seconds", v);
+		return 0;
+	case K_NETWORK_RESOLVER:
+		if (c->nnetwork_resolver >= DS_MAX_NETWORK_RESOLVERS)
+			return fail(err, errlen, "too many network-resolver addresses (at most %d)",
+				    DS_MAX_NETWORK_RESOLVERS);
+		if (ds_parse_sockaddr(v, 53, &ss) < 0)
+			return fail(err, errlen, "network-resolver: '%s' is not ADDR[:PORT]", v);
+		c->network_resolver[c->nnetwork_resolver++] = ss;
+		return 0;
+	case K_TOFU:
+		if (!strcmp(v, "auto"))
+			c->tofu = DS_TOFU_AUTO;
+		else if (!strcmp(v, "ask"))
+			c->tofu = DS_TOFU_ASK;
+		else if (!strcmp(v, "off"))
+			c->tofu = DS_TOFU_OFF;
+		else
+			return fail(err, errlen, "tofu: '%s' is not auto, ask or off", v);
+		return 0;
+	case K_UNKNOWN_NETWORK:
+		if (!strcmp(v, "opportunistic"))
+			c->unknown_network = DS_UNKNOWN_OPPORTUNISTIC;
+		else if (!strcmp(v, "strict"))
+			c->unknown_network = DS_UNKNOWN_STRICT;
+		else
+			return fail(err, errlen, "unknown-network: '%s' is not opportunistic or strict", v);
+		return 0;
+	}
+	return fail(err, errlen, "internal: unhandled key");
+}
+
+int ds_config_set(struct ds_config *c, const char *key, const char *value, bool from_cmdline,
+		  char *err, size_t errlen)
+{
+	const struct key_def *k = find_key(key);
+
+	if (!k)
+		return fail(err, errlen, "unknown key '%s'", key);
+	if (from_cmdline && k->repeatable)
+		reset_list_once(c, k->id);
+	return set_key(c, k, value, err, errlen);
+}
+
+/* Split one line into key and value in place.  Returns 1 for a key/value,
+ * 0 for a blank or comment line, -EINVAL for a syntax error. */
+static int split_line(char *line, char **key, char **value, const char **why)
+{
+	char *p = line, *k, *v, *e;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0' || *p == '#')
+		return 0;
+	k = p;
+	while (*p && (isalnum((unsigned char)*p) || *p == '-'))
+		p++;
+	if (p == k) {
+		*why = "expected a key";
+		return -EINVAL;
+	}
+	e = p;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == ':' || *p == '=')
+		p++;
+	*e = '\0';
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '"') {
+		v = ++p;
+		while (*p && *p != '"')
+			p++;
+		if (*p != '"') {
+			*why = "unterminated quote";
+			return -EINVAL;
+		}
+		*p++ = '\0';
+	} else {
+		v = p;
+		while (*p && *p != '#')
+			p++;
+		while (p > v && (p[-1] == ' ' || p[-1] == '\t'))
+			p--;
+		if (*p)
+			*p++ = '\0';
+	}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p && *p != '#') {
+		*why = "trailing characters after the value";
+		return -EINVAL;
+	}
+	if (*v == '\0') {
+		*why = "missing value";
+		return -EINVAL;
+	}
+	*key = k;
+	*value = v;
+	return 1;
+}
+
+int ds_config_parse(struct ds_config *c, const char *text, size_t len, const char *fname,
+		    char *err, size_t errlen)
+{
+	char line[4096];
+	size_t pos = 0;
+	unsigned lineno = 0;
+
+	while (pos < len) {
+		size_t n = 0;
+		char *key, *value, sub[512];
+		const char *why = NULL;
+		int r;
+
+		lineno++;
+		while (pos < len && text[pos] != '\n') {
+			if (text[pos] == '\0')
+				return fail(err, errlen, "%s:%u: NUL byte", fname, lineno);
+			if (n + 1 >= sizeof(line))
+				return fail(err, errlen, "%s:%u: line too long", fname, lineno);
+			line[n++] = text[pos++];
+		}
+		pos++; /* the newline */
+		if (n && line[n - 1] == '\r')
+			n--;
+		line[n] = '\0';
+		r = split_line(line, &key, &value, &why);
+		if (r < 0)
+			return fail(err, errlen, "%s:%u: %s", fname, lineno, why);
+		if (r == 0)
+			continue;
+		if (ds_config_set(c, key, value, false, sub, sizeof(sub)) < 0)
+			return fail(err, errlen, "%s:%u: %s", fname, lineno, sub);
+	}
+	return 0;
+}
+
+int ds_config_load(struct ds_config *c, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	size_t got = 0;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
+		close(fd);
+		return fail(err, errlen, "%s: not a regular file of at most %d bytes", path,
+			    CONFIG_FILE_MAX);
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (got < (size_t)st.st_size) {
+		n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	r = ds_config_parse(c, buf, got, path, err, errlen);
+	free(buf);
+	return r;
+}
+
+int ds_config_finish(struct ds_config *c, char *err, size_t errlen)
+{
+	if (c->nlisten == 0) {
+		ds_parse_sockaddr("127.0.0.53", 53, &c->listen[0]);
+		c->nlisten = 1;
+	}
+	if (c->upstream.ntlsa > 0 && c->upstream.naddr == 0)
+		return fail(err, errlen, "tlsa is given but no upstream");
+	if (c->upstream.naddr > 0) {
+		if (c->upstream.ntlsa == 0)
+			return fail(err, errlen,
+				    "upstream %s has no tlsa: dotstub authenticates upstreams "
+				    "with DANE only",
+				    c->upstream.name);
+		if (ds_upstream_desc_usable_tlsa(&c->upstream) == 0)
+			return fail(err, errlen,
+				    "upstream %s: no usable tlsa record (usage must be 2 or 3, "
+				    "selector 0 or 1, matching type 0, 1 or 2)",
+				    c->upstream.name);
+	}
+	return 0;
+}
+
+static const char *tofu_name(enum ds_tofu_mode m)
+{
+	return m == DS_TOFU_ASK ? "ask" : m == DS_TOFU_OFF ? "off" : "auto";
+}
+
+void ds_config_print(const struct ds_config *c, FILE *f)
+{
+	char buf[DS_TLSA_DATA_MAX * 2 + 32];
+
+	for (int i = 0; i < c->nlisten; i++) {
+		ds_sockaddr_format(&c->listen[i], buf, sizeof(buf));
+		fprintf(f, "listen %s\n", buf);
+	}
+	for (int i = 0; i < c->upstream.naddr; i++) {
+		ds_sockaddr_format(&c->upstream.addr[i], buf, sizeof(buf));
+		fprintf(f, "upstream %s@%s\n", c->upstream.name, buf);
+	}
+	for (int i = 0; i < c->upstream.ntlsa; i++) {
+		ds_tlsa_format(&c->upstream.tlsa[i], buf, sizeof(buf));
+		fprintf(f, "tlsa \"%s\"\n", buf);
+	}
+	fprintf(f, "allow-tls12 %s\n", c->allow_tls12 ? "yes" : "no");
+	fprintf(f, "cache-size %zu\n", c->cache_bytes);
+	fprintf(f, "control %s\n", c->control_path);
+	fprintf(f, "state-dir %s\n", c->state_dir);
+	if (c->user[0])
+		fprintf(f, "user %s\n", c->user);
+	fprintf(f, "log-level %s\n", ds_log_level_name(c->log_level));
+	fprintf(f, "tcp-clients %u\n", c->max_tcp_clients);
+	fprintf(f, "max-pending %u\n", c->max_client_pending);
+	fprintf(f, "query-timeout %u\n", c->query_timeout_ms);
+	for (int i = 0; i < c->nnetwork_resolver; i++) {
+		ds_sockaddr_format(&c->network_resolver[i], buf, sizeof(buf));
+		fprintf(f, "network-resolver %s\n", buf);
+	}
+	if (c->resolv_source[0])
+		fprintf(f, "resolv-source %s\n", c->resolv_source);
+	fprintf(f, "anchors-dir %s\n", c->anchors_dir);
+	fprintf(f, "tofu %s\n", tofu_name(c->tofu));
+	fprintf(f, "unknown-network %s\n",
+		c->unknown_network == DS_UNKNOWN_STRICT ? "strict" : "opportunistic");
+	fprintf(f, "prefer-upstream-resolver %s\n", c->prefer_upstream_resolver ? "yes" : "no");
+	fprintf(f, "discovery-wait %u\n", c->discovery_wait_ms);
+	fprintf(f, "rfc5011-hold-down %u\n", c->rfc5011_hold_down_s);
+}
+
+void ds_config_usage(FILE *f)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		fprintf(f, "  --%-26s %s%s\n", keys[i].name, keys[i].help,
+			keys[i].repeatable ? " (repeatable)" : "");
+}

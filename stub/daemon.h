@@ -1,0 +1,110 @@
+/*
+ * daemon.h -- dotstubd's internal state, shared by main.c, listener.c,
+ * resolve.c and control.c.  Not a public interface: nothing outside stub/
+ * includes it.
+ */
+#ifndef DOTSTUB_DAEMON_H
+#define DOTSTUB_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "dotstub/cache.h"
+#include "dotstub/config.h"
+#include "dotstub/upstream.h"
+#include "dotstub/wire.h"
+
+struct event_base;
+struct evbuffer;
+struct ds_tcp_client;
+struct ds_udp_listener;
+struct ds_listeners;
+struct ds_control;
+
+/* Counters shown by `dotctl status`. */
+struct ds_stats {
+	uint64_t queries, queries_udp, queries_tcp;
+	uint64_t cache_hits, upstream_answers, local_answers;
+	uint64_t servfail_upstream;   /* SERVFAIL sent because the upstream failed */
+	uint64_t servfail_not_ready;  /* SERVFAIL: no upstream (yet) */
+	uint64_t overload;            /* refused: too many pending queries */
+	uint64_t formerr, notimp, dropped;
+	uint64_t truncated;           /* TC=1 answers sent over UDP */
+	uint64_t fail_by_err[DS_UP_ERR_CANCELLED + 1];
+};
+
+struct ds_daemon {
+	struct event_base *base;
+	struct ds_config *cfg;
+	struct ds_cache *cache;           /* NULL if cache-size is 0 */
+	struct ds_upstream *up;           /* NULL while no upstream is known */
+	char up_source[32];               /* "config", "discovery", ... */
+	struct ds_listeners *listeners;
+	struct ds_control *control;
+	struct ds_stats stats;
+	unsigned pending;                 /* requests waiting for the upstream */
+	uint64_t started_ms;              /* monotonic */
+	time_t started_wall;
+};
+
+/* Where a query came from, and so where its answer goes. */
+enum ds_origin_kind { DS_ORIGIN_UDP, DS_ORIGIN_TCP };
+
+struct ds_origin {
+	enum ds_origin_kind kind;
+	struct ds_udp_listener *udp;      /* DS_ORIGIN_UDP */
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	struct ds_tcp_client *tcp;        /* DS_ORIGIN_TCP */
+};
+
+/* A query waiting for the upstream.  Owned by resolve.c; a TCP client keeps
+ * its requests on a list so it can cancel them when it goes away. */
+struct ds_request {
+	struct ds_daemon *d;
+	struct ds_origin origin;
+	struct dns_query q;
+	struct ds_upstream_query *uq;
+	uint64_t start_us;
+	TAILQ_ENTRY(ds_request) tcp_link;
+};
+TAILQ_HEAD(ds_request_list, ds_request);
+
+/* ---- resolve.c ---- */
+enum ds_resolve_rc {
+	DS_RESOLVE_ANSWER,   /* *outlen octets in out are the answer */
+	DS_RESOLVE_PENDING,  /* the answer comes later through ds_listener_reply */
+	DS_RESOLVE_DROP,     /* send nothing */
+};
+/* Handle one query from a client.  out must hold DNS_MSG_MAX octets. */
+enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t len,
+			      const struct ds_origin *o, uint8_t *out, size_t *outlen);
+/* Forget a pending request (its client went away); frees it. */
+void ds_request_cancel(struct ds_request *req);
+/* Replace the upstream (NULL: none).  Pending requests of the old one get
+ * SERVFAIL; the cache is flushed when flush is set.  Takes ownership. */
+void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
+			    bool flush);
+uint64_t ds_now_ms(void);
+uint64_t ds_now_us(void);
+
+/* ---- listener.c ---- */
+/* Bind every listen address (UDP and TCP).  Returns 0 or -errno (logged). */
+int ds_listeners_open(struct ds_daemon *d);
+void ds_listeners_close(struct ds_daemon *d);
+/* A request of this origin now waits for the upstream (called by resolve.c
+ * right after it was submitted). */
+void ds_listener_track(struct ds_request *req);
+/* Deliver the answer of a pending request (called by resolve.c). */
+void ds_listener_reply(struct ds_request *req, const uint8_t *pkt, size_t len);
+/* the listening addresses, "127.0.0.53:53 (udp+tcp)", one per line */
+void ds_listeners_describe(const struct ds_daemon *d, struct evbuffer *out, bool json);
+unsigned ds_listeners_tcp_clients(const struct ds_daemon *d);
+
+/* ---- control.c ---- */
+int ds_control_open(struct ds_daemon *d);
+void ds_control_close(struct ds_daemon *d);
+
+#endif

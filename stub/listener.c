@@ -1,0 +1,537 @@
+/*
+ * listener.c -- the client side of dotstubd: UDP and TCP listeners.
+ *
+ * UDP reads in batches with recvmmsg(2) and sends the answers it has at once
+ * (cache hits, local answers) with one sendmmsg(2).  TCP (RFC 7766) accepts
+ * pipelined queries and answers them as they complete, out of order, with
+ * limits on clients, queries in flight per client and buffered output; when
+ * the client limit is reached or accept() runs out of descriptors, accepting
+ * pauses instead of spinning.
+ */
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dotstub/log.h"
+
+#define UDP_BATCH 32
+#define UDP_BATCHES_PER_EVENT 8
+#define UDP_RX_MAX 4096            /* larger datagrams are not DNS queries we take */
+#define TCP_IDLE_TIMEOUT_S 10      /* RFC 7766 6.2.3 */
+#define TCP_MAX_INFLIGHT 128       /* per client */
+#define TCP_MAX_OUTPUT (256 * 1024)
+#define ACCEPT_PAUSE_MS 1000
+
+struct ds_udp_listener {
+	struct ds_daemon *d;
+	int fd;
+	struct event *ev;
+	struct sockaddr_storage addr;
+	/* batch buffers, allocated once */
+	struct mmsghdr rx[UDP_BATCH], tx[UDP_BATCH];
+	struct iovec rxiov[UDP_BATCH], txiov[UDP_BATCH];
+	struct sockaddr_storage peers[UDP_BATCH];
+	uint8_t rxbuf[UDP_BATCH][UDP_RX_MAX];
+	uint8_t txbuf[UDP_BATCH][DNS_EDNS_UDP_SIZE];
+	uint8_t scratch[DNS_MSG_MAX];
+};
+
+struct ds_tcp_listener {
+	struct ds_daemon *d;
+	int fd;
+	struct event *ev;
+	struct event *pause_ev;
+	struct sockaddr_storage addr;
+	bool paused;
+};
+
+struct ds_tcp_client {
+	struct ds_listeners *ls;
+	struct bufferevent *bev;
+	struct ds_request_list reqs;
+	unsigned inflight;
+	bool eof;          /* the client closed its side: finish what is in flight */
+	bool reading;
+	LIST_ENTRY(ds_tcp_client) link;
+};
+
+struct ds_listeners {
+	struct ds_daemon *d;
+	struct ds_udp_listener *udp[DS_MAX_LISTEN];
+	struct ds_tcp_listener *tcp[DS_MAX_LISTEN];
+	int n;
+	unsigned nclients;
+	LIST_HEAD(, ds_tcp_client) clients;
+	uint8_t scratch[DNS_MSG_MAX];
+};
+
+static socklen_t ss_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static int open_socket(const struct sockaddr_storage *ss, int type)
+{
+	int fd, one = 1;
+	char a[64];
+
+	fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, ss_len(ss)) < 0) {
+		int r = -errno;
+		ds_sockaddr_format(ss, a, sizeof(a));
+		log_err("cannot bind %s/%s: %s", a, type == SOCK_DGRAM ? "udp" : "tcp",
+			strerror(errno));
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* ---------------------------------------------------------------- UDP */
+
+static void udp_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_udp_listener *u = arg;
+	struct ds_origin o = { .kind = DS_ORIGIN_UDP, .udp = u };
+
+	for (int batch = 0; batch < UDP_BATCHES_PER_EVENT; batch++) {
+		int n, ntx = 0;
+
+		for (int i = 0; i < UDP_BATCH; i++) {
+			u->rxiov[i].iov_base = u->rxbuf[i];
+			u->rxiov[i].iov_len = UDP_RX_MAX;
+			memset(&u->rx[i].msg_hdr, 0, sizeof(u->rx[i].msg_hdr));
+			u->rx[i].msg_hdr.msg_iov = &u->rxiov[i];
+			u->rx[i].msg_hdr.msg_iovlen = 1;
+			u->rx[i].msg_hdr.msg_name = &u->peers[i];
+			u->rx[i].msg_hdr.msg_namelen = sizeof(u->peers[i]);
+		}
+		n = recvmmsg(fd, u->rx, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_debug("udp recvmmsg: %s", strerror(errno));
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			size_t outlen = 0;
+
+			if (u->rx[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				u->d->stats.dropped++;
+				continue;
+			}
+			o.peer = u->peers[i];
+			o.peerlen = u->rx[i].msg_hdr.msg_namelen;
+			if (ds_resolve(u->d, u->rxbuf[i], u->rx[i].msg_len, &o, u->scratch,
+				       &outlen) != DS_RESOLVE_ANSWER)
+				continue;
+			if (outlen > sizeof(u->txbuf[0]))
+				continue; /* cannot happen: answers are capped to 1232 */
+			memcpy(u->txbuf[ntx], u->scratch, outlen);
+			u->txiov[ntx].iov_base = u->txbuf[ntx];
+			u->txiov[ntx].iov_len = outlen;
+			memset(&u->tx[ntx].msg_hdr, 0, sizeof(u->tx[ntx].msg_hdr));
+			u->tx[ntx].msg_hdr.msg_iov = &u->txiov[ntx];
+			u->tx[ntx].msg_hdr.msg_iovlen = 1;
+			/* peers[i] is not reused before the sendmmsg below */
+			u->tx[ntx].msg_hdr.msg_name = &u->peers[i];
+			u->tx[ntx].msg_hdr.msg_namelen = u->rx[i].msg_hdr.msg_namelen;
+			ntx++;
+		}
+		for (int sent = 0; sent < ntx;) {
+			int r = sendmmsg(fd, u->tx + sent, (unsigned)(ntx - sent), MSG_DONTWAIT);
+			if (r <= 0) {
+				log_debug("udp sendmmsg: %s", strerror(errno));
+				break;
+			}
+			sent += r;
+		}
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+static int udp_open(struct ds_daemon *d, const struct sockaddr_storage *ss,
+		    struct ds_udp_listener **ret)
+{
+	struct ds_udp_listener *u;
+	int fd, rcvbuf = 1 << 20;
+
+	fd = open_socket(ss, SOCK_DGRAM);
+	if (fd < 0)
+		return fd;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		close(fd);
+		return -ENOMEM;
+	}
+	u->d = d;
+	u->fd = fd;
+	u->addr = *ss;
+	u->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, udp_read, u);
+	if (!u->ev || event_add(u->ev, NULL) < 0) {
+		if (u->ev)
+			event_free(u->ev);
+		close(fd);
+		free(u);
+		return -ENOMEM;
+	}
+	*ret = u;
+	return 0;
+}
+
+static void udp_close(struct ds_udp_listener *u)
+{
+	if (!u)
+		return;
+	event_free(u->ev);
+	close(u->fd);
+	free(u);
+}
+
+/* ---------------------------------------------------------------- TCP */
+
+static void tcp_accept_resume(struct ds_listeners *ls);
+
+static void client_free(struct ds_tcp_client *c)
+{
+	struct ds_listeners *ls = c->ls;
+	struct ds_request *req;
+
+	while ((req = TAILQ_FIRST(&c->reqs))) {
+		TAILQ_REMOVE(&c->reqs, req, tcp_link);
+		ds_request_cancel(req);
+	}
+	LIST_REMOVE(c, link);
+	bufferevent_free(c->bev);
+	free(c);
+	ls->nclients--;
+	tcp_accept_resume(ls);
+}
+
+static void client_update_reading(struct ds_tcp_client *c)
+{
+	bool want = !c->eof && c->inflight < TCP_MAX_INFLIGHT &&
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) < TCP_MAX_OUTPUT;
+
+	if (want == c->reading)
+		return;
+	c->reading = want;
+	if (want)
+		bufferevent_enable(c->bev, EV_READ);
+	else
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+static void client_send(struct ds_tcp_client *c, const uint8_t *pkt, size_t len)
+{
+	uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_add(out, hdr, 2);
+	evbuffer_add(out, pkt, len);
+}
+
+/* Done when the client has closed its side and nothing is left to send. */
+static bool client_maybe_finish(struct ds_tcp_client *c)
+{
+	if (c->eof && c->inflight == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		client_free(c);
+		return true;
+	}
+	return false;
+}
+
+static void client_read(struct bufferevent *bev, void *arg)
+{
+	struct ds_tcp_client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct ds_origin o = { .kind = DS_ORIGIN_TCP, .tcp = c };
+	struct ds_daemon *d = c->ls->d;
+
+	while (c->inflight < TCP_MAX_INFLIGHT) {
+		uint8_t hdr[2];
+		size_t mlen, outlen = 0;
+		uint8_t *msg;
+
+		if (evbuffer_copyout(in, hdr, 2) < 2)
+			break;
+		mlen = (size_t)hdr[0] << 8 | hdr[1];
+		if (mlen < DNS_HDR_LEN) {
+			d->stats.dropped++;
+			client_free(c); /* not DNS: close (RFC 7766 allows it) */
+			return;
+		}
+		if (evbuffer_get_length(in) < mlen + 2)
+			break;
+		msg = evbuffer_pullup(in, (ssize_t)(mlen + 2));
+		if (!msg) {
+			client_free(c);
+			return;
+		}
+		switch (ds_resolve(d, msg + 2, mlen, &o, c->ls->scratch, &outlen)) {
+		case DS_RESOLVE_ANSWER:
+			client_send(c, c->ls->scratch, outlen);
+			break;
+		case DS_RESOLVE_PENDING:
+			c->inflight++;
+			break;
+		case DS_RESOLVE_DROP:
+			break;
+		}
+		evbuffer_drain(in, mlen + 2);
+	}
+	client_update_reading(c);
+}
+
+static void client_write(struct bufferevent *bev, void *arg)
+{
+	struct ds_tcp_client *c = arg;
+
+	if (client_maybe_finish(c))
+		return;
+	client_update_reading(c);
+}
+
+static void client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct ds_tcp_client *c = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		c->eof = true;
+		client_update_reading(c);
+		if (!client_maybe_finish(c) && c->inflight == 0)
+			bufferevent_enable(c->bev, EV_WRITE);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && c->inflight > 0) {
+		bufferevent_enable(c->bev, EV_READ); /* busy, not idle */
+		return;
+	}
+	client_free(c); /* error or idle timeout */
+}
+
+void ds_listener_track(struct ds_request *req)
+{
+	if (req->origin.kind == DS_ORIGIN_TCP)
+		TAILQ_INSERT_TAIL(&req->origin.tcp->reqs, req, tcp_link);
+}
+
+void ds_listener_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
+{
+	if (req->origin.kind == DS_ORIGIN_UDP) {
+		struct ds_udp_listener *u = req->origin.udp;
+
+		if (sendto(u->fd, pkt, len, MSG_DONTWAIT, (struct sockaddr *)&req->origin.peer,
+			   req->origin.peerlen) < 0)
+			log_debug("udp sendto: %s", strerror(errno));
+		return;
+	}
+	struct ds_tcp_client *c = req->origin.tcp;
+
+	TAILQ_REMOVE(&c->reqs, req, tcp_link);
+	c->inflight--;
+	client_send(c, pkt, len);
+	client_update_reading(c);
+}
+
+static void tcp_accept(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_tcp_listener *t = arg;
+	struct ds_listeners *ls = t->d->listeners;
+
+	for (int i = 0; i < 64; i++) {
+		struct ds_tcp_client *c;
+		struct timeval idle = { TCP_IDLE_TIMEOUT_S, 0 };
+		int cfd, one = 1;
+
+		if (ls->nclients >= t->d->cfg->max_tcp_clients) {
+			for (int k = 0; k < ls->n; k++)
+				if (ls->tcp[k] && !ls->tcp[k]->paused) {
+					event_del(ls->tcp[k]->ev);
+					ls->tcp[k]->paused = true;
+				}
+			return;
+		}
+		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM) {
+				struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+				log_warn("accept: %s, pausing TCP accept for %d ms", strerror(errno),
+					 ACCEPT_PAUSE_MS);
+				event_del(t->ev);
+				t->paused = true;
+				evtimer_add(t->pause_ev, &tv);
+			}
+			return;
+		}
+		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(cfd);
+			return;
+		}
+		c->ls = ls;
+		TAILQ_INIT(&c->reqs);
+		c->bev = bufferevent_socket_new(t->d->base, cfd, BEV_OPT_CLOSE_ON_FREE);
+		if (!c->bev) {
+			close(cfd);
+			free(c);
+			return;
+		}
+		bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+		bufferevent_set_timeouts(c->bev, &idle, &idle);
+		c->reading = true;
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+		LIST_INSERT_HEAD(&ls->clients, c, link);
+		ls->nclients++;
+	}
+}
+
+static void tcp_pause_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_tcp_listener *t = arg;
+
+	if (t->d->listeners->nclients < t->d->cfg->max_tcp_clients && t->paused) {
+		t->paused = false;
+		event_add(t->ev, NULL);
+	}
+}
+
+static void tcp_accept_resume(struct ds_listeners *ls)
+{
+	if (ls->nclients >= ls->d->cfg->max_tcp_clients)
+		return;
+	for (int k = 0; k < ls->n; k++) {
+		struct ds_tcp_listener *t = ls->tcp[k];
+		if (t && t->paused && !evtimer_pending(t->pause_ev, NULL)) {
+			t->paused = false;
+			event_add(t->ev, NULL);
+		}
+	}
+}
+
+static int tcp_open(struct ds_daemon *d, const struct sockaddr_storage *ss,
+		    struct ds_tcp_listener **ret)
+{
+	struct ds_tcp_listener *t;
+	int fd, qlen = 5;
+
+	fd = open_socket(ss, SOCK_STREAM);
+	if (fd < 0)
+		return fd;
+	setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen));
+	if (listen(fd, 256) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		close(fd);
+		return -ENOMEM;
+	}
+	t->d = d;
+	t->fd = fd;
+	t->addr = *ss;
+	t->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, tcp_accept, t);
+	t->pause_ev = evtimer_new(d->base, tcp_pause_done, t);
+	if (!t->ev || !t->pause_ev || event_add(t->ev, NULL) < 0) {
+		if (t->ev)
+			event_free(t->ev);
+		if (t->pause_ev)
+			event_free(t->pause_ev);
+		close(fd);
+		free(t);
+		return -ENOMEM;
+	}
+	*ret = t;
+	return 0;
+}
+
+static void tcp_close(struct ds_tcp_listener *t)
+{
+	if (!t)
+		return;
+	event_free(t->ev);
+	event_free(t->pause_ev);
+	close(t->fd);
+	free(t);
+}
+
+/* ---------------------------------------------------------------- all */
+
+int ds_listeners_open(struct ds_daemon *d)
+{
+	struct ds_listeners *ls = calloc(1, sizeof(*ls));
+	int r;
+
+	if (!ls)
+		return -ENOMEM;
+	ls->d = d;
+	LIST_INIT(&ls->clients);
+	d->listeners = ls;
+	for (int i = 0; i < d->cfg->nlisten; i++) {
+		r = udp_open(d, &d->cfg->listen[i], &ls->udp[i]);
+		if (r == 0)
+			r = tcp_open(d, &d->cfg->listen[i], &ls->tcp[i]);
+		ls->n = i + 1;
+		if (r < 0) {
+			ds_listeners_close(d);
+			return r;
+		}
+	}
+	return 0;
+}
+
+void ds_listeners_close(struct ds_daemon *d)
+{
+	struct ds_listeners *ls = d->listeners;
+	struct ds_tcp_client *c;
+
+	if (!ls)
+		return;
+	while ((c = LIST_FIRST(&ls->clients)))
+		client_free(c);
+	for (int i = 0; i < ls->n; i++) {
+		udp_close(ls->udp[i]);
+		tcp_close(ls->tcp[i]);
+	}
+	free(ls);
+	d->listeners = NULL;
+}
+
+void ds_listeners_describe(const struct ds_daemon *d, struct evbuffer *out, bool json)
+{
+	char a[64];
+
+	for (int i = 0; i < d->cfg->nlisten; i++) {
+		ds_sockaddr_format(&d->cfg->listen[i], a, sizeof(a));
+		if (json)
+			evbuffer_add_printf(out, "%s\"%s\"", i ? ", " : "", a);
+		else
+			evbuffer_add_printf(out, "%s%s", i ? ", " : "", a);
+	}
+}
+
+unsigned ds_listeners_tcp_clients(const struct ds_daemon *d)
+{
+	return d->listeners ? d->listeners->nclients : 0;
+}

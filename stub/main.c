@@ -1,0 +1,310 @@
+/*
+ * main.c -- dotstubd: wires the parts together.  Reads the configuration,
+ * binds the listeners and the control socket, drops privileges, creates
+ * the upstream client and runs the event loop.
+ */
+#include "dotstub-config.h"
+#include "daemon.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <grp.h>
+#include <openssl/ssl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dotstub/log.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dotstubd [-fhnvV] [-c FILE] [--KEY VALUE ...]\n"
+		"\n"
+		"dotstubd is a local DNS stub that forwards every query over DNS-over-TLS,\n"
+		"authenticated with DANE, to the resolver it is given or discovers.\n"
+		"\n"
+		"  -c, --config FILE   configuration file (default %s; missing is fine\n"
+		"                      unless given explicitly)\n"
+		"  -f, --foreground    stay in the foreground, log to stderr\n"
+		"  -n, --check         check the configuration and exit; with -v print it\n"
+		"                      normalised\n"
+		"  -v, --verbose       with -n: print the configuration; else log-level debug\n"
+		"  -V, --version       print the version\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Every configuration key is also an option, --KEY VALUE or --KEY=VALUE;\n"
+		"options override the file, and a repeatable key on the command line\n"
+		"replaces the file's list:\n",
+		DS_DEFAULT_CONFIG);
+	ds_config_usage(f);
+	fprintf(f, "\nExample:\n  dotstubd -f --listen 127.0.0.20:53 --upstream "
+		   "abcd1234efgh.zz@127.0.0.21 \\\n      --tlsa \"3 1 1 9cab...\"\n");
+}
+
+static bool is_flag(const char *a, char s, const char *l)
+{
+	return (a[0] == '-' && a[1] == s && a[2] == '\0') || !strcmp(a, l);
+}
+
+/* Two passes: find -c first so the file can be read, then apply options
+ * over it. */
+static int parse_args(int argc, char **argv, struct ds_config *c)
+{
+	char err[512];
+	bool explicit_file = false;
+	int r;
+
+	snprintf(c->config_file, sizeof(c->config_file), "%s", DS_DEFAULT_CONFIG);
+	for (int i = 1; i < argc; i++) {
+		if (is_flag(argv[i], 'c', "--config")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "dotstubd: %s needs a file\n", argv[i]);
+				return -EINVAL;
+			}
+			snprintf(c->config_file, sizeof(c->config_file), "%s", argv[++i]);
+			explicit_file = true;
+		} else if (!strncmp(argv[i], "--config=", 9)) {
+			snprintf(c->config_file, sizeof(c->config_file), "%s", argv[i] + 9);
+			explicit_file = true;
+		}
+	}
+	r = ds_config_load(c, c->config_file, err, sizeof(err));
+	if (r < 0 && !(r == -ENOENT && !explicit_file)) {
+		fprintf(stderr, "dotstubd: %s\n", err);
+		return r;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		char key[64];
+		const char *val, *eq;
+
+		if (is_flag(a, 'c', "--config")) {
+			i++;
+			continue;
+		}
+		if (!strncmp(a, "--config=", 9))
+			continue;
+		if (is_flag(a, 'f', "--foreground")) {
+			c->foreground = true;
+			continue;
+		}
+		if (is_flag(a, 'n', "--check")) {
+			c->check_only = true;
+			continue;
+		}
+		if (is_flag(a, 'v', "--verbose")) {
+			c->verbose = true;
+			continue;
+		}
+		if (!strcmp(a, "-nv") || !strcmp(a, "-vn")) {
+			c->check_only = c->verbose = true;
+			continue;
+		}
+		if (is_flag(a, 'h', "--help")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (is_flag(a, 'V', "--version")) {
+			printf("dotstubd %s\n", DOTSTUB_VERSION);
+			exit(0);
+		}
+		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+			fprintf(stderr, "dotstubd: unknown argument '%s' (see --help)\n", a);
+			return -EINVAL;
+		}
+		eq = strchr(a, '=');
+		if (eq) {
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - a - 2), a + 2);
+			val = eq + 1;
+		} else {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "dotstubd: %s needs a value\n", a);
+				return -EINVAL;
+			}
+			snprintf(key, sizeof(key), "%s", a + 2);
+			val = argv[++i];
+		}
+		if (ds_config_set(c, key, val, true, err, sizeof(err)) < 0) {
+			fprintf(stderr, "dotstubd: --%s: %s\n", key, err);
+			return -EINVAL;
+		}
+	}
+	if (ds_config_finish(c, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dotstubd: %s\n", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int drop_privileges(const struct ds_config *c)
+{
+	struct passwd *pw;
+
+	if (!c->user[0])
+		return 0;
+	pw = getpwnam(c->user);
+	if (!pw) {
+		log_err("user %s does not exist", c->user);
+		return -ENOENT;
+	}
+	if (chown(c->state_dir, pw->pw_uid, pw->pw_gid) < 0 && errno != ENOENT)
+		log_warn("chown %s: %s, ignoring", c->state_dir, strerror(errno));
+	if (chown(c->control_path, pw->pw_uid, pw->pw_gid) < 0)
+		log_warn("chown %s: %s, ignoring", c->control_path, strerror(errno));
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		log_err("cannot drop privileges to %s: %s", c->user, strerror(errno));
+		return -errno;
+	}
+	if (setuid(0) == 0) {
+		log_err("privileges could be regained after dropping them to %s", c->user);
+		return -EPERM;
+	}
+	log_info("running as user %s", c->user);
+	return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct ds_daemon *d = arg;
+
+	log_notice("signal %d, exiting", (int)sig);
+	event_base_loopbreak(d->base);
+}
+
+static int make_dirs(const struct ds_config *c)
+{
+	char dir[sizeof(c->control_path)];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", c->control_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			log_err("cannot create %s: %s", dir, strerror(errno));
+			return -errno;
+		}
+	}
+	if (mkdir(c->state_dir, 0750) < 0 && errno != EEXIST)
+		log_warn("cannot create state-dir %s: %s, ignoring", c->state_dir, strerror(errno));
+	return 0;
+}
+
+static int start_static_upstream(struct ds_daemon *d)
+{
+	struct ds_upstream_opts o;
+	struct ds_upstream *up;
+	int err = 0;
+
+	if (d->cfg->upstream.naddr == 0) {
+		log_warn("no upstream configured: every query gets SERVFAIL until one is known");
+		return 0;
+	}
+	ds_upstream_opts_default(&o);
+	o.allow_tls12 = d->cfg->allow_tls12;
+	o.query_timeout_ms = d->cfg->query_timeout_ms / 3 ? d->cfg->query_timeout_ms / 3 : 1;
+	up = ds_upstream_new(d->base, &d->cfg->upstream, &o, &err);
+	if (!up) {
+		log_err("upstream %s: %s", d->cfg->upstream.name,
+			err == -ENOKEY ? "no usable TLSA record, refusing to use it"
+				       : strerror(-err));
+		return err;
+	}
+	ds_daemon_set_upstream(d, up, "config", false);
+	ds_upstream_connect_now(up);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct ds_config cfg;
+	struct ds_daemon d;
+	struct event *sigs[3];
+	int r, rc = 1;
+
+	ds_config_init(&cfg);
+	if (parse_args(argc, argv, &cfg) < 0)
+		return 2;
+	if (cfg.check_only) {
+		if (cfg.verbose)
+			ds_config_print(&cfg, stdout);
+		else
+			printf("dotstubd: configuration OK\n");
+		ds_config_free(&cfg);
+		return 0;
+	}
+	if (cfg.verbose)
+		cfg.log_level = LOG_DEBUG;
+	ds_log_init("dotstubd", cfg.log_level, cfg.foreground || isatty(STDERR_FILENO));
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&d, 0, sizeof(d));
+	d.cfg = &cfg;
+	d.started_ms = ds_now_ms();
+	d.started_wall = time(NULL);
+	snprintf(d.up_source, sizeof(d.up_source), "none");
+	d.base = event_base_new();
+	if (!d.base) {
+		log_err("cannot create the event loop");
+		return 1;
+	}
+	if (cfg.cache_bytes) {
+		d.cache = ds_cache_new(cfg.cache_bytes);
+		if (!d.cache) {
+			log_err("cannot allocate the cache");
+			goto out;
+		}
+	}
+	if (make_dirs(&cfg) < 0)
+		goto out;
+	r = ds_listeners_open(&d);
+	if (r < 0)
+		goto out;
+	r = ds_control_open(&d);
+	if (r < 0)
+		goto out;
+	if (drop_privileges(&cfg) < 0)
+		goto out;
+	if (!cfg.foreground && daemon(0, 0) < 0) {
+		log_err("daemon: %s", strerror(errno));
+		goto out;
+	}
+	if (start_static_upstream(&d) < 0)
+		goto out;
+
+	sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);
+	sigs[1] = evsignal_new(d.base, SIGTERM, on_signal, &d);
+	sigs[2] = evsignal_new(d.base, SIGHUP, on_signal, &d);
+	for (int i = 0; i < 3; i++)
+		if (sigs[i])
+			event_add(sigs[i], NULL);
+
+	{
+		char a[64];
+		ds_sockaddr_format(&cfg.listen[0], a, sizeof(a));
+		log_notice("dotstubd %s started, listening on %s%s, upstream %s", DOTSTUB_VERSION,
+			   a, cfg.nlisten > 1 ? " and more" : "",
+			   cfg.upstream.name[0] ? cfg.upstream.name : "none");
+	}
+	event_base_dispatch(d.base);
+	rc = 0;
+	for (int i = 0; i < 3; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+out:
+	ds_daemon_set_upstream(&d, NULL, "none", false);
+	ds_control_close(&d);
+	ds_listeners_close(&d);
+	if (d.cache)
+		ds_cache_free(d.cache);
+	event_base_free(d.base);
+	ds_config_free(&cfg);
+	return rc;
+}

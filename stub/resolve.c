@@ -1,0 +1,306 @@
+/*
+ * resolve.c -- what dotstubd does with one client query: parse it, answer
+ * locally what must never leave the host (RFC 6761 localhost, RFC 9462
+ * resolver.arpa), answer from the cache, or send it over the authenticated
+ * upstream and answer when it replies.  Failures are explicit: SERVFAIL with
+ * an Extended DNS Error, never clear text.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dotstub/log.h"
+
+/* wire form of "localhost." and "resolver.arpa." */
+static const uint8_t name_localhost[] = "\x09localhost";
+static const uint8_t name_resolver_arpa[] = "\x08resolver\x04arpa";
+#define LOCAL_TTL 3600
+
+uint64_t ds_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t ds_now_ms(void)
+{
+	return ds_now_us() / 1000u;
+}
+
+static uint64_t now_s(void)
+{
+	return ds_now_us() / 1000000u;
+}
+
+static size_t max_answer_size(const struct ds_origin *o, const struct dns_query *q)
+{
+	size_t sz;
+
+	if (o->kind == DS_ORIGIN_TCP)
+		return DNS_MSG_MAX;
+	if (!q->has_edns)
+		return 512;
+	sz = q->udp_size < 512 ? 512 : q->udp_size;
+	return sz > DNS_EDNS_UDP_SIZE ? DNS_EDNS_UDP_SIZE : sz;
+}
+
+static const struct dns_answer_opts no_opts = { .age = 0, .ede_code = -1 };
+
+static enum ds_resolve_rc error_answer(struct ds_daemon *d, const struct dns_query *q, int rcode,
+				       int ede, const char *text, uint8_t *out, size_t *outlen)
+{
+	struct dns_answer_opts o = { .age = 0, .ede_code = ede, .ede_text = text };
+	int n = dns_compose_error(q, rcode, &o, out, DNS_MSG_MAX);
+
+	if (n < 0) {
+		d->stats.dropped++;
+		return DS_RESOLVE_DROP;
+	}
+	*outlen = (size_t)n;
+	return DS_RESOLVE_ANSWER;
+}
+
+/* RFC 6761 6.3: localhost and below resolve to loopback, locally. */
+static bool answer_localhost(struct ds_daemon *d, const struct dns_query *q, uint8_t *out,
+			     size_t *outlen)
+{
+	static const uint8_t v4[4] = { 127, 0, 0, 1 };
+	static const uint8_t v6[16] = { [15] = 1 };
+	int n;
+
+	if (!dns_name_is_subdomain(q->qname, q->qname_len, name_localhost, sizeof(name_localhost)))
+		return false;
+	d->stats.local_answers++;
+	if (q->qclass == DNS_CLASS_IN && q->qtype == DNS_TYPE_A)
+		n = dns_compose_local(q, LOCAL_TTL, v4, sizeof(v4), out, DNS_MSG_MAX);
+	else if (q->qclass == DNS_CLASS_IN && q->qtype == DNS_TYPE_AAAA)
+		n = dns_compose_local(q, LOCAL_TTL, v6, sizeof(v6), out, DNS_MSG_MAX);
+	else
+		n = dns_compose_error(q, DNS_RCODE_NOERROR, &no_opts, out, DNS_MSG_MAX);
+	if (n < 0)
+		return false;
+	*outlen = (size_t)n;
+	return true;
+}
+
+/* RFC 9462 6.1: resolver.arpa is answered by the resolver the client talks
+ * to -- that is us -- and never forwarded.  We publish no DDR records. */
+static bool answer_resolver_arpa(struct ds_daemon *d, const struct dns_query *q, uint8_t *out,
+				 size_t *outlen)
+{
+	int n;
+
+	if (!dns_name_is_subdomain(q->qname, q->qname_len, name_resolver_arpa,
+				   sizeof(name_resolver_arpa)))
+		return false;
+	d->stats.local_answers++;
+	n = dns_compose_error(q, DNS_RCODE_NOERROR, &no_opts, out, DNS_MSG_MAX);
+	if (n < 0)
+		return false;
+	*outlen = (size_t)n;
+	return true;
+}
+
+static int ede_for(enum ds_upstream_err e, const char **text)
+{
+	switch (e) {
+	case DS_UP_ERR_AUTH:
+		*text = "upstream failed DANE authentication";
+		return DNS_EDE_NETWORK_ERROR;
+	case DS_UP_ERR_NO_TLSA:
+		*text = "upstream has no usable TLSA record";
+		return DNS_EDE_NETWORK_ERROR;
+	case DS_UP_ERR_TLS:
+		*text = "TLS handshake with upstream failed";
+		return DNS_EDE_NETWORK_ERROR;
+	case DS_UP_ERR_NETWORK:
+		*text = "upstream unreachable";
+		return DNS_EDE_NETWORK_ERROR;
+	case DS_UP_ERR_TIMEOUT:
+		*text = "upstream timed out";
+		return DNS_EDE_NETWORK_ERROR;
+	case DS_UP_ERR_OVERLOAD:
+		*text = "too many queries pending";
+		return DNS_EDE_OTHER;
+	case DS_UP_ERR_BADANSWER:
+		*text = "malformed answer from upstream";
+		return DNS_EDE_NETWORK_ERROR;
+	case DS_UP_ERR_CANCELLED:
+		*text = "upstream changed";
+		return DNS_EDE_NOT_READY;
+	case DS_UP_OK:
+		break;
+	}
+	*text = NULL;
+	return DNS_EDE_OTHER;
+}
+
+static void request_free(struct ds_request *req)
+{
+	req->d->pending--;
+	free(req);
+}
+
+static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pkt, size_t len,
+			  struct dns_response *r)
+{
+	struct ds_request *req = arg;
+	struct ds_daemon *d = req->d;
+	uint8_t *body = NULL, out[DNS_MSG_MAX];
+	int n;
+
+	req->uq = NULL;
+	if (err == DS_UP_OK) {
+		struct dns_answer_opts o = no_opts;
+		char ede_text[128];
+
+		if (r->has_ede) {
+			size_t tl = r->ede_text_len < sizeof(ede_text) - 1 ? r->ede_text_len
+									  : sizeof(ede_text) - 1;
+			memcpy(ede_text, pkt + r->ede_text_off, tl);
+			ede_text[tl] = '\0';
+			o.ede_code = r->ede_code;
+			o.ede_text = ede_text;
+		}
+		body = malloc(len);
+		n = body ? dns_response_strip_opt(pkt, r, body, len) : -ENOMEM;
+		if (n >= 0) {
+			d->stats.upstream_answers++;
+			if (d->cache && !r->has_ede)
+				ds_cache_insert(d->cache, &req->q, body, r, now_s());
+			n = dns_compose_answer(&req->q, body, (size_t)n, r, &o,
+					       max_answer_size(&req->origin, &req->q), out,
+					       sizeof(out));
+		}
+		if (n < 0)
+			err = DS_UP_ERR_BADANSWER;
+		free(body);
+	}
+	if (err != DS_UP_OK) {
+		const char *text;
+		int ede = ede_for(err, &text);
+		struct dns_answer_opts o = { .age = 0, .ede_code = ede, .ede_text = text };
+
+		d->stats.servfail_upstream++;
+		if (err <= DS_UP_ERR_CANCELLED)
+			d->stats.fail_by_err[err]++;
+		n = dns_compose_error(&req->q, DNS_RCODE_SERVFAIL, &o, out, sizeof(out));
+	}
+	if (n > 0) {
+		if (req->origin.kind == DS_ORIGIN_UDP && (out[2] & 0x02))
+			d->stats.truncated++;
+		ds_listener_reply(req, out, (size_t)n);
+	}
+	request_free(req);
+}
+
+enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t len,
+			      const struct ds_origin *o, uint8_t *out, size_t *outlen)
+{
+	struct dns_query q;
+	struct ds_request *req;
+	enum dns_parse_result pr;
+	int n;
+
+	d->stats.queries++;
+	if (o->kind == DS_ORIGIN_UDP)
+		d->stats.queries_udp++;
+	else
+		d->stats.queries_tcp++;
+
+	pr = dns_parse_query(pkt, len, &q);
+	switch (pr) {
+	case DNS_PARSE_OK:
+		break;
+	case DNS_PARSE_DROP:
+		d->stats.dropped++;
+		return DS_RESOLVE_DROP;
+	case DNS_PARSE_NOTIMP:
+		d->stats.notimp++;
+		return error_answer(d, &q, DNS_RCODE_NOTIMP, -1, NULL, out, outlen);
+	case DNS_PARSE_BADVERS:
+		return error_answer(d, &q, DNS_RCODE_BADVERS, -1, NULL, out, outlen);
+	case DNS_PARSE_FORMERR:
+	default:
+		d->stats.formerr++;
+		return error_answer(d, &q, DNS_RCODE_FORMERR, -1, NULL, out, outlen);
+	}
+
+	if (q.qtype == DNS_TYPE_AXFR || q.qtype == DNS_TYPE_IXFR) {
+		d->stats.notimp++;
+		return error_answer(d, &q, DNS_RCODE_NOTIMP, -1, NULL, out, outlen);
+	}
+	if (answer_localhost(d, &q, out, outlen) || answer_resolver_arpa(d, &q, out, outlen))
+		return DS_RESOLVE_ANSWER;
+
+	if (d->cache) {
+		n = ds_cache_answer(d->cache, &q, &no_opts, max_answer_size(o, &q), now_s(), out,
+				    DNS_MSG_MAX);
+		if (n > 0) {
+			d->stats.cache_hits++;
+			if (o->kind == DS_ORIGIN_UDP && (out[2] & 0x02))
+				d->stats.truncated++;
+			*outlen = (size_t)n;
+			return DS_RESOLVE_ANSWER;
+		}
+	}
+
+	if (!d->up) {
+		d->stats.servfail_not_ready++;
+		return error_answer(d, &q, DNS_RCODE_SERVFAIL, DNS_EDE_NOT_READY,
+				    "no authenticated upstream yet", out, outlen);
+	}
+	if (d->pending >= d->cfg->max_client_pending) {
+		d->stats.overload++;
+		return error_answer(d, &q, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
+				    "too many queries pending", out, outlen);
+	}
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return error_answer(d, &q, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER, "out of memory", out,
+				    outlen);
+	req->d = d;
+	req->origin = *o;
+	req->q = q;
+	req->start_us = ds_now_us();
+	d->pending++;
+	req->uq = ds_upstream_submit(d->up, &req->q, upstream_done, req);
+	if (!req->uq) {
+		int overloaded = errno == EBUSY;
+
+		request_free(req);
+		if (overloaded)
+			d->stats.overload++;
+		return error_answer(d, &q, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
+				    overloaded ? "too many queries pending" : "upstream error",
+				    out, outlen);
+	}
+	ds_listener_track(req);
+	return DS_RESOLVE_PENDING;
+}
+
+void ds_request_cancel(struct ds_request *req)
+{
+	if (req->uq)
+		ds_upstream_cancel(req->uq);
+	request_free(req);
+}
+
+void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
+			    bool flush)
+{
+	struct ds_upstream *old = d->up;
+
+	d->up = up;
+	snprintf(d->up_source, sizeof(d->up_source), "%s", up ? source : "none");
+	if (flush && d->cache)
+		ds_cache_flush(d->cache);
+	/* the old client fails what it still holds (SERVFAIL to the clients) */
+	if (old)
+		ds_upstream_free(old);
+}
