@@ -118,8 +118,10 @@ static void status_text(struct ds_daemon *d, struct evbuffer *out)
 		if (us.last_error[0])
 			evbuffer_add_printf(out, "  last error: %s\n", us.last_error);
 	} else {
-		evbuffer_add_printf(out, "upstream:   none (queries get SERVFAIL, EDE 14 Not Ready)\n");
+		evbuffer_add_printf(out, "upstream:   none (queries get SERVFAIL: %s)\n",
+				    d->discovering ? "waiting for discovery" : d->not_ready_text);
 	}
+	ds_netmgr_describe(d, out, false);
 	evbuffer_add_printf(out,
 			    "queries:    %llu (udp %llu, tcp %llu); cache hits %llu, upstream "
 			    "answers %llu, local %llu\n",
@@ -200,6 +202,8 @@ static void status_json(struct ds_daemon *d, struct evbuffer *out)
 	} else {
 		evbuffer_add_printf(out, "null");
 	}
+	evbuffer_add_printf(out, ", ");
+	ds_netmgr_describe(d, out, true);
 	evbuffer_add_printf(out, ", \"counters\": {");
 	JU("queries", s->queries); evbuffer_add_printf(out, ", ");
 	JU("queries_udp", s->queries_udp); evbuffer_add_printf(out, ", ");
@@ -242,8 +246,28 @@ static int cmd_status(struct ds_daemon *d, int argc, char **argv, struct evbuffe
 	return 0;
 }
 
+static int cmd_network(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out)
+{
+	const char *fp = ds_netmgr_fingerprint(d);
+
+	if (argc == 2 && !strcmp(argv[1], "json")) {
+		evbuffer_add_printf(out, "{");
+		ds_netmgr_describe(d, out, true);
+		evbuffer_add_printf(out, "}\n");
+		return 0;
+	}
+	if (!d->netmgr) {
+		evbuffer_add_printf(out, "no network awareness: a static upstream is configured\n");
+		return 0;
+	}
+	evbuffer_add_printf(out, "%s\n", fp ? fp : "(no fingerprint yet)");
+	return 0;
+}
+
 static const struct ctl_command commands[] = {
 	{ "status", cmd_status },
+	{ "trust", ds_trustctl },
+	{ "network", cmd_network },
 };
 
 /* ---------------------------------------------------------------- socket */

@@ -35,6 +35,10 @@ struct ds_stats {
 	uint64_t fail_by_err[DS_UP_ERR_CANCELLED + 1];
 };
 
+TAILQ_HEAD(ds_request_list, ds_request);
+
+struct ds_netmgr;
+
 struct ds_daemon {
 	struct event_base *base;
 	struct ds_config *cfg;
@@ -47,6 +51,15 @@ struct ds_daemon {
 	unsigned pending;                 /* requests waiting for the upstream */
 	uint64_t started_ms;              /* monotonic */
 	time_t started_wall;
+	/* While no upstream is usable: why (EDE code and text for SERVFAIL),
+	 * and whether queries should wait for one (discovery running). */
+	int not_ready_ede;
+	char not_ready_text[96];
+	bool discovering;
+	struct ds_request_list waitq;     /* queries waiting for discovery */
+	struct event *wait_timer;
+	uint64_t switch_start_us;         /* network change seen; 0 when served */
+	struct ds_netmgr *netmgr;         /* NULL with a static upstream */
 };
 
 /* Where a query came from, and so where its answer goes. */
@@ -68,9 +81,10 @@ struct ds_request {
 	struct dns_query q;
 	struct ds_upstream_query *uq;
 	uint64_t start_us;
+	bool waiting;                     /* on d->waitq */
 	TAILQ_ENTRY(ds_request) tcp_link;
+	TAILQ_ENTRY(ds_request) wait_link;
 };
-TAILQ_HEAD(ds_request_list, ds_request);
 
 /* ---- resolve.c ---- */
 enum ds_resolve_rc {
@@ -87,6 +101,12 @@ void ds_request_cancel(struct ds_request *req);
  * SERVFAIL; the cache is flushed when flush is set.  Takes ownership. */
 void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
 			    bool flush);
+/* No usable upstream: queries get SERVFAIL with this EDE and text, or wait
+ * up to discovery-wait for one if discovering is set.  Waiting queries are
+ * released by ds_daemon_set_upstream or by ds_daemon_not_ready(d, false..). */
+void ds_daemon_not_ready(struct ds_daemon *d, bool discovering, int ede, const char *text);
+int ds_resolve_init(struct ds_daemon *d);
+void ds_resolve_fini(struct ds_daemon *d);
 uint64_t ds_now_ms(void);
 uint64_t ds_now_us(void);
 
@@ -97,11 +117,29 @@ void ds_listeners_close(struct ds_daemon *d);
 /* A request of this origin now waits for the upstream (called by resolve.c
  * right after it was submitted). */
 void ds_listener_track(struct ds_request *req);
+/* The request will get no answer (drop it from its client's list). */
+void ds_listener_untrack(struct ds_request *req);
 /* Deliver the answer of a pending request (called by resolve.c). */
 void ds_listener_reply(struct ds_request *req, const uint8_t *pkt, size_t len);
 /* the listening addresses, "127.0.0.53:53 (udp+tcp)", one per line */
 void ds_listeners_describe(const struct ds_daemon *d, struct evbuffer *out, bool json);
 unsigned ds_listeners_tcp_clients(const struct ds_daemon *d);
+
+/* ---- netmgr.c: which network, which resolver, which trust ---- */
+/* Open the trust store and the watchers, and make the first decision.
+ * Only when no static upstream is configured.  Returns 0 or -errno. */
+int ds_netmgr_start(struct ds_daemon *d);
+void ds_netmgr_stop(struct ds_daemon *d);
+/* status section (discovery, network, policy) */
+void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json);
+struct trust_store *ds_netmgr_store(struct ds_daemon *d);
+/* the trust store changed (approve, forget, import): decide again */
+void ds_netmgr_redecide(struct ds_daemon *d);
+/* the current fingerprint's text, or NULL */
+const char *ds_netmgr_fingerprint(struct ds_daemon *d);
+
+/* ---- trustctl.c: control requests "trust ..." ---- */
+int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);
 
 /* ---- control.c ---- */
 int ds_control_open(struct ds_daemon *d);

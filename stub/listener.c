@@ -333,6 +333,19 @@ void ds_listener_track(struct ds_request *req)
 		TAILQ_INSERT_TAIL(&req->origin.tcp->reqs, req, tcp_link);
 }
 
+void ds_listener_untrack(struct ds_request *req)
+{
+	struct ds_tcp_client *c;
+
+	if (req->origin.kind != DS_ORIGIN_TCP)
+		return;
+	c = req->origin.tcp;
+	TAILQ_REMOVE(&c->reqs, req, tcp_link);
+	c->inflight--;
+	client_update_reading(c);
+	client_maybe_finish(c);
+}
+
 void ds_listener_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 {
 	if (req->origin.kind == DS_ORIGIN_UDP) {

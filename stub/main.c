@@ -203,10 +203,6 @@ static int start_static_upstream(struct ds_daemon *d)
 	struct ds_upstream *up;
 	int err = 0;
 
-	if (d->cfg->upstream.naddr == 0) {
-		log_warn("no upstream configured: every query gets SERVFAIL until one is known");
-		return 0;
-	}
 	ds_upstream_opts_default(&o);
 	o.allow_tls12 = d->cfg->allow_tls12;
 	o.query_timeout_ms = d->cfg->query_timeout_ms / 3 ? d->cfg->query_timeout_ms / 3 : 1;
@@ -246,6 +242,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&d, 0, sizeof(d));
+	TAILQ_INIT(&d.waitq);
 	d.cfg = &cfg;
 	d.started_ms = ds_now_ms();
 	d.started_wall = time(NULL);
@@ -254,6 +251,10 @@ int main(int argc, char **argv)
 	if (!d.base) {
 		log_err("cannot create the event loop");
 		return 1;
+	}
+	if (ds_resolve_init(&d) < 0) {
+		log_err("out of memory");
+		goto out;
 	}
 	if (cfg.cache_bytes) {
 		d.cache = ds_cache_new(cfg.cache_bytes);
@@ -276,8 +277,12 @@ int main(int argc, char **argv)
 		log_err("daemon: %s", strerror(errno));
 		goto out;
 	}
-	if (start_static_upstream(&d) < 0)
+	if (cfg.upstream.naddr > 0) {
+		if (start_static_upstream(&d) < 0)
+			goto out;
+	} else if (ds_netmgr_start(&d) < 0) {
 		goto out;
+	}
 
 	sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);
 	sigs[1] = evsignal_new(d.base, SIGTERM, on_signal, &d);
@@ -299,7 +304,9 @@ int main(int argc, char **argv)
 		if (sigs[i])
 			event_free(sigs[i]);
 out:
+	ds_netmgr_stop(&d);
 	ds_daemon_set_upstream(&d, NULL, "none", false);
+	ds_resolve_fini(&d);
 	ds_control_close(&d);
 	ds_listeners_close(&d);
 	if (d.cache)

@@ -12,11 +12,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "dotstub/log.h"
 
 /* wire form of "localhost." and "resolver.arpa." */
-static const uint8_t name_localhost[] = "\x09localhost";
-static const uint8_t name_resolver_arpa[] = "\x08resolver\x04arpa";
+static const uint8_t name_localhost[] = "\x09" "localhost";
+static const uint8_t name_resolver_arpa[] = "\x08" "resolver" "\x04" "arpa";
 #define LOCAL_TTL 3600
 
 uint64_t ds_now_us(void)
@@ -83,7 +85,7 @@ static bool answer_localhost(struct ds_daemon *d, const struct dns_query *q, uin
 	else
 		n = dns_compose_error(q, DNS_RCODE_NOERROR, &no_opts, out, DNS_MSG_MAX);
 	if (n < 0)
-		return false;
+		n = 0; /* cannot happen with a parsed query; never forward it */
 	*outlen = (size_t)n;
 	return true;
 }
@@ -100,9 +102,7 @@ static bool answer_resolver_arpa(struct ds_daemon *d, const struct dns_query *q,
 		return false;
 	d->stats.local_answers++;
 	n = dns_compose_error(q, DNS_RCODE_NOERROR, &no_opts, out, DNS_MSG_MAX);
-	if (n < 0)
-		return false;
-	*outlen = (size_t)n;
+	*outlen = n < 0 ? 0 : (size_t)n;
 	return true;
 }
 
@@ -144,6 +144,104 @@ static void request_free(struct ds_request *req)
 {
 	req->d->pending--;
 	free(req);
+}
+
+static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pkt, size_t len,
+			  struct dns_response *r);
+
+static bool submit(struct ds_request *req)
+{
+	req->uq = ds_upstream_submit(req->d->up, &req->q, upstream_done, req);
+	return req->uq != NULL;
+}
+
+/* Answer a request that cannot be served with SERVFAIL and the daemon's
+ * current not-ready reason, and free it. */
+static void fail_not_ready(struct ds_request *req)
+{
+	struct ds_daemon *d = req->d;
+	struct dns_answer_opts o = { .age = 0, .ede_code = d->not_ready_ede,
+				     .ede_text = d->not_ready_text };
+	uint8_t out[512];
+	int n;
+
+	d->stats.servfail_not_ready++;
+	n = dns_compose_error(&req->q, DNS_RCODE_SERVFAIL, &o, out, sizeof(out));
+	if (n > 0)
+		ds_listener_reply(req, out, (size_t)n);
+	request_free(req);
+}
+
+static void wait_timer_arm(struct ds_daemon *d)
+{
+	struct ds_request *head = TAILQ_FIRST(&d->waitq);
+	uint64_t deadline, now = ds_now_us();
+	struct timeval tv;
+
+	if (!head || evtimer_pending(d->wait_timer, NULL))
+		return;
+	deadline = head->start_us + (uint64_t)d->cfg->discovery_wait_ms * 1000u;
+	deadline = deadline > now ? deadline - now : 0;
+	tv.tv_sec = (time_t)(deadline / 1000000u);
+	tv.tv_usec = (suseconds_t)(deadline % 1000000u);
+	evtimer_add(d->wait_timer, &tv);
+}
+
+static void wait_timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_daemon *d = arg;
+	uint64_t limit = (uint64_t)d->cfg->discovery_wait_ms * 1000u, now = ds_now_us();
+	struct ds_request *req;
+
+	while ((req = TAILQ_FIRST(&d->waitq)) && now - req->start_us >= limit) {
+		TAILQ_REMOVE(&d->waitq, req, wait_link);
+		req->waiting = false;
+		fail_not_ready(req);
+	}
+	wait_timer_arm(d);
+}
+
+/* The waiting queries go to the new upstream, or fail. */
+static void release_waiting(struct ds_daemon *d)
+{
+	struct ds_request *req;
+
+	while ((req = TAILQ_FIRST(&d->waitq))) {
+		TAILQ_REMOVE(&d->waitq, req, wait_link);
+		req->waiting = false;
+		if (d->up && submit(req))
+			continue;
+		fail_not_ready(req);
+	}
+	evtimer_del(d->wait_timer);
+}
+
+int ds_resolve_init(struct ds_daemon *d)
+{
+	TAILQ_INIT(&d->waitq);
+	d->not_ready_ede = DNS_EDE_NOT_READY;
+	snprintf(d->not_ready_text, sizeof(d->not_ready_text), "no authenticated upstream yet");
+	d->wait_timer = evtimer_new(d->base, wait_timer_fired, d);
+	return d->wait_timer ? 0 : -ENOMEM;
+}
+
+void ds_resolve_fini(struct ds_daemon *d)
+{
+	d->discovering = false;
+	d->up = NULL;
+	release_waiting(d);
+	if (d->wait_timer)
+		event_free(d->wait_timer);
+	d->wait_timer = NULL;
+}
+
+void ds_daemon_not_ready(struct ds_daemon *d, bool discovering, int ede, const char *text)
+{
+	d->discovering = discovering;
+	d->not_ready_ede = ede;
+	snprintf(d->not_ready_text, sizeof(d->not_ready_text), "%s", text);
+	if (!discovering)
+		release_waiting(d);
 }
 
 static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pkt, size_t len,
@@ -191,10 +289,17 @@ static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pk
 			d->stats.fail_by_err[err]++;
 		n = dns_compose_error(&req->q, DNS_RCODE_SERVFAIL, &o, out, sizeof(out));
 	}
+	if (err == DS_UP_OK && d->switch_start_us) {
+		log_notice("first answer over the new upstream %.1f ms after the network change",
+			   (double)(ds_now_us() - d->switch_start_us) / 1000.0);
+		d->switch_start_us = 0;
+	}
 	if (n > 0) {
 		if (req->origin.kind == DS_ORIGIN_UDP && (out[2] & 0x02))
 			d->stats.truncated++;
 		ds_listener_reply(req, out, (size_t)n);
+	} else {
+		ds_listener_untrack(req);
 	}
 	request_free(req);
 }
@@ -236,7 +341,7 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 		return error_answer(d, &q, DNS_RCODE_NOTIMP, -1, NULL, out, outlen);
 	}
 	if (answer_localhost(d, &q, out, outlen) || answer_resolver_arpa(d, &q, out, outlen))
-		return DS_RESOLVE_ANSWER;
+		return *outlen ? DS_RESOLVE_ANSWER : DS_RESOLVE_DROP;
 
 	if (d->cache) {
 		n = ds_cache_answer(d->cache, &q, &no_opts, max_answer_size(o, &q), now_s(), out,
@@ -250,10 +355,10 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 		}
 	}
 
-	if (!d->up) {
+	if (!d->up && !d->discovering) {
 		d->stats.servfail_not_ready++;
-		return error_answer(d, &q, DNS_RCODE_SERVFAIL, DNS_EDE_NOT_READY,
-				    "no authenticated upstream yet", out, outlen);
+		return error_answer(d, &q, DNS_RCODE_SERVFAIL, d->not_ready_ede, d->not_ready_text,
+				    out, outlen);
 	}
 	if (d->pending >= d->cfg->max_client_pending) {
 		d->stats.overload++;
@@ -269,8 +374,12 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 	req->q = q;
 	req->start_us = ds_now_us();
 	d->pending++;
-	req->uq = ds_upstream_submit(d->up, &req->q, upstream_done, req);
-	if (!req->uq) {
+	if (!d->up) {
+		/* discovery is running: wait for it, up to discovery-wait */
+		req->waiting = true;
+		TAILQ_INSERT_TAIL(&d->waitq, req, wait_link);
+		wait_timer_arm(d);
+	} else if (!submit(req)) {
 		int overloaded = errno == EBUSY;
 
 		request_free(req);
@@ -286,7 +395,9 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 
 void ds_request_cancel(struct ds_request *req)
 {
-	if (req->uq)
+	if (req->waiting)
+		TAILQ_REMOVE(&req->d->waitq, req, wait_link);
+	else if (req->uq)
 		ds_upstream_cancel(req->uq);
 	request_free(req);
 }
@@ -303,4 +414,7 @@ void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const c
 	/* the old client fails what it still holds (SERVFAIL to the clients) */
 	if (old)
 		ds_upstream_free(old);
+	if (up)
+		d->discovering = false;
+	release_waiting(d);
 }

@@ -47,7 +47,16 @@ enum ds_server_type {
 	DS_SERVER_FORWARDER,
 };
 
+/* How an upstream is reached.  DO53 is plain, unauthenticated DNS (UDP,
+ * TCP on truncation): used only where policy says opportunistic, for a
+ * network whose resolver publishes nothing; it needs no name and no TLSA. */
+enum ds_transport {
+	DS_TRANSPORT_DOT = 0,
+	DS_TRANSPORT_DO53,
+};
+
 struct ds_upstream_desc {
+	enum ds_transport transport;
 	/* the unique name, presentation form without the trailing dot:
 	 * the TLS SNI and the DANE reference name */
 	char name[DNS_NAME_MAX + 1];
@@ -95,6 +104,10 @@ struct ds_upstream_opts {
 	unsigned backoff_min_ms;       /* default 250 */
 	unsigned backoff_max_ms;       /* default 30000 */
 	unsigned connect_timeout_ms;   /* TCP + TLS handshake; default 3000 */
+	bool no_quickack;              /* default false: set TCP_QUICKACK after
+					  every read, so a server that leaves
+					  Nagle on (Unbound) is not held back
+					  ~40 ms by our delayed ACKs */
 };
 void ds_upstream_opts_default(struct ds_upstream_opts *o);
 
@@ -143,6 +156,14 @@ void ds_upstream_cancel(struct ds_upstream_query *h);
 void ds_upstream_reset(struct ds_upstream *u);
 /* Open a connection now if none is open (warm-up after a change). */
 void ds_upstream_connect_now(struct ds_upstream *u);
+/* Replace the description (rediscovery, TLSA rollover, new addresses);
+ * desc is copied.  If the name, the TLSA set or the network changed, every
+ * connection is closed (queries in flight start over on a new one, without
+ * losing a try), stored session tickets are dropped and the backoff is
+ * reset: nothing authenticated under the old identity is reused.  If only
+ * the addresses changed, open connections stay.  Returns 0, or -ENOKEY /
+ * -EINVAL / -ENOMEM as ds_upstream_new (then nothing changed). */
+int ds_upstream_update(struct ds_upstream *u, const struct ds_upstream_desc *desc);
 
 struct ds_upstream_status {
 	char name[DNS_NAME_MAX + 1];

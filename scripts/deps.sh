@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install what dotstub needs to build, test, demo and benchmark, from
+# Debian's packages.  Does nothing when everything is there already.
+set -euo pipefail
+
+PKGS=(
+	build-essential meson ninja-build pkg-config clang
+	libssl-dev libevent-dev libunbound-dev nettle-dev libnl-3-dev
+	libnl-route-3-dev libldns-dev libcmocka-dev
+	openssl unbound ldnsutils knot-dnsutils bind9-dnsutils stubby dnsperf
+	iproute2 tcpdump procps psmisc util-linux python3
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: everything is installed"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing ${missing[*]}; run as root (sudo $0)" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# Keep Debian's unbound and stubby services from starting: tests and the
+# demo start their own instances on loopback addresses.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"

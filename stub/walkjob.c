@@ -1,0 +1,122 @@
+/* walkjob.c -- a discovery walk in a worker thread (see walkjob.h). */
+#include "walkjob.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dotstub/log.h"
+
+struct ds_walkjob {
+	pthread_t thread;
+	atomic_bool cancel;     /* read by disc_walk */
+	int pipe[2];
+	struct event *ev;
+	ds_walkjob_cb *cb;
+	void *arg;
+	struct disc_params params;
+	char resolvers[DISC_MAX_RESOLVERS][DISC_ADDR_STR_MAX];
+	struct disc_key anchors[DISC_MAX_ANCHORS];
+	int rc;
+	struct disc_result *res;
+};
+
+static void job_free(struct ds_walkjob *j)
+{
+	if (j->ev)
+		event_free(j->ev);
+	close(j->pipe[0]);
+	close(j->pipe[1]);
+	if (j->res)
+		disc_result_free(j->res);
+	free(j);
+}
+
+static void *job_run(void *arg)
+{
+	struct ds_walkjob *j = arg;
+	char one = 1;
+
+	j->rc = disc_walk(&j->params, &j->res);
+	while (write(j->pipe[1], &one, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static void job_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_walkjob *j = arg;
+	struct disc_result *res;
+	char c;
+
+	if (read(fd, &c, 1) != 1)
+		return;
+	pthread_join(j->thread, NULL);
+	res = j->res;
+	j->res = NULL;
+	j->cb(j->arg, j->rc, res);
+	job_free(j);
+}
+
+int ds_walkjob_start(struct event_base *base, const struct disc_params *p, ds_walkjob_cb *cb,
+		     void *arg, struct ds_walkjob **ret)
+{
+	struct ds_walkjob *j;
+	int r;
+
+	if (p->nresolvers < 1 || p->nresolvers > DISC_MAX_RESOLVERS ||
+	    p->nanchors < 0 || p->nanchors > DISC_MAX_ANCHORS)
+		return -EINVAL;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	if (pipe2(j->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(j);
+		return -errno;
+	}
+	j->cb = cb;
+	j->arg = arg;
+	j->params = *p;
+	for (int i = 0; i < p->nresolvers; i++) {
+		snprintf(j->resolvers[i], sizeof(j->resolvers[i]), "%s", p->resolvers[i]);
+		j->params.resolvers[i] = j->resolvers[i];
+	}
+	for (int i = 0; i < p->nanchors; i++)
+		j->anchors[i] = p->anchors[i];
+	j->params.anchors = p->nanchors ? j->anchors : NULL;
+	atomic_init(&j->cancel, false);
+	j->params.cancel = &j->cancel;
+	j->params.on_step = NULL;
+	j->ev = event_new(base, j->pipe[0], EV_READ | EV_PERSIST, job_done, j);
+	if (!j->ev || event_add(j->ev, NULL) < 0) {
+		job_free(j);
+		return -ENOMEM;
+	}
+	r = pthread_create(&j->thread, NULL, job_run, j);
+	if (r != 0) {
+		job_free(j);
+		return -r;
+	}
+	*ret = j;
+	return 0;
+}
+
+void ds_walkjob_cancel(struct ds_walkjob *j)
+{
+	if (!j)
+		return;
+	atomic_store(&j->cancel, true);
+}
+
+void ds_walkjob_cancel_wait(struct ds_walkjob *j)
+{
+	if (!j)
+		return;
+	atomic_store(&j->cancel, true);
+	pthread_join(j->thread, NULL);
+	job_free(j);
+}

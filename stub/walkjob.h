@@ -1,0 +1,31 @@
+/*
+ * walkjob.h -- run a resolver-name.arpa walk (disc_walk, blocking) in a
+ * worker thread and hand its result back on the event loop.  Internal to
+ * the daemon.
+ */
+#ifndef DOTSTUB_WALKJOB_H
+#define DOTSTUB_WALKJOB_H
+
+#include "dotstub/discovery.h"
+
+struct event_base;
+struct ds_walkjob;
+
+/* Called on the loop when the walk ends, once, also after
+ * ds_walkjob_cancel (then usually with rc -ECANCELED).  rc is disc_walk's
+ * return; res (owned by the callee, free with disc_result_free) is set
+ * when rc is 0.  The job is freed after the callback returns. */
+typedef void ds_walkjob_cb(void *arg, int rc, struct disc_result *res);
+
+/* Start a walk with a copy of p (resolver strings and anchors copied; the
+ * cancel flag and step hook of p are ignored).  Returns 0 and *ret, or
+ * -errno. */
+int ds_walkjob_start(struct event_base *base, const struct disc_params *p, ds_walkjob_cb *cb,
+		     void *arg, struct ds_walkjob **ret);
+/* Tell the walk to stop soon; the callback still runs.  NULL is fine. */
+void ds_walkjob_cancel(struct ds_walkjob *j);
+/* Cancel, wait for the thread and free the job without calling back
+ * (daemon shutdown).  NULL is fine. */
+void ds_walkjob_cancel_wait(struct ds_walkjob *j);
+
+#endif

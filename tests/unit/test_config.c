@@ -1,0 +1,230 @@
+/* test_config.c -- dotstubd's configuration file and option parsing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dotstub-config.h"
+#include "dotstub/config.h"
+
+static const char *HASH =
+	"9cab2d0bd35a1f46c8a8b0eb5c9e3a5c1a1b5b0cb3f47a4d3c1c6f2b7e8d9a01";
+
+static int parse(struct ds_config *c, const char *text, char *err, size_t errlen)
+{
+	return ds_config_parse(c, text, strlen(text), "test.conf", err, errlen);
+}
+
+static void test_good_file(void **state)
+{
+	struct ds_config c;
+	char err[256] = "", text[1024];
+	const struct sockaddr_in *sin;
+
+	snprintf(text, sizeof(text),
+		 "# a comment\n"
+		 "listen 127.0.0.20:5353\n"
+		 "listen: [::1]:53   # trailing comment\n"
+		 "upstream = abcd1234efgh.zz@127.0.0.21\n"
+		 "upstream abcd1234efgh.zz@[::1]:8853\n"
+		 "tlsa \"3 1 1 %s\"\n"
+		 "cache-size 8m\n"
+		 "log-level info\n"
+		 "tofu ask\n"
+		 "unknown-network strict\r\n"
+		 "\n",
+		 HASH);
+	ds_config_init(&c);
+	assert_int_equal(parse(&c, text, err, sizeof(err)), 0);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.nlisten, 2);
+	sin = (const struct sockaddr_in *)&c.listen[0];
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), 5353);
+	assert_int_equal(c.listen[1].ss_family, AF_INET6);
+	assert_string_equal(c.upstream.name, "abcd1234efgh.zz");
+	assert_int_equal(c.upstream.naddr, 2);
+	assert_int_equal(ntohs(((const struct sockaddr_in *)&c.upstream.addr[0])->sin_port), 853);
+	assert_int_equal(ntohs(((const struct sockaddr_in6 *)&c.upstream.addr[1])->sin6_port), 8853);
+	assert_int_equal(c.upstream.ntlsa, 1);
+	assert_int_equal(c.upstream.tlsa[0].usage, 3);
+	assert_int_equal(c.upstream.tlsa[0].len, 32);
+	assert_int_equal(c.cache_bytes, 8u << 20);
+	assert_int_equal(c.log_level, 6);
+	assert_int_equal(c.tofu, DS_TOFU_ASK);
+	assert_int_equal(c.unknown_network, DS_UNKNOWN_STRICT);
+	ds_config_free(&c);
+}
+
+static void test_default_listen(void **state)
+{
+	struct ds_config c;
+	char err[256];
+	char a[64];
+
+	ds_config_init(&c);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.nlisten, 1);
+	ds_sockaddr_format(&c.listen[0], a, sizeof(a));
+	assert_string_equal(a, "127.0.0.53:53");
+	ds_config_free(&c);
+}
+
+struct bad_case {
+	const char *text;
+	const char *expect; /* substring of the error */
+};
+
+static void test_bad_files(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ "listen 127.0.0.1:99999\n", "test.conf:1: listen" },
+		{ "listen nowhere\n", "is not ADDR[:PORT]" },
+		{ "\n\nbogus-key 1\n", "test.conf:3: unknown key 'bogus-key'" },
+		{ "tlsa \"3 1 1 zz\"\n", "tlsa" },
+		{ "tlsa \"3 1 1 abcd\n", "unterminated quote" },
+		{ "cache-size lots\n", "cache-size" },
+		{ "cache-size 5 bananas\n", "cache-size" },
+		{ "log-level loud\n", "log-level" },
+		{ "tofu maybe\n", "tofu" },
+		{ "allow-tls12 perhaps\n", "allow-tls12" },
+		{ "listen\n", "missing value" },
+		{ "listen 127.0.0.1 extra\n", "is not ADDR" },
+		{ "tlsa \"3 1 1 ab\" junk\n", "trailing characters" },
+		{ "=value\n", "expected a key" },
+		{ "upstream a.zz@127.0.0.1\nupstream b.zz@127.0.0.2\n", "test.conf:2: upstream" },
+		{ "query-timeout 5\n", "query-timeout" },
+		{ "tcp-clients 0\n", "tcp-clients" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ds_config c;
+		char err[256] = "";
+
+		ds_config_init(&c);
+		assert_int_equal(parse(&c, cases[i].text, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, cases[i].expect))
+			fail_msg("case %zu: error '%s' lacks '%s'", i, err, cases[i].expect);
+		ds_config_free(&c);
+	}
+}
+
+static void test_consistency(void **state)
+{
+	struct ds_config c;
+	char err[256] = "", line[160];
+
+	/* an upstream without TLSA is refused: DANE is the only way */
+	ds_config_init(&c);
+	assert_int_equal(parse(&c, "upstream a1.zz@127.0.0.1\n", err, sizeof(err)), 0);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no tlsa"));
+	ds_config_free(&c);
+
+	/* only PKIX usages: nothing usable */
+	ds_config_init(&c);
+	snprintf(line, sizeof(line), "upstream a1.zz@127.0.0.1\ntlsa \"1 1 1 %s\"\n", HASH);
+	assert_int_equal(parse(&c, line, err, sizeof(err)), 0);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no usable tlsa"));
+	ds_config_free(&c);
+
+	/* TLSA without upstream */
+	ds_config_init(&c);
+	snprintf(line, sizeof(line), "tlsa \"3 1 1 %s\"\n", HASH);
+	assert_int_equal(parse(&c, line, err, sizeof(err)), 0);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), -EINVAL);
+	ds_config_free(&c);
+}
+
+static void test_cmdline_overrides(void **state)
+{
+	struct ds_config c;
+	char err[256] = "";
+
+	ds_config_init(&c);
+	assert_int_equal(parse(&c, "listen 127.0.0.1\nlisten 127.0.0.2\nlog-level err\n", err,
+			       sizeof(err)), 0);
+	assert_int_equal(c.nlisten, 2);
+	/* the first command-line listen replaces the file's list, later ones add */
+	assert_int_equal(ds_config_set(&c, "listen", "127.0.0.9:5300", true, err, sizeof(err)), 0);
+	assert_int_equal(c.nlisten, 1);
+	assert_int_equal(ds_config_set(&c, "listen", "127.0.0.10", true, err, sizeof(err)), 0);
+	assert_int_equal(c.nlisten, 2);
+	assert_int_equal(ds_config_set(&c, "log-level", "debug", true, err, sizeof(err)), 0);
+	assert_int_equal(c.log_level, 7);
+	ds_config_free(&c);
+}
+
+static void test_print_roundtrip(void **state)
+{
+	struct ds_config a, b;
+	char err[256] = "", text[1024], *printed = NULL;
+	size_t plen = 0;
+	FILE *f;
+
+	snprintf(text, sizeof(text),
+		 "listen 127.0.0.20:5353\nupstream x1.zz@127.0.0.21:8853\ntlsa \"2 0 1 %s\"\n"
+		 "cache-size \"1000 entries\"\nnetwork-resolver 127.0.0.5\n",
+		 HASH);
+	ds_config_init(&a);
+	assert_int_equal(parse(&a, text, err, sizeof(err)), 0);
+	assert_int_equal(ds_config_finish(&a, err, sizeof(err)), 0);
+	f = open_memstream(&printed, &plen);
+	ds_config_print(&a, f);
+	fclose(f);
+	ds_config_init(&b);
+	if (ds_config_parse(&b, printed, plen, "printed", err, sizeof(err)) < 0)
+		fail_msg("printed config does not parse: %s\n%s", err, printed);
+	assert_int_equal(ds_config_finish(&b, err, sizeof(err)), 0);
+	assert_int_equal(b.nlisten, a.nlisten);
+	assert_memory_equal(&b.listen[0], &a.listen[0], sizeof(a.listen[0]));
+	assert_string_equal(b.upstream.name, a.upstream.name);
+	assert_int_equal(b.upstream.tlsa[0].usage, 2);
+	assert_memory_equal(b.upstream.tlsa[0].data, a.upstream.tlsa[0].data, 32);
+	assert_int_equal(b.cache_bytes, a.cache_bytes);
+	assert_int_equal(b.nnetwork_resolver, 1);
+	free(printed);
+	ds_config_free(&a);
+	ds_config_free(&b);
+}
+
+static void test_load_file(void **state)
+{
+	struct ds_config c;
+	char path[] = "/tmp/dotstub-config-XXXXXX", err[256];
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "listen 127.0.0.7\n", 17), 17);
+	close(fd);
+	ds_config_init(&c);
+	assert_int_equal(ds_config_load(&c, path, err, sizeof(err)), 0);
+	assert_int_equal(c.nlisten, 1);
+	unlink(path);
+	assert_int_equal(ds_config_load(&c, path, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, path));
+	ds_config_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_file),
+		cmocka_unit_test(test_default_listen),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_consistency),
+		cmocka_unit_test(test_cmdline_overrides),
+		cmocka_unit_test(test_print_roundtrip),
+		cmocka_unit_test(test_load_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
