@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "dotstub/ctl_discover.h"
 #include "dotstub/ctlproto.h"
 #include "dotstub/provision.h"
 
@@ -28,9 +29,24 @@ static void usage(FILE *f)
 		"  -s, --control PATH   the daemon's control socket (default %s)\n"
 		"  --json               machine-readable output where the command has it\n"
 		"\n"
-		"Commands:\n"
+		"Commands (talking to dotstubd):\n"
 		"  status               listeners, upstream (name, address, TLS, matched\n"
-		"                       TLSA, connection state) and counters\n"
+		"                       TLSA, connection state), network, discovery state,\n"
+		"                       policy and counters\n"
+		"  network              the current network fingerprint\n"
+		"  trust list           pinned and managed anchors: resolver, key tag/alg,\n"
+		"                       SHA-256 prefix, first/last seen, state, networks\n"
+		"  trust show X         everything about one anchor (X: resolver name, key\n"
+		"                       tag or SHA-256 prefix)\n"
+		"  trust approve X      pending -> trusted (tofu ask; a changed key)\n"
+		"  trust forget X       remove an anchor and what was learned under it\n"
+		"  trust import FILE|-  trust the DNSKEY records of a file (zone-file lines)\n"
+		"  trust export         the trusted and managed anchors as DNSKEY records\n"
+		"\n"
+		"Commands (standalone):\n"
+		"  discover ADDR ...    dry run of discovery against a resolver: every step\n"
+		"                       with its validation result; pins nothing\n"
+		"                       (dotctl discover --help)\n"
 		"  provision ...        generate what a resolver operator publishes\n"
 		"                       (dotctl provision --help)\n"
 		"\n"
@@ -125,6 +141,87 @@ static int join_request(int argc, char **argv, bool json, char *out, size_t cap)
 	return 0;
 }
 
+/* "trust import FILE": one request per DNSKEY line of the file. */
+static int trust_import(const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	char buf[DS_CTL_LINE_MAX], req[DS_CTL_LINE_MAX + 16];
+	unsigned lineno = 0, imported = 0, failed = 0;
+
+	if (!f) {
+		fprintf(stderr, "dotctl: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	while (fgets(buf, sizeof(buf), f)) {
+		char *p = buf, *q = buf;
+		bool space = false;
+
+		lineno++;
+		if (!strchr(buf, '\n') && !feof(f)) {
+			fprintf(stderr, "dotctl: %s:%u: line too long\n", path, lineno);
+			failed++;
+			while (fgets(buf, sizeof(buf), f) && !strchr(buf, '\n'))
+				;
+			continue;
+		}
+		/* collapse white space; stop at a comment */
+		for (; *p && *p != ';' && *p != '#'; p++) {
+			if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+				space = q != buf;
+				continue;
+			}
+			if (space)
+				*q++ = ' ';
+			space = false;
+			*q++ = *p;
+		}
+		*q = '\0';
+		if (q == buf)
+			continue;
+		snprintf(req, sizeof(req), "trust import %s", buf);
+		if (request(req) == 0)
+			imported++;
+		else
+			failed++;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (imported + failed == 0) {
+		fprintf(stderr, "dotctl: %s holds no DNSKEY record\n", path);
+		return 1;
+	}
+	return failed ? 1 : 0;
+}
+
+static int trust_main(int argc, char **argv, bool json)
+{
+	char line[DS_CTL_LINE_MAX];
+	int n = argc;
+
+	if (argc >= 2 && !strcmp(argv[1], "import")) {
+		if (argc != 3) {
+			fprintf(stderr, "usage: dotctl trust import FILE|-\n");
+			return 2;
+		}
+		return trust_import(argv[2]);
+	}
+	if (n > 1 && !strcmp(argv[n - 1], "--json")) {
+		json = true;
+		n--;
+	}
+	if (n < 2 || ((!strcmp(argv[1], "list") || !strcmp(argv[1], "export")) ? n != 2
+	    : (!strcmp(argv[1], "show") || !strcmp(argv[1], "approve") ||
+	       !strcmp(argv[1], "forget")) ? n != 3 : true)) {
+		fprintf(stderr, "usage: dotctl trust list [--json] | show X | approve X | forget X | "
+				"import FILE|- | export\n"
+				"       X: a resolver name, a key tag, or a SHA-256 prefix\n");
+		return 2;
+	}
+	if (join_request(n, argv, json && !strcmp(argv[1], "list"), line, sizeof(line)) < 0)
+		return 2;
+	return request(line);
+}
+
 int main(int argc, char **argv)
 {
 	char line[DS_CTL_LINE_MAX];
@@ -158,15 +255,20 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "provision"))
 		return ctl_provision_main(argc - i, argv + i);
-	if (!strcmp(argv[i], "status")) {
+	if (!strcmp(argv[i], "discover"))
+		return ctl_discover_main(argc - i, argv + i);
+	if (!strcmp(argv[i], "trust"))
+		return trust_main(argc - i, argv + i, json);
+	if (!strcmp(argv[i], "status") || !strcmp(argv[i], "network")) {
 		if (argc - i > 2 || (argc - i == 2 && strcmp(argv[i + 1], "--json") != 0)) {
-			fprintf(stderr, "usage: dotctl status [--json]\n");
+			fprintf(stderr, "usage: dotctl %s [--json]\n", argv[i]);
 			return 2;
 		}
-		return request(json || argc - i == 2 ? "status json" : "status");
+		json = json || argc - i == 2;
+		if (join_request(1, argv + i, json, line, sizeof(line)) < 0)
+			return 2;
+		return request(line);
 	}
 	fprintf(stderr, "dotctl: unknown command '%s' (see dotctl --help)\n", argv[i]);
-	(void)join_request;
-	(void)line;
 	return 2;
 }

@@ -224,7 +224,7 @@ static void serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc,
 	}
 	snprintf(nm->upstream_name, sizeof(nm->upstream_name), "%s", desc->name);
 	set_state(nm, NM_DOT, how);
-	ds_daemon_set_upstream(nm->d, up, how, false);
+	ds_daemon_set_upstream(nm->d, up, nm->from_store ? "known network" : "discovery", false);
 	ds_upstream_connect_now(up);
 }
 
@@ -528,7 +528,7 @@ static void apply_policy(struct ds_netmgr *nm, const struct trust_policy_input *
 			   "key tag %u; DoT with DANE",
 			   nm->fp_id, res->desc.name, disc_server_type_str(res->desc.type),
 			   nm->anchor_tag);
-		serve_dot(nm, &res->desc, "discovery");
+		serve_dot(nm, &res->desc, "authenticated by discovery");
 		return;
 	case TRUST_SERVICE_PLAIN:
 		serve_plain(nm, why);
@@ -695,7 +695,7 @@ static void decide(struct ds_netmgr *nm)
 		log_notice("network %s is known: DoT to %s with the stored TLSA, no discovery "
 			   "traffic",
 			   nm->fp_id, desc.name);
-		serve_dot(nm, &desc, "known network");
+		serve_dot(nm, &desc, "known network, stored name and TLSA");
 		ds_upstream_desc_clear(&desc);
 		return;
 	}
