@@ -93,7 +93,22 @@ struct ds_netmgr {
 	struct event *retry_ev;
 	unsigned retry_ms;
 	uint64_t walks, changes;
+	/* Pins and learned data are committed only once the TLS handshake
+	 * authenticated the resolver with DANE (PROTOCOL.md step 7). */
+	struct {
+		bool active;
+		bool pin;                 /* pin the anchor as trusted (TOFU) */
+		struct trust_dnskey key;
+		struct ds_upstream_desc desc;
+		uint64_t deadline_ms;
+		struct event *ev;
+	} commit;
+	/* a forwarder's upstreams, from the last walk */
+	char upstreams[DISC_MAX_UPSTREAMS][DNS_NAME_MAX + 16];
+	int nupstreams;
 };
+
+static void commit_poll_arm(struct ds_netmgr *nm);
 
 /* ---------------------------------------------------------------- keys */
 
@@ -226,6 +241,7 @@ static void serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc,
 	set_state(nm, NM_DOT, how);
 	ds_daemon_set_upstream(nm->d, up, nm->from_store ? "known network" : "discovery", false);
 	ds_upstream_connect_now(up);
+	commit_poll_arm(nm);
 }
 
 static void serve_plain(struct ds_netmgr *nm, const char *reason)
@@ -462,9 +478,99 @@ static void retry_fired(evutil_socket_t fd, short what, void *arg)
 	decide(arg);
 }
 
+static void commit_clear(struct ds_netmgr *nm)
+{
+	if (!nm->commit.active)
+		return;
+	evtimer_del(nm->commit.ev);
+	ds_upstream_desc_clear(&nm->commit.desc);
+	nm->commit.active = false;
+}
+
+static void commit_prepare(struct ds_netmgr *nm, bool pin, const struct trust_dnskey *k,
+			   const struct ds_upstream_desc *desc)
+{
+	commit_clear(nm);
+	memset(&nm->commit.desc, 0, sizeof(nm->commit.desc));
+	if (ds_upstream_desc_copy(&nm->commit.desc, desc) < 0)
+		return;
+	nm->commit.pin = pin;
+	nm->commit.key = *k;
+	nm->commit.deadline_ms = ds_now_ms() + 15000;
+	nm->commit.active = true;
+}
+
+static void commit_poll_arm(struct ds_netmgr *nm)
+{
+	struct timeval tv = { 0, 50 * 1000 };
+
+	if (nm->commit.active)
+		evtimer_add(nm->commit.ev, &tv);
+}
+
+/* Poll the new upstream: pin and remember once DANE authenticated it;
+ * refuse if the certificate does not match the published TLSA. */
+static void commit_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_netmgr *nm = arg;
+	struct ds_upstream_status st;
+	const struct trust_anchor *a = NULL;
+	int r;
+
+	if (!nm->commit.active || !nm->d->up)
+		return;
+	ds_upstream_get_status(nm->d->up, &st);
+	if (st.fail_auth > 0) {
+		log_err("ALERT network %s: %s serves a certificate that does not match its "
+			"published TLSA (%s); nothing pinned or learned",
+			nm->fp_id, nm->commit.desc.name, st.last_error);
+		nm->alert = true;
+		commit_clear(nm);
+		serve_nothing(nm, NM_REFUSED, DNS_EDE_NETWORK_ERROR,
+			      "the resolver's certificate does not match its TLSA");
+		return;
+	}
+	if (st.handshakes == 0) {
+		if (ds_now_ms() < nm->commit.deadline_ms)
+			commit_poll_arm(nm);
+		else {
+			log_warn("network %s: no DoT connection to %s yet (%s); nothing pinned",
+				 nm->fp_id, nm->commit.desc.name, st.last_error);
+			commit_clear(nm);
+		}
+		return;
+	}
+	if (nm->commit.pin) {
+		r = trust_store_pin(nm->store, ARPA_ZONE, &nm->commit.key, TRUST_STATE_TRUSTED,
+				    time(NULL), &a);
+		if (r < 0) {
+			log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
+			commit_clear(nm);
+			return;
+		}
+		log_notice("network %s: pinned resolver-name.arpa key tag %u alg %u as trusted "
+			   "(first use, %s authenticated)",
+			   nm->fp_id, a->tag, a->key.algorithm, nm->commit.desc.name);
+	} else {
+		a = trust_store_lookup(nm->store, ARPA_ZONE, &nm->commit.key);
+		for (size_t i = 0; i < trust_store_count(nm->store) && !a; i++) {
+			const struct trust_anchor *c = trust_store_anchor(nm->store, i);
+			if (trust_dnskey_equal(&c->key, &nm->commit.key))
+				a = c;
+		}
+	}
+	if (a) {
+		remember_anchor(nm, a);
+		learn(nm, a, &nm->commit.desc);
+		store_save(nm);
+	}
+	commit_clear(nm);
+}
+
 /* Carry out a policy decision for the walk result res. */
 static void apply_policy(struct ds_netmgr *nm, const struct trust_policy_input *in,
-			 const struct disc_result *res, const struct disc_key *ksk)
+			 const struct disc_result *res, const struct disc_key *ksk,
+			 const struct ds_upstream_desc *use)
 {
 	struct trust_decision dec;
 	const struct trust_anchor *a = NULL;
@@ -482,12 +588,8 @@ static void apply_policy(struct ds_netmgr *nm, const struct trust_policy_input *
 		key_to_trust(ksk, &tk);
 
 	switch (dec.action) {
-	case TRUST_ACT_PIN_AND_USE:
 	case TRUST_ACT_PIN_PENDING:
-		r = trust_store_pin(nm->store, ARPA_ZONE, &tk,
-				    dec.action == TRUST_ACT_PIN_AND_USE ? TRUST_STATE_TRUSTED
-									: TRUST_STATE_PENDING,
-				    time(NULL), &a);
+		r = trust_store_pin(nm->store, ARPA_ZONE, &tk, TRUST_STATE_PENDING, time(NULL), &a);
 		if (r < 0) {
 			log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
 			serve_nothing(nm, NM_FAILED, DNS_EDE_OTHER, "the anchor could not be pinned");
@@ -496,23 +598,24 @@ static void apply_policy(struct ds_netmgr *nm, const struct trust_policy_input *
 		remember_anchor(nm, a);
 		learn(nm, a, &res->desc);
 		store_save(nm);
-		log_notice("network %s: pinned resolver-name.arpa key tag %u alg %u as %s (%s)",
-			   nm->fp_id, a->tag, a->key.algorithm, trust_state_name(a->state),
-			   res->desc.name);
+		log_notice("network %s: resolver-name.arpa key tag %u alg %u of %s pinned as %s: "
+			   "`dotctl trust approve %u` to use it",
+			   nm->fp_id, a->tag, a->key.algorithm, res->desc.name,
+			   trust_state_name(a->state), a->tag);
 		break;
+	case TRUST_ACT_PIN_AND_USE:
 	case TRUST_ACT_USE:
+		if (dec.service == TRUST_SERVICE_DOT && res && res->kind == DISC_OK)
+			commit_prepare(nm, dec.action == TRUST_ACT_PIN_AND_USE, &tk, use);
 		a = trust_store_lookup(nm->store, ARPA_ZONE, &tk);
-		if (!a) /* a managed anchor of another zone name */
-			for (size_t i = 0; i < trust_store_count(nm->store) && !a; i++) {
-				const struct trust_anchor *c = trust_store_anchor(nm->store, i);
-				if (trust_dnskey_equal(&c->key, &tk))
-					a = c;
-			}
-		if (a) {
-			remember_anchor(nm, a);
-			learn(nm, a, &res->desc);
-			store_save(nm);
+		for (size_t i = 0; i < trust_store_count(nm->store) && !a; i++) {
+			/* a managed anchor of another zone name */
+			const struct trust_anchor *c = trust_store_anchor(nm->store, i);
+			if (trust_dnskey_equal(&c->key, &tk))
+				a = c;
 		}
+		if (a)
+			remember_anchor(nm, a);
 		break;
 	default:
 		break;
@@ -525,10 +628,12 @@ static void apply_policy(struct ds_netmgr *nm, const struct trust_policy_input *
 			return;
 		}
 		log_notice("network %s: resolver %s (%s) authenticated by resolver-name.arpa "
-			   "key tag %u; DoT with DANE",
+			   "key tag %u; DoT with DANE%s%s",
 			   nm->fp_id, res->desc.name, disc_server_type_str(res->desc.type),
-			   nm->anchor_tag);
-		serve_dot(nm, &res->desc, "authenticated by discovery");
+			   nm->anchor_tag, use != &res->desc ? ", directly to its upstream " : "",
+			   use != &res->desc ? use->name : "");
+		serve_dot(nm, use, use != &res->desc ? "the forwarder's upstream, authenticated by discovery"
+						     : "authenticated by discovery");
 		return;
 	case TRUST_SERVICE_PLAIN:
 		serve_plain(nm, why);
@@ -571,6 +676,29 @@ static void observe_rollover(struct ds_netmgr *nm, const struct disc_result *res
 			   changes & TRUST_5011_REMOVED ? " a pending key vanished" : "");
 		store_save(nm);
 	}
+}
+
+/* The resolver itself, or -- for a forwarder, when policy allows -- an
+ * upstream it names that publishes DoT with a TLSA (validated under N). */
+static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
+						  const struct disc_result *res)
+{
+	nm->nupstreams = 0;
+	for (int i = 0; i < res->nupstreams && i < DISC_MAX_UPSTREAMS; i++) {
+		const struct disc_upstream *u = &res->upstreams[i];
+		snprintf(nm->upstreams[nm->nupstreams++], sizeof(nm->upstreams[0]), "%s (%s, %s)",
+			 u->desc.name, disc_server_type_str(u->desc.type),
+			 disc_transport_str(u->transport));
+	}
+	if (res->desc.type != DS_SERVER_FORWARDER || !nm->d->cfg->prefer_upstream_resolver)
+		return &res->desc;
+	for (int i = 0; i < res->nupstreams; i++) {
+		const struct disc_upstream *u = &res->upstreams[i];
+		if (u->transport == DISC_TRANSPORT_DOT && u->desc.naddr > 0 &&
+		    ds_upstream_desc_usable_tlsa(&u->desc) > 0)
+			return &u->desc;
+	}
+	return &res->desc;
 }
 
 static void walk_done(void *arg, int rc, struct disc_result *res)
@@ -618,7 +746,7 @@ static void walk_done(void *arg, int rc, struct disc_result *res)
 			in.anchor_differs = nm->network_known && in.observed != TRUST_OBS_TRUSTED &&
 					    in.observed != TRUST_OBS_MANAGED;
 		}
-		apply_policy(nm, &in, res, ksk);
+		apply_policy(nm, &in, res, ksk, choose_desc(nm, res));
 		break;
 	case DISC_ANCHOR_MISMATCH:
 		if (!nm->network_known) {
@@ -631,12 +759,12 @@ static void walk_done(void *arg, int rc, struct disc_result *res)
 		in.published = true;
 		in.observed = TRUST_OBS_UNKNOWN;
 		in.anchor_differs = true;
-		apply_policy(nm, &in, res, NULL);
+		apply_policy(nm, &in, res, NULL, NULL);
 		break;
 	case DISC_NOT_PUBLISHED:
 		nm->retry_ms = 0;
 		in.published = false;
-		apply_policy(nm, &in, res, NULL);
+		apply_policy(nm, &in, res, NULL, NULL);
 		break;
 	case DISC_UNREACHABLE:
 		serve_nothing(nm, NM_FAILED, DNS_EDE_NETWORK_ERROR,
@@ -657,7 +785,7 @@ static void walk_done(void *arg, int rc, struct disc_result *res)
 			 "one that publishes nothing",
 			 nm->fp_id, res->reason);
 		in.published = false;
-		apply_policy(nm, &in, res, NULL);
+		apply_policy(nm, &in, res, NULL, NULL);
 		break;
 	}
 	disc_result_free(res);
@@ -677,6 +805,7 @@ static void decide(struct ds_netmgr *nm)
 		ds_walkjob_cancel(nm->job);
 		return;
 	}
+	commit_clear(nm);
 	nm->alert = false;
 	nm->have_anchor = false;
 	nm->from_store = false;
@@ -810,7 +939,8 @@ int ds_netmgr_start(struct ds_daemon *d)
 	snprintf(nm->fp_id, sizeof(nm->fp_id), "-");
 	snprintf(nm->network_match, sizeof(nm->network_match), "none");
 	nm->retry_ev = evtimer_new(d->base, retry_fired, nm);
-	if (!nm->retry_ev)
+	nm->commit.ev = evtimer_new(d->base, commit_poll, nm);
+	if (!nm->retry_ev || !nm->commit.ev)
 		return -ENOMEM;
 
 	r = trust_store_open(&so, &nm->store, &rep);
@@ -869,8 +999,11 @@ void ds_netmgr_stop(struct ds_daemon *d)
 	ds_walkjob_cancel_wait(nm->job);
 	ds_netwatch_free(nm->nw);
 	ds_resolvwatch_free(nm->rw);
+	commit_clear(nm);
 	if (nm->retry_ev)
 		event_free(nm->retry_ev);
+	if (nm->commit.ev)
+		event_free(nm->commit.ev);
 	trust_store_close(nm->store);
 	free(nm);
 	d->netmgr = NULL;
@@ -936,6 +1069,14 @@ void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json)
 						 "\"sha256\": \"%s\"}, ",
 					    nm->anchor_tag, nm->anchor_alg, sha);
 		json_str(out, "last_walk", nm->last_walk, true);
+		evbuffer_add_printf(out, "\"forwarder_upstreams\": [");
+		for (int i = 0; i < nm->nupstreams; i++) {
+			evbuffer_add_printf(out, "%s", i ? ", " : "");
+			evbuffer_add_printf(out, "{");
+			json_str(out, "upstream", nm->upstreams[i], false);
+			evbuffer_add_printf(out, "}");
+		}
+		evbuffer_add_printf(out, "], ");
 		evbuffer_add_printf(out, "\"walks\": %llu, ", (unsigned long long)nm->walks);
 		json_str(out, "tofu", tofu_str(d->cfg->tofu), true);
 		json_str(out, "unknown_network",
@@ -962,6 +1103,8 @@ void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json)
 				    nm->from_store ? " (known network, from the store)" : "");
 	if (nm->last_walk[0])
 		evbuffer_add_printf(out, "  last walk: %s\n", nm->last_walk);
+	for (int i = 0; i < nm->nupstreams; i++)
+		evbuffer_add_printf(out, "  forwarder upstream: %s\n", nm->upstreams[i]);
 	evbuffer_add_printf(out, "  policy:   tofu %s, unknown-network %s\n", tofu_str(d->cfg->tofu),
 			    d->cfg->unknown_network == DS_UNKNOWN_STRICT ? "strict" : "opportunistic");
 }
