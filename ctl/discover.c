@@ -1,0 +1,281 @@
+/*
+ * discover.c -- `dotctl discover ADDR`: a dry run of the discovery walk
+ * against a resolver.  Prints each step as it happens, then the verdict
+ * and the upstream description the daemon would use.  Pins nothing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dotstub/ctl_discover.h"
+#include "dotstub/discovery.h"
+#include "dotstub/log.h"
+
+enum {
+	EXIT_WALK_OK = 0,
+	EXIT_WALK_FAILED = 1,
+	EXIT_USAGE = 2,
+	EXIT_NOT_PUBLISHED = 3,
+};
+
+struct discover_opts {
+	const char *addr[DISC_MAX_RESOLVERS];
+	int naddr;
+	unsigned long port;
+	unsigned long timeout_ms;
+	unsigned long confirm_ms;
+	bool json;
+	bool verbose;
+	struct disc_key anchors[DISC_MAX_ANCHORS];
+	int nanchors;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dotctl discover ADDR... [--port P] [--anchor FILE]... [--json]\n"
+		"                      [--timeout MS] [--confirm-delay MS] [--verbose]\n"
+		"\n"
+		"Walk resolver-name.arpa at the resolver ADDR (numeric IPv4 or IPv6) as\n"
+		"dotstubd would on a new network, validating every step with DNSSEC, and\n"
+		"print each step and the upstream it would use.  Nothing is pinned.\n"
+		"\n"
+		"  --port P            the resolver's plain DNS port (default 53)\n"
+		"  --anchor FILE       known anchors for resolver-name.arpa, one DNSKEY\n"
+		"                      a line (zone-file form); without: first use\n"
+		"  --json              one JSON object instead of text\n"
+		"  --timeout MS        for the whole walk (default 15000)\n"
+		"  --confirm-delay MS  first use: pause before observing the DNSKEY\n"
+		"                      RRset again (default 1000)\n"
+		"  --verbose           debug log on stderr\n"
+		"\n"
+		"Exit status: 0 the walk succeeded; 1 it failed (bogus, anchor mismatch,\n"
+		"protocol violation, no answer); 2 usage or local error; 3 the resolver\n"
+		"does not publish resolver-name.arpa.\n");
+}
+
+static int
+parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *ret)
+{
+	unsigned long v;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static bool
+blank_line(const char *s)
+{
+	s += strspn(s, " \t\r\n");
+	return *s == '\0' || *s == '#' || *s == ';';
+}
+
+/* Append the DNSKEY lines of path to o->anchors.  Returns 0 or -errno
+ * (printed). */
+static int
+read_anchor_file(struct discover_opts *o, const char *path)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	FILE *f;
+	int r = 0;
+
+	f = fopen(path, "re");
+	if (!f) {
+		r = -errno;
+		fprintf(stderr, "dotctl discover: %s: %s\n", path, strerror(errno));
+		return r;
+	}
+	while (getline(&line, &cap, f) > 0) {
+		lineno++;
+		if (blank_line(line))
+			continue;
+		if (o->nanchors == DISC_MAX_ANCHORS) {
+			fprintf(stderr, "dotctl discover: %s: more than %d anchors\n", path,
+				DISC_MAX_ANCHORS);
+			r = -E2BIG;
+			break;
+		}
+		r = disc_key_parse(line, &o->anchors[o->nanchors]);
+		if (r < 0) {
+			fprintf(stderr,
+				"dotctl discover: %s:%u: not a DNSKEY of %s (%s)\n", path,
+				lineno, DISC_ZONE, strerror(-r));
+			break;
+		}
+		o->nanchors++;
+	}
+	if (r == 0 && ferror(f)) {
+		r = -EIO;
+		fprintf(stderr, "dotctl discover: %s: read error\n", path);
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
+static int
+parse_args(int argc, char **argv, struct discover_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "anchor", required_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "confirm-delay", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "p:a:jt:c:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_ulong(optarg, 1, 65535, &o->port) < 0)
+				goto bad_value;
+			break;
+		case 'a':
+			if (read_anchor_file(o, optarg) < 0)
+				return -EINVAL;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 't':
+			if (parse_ulong(optarg, 1, 600000, &o->timeout_ms) < 0)
+				goto bad_value;
+			break;
+		case 'c':
+			if (parse_ulong(optarg, 0, 60000, &o->confirm_ms) < 0)
+				goto bad_value;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(EXIT_WALK_OK);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (o->naddr == DISC_MAX_RESOLVERS) {
+			fprintf(stderr, "dotctl discover: at most %d addresses\n",
+				DISC_MAX_RESOLVERS);
+			return -EINVAL;
+		}
+		o->addr[o->naddr++] = argv[optind];
+	}
+	if (o->naddr == 0) {
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+bad_value:
+	fprintf(stderr, "dotctl discover: bad value for --%s: %s\n",
+		c == 'p' ? "port" : c == 't' ? "timeout" : "confirm-delay", optarg);
+	return -EINVAL;
+}
+
+static void
+print_step(void *arg, const struct disc_step *s)
+{
+	FILE *f = arg;
+
+	disc_step_print(s, f);
+	fflush(f);
+}
+
+static int
+exit_status(enum disc_kind k)
+{
+	switch (k) {
+	case DISC_OK:
+		return EXIT_WALK_OK;
+	case DISC_NOT_PUBLISHED:
+		return EXIT_NOT_PUBLISHED;
+	case DISC_UNREACHABLE:
+	case DISC_ANCHOR_MISMATCH:
+	case DISC_BOGUS:
+	case DISC_FAILED:
+		break;
+	}
+	return EXIT_WALK_FAILED;
+}
+
+int
+ctl_discover_main(int argc, char **argv)
+{
+	struct discover_opts *o;
+	struct disc_params p;
+	struct disc_result *res = NULL;
+	char fwd[DISC_MAX_RESOLVERS][DISC_ADDR_STR_MAX];
+	int i, r, status;
+
+	o = calloc(1, sizeof(*o));
+	if (!o) {
+		fprintf(stderr, "dotctl discover: out of memory\n");
+		return EXIT_USAGE;
+	}
+	o->port = 53;
+	disc_params_init(&p);
+	o->timeout_ms = p.timeout_ms;
+	o->confirm_ms = p.confirm_delay_ms;
+	if (parse_args(argc, argv, o) < 0) {
+		free(o);
+		return EXIT_USAGE;
+	}
+	if (o->verbose)
+		ds_log_init("dotctl", LOG_DEBUG, true);
+	for (i = 0; i < o->naddr; i++) {
+		r = snprintf(fwd[i], sizeof(fwd[i]), "%s@%lu", o->addr[i], o->port);
+		if (r < 0 || (size_t)r >= sizeof(fwd[i]) || strchr(o->addr[i], '@')) {
+			fprintf(stderr, "dotctl discover: bad address %s\n", o->addr[i]);
+			free(o);
+			return EXIT_USAGE;
+		}
+		p.resolvers[i] = fwd[i];
+	}
+	p.nresolvers = o->naddr;
+	p.anchors = o->anchors;
+	p.nanchors = o->nanchors;
+	p.timeout_ms = (unsigned)o->timeout_ms;
+	p.confirm_delay_ms = (unsigned)o->confirm_ms;
+	if (!o->json) {
+		p.on_step = print_step;
+		p.on_step_arg = stdout;
+		printf("discovering %s at %s (%s)\n", DISC_ZONE, fwd[0],
+		       o->nanchors ? "known anchors given" : "first use");
+	}
+	r = disc_walk(&p, &res);
+	if (r < 0) {
+		fprintf(stderr, "dotctl discover: %s\n",
+			r == -EINVAL ? "bad resolver address (numeric IPv4 or IPv6 expected)"
+				     : strerror(-r));
+		free(o);
+		return EXIT_USAGE;
+	}
+	if (disc_result_print(res, stdout, o->json, o->json) < 0 || fflush(stdout) != 0)
+		fprintf(stderr, "dotctl discover: cannot write the result\n");
+	if (!o->json)
+		printf("dry run: nothing pinned\n");
+	status = exit_status(res->kind);
+	disc_result_free(res);
+	free(o);
+	return status;
+}

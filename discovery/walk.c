@@ -1,0 +1,101 @@
+/*
+ * walk.c -- disc_walk(): check the parameters, run the steps in order,
+ * hand back the result.  The steps live in walk_ksk.c (1), walk_zone.c
+ * (2-4) and walk_data.c (5, forwarders).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unbound.h>
+
+#include "dotstub/log.h"
+#include "walk_int.h"
+
+#define DISC_DEFAULT_TIMEOUT_MS 15000
+
+/* "ADDR" or "ADDR@PORT", ADDR a numeric IPv4 or IPv6 address. */
+static int
+check_resolver(const char *s, char *out, size_t outlen)
+{
+	char buf[DISC_ADDR_STR_MAX], *at, *end;
+	struct in6_addr a6;
+	struct in_addr a4;
+	unsigned long port;
+
+	if (!s || strlen(s) >= sizeof(buf) || strlen(s) >= outlen)
+		return -EINVAL;
+	strcpy(buf, s);
+	at = strrchr(buf, '@');
+	if (at) {
+		*at++ = '\0';
+		errno = 0;
+		port = strtoul(at, &end, 10);
+		if (at[0] < '0' || at[0] > '9' || *end != '\0' || errno || port == 0 ||
+		    port > 65535)
+			return -EINVAL;
+	}
+	if (inet_pton(AF_INET, buf, &a4) != 1 && inet_pton(AF_INET6, buf, &a6) != 1)
+		return -EINVAL;
+	strcpy(out, s);
+	return 0;
+}
+
+static int
+walk_steps(struct walk *w)
+{
+	int r;
+
+	if ((r = walk_step1(w)) != 0 || (r = walk_step2(w)) != 0 ||
+	    (r = walk_step3(w)) != 0 || (r = walk_step4(w)) != 0 ||
+	    (r = walk_step5(w)) != 0)
+		return r;
+	if (w->r->desc.type == DS_SERVER_FORWARDER)
+		return walk_forwarder(w);
+	return 0;
+}
+
+int
+disc_walk(const struct disc_params *p, struct disc_result **ret)
+{
+	struct walk w;
+	struct disc_result *r;
+	int i, rc;
+
+	if (!p || !ret || p->nresolvers < 1 || p->nresolvers > DISC_MAX_RESOLVERS ||
+	    p->nanchors < 0 || p->nanchors > DISC_MAX_ANCHORS || (p->nanchors && !p->anchors))
+		return -EINVAL;
+	memset(&w, 0, sizeof(w));
+	w.p = p;
+	for (i = 0; i < p->nresolvers; i++) {
+		if (check_resolver(p->resolvers[i], w.fwd[i], sizeof(w.fwd[i])) < 0)
+			return -EINVAL;
+	}
+	w.nfwd = p->nresolvers;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->ksk_used = -1;
+	r->anchor_matched = -1;
+	snprintf(r->resolver, sizeof(r->resolver), "%s", w.fwd[0]);
+	w.r = r;
+	w.timeout_ms = p->timeout_ms ? p->timeout_ms : DISC_DEFAULT_TIMEOUT_MS;
+	w.deadline_ms = walk_now_ms() + w.timeout_ms;
+
+	log_debug("discovery: walking %s at %s (%d known anchor(s))", DISC_ZONE, w.fwd[0],
+		  p->nanchors);
+	rc = walk_steps(&w);
+	walk_ub_free(w.arpa);
+	walk_ub_free(w.zone);
+	if (rc < 0) {
+		disc_result_free(r);
+		return rc;
+	}
+	if (rc == 0)
+		r->kind = DISC_OK;
+	log_debug("discovery: %s: %s", disc_kind_str(r->kind), r->kind ? r->reason : r->desc.name);
+	*ret = r;
+	return 0;
+}

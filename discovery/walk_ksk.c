@@ -1,0 +1,395 @@
+/*
+ * walk_ksk.c -- step 1: DNSKEY resolver-name.arpa.
+ *
+ * The RRset is fetched once without validation (to learn its SEP keys and
+ * to tell "not published" from a failure), then validated in a context
+ * anchored at each candidate: the caller's known anchors if any, else each
+ * SEP key of the RRset (self-signature, first use).  The first context that
+ * validates is kept for steps 2 and 3.  On first use the RRset must then be
+ * observed again, identical and secure, over TCP and over UDP after a
+ * pause, before its KSK is reported.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <unbound.h>
+
+#include "dotstub/log.h"
+#include "walk_int.h"
+
+#define DIGEST_LEN 32
+
+/* The digests of every rdata of the answer, and one fingerprint of the
+ * whole RRset (the digests sorted and hashed, so order does not matter). */
+struct rrset_obs {
+	uint8_t digest[WALK_MAX_DNSKEYS][DIGEST_LEN];
+	size_t n;
+	uint8_t fp[DIGEST_LEN];
+};
+
+static int
+cmp_digest(const void *a, const void *b)
+{
+	return memcmp(a, b, DIGEST_LEN);
+}
+
+static int
+observe_rrset(const struct walk_q *q, struct rrset_obs *o)
+{
+	size_t i, n = walk_q_count(q);
+
+	if (n == 0 || n > WALK_MAX_DNSKEYS)
+		return -E2BIG;
+	for (i = 0; i < n; i++) {
+		if (q->res->len[i] < 0 ||
+		    EVP_Digest(q->res->data[i], (size_t)q->res->len[i], o->digest[i], NULL,
+			       EVP_sha256(), NULL) != 1)
+			return -EBADMSG;
+	}
+	o->n = n;
+	qsort(o->digest, n, DIGEST_LEN, cmp_digest);
+	if (EVP_Digest(o->digest, n * DIGEST_LEN, o->fp, NULL, EVP_sha256(), NULL) != 1)
+		return -ENOMEM;
+	return 0;
+}
+
+static bool
+obs_has(const struct rrset_obs *o, const struct disc_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++) {
+		if (memcmp(o->digest[i], k->sha256, DIGEST_LEN) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Record the SEP keys of the RRset in the result.  Returns the number of
+ * records that were not valid DNSKEY rdata. */
+static int
+record_ksks(struct walk *w, const struct walk_q *q, char *tags, size_t tagslen)
+{
+	struct disc_result *r = w->r;
+	struct disc_key k;
+	size_t i, n = walk_q_count(q), o = 0;
+	int bad = 0;
+
+	tags[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (disc_key_from_rdata((const uint8_t *)q->res->data[i], (size_t)q->res->len[i],
+					&k) < 0) {
+			bad++;
+			continue;
+		}
+		if ((k.flags & (DISC_DNSKEY_ZONE | DISC_DNSKEY_SEP)) !=
+			    (DISC_DNSKEY_ZONE | DISC_DNSKEY_SEP) ||
+		    (k.flags & DISC_DNSKEY_REVOKE))
+			continue;
+		r->nksk_seen++;
+		if (r->nksk == DISC_MAX_KSK)
+			continue;
+		r->ksk[r->nksk].key = k;
+		r->ksk[r->nksk].known = -1;
+		r->nksk++;
+		if (o < tagslen)
+			o += (size_t)snprintf(tags + o, tagslen - o, " %u/%u", k.tag, k.algorithm);
+	}
+	return bad;
+}
+
+/* The unvalidated fetch.  Decides NOT_PUBLISHED and UNREACHABLE. */
+static int
+fetch_raw(struct walk *w, struct rrset_obs *obs)
+{
+	struct ub_ctx *ub = NULL;
+	struct walk_q q;
+	char err[200], tags[96];
+	int r, bad;
+
+	r = walk_ub_new(w, NULL, 0, NULL, false, &ub, err, sizeof(err));
+	if (r < 0) {
+		log_debug("discovery: %s", err);
+		return r;
+	}
+	walk_q_set(&q, DISC_ZONE, DNS_TYPE_DNSKEY);
+	r = walk_run(w, ub, 1, &q, 1);
+	walk_ub_free(ub);
+	if (r != 0)
+		goto out;
+	/* libunbound turns REFUSED and the like into SERVFAIL */
+	if (!q.res || (!q.res->havedata && q.res->rcode != 0 && q.res->rcode != 3)) {
+		walk_step(w, 1, q.name, q.type, DISC_ST_ERROR, "%s", q.detail);
+		r = walk_fail(w, DISC_UNREACHABLE, 1, "step 1: %s DNSKEY: %s", DISC_ZONE, q.detail);
+		goto out;
+	}
+	if (!q.res->havedata) {
+		const char *what = q.res->rcode == 3 ? "NXDOMAIN" : "NODATA";
+
+		walk_step(w, 1, q.name, q.type, DISC_ST_UNVALIDATED, "%s: not published", what);
+		r = walk_fail(w, DISC_NOT_PUBLISHED, 1,
+			      "the resolver does not publish %s (DNSKEY: %s)", DISC_ZONE, what);
+		goto out;
+	}
+	bad = record_ksks(w, &q, tags, sizeof(tags));
+	if (observe_rrset(&q, obs) < 0) {
+		walk_step(w, 1, q.name, q.type, DISC_ST_ERROR, "%zu records: too many",
+			  walk_q_count(&q));
+		r = walk_fail(w, DISC_FAILED, 1, "step 1: %s DNSKEY: more than %d records",
+			      DISC_ZONE, WALK_MAX_DNSKEYS);
+		goto out;
+	}
+	walk_step(w, 1, q.name, q.type, DISC_ST_UNVALIDATED, "%zu keys%s, SEP (tag/alg):%s%s",
+		  obs->n, bad ? " (some malformed)" : "", w->r->nksk_seen ? tags : " none",
+		  " [udp, not validated yet]");
+	if (w->r->nksk_seen == 0)
+		r = walk_fail(w, DISC_FAILED, 1,
+			      "step 1: %s DNSKEY: no SEP (flags 257) key: nothing can sign "
+			      "the RRset as a trust anchor",
+			      DISC_ZONE);
+out:
+	walk_q_release(&q, 1);
+	return r;
+}
+
+/* One validated observation of the RRset in a new context anchored at k.
+ * On return 0, *st says what came of it (detail: why), and on DISC_ST_SECURE
+ * obs holds the RRset and *keep (if asked for) the context. */
+static int
+observe(struct walk *w, const struct disc_key *k, bool tcp, struct ub_ctx **keep,
+	enum disc_status *st, char *detail, size_t dlen, struct rrset_obs *obs)
+{
+	struct ub_ctx *ub = NULL;
+	struct walk_q q;
+	char err[200];
+	int r;
+
+	r = walk_ub_new(w, k, 1, DISC_ZONE, tcp, &ub, err, sizeof(err));
+	if (r < 0) {
+		log_debug("discovery: %s", err);
+		return r;
+	}
+	walk_q_set(&q, DISC_ZONE, DNS_TYPE_DNSKEY);
+	r = walk_run(w, ub, 1, &q, 1);
+	if (r == 0) {
+		*st = q.status;
+		snprintf(detail, dlen, "%s", q.detail);
+		if (q.status == DISC_ST_SECURE && observe_rrset(&q, obs) < 0) {
+			*st = DISC_ST_ERROR;
+			snprintf(detail, dlen, "more than %d records", WALK_MAX_DNSKEYS);
+		}
+	}
+	walk_q_release(&q, 1);
+	if (r == 0 && *st == DISC_ST_SECURE && keep)
+		*keep = ub;
+	else
+		walk_ub_free(ub);
+	return r;
+}
+
+/* Verdict when no candidate validated: the first failure says why. */
+static int
+fail_unvalidated(struct walk *w, enum disc_status st, const struct disc_key *k,
+		 const char *detail, const char *whose)
+{
+	enum disc_kind kind = st == DISC_ST_ERROR ? DISC_UNREACHABLE : DISC_BOGUS;
+
+	return walk_fail(w, kind, 1, "step 1: %s DNSKEY: %s with %s tag %u alg %u: %s", DISC_ZONE,
+			 disc_status_str(st), whose, k->tag, k->algorithm,
+			 detail[0] ? detail : "not validated");
+}
+
+static void
+ksk_mark(struct walk *w, const struct disc_key *k, int *used)
+{
+	int i;
+
+	for (i = 0; i < w->r->nksk; i++) {
+		if (disc_key_equal(&w->r->ksk[i].key, k)) {
+			w->r->ksk[i].validates = true;
+			if (*used < 0)
+				*used = i;
+		}
+	}
+}
+
+/* What anchoring at one candidate gave. */
+struct attempt {
+	enum disc_status st;
+	char detail[DISC_DETAIL_MAX];
+};
+
+_Static_assert(DISC_MAX_KSK <= DISC_MAX_ANCHORS, "one attempt per candidate");
+
+/* Record the attempts.  A candidate that does not validate the RRset while
+ * another does is no failure (a standby or retiring KSK). */
+static void
+record_attempts(struct walk *w, const struct attempt *at, const struct disc_key *cand,
+		int ncand, const char *whose)
+{
+	enum disc_status st;
+	int i;
+
+	for (i = 0; i < ncand; i++) {
+		st = at[i].st;
+		if (st != DISC_ST_SECURE && w->arpa)
+			st = DISC_ST_UNVALIDATED;
+		walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, st, "%s tag %u alg %u: %s%s%s [udp]",
+			  whose, cand[i].tag, cand[i].algorithm,
+			  at[i].st == DISC_ST_SECURE ? "RRset validates" :
+			  w->arpa ? "does not validate the RRset (" : "",
+			  at[i].detail, at[i].st != DISC_ST_SECURE && w->arpa ? ")" : "");
+	}
+}
+
+static int
+try_candidates(struct walk *w, const struct rrset_obs *raw, const struct disc_key *cand,
+	       const int *cand_anchor, int ncand, const char *whose)
+{
+	struct attempt at[DISC_MAX_ANCHORS];
+	struct rrset_obs obs;
+	int i, r, first = -1, used = -1;
+
+	for (i = 0; i < ncand; i++) {
+		struct ub_ctx *ub = NULL;
+
+		r = observe(w, &cand[i], false, w->arpa ? NULL : &ub, &at[i].st, at[i].detail,
+			    sizeof(at[i].detail), &obs);
+		if (r != 0)
+			return r;
+		if (at[i].st != DISC_ST_SECURE) {
+			if (first < 0)
+				first = i;
+			continue;
+		}
+		if (memcmp(obs.fp, raw->fp, DIGEST_LEN) != 0) {
+			walk_ub_free(ub);
+			walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, DISC_ST_ERROR,
+				  "validated RRset differs from the first fetch");
+			return walk_fail(w, DISC_FAILED, 1,
+					 "step 1: %s DNSKEY changed between two queries: "
+					 "possible interference",
+					 DISC_ZONE);
+		}
+		ksk_mark(w, &cand[i], &used);
+		if (!w->arpa) {
+			w->arpa = ub;
+			w->r->anchor_matched = cand_anchor ? cand_anchor[i] : -1;
+			w->r->ksk_used = used;
+		}
+	}
+	record_attempts(w, at, cand, ncand, whose);
+	if (!w->arpa)
+		return fail_unvalidated(w, at[first].st, &cand[first], at[first].detail, whose);
+	return 0;
+}
+
+static int
+walk_known(struct walk *w, const struct rrset_obs *raw)
+{
+	const struct disc_params *p = w->p;
+	struct disc_key cand[DISC_MAX_ANCHORS];
+	int idx[DISC_MAX_ANCHORS];
+	char known[160] = "", seen[160] = "";
+	size_t ko = 0, so = 0;
+	int i, j, n = 0;
+
+	for (i = 0; i < p->nanchors; i++) {
+		if (ko < sizeof(known))
+			ko += (size_t)snprintf(known + ko, sizeof(known) - ko, " %u/%u",
+					       p->anchors[i].tag, p->anchors[i].algorithm);
+		for (j = 0; j < w->r->nksk; j++) {
+			if (disc_key_equal(&w->r->ksk[j].key, &p->anchors[i]))
+				w->r->ksk[j].known = i;
+		}
+		if (!obs_has(raw, &p->anchors[i]))
+			continue;
+		cand[n] = p->anchors[i];
+		idx[n++] = i;
+	}
+	if (n > 0)
+		return try_candidates(w, raw, cand, idx, n, "known anchor");
+	for (j = 0; j < w->r->nksk; j++) {
+		if (so < sizeof(seen))
+			so += (size_t)snprintf(seen + so, sizeof(seen) - so, " %u/%u",
+					       w->r->ksk[j].key.tag, w->r->ksk[j].key.algorithm);
+	}
+	walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, DISC_ST_ERROR,
+		  "no known anchor in the RRset (known:%s; SEP keys seen:%s)", known, seen);
+	return walk_fail(w, DISC_ANCHOR_MISMATCH, 1,
+			 "step 1: %s DNSKEY: none of the %d known anchor(s) (tag/alg:%s) is in "
+			 "the RRset, whose SEP keys are (tag/alg):%s -- a different key, "
+			 "possibly a man in the middle",
+			 DISC_ZONE, p->nanchors, known, seen[0] ? seen : " none");
+}
+
+/* First use: observe the RRset again over TCP and, after a pause, over
+ * UDP; both must validate under the same KSK and be identical. */
+static int
+confirm(struct walk *w, const struct rrset_obs *raw)
+{
+	const struct disc_key *k = &w->r->ksk[w->r->ksk_used].key;
+	struct rrset_obs obs;
+	enum disc_status st;
+	char detail[DISC_DETAIL_MAX], how[48];
+	int pass, r;
+
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			r = walk_sleep(w, w->p->confirm_delay_ms);
+			if (r == -ECANCELED)
+				return r;
+			if (r < 0)
+				return walk_fail(w, DISC_UNREACHABLE, 1,
+						 "step 1: the deadline passed before the DNSKEY "
+						 "RRset could be confirmed");
+			snprintf(how, sizeof(how), "udp, %u ms later", w->p->confirm_delay_ms);
+		} else {
+			snprintf(how, sizeof(how), "tcp");
+		}
+		r = observe(w, k, pass == 0, NULL, &st, detail, sizeof(detail), &obs);
+		if (r != 0)
+			return r;
+		if (st == DISC_ST_SECURE && memcmp(obs.fp, raw->fp, DIGEST_LEN) != 0) {
+			walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, DISC_ST_ERROR,
+				  "confirmation [%s]: a different RRset", how);
+			return walk_fail(w, DISC_FAILED, 1,
+					 "step 1: %s DNSKEY differs between observations (udp vs "
+					 "%s): not adopting a first-use anchor",
+					 DISC_ZONE, how);
+		}
+		walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, st, "confirmation [%s]: %s", how,
+			  st == DISC_ST_SECURE ? "identical RRset, validates" : detail);
+		if (st != DISC_ST_SECURE)
+			return walk_fail(w, st == DISC_ST_ERROR ? DISC_UNREACHABLE : DISC_BOGUS, 1,
+					 "step 1: %s DNSKEY: confirmation over %s: %s: %s",
+					 DISC_ZONE, how, disc_status_str(st), detail);
+	}
+	w->r->confirmed = true;
+	return 0;
+}
+
+int
+walk_step1(struct walk *w)
+{
+	struct disc_result *r = w->r;
+	struct disc_key cand[DISC_MAX_KSK];
+	struct rrset_obs raw;
+	int i, rc;
+
+	rc = fetch_raw(w, &raw);
+	if (rc != 0)
+		return rc;
+	if (w->p->nanchors > 0)
+		return walk_known(w, &raw);
+	r->first_use = true;
+	for (i = 0; i < r->nksk; i++)
+		cand[i] = r->ksk[i].key;
+	rc = try_candidates(w, &raw, cand, NULL, r->nksk, "self-signature, KSK");
+	if (rc != 0)
+		return rc;
+	return confirm(w, &raw);
+}

@@ -1,0 +1,237 @@
+/*
+ * walk_print.c -- a walk's result as text (for people) or JSON (for tools
+ * and `dotctl status`).  Every string in a result is printable ASCII
+ * already; JSON strings are escaped all the same.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "walk_int.h"
+
+#define TLSA_STR_MAX (DS_TLSA_DATA_MAX * 2 + 16)
+
+void
+disc_step_print(const struct disc_step *s, FILE *f)
+{
+	char t[16];
+
+	fprintf(f, "step %d  %-46s %-6s  %-11s %s\n", s->phase, s->name,
+		disc_type_str(s->type, t, sizeof(t)), disc_status_str(s->status), s->detail);
+}
+
+static void
+json_str(FILE *f, const char *s)
+{
+	unsigned char c;
+
+	fputc('"', f);
+	for (; (c = (unsigned char)*s) != '\0'; s++) {
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void
+text_key(FILE *f, const char *what, const char *owner, const struct disc_key *k)
+{
+	char hex[65];
+
+	disc_key_digest_hex(k, hex);
+	fprintf(f, "%s %s DNSKEY %u %u %u: tag %u alg %u sha256 %s\n", what, owner, k->flags,
+		k->protocol, k->algorithm, k->tag, k->algorithm, hex);
+}
+
+static void
+text_desc(FILE *f, const char *indent, const struct ds_upstream_desc *d)
+{
+	char buf[TLSA_STR_MAX];
+	int i;
+
+	for (i = 0; i < d->naddr; i++) {
+		ds_sockaddr_format(&d->addr[i], buf, sizeof(buf));
+		fprintf(f, "%saddress: %s\n", indent, buf);
+	}
+	for (i = 0; i < d->ntlsa; i++) {
+		ds_tlsa_format(&d->tlsa[i], buf, sizeof(buf));
+		fprintf(f, "%stlsa: %s\n", indent, buf);
+	}
+}
+
+static const char *
+ksk_role(const struct disc_result *r, int i)
+{
+	if (i != r->ksk_used)
+		return r->ksk[i].validates ? "ksk (also validates):" : "ksk (seen):";
+	if (!r->first_use)
+		return "anchor (known):";
+	return r->confirmed ? "anchor (first use, confirmed):" : "anchor (first use):";
+}
+
+static void
+print_text(const struct disc_result *r, FILE *f, bool with_steps)
+{
+	char owner[DNS_NAME_MAX + 2];
+	int i;
+
+	if (with_steps) {
+		for (i = 0; i < r->nsteps; i++)
+			disc_step_print(&r->steps[i], f);
+		if (r->steps_dropped)
+			fprintf(f, "(%d more steps not recorded)\n", r->steps_dropped);
+	}
+	fprintf(f, "resolver: %s\n", r->resolver);
+	fprintf(f, "result: %s\n", disc_kind_str(r->kind));
+	if (r->kind != DISC_OK)
+		fprintf(f, "reason: %s\n", r->reason);
+	for (i = 0; i < r->nksk; i++) {
+		const struct disc_ksk *k = &r->ksk[i];
+
+		text_key(f, ksk_role(r, i), DISC_ZONE, &k->key);
+	}
+	if (r->nksk_seen > r->nksk)
+		fprintf(f, "(%d more SEP keys not considered)\n", r->nksk_seen - r->nksk);
+	if (r->anchor_matched >= 0)
+		fprintf(f, "known anchor matched: #%d\n", r->anchor_matched);
+	if (r->desc.name[0] == '\0')
+		return;
+	fprintf(f, "name: %s\n", r->desc.name);
+	snprintf(owner, sizeof(owner), "%s.", r->desc.name);
+	for (i = 0; i < r->nzone_key; i++)
+		text_key(f, "zone key:", owner, &r->zone_key[i]);
+	if (r->desc.type != DS_SERVER_UNKNOWN)
+		fprintf(f, "server type: %s\n", disc_server_type_str(r->desc.type));
+	text_desc(f, "", &r->desc);
+	for (i = 0; i < r->nupstreams; i++) {
+		const struct disc_upstream *u = &r->upstreams[i];
+
+		fprintf(f, "upstream: %s type %s transport %s\n", u->desc.name,
+			disc_server_type_str(u->desc.type), disc_transport_str(u->transport));
+		snprintf(owner, sizeof(owner), "%s.", u->desc.name);
+		if (u->has_key)
+			text_key(f, "  key:", owner, &u->key);
+		text_desc(f, "  ", &u->desc);
+	}
+	if (r->nupstreams_seen > r->nupstreams)
+		fprintf(f, "(%d upstreams listed, %d read)\n", r->nupstreams_seen, r->nupstreams);
+}
+
+static void
+json_key(FILE *f, const struct disc_key *k)
+{
+	char hex[65];
+
+	disc_key_digest_hex(k, hex);
+	fprintf(f, "{\"flags\":%u,\"protocol\":%u,\"algorithm\":%u,\"tag\":%u,\"sha256\":\"%s\"",
+		k->flags, k->protocol, k->algorithm, k->tag, hex);
+}
+
+static void
+json_desc(FILE *f, const struct ds_upstream_desc *d)
+{
+	char buf[TLSA_STR_MAX];
+	int i;
+
+	fprintf(f, "\"name\":");
+	json_str(f, d->name);
+	fprintf(f, ",\"type\":\"%s\",\"addresses\":[", disc_server_type_str(d->type));
+	for (i = 0; i < d->naddr; i++) {
+		ds_sockaddr_format(&d->addr[i], buf, sizeof(buf));
+		fprintf(f, "%s", i ? "," : "");
+		json_str(f, buf);
+	}
+	fprintf(f, "],\"tlsa\":[");
+	for (i = 0; i < d->ntlsa; i++) {
+		ds_tlsa_format(&d->tlsa[i], buf, sizeof(buf));
+		fprintf(f, "%s", i ? "," : "");
+		json_str(f, buf);
+	}
+	fprintf(f, "]");
+}
+
+static void
+json_steps(const struct disc_result *r, FILE *f)
+{
+	char t[16];
+	int i;
+
+	fprintf(f, ",\"steps\":[");
+	for (i = 0; i < r->nsteps; i++) {
+		const struct disc_step *s = &r->steps[i];
+
+		fprintf(f, "%s{\"step\":%d,\"name\":", i ? "," : "", s->phase);
+		json_str(f, s->name);
+		fprintf(f, ",\"type\":\"%s\",\"status\":\"%s\",\"detail\":",
+			disc_type_str(s->type, t, sizeof(t)), disc_status_str(s->status));
+		json_str(f, s->detail);
+		fprintf(f, "}");
+	}
+	fprintf(f, "]");
+}
+
+static void
+print_json(const struct disc_result *r, FILE *f, bool with_steps)
+{
+	int i;
+
+	fprintf(f, "{\"result\":\"%s\",\"failed_step\":%d,\"reason\":", disc_kind_str(r->kind),
+		r->failed_phase);
+	json_str(f, r->reason);
+	fprintf(f, ",\"resolver\":");
+	json_str(f, r->resolver);
+	if (with_steps)
+		json_steps(r, f);
+	fprintf(f, ",\"first_use\":%s,\"confirmed\":%s,\"anchor_matched\":%d,\"ksk\":[",
+		r->first_use ? "true" : "false", r->confirmed ? "true" : "false",
+		r->anchor_matched);
+	for (i = 0; i < r->nksk; i++) {
+		fprintf(f, "%s", i ? "," : "");
+		json_key(f, &r->ksk[i].key);
+		fprintf(f, ",\"validates\":%s,\"used\":%s,\"known\":%d}",
+			r->ksk[i].validates ? "true" : "false", i == r->ksk_used ? "true" : "false",
+			r->ksk[i].known);
+	}
+	fprintf(f, "],\"ksk_seen\":%d", r->nksk_seen);
+	if (r->desc.name[0]) {
+		fprintf(f, ",\"upstream\":{");
+		json_desc(f, &r->desc);
+		fprintf(f, ",\"zone_keys\":[");
+		for (i = 0; i < r->nzone_key; i++) {
+			fprintf(f, "%s", i ? "," : "");
+			json_key(f, &r->zone_key[i]);
+			fprintf(f, "}");
+		}
+		fprintf(f, "]}");
+	}
+	fprintf(f, ",\"upstreams\":[");
+	for (i = 0; i < r->nupstreams; i++) {
+		const struct disc_upstream *u = &r->upstreams[i];
+
+		fprintf(f, "%s{", i ? "," : "");
+		json_desc(f, &u->desc);
+		fprintf(f, ",\"transport\":\"%s\",\"key\":", disc_transport_str(u->transport));
+		if (u->has_key) {
+			json_key(f, &u->key);
+			fprintf(f, "}");
+		} else {
+			fprintf(f, "null");
+		}
+		fprintf(f, "}");
+	}
+	fprintf(f, "],\"upstreams_seen\":%d}\n", r->nupstreams_seen);
+}
+
+int
+disc_result_print(const struct disc_result *r, FILE *f, bool json, bool with_steps)
+{
+	if (json)
+		print_json(r, f, with_steps);
+	else
+		print_text(r, f, with_steps);
+	return ferror(f) ? -EIO : 0;
+}

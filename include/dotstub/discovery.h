@@ -1,0 +1,240 @@
+/*
+ * discovery.h -- the resolver-name.arpa discovery walk (PROTOCOL.md, "What
+ * the client does", steps 1-5, and "Forwarders").
+ *
+ * Every query goes, in plain DNS with the DO bit, to the network's resolver
+ * through libunbound (forward mode, no root anchor, island anchors only);
+ * libunbound does every DNSSEC validation, dotstub only reads its verdict
+ * (secure / bogus / why_bogus).  One validation context per island:
+ * resolver-name.arpa under its KSK, then N under the key published as
+ * KEY N.resolver-name.arpa.
+ *
+ * The walk is blocking and meant for a worker thread: it keeps no global
+ * state, honours a deadline and a cancel flag (polled every few tens of
+ * milliseconds), and calls back nothing but the optional on_step hook, from
+ * the calling thread.  It pins nothing and never consults the trust store:
+ * the caller passes the anchors it already knows and decides what to pin
+ * from the observed KSK set in the result.
+ *
+ * Ownership: disc_walk allocates the result; disc_result_free frees it and
+ * everything in it (the upstream descriptions own their TLSA data).
+ * Logging: debug only.  Every byte from the network is untrusted: record
+ * counts, lengths and names are checked, and every string put in a result
+ * is printable ASCII (anything else is escaped as \DDD).
+ */
+#ifndef DOTSTUB_DISCOVERY_H
+#define DOTSTUB_DISCOVERY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dotstub/upstream.h"
+
+#define DISC_ZONE "resolver-name.arpa."
+#define DISC_MAX_RESOLVERS 4   /* resolver addresses handed to libunbound */
+#define DISC_MAX_ANCHORS 8     /* known anchors a caller may pass */
+#define DISC_MAX_KSK 4         /* SEP keys of resolver-name.arpa considered */
+#define DISC_MAX_ZONE_KEYS 4   /* KEY records of N.resolver-name.arpa used */
+#define DISC_MAX_UPSTREAMS 8   /* a forwarder's upstreams reported */
+#define DISC_MAX_STEPS 128     /* steps recorded; later ones only counted */
+#define DISC_KEY_MAX 1024      /* public key octets (RSA-4096 needs 516) */
+#define DISC_STEP_NAME_MAX 160 /* presentation owner name in a step */
+#define DISC_DETAIL_MAX 320
+#define DISC_REASON_MAX 512
+#define DISC_ADDR_STR_MAX 64   /* "ADDR" or "ADDR@PORT" */
+
+/* DNSKEY flag bits (RFC 4034 2.1.1, RFC 5011 7) */
+#define DISC_DNSKEY_ZONE 0x0100
+#define DISC_DNSKEY_REVOKE 0x0080
+#define DISC_DNSKEY_SEP 0x0001
+
+/* A DNSKEY (or KEY with the DNSKEY layout), decoded from its rdata. */
+struct disc_key {
+	uint16_t flags;         /* 257 for a KSK */
+	uint8_t protocol;       /* always 3 */
+	uint8_t algorithm;      /* DNSSEC algorithm number (13: ECDSA P-256) */
+	uint16_t key_len;       /* octets used in key[] */
+	uint8_t key[DISC_KEY_MAX];
+	uint16_t tag;           /* RFC 4034 appendix B key tag */
+	uint8_t sha256[32];     /* SHA-256 of the whole rdata */
+};
+
+/* Decode DNSKEY rdata (flags, protocol, algorithm, key) into ret and
+ * compute its tag and digest.  Returns 0, or -EBADMSG (shorter than 5
+ * octets, protocol not 3) / -E2BIG (key longer than DISC_KEY_MAX); ret is
+ * written only on success. */
+int disc_key_from_rdata(const uint8_t *rdata, size_t len, struct disc_key *ret);
+/* Parse a key in text form: "FLAGS PROTO ALG BASE64..." optionally preceded
+ * by "[OWNER] [TTL] [IN] DNSKEY" (a zone-file line, as written by dig or
+ * ldns-keygen).  If an owner is given it must be resolver-name.arpa.
+ * Returns 0, or -EINVAL (syntax, wrong owner) / -E2BIG; ret written only on
+ * success. */
+int disc_key_parse(const char *text, struct disc_key *ret);
+/* Write the rdata of k into out.  Returns its length or -ENOSPC. */
+int disc_key_to_rdata(const struct disc_key *k, uint8_t *out, size_t cap);
+/* Format "OWNER IN DNSKEY FLAGS PROTO ALG BASE64" (the form ub_ctx_add_ta
+ * takes; owner in presentation form).  Returns 0 or -ENOSPC. */
+int disc_key_format(const struct disc_key *k, const char *owner, char *out, size_t outlen);
+/* Lower-case hex of k->sha256 into out (65 octets with the NUL). */
+void disc_key_digest_hex(const struct disc_key *k, char out[65]);
+/* Same rdata (flags, protocol, algorithm and key)? */
+bool disc_key_equal(const struct disc_key *a, const struct disc_key *b);
+
+/* What a step observed. */
+enum disc_status {
+	DISC_ST_SECURE = 0,   /* data, validated */
+	DISC_ST_NODATA,       /* validated denial (NODATA or NXDOMAIN) */
+	DISC_ST_UNVALIDATED,  /* step 1 only: fetched without validation */
+	DISC_ST_INSECURE,     /* answer not covered by the island anchor */
+	DISC_ST_BOGUS,        /* validation failed (detail: why_bogus) */
+	DISC_ST_ERROR,        /* no usable answer, or data breaking PROTOCOL.md */
+};
+
+/* One query of the walk and what came of it. */
+struct disc_step {
+	int phase;                        /* PROTOCOL.md step 1..5, 6: forwarder data */
+	char name[DISC_STEP_NAME_MAX];    /* owner, presentation form (may end in "...") */
+	uint16_t type;                    /* RR type asked */
+	enum disc_status status;
+	char detail[DISC_DETAIL_MAX];     /* short: the data, why_bogus, or what was wrong */
+};
+
+/* How the walk ended.  Only DISC_OK yields a usable upstream description. */
+enum disc_kind {
+	DISC_OK = 0,
+	/* The resolver does not publish resolver-name.arpa (NXDOMAIN or NODATA
+	 * for its DNSKEY).  Unauthenticated by nature: the daemon may choose
+	 * opportunistic mode. */
+	DISC_NOT_PUBLISHED,
+	/* The resolver did not answer, or answered SERVFAIL that is not a
+	 * validation failure (libunbound reports a REFUSED as SERVFAIL too),
+	 * or the deadline passed. */
+	DISC_UNREACHABLE,
+	/* Known anchors were given and none is in the DNSKEY RRset of
+	 * resolver-name.arpa (a different key: possible man in the middle). */
+	DISC_ANCHOR_MISMATCH,
+	/* A DNSSEC validation failed: bogus, or insecure where secure data
+	 * was required.  The reason carries libunbound's why_bogus. */
+	DISC_BOGUS,
+	/* The data validated but breaks PROTOCOL.md (bad unique name, records
+	 * disagreeing, no address, no TLSA, DNSKEY observations differing). */
+	DISC_FAILED,
+};
+
+/* How a forwarder reaches one of its upstreams (TXT transport.U.N). */
+enum disc_transport {
+	DISC_TRANSPORT_UNKNOWN = 0, /* not published */
+	DISC_TRANSPORT_DOT,
+	DISC_TRANSPORT_DO53,
+};
+
+/* One upstream listed by a forwarder (PTR upstreams.N), read under N. */
+struct disc_upstream {
+	/* U's name (SNI), addresses (port dot_port), TLSA, server type; owns
+	 * its TLSA data */
+	struct ds_upstream_desc desc;
+	bool has_key;                 /* KEY U.N was published */
+	struct disc_key key;          /* U's trust anchor, if has_key */
+	enum disc_transport transport;
+};
+
+/* The SEP keys (KSKs) of resolver-name.arpa as observed. */
+struct disc_ksk {
+	struct disc_key key;
+	bool validates;  /* the DNSKEY RRset validated with this key as anchor */
+	int known;       /* index in disc_params.anchors, -1 if not a known anchor */
+};
+
+/* The walk's result.  Filled as far as the walk got; the description is
+ * complete only when kind is DISC_OK. */
+struct disc_result {
+	enum disc_kind kind;
+	int failed_phase;               /* 1..6, 0 when kind is DISC_OK */
+	char reason[DISC_REASON_MAX];   /* "" on DISC_OK; human-readable */
+	char resolver[DISC_ADDR_STR_MAX]; /* the (first) resolver walked */
+
+	struct disc_step steps[DISC_MAX_STEPS];
+	int nsteps;
+	int steps_dropped;              /* recorded beyond DISC_MAX_STEPS */
+
+	/* Step 1: the SEP keys seen in the DNSKEY RRset (first DISC_MAX_KSK;
+	 * nksk_seen counts them all) and the anchor that validated it. */
+	struct disc_ksk ksk[DISC_MAX_KSK];
+	int nksk;
+	int nksk_seen;
+	int ksk_used;                   /* index in ksk[], -1 until validated */
+	int anchor_matched;             /* index in disc_params.anchors, -1 */
+	bool first_use;                 /* no known anchor given: TOFU */
+	bool confirmed;                 /* first use: the UDP, TCP and delayed
+					   observations agreed */
+
+	/* Step 3: N's anchor(s), KEY N.resolver-name.arpa */
+	struct disc_key zone_key[DISC_MAX_ZONE_KEYS];
+	int nzone_key;
+
+	/* Steps 2-5: the resolver itself (name N, addresses, TLSA, type) */
+	struct ds_upstream_desc desc;
+
+	/* Forwarders: the upstreams listed (first DISC_MAX_UPSTREAMS) */
+	struct disc_upstream upstreams[DISC_MAX_UPSTREAMS];
+	int nupstreams;
+	int nupstreams_seen;
+};
+
+/* Called from disc_walk's thread each time a step is recorded (the step
+ * is valid only during the call).  Must not call into the walk. */
+typedef void (*disc_step_cb)(void *arg, const struct disc_step *step);
+
+struct disc_params {
+	/* the network's resolver: "ADDR" or "ADDR@PORT" (IPv4 or IPv6,
+	 * numeric); the strings are only borrowed for the call */
+	const char *resolvers[DISC_MAX_RESOLVERS];
+	int nresolvers;
+	/* known anchors for resolver-name.arpa (pinned or managed); none: first
+	 * use.  Borrowed for the call. */
+	const struct disc_key *anchors;
+	int nanchors;
+	unsigned timeout_ms;        /* whole walk; default 15000 */
+	unsigned confirm_delay_ms;  /* first use: pause before the repeated
+				       DNSKEY observation; default 1000 */
+	uint16_t dot_port;          /* port put in the descriptions; default 853 */
+	/* set by another thread to stop the walk (may be NULL) */
+	const atomic_bool *cancel;
+	disc_step_cb on_step;       /* may be NULL */
+	void *on_step_arg;
+};
+
+/* Defaults, no resolver, no anchor. */
+void disc_params_init(struct disc_params *p);
+
+/* Walk resolver-name.arpa at p->resolvers.  On return 0, *ret is a new
+ * result (free with disc_result_free) whatever the verdict: see its kind,
+ * reason and steps.  Returns -EINVAL (no or malformed resolver address,
+ * too many anchors), -ENOMEM, -ECANCELED (p->cancel was set; no result);
+ * *ret is written only on success. */
+int disc_walk(const struct disc_params *p, struct disc_result **ret);
+
+void disc_result_free(struct disc_result *r);
+
+/* "ok", "not-published", "unreachable", "anchor-mismatch", "bogus", "failed" */
+const char *disc_kind_str(enum disc_kind k);
+/* "secure", "nodata", "unvalidated", "insecure", "bogus", "error" */
+const char *disc_status_str(enum disc_status s);
+/* "resolver", "forwarder", "unknown" */
+const char *disc_server_type_str(enum ds_server_type t);
+/* "dot", "do53", "unknown" */
+const char *disc_transport_str(enum disc_transport t);
+/* "A", "DNSKEY", ... or "TYPE%u" into buf (at least 16 octets) */
+const char *disc_type_str(uint16_t type, char *buf, size_t len);
+
+/* Print one step as a line of text ("step 1  resolver-name.arpa. DNSKEY
+ * secure  ...") to f. */
+void disc_step_print(const struct disc_step *s, FILE *f);
+/* Print the whole result to f: as text (steps, verdict, description, KSK
+ * tag/algorithm/SHA-256) or as one JSON object.  Returns 0 or -EIO. */
+int disc_result_print(const struct disc_result *r, FILE *f, bool json, bool with_steps);
+
+#endif
