@@ -630,7 +630,7 @@ static void apply_policy(struct ds_netmgr *nm, const struct trust_policy_input *
 		log_notice("network %s: resolver %s (%s) authenticated by resolver-name.arpa "
 			   "key tag %u; DoT with DANE%s%s",
 			   nm->fp_id, res->desc.name, disc_server_type_str(res->desc.type),
-			   nm->anchor_tag, use != &res->desc ? ", directly to its upstream " : "",
+			   ksk ? ksk->tag : nm->anchor_tag, use != &res->desc ? ", directly to its upstream " : "",
 			   use != &res->desc ? use->name : "");
 		serve_dot(nm, use, use != &res->desc ? "the forwarder's upstream, authenticated by discovery"
 						     : "authenticated by discovery");

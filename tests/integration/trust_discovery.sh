@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# dotstubd discovering its network's resolver: resolvers provisioned with
+# `dotctl provision` and served by real Unbound, the daemon given only the
+# resolver's address.  Runs inside a network namespace with a fixed gateway,
+# so the network fingerprint is the same on every run.
+#   first use: discover, pin (only after DANE succeeded), DoT; restart: the
+#   known network gets DoT at once with no clear-text traffic;
+#   variants: private CA (2 0 1), Ed25519, a second site sharing the
+#   --arpa-key anchor is known, not first use; forwarder;
+#   hostile: a different resolver-name.arpa key on a known network, expired
+#   signatures, server-type/server-function disagreeing, valid records but
+#   another certificate on 853, DoT port closed on a known anchor;
+#   tofu ask / approve, tofu off with managed anchors; a corrupt store is
+#   quarantined and the daemon still serves.
+set -u
+. "$DOTSTUB_SRC/tests/lib/netns.sh"
+netns_reexec "$@"
+
+. "$DOTSTUB_SRC/tests/lib/common.sh"
+. "$DOTSTUB_SRC/tests/lib/provisioned.sh"
+prov_tmpdir
+trap 'ds_stop_all; prov_cleanup; rm -rf "$T_DIR"' EXIT
+
+L=127.0.0.80
+DIG="dig @$L +time=4 +tries=1"
+WAIT="--discovery-wait 10000"
+
+status_of() { ds_ctl "$1" status 2>&1; }
+wait_state() { # daemon pattern
+	wait_for 15 sh -c "'$DOTCTL' -s '$T_DIR/$1/control' status | grep -q '$2'"
+}
+
+# ---------------------------------------------------------------- first use
+prov_up "$PROV_TMP/r1" 127.0.0.81 || { echo "provision r1 failed"; exit 1; }
+N1=$(prov_name "$PROV_TMP/r1")
+ds_start a --listen $L:53 --network-resolver 127.0.0.81 $WAIT || exit 1
+out=$($DIG www.example.test A +short)
+expect_eq "first use: answer over discovered DoT" "$out" "192.0.2.10"
+st=$(status_of a)
+expect_contains "first use: upstream is the unique name" "$st" "upstream:   $N1 (from discovery)"
+expect_contains "first use: DANE authenticated" "$st" "auth:     DANE, TLSA 3 1 1"
+expect_contains "first use: the network is shown" "$st" "v4gw=10.77.0.1 v4gwmac=02:00:00:00:00:01"
+check "first use: pinned after the handshake" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q '$N1.*trusted'"
+tl=$(ds_ctl a trust list)
+expect_contains "trust list shows the anchor with one network" "$tl" "trusted     1"
+js=$(ds_ctl a trust list --json)
+check "trust list --json parses" python3 -c 'import json,sys; a=json.loads(sys.argv[1]); assert a[0]["state"]=="trusted"' "$js"
+sh=$(ds_ctl a trust show "$N1.")
+expect_contains "trust show lists the TLSA learned" "$sh" "tlsa:      3 1 1"
+expect_contains "trust show lists the network" "$sh" "v4gwmac=02:00:00:00:00:01"
+check "the store file is human-readable" grep -q "^anchor resolver-name.arpa. 257 3 13" "$T_DIR/a/state/anchors"
+ds_stop a
+
+# restart: known network, DoT at once, no clear-text DNS at all
+tcpdump -i lo -n -w "$T_DIR/restart.pcap" "port 53 and host 127.0.0.81" >/dev/null 2>&1 &
+tcpd=$!
+sleep 0.5
+ds_start a --listen $L:53 --network-resolver 127.0.0.81 $WAIT || exit 1
+out=$($DIG www.example.test AAAA +short)
+expect_eq "restart: answer" "$out" "2001:db8::10"
+st=$(status_of a)
+expect_contains "restart: the pin was kept (known network, from the store)" "$st" "known network"
+sleep 0.5
+kill $tcpd; wait $tcpd 2>/dev/null
+pkts=$(tcpdump -r "$T_DIR/restart.pcap" 2>/dev/null | wc -l)
+expect_eq "restart: zero clear-text DNS packets to the resolver" "$pkts" "0"
+ds_stop a
+
+# ---------------------------------------- a changed key on a known network
+# Another resolver with its own resolver-name.arpa key behind the same
+# gateway (only the resolver address differs): a red flag, refused.
+prov_up "$PROV_TMP/evil" 127.0.0.82 || exit 1
+cp -r "$T_DIR/a/state" "$T_DIR/a.state.bak"
+tcpdump -i lo -n -A "port 53 and host 127.0.0.82" >"$T_DIR/evil.txt" 2>/dev/null &
+tcpd=$!
+sleep 0.5
+ds_start a --listen $L:53 --network-resolver 127.0.0.82 --unknown-network opportunistic $WAIT || exit 1
+out=$($DIG secret-name.example.test A)
+expect_contains "changed key on a known network: SERVFAIL" "$out" "status: SERVFAIL"
+expect_contains "changed key: EDE 18 Prohibited" "$out" "EDE: 18"
+st=$(status_of a)
+expect_contains "changed key: refused in status" "$st" "refused"
+expect_contains "changed key: alert in status" "$st" "ALERT"
+expect_contains "changed key: alert in the log" "$(ds_log a)" "ALERT"
+tl=$(ds_ctl a trust list)
+expect_eq "changed key: no pin added" "$(printf '%s\n' "$tl" | grep -c trusted)" "1"
+sleep 0.3
+kill $tcpd; wait $tcpd 2>/dev/null
+expect_not_contains "changed key: the client's query never went out in clear text" "$(cat "$T_DIR/evil.txt")" "secret-name"
+ds_stop a
+prov_stop "$PROV_TMP/evil"
+
+# ------------------------------- a second site sharing the anchor is known
+prov_up "$PROV_TMP/r2" 127.0.0.83 --arpa-key "$PROV_TMP/r1/keys/arpa-ksk.private" || exit 1
+N2=$(prov_name "$PROV_TMP/r2")
+ds_start a --listen $L:53 --network-resolver 127.0.0.83 --log-level info $WAIT || exit 1
+out=$($DIG www.example.test A +short)
+expect_eq "shared anchor: answer over DoT" "$out" "192.0.2.10"
+expect_contains "shared anchor: walked with the known anchor, not first use" "$(ds_log a)" "with known anchors"
+expect_not_contains "shared anchor: no TOFU pin" "$(ds_log a)" "first use, $N2"
+check "shared anchor: the second resolver is learned under the same anchor" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/a/control' trust show '$N2' | grep -q '$N1\\|$N2'"
+expect_eq "shared anchor: still one anchor" "$(ds_ctl a trust list | grep -c trusted)" "1"
+ds_stop a
+prov_stop "$PROV_TMP/r2"
+
+# ------------------------------------------------------------- variants
+for variant in "ca" "ed25519"; do
+	rm -rf "$T_DIR/v"
+	case $variant in
+	ca)
+		mkdir -p "$PROV_TMP/cafiles"
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+			-subj "/CN=dotstub test CA" -keyout "$PROV_TMP/cafiles/ca.key" -out "$PROV_TMP/cafiles/ca.pem" \
+			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+			>/dev/null 2>&1
+		args="--ca $PROV_TMP/cafiles/ca.pem $PROV_TMP/cafiles/ca.key" want="TLSA 2 0 1" ;;
+	ed25519) args="--alg ed25519" want="alg 15" ;;
+	esac
+	# shellcheck disable=SC2086
+	prov_up "$PROV_TMP/$variant" 127.0.0.84 $args || { t_fail "provision $variant"; continue; }
+	ds_start v --listen $L:53 --network-resolver 127.0.0.84 $WAIT || exit 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "$variant: answer over DoT" "$out" "192.0.2.10"
+	check "$variant: $want" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/v/control' status | grep -q '$want'"
+	ds_stop v
+	prov_stop "$PROV_TMP/$variant"
+	rm -rf "$T_DIR/v"
+done
+
+# ------------------------------------------------------------ forwarder
+prov_provision "$PROV_TMP/up" 127.0.0.85 || exit 1
+prov_start "$PROV_TMP/up" 127.0.0.85 || exit 1
+prov_up "$PROV_TMP/fwd" 127.0.0.86 --forwarder --upstream "$PROV_TMP/up" || exit 1
+NUP=$(prov_name "$PROV_TMP/up")
+ds_start f --listen $L:53 --network-resolver 127.0.0.86 $WAIT || exit 1
+out=$($DIG www.example.test A +short)
+expect_eq "forwarder: answer" "$out" "192.0.2.10"
+st=$(status_of f)
+expect_contains "forwarder: its upstream is shown" "$st" "forwarder upstream: $NUP"
+expect_contains "forwarder: we talk to the forwarder by default" "$st" "upstream:   $(prov_name "$PROV_TMP/fwd")"
+ds_stop f
+rm -rf "$T_DIR/f"
+ds_start f --listen $L:53 --network-resolver 127.0.0.86 --prefer-upstream-resolver yes $WAIT || exit 1
+out=$($DIG www.example.test A +short)
+expect_eq "forwarder bypassed: answer" "$out" "192.0.2.10"
+expect_contains "forwarder bypassed: DoT straight to its upstream" "$(status_of f)" "upstream:   $NUP"
+ds_stop f
+prov_stop "$PROV_TMP/fwd"
+prov_stop "$PROV_TMP/up"
+
+# ------------------------------------------------- hostile resolvers (strict)
+hostile() { # label dir provision-args... ; expects refusal with reason
+	local label=$1 dir=$PROV_TMP/$2
+	shift 2
+	rm -rf "$T_DIR/h"
+	prov_up "$dir" 127.0.0.87 "$@" || { t_fail "$label: provision"; return; }
+}
+hostile_check() { # label want-in-status
+	ds_start h --listen $L:53 --network-resolver 127.0.0.87 --unknown-network strict $WAIT || exit 1
+	out=$($DIG www.example.test A)
+	expect_contains "$1: SERVFAIL" "$out" "status: SERVFAIL"
+	st=$(status_of h)
+	expect_contains "$1: the reason is shown" "$st" "$2"
+	expect_eq "$1: nothing pinned" "$(ds_ctl h trust list | grep -c 'trusted\|pending')" "0"
+	ds_stop h
+}
+hostile "expired signatures" exp --sig-expired
+hostile_check "expired signatures" "bogus"
+prov_stop "$PROV_TMP/exp"
+hostile "server-type and server-function disagree" mism --server-type-mismatch
+hostile_check "server-type and server-function disagree" "server-function"
+prov_stop "$PROV_TMP/mism"
+# valid records, but the certificate served on 853 is another one
+prov_provision "$PROV_TMP/cert" 127.0.0.87 || exit 1
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+	-subj "/CN=$(prov_name "$PROV_TMP/cert")" -keyout "$PROV_TMP/cert/other.key" \
+	-out "$PROV_TMP/cert/other.pem" >/dev/null 2>&1
+sed -i "s|tls-service-key:.*|tls-service-key: \"$PROV_TMP/cert/other.key\"|; s|tls-service-pem:.*|tls-service-pem: \"$PROV_TMP/cert/other.pem\"|" \
+	"$PROV_TMP/cert/unbound.conf"
+prov_start "$PROV_TMP/cert" 127.0.0.87 || exit 1
+hostile_check "another certificate on 853" "certificate does not match"
+prov_stop "$PROV_TMP/cert"
+
+# DoT port closed on a known anchor: SERVFAIL, never clear text
+prov_provision "$PROV_TMP/nodot" 127.0.0.88 --arpa-key "$PROV_TMP/r1/keys/arpa-ksk.private" || exit 1
+sed -i '/@853/d' "$PROV_TMP/nodot/unbound.conf"
+prov_start "$PROV_TMP/nodot" 127.0.0.88 || exit 1
+tcpdump -i lo -n -A "port 53 and host 127.0.0.88" >"$T_DIR/nodot.txt" 2>/dev/null &
+tcpd=$!
+sleep 0.5
+ds_start a --listen $L:53 --network-resolver 127.0.0.88 $WAIT || exit 1
+out=$($DIG private-name.example.test A)
+expect_contains "DoT port closed, known anchor: SERVFAIL" "$out" "status: SERVFAIL"
+expect_contains "DoT port closed: EDE 23 Network Error" "$out" "EDE: 23"
+sleep 0.3
+kill $tcpd; wait $tcpd 2>/dev/null
+expect_not_contains "DoT port closed: the query never went out in clear text" "$(cat "$T_DIR/nodot.txt")" "private-name"
+ds_stop a
+prov_stop "$PROV_TMP/nodot"
+
+# ------------------------------------------------------------ tofu ask / off
+rm -rf "$T_DIR/k"
+ds_start k --listen $L:53 --network-resolver 127.0.0.81 --tofu ask --unknown-network strict $WAIT || exit 1
+out=$($DIG www.example.test A)
+expect_contains "tofu ask: SERVFAIL while pending (strict)" "$out" "status: SERVFAIL"
+check "tofu ask: the anchor is pending" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/k/control' trust list | grep -q pending"
+out=$(ds_ctl k trust approve "$N1." 2>&1)
+expect_contains "tofu ask: approve" "$out" "approved"
+check "tofu ask: DoT after approval" wait_for 10 sh -c "$DIG www.example.test A +short | grep -q 192.0.2.10"
+expect_contains "tofu ask: now trusted" "$(ds_ctl k trust list)" "trusted"
+ds_stop k
+
+rm -rf "$T_DIR/o"
+ds_start o --listen $L:53 --network-resolver 127.0.0.81 --tofu off --unknown-network strict $WAIT || exit 1
+out=$($DIG www.example.test A)
+expect_contains "tofu off: no managed anchor, SERVFAIL" "$out" "status: SERVFAIL"
+expect_eq "tofu off: nothing pinned" "$(ds_ctl o trust list | grep -c 'trusted\|pending')" "0"
+ds_stop o
+mkdir -p "$T_DIR/o/anchors.d"
+cp "$PROV_TMP/r1/trust-anchor.key" "$T_DIR/o/anchors.d/site.key"
+ds_start o --listen $L:53 --network-resolver 127.0.0.81 --tofu off --unknown-network strict $WAIT || exit 1
+out=$($DIG www.example.test A +short)
+expect_eq "tofu off: a managed anchor is used" "$out" "192.0.2.10"
+expect_contains "tofu off: listed as managed" "$(ds_ctl o trust list)" "managed"
+ds_stop o
+
+# ------------------------------------------------------------- store safety
+rm -rf "$T_DIR/c"
+mkdir -p "$T_DIR/c/state"
+printf 'dotstub-trust 1\nanchor garbage\n\x01\x02' >"$T_DIR/c/state/anchors"
+ds_start c --listen $L:53 --network-resolver 127.0.0.81 $WAIT || exit 1
+out=$($DIG www.example.test A +short)
+expect_eq "corrupt store: the daemon still serves" "$out" "192.0.2.10"
+expect_contains "corrupt store: reported loudly" "$(ds_log c)" "corrupt"
+check "corrupt store: moved aside, not deleted" sh -c "ls '$T_DIR/c/state/' | grep -q 'anchors.corrupt-'"
+ds_stop c
+
+finish
