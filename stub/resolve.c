@@ -416,5 +416,6 @@ void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const c
 		ds_upstream_free(old);
 	if (up)
 		d->discovering = false;
-	release_waiting(d);
+	if (up || !d->discovering)
+		release_waiting(d);
 }
