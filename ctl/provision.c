@@ -1,0 +1,648 @@
+/*
+ * provision.c -- `dotctl provision`: the command line, and the order in
+ * which a resolver's names, keys, certificate, zones and configuration are
+ * made (PROTOCOL.md, "Publishing side").
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ldns/ldns.h>
+#include <openssl/rand.h>
+
+#include "dotstub/provision.h"
+
+#define DAY 86400u
+#define DEFAULT_TTL 900u
+#define DEFAULT_VALIDITY_DAYS 30u
+#define MAX_TTL (7u * DAY)
+#define MAX_VALIDITY_DAYS 3650u
+/* Signatures start this long before now, for clients' clock skew. */
+#define INCEPTION_SLACK 3600u
+
+enum {
+	EXIT_USAGE = 2,
+	OPT_ADDR = 256, OPT_ADDR6, OPT_OUT, OPT_FORCE, OPT_ALG, OPT_TTL,
+	OPT_VALIDITY, OPT_INCEPTION, OPT_EXPIRED, OPT_NAME, OPT_CA,
+	OPT_ARPA_KEY, OPT_FORWARDER, OPT_UPSTREAM, OPT_MISMATCH, OPT_HELP,
+};
+
+static const struct option provision_options[] = {
+	{ "addr", required_argument, NULL, OPT_ADDR },
+	{ "addr6", required_argument, NULL, OPT_ADDR6 },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "alg", required_argument, NULL, OPT_ALG },
+	{ "ttl", required_argument, NULL, OPT_TTL },
+	{ "sig-validity", required_argument, NULL, OPT_VALIDITY },
+	{ "sig-inception", required_argument, NULL, OPT_INCEPTION },
+	{ "sig-expired", no_argument, NULL, OPT_EXPIRED },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "arpa-key", required_argument, NULL, OPT_ARPA_KEY },
+	{ "forwarder", no_argument, NULL, OPT_FORWARDER },
+	{ "upstream", required_argument, NULL, OPT_UPSTREAM },
+	{ "server-type-mismatch", no_argument, NULL, OPT_MISMATCH },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* How the signatures' validity period is chosen. */
+struct sig_opts {
+	uint32_t days;
+	bool expired;		/* test: expired a day ago */
+	bool have_inception;
+	uint32_t inception;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: dotctl provision --addr ADDR [--addr ADDR ...] "
+	    "[--addr6 ADDR6 ...]\n"
+	    "           [--out DIR] [--force] [--alg p256|ed25519] "
+	    "[--ttl SECONDS]\n"
+	    "           [--sig-validity DAYS] [--sig-inception UNIX_TIME | "
+	    "--sig-expired]\n"
+	    "           [--name NAME] [--ca CERT KEY] [--arpa-key FILE]\n"
+	    "           [--forwarder --upstream DIR [--upstream DIR ...]]\n"
+	    "           [--server-type-mismatch]\n"
+	    "       dotctl provision resign [--sig-validity DAYS]\n"
+	    "           [--sig-inception UNIX_TIME | --sig-expired] DIR\n");
+}
+
+void
+ctl_prov_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("dotctl provision: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static bool
+is_ldh(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-';
+}
+
+int
+ctl_prov_name_parse(const char *in, char *out, size_t size)
+{
+	size_t len = strlen(in), i, label = 0, labels = 1;
+
+	if (len > 0 && in[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253 || len >= size)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (in[i] == '.') {
+			if (label == 0 || in[i - 1] == '-')
+				return -EINVAL;
+			labels++;
+			label = 0;
+		} else if (!is_ldh(in[i]) || (in[i] == '-' && label == 0) ||
+		    ++label > 63) {
+			return -EINVAL;
+		}
+		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? in[i] - 'A' + 'a' :
+		    in[i];
+	}
+	if (label == 0 || in[len - 1] == '-' || labels < 2)
+		return -EINVAL;
+	out[len] = '\0';
+	return 0;
+}
+
+/* N: 12 base32hex characters (60 random bits) + ".zz". */
+static int
+random_name(char *out, size_t size)
+{
+	static const char b32hex[] = "0123456789abcdefghijklmnopqrstuv";
+	unsigned char rnd[8];
+	uint64_t v = 0;
+	size_t i;
+
+	if (size < 16 || RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return -EIO;
+	for (i = 0; i < sizeof(rnd); i++)
+		v = v << 8 | rnd[i];
+	for (i = 0; i < 12; i++)
+		out[i] = b32hex[(v >> (59 - 5 * i)) & 31];
+	strcpy(out + 12, ".zz");
+	return 0;
+}
+
+static int
+parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -ERANGE;
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+static int
+add_addr(struct ctl_prov_conf *c, const char *s, bool v6_only)
+{
+	unsigned char buf[16];
+	struct ctl_prov_addr *a;
+	size_t i;
+	int af;
+
+	if (c->naddr == CTL_PROV_MAX_ADDRS) {
+		ctl_prov_err("more than %d addresses", CTL_PROV_MAX_ADDRS);
+		return -E2BIG;
+	}
+	a = &c->addr[c->naddr];
+	af = AF_INET6;
+	if (!v6_only && inet_pton(AF_INET, s, buf) == 1)
+		af = AF_INET;
+	else if (inet_pton(AF_INET6, s, buf) != 1) {
+		ctl_prov_err("%s: not an IPv%s address", s, v6_only ? "6" :
+		    "4 or IPv6");
+		return -EINVAL;
+	}
+	a->family = af;
+	if (inet_ntop(af, buf, a->text, sizeof(a->text)) == NULL)
+		return -EINVAL;
+	for (i = 0; i < c->naddr; i++) {
+		if (strcmp(c->addr[i].text, a->text) == 0) {
+			ctl_prov_err("%s: address given twice", s);
+			return -EINVAL;
+		}
+	}
+	c->naddr++;
+	return 0;
+}
+
+/* Characters a path in unbound.conf cannot carry in quotes. */
+static bool
+path_printable(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '"' ||
+		    *p == '\\')
+			return false;
+	return true;
+}
+
+/* The absolute form of the output directory path, which need not exist. */
+static int
+absolute_out(const char *path, char *out, size_t size)
+{
+	char copy[PATH_MAX], parent[PATH_MAX], base[PATH_MAX], *rp;
+	size_t len = strlen(path);
+	int n;
+
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	if (len == 0 || len >= sizeof(copy))
+		return -EINVAL;
+	memcpy(copy, path, len);
+	copy[len] = '\0';
+	strcpy(base, basename(copy));
+	memcpy(copy, path, len);
+	copy[len] = '\0';
+	if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0 ||
+	    strcmp(base, "/") == 0)
+		return -EINVAL;
+	if ((rp = realpath(dirname(copy), parent)) == NULL)
+		return -errno;
+	n = snprintf(out, size, "%s/%s", strcmp(rp, "/") ? rp : "", base);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int
+set_out(struct ctl_prov_conf *c, const char *path)
+{
+	int r;
+
+	if ((r = absolute_out(path, c->out, sizeof(c->out))) < 0) {
+		ctl_prov_err("%s: not a usable output directory: %s", path,
+		    strerror(-r));
+		return r;
+	}
+	if (!path_printable(c->out)) {
+		ctl_prov_err("%s: a quote, backslash or control character "
+		    "cannot go in unbound.conf", c->out);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+set_name(struct ctl_prov_conf *c, const char *s)
+{
+	size_t len, arpa = strlen(CTL_PROV_ARPA);
+
+	if (ctl_prov_name_parse(s, c->name, sizeof(c->name)) < 0) {
+		ctl_prov_err("%s: not a host name", s);
+		return -EINVAL;
+	}
+	len = strlen(c->name);
+	if (strcmp(c->name, CTL_PROV_ARPA) == 0 || (len > arpa &&
+	    strcmp(c->name + len - arpa, CTL_PROV_ARPA) == 0 &&
+	    c->name[len - arpa - 1] == '.')) {
+		ctl_prov_err("%s: a resolver name cannot be in %s", s,
+		    CTL_PROV_ARPA);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+set_alg(struct ctl_prov_conf *c, const char *s)
+{
+	if (strcmp(s, "p256") == 0 || strcmp(s, "13") == 0)
+		c->alg = LDNS_SIGN_ECDSAP256SHA256;
+	else if (strcmp(s, "ed25519") == 0 || strcmp(s, "15") == 0)
+		c->alg = LDNS_SIGN_ED25519;
+	else {
+		ctl_prov_err("--alg %s: use p256 or ed25519", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The options both `provision` and `provision resign` take. */
+static int
+sig_option(struct sig_opts *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_VALIDITY:
+		if (parse_u32(arg, 1, MAX_VALIDITY_DAYS, &o->days) == 0)
+			return 0;
+		ctl_prov_err("--sig-validity %s: days, 1 to %u", arg,
+		    MAX_VALIDITY_DAYS);
+		return -EINVAL;
+	case OPT_INCEPTION:
+		o->have_inception = true;
+		if (parse_u32(arg, 1, UINT32_MAX - MAX_VALIDITY_DAYS * DAY,
+		    &o->inception) == 0)
+			return 0;
+		ctl_prov_err("--sig-inception %s: not a unix time", arg);
+		return -EINVAL;
+	case OPT_EXPIRED:
+		o->expired = true;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int
+sig_times(const struct sig_opts *o, uint32_t *inception,
+    uint32_t *expiration)
+{
+	uint32_t now = (uint32_t)time(NULL), span = o->days * DAY;
+
+	if (o->expired && o->have_inception) {
+		ctl_prov_err("--sig-inception and --sig-expired exclude each "
+		    "other");
+		return -EINVAL;
+	}
+	if (o->expired) {
+		*expiration = now - DAY;
+		*inception = *expiration - span;
+	} else if (o->have_inception) {
+		*inception = o->inception;
+		*expiration = o->inception + span;
+	} else {
+		*inception = now - INCEPTION_SLACK;
+		*expiration = now + span;
+	}
+	return 0;
+}
+
+/* --ca CERT KEY: the KEY is the next word. */
+static int
+set_ca(struct ctl_prov_conf *c, int argc, char **argv)
+{
+	c->ca_cert = optarg;
+	if (optind >= argc || argv[optind][0] == '-' ||
+	    argv[optind][0] == '\0') {
+		ctl_prov_err("--ca needs two arguments: CERT KEY");
+		return -EINVAL;
+	}
+	c->ca_key = argv[optind++];
+	return 0;
+}
+
+static int
+provision_option(struct ctl_prov_conf *c, struct sig_opts *sig, int opt,
+    int argc, char **argv)
+{
+	uint32_t v;
+
+	switch (opt) {
+	case OPT_ADDR:
+		return add_addr(c, optarg, false);
+	case OPT_ADDR6:
+		return add_addr(c, optarg, true);
+	case OPT_OUT:
+		return set_out(c, optarg);
+	case OPT_FORCE:
+		c->force = true;
+		return 0;
+	case OPT_ALG:
+		return set_alg(c, optarg);
+	case OPT_TTL:
+		if (parse_u32(optarg, 1, MAX_TTL, &v) < 0) {
+			ctl_prov_err("--ttl %s: seconds, 1 to %u", optarg,
+			    MAX_TTL);
+			return -EINVAL;
+		}
+		c->ttl = v;
+		return 0;
+	case OPT_NAME:
+		return set_name(c, optarg);
+	case OPT_CA:
+		return set_ca(c, argc, argv);
+	case OPT_ARPA_KEY:
+		c->arpa_key = optarg;
+		return 0;
+	case OPT_FORWARDER:
+		c->forwarder = true;
+		return 0;
+	case OPT_UPSTREAM:
+		if (c->nupstream == CTL_PROV_MAX_UPSTREAMS) {
+			ctl_prov_err("more than %d upstreams",
+			    CTL_PROV_MAX_UPSTREAMS);
+			return -E2BIG;
+		}
+		c->upstream[c->nupstream++] = optarg;
+		return 0;
+	case OPT_MISMATCH:
+		c->type_mismatch = true;
+		return 0;
+	}
+	return sig_option(sig, opt, optarg);
+}
+
+/* What the options say together. */
+static int
+provision_check(struct ctl_prov_conf *c)
+{
+	if (c->naddr == 0) {
+		ctl_prov_err("at least one --addr is needed");
+		return -EINVAL;
+	}
+	if (c->forwarder != (c->nupstream > 0)) {
+		ctl_prov_err("--forwarder and --upstream DIR go together");
+		return -EINVAL;
+	}
+	if (c->name[0] == '\0' && random_name(c->name, sizeof(c->name)) < 0) {
+		ctl_prov_err("no random numbers");
+		return -EIO;
+	}
+	if (c->out[0] == '\0')
+		return set_out(c, c->name);
+	return 0;
+}
+
+/* Returns 1 for --help. */
+static int
+parse_provision(struct ctl_prov_conf *c, struct sig_opts *sig, int argc,
+    char **argv)
+{
+	int opt;
+
+	optind = 0;	/* glibc: start afresh */
+	while ((opt = getopt_long(argc, argv, "+h", provision_options,
+	    NULL)) != -1) {
+		if (opt == 'h' || opt == OPT_HELP)
+			return 1;
+		if (opt == '?' || opt == ':')
+			return -EINVAL;
+		if (provision_option(c, sig, opt, argc, argv) < 0)
+			return -EINVAL;
+	}
+	if (optind != argc) {
+		ctl_prov_err("unexpected argument: %s", argv[optind]);
+		return -EINVAL;
+	}
+	return provision_check(c);
+}
+
+static int
+write_name(FILE *fp, const void *arg)
+{
+	fprintf(fp, "%s\n", (const char *)arg);
+	return 0;
+}
+
+static int
+write_all(struct ctl_prov_dir *d, const struct ctl_prov_conf *c,
+    struct ctl_prov_keys *keys, const struct ctl_prov_tls *tls,
+    const ldns_rr_list *children)
+{
+	int r;
+
+	if ((r = ctl_prov_write(d, "name", 0644, write_name, c->name)) < 0 ||
+	    (r = ctl_prov_keys_write(keys, d, c->ttl)) < 0 ||
+	    (r = ctl_prov_tls_write(tls, d)) < 0 ||
+	    (r = ctl_prov_zones_write(d, c, keys->key[CTL_PROV_ZONE_KSK],
+	    tls->tlsa, children)) < 0 ||
+	    (r = ctl_prov_zone_sign(d, CTL_PROV_ARPA,
+	    keys->key[CTL_PROV_ARPA_KSK], keys->key[CTL_PROV_ARPA_ZSK])) < 0 ||
+	    (r = ctl_prov_zone_sign(d, c->name,
+	    keys->key[CTL_PROV_ZONE_KSK], keys->key[CTL_PROV_ZONE_ZSK])) < 0 ||
+	    (r = ctl_prov_unbound_write(d, c)) < 0)
+		return r;
+	return ctl_prov_readme_write(d, c, tls->tlsa);
+}
+
+static void
+print_summary(const struct ctl_prov_conf *c, const struct ctl_prov_keys *k,
+    const struct ctl_prov_tls *tls)
+{
+	ldns_rr *rr;
+
+	printf("name: %s\ndirectory: %s\ntlsa: %s\n", c->name, c->out,
+	    tls->tlsa);
+	if ((rr = ctl_prov_key_dnskey(k->key[CTL_PROV_ARPA_KSK], c->ttl))) {
+		fputs("anchor: ", stdout);
+		ldns_rr_print_fmt(stdout, ldns_output_format_nocomments, rr);
+		ldns_rr_free(rr);
+	}
+}
+
+/* Everything that reads input, before anything is written. */
+static int
+prepare(const struct ctl_prov_conf *c, ldns_rr_list *children,
+    struct ctl_prov_keys *keys, struct ctl_prov_tls *tls)
+{
+	struct stat st;
+	ldns_key *arpa_ksk = NULL;
+	size_t i;
+	int r;
+
+	if (!c->force && lstat(c->out, &st) == 0) {
+		ctl_prov_err("%s exists; use --force to overwrite it", c->out);
+		return -EEXIST;
+	}
+	for (i = 0; i < c->nupstream; i++)
+		if ((r = ctl_prov_upstream_load(children, c->upstream[i],
+		    c->name, c->ttl)) < 0)
+			return r;
+	if (c->arpa_key != NULL && (r = ctl_prov_key_load(&arpa_ksk,
+	    c->arpa_key, CTL_PROV_ARPA_KSK, c->name)) < 0)
+		return r;
+	if ((r = ctl_prov_keys_generate(keys, c->name, c->alg, arpa_ksk)) < 0)
+		return r;
+	ctl_prov_keys_set_validity(keys, c->inception, c->expiration);
+	return ctl_prov_tls_make(tls, c->name, c->ca_cert, c->ca_key);
+}
+
+static int
+provision(const struct ctl_prov_conf *c)
+{
+	struct ctl_prov_keys keys = { { NULL } };
+	struct ctl_prov_tls tls;
+	struct ctl_prov_dir d;
+	ldns_rr_list *children;
+	int r;
+
+	memset(&tls, 0, sizeof(tls));
+	memset(&d, 0, sizeof(d));
+	if ((children = ldns_rr_list_new()) == NULL)
+		return -ENOMEM;
+	if ((r = prepare(c, children, &keys, &tls)) == 0 &&
+	    (r = ctl_prov_dir_stage(&d, c->out)) == 0 &&
+	    (r = write_all(&d, c, &keys, &tls, children)) == 0 &&
+	    (r = ctl_prov_dir_install(&d, c->out, c->force)) == 0)
+		print_summary(c, &keys, &tls);
+	ctl_prov_dir_close(&d);
+	ctl_prov_tls_free(&tls);
+	ctl_prov_keys_free(&keys);
+	ldns_rr_list_deep_free(children);
+	return r;
+}
+
+static void
+print_expiration(const char *name, uint32_t expiration)
+{
+	time_t t = (time_t)expiration;
+	char when[32];
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(when, sizeof(when), "%u", expiration);
+	printf("signed %s. and %s. until %s\n", CTL_PROV_ARPA, name, when);
+}
+
+static int
+resign(const char *dir, const struct sig_opts *sig)
+{
+	char name[CTL_PROV_NAME_SIZE], line[CTL_PROV_NAME_SIZE];
+	char path[PATH_MAX];
+	struct ctl_prov_keys keys;
+	struct ctl_prov_dir d;
+	uint32_t inception, expiration;
+	int r;
+
+	if ((r = sig_times(sig, &inception, &expiration)) < 0 ||
+	    (r = ctl_prov_dir_open(&d, dir)) < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/name", dir);
+	if ((r = ctl_prov_read_line(path, line, sizeof(line))) < 0)
+		return r;
+	if (ctl_prov_name_parse(line, name, sizeof(name)) < 0) {
+		ctl_prov_err("%s: not a resolver name", path);
+		return -EINVAL;
+	}
+	if ((r = ctl_prov_keys_load(&keys, dir, name)) == 0) {
+		ctl_prov_keys_set_validity(&keys, inception, expiration);
+		if ((r = ctl_prov_zone_sign(&d, CTL_PROV_ARPA,
+		    keys.key[CTL_PROV_ARPA_KSK],
+		    keys.key[CTL_PROV_ARPA_ZSK])) == 0)
+			r = ctl_prov_zone_sign(&d, name,
+			    keys.key[CTL_PROV_ZONE_KSK],
+			    keys.key[CTL_PROV_ZONE_ZSK]);
+	}
+	ctl_prov_keys_free(&keys);
+	ctl_prov_dir_close(&d);
+	if (r == 0)
+		print_expiration(name, expiration);
+	return r;
+}
+
+static int
+resign_main(int argc, char **argv)
+{
+	struct sig_opts sig = { DEFAULT_VALIDITY_DAYS, false, false, 0 };
+	int opt, r;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "+h", provision_options,
+	    NULL)) != -1) {
+		if (opt == 'h' || opt == OPT_HELP) {
+			usage(stdout);
+			return 0;
+		}
+		r = opt == '?' || opt == ':' ? -EINVAL :
+		    sig_option(&sig, opt, optarg);
+		if (r == -ENOENT)
+			ctl_prov_err("resign takes only --sig-* options");
+		if (r < 0) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return resign(argv[optind], &sig) < 0 ? 1 : 0;
+}
+
+int
+ctl_provision_main(int argc, char **argv)
+{
+	struct sig_opts sig = { DEFAULT_VALIDITY_DAYS, false, false, 0 };
+	struct ctl_prov_conf *c;
+	int r;
+
+	if (argc >= 2 && strcmp(argv[1], "resign") == 0)
+		return resign_main(argc - 1, argv + 1);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		ctl_prov_err("out of memory");
+		return 1;
+	}
+	c->alg = LDNS_SIGN_ECDSAP256SHA256;
+	c->ttl = DEFAULT_TTL;
+	if ((r = parse_provision(c, &sig, argc, argv)) != 0 ||
+	    (r = sig_times(&sig, &c->inception, &c->expiration)) < 0) {
+		if (r > 0)
+			usage(stdout);
+		else
+			fprintf(stderr, "see dotctl provision --help\n");
+		free(c);
+		return r > 0 ? 0 : EXIT_USAGE;
+	}
+	r = provision(c) < 0 ? 1 : 0;
+	free(c);
+	return r;
+}

@@ -1,0 +1,353 @@
+/*
+ * provision_cert.c -- the TLS side of a provisioned resolver: its P-256
+ * key, its certificate for N (self-signed, or issued by a private CA), and
+ * the TLSA record that authenticates it (DANE-EE 3 1 1 or DANE-TA 2 0 1).
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "dotstub/provision.h"
+
+#define CERT_DAYS 365
+/* PEM files larger than this are not a CA certificate or key. */
+#define PEM_FILE_MAX (256 * 1024)
+
+static void
+print_ssl_error(const char *what)
+{
+	unsigned long e = ERR_get_error();
+	char buf[256];
+
+	if (e == 0) {
+		ctl_prov_err("%s", what);
+		return;
+	}
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ctl_prov_err("%s: %s", what, buf);
+	ERR_clear_error();
+}
+
+/* A passphrase callback that refuses: encrypted keys are not supported. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	return -1;
+}
+
+static BIO *
+open_pem(const char *path)
+{
+	BIO *bio;
+
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		ctl_prov_err("%s: %s", path, strerror(errno ? errno : EIO));
+		ERR_clear_error();
+	}
+	return bio;
+}
+
+static bool
+pem_size_ok(BIO *bio, const char *path)
+{
+	FILE *fp = NULL;
+	long size;
+
+	if (BIO_get_fp(bio, &fp) != 1 || fp == NULL ||
+	    fseek(fp, 0, SEEK_END) != 0 || (size = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) != 0 || size > PEM_FILE_MAX) {
+		ctl_prov_err("%s: not a PEM file of at most %d octets", path,
+		    PEM_FILE_MAX);
+		return false;
+	}
+	return true;
+}
+
+/* Read the CA certificate and the certificates above it from path. */
+static int
+load_ca_certs(struct ctl_prov_tls *tls, const char *path)
+{
+	X509 *x;
+	BIO *bio;
+	size_t i;
+
+	if ((bio = open_pem(path)) == NULL)
+		return -ENOENT;
+	if (!pem_size_ok(bio, path)) {
+		BIO_free(bio);
+		return -EINVAL;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL))) {
+		if (tls->nca == CTL_PROV_MAX_CHAIN) {
+			X509_free(x);
+			BIO_free(bio);
+			ctl_prov_err("%s: more than %d certificates", path,
+			    CTL_PROV_MAX_CHAIN);
+			return -E2BIG;
+		}
+		tls->ca[tls->nca++] = x;
+	}
+	ERR_clear_error();	/* the end of the file */
+	BIO_free(bio);
+	if (tls->nca == 0) {
+		ctl_prov_err("%s: no PEM certificate", path);
+		return -EINVAL;
+	}
+	if (X509_check_ca(tls->ca[0]) < 1) {
+		ctl_prov_err("%s: the first certificate is not a CA", path);
+		return -EINVAL;
+	}
+	for (i = 0; i + 1 < tls->nca; i++) {
+		if (X509_check_issued(tls->ca[i + 1], tls->ca[i]) !=
+		    X509_V_OK) {
+			ctl_prov_err("%s: certificate %zu is not issued by "
+			    "certificate %zu", path, i + 1, i + 2);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static EVP_PKEY *
+load_ca_key(const char *path, X509 *ca)
+{
+	EVP_PKEY *key;
+	BIO *bio;
+
+	if ((bio = open_pem(path)) == NULL)
+		return NULL;
+	if (!pem_size_ok(bio, path)) {
+		BIO_free(bio);
+		return NULL;
+	}
+	key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	if (key == NULL) {
+		print_ssl_error("cannot read the CA key (an unencrypted PEM "
+		    "private key)");
+		return NULL;
+	}
+	if (X509_check_private_key(ca, key) != 1) {
+		ERR_clear_error();
+		ctl_prov_err("%s does not match the CA certificate", path);
+		EVP_PKEY_free(key);
+		return NULL;
+	}
+	return key;
+}
+
+static int
+set_serial(X509 *x)
+{
+	unsigned char buf[16];
+	BIGNUM *bn;
+	int ok;
+
+	if (RAND_bytes(buf, sizeof(buf)) != 1)
+		return -EIO;
+	buf[0] &= 0x7f;		/* positive */
+	if ((bn = BN_bin2bn(buf, sizeof(buf), NULL)) == NULL)
+		return -ENOMEM;
+	ok = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
+	BN_free(bn);
+	return ok ? 0 : -ENOMEM;
+}
+
+static int
+add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ext;
+	int ok;
+
+	ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+	if (ext == NULL)
+		return -EINVAL;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : -ENOMEM;
+}
+
+static int
+add_extensions(X509 *x, X509 *issuer, const char *name)
+{
+	char san[CTL_PROV_NAME_SIZE + 8];
+	X509V3_CTX ctx;
+
+	snprintf(san, sizeof(san), "DNS:%s", name);
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+	if (add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE") ||
+	    add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature") ||
+	    add_ext(x, &ctx, NID_ext_key_usage, "serverAuth") ||
+	    add_ext(x, &ctx, NID_subject_alt_name, san) ||
+	    add_ext(x, &ctx, NID_subject_key_identifier, "hash"))
+		return -EINVAL;
+	if (issuer != NULL &&
+	    add_ext(x, &ctx, NID_authority_key_identifier, "keyid,issuer"))
+		return -EINVAL;
+	return 0;
+}
+
+/* Ed25519/Ed448 sign without a separate digest. */
+static const EVP_MD *
+sign_digest(EVP_PKEY *k)
+{
+	if (EVP_PKEY_is_a(k, "ED25519") || EVP_PKEY_is_a(k, "ED448"))
+		return NULL;
+	return EVP_sha256();
+}
+
+static X509 *
+make_cert(const char *name, EVP_PKEY *key, X509 *issuer, EVP_PKEY *signer)
+{
+	X509_NAME *subject;
+	X509 *x;
+
+	if ((x = X509_new()) == NULL)
+		return NULL;
+	subject = X509_get_subject_name(x);
+	if (!X509_set_version(x, X509_VERSION_3) || set_serial(x) < 0 ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
+	    !X509_gmtime_adj(X509_getm_notAfter(x), 86400L * CERT_DAYS) ||
+	    !X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+	    (const unsigned char *)name, -1, -1, 0) ||
+	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) :
+	    subject) ||
+	    !X509_set_pubkey(x, key) ||
+	    add_extensions(x, issuer, name) < 0 ||
+	    !X509_sign(x, signer, sign_digest(signer))) {
+		X509_free(x);
+		return NULL;
+	}
+	if (issuer != NULL &&
+	    X509_verify(x, X509_get0_pubkey(issuer)) != 1) {
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* "U S 1 <hex of SHA-256 of der>" into tls->tlsa. */
+static int
+set_tlsa(struct ctl_prov_tls *tls, int usage, int selector,
+    unsigned char *der, int len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen, i;
+	char *p;
+
+	if (len <= 0 || !EVP_Digest(der, (size_t)len, md, &mdlen,
+	    EVP_sha256(), NULL))
+		return -EIO;
+	p = tls->tlsa + snprintf(tls->tlsa, sizeof(tls->tlsa), "%d %d 1 ",
+	    usage, selector);
+	for (i = 0; i < mdlen; i++, p += 2)
+		snprintf(p, 3, "%02x", md[i]);
+	return 0;
+}
+
+static int
+compute_tlsa(struct ctl_prov_tls *tls)
+{
+	unsigned char *der = NULL;
+	int len, r;
+
+	if (tls->nca > 0) {
+		len = i2d_X509(tls->ca[tls->nca - 1], &der);
+		r = set_tlsa(tls, 2, 0, der, len);
+	} else {
+		len = i2d_PUBKEY(tls->key, &der);
+		r = set_tlsa(tls, 3, 1, der, len);
+	}
+	OPENSSL_free(der);
+	return r;
+}
+
+int
+ctl_prov_tls_make(struct ctl_prov_tls *tls, const char *name,
+    const char *ca_cert, const char *ca_key)
+{
+	EVP_PKEY *signer = NULL;
+	int r;
+
+	memset(tls, 0, sizeof(*tls));
+	if (ca_cert != NULL) {
+		if ((r = load_ca_certs(tls, ca_cert)) < 0)
+			return r;
+		if ((signer = load_ca_key(ca_key, tls->ca[0])) == NULL)
+			return -EINVAL;
+	}
+	if ((tls->key = EVP_EC_gen("P-256")) == NULL) {
+		print_ssl_error("cannot generate the TLS key");
+		EVP_PKEY_free(signer);
+		return -EIO;
+	}
+	tls->cert = make_cert(name, tls->key, tls->nca ? tls->ca[0] : NULL,
+	    signer ? signer : tls->key);
+	EVP_PKEY_free(signer);
+	if (tls->cert == NULL) {
+		print_ssl_error("cannot make the certificate");
+		return -EIO;
+	}
+	if ((r = compute_tlsa(tls)) < 0) {
+		print_ssl_error("cannot compute the TLSA record");
+		return r;
+	}
+	return 0;
+}
+
+static int
+write_key(FILE *fp, const void *arg)
+{
+	const EVP_PKEY *key = arg;
+
+	if (!PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL))
+		return -EIO;
+	return 0;
+}
+
+static int
+write_chain(FILE *fp, const void *arg)
+{
+	const struct ctl_prov_tls *tls = arg;
+	size_t i;
+
+	if (!PEM_write_X509(fp, tls->cert))
+		return -EIO;
+	for (i = 0; i < tls->nca; i++)
+		if (!PEM_write_X509(fp, tls->ca[i]))
+			return -EIO;
+	return 0;
+}
+
+int
+ctl_prov_tls_write(const struct ctl_prov_tls *tls, struct ctl_prov_dir *d)
+{
+	int r;
+
+	if ((r = ctl_prov_mkdir(d, "tls", 0755)) < 0 ||
+	    (r = ctl_prov_write(d, "tls/server.key", 0600, write_key,
+	    tls->key)) < 0)
+		return r;
+	return ctl_prov_write(d, "tls/server.pem", 0644, write_chain, tls);
+}
+
+void
+ctl_prov_tls_free(struct ctl_prov_tls *tls)
+{
+	size_t i;
+
+	EVP_PKEY_free(tls->key);
+	X509_free(tls->cert);
+	for (i = 0; i < tls->nca; i++)
+		X509_free(tls->ca[i]);
+	memset(tls, 0, sizeof(*tls));
+}

@@ -1,0 +1,187 @@
+/*
+ * provision_sign.c -- signing a provisioned resolver's zones with libldns:
+ * NSEC for denial, the KSK signs the DNSKEY RRset, the ZSK the rest.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "dotstub/provision.h"
+
+static bool
+is_dnssec_type(ldns_rr_type t)
+{
+	return t == LDNS_RR_TYPE_DNSKEY || t == LDNS_RR_TYPE_RRSIG ||
+	    t == LDNS_RR_TYPE_NSEC || t == LDNS_RR_TYPE_NSEC3 ||
+	    t == LDNS_RR_TYPE_NSEC3PARAM;
+}
+
+/* Refuse records out of the zone and DNSSEC records: we make those. */
+static int
+zone_check(const ldns_zone *z, const char *path)
+{
+	const ldns_rdf *apex = ldns_rr_owner(ldns_zone_soa(z));
+	const ldns_rr *rr;
+	char *owner;
+	size_t i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(ldns_zone_rrs(z)); i++) {
+		rr = ldns_rr_list_rr(ldns_zone_rrs(z), i);
+		if (is_dnssec_type(ldns_rr_get_type(rr))) {
+			ctl_prov_err("%s: DNSSEC records do not belong in the "
+			    "unsigned zone", path);
+			return -EINVAL;
+		}
+		if (ldns_dname_compare(ldns_rr_owner(rr), apex) != 0 &&
+		    !ldns_dname_is_subdomain(ldns_rr_owner(rr), apex)) {
+			owner = ldns_rdf2str(ldns_rr_owner(rr));
+			ctl_prov_err("%s: %s is out of the zone", path,
+			    owner ? owner : "a record");
+			free(owner);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+write_signed(FILE *fp, const void *arg)
+{
+	ldns_dnssec_zone_print_fmt(fp, ldns_output_format_nocomments, arg);
+	return 0;
+}
+
+/*
+ * Raise the SOA serial to the current time (or by one).  Not
+ * ldns_rr_soa_increment_func_int(): it leaks the old serial.
+ */
+static int
+soa_serial_now(ldns_rr *soa)
+{
+	ldns_rdf *old, *new;
+	uint32_t serial;
+
+	serial = ldns_rdf2native_int32(ldns_rr_rdf(soa, 2));
+	new = ldns_native2rdf_int32(LDNS_RDF_TYPE_INT32,
+	    ldns_soa_serial_unixtime(serial, NULL));
+	if (new == NULL)
+		return -ENOMEM;
+	old = ldns_rr_set_rdf(soa, new, 2);
+	ldns_rdf_deep_free(old);
+	return 0;
+}
+
+static int
+dz_add(ldns_dnssec_zone *dz, ldns_rr *rr, const char *origin)
+{
+	ldns_status s;
+
+	if ((s = ldns_dnssec_zone_add_rr(dz, rr)) == LDNS_STATUS_OK)
+		return 0;
+	ctl_prov_err("cannot sign %s: %s", origin, ldns_get_errorstr_by_id(s));
+	return -EINVAL;
+}
+
+/* Add the zone's SOA, records and the DNSKEYs of keys to dz. */
+static int
+dz_fill(ldns_dnssec_zone *dz, ldns_zone *z, const ldns_key_list *keys,
+    ldns_rr_list *own, const char *origin)
+{
+	ldns_rr *soa = ldns_zone_soa(z), *rr;
+	size_t i;
+
+	if (soa_serial_now(soa) < 0)
+		return -ENOMEM;
+	if (dz_add(dz, soa, origin) < 0)
+		return -EINVAL;
+	for (i = 0; i < ldns_rr_list_rr_count(ldns_zone_rrs(z)); i++)
+		if (dz_add(dz, ldns_rr_list_rr(ldns_zone_rrs(z), i), origin) < 0)
+			return -EINVAL;
+	for (i = 0; i < ldns_key_list_key_count(keys); i++) {
+		rr = ctl_prov_key_dnskey(ldns_key_list_key(keys, i),
+		    ldns_rr_ttl(soa));
+		if (rr == NULL || !ldns_rr_list_push_rr(own, rr)) {
+			ldns_rr_free(rr);
+			return -ENOMEM;
+		}
+		if (dz_add(dz, rr, origin) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+sign_zone(struct ctl_prov_dir *d, const char *origin, ldns_zone *z,
+    ldns_key_list *keys)
+{
+	ldns_rr_list *own, *added;
+	ldns_dnssec_zone *dz;
+	char rel[PATH_MAX];
+	ldns_status s;
+	int r;
+
+	own = ldns_rr_list_new();
+	added = ldns_rr_list_new();
+	dz = ldns_dnssec_zone_new();
+	if (own == NULL || added == NULL || dz == NULL) {
+		r = -ENOMEM;
+	} else if ((r = dz_fill(dz, z, keys, own, origin)) == 0) {
+		s = ldns_dnssec_zone_sign_flg(dz, added, keys,
+		    ldns_dnssec_default_replace_signatures, NULL, 0);
+		if (s != LDNS_STATUS_OK) {
+			ctl_prov_err("cannot sign %s: %s", origin,
+			    ldns_get_errorstr_by_id(s));
+			r = -EINVAL;
+		}
+	}
+	if (r == -ENOMEM)
+		ctl_prov_err("cannot sign %s: out of memory", origin);
+	if (r == 0) {
+		snprintf(rel, sizeof(rel), CTL_PROV_SIGNED_FMT, origin);
+		r = ctl_prov_write(d, rel, 0644, write_signed, dz);
+	}
+	if (dz != NULL)
+		ldns_dnssec_zone_free(dz);
+	ldns_rr_list_deep_free(own);
+	ldns_rr_list_deep_free(added);
+	return r;
+}
+
+int
+ctl_prov_zone_sign(struct ctl_prov_dir *d, const char *origin,
+    struct ldns_struct_key *ksk, struct ldns_struct_key *zsk)
+{
+	char path[PATH_MAX], fqdn[CTL_PROV_NAME_SIZE + 1];
+	ldns_key_list *keys;
+	ldns_zone *z;
+	int r, n;
+
+	n = snprintf(path, sizeof(path), "%s/" CTL_PROV_ZONE_FMT, d->root,
+	    origin);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	snprintf(fqdn, sizeof(fqdn), "%s.", origin);
+	if ((r = ctl_prov_zone_read(&z, path, fqdn)) < 0)
+		return r;
+	if ((r = zone_check(z, path)) < 0) {
+		ldns_zone_deep_free(z);
+		return r;
+	}
+	if ((keys = ldns_key_list_new()) == NULL ||
+	    !ldns_key_list_push_key(keys, ksk) ||
+	    !ldns_key_list_push_key(keys, zsk)) {
+		ctl_prov_err("out of memory");
+		r = -ENOMEM;
+	} else {
+		r = sign_zone(d, origin, z, keys);
+	}
+	if (keys != NULL) {
+		/* the keys are the caller's: free the list alone */
+		ldns_key_list_set_key_count(keys, 0);
+		ldns_key_list_free(keys);
+	}
+	ldns_zone_deep_free(z);
+	return r;
+}
