@@ -32,6 +32,8 @@
 #include "walkjob.h"
 
 #define ARPA_ZONE "resolver-name.arpa."
+#define SETTLE_MS 150        /* coalesce a link change and the resolver update after it */
+#define NETWATCH_DEBOUNCE_MS 300
 #define RETRY_MIN_MS 2000
 #define RETRY_MAX_MS 60000
 
@@ -91,6 +93,7 @@ struct ds_netmgr {
 	int job_nanchors;
 	char last_walk[DISC_REASON_MAX + 32];
 	struct event *retry_ev;
+	struct event *settle_ev;
 	unsigned retry_ms;
 	uint64_t walks, changes;
 	/* Pins and learned data are committed only once the TLS handshake
@@ -617,6 +620,22 @@ static void apply_policy(struct ds_netmgr *nm, const struct trust_policy_input *
 		if (a)
 			remember_anchor(nm, a);
 		break;
+	case TRUST_ACT_REFUSE:
+		/* keep the refused key as pending, so `dotctl trust approve` can
+		 * adopt it deliberately; it is never used while pending */
+		if (dec.record_pending && res && res->nksk > 0) {
+			key_to_trust(&res->ksk[0].key, &tk);
+			r = trust_store_pin(nm->store, ARPA_ZONE, &tk, TRUST_STATE_PENDING, time(NULL), &a);
+			if (r >= 0) {
+				if (nm->have_fp)
+					trust_store_seen_network(nm->store, a, nm->fp_text, time(NULL));
+				store_save(nm);
+				log_err("ALERT network %s: the refused key (tag %u) is kept as pending; "
+					"`dotctl trust approve %u` adopts it if the change is legitimate",
+					nm->fp_id, a->tag, a->tag);
+			}
+		}
+		break;
 	default:
 		break;
 	}
@@ -716,7 +735,8 @@ static void walk_done(void *arg, int rc, struct disc_result *res)
 		nm->rerun = false;
 		if (res)
 			disc_result_free(res);
-		decide(nm);
+		if (!evtimer_pending(nm->settle_ev, NULL))
+			decide(nm);
 		return;
 	}
 	if (rc < 0) {
@@ -850,10 +870,33 @@ static void network_changed(struct ds_netmgr *nm, const struct ds_netfp *fp)
 	}
 	nm->changes++;
 	nm->retry_ms = 0;
-	nm->d->switch_start_us = ds_now_us();
+	if (!nm->d->switch_start_us)
+		nm->d->switch_start_us = ds_now_us();
+	/* nothing of the old network is used any more: no cached answer, no
+	 * connection, no session ticket; queries wait for the decision */
 	if (nm->d->cache)
 		ds_cache_flush(nm->d->cache);
-	decide(nm);
+	commit_clear(nm);
+	if (nm->job) {
+		nm->rerun = true;
+		ds_walkjob_cancel(nm->job);
+	}
+	set_state(nm, NM_WAITING, "network changed");
+	ds_daemon_set_upstream(nm->d, NULL, "none", false);
+	ds_daemon_not_ready(nm->d, true, DNS_EDE_NOT_READY, "network changed");
+	{
+		struct timeval tv = { 0, SETTLE_MS * 1000 };
+		evtimer_add(nm->settle_ev, &tv);
+	}
+}
+
+static void settle_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_netmgr *nm = arg;
+
+	if (!nm->job)
+		decide(nm);
+	/* else: walk_done sees rerun and decides */
 }
 
 static void on_netwatch(struct ds_netwatch *w, const struct ds_netfp *old,
@@ -939,8 +982,9 @@ int ds_netmgr_start(struct ds_daemon *d)
 	snprintf(nm->fp_id, sizeof(nm->fp_id), "-");
 	snprintf(nm->network_match, sizeof(nm->network_match), "none");
 	nm->retry_ev = evtimer_new(d->base, retry_fired, nm);
+	nm->settle_ev = evtimer_new(d->base, settle_fired, nm);
 	nm->commit.ev = evtimer_new(d->base, commit_poll, nm);
-	if (!nm->retry_ev || !nm->commit.ev)
+	if (!nm->retry_ev || !nm->commit.ev || !nm->settle_ev)
 		return -ENOMEM;
 
 	r = trust_store_open(&so, &nm->store, &rep);
@@ -966,7 +1010,10 @@ int ds_netmgr_start(struct ds_daemon *d)
 	}
 	nm->nres = c->nnetwork_resolver;
 
-	r = ds_netwatch_new(d->base, NULL, on_netwatch, nm, &nm->nw);
+	{
+		struct ds_netwatch_opts wo = { .debounce_ms = NETWATCH_DEBOUNCE_MS };
+		r = ds_netwatch_new(d->base, &wo, on_netwatch, nm, &nm->nw);
+	}
 	if (r < 0) {
 		log_warn("netlink: %s; networks are told apart by their resolvers only",
 			 strerror(-r));
@@ -1004,6 +1051,8 @@ void ds_netmgr_stop(struct ds_daemon *d)
 		event_free(nm->retry_ev);
 	if (nm->commit.ev)
 		event_free(nm->commit.ev);
+	if (nm->settle_ev)
+		event_free(nm->settle_ev);
 	trust_store_close(nm->store);
 	free(nm);
 	d->netmgr = NULL;

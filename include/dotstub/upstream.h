@@ -135,8 +135,9 @@ struct ds_upstream;
 struct ds_upstream_query;
 
 /* Create a client for desc.  Fails with -ENOKEY (*ret_err) if desc has no
- * usable TLSA record, -EINVAL if it has no address.  Does not connect yet.
- * o may be NULL for defaults. */
+ * usable TLSA record, -EINVAL if it has no address, -EPROTONOSUPPORT if
+ * desc->transport is not DS_TRANSPORT_DOT (this client never speaks clear
+ * text).  Does not connect yet.  o may be NULL for defaults. */
 struct ds_upstream *ds_upstream_new(struct event_base *base, const struct ds_upstream_desc *desc,
 				    const struct ds_upstream_opts *o, int *ret_err);
 /* Close everything; pending queries are failed with DS_UP_ERR_CANCELLED

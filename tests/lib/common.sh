@@ -52,7 +52,7 @@ ds_start() {
 	local name=$1
 	shift
 	mkdir -p "$T_DIR/$name/state"
-	"$DOTSTUBD" -f --control "$T_DIR/$name/control" --state-dir "$T_DIR/$name/state" \
+	${DS_WRAP:-} "$DOTSTUBD" -f --control "$T_DIR/$name/control" --state-dir "$T_DIR/$name/state" \
 		--anchors-dir "$T_DIR/$name/anchors.d" "$@" >>"$T_DIR/$name/log" 2>&1 &
 	echo $! >"$T_DIR/$name/pid"
 	for _ in $(seq 1 100); do

@@ -1,0 +1,485 @@
+/*
+ * trust.h -- the trust part: DNSKEY helpers, the anchor store (a
+ * known_hosts-like file in the state directory, written crash-safely),
+ * read-only managed anchors, the trust policy decision and RFC 5011
+ * rollover of the resolver-name.arpa KSK.
+ *
+ * No network I/O.  Nothing here logs above LOG_DEBUG: every failure is a
+ * negative errno return, with a message for a human where one is needed;
+ * the daemon or dotctl decides what to log.  ret_ outputs are written only
+ * on success.  Not thread-safe: a store handle belongs to one thread.
+ *
+ * The store file ("anchors" in the state directory), version 1.  UTF-8 is
+ * not needed: the file is printable ASCII.  Lines end in "\n" (the last one
+ * too; a missing final newline is a truncated file).  "#" at column 0 is a
+ * comment; comments and blank lines are not preserved when the file is
+ * rewritten.  The first non-comment line is the header "dotstub-trust 1".
+ * Each anchor is a block: an "anchor" line at column 0, then attribute
+ * lines, each indented by exactly one tab.  Fields are separated by exactly
+ * one space.  Times are UTC, "2024-05-01T10:00:00Z".
+ *
+ *   dotstub-trust 1
+ *   anchor resolver-name.arpa. 257 3 13 <base64 public key>
+ *   <TAB>tag 12345                      key tag (RFC 4034 App. B)
+ *   <TAB>algorithm 13
+ *   <TAB>sha256 <64 hex>                SHA-256 of the DNSKEY rdata
+ *   <TAB>state trusted                  trusted|pending|revoked|managed|add-pending
+ *   <TAB>add-pending-since <time>       add-pending only (and required there)
+ *   <TAB>introduced-by <64 hex>         add-pending only: sha256 of the key
+ *                                       that signed the RRset introducing it
+ *   <TAB>first-seen <time>
+ *   <TAB>last-seen <time>
+ *   <TAB>resolver <name.> <type> <refreshed time>   type resolver|forwarder|unknown
+ *   <TAB>address <name.> <IPv4 or IPv6>             name declared by "resolver" above
+ *   <TAB>tlsa <name.> <U> <S> <M> <hex>
+ *   <TAB>network <first-seen> <last-seen> <fingerprint to end of line>
+ *
+ * Parsing is strict: every field is validated (names canonical: lower
+ * case, with the trailing dot; tag, algorithm and sha256 must equal the
+ * values computed from the key; times, addresses and hex well formed;
+ * required lines present exactly once).  Unknown keys are rejected, not
+ * preserved: a newer format gets a new version number, and a file this
+ * code cannot read completely is quarantined (moved aside, never deleted),
+ * so no data is silently dropped or mangled by an older reader.
+ * Duplicate anchors (same zone and sha256), resolvers, addresses, TLSA
+ * records and networks are merged on load and never written.  Anchors are
+ * written sorted by zone, first-seen, sha256, so diffs stay small.
+ *
+ * Managed anchors: files "*.key" in a configuration directory, one DNSKEY
+ * RR per line ("zone. [TTL] [IN] DNSKEY flags proto alg base64", ";"
+ * starts a comment), never written.  They show as state managed.  The store
+ * file keeps an entry for a managed key to hold what was learned under it
+ * (written with state managed); if the key later disappears from the
+ * configuration directory, that entry is demoted to pending (not used until
+ * approved).  A managed key revoked through RFC 5011 stays revoked (the
+ * store entry overrides the configuration).
+ */
+#ifndef DOTSTUB_TRUST_H
+#define DOTSTUB_TRUST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------ */
+/* Limits (every one enforced on input)                               */
+/* ------------------------------------------------------------------ */
+
+#define TRUST_NAME_MAX 254          /* presentation name with trailing dot */
+#define TRUST_KEY_MAX 1024          /* public key octets of a DNSKEY */
+#define TRUST_SHA256_LEN 32
+#define TRUST_FP_MAX 767            /* network fingerprint text (DS_NETFP_TEXT_MAX - 1) */
+#define TRUST_ADDR_MAX 46           /* text address incl. NUL (INET6_ADDRSTRLEN) */
+#define TRUST_MAX_ADDRS 16          /* addresses per resolver */
+#define TRUST_MAX_TLSA 16           /* TLSA records per resolver */
+#define TRUST_TLSA_DATA_MAX 2048    /* octets of TLSA association data */
+#define TRUST_MAX_RESOLVERS 16      /* resolvers per anchor */
+#define TRUST_MAX_NETWORKS 1024     /* hard cap of networks per anchor */
+#define TRUST_DEFAULT_NETWORKS 32   /* default cap of networks per anchor */
+#define TRUST_MAX_ANCHORS 1024      /* anchors per store */
+#define TRUST_FILE_MAX (8u << 20)   /* store file size */
+#define TRUST_LINE_MAX 8192         /* one line of the store file */
+
+#define TRUST_STORE_FILE "anchors"
+#define TRUST_STORE_LOCK "anchors.lock"
+#define TRUST_STORE_VERSION 1
+#define TRUST_TIME_LEN 20           /* "2024-05-01T10:00:00Z" without NUL */
+
+/* ------------------------------------------------------------------ */
+/* DNSKEY helpers                                                     */
+/* ------------------------------------------------------------------ */
+
+#define TRUST_DNSKEY_ZONE 0x0100   /* flags: zone key */
+#define TRUST_DNSKEY_REVOKE 0x0080 /* flags: RFC 5011 revoked */
+#define TRUST_DNSKEY_SEP 0x0001    /* flags: secure entry point (KSK) */
+
+/* A DNSKEY rdata, decoded.  Plain value: copy with "=". */
+struct trust_dnskey {
+	uint16_t flags;
+	uint8_t protocol;  /* always 3 once parsed */
+	uint8_t algorithm; /* never 0 once parsed */
+	uint16_t keylen;   /* 1..TRUST_KEY_MAX */
+	uint8_t key[TRUST_KEY_MAX];
+};
+
+/* Parse "flags proto alg base64" (the base64 may be split by blanks, as in
+ * presentation format).  Checks protocol 3, algorithm != 0, the key length
+ * of the algorithms with a fixed one (13, 14, 15, 16) and strict base64.
+ * Returns 0 or -EINVAL. */
+int trust_dnskey_parse(const char *text, struct trust_dnskey *ret);
+/* Parse one RR "zone. [TTL] [IN] DNSKEY flags proto alg base64" (TTL and
+ * class in either order; no parentheses; a trailing "; comment" allowed).
+ * ret_zone gets the canonical zone name.  Returns 0 or -EINVAL. */
+int trust_dnskey_parse_rr(const char *line, char ret_zone[TRUST_NAME_MAX + 1],
+			  struct trust_dnskey *ret_key);
+/* "257 3 13 base64" into out.  Returns the length, or -ENOBUFS. */
+int trust_dnskey_format(const struct trust_dnskey *k, char *out, size_t outlen);
+/* The rdata in wire form into buf.  Returns its length or -ENOBUFS. */
+int trust_dnskey_rdata(const struct trust_dnskey *k, uint8_t *buf, size_t buflen);
+/* Key tag of RFC 4034 Appendix B (including the algorithm 1 rule). */
+uint16_t trust_dnskey_tag(const struct trust_dnskey *k);
+/* SHA-256 of the rdata (OpenSSL EVP).  Returns 0 or -ENOMEM. */
+int trust_dnskey_sha256(const struct trust_dnskey *k, uint8_t out[TRUST_SHA256_LEN]);
+/* Same rdata. */
+bool trust_dnskey_equal(const struct trust_dnskey *a, const struct trust_dnskey *b);
+/* Same key apart from the REVOKE flag (RFC 5011: a revoked key is matched
+ * to its unrevoked self). */
+bool trust_dnskey_same_key(const struct trust_dnskey *a, const struct trust_dnskey *b);
+
+/* Canonical form of a domain name: lower case, trailing dot, labels of
+ * [a-z0-9_-] of 1..63 octets, <= 255 octets in wire form; the root is
+ * refused.  in may lack the trailing dot.  Returns 0 or -EINVAL. */
+int trust_name_canonical(const char *in, char ret[TRUST_NAME_MAX + 1]);
+/* "2024-05-01T10:00:00Z" (UTC) into out (TRUST_TIME_LEN + 1 octets). */
+void trust_time_format(time_t t, char out[TRUST_TIME_LEN + 1]);
+/* Parse exactly that form (years 1970..9999).  Returns 0 or -EINVAL. */
+int trust_time_parse(const char *s, time_t *ret);
+/* Lower-case hex of n octets into out (2n + 1 octets). */
+void trust_hex_format(const uint8_t *in, size_t n, char *out);
+
+/* ------------------------------------------------------------------ */
+/* What the store keeps                                               */
+/* ------------------------------------------------------------------ */
+
+enum trust_state {
+	TRUST_STATE_TRUSTED = 0, /* pinned (TOFU or approved); used */
+	TRUST_STATE_PENDING,     /* pinned, waiting for "dotctl trust approve" */
+	TRUST_STATE_REVOKED,     /* revoked (RFC 5011 or by hand); never used */
+	TRUST_STATE_MANAGED,     /* from the managed directory; used */
+	TRUST_STATE_ADD_PENDING, /* RFC 5011 add hold-down running */
+};
+/* "trusted", "pending", "revoked", "managed", "add-pending" */
+const char *trust_state_name(enum trust_state s);
+/* Returns 0 and sets *ret, or -EINVAL. */
+int trust_state_parse(const char *s, enum trust_state *ret);
+
+enum trust_server_type {
+	TRUST_SERVER_UNKNOWN = 0,
+	TRUST_SERVER_RESOLVER,
+	TRUST_SERVER_FORWARDER,
+};
+/* "unknown", "resolver", "forwarder" */
+const char *trust_server_type_name(enum trust_server_type t);
+
+struct trust_tlsa {
+	uint8_t usage, selector, mtype;
+	uint16_t len;  /* 1..TRUST_TLSA_DATA_MAX */
+	uint8_t *data; /* malloc'ed, owned by the enclosing trust_resolver */
+};
+
+/* A resolver learned under an anchor (PROTOCOL.md step 7). */
+struct trust_resolver {
+	char name[TRUST_NAME_MAX + 1]; /* canonical unique name, e.g. "abcd1234efgh.zz." */
+	enum trust_server_type type;
+	time_t refreshed; /* when this data was last validated */
+	char addr[TRUST_MAX_ADDRS][TRUST_ADDR_MAX]; /* canonical inet_ntop text */
+	size_t naddr;
+	struct trust_tlsa tlsa[TRUST_MAX_TLSA]; /* data owned by this struct */
+	size_t ntlsa;
+};
+
+/* Zero r (name and type set separately by the caller). */
+void trust_resolver_init(struct trust_resolver *r);
+/* Free the TLSA data; r is then as after trust_resolver_init. */
+void trust_resolver_clear(struct trust_resolver *r);
+/* Set the name (canonicalised).  Returns 0 or -EINVAL. */
+int trust_resolver_set_name(struct trust_resolver *r, const char *name);
+/* Add an IPv4 or IPv6 address (text; stored canonical; a duplicate is
+ * ignored).  Returns 0 or -EINVAL / -E2BIG. */
+int trust_resolver_add_addr(struct trust_resolver *r, const char *addr);
+/* Add a TLSA record (data copied; a duplicate is ignored).  Returns 0 or
+ * -EINVAL (len 0 or too long) / -E2BIG / -ENOMEM. */
+int trust_resolver_add_tlsa(struct trust_resolver *r, uint8_t usage, uint8_t selector,
+			    uint8_t mtype, const uint8_t *data, size_t len);
+/* Add "U S M HEX" (single spaces, hex of either case).  Same returns. */
+int trust_resolver_add_tlsa_text(struct trust_resolver *r, const char *text);
+/* Deep copy into dst (which must be initialised and is cleared first).
+ * Returns 0 or -ENOMEM (dst then cleared). */
+int trust_resolver_copy(struct trust_resolver *dst, const struct trust_resolver *src);
+
+/* A network on which the anchor was seen. */
+struct trust_network {
+	char fp[TRUST_FP_MAX + 1]; /* the caller's opaque fingerprint text */
+	time_t first_seen;
+	time_t last_seen;
+};
+
+/* One anchor.  Owned by the store; valid until it is forgotten, or the
+ * store is reloaded or closed.  Read-only for callers: change it only
+ * through trust_store_* functions. */
+struct trust_anchor {
+	char zone[TRUST_NAME_MAX + 1]; /* canonical: "resolver-name.arpa." or an operator's */
+	struct trust_dnskey key;
+	uint16_t tag;                        /* key tag of key */
+	uint8_t sha256[TRUST_SHA256_LEN];    /* SHA-256 of the rdata: the identity */
+	enum trust_state state;
+	bool managed;                        /* key present in the managed directory */
+	time_t first_seen;
+	time_t last_seen;
+	time_t add_pending_since;            /* add-pending only, else 0 */
+	uint8_t introduced_by[TRUST_SHA256_LEN]; /* add-pending only */
+	struct trust_resolver *resolvers;    /* array of nresolvers */
+	size_t nresolvers;
+	struct trust_network *networks;      /* array of nnetworks */
+	size_t nnetworks;
+};
+
+/* ------------------------------------------------------------------ */
+/* The store                                                          */
+/* ------------------------------------------------------------------ */
+
+struct trust_store;
+
+#define TRUST_OPEN_READONLY 0x1 /* no quarantine, no lock; save refused */
+
+struct trust_store_opts {
+	const char *state_dir;   /* holds TRUST_STORE_FILE; required */
+	const char *managed_dir; /* "*.key" files; NULL for none */
+	unsigned max_networks;   /* per anchor, 1..TRUST_MAX_NETWORKS; 0: default */
+	unsigned flags;          /* TRUST_OPEN_* */
+};
+
+/* What went wrong while opening (for the caller's log). */
+struct trust_open_report {
+	char quarantined[4096]; /* path the corrupt file was moved to, or "" */
+	unsigned line;          /* line of the store file's error (0: none/whole file) */
+	char error[256];        /* the store file's error, or "" */
+	unsigned managed_skipped;  /* managed files skipped as invalid */
+	char managed_error[512];   /* the first: "file:line: message", or "" */
+};
+
+/* Returned by trust_store_open when the store file was corrupt or
+ * unreadable, was moved aside (report->quarantined) and the store opened
+ * empty.  The daemon must log this loudly. */
+#define TRUST_STORE_QUARANTINED 1
+
+/* Open the store: read state_dir/TRUST_STORE_FILE (a missing file is an
+ * empty store) and the managed anchors.  A corrupt or unreadable store
+ * file is renamed to "<file>.corrupt-<unixtime>" and the store opens empty
+ * (returns TRUST_STORE_QUARANTINED); with TRUST_OPEN_READONLY it is left
+ * in place and -EBADMSG is returned instead.  Invalid managed files are
+ * skipped whole and counted in the report.  report may be NULL; it is
+ * filled whatever the return.  Returns 0, TRUST_STORE_QUARANTINED, or
+ * -errno (-ENOMEM, -EBADMSG, or the error of a file operation). */
+int trust_store_open(const struct trust_store_opts *o, struct trust_store **ret,
+		     struct trust_open_report *report);
+/* Free everything.  Does not save.  NULL is fine. */
+void trust_store_close(struct trust_store *s);
+
+/* Write the store crash-safely: under flock on TRUST_STORE_LOCK, the text
+ * is serialised, parsed back and compared (never write what cannot be read
+ * back), written to a temporary file in the same directory, fsync'ed,
+ * renamed over the file, and the directory fsync'ed.  Stale temporary
+ * files of killed writers are removed.  On any error (-ENOSPC, -EIO, ...)
+ * the old file is left intact.  Returns -ESTALE, writing nothing, if the
+ * file was replaced by another writer since this handle read or wrote it:
+ * reopen, reapply, save again.  -EROFS for a read-only handle. */
+int trust_store_save(struct trust_store *s);
+
+/* The serialised text (malloc'ed, NUL-terminated) and its length. */
+int trust_store_format(const struct trust_store *s, char **ret_text, size_t *ret_len);
+/* Parse text (len octets, untrusted) into s, replacing its anchors (the
+ * managed state is not applied).  On error s is unchanged; *ret_line and
+ * msg (msglen octets, may be NULL) say what and where.  Returns 0,
+ * -EBADMSG or -ENOMEM. */
+int trust_store_parse(struct trust_store *s, const char *text, size_t len, unsigned *ret_line,
+		      char *msg, size_t msglen);
+/* An empty in-memory store with no file (for parsing and tests). */
+struct trust_store *trust_store_new_memory(unsigned max_networks);
+
+size_t trust_store_count(const struct trust_store *s);
+/* The i-th anchor (0 <= i < count), in file order. */
+const struct trust_anchor *trust_store_anchor(const struct trust_store *s, size_t i);
+
+/* Lookups.  Each iterator form returns the next match after "after" (NULL
+ * to start), or NULL when there is none. */
+/* The anchor with exactly this zone and rdata, or NULL. */
+const struct trust_anchor *trust_store_lookup(const struct trust_store *s, const char *zone,
+					      const struct trust_dnskey *k);
+/* Is k known and usable (trusted or managed) for zone? */
+bool trust_store_is_known(const struct trust_store *s, const char *zone,
+			  const struct trust_dnskey *k);
+const struct trust_anchor *trust_store_find_tag(const struct trust_store *s, uint16_t tag,
+						const struct trust_anchor *after);
+/* Anchors under which resolver name (any case, dot optional) was learned. */
+const struct trust_anchor *trust_store_find_resolver(const struct trust_store *s,
+						     const char *name,
+						     const struct trust_anchor *after);
+/* Anchors seen on the network with exactly this fingerprint. */
+const struct trust_anchor *trust_store_find_network(const struct trust_store *s, const char *fp,
+						    const struct trust_anchor *after);
+/* The one anchor whose sha256 starts with hex (4..64 digits, any case).
+ * Returns 0, -EINVAL, -ENOENT or -ENOTUNIQ. */
+int trust_store_find_sha256(const struct trust_store *s, const char *hex,
+			    const struct trust_anchor **ret);
+
+/* Changes.  "a" must be an anchor of s (else -ENOENT).  A managed anchor's
+ * key and state cannot be changed by hand (-EPERM); learned data can. */
+/* Add k for zone with state TRUSTED or PENDING (first/last seen = now), or,
+ * if it is there, update its last seen (its state is kept: a pending pin
+ * is never promoted here).  Returns 1 if added, 0 if it was there,
+ * -EKEYREVOKED if it is revoked, -EINVAL (bad zone or state, a key with
+ * the REVOKE flag), -E2BIG (store full), -ENOMEM.  *ret (may be NULL) is
+ * set on success. */
+int trust_store_pin(struct trust_store *s, const char *zone, const struct trust_dnskey *k,
+		    enum trust_state state, time_t now, const struct trust_anchor **ret);
+/* pending or add-pending -> trusted (no-op if trusted).  -EKEYREVOKED if
+ * revoked, -EPERM if managed. */
+int trust_store_approve(struct trust_store *s, const struct trust_anchor *a);
+/* Remove a and everything learned under it (a is then invalid).  -EPERM
+ * if managed. */
+int trust_store_forget(struct trust_store *s, const struct trust_anchor *a);
+/* Mark revoked (never used again; kept so it is not re-pinned). */
+int trust_store_revoke(struct trust_store *s, const struct trust_anchor *a, time_t now);
+/* Seen now (updates last seen). */
+int trust_store_touch(struct trust_store *s, const struct trust_anchor *a, time_t now);
+/* Record that a was seen on network fp (printable ASCII, no leading or
+ * trailing blank, 1..TRUST_FP_MAX).  Beyond the cap, the networks with
+ * the oldest last-seen are dropped.  Returns 0, -EINVAL, -ENOMEM. */
+int trust_store_seen_network(struct trust_store *s, const struct trust_anchor *a, const char *fp,
+			     time_t now);
+/* Record (replace) what was learned about resolver r->name under a; r is
+ * copied, its refreshed time set to now.  Returns 0, -EINVAL (no name),
+ * -E2BIG (too many resolvers), -ENOMEM. */
+int trust_store_learn_resolver(struct trust_store *s, const struct trust_anchor *a,
+			       const struct trust_resolver *r, time_t now);
+
+/* ------------------------------------------------------------------ */
+/* Policy (pure)                                                      */
+/* ------------------------------------------------------------------ */
+
+enum trust_tofu {
+	TRUST_TOFU_AUTO = 0, /* pin an unknown anchor and use it */
+	TRUST_TOFU_ASK,      /* pin as pending; wait for approve */
+	TRUST_TOFU_OFF,      /* managed anchors only */
+};
+enum trust_unknown_mode {
+	TRUST_UNKNOWN_OPPORTUNISTIC = 0, /* plain DNS where no DoT is possible */
+	TRUST_UNKNOWN_STRICT,            /* SERVFAIL instead */
+};
+/* What the store says about the anchor discovery found. */
+enum trust_observed {
+	TRUST_OBS_UNKNOWN = 0,
+	TRUST_OBS_TRUSTED,
+	TRUST_OBS_PENDING, /* pending or add-pending */
+	TRUST_OBS_MANAGED,
+	TRUST_OBS_REVOKED,
+};
+/* Map an anchor (NULL: not in the store) to what the policy sees. */
+enum trust_observed trust_observed_of(const struct trust_anchor *a);
+
+struct trust_policy_input {
+	enum trust_tofu tofu;
+	enum trust_unknown_mode unknown;
+	bool published;      /* the network publishes a validating resolver-name.arpa */
+	enum trust_observed observed; /* ignored unless published */
+	bool network_known;  /* the fingerprint matches a network in the store */
+	bool anchor_differs; /* that network's anchor differs from the observed one */
+};
+
+enum trust_action {
+	TRUST_ACT_USE = 0,     /* DoT authenticated by the (known) observed anchor */
+	TRUST_ACT_PIN_AND_USE, /* TOFU auto: pin as trusted, then as USE */
+	TRUST_ACT_PIN_PENDING, /* ask: pin as pending and wait for approve */
+	TRUST_ACT_REFUSE,      /* do not use the anchor; alert */
+	TRUST_ACT_PLAIN,       /* opportunistic: plain DNS to the network's resolver */
+	TRUST_ACT_SERVFAIL,    /* strict: answer SERVFAIL */
+};
+/* How queries are answered meanwhile. */
+enum trust_service {
+	TRUST_SERVICE_DOT = 0,
+	TRUST_SERVICE_PLAIN,
+	TRUST_SERVICE_SERVFAIL,
+};
+
+struct trust_decision {
+	enum trust_action action;
+	enum trust_service service;
+	bool alert;          /* a possible attack or downgrade: log loudly */
+	bool record_pending; /* pin the observed anchor as PENDING (never used
+				until approved) so "dotctl trust approve" can
+				adopt it: set with PIN_PENDING, and with REFUSE
+				of a changed anchor on a known network */
+	const char *reason;  /* static, one human-readable sentence */
+};
+
+/* The decision for in (see DESIGN.md "Policy").  Pure. */
+void trust_policy_decide(const struct trust_policy_input *in, struct trust_decision *ret);
+const char *trust_action_name(enum trust_action a);
+const char *trust_service_name(enum trust_service s);
+
+/* A candidate anchor when several are found (e.g. several SEP keys). */
+struct trust_candidate {
+	enum trust_observed observed;
+	time_t first_seen;                 /* 0 if unknown */
+	uint8_t sha256[TRUST_SHA256_LEN];  /* tie-break, for a stable order */
+};
+/* qsort comparator over struct trust_candidate: best first.  Managed,
+ * then trusted, pending, unknown, revoked; within a class the older
+ * (first seen earlier; unknown last) first. */
+int trust_candidate_cmp(const void *a, const void *b);
+
+/* ------------------------------------------------------------------ */
+/* RFC 5011 (pure)                                                    */
+/* ------------------------------------------------------------------ */
+
+#define TRUST_5011_HOLDDOWN_DEFAULT (30u * 24 * 3600)
+
+/* One key of a trust point (the keys of one operator's zone). */
+struct trust_5011_key {
+	struct trust_dnskey key;
+	enum trust_state state;  /* TRUSTED, MANAGED, ADD_PENDING, REVOKED; PENDING is left alone */
+	time_t add_pending_since;
+	uint8_t introduced_by[TRUST_SHA256_LEN];
+	time_t last_seen;
+};
+
+/* An observed DNSKEY RRset (already checked by the caller: signatures
+ * verified, in the validity period). */
+struct trust_5011_obs {
+	const struct trust_dnskey *keys;
+	const bool *signer; /* signer[i]: keys[i] made a valid RRSIG over the RRset */
+	size_t nkeys;
+	uint32_t orig_ttl;  /* original TTL of the RRset */
+	time_t now;
+};
+
+/* changes reported by trust_5011_update (bit mask) */
+#define TRUST_5011_ADDED 0x01    /* a new key entered add-pending */
+#define TRUST_5011_PROMOTED 0x02 /* an add-pending key became trusted */
+#define TRUST_5011_REVOKED 0x04  /* a key was validly revoked */
+#define TRUST_5011_REMOVED 0x08  /* an add-pending key vanished and was removed */
+#define TRUST_5011_SEEN 0x10     /* a trusted key was seen (last_seen updated) */
+
+/* Apply one observation to the trust point keys[0..*nkeys) (capacity
+ * cap).  A revoked (REVOKE flag) key that signed the RRset revokes its
+ * unrevoked self, whatever its state.  PENDING keys (TOFU, waiting for a
+ * human) are otherwise left alone.  If the RRset is then signed by a
+ * remaining trusted or managed key: new SEP zone keys enter add-pending
+ * (hold-down max(holddown, orig_ttl)), add-pending keys seen after their
+ * hold-down become trusted, add-pending keys absent from the RRset are
+ * removed.  Trusted keys are never removed (only revoked), so the trust
+ * point never loses its last trusted key except through a valid revoke.
+ * *ret_changes (may be NULL) gets TRUST_5011_* bits.  Returns 0, -EPERM
+ * (not signed by a trusted key, nothing but revocations applied; those
+ * are in *ret_changes), -EINVAL, -E2BIG (cap reached; nothing changed). */
+int trust_5011_update(struct trust_5011_key *keys, size_t *nkeys, size_t cap,
+		      const struct trust_5011_obs *obs, uint32_t holddown, unsigned *ret_changes);
+
+/* RFC 5011 section 2.3: seconds until the next active refresh,
+ * max(1 h, min(15 d, orig_ttl / 2, (sig_expire - now) / 2)). */
+uint32_t trust_5011_refresh_interval(uint32_t orig_ttl, time_t sig_expire, time_t now);
+/* ... and after a failed query: max(1 h, min(1 d, orig_ttl / 10,
+ * (sig_expire - now) / 10)). */
+uint32_t trust_5011_retry_interval(uint32_t orig_ttl, time_t sig_expire, time_t now);
+
+/* Apply an observation to the store's trust point for zone: the anchors
+ * of zone whose key (REVOKE flag aside) is in the RRset, and the
+ * add-pending anchors introduced by one of its keys.  New anchors are
+ * added with first seen = now.  Same returns as trust_5011_update, plus
+ * -ENOMEM. */
+int trust_store_rfc5011(struct trust_store *s, const char *zone, const struct trust_5011_obs *obs,
+			uint32_t holddown, unsigned *ret_changes);
+
+#endif

@@ -1,0 +1,350 @@
+# unbound-dot.sh -- start real Unbound servers serving plain DNS and
+# DNS-over-TLS for tests.  POSIX sh; source it:
+#
+#	. "$DOTSTUB_SRC/tests/lib/unbound-dot.sh"
+#	udot_init                        # temp dir $UDOT_DIR
+#	trap udot_cleanup EXIT INT TERM  # stops every instance, removes the dir
+#	udot_start u1 127.0.0.31 k2m4p6r8t0v1.zz
+#	udot_tlsa 3 1 1 "$(udot_cert_file u1)"
+#
+# Functions (ID names one instance; files live in $UDOT_DIR/ID/):
+#   udot_init                   create $UDOT_DIR (mktemp -d) unless already set
+#   udot_cleanup                stop every instance, remove $UDOT_DIR if ours
+#   udot_cert NAME DIR          fresh self-signed P-256 certificate for NAME:
+#                               DIR/NAME.pem, DIR/NAME.key
+#   udot_ca_chain NAME DIR [inter]
+#                               private CA (and an intermediate if "inter") and
+#                               a server certificate for NAME signed by it:
+#                               DIR/NAME.key, DIR/NAME.pem (the chain served:
+#                               server, [intermediate], CA), DIR/NAME.leaf.pem,
+#                               DIR/NAME.ca.pem (and DIR/NAME.inter.pem)
+#   udot_tlsa U S M CERTFILE    print "U S M HEX" for the first certificate of
+#                               CERTFILE (S 0 = certificate, 1 = SPKI; M 0 =
+#                               full, 1 = SHA-256, 2 = SHA-512)
+#   udot_start ID ADDR NAME     write a config and start Unbound on ADDR: plain
+#                               DNS on $UDOT_DNS_PORT (53), DoT on $UDOT_DOT_PORT
+#                               (853) with $UDOT_CERT/$UDOT_KEY or else a fresh
+#                               self-signed certificate for NAME; returns once
+#                               it answers both (non-zero if it does not)
+#   udot_run ID                 (re)start an instance with its existing config
+#   udot_stop ID                stop it (TERM, then KILL after 5 s)
+#   udot_kill ID                kill it abruptly (SIGKILL)
+#   udot_stat ID [COUNTER]      print statistics (unbound-control stats_noreset)
+#                               or one counter, e.g. total.num.queries
+#   udot_queries ID             print total.num.queries
+#   udot_cert_file ID           the certificate (chain) file ID serves
+#   udot_log ID                 the log file of ID
+#
+# Settings read by udot_start (environment):
+#   UDOT_DNS_PORT, UDOT_DOT_PORT  ports (53, 853)
+#   UDOT_CERT, UDOT_KEY           certificate chain and key to serve
+#   UDOT_BENCH_NAMES              n0..n(N-1).bench.test (default 2000)
+#   UDOT_CONF_EXTRA               more lines for the server: clause
+#   UDOT_CONF_TAIL                more clauses (auth-zone:, ...) at the end
+#   UDOT_DENY_ROOT                1 (default): local-zone "." refuse, so the
+#                                 server never recurses to the internet
+#   UDOT_NETNS                    run Unbound and the checks in this netns
+#
+# Local data served (all under test.):
+#   www.test.          A 192.0.2.1, AAAA 2001:db8::1, TXT "hello dotstub"
+#   nI.bench.test.     A 10.77.(I/256).(I%256), TTL 0, I < UDOT_BENCH_NAMES
+#   *.wild.test.       A 192.0.2.99, TTL 0 (any name below wild.test.)
+#   ready.test.        TXT "ready"
+# Needs: unbound, unbound-control, openssl, kdig (knot-dnsutils); a shell
+# with 'local' (dash, bash, busybox ash).
+
+UDOT_OWN_DIR=
+
+udot__ns()
+{
+	if [ -n "${UDOT_NETNS:-}" ]; then
+		ip netns exec "$UDOT_NETNS" "$@"
+	else
+		"$@"
+	fi
+}
+
+udot_init()
+{
+	if [ -z "${UDOT_DIR:-}" ]; then
+		UDOT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/udot.XXXXXX") || return 1
+		UDOT_OWN_DIR=$UDOT_DIR
+	fi
+	export UDOT_DIR
+}
+
+udot_cert()
+{
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$2/$1.key" -out "$2/$1.pem" -days 30 -subj "/CN=$1" \
+		-addext "subjectAltName=DNS:$1" \
+		-addext "basicConstraints=critical,CA:FALSE" \
+		-addext "extendedKeyUsage=serverAuth" >/dev/null 2>&1
+}
+
+# udot__sign CSR CAKEY CACERT OUT EXTFILE
+udot__sign()
+{
+	openssl x509 -req -in "$1" -CAkey "$2" -CA "$3" -CAcreateserial \
+		-out "$4" -days 30 -sha256 -extfile "$5" >/dev/null 2>&1
+}
+
+udot_ca_chain()
+{
+	local name=$1 dir=$2 inter=${3:-}
+	local ext=$dir/$name.ext signkey signcert
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$dir/$name.ca.key" -out "$dir/$name.ca.pem" -days 30 \
+		-subj "/CN=dotstub test CA for $name" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" >/dev/null 2>&1 || return 1
+	signkey=$dir/$name.ca.key
+	signcert=$dir/$name.ca.pem
+	if [ "$inter" = inter ]; then
+		printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' >"$ext"
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$dir/$name.inter.key" -out "$dir/$name.inter.csr" \
+			-subj "/CN=dotstub test intermediate for $name" >/dev/null 2>&1 || return 1
+		udot__sign "$dir/$name.inter.csr" "$signkey" "$signcert" "$dir/$name.inter.pem" "$ext" || return 1
+		signkey=$dir/$name.inter.key
+		signcert=$dir/$name.inter.pem
+	fi
+	printf 'subjectAltName=DNS:%s\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n' "$name" >"$ext"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$dir/$name.key" -out "$dir/$name.csr" -subj "/CN=$name" >/dev/null 2>&1 || return 1
+	udot__sign "$dir/$name.csr" "$signkey" "$signcert" "$dir/$name.leaf.pem" "$ext" || return 1
+	if [ "$inter" = inter ]; then
+		cat "$dir/$name.leaf.pem" "$dir/$name.inter.pem" "$dir/$name.ca.pem" >"$dir/$name.pem"
+	else
+		cat "$dir/$name.leaf.pem" "$dir/$name.ca.pem" >"$dir/$name.pem"
+	fi
+}
+
+udot__hex()
+{
+	od -An -v -tx1 | tr -d ' \n'
+}
+
+# udot__der SELECTOR CERTFILE: the DER the selector picks
+udot__der()
+{
+	case $1 in
+	0) openssl x509 -in "$2" -outform DER ;;
+	1) openssl x509 -in "$2" -noout -pubkey | openssl pkey -pubin -outform DER ;;
+	*) return 1 ;;
+	esac
+}
+
+udot_tlsa()
+{
+	local hex
+	case $2 in
+	0 | 1) ;;
+	*) return 1 ;;
+	esac
+	case $3 in
+	0) hex=$(udot__der "$2" "$4" | udot__hex) ;;
+	1) hex=$(udot__der "$2" "$4" | openssl dgst -sha256 -binary | udot__hex) ;;
+	2) hex=$(udot__der "$2" "$4" | openssl dgst -sha512 -binary | udot__hex) ;;
+	*) return 1 ;;
+	esac
+	[ -n "$hex" ] || return 1
+	echo "$1 $2 $3 $hex"
+}
+
+udot_cert_file()
+{
+	cat "$UDOT_DIR/$1/certfile"
+}
+
+udot_log()
+{
+	echo "$UDOT_DIR/$1/unbound.log"
+}
+
+udot__conf()
+{
+	local addr=$2 d=$UDOT_DIR/$1
+	local dns=${UDOT_DNS_PORT:-53} dot=${UDOT_DOT_PORT:-853}
+	cat <<EOF
+server:
+	verbosity: 1
+	use-syslog: no
+	logfile: "$d/unbound.log"
+	log-time-ascii: yes
+	chroot: ""
+	username: ""
+	directory: "$d"
+	pidfile: "$d/unbound.pid"
+	num-threads: 1
+	so-reuseport: no
+	do-ip4: yes
+	do-ip6: yes
+	do-udp: yes
+	do-tcp: yes
+	interface: $addr@$dns
+	interface: $addr@$dot
+	tls-port: $dot
+	tls-service-key: "$(cat "$d/keyfile")"
+	tls-service-pem: "$(cat "$d/certfile")"
+	incoming-num-tcp: 64
+	access-control: 0.0.0.0/0 allow
+	access-control: ::/0 allow
+	module-config: "iterator"
+	extended-statistics: yes
+	statistics-cumulative: yes
+	local-zone: "test." static
+	local-data: "www.test. 300 IN A 192.0.2.1"
+	local-data: "www.test. 300 IN AAAA 2001:db8::1"
+	local-data: 'www.test. 300 IN TXT "hello dotstub"'
+	local-data: 'ready.test. 300 IN TXT "ready"'
+	local-zone: "wild.test." redirect
+	local-data: "wild.test. 0 IN A 192.0.2.99"
+EOF
+	if [ "${UDOT_DENY_ROOT:-1}" = 1 ]; then
+		printf '\tlocal-zone: "." refuse\n'
+	fi
+	awk -v n="${UDOT_BENCH_NAMES:-2000}" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "\tlocal-data: \"n%d.bench.test. 0 IN A 10.77.%d.%d\"\n", i, int(i / 256) % 256, i % 256
+	}'
+	if [ -n "${UDOT_CONF_EXTRA:-}" ]; then
+		printf '%s\n' "$UDOT_CONF_EXTRA"
+	fi
+	cat <<EOF
+remote-control:
+	control-enable: yes
+	control-interface: "$d/control.sock"
+	control-use-cert: no
+EOF
+	if [ -n "${UDOT_CONF_TAIL:-}" ]; then
+		printf '%s\n' "$UDOT_CONF_TAIL"
+	fi
+}
+
+udot_start()
+{
+	local id=$1 addr=$2 name=$3 d
+	[ -n "${UDOT_DIR:-}" ] || udot_init || return 1
+	d=$UDOT_DIR/$id
+	mkdir -p "$d" || return 1
+	if [ -n "${UDOT_CERT:-}" ]; then
+		cp "$UDOT_CERT" "$d/server.pem" && cp "$UDOT_KEY" "$d/server.key" || return 1
+	else
+		udot_cert "$name" "$d" || return 1
+		mv "$d/$name.pem" "$d/server.pem" && mv "$d/$name.key" "$d/server.key" || return 1
+	fi
+	echo "$d/server.pem" >"$d/certfile"
+	echo "$d/server.key" >"$d/keyfile"
+	echo "$addr" >"$d/addr"
+	echo "${UDOT_DNS_PORT:-53}" >"$d/dnsport"
+	echo "${UDOT_DOT_PORT:-853}" >"$d/dotport"
+	udot__conf "$id" "$addr" "$name" >"$d/unbound.conf" || return 1
+	udot_run "$id"
+}
+
+# udot__ask ID TLS(0/1): does ready.test TXT come back?
+udot__ask()
+{
+	local d=$UDOT_DIR/$1 port tls
+	if [ "$2" = 1 ]; then
+		port=$(cat "$d/dotport") tls=+tls
+	else
+		port=$(cat "$d/dnsport") tls=+notls
+	fi
+	udot__ns kdig @"$(cat "$d/addr")" -p "$port" $tls +time=1 +retry=0 +short \
+		ready.test TXT 2>/dev/null | grep -q ready
+}
+
+udot_run()
+{
+	local d=$UDOT_DIR/$1 i=0
+	: >"$d/unbound.log"
+	# a simple command, so that $! is Unbound itself
+	if [ -n "${UDOT_NETNS:-}" ]; then
+		ip netns exec "$UDOT_NETNS" unbound -d -c "$d/unbound.conf" >>"$d/unbound.log" 2>&1 &
+	else
+		unbound -d -c "$d/unbound.conf" >>"$d/unbound.log" 2>&1 &
+	fi
+	echo $! >"$d/pid"
+	while [ $i -lt 100 ]; do
+		if ! kill -0 "$(cat "$d/pid")" 2>/dev/null; then
+			echo "udot: unbound $1 exited:" >&2
+			tail -n 20 "$d/unbound.log" >&2
+			return 1
+		fi
+		if udot__ask "$1" 0 && udot__ask "$1" 1; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "udot: unbound $1 does not answer" >&2
+	tail -n 20 "$d/unbound.log" >&2
+	return 1
+}
+
+udot__wait_gone()
+{
+	local i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
+udot_stop()
+{
+	local d=$UDOT_DIR/$1 pid
+	[ -f "$d/pid" ] || return 0
+	pid=$(cat "$d/pid")
+	if kill -TERM "$pid" 2>/dev/null && ! udot__wait_gone "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		udot__wait_gone "$pid"
+	fi
+	wait "$pid" 2>/dev/null
+	rm -f "$d/pid"
+	return 0
+}
+
+udot_kill()
+{
+	local d=$UDOT_DIR/$1 pid
+	[ -f "$d/pid" ] || return 0
+	pid=$(cat "$d/pid")
+	kill -KILL "$pid" 2>/dev/null
+	udot__wait_gone "$pid"
+	wait "$pid" 2>/dev/null
+	rm -f "$d/pid"
+	return 0
+}
+
+udot_stat()
+{
+	local d=$UDOT_DIR/$1
+	if [ -n "${2:-}" ]; then
+		udot__ns unbound-control -c "$d/unbound.conf" stats_noreset | sed -n "s/^$2=//p"
+	else
+		udot__ns unbound-control -c "$d/unbound.conf" stats_noreset
+	fi
+}
+
+udot_queries()
+{
+	udot_stat "$1" total.num.queries
+}
+
+udot_cleanup()
+{
+	local p
+	[ -n "${UDOT_DIR:-}" ] || return 0
+	for p in "$UDOT_DIR"/*/pid; do
+		[ -f "$p" ] || continue
+		udot_stop "$(basename "$(dirname "$p")")"
+	done
+	if [ -n "$UDOT_OWN_DIR" ] && [ "$UDOT_OWN_DIR" = "$UDOT_DIR" ]; then
+		rm -rf "$UDOT_DIR"
+		UDOT_DIR=
+	fi
+}
