@@ -117,6 +117,17 @@ static void status_text(struct ds_daemon *d, struct evbuffer *out)
 				    (unsigned long long)us.retries);
 		if (us.last_error[0])
 			evbuffer_add_printf(out, "  last error: %s\n", us.last_error);
+	} else if (d->plain) {
+		struct ds_plain_status ps;
+
+		ds_plain_get_status(d->plain, &ps);
+		evbuffer_add_printf(out, "upstream:   PLAIN DNS to %s (opportunistic, unauthenticated)\n",
+				    ps.addr);
+		evbuffer_add_printf(out, "  plain:    %llu queries, %llu answers, %llu timeouts, %llu "
+					 "retried over TCP, %u in flight\n",
+				    (unsigned long long)ps.queries, (unsigned long long)ps.answers,
+				    (unsigned long long)ps.timeouts, (unsigned long long)ps.tcp_retries,
+				    ps.inflight);
 	} else {
 		evbuffer_add_printf(out, "upstream:   none (queries get SERVFAIL: %s)\n",
 				    d->discovering ? "waiting for discovery" : d->not_ready_text);
@@ -198,6 +209,17 @@ static void status_json(struct ds_daemon *d, struct evbuffer *out)
 		JU("keepalive_ms", us.keepalive_ms);
 		evbuffer_add_printf(out, ", \"last_error\": ");
 		json_str(out, us.last_error);
+		evbuffer_add_printf(out, "}");
+	} else if (d->plain) {
+		struct ds_plain_status ps;
+
+		ds_plain_get_status(d->plain, &ps);
+		evbuffer_add_printf(out, "{\"plain\": true, \"address\": ");
+		json_str(out, ps.addr);
+		evbuffer_add_printf(out, ", ");
+		JU("queries", ps.queries); evbuffer_add_printf(out, ", ");
+		JU("answers", ps.answers); evbuffer_add_printf(out, ", ");
+		JU("timeouts", ps.timeouts);
 		evbuffer_add_printf(out, "}");
 	} else {
 		evbuffer_add_printf(out, "null");

@@ -13,6 +13,7 @@
 
 #include "dotstub/cache.h"
 #include "dotstub/config.h"
+#include "dotstub/plain.h"
 #include "dotstub/upstream.h"
 #include "dotstub/wire.h"
 
@@ -44,6 +45,8 @@ struct ds_daemon {
 	struct ds_config *cfg;
 	struct ds_cache *cache;           /* NULL if cache-size is 0 */
 	struct ds_upstream *up;           /* NULL while no upstream is known */
+	struct ds_plain *plain;           /* opportunistic plain DNS, or NULL;
+					     never set together with up */
 	char up_source[32];               /* "config", "discovery", ... */
 	struct ds_listeners *listeners;
 	struct ds_control *control;
@@ -80,6 +83,7 @@ struct ds_request {
 	struct ds_origin origin;
 	struct dns_query q;
 	struct ds_upstream_query *uq;
+	struct ds_plain_query *pq;
 	uint64_t start_us;
 	bool waiting;                     /* on d->waitq */
 	TAILQ_ENTRY(ds_request) tcp_link;
@@ -101,6 +105,10 @@ void ds_request_cancel(struct ds_request *req);
  * SERVFAIL; the cache is flushed when flush is set.  Takes ownership. */
 void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
 			    bool flush);
+/* Opportunistic: plain DNS to the network's resolver (takes ownership;
+ * replaces any DoT upstream).  Only the network manager calls this, and
+ * only where the policy says opportunistic. */
+void ds_daemon_set_plain(struct ds_daemon *d, struct ds_plain *p);
 /* No usable upstream: queries get SERVFAIL with this EDE and text, or wait
  * up to discovery-wait for one if discovering is set.  Waiting queries are
  * released by ds_daemon_set_upstream or by ds_daemon_not_ready(d, false..). */

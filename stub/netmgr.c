@@ -249,15 +249,11 @@ static void serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc,
 
 static void serve_plain(struct ds_netmgr *nm, const char *reason)
 {
-	struct ds_upstream_desc desc;
-	struct ds_upstream *up;
+	struct ds_plain *p;
+	int err = 0;
 
-	memset(&desc, 0, sizeof(desc));
-	desc.transport = DS_TRANSPORT_DO53;
-	for (int i = 0; i < nm->nres && i < DS_MAX_UPSTREAM_ADDRS; i++)
-		desc.addr[desc.naddr++] = nm->res[i];
-	up = make_upstream(nm, &desc);
-	if (!up) {
+	p = ds_plain_new(nm->d->base, nm->res, nm->nres, 1500, &err);
+	if (!p) {
 		serve_nothing(nm, NM_FAILED, DNS_EDE_NETWORK_ERROR,
 			      "plain DNS to the network's resolver is not available");
 		return;
@@ -267,7 +263,7 @@ static void serve_plain(struct ds_netmgr *nm, const char *reason)
 	log_warn("network %s: %s; using plain DNS to the network's resolver "
 		 "(opportunistic, unauthenticated)",
 		 nm->fp_id, reason);
-	ds_daemon_set_upstream(nm->d, up, "plain", false);
+	ds_daemon_set_plain(nm->d, p);
 }
 
 /* --------------------------------------------------------------- store */
@@ -787,8 +783,17 @@ static void walk_done(void *arg, int rc, struct disc_result *res)
 		apply_policy(nm, &in, res, NULL, NULL);
 		break;
 	case DISC_UNREACHABLE:
-		serve_nothing(nm, NM_FAILED, DNS_EDE_NETWORK_ERROR,
-			      "the network's resolver does not answer");
+		/* No usable answer for resolver-name.arpa.  A known network stays
+		 * strict; an unknown one is treated as publishing nothing (plain
+		 * DNS would fail the same way if the resolver is really gone),
+		 * and discovery is tried again later. */
+		if (nm->network_known) {
+			serve_nothing(nm, NM_FAILED, DNS_EDE_NETWORK_ERROR,
+				      "the network's resolver does not answer discovery");
+		} else {
+			in.published = false;
+			apply_policy(nm, &in, res, NULL, NULL);
+		}
 		schedule_retry(nm);
 		break;
 	case DISC_BOGUS:

@@ -151,8 +151,23 @@ static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pk
 
 static bool submit(struct ds_request *req)
 {
-	req->uq = ds_upstream_submit(req->d->up, &req->q, upstream_done, req);
-	return req->uq != NULL;
+	struct ds_daemon *d = req->d;
+
+	if (d->up) {
+		req->uq = ds_upstream_submit(d->up, &req->q, upstream_done, req);
+		return req->uq != NULL;
+	}
+	if (d->plain) {
+		req->pq = ds_plain_submit(d->plain, &req->q, upstream_done, req);
+		return req->pq != NULL;
+	}
+	errno = ENOTCONN;
+	return false;
+}
+
+static bool serving(const struct ds_daemon *d)
+{
+	return d->up || d->plain;
 }
 
 /* Answer a request that cannot be served with SERVFAIL and the daemon's
@@ -209,7 +224,7 @@ static void release_waiting(struct ds_daemon *d)
 	while ((req = TAILQ_FIRST(&d->waitq))) {
 		TAILQ_REMOVE(&d->waitq, req, wait_link);
 		req->waiting = false;
-		if (d->up && submit(req))
+		if (serving(d) && submit(req))
 			continue;
 		fail_not_ready(req);
 	}
@@ -229,6 +244,7 @@ void ds_resolve_fini(struct ds_daemon *d)
 {
 	d->discovering = false;
 	d->up = NULL;
+	d->plain = NULL;
 	release_waiting(d);
 	if (d->wait_timer)
 		event_free(d->wait_timer);
@@ -253,6 +269,7 @@ static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pk
 	int n;
 
 	req->uq = NULL;
+	req->pq = NULL;
 	if (err == DS_UP_OK) {
 		struct dns_answer_opts o = no_opts;
 		char ede_text[128];
@@ -355,7 +372,7 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 		}
 	}
 
-	if (!d->up && !d->discovering) {
+	if (!serving(d) && !d->discovering) {
 		d->stats.servfail_not_ready++;
 		return error_answer(d, &q, DNS_RCODE_SERVFAIL, d->not_ready_ede, d->not_ready_text,
 				    out, outlen);
@@ -374,7 +391,7 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 	req->q = q;
 	req->start_us = ds_now_us();
 	d->pending++;
-	if (!d->up) {
+	if (!serving(d)) {
 		/* discovery is running: wait for it, up to discovery-wait */
 		req->waiting = true;
 		TAILQ_INSERT_TAIL(&d->waitq, req, wait_link);
@@ -399,15 +416,34 @@ void ds_request_cancel(struct ds_request *req)
 		TAILQ_REMOVE(&req->d->waitq, req, wait_link);
 	else if (req->uq)
 		ds_upstream_cancel(req->uq);
+	else if (req->pq)
+		ds_plain_cancel(req->pq);
 	request_free(req);
+}
+
+void ds_daemon_set_plain(struct ds_daemon *d, struct ds_plain *p)
+{
+	struct ds_plain *old = d->plain;
+
+	ds_daemon_set_upstream(d, NULL, "plain", false);
+	d->plain = p;
+	if (old)
+		ds_plain_free(old);
+	if (p)
+		d->discovering = false;
+	release_waiting(d);
 }
 
 void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
 			    bool flush)
 {
 	struct ds_upstream *old = d->up;
+	struct ds_plain *oldp = d->plain;
 
 	d->up = up;
+	d->plain = NULL;
+	if (oldp)
+		ds_plain_free(oldp);
 	snprintf(d->up_source, sizeof(d->up_source), "%s", up ? source : "none");
 	if (flush && d->cache)
 		ds_cache_flush(d->cache);
