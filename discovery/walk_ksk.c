@@ -135,6 +135,7 @@ fetch_raw(struct walk *w, struct rrset_obs *obs)
 		goto out;
 	}
 	bad = record_ksks(w, &q, tags, sizeof(tags));
+	w->r->dnskey_ttl = q.res->ttl > 0 ? (uint32_t)q.res->ttl : 0;
 	if (observe_rrset(&q, obs) < 0) {
 		walk_step(w, 1, q.name, q.type, DISC_ST_ERROR, "%zu records: too many",
 			  walk_q_count(&q));

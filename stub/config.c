@@ -23,7 +23,7 @@ enum key_id {
 	K_STATE_DIR, K_USER, K_LOG_LEVEL, K_TCP_CLIENTS, K_MAX_PENDING,
 	K_QUERY_TIMEOUT, K_NETWORK_RESOLVER, K_RESOLV_SOURCE, K_ANCHORS_DIR,
 	K_TOFU, K_UNKNOWN_NETWORK, K_PREFER_UPSTREAM, K_DISCOVERY_WAIT,
-	K_HOLD_DOWN,
+	K_HOLD_DOWN, K_REFRESH,
 };
 
 struct key_def {
@@ -54,6 +54,7 @@ static const struct key_def keys[] = {
 	{ "prefer-upstream-resolver", K_PREFER_UPSTREAM, false, "yes|no  bypass a forwarder that names a DoT upstream" },
 	{ "discovery-wait", K_DISCOVERY_WAIT, false, "MS  how long queries wait for discovery (default 3000)" },
 	{ "rfc5011-hold-down", K_HOLD_DOWN, false, "SECONDS  RFC 5011 add hold-down (default 30 days)" },
+	{ "refresh-interval", K_REFRESH, false, "SECONDS  re-validate the resolver over DoT (default 0: RFC 5011 timing)" },
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -344,6 +345,10 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		if (parse_uint(v, 365u * 86400, &c->rfc5011_hold_down_s) < 0)
 			return fail(err, errlen, "rfc5011-hold-down: '%s' is not seconds", v);
 		return 0;
+	case K_REFRESH:
+		if (parse_uint(v, 30u * 86400, &c->refresh_interval_s) < 0)
+			return fail(err, errlen, "refresh-interval: '%s' is not seconds", v);
+		return 0;
 	case K_NETWORK_RESOLVER:
 		if (c->nnetwork_resolver >= DS_MAX_NETWORK_RESOLVERS)
 			return fail(err, errlen, "too many network-resolver addresses (at most %d)",
@@ -585,6 +590,7 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	fprintf(f, "prefer-upstream-resolver %s\n", c->prefer_upstream_resolver ? "yes" : "no");
 	fprintf(f, "discovery-wait %u\n", c->discovery_wait_ms);
 	fprintf(f, "rfc5011-hold-down %u\n", c->rfc5011_hold_down_s);
+	fprintf(f, "refresh-interval %u\n", c->refresh_interval_s);
 }
 
 void ds_config_usage(FILE *f)

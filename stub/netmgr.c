@@ -79,6 +79,7 @@ struct ds_netmgr {
 	char reason[256];
 	bool alert;
 	char upstream_name[DNS_NAME_MAX + 1];
+	struct ds_upstream_desc cur_desc;   /* what the DoT upstream was made from */
 	uint8_t anchor_sha[TRUST_SHA256_LEN];
 	uint16_t anchor_tag;
 	uint8_t anchor_alg;
@@ -94,6 +95,9 @@ struct ds_netmgr {
 	char last_walk[DISC_REASON_MAX + 32];
 	struct event *retry_ev;
 	struct event *settle_ev;
+	struct event *refresh_ev;
+	uint64_t refreshes, refresh_failures;
+	char last_refresh[DISC_REASON_MAX + 32];
 	unsigned retry_ms;
 	uint64_t walks, changes;
 	/* Pins and learned data are committed only once the TLS handshake
@@ -112,6 +116,8 @@ struct ds_netmgr {
 };
 
 static void commit_poll_arm(struct ds_netmgr *nm);
+static void refresh_arm(struct ds_netmgr *nm, bool after_failure);
+static void observe_rollover(struct ds_netmgr *nm, const struct disc_result *res);
 
 /* ---------------------------------------------------------------- keys */
 
@@ -241,10 +247,14 @@ static void serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc,
 		return;
 	}
 	snprintf(nm->upstream_name, sizeof(nm->upstream_name), "%s", desc->name);
+	ds_upstream_desc_clear(&nm->cur_desc);
+	memset(&nm->cur_desc, 0, sizeof(nm->cur_desc));
+	ds_upstream_desc_copy(&nm->cur_desc, desc);
 	set_state(nm, NM_DOT, how);
 	ds_daemon_set_upstream(nm->d, up, nm->from_store ? "known network" : "discovery", false);
 	ds_upstream_connect_now(up);
 	commit_poll_arm(nm);
+	refresh_arm(nm, false);
 }
 
 static void serve_plain(struct ds_netmgr *nm, const char *reason)
@@ -430,14 +440,35 @@ static void format_resolver(const struct sockaddr_storage *ss, char *out, size_t
 	snprintf(out, len, "%s@%u", a, port);
 }
 
-static int start_walk(struct ds_netmgr *nm, bool first_use)
+/* Our own listener, as a resolver address for a walk over our DoT. */
+static void own_listener(struct ds_netmgr *nm, struct sockaddr_storage *ss)
+{
+	*ss = nm->d->cfg->listen[0];
+	if (ss->ss_family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		if (sin->sin_addr.s_addr == htonl(INADDR_ANY))
+			sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr))
+			sin6->sin6_addr = in6addr_loopback;
+	}
+}
+
+static int start_walk_at(struct ds_netmgr *nm, bool first_use, bool refresh)
 {
 	struct disc_params p;
 	char res[DISC_MAX_RESOLVERS][DISC_ADDR_STR_MAX];
 	int r;
 
 	disc_params_init(&p);
-	for (int i = 0; i < nm->nres && i < DISC_MAX_RESOLVERS; i++) {
+	if (refresh) {
+		struct sockaddr_storage self;
+		own_listener(nm, &self);
+		format_resolver(&self, res[0], sizeof(res[0]));
+		p.resolvers[p.nresolvers++] = res[0];
+	}
+	for (int i = 0; !refresh && i < nm->nres && i < DISC_MAX_RESOLVERS; i++) {
 		format_resolver(&nm->res[i], res[i], sizeof(res[i]));
 		p.resolvers[p.nresolvers++] = res[i];
 	}
@@ -448,16 +479,133 @@ static int start_walk(struct ds_netmgr *nm, bool first_use)
 			return r;
 		nm->job_nanchors = r;
 	}
+	if (refresh && nm->job_nanchors == 0)
+		return -ENOKEY;
 	p.anchors = nm->job_nanchors ? nm->job_anchor_keys : NULL;
 	p.nanchors = nm->job_nanchors;
 	nm->job_first_use = nm->job_nanchors == 0;
+	nm->job_refresh = refresh;
 	r = ds_walkjob_start(nm->d->base, &p, walk_done, nm, &nm->job);
 	if (r < 0)
 		return r;
 	nm->walks++;
-	log_info("network %s: discovering the resolver at %s (%s)", nm->fp_id, res[0],
-		 nm->job_first_use ? "first use" : "with known anchors");
+	if (refresh)
+		log_info("network %s: refreshing the resolver's records over DoT", nm->fp_id);
+	else
+		log_info("network %s: discovering the resolver at %s (%s)", nm->fp_id, res[0],
+			 nm->job_first_use ? "first use" : "with known anchors");
 	return 0;
+}
+
+static int start_walk(struct ds_netmgr *nm, bool first_use)
+{
+	return start_walk_at(nm, first_use, false);
+}
+
+static void refresh_arm(struct ds_netmgr *nm, bool after_failure)
+{
+	unsigned s = nm->d->cfg->refresh_interval_s;
+	struct timeval tv;
+
+	if (!s) {
+		time_t now = time(NULL);
+		/* RFC 5011 2.3; the signature expiry is not known here: assume
+		 * the provisioning default of 30 days */
+		s = after_failure ? trust_5011_retry_interval(900, now + 30 * 86400, now)
+				  : trust_5011_refresh_interval(900, now + 30 * 86400, now);
+	}
+	tv.tv_sec = s;
+	tv.tv_usec = 0;
+	evtimer_add(nm->refresh_ev, &tv);
+}
+
+static void refresh_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_netmgr *nm = arg;
+
+	if (nm->state != NM_DOT || nm->job)
+		return;
+	if (start_walk_at(nm, false, true) < 0)
+		refresh_arm(nm, true);
+}
+
+static bool tlsa_in(const struct ds_tlsa *t, const struct ds_upstream_desc *d)
+{
+	for (int i = 0; i < d->ntlsa; i++)
+		if (d->tlsa[i].usage == t->usage && d->tlsa[i].selector == t->selector &&
+		    d->tlsa[i].mtype == t->mtype && d->tlsa[i].len == t->len &&
+		    memcmp(d->tlsa[i].data, t->data, t->len) == 0)
+			return true;
+	return false;
+}
+
+static bool addr_in(const struct sockaddr_storage *a, const struct ds_upstream_desc *d)
+{
+	char x[64], y[64];
+
+	ds_sockaddr_format(a, x, sizeof(x));
+	for (int i = 0; i < d->naddr; i++) {
+		ds_sockaddr_format(&d->addr[i], y, sizeof(y));
+		if (!strcmp(x, y))
+			return true;
+	}
+	return false;
+}
+
+/* Same TLSA set and addresses, in any order (RRsets have none)? */
+static bool desc_same(const struct ds_upstream_desc *a, const struct ds_upstream_desc *b)
+{
+	if (a->ntlsa != b->ntlsa || a->naddr != b->naddr)
+		return false;
+	for (int i = 0; i < a->ntlsa; i++)
+		if (!tlsa_in(&a->tlsa[i], b))
+			return false;
+	for (int i = 0; i < a->naddr; i++)
+		if (!addr_in(&a->addr[i], b))
+			return false;
+	return true;
+}
+
+/* A refresh walk over our own DoT ended: follow changed records, apply
+ * RFC 5011, never tear down a working connection for a failed refresh. */
+static void refresh_done(struct ds_netmgr *nm, struct disc_result *res)
+{
+	const struct trust_anchor *a = NULL;
+
+	nm->refreshes++;
+	snprintf(nm->last_refresh, sizeof(nm->last_refresh), "%s%s%s", disc_kind_str(res->kind),
+		 res->reason[0] ? ": " : "", res->reason);
+	if (res->kind != DISC_OK) {
+		nm->refresh_failures++;
+		log_warn("network %s: refresh over DoT failed (%s), keeping what is in use",
+			 nm->fp_id, nm->last_refresh);
+		refresh_arm(nm, true);
+		return;
+	}
+	observe_rollover(nm, res);
+	if (res->ksk_used >= 0) {
+		struct trust_dnskey tk;
+		key_to_trust(&res->ksk[res->ksk_used].key, &tk);
+		a = trust_store_lookup(nm->store, ARPA_ZONE, &tk);
+	}
+	if (a) {
+		learn(nm, a, &res->desc);
+		store_save(nm);
+	}
+	if (nm->d->up && strcmp(res->desc.name, nm->upstream_name) == 0 &&
+	    !desc_same(&res->desc, &nm->cur_desc)) {
+		if (ds_upstream_update(nm->d->up, &res->desc) == 0) {
+			log_notice("network %s: %s changed its TLSA or addresses; following them",
+				   nm->fp_id, res->desc.name);
+			ds_upstream_desc_clear(&nm->cur_desc);
+			memset(&nm->cur_desc, 0, sizeof(nm->cur_desc));
+			ds_upstream_desc_copy(&nm->cur_desc, &res->desc);
+		} else {
+			log_warn("network %s: the refreshed records of %s are unusable, ignoring",
+				 nm->fp_id, res->desc.name);
+		}
+	}
+	refresh_arm(nm, false);
 }
 
 static void schedule_retry(struct ds_netmgr *nm)
@@ -669,7 +817,8 @@ static void observe_rollover(struct ds_netmgr *nm, const struct disc_result *res
 {
 	struct trust_dnskey keys[DISC_MAX_KSK];
 	bool signer[DISC_MAX_KSK];
-	struct trust_5011_obs obs = { keys, signer, 0, 900, time(NULL) };
+	struct trust_5011_obs obs = { keys, signer, 0, res->dnskey_ttl ? res->dnskey_ttl : 900,
+				      time(NULL) };
 	unsigned changes = 0;
 	int r;
 
@@ -733,6 +882,16 @@ static void walk_done(void *arg, int rc, struct disc_result *res)
 			disc_result_free(res);
 		if (!evtimer_pending(nm->settle_ev, NULL))
 			decide(nm);
+		return;
+	}
+	if (nm->job_refresh) {
+		nm->job_refresh = false;
+		if (rc < 0) {
+			refresh_arm(nm, true);
+			return;
+		}
+		refresh_done(nm, res);
+		disc_result_free(res);
 		return;
 	}
 	if (rc < 0) {
@@ -825,6 +984,7 @@ static void decide(struct ds_netmgr *nm)
 	struct ds_upstream_desc desc;
 
 	evtimer_del(nm->retry_ev);
+	evtimer_del(nm->refresh_ev);
 	if (nm->job) {
 		nm->rerun = true;
 		ds_walkjob_cancel(nm->job);
@@ -988,8 +1148,9 @@ int ds_netmgr_start(struct ds_daemon *d)
 	snprintf(nm->network_match, sizeof(nm->network_match), "none");
 	nm->retry_ev = evtimer_new(d->base, retry_fired, nm);
 	nm->settle_ev = evtimer_new(d->base, settle_fired, nm);
+	nm->refresh_ev = evtimer_new(d->base, refresh_fired, nm);
 	nm->commit.ev = evtimer_new(d->base, commit_poll, nm);
-	if (!nm->retry_ev || !nm->commit.ev || !nm->settle_ev)
+	if (!nm->retry_ev || !nm->commit.ev || !nm->settle_ev || !nm->refresh_ev)
 		return -ENOMEM;
 
 	r = trust_store_open(&so, &nm->store, &rep);
@@ -1052,12 +1213,15 @@ void ds_netmgr_stop(struct ds_daemon *d)
 	ds_netwatch_free(nm->nw);
 	ds_resolvwatch_free(nm->rw);
 	commit_clear(nm);
+	ds_upstream_desc_clear(&nm->cur_desc);
 	if (nm->retry_ev)
 		event_free(nm->retry_ev);
 	if (nm->commit.ev)
 		event_free(nm->commit.ev);
 	if (nm->settle_ev)
 		event_free(nm->settle_ev);
+	if (nm->refresh_ev)
+		event_free(nm->refresh_ev);
 	trust_store_close(nm->store);
 	free(nm);
 	d->netmgr = NULL;
@@ -1159,6 +1323,10 @@ void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json)
 		evbuffer_add_printf(out, "  last walk: %s\n", nm->last_walk);
 	for (int i = 0; i < nm->nupstreams; i++)
 		evbuffer_add_printf(out, "  forwarder upstream: %s\n", nm->upstreams[i]);
+	if (nm->refreshes)
+		evbuffer_add_printf(out, "  refresh:  %llu over DoT, %llu failed; last: %s\n",
+				    (unsigned long long)nm->refreshes,
+				    (unsigned long long)nm->refresh_failures, nm->last_refresh);
 	evbuffer_add_printf(out, "  policy:   tofu %s, unknown-network %s\n", tofu_str(d->cfg->tofu),
 			    d->cfg->unknown_network == DS_UNKNOWN_STRICT ? "strict" : "opportunistic");
 }

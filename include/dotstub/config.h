@@ -53,6 +53,7 @@ struct ds_config {
 	bool prefer_upstream_resolver;  /* prefer-upstream-resolver yes|no */
 	unsigned discovery_wait_ms;     /* discovery-wait: how long queries wait */
 	unsigned rfc5011_hold_down_s;   /* rfc5011-hold-down (test use; default 30 days) */
+	unsigned refresh_interval_s;    /* refresh-interval: 0 = RFC 5011 2.3 active refresh */
 	/* command-line only */
 	char config_file[PATH_MAX];
 	bool foreground;

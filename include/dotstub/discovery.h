@@ -170,6 +170,8 @@ struct disc_result {
 	bool first_use;                 /* no known anchor given: TOFU */
 	bool confirmed;                 /* first use: the UDP, TCP and delayed
 					   observations agreed */
+	uint32_t dnskey_ttl;            /* TTL of the DNSKEY RRset as fetched (for
+					   RFC 5011 timing) */
 
 	/* Step 3: N's anchor(s), KEY N.resolver-name.arpa */
 	struct disc_key zone_key[DISC_MAX_ZONE_KEYS];
