@@ -2,6 +2,7 @@
  * fingerprint.c -- the network fingerprint value: textual form, parsing,
  * digest id, matching (include/dotstub/netinfo.h).  No I/O.
  */
+#include "dotstub/hex.h"
 #include "dotstub/netinfo.h"
 
 #include <arpa/inet.h>
@@ -281,17 +282,6 @@ int ds_netfp_format(const struct ds_netfp *fp, char *out, size_t outlen)
 	return (int)sb.len;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "xx:xx:xx:xx:xx:xx" exactly. */
 static int parse_mac(const char *s, uint8_t mac[DS_ETH_ALEN])
 {
@@ -299,8 +289,8 @@ static int parse_mac(const char *s, uint8_t mac[DS_ETH_ALEN])
 	int i, hi, lo;
 
 	for (i = 0; i < DS_ETH_ALEN; i++) {
-		hi = hexval(s[0]);
-		lo = hi < 0 ? -1 : hexval(s[1]);
+		hi = ds_hex_digit(s[0]);
+		lo = hi < 0 ? -1 : ds_hex_digit(s[1]);
 		if (lo < 0)
 			return -EINVAL;
 		m[i] = (uint8_t)(hi << 4 | lo);
@@ -322,8 +312,8 @@ static int parse_ssid(const char *s, struct ds_netfp *fp)
 	if (n == 0 || n % 2 || n / 2 > sizeof(b))
 		return -EINVAL;
 	for (i = 0; i < n / 2; i++) {
-		hi = hexval(s[2 * i]);
-		lo = hexval(s[2 * i + 1]);
+		hi = ds_hex_digit(s[2 * i]);
+		lo = ds_hex_digit(s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		b[i] = (uint8_t)(hi << 4 | lo);

@@ -47,14 +47,14 @@ struct ctl_command {
 
 /* ---------------------------------------------------------------- status */
 
-static void json_str(struct evbuffer *out, const char *s)
+void ds_json_str(struct evbuffer *out, const char *s)
 {
 	evbuffer_add(out, "\"", 1);
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 		if (ch == '"' || ch == '\\')
 			evbuffer_add_printf(out, "\\%c", ch);
-		else if (ch < 0x20)
+		else if (ch < 0x20 || ch > 0x7e)
 			evbuffer_add_printf(out, "\\u%04x", ch);
 		else
 			evbuffer_add(out, s, 1);
@@ -176,19 +176,19 @@ static void status_json(struct ds_daemon *d, struct evbuffer *out)
 	if (d->up) {
 		ds_upstream_get_status(d->up, &us);
 		evbuffer_add_printf(out, "{\"name\": ");
-		json_str(out, us.name);
+		ds_json_str(out, us.name);
 		evbuffer_add_printf(out, ", \"source\": ");
-		json_str(out, d->up_source);
+		ds_json_str(out, d->up_source);
 		evbuffer_add_printf(out, ", \"state\": ");
-		json_str(out, us.state);
+		ds_json_str(out, us.state);
 		evbuffer_add_printf(out, ", \"address\": ");
-		json_str(out, us.addr);
+		ds_json_str(out, us.addr);
 		evbuffer_add_printf(out, ", \"tls_version\": ");
-		json_str(out, us.tls_version);
+		ds_json_str(out, us.tls_version);
 		evbuffer_add_printf(out, ", \"cipher\": ");
-		json_str(out, us.cipher);
+		ds_json_str(out, us.cipher);
 		evbuffer_add_printf(out, ", \"matched_tlsa\": ");
-		json_str(out, us.matched_tlsa);
+		ds_json_str(out, us.matched_tlsa);
 		evbuffer_add_printf(out, ", \"resumed\": %s, ", us.resumed ? "true" : "false");
 		JU("conns", us.conns); evbuffer_add_printf(out, ", ");
 		JU("inflight", us.inflight); evbuffer_add_printf(out, ", ");
@@ -208,14 +208,14 @@ static void status_json(struct ds_daemon *d, struct evbuffer *out)
 		JU("backoff_ms", us.backoff_ms); evbuffer_add_printf(out, ", ");
 		JU("keepalive_ms", us.keepalive_ms);
 		evbuffer_add_printf(out, ", \"last_error\": ");
-		json_str(out, us.last_error);
+		ds_json_str(out, us.last_error);
 		evbuffer_add_printf(out, "}");
 	} else if (d->plain) {
 		struct ds_plain_status ps;
 
 		ds_plain_get_status(d->plain, &ps);
 		evbuffer_add_printf(out, "{\"plain\": true, \"address\": ");
-		json_str(out, ps.addr);
+		ds_json_str(out, ps.addr);
 		evbuffer_add_printf(out, ", ");
 		JU("queries", ps.queries); evbuffer_add_printf(out, ", ");
 		JU("answers", ps.answers); evbuffer_add_printf(out, ", ");

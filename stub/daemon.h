@@ -150,6 +150,8 @@ const char *ds_netmgr_fingerprint(struct ds_daemon *d);
 int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);
 
 /* ---- control.c ---- */
+/* s as a JSON string (quoted; control characters and non-ASCII escaped) */
+void ds_json_str(struct evbuffer *out, const char *s);
 int ds_control_open(struct ds_daemon *d);
 void ds_control_close(struct ds_daemon *d);
 

@@ -6,6 +6,7 @@
  * Everything parsed here comes from a file or the command line: strictly
  * checked, outputs written only on success.
  */
+#include "dotstub/hex.h"
 #include "dotstub/upstream.h"
 
 #include <arpa/inet.h>
@@ -23,17 +24,6 @@
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Parse a decimal 0..255 at *p, move *p past it. */
@@ -75,7 +65,7 @@ static int parse_hex(const char *s, uint8_t *out, size_t cap)
 
 		if (is_space(*s))
 			continue;
-		v = hex_value(*s);
+		v = ds_hex_digit(*s);
 		if (v < 0)
 			return -EINVAL;
 		if (hi < 0) {

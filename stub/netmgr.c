@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dotstub/hex.h"
 #include "dotstub/discovery.h"
 #include "dotstub/log.h"
 #include "dotstub/netinfo.h"
@@ -1236,17 +1237,10 @@ static const char *tofu_str(enum ds_tofu_mode m)
 
 static void json_str(struct evbuffer *out, const char *key, const char *s, bool comma)
 {
-	evbuffer_add_printf(out, "\"%s\": \"", key);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			evbuffer_add_printf(out, "\\%c", ch);
-		else if (ch < 0x20 || ch > 0x7e)
-			evbuffer_add_printf(out, "\\u%04x", ch);
-		else
-			evbuffer_add(out, s, 1);
-	}
-	evbuffer_add_printf(out, "\"%s", comma ? ", " : "");
+	evbuffer_add_printf(out, "\"%s\": ", key);
+	ds_json_str(out, s);
+	if (comma)
+		evbuffer_add_printf(out, ", ");
 }
 
 void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json)
@@ -1266,7 +1260,7 @@ void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json)
 		len += (size_t)snprintf(res + len, sizeof(res) - len, "%s%s", i ? " " : "", a);
 	}
 	if (nm->have_anchor)
-		trust_hex_format(nm->anchor_sha, TRUST_SHA256_LEN, sha);
+		ds_hex_encode(nm->anchor_sha, TRUST_SHA256_LEN, sha);
 	if (json) {
 		evbuffer_add_printf(out, "\"network\": {");
 		json_str(out, "id", nm->fp_id, true);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dotstub/hex.h"
 #include "dotstub/ctlproto.h"
 #include "dotstub/log.h"
 #include "dotstub/trust.h"
@@ -19,21 +20,6 @@
 static const char *first_resolver(const struct trust_anchor *a)
 {
 	return a->nresolvers ? a->resolvers[0].name : "-";
-}
-
-static void add_json_str(struct evbuffer *out, const char *s)
-{
-	evbuffer_add(out, "\"", 1);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			evbuffer_add_printf(out, "\\%c", ch);
-		else if (ch < 0x20 || ch > 0x7e)
-			evbuffer_add_printf(out, "\\u%04x", ch);
-		else
-			evbuffer_add(out, s, 1);
-	}
-	evbuffer_add(out, "\"", 1);
 }
 
 /* Find the one anchor a user means: a key tag (digits), a resolver name
@@ -97,14 +83,14 @@ static void list(struct trust_store *s, struct evbuffer *out, bool json)
 		char sha[2 * TRUST_SHA256_LEN + 1], first[TRUST_TIME_LEN + 1],
 			last[TRUST_TIME_LEN + 1], tagalg[16];
 
-		trust_hex_format(a->sha256, TRUST_SHA256_LEN, sha);
+		ds_hex_encode(a->sha256, TRUST_SHA256_LEN, sha);
 		trust_time_format(a->first_seen, first);
 		trust_time_format(a->last_seen, last);
 		if (json) {
 			evbuffer_add_printf(out, "%s{\"zone\": ", i ? ", " : "");
-			add_json_str(out, a->zone);
+			ds_json_str(out, a->zone);
 			evbuffer_add_printf(out, ", \"resolver\": ");
-			add_json_str(out, first_resolver(a));
+			ds_json_str(out, first_resolver(a));
 			evbuffer_add_printf(out,
 					    ", \"tag\": %u, \"algorithm\": %u, \"sha256\": \"%s\", "
 					    "\"first_seen\": \"%s\", \"last_seen\": \"%s\", "
@@ -128,7 +114,7 @@ static void show(const struct trust_anchor *a, struct evbuffer *out)
 {
 	char sha[2 * TRUST_SHA256_LEN + 1], t[TRUST_TIME_LEN + 1], key[2 * TRUST_KEY_MAX];
 
-	trust_hex_format(a->sha256, TRUST_SHA256_LEN, sha);
+	ds_hex_encode(a->sha256, TRUST_SHA256_LEN, sha);
 	if (trust_dnskey_format(&a->key, key, sizeof(key)) < 0)
 		snprintf(key, sizeof(key), "?");
 	evbuffer_add_printf(out, "zone:        %s\n", a->zone);
@@ -157,7 +143,7 @@ static void show(const struct trust_anchor *a, struct evbuffer *out)
 			char *hex = malloc(2u * r->tlsa[k].len + 1);
 			if (!hex)
 				continue;
-			trust_hex_format(r->tlsa[k].data, r->tlsa[k].len, hex);
+			ds_hex_encode(r->tlsa[k].data, r->tlsa[k].len, hex);
 			evbuffer_add_printf(out, "  tlsa:      %u %u %u %s\n", r->tlsa[k].usage,
 					    r->tlsa[k].selector, r->tlsa[k].mtype, hex);
 			free(hex);

@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 
+#include "dotstub/hex.h"
 #include "dotstub/trust.h"
 #include "trust-int.h"
 
@@ -87,42 +88,6 @@ int trust_base64_encode(const uint8_t *in, size_t n, char *out, size_t outcap)
 	}
 	out[o] = '\0';
 	return (int)o;
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int trust_hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outlen)
-{
-	if (inlen != 2 * outlen)
-		return -EINVAL;
-	for (size_t i = 0; i < outlen; i++) {
-		int hi = hex_value(in[2 * i]), lo = hex_value(in[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-void trust_hex_format(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 0xf];
-	}
-	out[2 * n] = '\0';
 }
 
 int trust_parse_uint(const char *s, unsigned long max, unsigned long *ret)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dotstub/hex.h"
 #include "dotstub/trust.h"
 #include "trust-int.h"
 
@@ -145,7 +146,7 @@ int trust_resolver_add_tlsa_text(struct trust_resolver *r, const char *text)
 	data = malloc(hexlen / 2);
 	if (!data)
 		return -ENOMEM;
-	ret = trust_hex_decode(p, hexlen, data, hexlen / 2);
+	ret = ds_hex_decode(p, hexlen, data, hexlen / 2);
 	if (ret == 0)
 		ret = trust_resolver_add_tlsa(r, (uint8_t)u, (uint8_t)s, (uint8_t)m, data,
 					      hexlen / 2);
@@ -596,7 +597,7 @@ int trust_store_find_sha256(const struct trust_store *s, const char *hex,
 		want[i] = c;
 	}
 	for (size_t i = 0; i < s->n; i++) {
-		trust_hex_format(s->anchors[i]->sha256, TRUST_SHA256_LEN, have);
+		ds_hex_encode(s->anchors[i]->sha256, TRUST_SHA256_LEN, have);
 		if (memcmp(have, want, len) != 0)
 			continue;
 		if (found)

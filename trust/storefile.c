@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dotstub/hex.h"
 #include "dotstub/trust.h"
 #include "trust-int.h"
 
@@ -77,7 +78,7 @@ static void write_resolver(struct outbuf *o, const struct trust_resolver *r)
 	for (size_t i = 0; i < r->ntlsa; i++) {
 		const struct trust_tlsa *tl = &r->tlsa[i];
 
-		trust_hex_format(tl->data, tl->len, hex);
+		ds_hex_encode(tl->data, tl->len, hex);
 		out_printf(o, "\ttlsa %s %u %u %u %s\n", r->name, tl->usage, tl->selector, tl->mtype,
 			   hex);
 	}
@@ -93,12 +94,12 @@ static void write_anchor(struct outbuf *o, const struct trust_anchor *a)
 		o->err = -EINVAL;
 		return;
 	}
-	trust_hex_format(a->sha256, TRUST_SHA256_LEN, hex);
+	ds_hex_encode(a->sha256, TRUST_SHA256_LEN, hex);
 	out_printf(o, "anchor %s %s\n\ttag %u\n\talgorithm %u\n\tsha256 %s\n\tstate %s\n", a->zone,
 		   key, a->tag, a->key.algorithm, hex, trust_state_name(a->state));
 	if (a->state == TRUST_STATE_ADD_PENDING) {
 		trust_time_format(a->add_pending_since, t1);
-		trust_hex_format(a->introduced_by, TRUST_SHA256_LEN, hex);
+		ds_hex_encode(a->introduced_by, TRUST_SHA256_LEN, hex);
 		out_printf(o, "\tadd-pending-since %s\n\tintroduced-by %s\n", t1, hex);
 	}
 	trust_time_format(a->first_seen, t1);
@@ -210,7 +211,7 @@ static int parse_time(struct parser *p, const char *s, const char *what, time_t 
 
 static int parse_sha(struct parser *p, const char *s, const char *what, uint8_t out[32])
 {
-	if (trust_hex_decode(s, strlen(s), out, TRUST_SHA256_LEN) < 0)
+	if (ds_hex_decode(s, strlen(s), out, TRUST_SHA256_LEN) < 0)
 		return fail(p, "%s: want 64 hex digits", what);
 	return 0;
 }

@@ -65,8 +65,6 @@ int trust_anchor_set_key(struct trust_anchor *a, const struct trust_dnskey *k);
 int trust_base64_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap);
 /* Returns the length written (NUL added), or -ENOBUFS. */
 int trust_base64_encode(const uint8_t *in, size_t n, char *out, size_t outcap);
-/* Hex of either case, exactly outlen octets.  0 or -EINVAL. */
-int trust_hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outlen);
 /* Check the algorithm-specific key length etc.  0 or -EINVAL. */
 int trust_dnskey_check(const struct trust_dnskey *k);
 /* Parse a decimal number in [0, max] from exactly the string s.  0 or -EINVAL. */

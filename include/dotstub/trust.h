@@ -135,8 +135,6 @@ int trust_name_canonical(const char *in, char ret[TRUST_NAME_MAX + 1]);
 void trust_time_format(time_t t, char out[TRUST_TIME_LEN + 1]);
 /* Parse exactly that form (years 1970..9999).  Returns 0 or -EINVAL. */
 int trust_time_parse(const char *s, time_t *ret);
-/* Lower-case hex of n octets into out (2n + 1 octets). */
-void trust_hex_format(const uint8_t *in, size_t n, char *out);
 
 /* ------------------------------------------------------------------ */
 /* What the store keeps                                               */

@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "dotstub/hex.h"
 #include "dotstub/trust.h"
 
 #define ZONE "resolver-name.arpa."
@@ -200,7 +201,7 @@ static void check_full_store(const struct trust_store *s)
 	assert_string_equal(a->zone, "corp.example.");
 	assert_int_equal(a->state, TRUST_STATE_PENDING);
 	assert_int_equal(a->tag, 48558);
-	trust_hex_format(a->sha256, 32, hex);
+	ds_hex_encode(a->sha256, 32, hex);
 	assert_string_equal(hex, KEY15_SHA);
 	a = trust_store_anchor(s, 1);
 	assert_string_equal(a->zone, ZONE);
@@ -209,7 +210,7 @@ static void check_full_store(const struct trust_store *s)
 	assert_int_equal(a->key.algorithm, 13);
 	assert_int_equal(a->first_seen, T0);
 	assert_int_equal(a->last_seen, T0 + 3600);
-	trust_hex_format(a->sha256, 32, hex);
+	ds_hex_encode(a->sha256, 32, hex);
 	assert_string_equal(hex, KEY13_SHA);
 	assert_int_equal(a->nresolvers, 2);
 	r = &a->resolvers[0];
@@ -621,13 +622,13 @@ static void test_sha256_prefix_ambiguous(void **state)
 
 		numbered_key(n, &k);
 		assert_int_equal(trust_store_pin(s, ZONE, &k, TRUST_STATE_TRUSTED, T0, &a), 1);
-		trust_hex_format(a->sha256, 32, hex);
+		ds_hex_encode(a->sha256, 32, hex);
 		memcpy(prefix, hex, 4);
 		prefix[4] = '\0';
 		for (size_t i = 0; i + 1 < trust_store_count(s); i++) {
 			char h2[65];
 
-			trust_hex_format(trust_store_anchor(s, i)->sha256, 32, h2);
+			ds_hex_encode(trust_store_anchor(s, i)->sha256, 32, h2);
 			if (memcmp(h2, prefix, 4) == 0)
 				collided = true;
 		}

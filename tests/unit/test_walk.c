@@ -71,6 +71,7 @@ test_key_parse_forms(void **state)
 static void
 test_key_parse_bad(void **state)
 {
+#define P256_ZERO_KEY "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="
 	struct disc_key k;
 
 	memset(&k, 0x5a, sizeof(k));
@@ -85,8 +86,10 @@ test_key_parse_bad(void **state)
 	assert_int_equal(disc_key_parse("x y DNSKEY 257 3 13 AAAA", &k), -EINVAL);
 	/* nothing written on failure */
 	assert_int_equal(k.flags, 0x5a5a);
-	assert_int_equal(disc_key_parse("256 3 13 AAAA", &k), 0);
-	assert_int_equal(k.key_len, 3);
+	/* an algorithm 13 key has exactly 64 octets */
+	assert_int_equal(disc_key_parse("256 3 13 AAAA", &k), -EINVAL);
+	assert_int_equal(disc_key_parse("256 3 13 " P256_ZERO_KEY, &k), 0);
+	assert_int_equal(k.key_len, 64);
 }
 
 static void
