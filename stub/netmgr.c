@@ -978,6 +978,24 @@ static void walk_done(void *arg, int rc, struct disc_result *res)
 
 /* ------------------------------------------------------------ deciding */
 
+/* No default route in any family and no resolver on this host: the link is
+ * down, there is no network to discover (the next change will tell). */
+static bool no_route_to_resolvers(const struct ds_netmgr *nm)
+{
+	if (!nm->have_fp || nm->fp.af[DS_NETFP_V4].route || nm->fp.af[DS_NETFP_V6].route)
+		return false;
+	for (int i = 0; i < nm->nres; i++) {
+		const struct sockaddr_storage *ss = &nm->res[i];
+		if (ss->ss_family == AF_INET &&
+		    (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127)
+			return false;
+		if (ss->ss_family == AF_INET6 &&
+		    IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr))
+			return false;
+	}
+	return true;
+}
+
 static void decide(struct ds_netmgr *nm)
 {
 	const struct trust_resolver *r = NULL;
@@ -998,6 +1016,11 @@ static void decide(struct ds_netmgr *nm)
 	if (nm->nres == 0) {
 		serve_nothing(nm, NM_NO_RESOLVER, DNS_EDE_NOT_READY,
 			      "the network gave no resolver address");
+		return;
+	}
+	if (no_route_to_resolvers(nm)) {
+		serve_nothing(nm, NM_WAITING, DNS_EDE_NOT_READY, "no network (no route)");
+		ds_daemon_not_ready(nm->d, true, DNS_EDE_NOT_READY, "no network (no route)");
 		return;
 	}
 	a = known_network_anchor(nm, &r);
