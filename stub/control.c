@@ -294,15 +294,28 @@ static const struct ctl_command commands[] = {
 
 /* ---------------------------------------------------------------- socket */
 
+/* Root, the daemon's own user, or a member of the daemon's group (as the
+ * primary group or, through SO_PEERGROUPS, a supplementary one). */
 static bool peer_allowed(int fd, uid_t *ret_uid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	gid_t groups[256];
+	gid_t mygid = getegid();
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred))
 		return false;
 	*ret_uid = cred.uid;
-	return cred.uid == 0 || cred.uid == geteuid() || cred.gid == getegid();
+	if (cred.uid == 0 || cred.uid == geteuid() || cred.gid == mygid)
+		return true;
+#ifdef SO_PEERGROUPS
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		for (size_t i = 0; i < len / sizeof(gid_t); i++)
+			if (groups[i] == mygid)
+				return true;
+#endif
+	return false;
 }
 
 static void client_close(struct ctl_client *cl)
@@ -404,7 +417,7 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (!peer_allowed(cfd, &uid)) {
 		static const char msg[] =
-			"error: permission denied (only root or the daemon's group)\n";
+			"error: permission denied (only root, the daemon's user or its group)\n";
 		log_notice("control: refused a client with uid %ld", (long)uid);
 		if (write(cfd, msg, sizeof(msg) - 1) < 0) {
 			/* the refusal is best effort */

@@ -174,6 +174,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct ds_daemon *d = arg;
 
+	if (sig == SIGHUP) {
+		log_notice("SIGHUP: flushing the cache, closing connections, deciding again");
+		if (d->cache)
+			ds_cache_flush(d->cache);
+		if (d->netmgr)
+			ds_netmgr_redecide(d);
+		else if (d->up)
+			ds_upstream_reset(d->up);
+		return;
+	}
 	log_notice("signal %d, exiting", (int)sig);
 	event_base_loopbreak(d->base);
 }

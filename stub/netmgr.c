@@ -97,6 +97,7 @@ struct ds_netmgr {
 	struct event *retry_ev;
 	struct event *settle_ev;
 	struct event *refresh_ev;
+	struct event *rw_retry_ev;
 	uint64_t refreshes, refresh_failures;
 	char last_refresh[DISC_REASON_MAX + 32];
 	unsigned retry_ms;
@@ -1153,6 +1154,31 @@ static void on_resolv(struct ds_resolvwatch *rw, const struct ds_resolvconf *rc,
 	}
 }
 
+/* Watch resolv-source; its directory may not exist yet (the network
+ * manager creates it later): try again every few seconds. */
+static void resolv_watch_try(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_netmgr *nm = arg;
+	const char *path = nm->d->cfg->resolv_source;
+	struct timeval tv = { 5, 0 };
+	int r;
+
+	r = ds_resolvwatch_new(nm->d->base, path, 0, on_resolv, nm, &nm->rw);
+	if (r == 0) {
+		if (fd >= 0)
+			log_notice("resolv-source %s: watching it now", path);
+		return;
+	}
+	nm->rw = NULL;
+	if (fd < 0)
+		log_warn("resolv-source %s: %s; trying again every %ld s", path, strerror(-r),
+			 (long)tv.tv_sec);
+	if (!nm->rw_retry_ev)
+		nm->rw_retry_ev = evtimer_new(nm->d->base, resolv_watch_try, nm);
+	if (nm->rw_retry_ev)
+		evtimer_add(nm->rw_retry_ev, &tv);
+}
+
 /* -------------------------------------------------------------- public */
 
 int ds_netmgr_start(struct ds_daemon *d)
@@ -1211,11 +1237,8 @@ int ds_netmgr_start(struct ds_daemon *d)
 	} else if (nm->nres) {
 		ds_netwatch_set_resolvers(nm->nw, res, (size_t)nm->nres);
 	}
-	if (c->resolv_source[0] && c->nnetwork_resolver == 0) {
-		r = ds_resolvwatch_new(d->base, c->resolv_source, 0, on_resolv, nm, &nm->rw);
-		if (r < 0)
-			log_err("resolv-source %s: %s", c->resolv_source, strerror(-r));
-	}
+	if (c->resolv_source[0] && c->nnetwork_resolver == 0)
+		resolv_watch_try(-1, 0, nm);
 	set_state(nm, NM_WAITING, "waiting for network information");
 	ds_daemon_not_ready(d, true, DNS_EDE_NOT_READY, "waiting for network information");
 	if (!nm->nw && !nm->rw) {
@@ -1246,6 +1269,8 @@ void ds_netmgr_stop(struct ds_daemon *d)
 		event_free(nm->settle_ev);
 	if (nm->refresh_ev)
 		event_free(nm->refresh_ev);
+	if (nm->rw_retry_ev)
+		event_free(nm->rw_retry_ev);
 	trust_store_close(nm->store);
 	free(nm);
 	d->netmgr = NULL;
@@ -1356,7 +1381,7 @@ struct trust_store *ds_netmgr_store(struct ds_daemon *d)
 void ds_netmgr_redecide(struct ds_daemon *d)
 {
 	if (d->netmgr && d->netmgr->have_fp)
-		decide(d->netmgr);
+		network_changed(d->netmgr, &d->netmgr->fp);
 }
 
 const char *ds_netmgr_fingerprint(struct ds_daemon *d)
