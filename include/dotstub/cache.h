@@ -26,7 +26,7 @@ struct ds_cache;
 struct ds_cache_stats {
 	uint64_t lookups, hits, misses, inserts, evictions, expired;
 	size_t entries;
-	size_t bytes;     /* current memory accounted to entries */
+	size_t bytes;     /* current memory accounted: entries plus index */
 	size_t max_bytes;
 };
 
@@ -40,15 +40,20 @@ void ds_cache_free(struct ds_cache *c);
  * SERVFAIL: DS_CACHE_SERVFAIL_TTL; other rcodes than NOERROR/NXDOMAIN/
  * SERVFAIL, TC=1, r->ttl_overflow, or a lifetime of 0: not stored.
  * An entry larger than an eighth of max_bytes is not stored.  The body is
- * copied.  Returns 0, or 1 if not cacheable, or -ENOMEM. */
+ * copied; the upstream's EDE code (r->has_ede) is kept, without its text.
+ * Returns 0, or 1 if not cacheable, -EINVAL if r does not answer q or does
+ * not describe a stripped body, or -ENOMEM. */
 int ds_cache_insert(struct ds_cache *c, const struct dns_query *q, const uint8_t *body,
 		    const struct dns_response *r, uint64_t now);
 
 /* Look q up.  On a fresh hit, compose the client's answer into out exactly
- * as dns_compose_answer does (age = now - insert time, o->age is ignored)
- * and return its length; 0 on a miss (expired entries are dropped); a
+ * as dns_compose_answer does (age = now - insert time, o->age is ignored;
+ * if o has no EDE (or o is NULL) and the upstream gave one, its code is
+ * passed on) and return its length; 0 on a miss (expired entries are
+ * dropped: an entry is stale from insert time + lifetime on); a
  * negative errno if composing failed.  A hit moves the entry to the front
- * of the LRU list. */
+ * of the LRU list (at most once per second of the entry's life: the order
+ * is exact to the second, and a hot entry is not relinked on every hit). */
 int ds_cache_answer(struct ds_cache *c, const struct dns_query *q, const struct dns_answer_opts *o,
 		    size_t max_size, uint64_t now, uint8_t *out, size_t cap);
 

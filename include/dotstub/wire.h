@@ -107,8 +107,11 @@ void dns_read_bytes(struct dns_reader *r, void *out, size_t n);
 /* Read a possibly compressed name at r->pos into out (uncompressed wire
  * form, at most DNS_NAME_MAX octets); r->pos moves past the name as it
  * stands in the message.  Pointers must point strictly backwards (loops
- * are therefore impossible); labels must be <= 63; total <= 255.
- * buf is a whole message: a pointer into its 12-octet header is an error.
+ * are therefore impossible), and the labels a pointer leads to must end
+ * before the run of labels holding that pointer (so a name never depends
+ * on octets at or after its own position); labels must be <= 63; total
+ * <= 255.  buf is a whole message: a pointer into its 12-octet header is
+ * an error.
  * On error *out_len is 0 and out is left untouched. */
 void dns_read_name(struct dns_reader *r, uint8_t out[DNS_NAME_MAX], size_t *out_len);
 /* Skip a name without decoding it (still fully validated). */
@@ -123,6 +126,12 @@ struct dns_name_info {
  * may be NULL; info is written only on success). */
 void dns_read_name_info(struct dns_reader *r, uint8_t *out, size_t *out_len,
 			struct dns_name_info *info);
+/* Skip a name like dns_skip_name, and also fail (-EBADMSG) if octets read
+ * through a pointer touch one of the n_avoid 4-octet fields starting at
+ * avoid[] (ascending offsets): dns_parse_response keeps names off the TTL
+ * fields that are rewritten on the way out of the cache.  info may be NULL. */
+void dns_read_name_avoid(struct dns_reader *r, const uint16_t *avoid, unsigned n_avoid,
+			 struct dns_name_info *info);
 
 /* ---- low level writer: every write past cap sets err and writes nothing ---- */
 struct dns_writer {
@@ -245,8 +254,11 @@ struct dns_response {
  * record points into or past it, that is -EBADMSG).  An OPT with a
  * non-zero extended RCODE (BADVERS, BADCOOKIE: never a cacheable answer,
  * and the body keeps only the low 4 bits) is -EBADMSG too, and so are
- * octets after the last record.  Names in the RDATA of well-known types are
- * checked only in records after the OPT.  r is written only on success.
+ * octets after the last record.  Owner names, and the names in the RDATA of
+ * the well-known types (RFC 3597 4), are decoded: none may lean through a
+ * pointer on a TTL field (TTLs are rewritten on the way out, which would
+ * change such a name), nor, after the OPT, on the OPT or anything after
+ * it.  r is written only on success.
  * Returns 0 or -EBADMSG. */
 int dns_parse_response(const uint8_t *pkt, size_t len, struct dns_response *r);
 

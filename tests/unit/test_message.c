@@ -1,0 +1,1054 @@
+/*
+ * test_message.c -- client query parsing, the upstream query (OPT rebuilt
+ * and padded), upstream answer parsing (cache TTL, keepalive, EDE, OPT
+ * position), OPT stripping, and composing answers for clients.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "dotstub/wire.h"
+#include "testpkt.h"
+
+/* ---- client queries ---- */
+
+static void
+test_query_plain(void **state)
+{
+	uint8_t pkt[512];
+	struct dns_query q;
+	size_t len;
+
+	(void)state;
+	len = tp_query(pkt, sizeof(pkt), 0x1234, DNS_FLAG_RD | DNS_FLAG_CD, "WwW.Example.com",
+		       DNS_TYPE_AAAA, false, 0, 0, NULL, 0);
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_OK);
+	assert_int_equal(q.id, 0x1234);
+	assert_int_equal(q.qtype, DNS_TYPE_AAAA);
+	assert_int_equal(q.qclass, DNS_CLASS_IN);
+	assert_int_equal(q.qname_len, 17);
+	assert_memory_equal(q.qname, "\3WwW\7Example\3com", 17);
+	assert_false(q.has_edns);
+	assert_int_equal(q.udp_size, 512);
+	assert_true(q.cd_bit);
+	assert_false(q.do_bit);
+	assert_true(q.flags & DNS_FLAG_RD);
+}
+
+static void
+test_query_edns_options(void **state)
+{
+	/* ECS, COOKIE, KEEPALIVE, PADDING */
+	const uint8_t opts[] = { 0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2,
+				 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+				 0, 11, 0, 0,
+				 0, 12, 0, 3, 0, 0, 0 };
+	uint8_t pkt[512];
+	struct dns_query q;
+	size_t len;
+
+	(void)state;
+	len = tp_query(pkt, sizeof(pkt), 7, DNS_FLAG_RD, "example.org", DNS_TYPE_A, true, 4096,
+		       EDNS_FLAG_DO, opts, sizeof(opts));
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_OK);
+	assert_true(q.has_edns);
+	assert_true(q.do_bit);
+	assert_false(q.cd_bit);
+	assert_true(q.has_cookie);
+	assert_int_equal(q.udp_size, 4096);
+	assert_int_equal(q.edns_version, 0);
+
+	/* a tiny advertised size counts as 512 */
+	len = tp_query(pkt, sizeof(pkt), 7, 0, "example.org", DNS_TYPE_A, true, 100, 0, NULL, 0);
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_OK);
+	assert_int_equal(q.udp_size, 512);
+	assert_false(q.has_cookie);
+
+	/* an option running past RDATA */
+	len = tp_query(pkt, sizeof(pkt), 7, 0, "example.org", DNS_TYPE_A, true, 1232, 0,
+		       (const uint8_t[]){ 0, 10, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8 }, 12);
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_FORMERR);
+	assert_int_equal(q.id, 7);
+	assert_false(q.has_edns);
+	/* half an option header */
+	len = tp_query(pkt, sizeof(pkt), 7, 0, "example.org", DNS_TYPE_A, true, 1232, 0,
+		       (const uint8_t[]){ 0, 10 }, 2);
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_FORMERR);
+
+	/* EDNS version 1 -> BADVERS, with what is needed to answer */
+	len = tp_query(pkt, sizeof(pkt), 9, 0, "example.org", DNS_TYPE_A, true, 1232, 0, NULL, 0);
+	pkt[len - 5] = 1; /* version octet of the OPT TTL */
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_BADVERS);
+	assert_int_equal(q.id, 9);
+	assert_true(q.has_edns);
+	assert_int_equal(q.edns_version, 1);
+	assert_int_equal(q.qname_len, 13);
+}
+
+static void
+test_query_rejects(void **state)
+{
+	uint8_t pkt[512];
+	struct dns_query q;
+	struct dns_writer w;
+	size_t len;
+
+	(void)state;
+	len = tp_query(pkt, sizeof(pkt), 1, 0, "a.example", DNS_TYPE_A, false, 0, 0, NULL, 0);
+	assert_int_equal(dns_parse_query(pkt, 11, &q), DNS_PARSE_DROP);
+	pkt[2] |= 0x80; /* QR */
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_DROP);
+	pkt[2] &= 0x7f;
+
+	pkt[2] |= 2 << 3; /* opcode STATUS */
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_NOTIMP);
+	assert_int_equal(q.id, 1);
+	assert_int_equal(q.qname_len, 11);
+	pkt[2] &= (uint8_t)~(0xf << 3);
+
+	/* trailing garbage */
+	pkt[len] = 0;
+	assert_int_equal(dns_parse_query(pkt, len + 1, &q), DNS_PARSE_FORMERR);
+	assert_int_equal(q.qname_len, 11); /* question still usable */
+
+	/* counts */
+	for (int which = 0; which < 4; which++) {
+		len = tp_query(pkt, sizeof(pkt), 2, 0, "a.example", DNS_TYPE_A, false, 0, 0,
+			       NULL, 0);
+		switch (which) {
+		case 0: pkt[5] = 0; break; /* QDCOUNT 0 */
+		case 1: pkt[5] = 2; break; /* QDCOUNT 2 */
+		case 2: pkt[7] = 1; break; /* ANCOUNT 1 */
+		case 3: pkt[9] = 1; break; /* NSCOUNT 1 */
+		}
+		assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_FORMERR);
+		assert_int_equal(q.id, 2);
+		if (which == 0)
+			assert_int_equal(q.qname_len, 0);
+	}
+
+	/* an additional record that is not an OPT */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 3, 0, 1, 0, 0, 1);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_a(&w, TP_PTR_Q, 2, 60, 1);
+	assert_int_equal(dns_parse_query(pkt, w.len, &q), DNS_PARSE_FORMERR);
+
+	/* an OPT whose owner is not the root */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 3, 0, 1, 0, 0, 1);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_rr(&w, TP_PTR_Q, 2, DNS_TYPE_OPT, 1232, 0, NULL, 0);
+	assert_int_equal(dns_parse_query(pkt, w.len, &q), DNS_PARSE_FORMERR);
+
+	/* two OPTs */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 3, 0, 1, 0, 0, 2);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_opt(&w, 1232, 0, 0, 0, NULL, 0);
+	tp_opt(&w, 1232, 0, 0, 0, NULL, 0);
+	assert_int_equal(dns_parse_query(pkt, w.len, &q), DNS_PARSE_FORMERR);
+
+	/* a compressed question name can only point into the header */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 3, 0, 1, 0, 0, 0);
+	dns_write_bytes(&w, (const uint8_t[]){ 0xc0, 0x04, 0, 1, 0, 1 }, 6);
+	assert_int_equal(dns_parse_query(pkt, w.len, &q), DNS_PARSE_FORMERR);
+	assert_int_equal(q.qname_len, 0);
+}
+
+static void
+test_query_truncated_everywhere(void **state)
+{
+	const uint8_t opts[] = { 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8 };
+	uint8_t pkt[512];
+	struct dns_query q;
+	size_t len, cut;
+
+	(void)state;
+	len = tp_query(pkt, sizeof(pkt), 5, DNS_FLAG_RD, "www.example.com", DNS_TYPE_A, true,
+		       1232, 0, opts, sizeof(opts));
+	for (cut = 0; cut < len; cut++) {
+		enum dns_parse_result res = dns_parse_query(pkt, cut, &q);
+
+		if (cut < DNS_HDR_LEN)
+			assert_int_equal(res, DNS_PARSE_DROP);
+		else
+			assert_int_equal(res, DNS_PARSE_FORMERR);
+	}
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_OK);
+}
+
+/* ---- the upstream query ---- */
+
+/* Walk the OPT options of a message we built: count them by code. */
+static void
+opt_codes(const uint8_t *pkt, size_t len, int counts[16], size_t *pad_len, uint16_t *udp,
+	  uint32_t *ttl)
+{
+	struct dns_reader r;
+	uint16_t ar, rdlen;
+	size_t end;
+
+	memset(counts, 0, 16 * sizeof(int));
+	dns_reader_init(&r, pkt, len);
+	r.pos = 10;
+	ar = dns_read_u16(&r);
+	assert_int_equal(ar, 1);
+	dns_skip_name(&r);
+	r.pos += 4;
+	assert_int_equal(dns_read_u8(&r), 0);
+	assert_int_equal(dns_read_u16(&r), DNS_TYPE_OPT);
+	*udp = dns_read_u16(&r);
+	*ttl = dns_read_u32(&r);
+	rdlen = dns_read_u16(&r);
+	end = r.pos + rdlen;
+	assert_int_equal(end, len);
+	while (r.pos < end) {
+		uint16_t code = dns_read_u16(&r), olen = dns_read_u16(&r);
+
+		assert_true(code < 16);
+		counts[code]++;
+		if (code == EDNS_OPT_PADDING) {
+			*pad_len = olen;
+			for (size_t i = 0; i < olen; i++)
+				assert_int_equal(pkt[r.pos + i], 0);
+		}
+		r.pos += olen;
+	}
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.pos, len);
+}
+
+static void
+test_upstream_query_rebuilt(void **state)
+{
+	const uint8_t opts[] = { 0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2,
+				 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+				 0, 11, 0, 0,
+				 0, 12, 0, 3, 0, 0, 0,
+				 0, 15, 0, 2, 0, 1 };
+	uint8_t pkt[512], out[1024];
+	struct dns_query q, back;
+	int counts[16], n;
+	size_t len, pad = 0;
+	uint16_t udp;
+	uint32_t ttl;
+
+	(void)state;
+	len = tp_query(pkt, sizeof(pkt), 0x4242, DNS_FLAG_RD | DNS_FLAG_CD, "Www.Example.ORG",
+		       DNS_TYPE_A, true, 4096, EDNS_FLAG_DO, opts, sizeof(opts));
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_OK);
+
+	for (int ka = 0; ka <= 1; ka++) {
+		n = dns_build_upstream_query(&q, 0xbeef, ka, out, sizeof(out));
+		assert_true(n > 0);
+		assert_int_equal(n % DNS_PAD_BLOCK_QUERY, 0);
+		assert_int_equal(tp_get16(out), 0xbeef);
+		assert_int_equal(tp_get16(out + 2), DNS_FLAG_RD | DNS_FLAG_CD | DNS_FLAG_AD);
+		assert_memory_equal(out + 12, "\3Www\7Example\3ORG", 17); /* case kept */
+		opt_codes(out, (size_t)n, counts, &pad, &udp, &ttl);
+		assert_int_equal(udp, DNS_EDNS_UDP_SIZE);
+		assert_int_equal(ttl, EDNS_FLAG_DO);
+		assert_int_equal(counts[EDNS_OPT_ECS], 0);
+		assert_int_equal(counts[EDNS_OPT_COOKIE], 0);
+		assert_int_equal(counts[EDNS_OPT_EDE], 0);
+		assert_int_equal(counts[EDNS_OPT_KEEPALIVE], ka);
+		assert_int_equal(counts[EDNS_OPT_PADDING], 1);
+		/* our own query is a valid query */
+		assert_int_equal(dns_parse_query(out, (size_t)n, &back), DNS_PARSE_OK);
+		assert_true(back.do_bit && back.cd_bit && !back.has_cookie);
+		assert_int_equal(back.id, 0xbeef);
+	}
+
+	/* nothing of the client's EDNS but DO: a client without EDNS gets DO=0 */
+	len = tp_query(pkt, sizeof(pkt), 1, 0, "example.org", DNS_TYPE_A, false, 0, 0, NULL, 0);
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_OK);
+	n = dns_build_upstream_query(&q, 2, false, out, sizeof(out));
+	assert_int_equal(n, 128);
+	opt_codes(out, (size_t)n, counts, &pad, &udp, &ttl);
+	assert_int_equal(ttl, 0);
+	assert_int_equal(tp_get16(out + 2), DNS_FLAG_AD);
+}
+
+static void
+test_upstream_query_padding_sizes(void **state)
+{
+	uint8_t out[1024];
+	struct dns_query q = { .qtype = DNS_TYPE_A, .qclass = DNS_CLASS_IN };
+	int n, counts[16];
+	size_t pad = 0;
+	uint16_t udp;
+	uint32_t ttl;
+
+	(void)state;
+	/* every name length: 1 (root), 3 .. 255, with and without keepalive */
+	for (size_t nl = 1; nl <= DNS_NAME_MAX; nl++) {
+		size_t p = 0, rem = nl - 1;
+
+		if (nl == 2)
+			continue; /* no name is 2 octets long */
+		while (rem > 0) {
+			size_t l = rem - 1 < 63 ? rem - 1 : 63;
+
+			if (rem - (l + 1) == 1)
+				l--; /* leave room for a label of one octet */
+			q.qname[p++] = (uint8_t)l;
+			memset(q.qname + p, 'x', l);
+			p += l;
+			rem -= l + 1;
+		}
+		q.qname[p++] = 0;
+		assert_int_equal(p, nl);
+		assert_true(dns_name_valid(q.qname, nl));
+		q.qname_len = nl;
+		for (int ka = 0; ka <= 1; ka++) {
+			size_t bare = 12 + nl + 4 + 11 + (ka ? 4 : 0) + 4;
+
+			n = dns_build_upstream_query(&q, 1, ka, out, sizeof(out));
+			assert_true(n > 0);
+			assert_int_equal(n % 128, 0);
+			assert_true((size_t)n >= bare && (size_t)n < bare + 128);
+			opt_codes(out, (size_t)n, counts, &pad, &udp, &ttl);
+			assert_int_equal(pad, (size_t)n - bare);
+			/* every cap below the size fails cleanly */
+			assert_int_equal(dns_build_upstream_query(&q, 1, ka, out, (size_t)n - 1),
+					 -EMSGSIZE);
+		}
+	}
+	q.qname_len = 3;
+	memcpy(q.qname, "\1a\1", 3); /* not a name */
+	assert_int_equal(dns_build_upstream_query(&q, 1, false, out, sizeof(out)), -EINVAL);
+}
+
+/* ---- upstream answers ---- */
+
+/* www.example.com A: 2 answers (TTL 300, 120), NS in authority, glue A,
+ * OPT with keepalive 1200 and two EDEs; opt_pos 0: OPT last, 1: first. */
+static size_t
+build_answer(uint8_t *buf, size_t cap, int opt_first)
+{
+	const uint8_t opts[] = { 0, 11, 0, 2, 0x04, 0xb0,
+				 0, 15, 0, 6, 0, 3, 's', 't', 'a', 'l',
+				 0, 15, 0, 2, 0, 9 };
+	struct dns_writer w;
+	uint8_t ns[DNS_NAME_MAX], nsrd[32];
+	size_t nsl, nsoff;
+
+	dns_writer_init(&w, buf, cap);
+	tp_header(&w, 0x55aa, DNS_FLAG_QR | DNS_FLAG_RD | DNS_FLAG_RA | DNS_FLAG_AD, 1, 2, 1, 2);
+	tp_question(&w, "www.example.com", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_a(&w, TP_PTR_Q, 2, 300, 1);
+	tp_a(&w, TP_PTR_Q, 2, 120, 2);
+	/* example.com NS ns1.example.com, compressed */
+	nsl = 0;
+	nsrd[nsl++] = 3;
+	memcpy(nsrd + nsl, "ns1", 3);
+	nsl += 3;
+	nsrd[nsl++] = 0xc0;
+	nsrd[nsl++] = 16;
+	tp_rr(&w, (const uint8_t[]){ 0xc0, 16 }, 2, DNS_TYPE_NS, DNS_CLASS_IN, 86400, nsrd,
+	      (uint16_t)nsl);
+	nsoff = w.len - nsl;
+	if (opt_first)
+		tp_opt(&w, 1232, 0, 0, EDNS_FLAG_DO, opts, sizeof(opts));
+	ns[0] = 0xc0;
+	ns[1] = (uint8_t)nsoff;
+	tp_a(&w, ns, 2, 3600, 53);
+	if (!opt_first)
+		tp_opt(&w, 1232, 0, 0, EDNS_FLAG_DO, opts, sizeof(opts));
+	assert_int_equal(w.err, 0);
+	return w.len;
+}
+
+static void
+test_response_positive(void **state)
+{
+	uint8_t pkt[1024];
+	struct dns_response r;
+	size_t len;
+
+	(void)state;
+	for (int opt_first = 0; opt_first <= 1; opt_first++) {
+		len = build_answer(pkt, sizeof(pkt), opt_first);
+		assert_int_equal(dns_parse_response(pkt, len, &r), 0);
+		assert_int_equal(r.id, 0x55aa);
+		assert_int_equal(r.ancount, 2);
+		assert_int_equal(r.nscount, 1);
+		assert_int_equal(r.arcount, 1);
+		assert_int_equal(r.question_end, 12 + 17 + 4);
+		assert_int_equal(r.qname_len, 17);
+		assert_int_equal(r.cache_ttl, 120);
+		assert_false(r.negative);
+		assert_true(r.has_edns);
+		assert_true(r.do_bit);
+		assert_true(r.has_keepalive);
+		assert_int_equal(r.edns_keepalive, 1200);
+		assert_true(r.has_ede); /* the first of two */
+		assert_int_equal(r.ede_code, 3);
+		assert_int_equal(r.ede_text_len, 4);
+		assert_memory_equal(pkt + r.ede_text_off, "stal", 4);
+		assert_int_equal(r.n_ttl, 4);
+		assert_int_equal(r.body_len, len - 11 - 22);
+		assert_int_equal(tp_get32(pkt + r.ttl_off[0]), 300);
+		assert_int_equal(tp_get32(pkt + r.ttl_off[1]), 120);
+		assert_int_equal(tp_get32(pkt + r.ttl_off[2]), 86400);
+		assert_int_equal(tp_get32(pkt + r.ttl_off[3]), 3600);
+		assert_false(r.ttl_overflow);
+	}
+}
+
+static void
+test_response_truncated_everywhere(void **state)
+{
+	uint8_t pkt[1024];
+	struct dns_response r;
+	size_t len, cut;
+
+	(void)state;
+	for (int opt_first = 0; opt_first <= 1; opt_first++) {
+		len = build_answer(pkt, sizeof(pkt), opt_first);
+		for (cut = 0; cut < len; cut++) {
+			memset(&r, 0x77, sizeof(r));
+			assert_int_equal(dns_parse_response(pkt, cut, &r), -EBADMSG);
+			assert_int_equal(r.id, 0x7777); /* untouched on error */
+		}
+		/* one octet too many */
+		pkt[len] = 0;
+		assert_int_equal(dns_parse_response(pkt, len + 1, &r), -EBADMSG);
+	}
+}
+
+static size_t
+build_negative(uint8_t *buf, size_t cap, uint16_t rcode, uint32_t soa_ttl, uint32_t minimum,
+	       bool soa)
+{
+	struct dns_writer w;
+
+	dns_writer_init(&w, buf, cap);
+	tp_header(&w, 1, (uint16_t)(DNS_FLAG_QR | DNS_FLAG_RD | DNS_FLAG_RA | rcode), 1, 0,
+		  soa ? 1 : 0, 0);
+	tp_question(&w, "nope.example", DNS_TYPE_A, DNS_CLASS_IN);
+	if (soa)
+		tp_soa(&w, (const uint8_t[]){ 0xc0, 17 }, 2, soa_ttl, minimum);
+	assert_int_equal(w.err, 0);
+	return w.len;
+}
+
+static void
+test_response_negative_ttl(void **state)
+{
+	uint8_t pkt[512];
+	struct dns_response r;
+	size_t len;
+
+	(void)state;
+	len = build_negative(pkt, sizeof(pkt), DNS_RCODE_NXDOMAIN, 3600, 900, true);
+	assert_int_equal(dns_parse_response(pkt, len, &r), 0);
+	assert_true(r.negative);
+	assert_int_equal(r.cache_ttl, 900); /* MINIMUM < TTL */
+	assert_int_equal(r.n_ttl, 1);
+	assert_false(r.has_edns);
+
+	len = build_negative(pkt, sizeof(pkt), DNS_RCODE_NXDOMAIN, 60, 900, true);
+	assert_int_equal(dns_parse_response(pkt, len, &r), 0);
+	assert_int_equal(r.cache_ttl, 60); /* TTL < MINIMUM */
+
+	/* NODATA */
+	len = build_negative(pkt, sizeof(pkt), DNS_RCODE_NOERROR, 300, 30, true);
+	assert_int_equal(dns_parse_response(pkt, len, &r), 0);
+	assert_true(r.negative);
+	assert_int_equal(r.cache_ttl, 30);
+
+	/* no SOA: not cacheable */
+	len = build_negative(pkt, sizeof(pkt), DNS_RCODE_NXDOMAIN, 0, 0, false);
+	assert_int_equal(dns_parse_response(pkt, len, &r), 0);
+	assert_true(r.negative);
+	assert_int_equal(r.cache_ttl, 0);
+
+	/* a TTL with the top bit set counts as 0 */
+	len = build_negative(pkt, sizeof(pkt), DNS_RCODE_NXDOMAIN, 0x80000010u, 900, true);
+	assert_int_equal(dns_parse_response(pkt, len, &r), 0);
+	assert_int_equal(r.cache_ttl, 0);
+
+	/* SERVFAIL: no lifetime of its own, not negative */
+	len = build_negative(pkt, sizeof(pkt), DNS_RCODE_SERVFAIL, 0, 0, false);
+	assert_int_equal(dns_parse_response(pkt, len, &r), 0);
+	assert_false(r.negative);
+	assert_int_equal(r.cache_ttl, 0);
+
+	/* SOA RDATA shorter than its names and counters */
+	{
+		struct dns_writer w;
+		uint8_t rd[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+
+		dns_writer_init(&w, pkt, sizeof(pkt));
+		tp_header(&w, 1, DNS_FLAG_QR | DNS_RCODE_NXDOMAIN, 1, 0, 1, 0);
+		tp_question(&w, "nope.example", DNS_TYPE_A, DNS_CLASS_IN);
+		tp_rr(&w, TP_PTR_Q, 2, DNS_TYPE_SOA, DNS_CLASS_IN, 60, rd, sizeof(rd));
+		assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+	}
+}
+
+static void
+test_response_rejects(void **state)
+{
+	uint8_t pkt[1024];
+	struct dns_response r;
+	struct dns_writer w;
+	size_t len;
+
+	(void)state;
+	/* QR=0 */
+	len = build_negative(pkt, sizeof(pkt), DNS_RCODE_NXDOMAIN, 60, 60, true);
+	pkt[2] &= 0x7f;
+	assert_int_equal(dns_parse_response(pkt, len, &r), -EBADMSG);
+
+	/* compressed question name */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 1, DNS_FLAG_QR, 1, 0, 0, 0);
+	dns_write_bytes(&w, (const uint8_t[]){ 1, 'a', 0xc0, 12, 0, 1, 0, 1 }, 8);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+
+	/* OPT in the answer section */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 1, DNS_FLAG_QR, 1, 1, 0, 0);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_opt(&w, 1232, 0, 0, 0, NULL, 0);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+
+	/* two OPTs */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 1, DNS_FLAG_QR, 1, 0, 0, 2);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_opt(&w, 1232, 0, 0, 0, NULL, 0);
+	tp_opt(&w, 1232, 0, 0, 0, NULL, 0);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+
+	/* extended RCODE (BADVERS) */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 1, DNS_FLAG_QR, 1, 0, 0, 1);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_opt(&w, 1232, 1, 0, 0, NULL, 0);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+
+	/* OPT options overrun their RDATA */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 1, DNS_FLAG_QR, 1, 0, 0, 1);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_opt(&w, 1232, 0, 0, 0, (const uint8_t[]){ 0, 15, 0, 3, 0, 1 }, 6);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+
+	/* OPT owner not the root */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 1, DNS_FLAG_QR, 1, 0, 0, 1);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_rr(&w, TP_PTR_Q, 2, DNS_TYPE_OPT, 1232, 0, NULL, 0);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+
+	/* RDLENGTH past the end */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 1, DNS_FLAG_QR, 1, 1, 0, 0);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_a(&w, TP_PTR_Q, 2, 60, 1);
+	pkt[w.len - 5] = 5;
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+}
+
+/* OPT not last: later records may use names before it, never it or after */
+static void
+test_response_opt_not_last(void **state)
+{
+	uint8_t pkt[1024], body[1024];
+	struct dns_response r;
+	struct dns_writer w;
+	size_t len, opt_at;
+	int n;
+
+	(void)state;
+	len = build_answer(pkt, sizeof(pkt), 1);
+	assert_int_equal(dns_parse_response(pkt, len, &r), 0);
+	assert_true(r.opt_off > 0);
+	assert_int_equal(r.opt_len, 11 + 22);
+	n = dns_response_strip_opt(pkt, &r, body, sizeof(body));
+	assert_int_equal(n, (int)len - 33);
+	assert_int_equal(r.body_len, (size_t)n);
+	assert_int_equal(r.opt_len, 0);
+	assert_int_equal(tp_get16(body + 10), 1); /* ARCOUNT without the OPT */
+	assert_int_equal(tp_get32(body + r.ttl_off[3]), 3600); /* moved TTL found */
+	/* the body is a message again and describes itself the same way */
+	{
+		struct dns_response b;
+
+		assert_int_equal(dns_parse_response(body, (size_t)n, &b), 0);
+		assert_false(b.has_edns);
+		assert_int_equal(b.n_ttl, r.n_ttl);
+		assert_memory_equal(b.ttl_off, r.ttl_off, r.n_ttl * sizeof(uint16_t));
+		assert_int_equal(b.cache_ttl, r.cache_ttl);
+	}
+
+	/* a record after the OPT whose owner points past the OPT */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 1, DNS_FLAG_QR, 1, 0, 0, 3);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	opt_at = w.len;
+	tp_opt(&w, 1232, 0, 0, 0, NULL, 0);
+	len = w.len;
+	tp_rr(&w, (const uint8_t[]){ 1, 'b', 0xc0, 12 }, 4, DNS_TYPE_A, DNS_CLASS_IN, 60,
+	      "\1\2\3\4", 4);
+	tp_rr(&w, (const uint8_t[]){ 0xc0, (uint8_t)len }, 2, DNS_TYPE_A, DNS_CLASS_IN, 60,
+	      "\1\2\3\4", 4);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+
+	/* ... or into the OPT (its root owner) */
+	w.len = len;
+	tp_rr(&w, (const uint8_t[]){ 1, 'b', 0xc0, (uint8_t)opt_at }, 4, DNS_TYPE_A,
+	      DNS_CLASS_IN, 60, "\1\2\3\4", 4);
+	pkt[11] = 2;
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+
+	/* ... or whose CNAME RDATA does */
+	w.len = len;
+	tp_rr(&w, TP_PTR_Q, 2, DNS_TYPE_CNAME, DNS_CLASS_IN, 60,
+	      (const uint8_t[]){ 0xc0, (uint8_t)opt_at }, 2);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+	/* a CNAME pointing before the OPT is fine */
+	w.len = len;
+	tp_rr(&w, TP_PTR_Q, 2, DNS_TYPE_CNAME, DNS_CLASS_IN, 60,
+	      (const uint8_t[]){ 1, 'x', 0xc0, 12 }, 4);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), 0);
+	assert_int_equal(r.arcount, 1);
+	/* an MX whose exchange runs on into the next record */
+	w.len = len;
+	tp_rr(&w, TP_PTR_Q, 2, 15, DNS_CLASS_IN, 60, (const uint8_t[]){ 0, 10, 3, 'x' }, 4);
+	tp_a(&w, (const uint8_t[]){ 1, 'y', 0 }, 3, 60, 1);
+	pkt[11] = 3;
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+	/* the same record before the OPT is refused too */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 1, DNS_FLAG_QR, 1, 0, 0, 3);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_rr(&w, TP_PTR_Q, 2, 15, DNS_CLASS_IN, 60, (const uint8_t[]){ 0, 10, 3, 'x' }, 4);
+	tp_a(&w, (const uint8_t[]){ 1, 'y', 0 }, 3, 60, 1);
+	tp_opt(&w, 1232, 0, 0, 0, NULL, 0);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), -EBADMSG);
+	/* and a well-formed MX there is fine */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 1, DNS_FLAG_QR, 1, 1, 0, 1);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_rr(&w, TP_PTR_Q, 2, 15, DNS_CLASS_IN, 60, (const uint8_t[]){ 0, 10, 1, 'x', 0xc0, 12 },
+	      6);
+	tp_opt(&w, 1232, 0, 0, 0, NULL, 0);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), 0);
+}
+
+/* A name that leans on a TTL field would change when the TTL is rewritten. */
+static void
+test_response_name_on_ttl(void **state)
+{
+	uint8_t pkt[512];
+	struct dns_response r;
+	struct dns_writer w;
+	const uint32_t ttl = 0x01620000; /* octets 1 'b' 0 0: the name "b." */
+	const size_t ttl_at = 12 + 11 + 4 + 2 + 2 + 2;
+
+	(void)state;
+	for (int where = 0; where < 3; where++) {
+		dns_writer_init(&w, pkt, sizeof(pkt));
+		tp_header(&w, 1, DNS_FLAG_QR, 1, where == 2 ? 1 : 2, 0, 0);
+		tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+		tp_a(&w, TP_PTR_Q, 2, ttl, 1);
+		assert_int_equal(tp_get32(pkt + ttl_at), ttl);
+		if (where == 0) /* an owner name */
+			tp_a(&w, (const uint8_t[]){ 0xc0, ttl_at }, 2, 60, 2);
+		else if (where == 1) /* a CNAME target */
+			tp_rr(&w, TP_PTR_Q, 2, DNS_TYPE_CNAME, DNS_CLASS_IN, 60,
+			      (const uint8_t[]){ 1, 'c', 0xc0, ttl_at }, 4);
+		assert_int_equal(w.err, 0);
+		assert_int_equal(dns_parse_response(pkt, w.len, &r), where == 2 ? 0 : -EBADMSG);
+	}
+}
+
+static void
+test_strip_in_place(void **state)
+{
+	uint8_t pkt[1024], copy[1024];
+	struct dns_response r, r2;
+	size_t len;
+
+	(void)state;
+	len = build_answer(pkt, sizeof(pkt), 1);
+	assert_int_equal(dns_parse_response(pkt, len, &r), 0);
+	r2 = r;
+	assert_int_equal(dns_response_strip_opt(pkt, &r2, copy, sizeof(copy)), (int)r.body_len);
+	assert_int_equal(dns_response_strip_opt(pkt, &r, pkt, len), (int)r.body_len);
+	assert_memory_equal(pkt, copy, r.body_len);
+	/* too small: nothing changes */
+	len = build_answer(pkt, sizeof(pkt), 0);
+	assert_int_equal(dns_parse_response(pkt, len, &r), 0);
+	r2 = r;
+	assert_int_equal(dns_response_strip_opt(pkt, &r, copy, r.body_len - 1), -EMSGSIZE);
+	assert_int_equal(r.opt_len, r2.opt_len);
+	assert_int_equal(r.opt_off, r2.opt_off);
+	assert_int_equal(r.n_ttl, r2.n_ttl);
+	assert_memory_equal(r.ttl_off, r2.ttl_off, r.n_ttl * sizeof(r.ttl_off[0]));
+}
+
+static void
+test_ttl_overflow(void **state)
+{
+	static uint8_t pkt[20000];
+	struct dns_writer w;
+	struct dns_response r;
+
+	(void)state;
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 1, DNS_FLAG_QR, 1, DNS_MAX_TTL_FIELDS + 1, 0, 0);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	for (int i = 0; i <= DNS_MAX_TTL_FIELDS; i++)
+		tp_a(&w, TP_PTR_Q, 2, 60, (uint8_t)i);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), 0);
+	assert_true(r.ttl_overflow);
+	assert_int_equal(r.n_ttl, DNS_MAX_TTL_FIELDS);
+}
+
+/* ---- answers to clients ---- */
+
+struct exchange {
+	uint8_t qpkt[512];
+	size_t qlen;
+	struct dns_query q;
+	uint8_t rpkt[1024];
+	struct dns_response r;
+	uint8_t body[1024];
+	size_t body_len;
+};
+
+static void
+exchange_setup(struct exchange *x, const char *qname, bool edns, uint16_t udp, bool do_bit,
+	       int opt_first)
+{
+	x->qlen = tp_query(x->qpkt, sizeof(x->qpkt), 0x0bad, DNS_FLAG_RD, qname, DNS_TYPE_A,
+			   edns, udp, do_bit ? EDNS_FLAG_DO : 0, NULL, 0);
+	assert_int_equal(dns_parse_query(x->qpkt, x->qlen, &x->q), DNS_PARSE_OK);
+	size_t len = build_answer(x->rpkt, sizeof(x->rpkt), opt_first);
+	assert_int_equal(dns_parse_response(x->rpkt, len, &x->r), 0);
+	assert_true(dns_response_matches(&x->r, &x->q));
+	int n = dns_response_strip_opt(x->rpkt, &x->r, x->body, sizeof(x->body));
+	assert_true(n > 0);
+	x->body_len = (size_t)n;
+}
+
+static void
+test_compose_answer_basic(void **state)
+{
+	struct exchange x;
+	struct dns_answer_opts o = { .age = 100, .ede_code = -1 };
+	struct dns_response a;
+	uint8_t out[2048];
+	int n;
+
+	(void)state;
+	exchange_setup(&x, "WWW.example.COM", false, 0, false, 0);
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, 512, out, sizeof(out));
+	assert_int_equal(n, (int)x.body_len); /* no OPT for a client without EDNS */
+	assert_int_equal(tp_get16(out), 0x0bad);
+	assert_memory_equal(out + 12, "\3WWW\7example\3COM", 17);
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_false(a.has_edns);
+	assert_false(a.flags & DNS_FLAG_TC);
+	assert_false(a.flags & DNS_FLAG_AD); /* client asked for neither AD nor DO */
+	assert_true(a.flags & DNS_FLAG_RD);
+	assert_int_equal(tp_get32(out + a.ttl_off[0]), 200);
+	assert_int_equal(tp_get32(out + a.ttl_off[1]), 20);
+	assert_int_equal(tp_get32(out + a.ttl_off[2]), 86300);
+	assert_int_equal(tp_get32(out + a.ttl_off[3]), 3500);
+	/* floor at 0 */
+	o.age = 1000;
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, 512, out, sizeof(out));
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_int_equal(tp_get32(out + a.ttl_off[0]), 0);
+	assert_int_equal(tp_get32(out + a.ttl_off[1]), 0);
+	assert_int_equal(tp_get32(out + a.ttl_off[3]), 2600);
+	/* the body itself is not touched */
+	assert_memory_equal(x.body + 12, "\3www\7example\3com", 17);
+
+	/* a client that sent RD=0 gets RD=0; AD kept when it set AD */
+	x.q.flags = DNS_FLAG_AD;
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, NULL, 512, out, sizeof(out));
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_false(a.flags & DNS_FLAG_RD);
+	assert_true(a.flags & DNS_FLAG_AD);
+	assert_int_equal(tp_get32(out + a.ttl_off[0]), 300);
+
+	/* not this question */
+	x.q.qtype = DNS_TYPE_AAAA;
+	assert_int_equal(dns_compose_answer(&x.q, x.body, x.body_len, &x.r, NULL, 512, out,
+					    sizeof(out)), -EINVAL);
+}
+
+static void
+test_compose_answer_edns(void **state)
+{
+	struct exchange x;
+	struct dns_answer_opts o = { .age = 0, .ede_code = DNS_EDE_NOT_READY,
+				     .ede_text = "starting" };
+	struct dns_response a;
+	uint8_t out[2048];
+	int n;
+
+	(void)state;
+	exchange_setup(&x, "www.example.com", true, 4096, true, 1);
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, 4096, out, sizeof(out));
+	assert_int_equal(n, (int)(x.body_len + 11 + 4 + 2 + 8));
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_true(a.has_edns);
+	assert_true(a.do_bit);
+	assert_true(a.flags & DNS_FLAG_AD);
+	assert_int_equal(a.arcount, 1);
+	assert_int_equal(tp_get16(out + a.opt_off + 3), DNS_EDNS_UDP_SIZE);
+	assert_true(a.has_ede);
+	assert_int_equal(a.ede_code, DNS_EDE_NOT_READY);
+	assert_int_equal(a.ede_text_len, 8);
+	assert_memory_equal(out + a.ede_text_off, "starting", 8);
+	assert_false(a.has_keepalive); /* the upstream's options never leak */
+
+	/* DO not echoed when the client did not set it */
+	x.q.do_bit = false;
+	o.ede_code = -1;
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, 4096, out, sizeof(out));
+	assert_int_equal(n, (int)(x.body_len + 11));
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_false(a.do_bit);
+	assert_false(a.has_ede);
+
+	/* every cap below the size fails cleanly */
+	for (size_t cap = 0; cap < (size_t)n; cap++)
+		assert_int_equal(dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, 4096, out,
+						    cap), -EMSGSIZE);
+}
+
+static void
+test_compose_answer_truncation(void **state)
+{
+	struct exchange x;
+	struct dns_answer_opts o = { .age = 0, .ede_code = -1 };
+	struct dns_response a;
+	uint8_t out[2048];
+	int n;
+
+	(void)state;
+	exchange_setup(&x, "www.example.com", false, 0, false, 0);
+	/* exactly the size fits; one less truncates */
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, x.body_len, out, sizeof(out));
+	assert_int_equal(n, (int)x.body_len);
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, x.body_len - 1, out,
+			       sizeof(out));
+	assert_int_equal(n, 12 + 17 + 4);
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_true(a.flags & DNS_FLAG_TC);
+	assert_int_equal(a.ancount + a.nscount + a.arcount, 0);
+	assert_int_equal(tp_get16(out), 0x0bad);
+
+	/* with EDNS, the OPT counts against the size and survives truncation */
+	exchange_setup(&x, "www.example.com", true, 512, false, 0);
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, x.body_len + 11, out,
+			       sizeof(out));
+	assert_int_equal(n, (int)x.body_len + 11);
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, x.body_len + 10, out,
+			       sizeof(out));
+	assert_int_equal(n, 12 + 17 + 4 + 11);
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_true(a.flags & DNS_FLAG_TC);
+	assert_true(a.has_edns);
+	assert_int_equal(a.ancount, 0);
+}
+
+/* A body larger than 512 octets: TC=1 for a client without EDNS. */
+static void
+test_compose_answer_big(void **state)
+{
+	static uint8_t pkt[8192], body[8192], out[8192];
+	struct dns_writer w;
+	struct dns_response r, a;
+	struct dns_query q;
+	uint8_t qpkt[512];
+	size_t qlen;
+	int n;
+
+	(void)state;
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 1, DNS_FLAG_QR | DNS_FLAG_RA, 1, 40, 0, 0);
+	tp_question(&w, "big.example", DNS_TYPE_A, DNS_CLASS_IN);
+	for (int i = 0; i < 40; i++)
+		tp_a(&w, TP_PTR_Q, 2, 60, (uint8_t)i);
+	assert_true(w.len > 512);
+	assert_int_equal(dns_parse_response(pkt, w.len, &r), 0);
+	n = dns_response_strip_opt(pkt, &r, body, sizeof(body));
+	assert_int_equal(n, (int)w.len);
+
+	qlen = tp_query(qpkt, sizeof(qpkt), 9, DNS_FLAG_RD, "big.example", DNS_TYPE_A, false, 0, 0,
+			NULL, 0);
+	assert_int_equal(dns_parse_query(qpkt, qlen, &q), DNS_PARSE_OK);
+	n = dns_compose_answer(&q, body, r.body_len, &r, NULL, q.udp_size, out, sizeof(out));
+	assert_true(n > 0 && n <= 512);
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_true(a.flags & DNS_FLAG_TC);
+	/* over TCP it all goes */
+	n = dns_compose_answer(&q, body, r.body_len, &r, NULL, DNS_MSG_MAX, out, sizeof(out));
+	assert_int_equal(n, (int)r.body_len);
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_false(a.flags & DNS_FLAG_TC);
+	assert_int_equal(a.ancount, 40);
+}
+
+static void
+test_compose_answer_padding(void **state)
+{
+	struct exchange x;
+	struct dns_answer_opts o = { .age = 0, .ede_code = -1 };
+	struct dns_response a;
+	uint8_t out[4096];
+	int n;
+	const size_t blocks[] = { 1, 2, 128, 468, 1000 };
+
+	(void)state;
+	exchange_setup(&x, "www.example.com", true, 1232, false, 0);
+	for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
+		o.pad_block = blocks[i];
+		n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, DNS_MSG_MAX, out,
+				       sizeof(out));
+		assert_true(n > 0);
+		assert_int_equal((size_t)n % blocks[i], 0);
+		assert_true((size_t)n >= x.body_len + 11 + 4);
+		assert_true((size_t)n < x.body_len + 11 + 4 + blocks[i]);
+		assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+		assert_int_equal(tp_get16(out + a.opt_off + 11), EDNS_OPT_PADDING);
+	}
+	/* padding never pushes the answer above max_size */
+	o.pad_block = 468;
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, x.body_len + 20, out,
+			       sizeof(out));
+	assert_int_equal(n, (int)x.body_len + 20);
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_false(a.flags & DNS_FLAG_TC);
+	/* no room even for the option header: no padding, still valid */
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, x.body_len + 13, out,
+			       sizeof(out));
+	assert_int_equal(n, (int)x.body_len + 11);
+	/* no padding without EDNS (it is an EDNS option) */
+	exchange_setup(&x, "www.example.com", false, 0, false, 0);
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, DNS_MSG_MAX, out, sizeof(out));
+	assert_int_equal(n, (int)x.body_len);
+}
+
+static void
+test_compose_error(void **state)
+{
+	struct dns_answer_opts o = { .ede_code = DNS_EDE_NETWORK_ERROR, .ede_text = "no DoT" };
+	uint8_t qpkt[512], out[512];
+	struct dns_query q;
+	struct dns_response a;
+	size_t qlen;
+	int n;
+
+	(void)state;
+	qlen = tp_query(qpkt, sizeof(qpkt), 77, DNS_FLAG_RD | DNS_FLAG_CD, "Mixed.Case",
+			DNS_TYPE_TXT, true, 1232, EDNS_FLAG_DO, NULL, 0);
+	assert_int_equal(dns_parse_query(qpkt, qlen, &q), DNS_PARSE_OK);
+	n = dns_compose_error(&q, DNS_RCODE_SERVFAIL, &o, out, sizeof(out));
+	assert_true(n > 0);
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_int_equal(a.id, 77);
+	assert_int_equal(DNS_RCODE(a.flags), DNS_RCODE_SERVFAIL);
+	assert_true(a.flags & DNS_FLAG_RD);
+	assert_true(a.flags & DNS_FLAG_CD);
+	assert_true(a.flags & DNS_FLAG_RA);
+	assert_memory_equal(out + 12, "\5Mixed\4Case", 12);
+	assert_true(a.has_ede);
+	assert_int_equal(a.ede_code, DNS_EDE_NETWORK_ERROR);
+	assert_memory_equal(out + a.ede_text_off, "no DoT", 6);
+	assert_true(a.do_bit);
+
+	/* BADVERS: extended rcode 1 in the OPT, low bits 0 */
+	qpkt[qlen - 5] = 1;
+	assert_int_equal(dns_parse_query(qpkt, qlen, &q), DNS_PARSE_BADVERS);
+	n = dns_compose_error(&q, DNS_RCODE_BADVERS, NULL, out, sizeof(out));
+	assert_true(n > 0);
+	assert_int_equal(DNS_RCODE(tp_get16(out + 2)), 0);
+	assert_int_equal(out[n - 6], 1); /* ext rcode octet of the OPT TTL */
+	assert_int_equal(out[n - 5], 0); /* version 0 */
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), -EBADMSG); /* ext rcode */
+
+	/* FORMERR without a question, no EDNS */
+	q.qname_len = 0;
+	q.has_edns = false;
+	q.flags = 2 << 11; /* opcode echoed */
+	n = dns_compose_error(&q, DNS_RCODE_FORMERR, NULL, out, sizeof(out));
+	assert_int_equal(n, 12);
+	assert_int_equal(tp_get16(out + 2), DNS_FLAG_QR | DNS_FLAG_RA | (2 << 11) | 1);
+	assert_int_equal(tp_get16(out + 4), 0);
+	for (size_t cap = 0; cap < 12; cap++)
+		assert_int_equal(dns_compose_error(&q, DNS_RCODE_FORMERR, NULL, out, cap),
+				 -EMSGSIZE);
+}
+
+static void
+test_compose_local(void **state)
+{
+	const uint8_t lo[4] = { 127, 0, 0, 1 };
+	uint8_t qpkt[512], out[512];
+	struct dns_query q;
+	struct dns_response a;
+	size_t qlen;
+	int n;
+
+	(void)state;
+	qlen = tp_query(qpkt, sizeof(qpkt), 3, DNS_FLAG_RD, "LocalHost", DNS_TYPE_A, true, 1232,
+			0, NULL, 0);
+	assert_int_equal(dns_parse_query(qpkt, qlen, &q), DNS_PARSE_OK);
+	n = dns_compose_local(&q, 0, lo, 4, out, sizeof(out));
+	assert_true(n > 0);
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_true(a.flags & DNS_FLAG_AA);
+	assert_int_equal(a.ancount, 1);
+	assert_true(a.has_edns);
+	assert_memory_equal(out + 12, "\11LocalHost", 10);
+	assert_memory_equal(out + n - 11 - 4, lo, 4);
+	q.qname_len = 0;
+	assert_int_equal(dns_compose_local(&q, 0, lo, 4, out, sizeof(out)), -EINVAL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_query_plain),
+		cmocka_unit_test(test_query_edns_options),
+		cmocka_unit_test(test_query_rejects),
+		cmocka_unit_test(test_query_truncated_everywhere),
+		cmocka_unit_test(test_upstream_query_rebuilt),
+		cmocka_unit_test(test_upstream_query_padding_sizes),
+		cmocka_unit_test(test_response_positive),
+		cmocka_unit_test(test_response_truncated_everywhere),
+		cmocka_unit_test(test_response_negative_ttl),
+		cmocka_unit_test(test_response_rejects),
+		cmocka_unit_test(test_response_opt_not_last),
+		cmocka_unit_test(test_response_name_on_ttl),
+		cmocka_unit_test(test_strip_in_place),
+		cmocka_unit_test(test_ttl_overflow),
+		cmocka_unit_test(test_compose_answer_basic),
+		cmocka_unit_test(test_compose_answer_edns),
+		cmocka_unit_test(test_compose_answer_truncation),
+		cmocka_unit_test(test_compose_answer_big),
+		cmocka_unit_test(test_compose_answer_padding),
+		cmocka_unit_test(test_compose_error),
+		cmocka_unit_test(test_compose_local),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
