@@ -145,6 +145,18 @@ st=$(ds_ctl d4 status)
 expect_contains "status shows the matched 2 0 1" "$st" "TLSA 2 0 1"
 ds_stop d4
 
+# privileges are dropped after binding port 53
+if id nobody >/dev/null 2>&1; then
+	ds_start d6 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA201" --user nobody || exit 1
+	uid=$(awk '/^Uid:/ {print $2 "," $3 "," $4 "," $5}' /proc/"$(ds_pid d6)"/status)
+	nob=$(id -u nobody)
+	expect_eq "runs as nobody after binding (real, effective, saved, fs uid)" "$uid" "$nob,$nob,$nob,$nob"
+	out=$($DIG www.test A +short)
+	expect_eq "answers after dropping privileges" "$out" "192.0.2.1"
+	check "root may still use the control socket" ds_ctl d6 status
+	ds_stop d6
+fi
+
 # control socket: an unprivileged user is refused
 if id nobody >/dev/null 2>&1; then
 	ds_start d5 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA201" || exit 1

@@ -169,6 +169,14 @@ prov_stop "$PROV_TMP/exp"
 hostile "server-type and server-function disagree" mism --server-type-mismatch
 hostile_check "server-type and server-function disagree" "server-function"
 prov_stop "$PROV_TMP/mism"
+# the NS record changed after signing (forged in transit or on the server)
+prov_provision "$PROV_TMP/ns" 127.0.0.87 || exit 1
+sed -i -E "s/^(resolver-name\.arpa\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+NS[[:space:]]+)[a-v0-9]{12}\.zz\./\1aaaaaaaaaaaa.zz./" \
+	"$PROV_TMP/ns/zones/resolver-name.arpa.zone.signed"
+check "NS changed after signing: the zone was altered" grep -q "NS.aaaaaaaaaaaa.zz" "$PROV_TMP/ns/zones/resolver-name.arpa.zone.signed"
+prov_start "$PROV_TMP/ns" 127.0.0.87 || exit 1
+hostile_check "NS changed after signing" "bogus"
+prov_stop "$PROV_TMP/ns"
 # valid records, but the certificate served on 853 is another one
 prov_provision "$PROV_TMP/cert" 127.0.0.87 || exit 1
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
