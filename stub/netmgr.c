@@ -272,7 +272,7 @@ static void serve_plain(struct ds_netmgr *nm, const char *reason)
 	}
 	nm->upstream_name[0] = '\0';
 	set_state(nm, NM_PLAIN, reason);
-	log_warn("network %s: %s; using plain DNS to the network's resolver "
+	log_warn("network %s: %s -- queries go to the network's resolver in plain DNS "
 		 "(opportunistic, unauthenticated)",
 		 nm->fp_id, reason);
 	ds_daemon_set_plain(nm->d, p);

@@ -71,16 +71,20 @@ static void query_free(struct ds_plain_query *h)
 	free(h);
 }
 
+/* pkt may point into h->buf: h is unlinked first (so nothing reached from
+ * the callback can find it again), called back, and only then freed. */
 static void query_done(struct ds_plain_query *h, enum ds_upstream_err err, const uint8_t *pkt,
 		       size_t len, struct dns_response *r)
 {
-	ds_upstream_cb cb = h->cb;
-	void *arg = h->arg;
-
 	if (err == DS_UP_OK)
 		h->p->st.answers++;
-	query_free(h);
-	cb(arg, err, pkt, len, r);
+	query_close(h);
+	LIST_REMOVE(h, link);
+	h->p->st.inflight--;
+	h->cb(h->arg, err, pkt, len, r);
+	if (h->timer)
+		event_free(h->timer);
+	free(h);
 }
 
 static int query_send(struct ds_plain_query *h);

@@ -234,7 +234,12 @@ ds_stop o
 # ------------------------------- a network whose resolver publishes nothing
 . "$DOTSTUB_SRC/tests/lib/unbound-dot.sh"
 udot_init
-UDOT_CONF_EXTRA='	local-zone: "resolver-name.arpa." static' udot_start plain 127.0.0.89 x.zz ||
+extra='	local-zone: "resolver-name.arpa." static'
+for i in $(seq 1 40); do
+	extra="$extra
+	local-data: \"big.test. 300 IN TXT \\\"record $i padding padding padding padding padding pad\\\"\""
+done
+UDOT_CONF_EXTRA="$extra" udot_start plain 127.0.0.89 x.zz ||
 	{ echo "cannot start the plain resolver"; exit 1; }
 rm -rf "$T_DIR/p"
 ds_start p --listen $L:53 --network-resolver 127.0.0.89 --unknown-network opportunistic $WAIT || exit 1
@@ -244,6 +249,9 @@ st=$(status_of p)
 expect_contains "opportunistic: shown as plain and unauthenticated" "$st" "PLAIN DNS to 127.0.0.89:53 (opportunistic, unauthenticated)"
 expect_contains "opportunistic: the walk said not published" "$st" "not-published"
 expect_contains "opportunistic: logged as such" "$(ds_log p)" "opportunistic, unauthenticated"
+out=$($DIG big.test TXT +tcp +short | wc -l)
+expect_eq "opportunistic: a truncated plain answer is asked again over TCP" "$out" "40"
+expect_contains "opportunistic: the TCP retry is counted" "$(status_of p)" "1 retried over TCP"
 ds_stop p
 rm -rf "$T_DIR/p"
 ds_start p --listen $L:53 --network-resolver 127.0.0.89 --unknown-network strict $WAIT || exit 1
