@@ -61,7 +61,7 @@ fi
 if ninja -C build-fuzz $(cd build-fuzz 2>/dev/null && ninja -t targets all 2>/dev/null |
 	sed -n 's/^\(tests\/fuzz_[a-z0-9_]*\): .*/\1/p'); then
 	for f in build-fuzz/tests/fuzz_*; do
-		[ -x "$f" ] || continue
+		[ -f "$f" ] && [ -x "$f" ] || continue
 		name=${f##*/fuzz_}
 		corpus=$(mktemp -d)
 		cp tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null
