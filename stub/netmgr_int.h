@@ -1,0 +1,147 @@
+/*
+ * netmgr_int.h -- the network manager's state, shared by its files:
+ * netmgr.c (events and decisions), netmgr_walk.c (discovery and refresh
+ * results, policy), netmgr_trust.c (the store, pinning after DANE, RFC
+ * 5011), netmgr_status.c (dotctl status).  Internal to the daemon.
+ */
+#ifndef DOTSTUB_NETMGR_INT_H
+#define DOTSTUB_NETMGR_INT_H
+
+#include "daemon.h"
+
+#include "dotstub/discovery.h"
+#include "dotstub/netinfo.h"
+#include "dotstub/trust.h"
+#include "walkjob.h"
+
+#include <event2/util.h>
+
+struct event;
+
+#define ARPA_ZONE "resolver-name.arpa."
+#define SETTLE_MS 150        /* coalesce a link change and the resolver update after it */
+#define NETWATCH_DEBOUNCE_MS 300
+#define RETRY_MIN_MS 2000
+#define RETRY_MAX_MS 60000
+
+enum nm_state {
+	NM_WAITING = 0,   /* no network information yet */
+	NM_NO_RESOLVER,   /* the network gave no resolver */
+	NM_DISCOVERING,
+	NM_DOT,           /* authenticated DoT */
+	NM_PLAIN,         /* opportunistic clear text (unknown network) */
+	NM_PENDING,       /* anchor pinned as pending: waiting for approval */
+	NM_REFUSED,       /* anchor refused: alert */
+	NM_FAILED,        /* strict: SERVFAIL */
+};
+
+
+struct ds_netmgr {
+	struct ds_daemon *d;
+	struct trust_store *store;
+	struct ds_netwatch *nw;
+	struct ds_resolvwatch *rw;
+	/* the network's resolvers (with ports) */
+	struct sockaddr_storage res[DS_MAX_NETWORK_RESOLVERS];
+	int nres;
+	/* where we are */
+	struct ds_netfp fp;
+	char fp_text[DS_NETFP_TEXT_MAX];
+	char fp_id[DS_NETFP_ID_LEN + 1];
+	bool have_fp;
+	bool network_known;           /* a stored network matches (exact or impostor) */
+	char network_match[32];       /* "exact", "partial", "impostor", "none" */
+	/* what we decided */
+	enum nm_state state;
+	char reason[256];
+	bool alert;
+	char upstream_name[DNS_NAME_MAX + 1];
+	struct ds_upstream_desc cur_desc;   /* what the DoT upstream was made from */
+	uint8_t anchor_sha[TRUST_SHA256_LEN];
+	uint16_t anchor_tag;
+	uint8_t anchor_alg;
+	bool have_anchor;
+	bool from_store;              /* DoT from stored data, no walk */
+	/* discovery */
+	struct ds_walkjob *job;
+	bool job_first_use;           /* the running walk has no anchors */
+	bool job_refresh;             /* the running walk goes over our own DoT */
+	bool rerun;                   /* decide again when the job ends */
+	struct disc_key job_anchor_keys[DISC_MAX_ANCHORS];
+	int job_nanchors;
+	char last_walk[DISC_REASON_MAX + 32];
+	struct event *retry_ev;
+	struct event *settle_ev;
+	struct event *refresh_ev;
+	struct event *rw_retry_ev;
+	uint64_t refreshes, refresh_failures;
+	char last_refresh[DISC_REASON_MAX + 32];
+	unsigned retry_ms;
+	uint64_t walks, changes;
+	/* Pins and learned data are committed only once the TLS handshake
+	 * authenticated the resolver with DANE (PROTOCOL.md step 7). */
+	struct {
+		bool active;
+		bool pin;                 /* pin the anchor as trusted (TOFU) */
+		struct trust_dnskey key;
+		struct ds_upstream_desc desc;
+		uint64_t deadline_ms;
+		struct event *ev;
+	} commit;
+	/* a forwarder's upstreams, from the last walk */
+	char upstreams[DISC_MAX_UPSTREAMS][DNS_NAME_MAX + 16];
+	int nupstreams;
+};
+
+/* state names for dotctl status */
+extern const char *const nm_state_names[];
+
+/* the anchors to walk with (the known network's, else every usable one), best first */
+int nm_collect_anchors(struct ds_netmgr *nm, struct disc_key *out, int cap);
+/* forget a pin/learn waiting for the DANE handshake */
+void nm_commit_clear(struct ds_netmgr *nm);
+/* timer: pin and learn once DANE authenticated the new upstream */
+void nm_commit_poll(evutil_socket_t fd, short what, void *arg);
+/* poll the new upstream for its first authenticated handshake */
+void nm_commit_poll_arm(struct ds_netmgr *nm);
+/* pin (if pin) and learn desc once the handshake succeeds */
+void nm_commit_prepare(struct ds_netmgr *nm, bool pin, const struct trust_dnskey *k,
+			   const struct ds_upstream_desc *desc);
+/* decide what serves this network: known DoT, discovery, plain or nothing */
+void nm_decide(struct ds_netmgr *nm);
+/* an upstream description from what the store learned; -ENOENT if unusable */
+int nm_desc_from_resolver(const struct trust_resolver *r, struct ds_upstream_desc *d);
+/* "ADDR@PORT" of a resolver address */
+void nm_format_resolver(const struct sockaddr_storage *ss, char *out, size_t len);
+/* a walk key as a trust-store key */
+void nm_key_to_trust(const struct disc_key *k, struct trust_dnskey *t);
+/* a usable anchor with resolver data seen on exactly this network (sets network_known) */
+const struct trust_anchor *nm_known_network_anchor(struct ds_netmgr *nm,
+						       const struct trust_resolver **ret_r);
+/* record the resolver, the sighting and this network under anchor a */
+void nm_learn(struct ds_netmgr *nm, const struct trust_anchor *a,
+		  const struct ds_upstream_desc *desc);
+/* apply a validated DNSKEY observation to RFC 5011 state */
+void nm_observe_rollover(struct ds_netmgr *nm, const struct disc_result *res);
+/* schedule the next refresh over DoT */
+void nm_refresh_arm(struct ds_netmgr *nm, bool after_failure);
+/* timer: refresh the resolver's records over our own DoT */
+void nm_refresh_fired(evutil_socket_t fd, short what, void *arg);
+/* show anchor a in status as the one in use */
+void nm_remember_anchor(struct ds_netmgr *nm, const struct trust_anchor *a);
+/* decide again later, with backoff */
+void nm_schedule_retry(struct ds_netmgr *nm);
+/* serve the network with DoT to desc */
+void nm_serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc, const char *how);
+/* serve nothing: queries get SERVFAIL with ede and reason */
+void nm_serve_nothing(struct ds_netmgr *nm, enum nm_state st, int ede, const char *reason);
+/* serve with plain DNS to the network's resolvers (opportunistic only) */
+void nm_serve_plain(struct ds_netmgr *nm, const char *reason);
+/* start discovery (first_use: with no anchors) */
+int nm_start_walk(struct ds_netmgr *nm, bool first_use);
+/* save the trust store, logging a failure */
+void nm_store_save(struct ds_netmgr *nm);
+/* walk job callback: policy, pinning, service */
+void nm_walk_done(void *arg, int rc, struct disc_result *res);
+
+#endif
