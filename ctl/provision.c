@@ -323,7 +323,9 @@ sig_times(const struct sig_opts *o, uint32_t *inception,
 		return -EINVAL;
 	}
 	if (o->expired) {
-		*expiration = now - DAY;
+		/* well past the largest clock skew validators allow (Unbound:
+		 * val-sig-skew-max, one day) */
+		*expiration = now - 7 * DAY;
 		*inception = *expiration - span;
 	} else if (o->have_inception) {
 		*inception = o->inception;
