@@ -9,6 +9,7 @@ PKGS=(
 	libnl-route-3-dev libldns-dev libcmocka-dev
 	openssl unbound ldnsutils knot-dnsutils bind9-dnsutils stubby dnsperf
 	iproute2 tcpdump procps psmisc util-linux python3
+	groff-base man-db shellcheck systemd
 )
 
 missing=()
