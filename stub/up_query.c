@@ -1,0 +1,435 @@
+/*
+ * up_query.c -- the queries of the DNS-over-TLS client: submit and
+ * cancel, the pending, in-flight and done lists, ID remapping (a random
+ * ID per query and connection, kept in the connection's ID map), matching
+ * answers to their queries, timeouts and retries (see stub/upstream_int.h
+ * for how it fits with the rest).
+ */
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+
+#include "dotstub/log.h"
+#include "upstream_int.h"
+
+/* an upstream query is a question, an OPT and padding: far below this */
+#define QUERY_WIRE_MAX 1024
+
+/* ---- lists and IDs ---- */
+
+static void ql_append(struct qlist *l, struct ds_upstream_query *q)
+{
+	q->list = l;
+	q->next = NULL;
+	q->prev = l->tail;
+	if (l->tail != NULL)
+		l->tail->next = q;
+	else
+		l->head = q;
+	l->tail = q;
+	l->n++;
+}
+
+static void ql_prepend(struct qlist *l, struct ds_upstream_query *q)
+{
+	q->list = l;
+	q->prev = NULL;
+	q->next = l->head;
+	if (l->head != NULL)
+		l->head->prev = q;
+	else
+		l->tail = q;
+	l->head = q;
+	l->n++;
+}
+
+static void ql_remove(struct ds_upstream_query *q)
+{
+	struct qlist *l = q->list;
+
+	if (l == NULL)
+		return;
+	if (q->prev != NULL)
+		q->prev->next = q->next;
+	else
+		l->head = q->next;
+	if (q->next != NULL)
+		q->next->prev = q->prev;
+	else
+		l->tail = q->prev;
+	l->n--;
+	q->list = NULL;
+	q->prev = q->next = NULL;
+}
+
+static uint16_t random_id(struct ds_upstream *u)
+{
+	if (u->rnd_left == 0) {
+		if (RAND_bytes((unsigned char *)u->rnd, sizeof(u->rnd)) != 1) {
+			/* no randomness: fall back to a weak but working source */
+			ERR_clear_error();
+			for (unsigned i = 0; i < 64; i++)
+				u->rnd[i] = (uint16_t)(random() & 0xffff);
+		}
+		u->rnd_left = 64;
+	}
+	return u->rnd[--u->rnd_left];
+}
+
+/* ---- ID map ---- */
+
+int up_idmap_init(struct idmap *m, unsigned max_inflight)
+{
+	unsigned cap = 16;
+
+	while (cap < 2 * max_inflight)
+		cap <<= 1;
+	m->e = calloc(cap, sizeof(*m->e));
+	if (m->e == NULL)
+		return -ENOMEM;
+	m->mask = cap - 1;
+	return 0;
+}
+
+static int idmap_find(const struct idmap *m, uint16_t id)
+{
+	for (unsigned i = id & m->mask;; i = (i + 1) & m->mask) {
+		if (!m->e[i].used)
+			return -1;
+		if (m->e[i].id == id)
+			return (int)i;
+	}
+}
+
+/* The caller made sure there is room (load at most one half). */
+static unsigned idmap_insert(struct idmap *m, uint16_t id, struct ds_upstream_query *q)
+{
+	unsigned i = id & m->mask;
+
+	while (m->e[i].used)
+		i = (i + 1) & m->mask;
+	m->e[i].used = true;
+	m->e[i].id = id;
+	m->e[i].q = q;
+	return i;
+}
+
+/* Backward-shift deletion: no tombstones, lookups stay short. */
+static void idmap_remove(struct idmap *m, unsigned i)
+{
+	unsigned j = i;
+
+	m->e[i].used = false;
+	for (;;) {
+		unsigned home;
+
+		j = (j + 1) & m->mask;
+		if (!m->e[j].used)
+			return;
+		home = m->e[j].id & m->mask;
+		/* the entry at j may stay if its home lies cyclically in (i, j] */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		m->e[i] = m->e[j];
+		m->e[j].used = false;
+		i = j;
+	}
+}
+
+/* ---- queries ---- */
+
+static void query_detach(struct ds_upstream_query *q);
+
+/* Queue q's failure; its callback runs from up_leave. */
+void up_query_finish(struct ds_upstream_query *q, enum ds_upstream_err err)
+{
+	struct ds_upstream *u = q->u;
+
+	evtimer_del(&q->timer);
+	if (q->state == Q_INFLIGHT && q->conn != NULL)
+		query_detach(q); /* no ID may keep pointing at it */
+	ql_remove(q);
+	q->conn = NULL;
+	q->state = Q_DONE;
+	q->err = err;
+	ql_append(&u->done, q);
+}
+
+/* Start the query's next attempt, or fail it with err if it had its
+ * tries.  q is on no list. */
+static void query_retry(struct ds_upstream_query *q, enum ds_upstream_err err, bool front)
+{
+	struct ds_upstream *u = q->u;
+	uint64_t now;
+
+	if (q->tries >= u->opts.max_tries) {
+		up_query_finish(q, err);
+		return;
+	}
+	q->tries++;
+	u->retries++;
+	now = now_us();
+	q->deadline_us = now + (uint64_t)u->opts.query_timeout_ms * 1000u;
+	evtimer_add(&q->timer, u->qtimeout);
+	q->state = Q_PENDING;
+	q->conn = NULL;
+	if (front)
+		ql_prepend(&u->pending, q);
+	else
+		ql_append(&u->pending, q);
+}
+
+/* Take q off its connection; its ID stays reserved (abandoned). */
+static void query_detach(struct ds_upstream_query *q)
+{
+	struct up_conn *c = q->conn;
+	int slot = idmap_find(&c->ids, q->wire_id);
+
+	if (slot >= 0 && c->ids.e[slot].q == q) {
+		c->ids.e[slot].q = NULL;
+		c->nabandoned++;
+	}
+	ql_remove(q);
+	q->conn = NULL;
+}
+
+/* Retry what was in flight on the closed c, ahead of the rest, in the
+ * same order. */
+void up_query_retry_inflight(struct up_conn *c, enum ds_upstream_err err)
+{
+	struct qlist retry = { 0 };
+	struct ds_upstream_query *q;
+
+	while ((q = c->inflight.head) != NULL) {
+		ql_remove(q);
+		q->conn = NULL;
+		ql_append(&retry, q);
+	}
+	while ((q = retry.tail) != NULL) {
+		ql_remove(q);
+		query_retry(q, err, true);
+	}
+}
+
+/* In-flight queries start over (on another connection), without losing
+ * a try. */
+void up_query_restart_inflight(struct up_conn *c)
+{
+	struct ds_upstream *u = c->u;
+	struct ds_upstream_query *q;
+
+	while ((q = c->inflight.tail) != NULL) {
+		query_detach(q);
+		q->state = Q_PENDING;
+		ql_prepend(&u->pending, q);
+	}
+}
+
+/* Run the callbacks of failed queries, one at a time. */
+void up_query_deliver_done(struct ds_upstream *u)
+{
+	struct ds_upstream_query *q;
+
+	while ((q = u->done.head) != NULL) {
+		ql_remove(q);
+		q->state = Q_CALLING;
+		q->cb(q->arg, q->err, NULL, 0, NULL);
+		free(q);
+	}
+}
+
+static void query_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_upstream_query *q = arg;
+	struct ds_upstream *u = q->u;
+	struct up_conn *c = q->conn;
+	bool stalled = false;
+
+	up_enter(u);
+	u->timeouts++;
+	if (q->state == Q_INFLIGHT && c != NULL) {
+		/* nothing at all heard since this query went out: the
+		 * connection (or the server behind it) is dead */
+		stalled = c->last_rx_us < q->sent_us;
+		query_detach(q);
+	} else {
+		ql_remove(q);
+	}
+	query_retry(q, DS_UP_ERR_TIMEOUT, true);
+	if (c != NULL && c->state == C_READY) {
+		if (stalled || c->nabandoned > u->opts.max_inflight / 2)
+			up_conn_fail(c, DS_UP_ERR_TIMEOUT, "no answers, giving up on the connection");
+		else
+			up_conn_check_idle(c);
+	}
+	up_schedule_dispatch(u);
+	up_leave(u);
+}
+
+/* ---- sending ---- */
+
+/* Put q on c: a fresh random ID unused on c, framed into the write
+ * buffer (written later, together with the others of this round). */
+int up_query_send(struct up_conn *c, struct ds_upstream_query *q)
+{
+	struct ds_upstream *u = c->u;
+	uint16_t id;
+	int n, tries = 0;
+
+	if (up_conn_wbuf_reserve(c, 2 + QUERY_WIRE_MAX) < 0)
+		return -ENOMEM;
+	do {
+		id = random_id(u);
+		if (++tries > 10000)
+			return -EAGAIN; /* cannot happen below half load */
+	} while (idmap_find(&c->ids, id) >= 0);
+	n = dns_build_upstream_query(&q->q, id, true, c->wbuf + c->wlen + 2, QUERY_WIRE_MAX);
+	if (n < 0)
+		return n;
+	if (n < DNS_HDR_LEN || n > QUERY_WIRE_MAX)
+		return -EMSGSIZE;
+	c->wbuf[c->wlen] = (uint8_t)(n >> 8);
+	c->wbuf[c->wlen + 1] = (uint8_t)n;
+	c->wlen += 2 + (size_t)n;
+	idmap_insert(&c->ids, id, q);
+	ql_remove(q);
+	ql_append(&c->inflight, q);
+	q->state = Q_INFLIGHT;
+	q->conn = c;
+	q->wire_id = id;
+	q->sent_us = now_us();
+	evtimer_del(c->ev_timer);
+	return 0;
+}
+
+/* ---- answers ---- */
+
+static void rtt_add(struct ds_upstream *u, uint64_t us)
+{
+	u->rtt[u->rtt_pos] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+	u->rtt_pos = (u->rtt_pos + 1) % RTT_RING;
+	if (u->rtt_n < RTT_RING)
+		u->rtt_n++;
+}
+
+static void conn_keepalive(struct up_conn *c, const struct dns_response *r)
+{
+	struct ds_upstream *u = c->u;
+	uint32_t ms;
+
+	if (!r->has_keepalive)
+		return;
+	ms = (uint32_t)r->edns_keepalive * 100u;
+	u->keepalive_ms = ms;
+	if (ms == 0) {
+		c->draining = true;
+		return;
+	}
+	c->idle_ms = ms < u->opts.idle_timeout_ms ? ms : u->opts.idle_timeout_ms;
+}
+
+/* One framed message from the server.  Unknown IDs and answers to another
+ * question are ignored; a malformed answer to a known ID fails that query. */
+void up_query_answer(struct up_conn *c, const uint8_t *pkt, size_t len)
+{
+	struct ds_upstream *u = c->u;
+	struct ds_upstream_query *q;
+	struct dns_response r;
+	int slot;
+
+	if (len < DNS_HDR_LEN) {
+		log_debug("upstream %s: ignoring a %zu-octet message", u->desc.name, len);
+		return;
+	}
+	slot = idmap_find(&c->ids, (uint16_t)(pkt[0] << 8 | pkt[1]));
+	if (slot < 0) {
+		log_debug("upstream %s: ignoring an answer with an unknown ID", u->desc.name);
+		return;
+	}
+	q = c->ids.e[slot].q;
+	if (q == NULL) {
+		/* a late answer to a query we gave up: the ID is free again */
+		idmap_remove(&c->ids, (unsigned)slot);
+		c->nabandoned--;
+		return;
+	}
+	if (dns_parse_response(pkt, len, &r) < 0) {
+		idmap_remove(&c->ids, (unsigned)slot);
+		log_debug("upstream %s: malformed answer", u->desc.name);
+		up_query_finish(q, DS_UP_ERR_BADANSWER);
+		return;
+	}
+	if (!dns_response_matches(&r, &q->q)) {
+		log_debug("upstream %s: ignoring an answer to another question", u->desc.name);
+		return;
+	}
+	conn_keepalive(c, &r);
+	idmap_remove(&c->ids, (unsigned)slot);
+	evtimer_del(&q->timer);
+	ql_remove(q);
+	q->conn = NULL;
+	q->state = Q_CALLING;
+	u->answers++;
+	rtt_add(u, now_us() - q->sent_us);
+	q->cb(q->arg, DS_UP_OK, pkt, len, &r);
+	free(q);
+}
+
+/* ---- public API ---- */
+
+struct ds_upstream_query *ds_upstream_submit(struct ds_upstream *u, const struct dns_query *q,
+					     ds_upstream_cb cb, void *arg)
+{
+	struct ds_upstream_query *h;
+
+	if (u == NULL || q == NULL || cb == NULL || q->qname_len == 0 ||
+	    q->qname_len > DNS_NAME_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (u->free_requested) {
+		errno = ESHUTDOWN;
+		return NULL;
+	}
+	if (u->pending.n >= u->opts.max_pending) {
+		errno = EBUSY;
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	h->u = u;
+	h->q = *q;
+	h->cb = cb;
+	h->arg = arg;
+	h->tries = 1;
+	h->state = Q_PENDING;
+	h->deadline_us = now_us() + (uint64_t)u->opts.query_timeout_ms * 1000u;
+	evtimer_assign(&h->timer, u->base, query_timeout_cb, h);
+	evtimer_add(&h->timer, u->qtimeout);
+	ql_append(&u->pending, h);
+	u->queries++;
+	up_schedule_dispatch(u);
+	return h;
+}
+
+void ds_upstream_cancel(struct ds_upstream_query *h)
+{
+	struct up_conn *c;
+
+	if (h == NULL || h->state == Q_CALLING)
+		return;
+	evtimer_del(&h->timer);
+	c = h->conn;
+	if (h->state == Q_INFLIGHT && c != NULL) {
+		query_detach(h);
+		if (c->state == C_READY && c->inflight.n == 0 && !c->draining)
+			up_conn_check_idle(c);
+	} else {
+		ql_remove(h);
+	}
+	free(h);
+}
