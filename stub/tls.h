@@ -1,8 +1,8 @@
 /*
  * tls.h -- the TLS layer of the upstream client (private to it: stub/tls.c,
  * and stub/up_*.c through upstream_int.h): one OpenSSL client context per
- * upstream, DANE setup per connection, the session ticket cache and the classification of handshake
- * failures.  Nothing here does I/O; up_conn.c drives SSL_connect/SSL_read/
+ * upstream, DANE setup per connection, the session ticket cache and the
+ * classification of handshake failures.  Nothing here does I/O; up_conn.c drives SSL_connect/SSL_read/
  * SSL_write on its non-blocking sockets.
  *
  * Session tickets are stored per ds_tls (that is, per ds_upstream) under a
