@@ -143,6 +143,10 @@ void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json);
 struct trust_store *ds_netmgr_store(struct ds_daemon *d);
 /* the trust store changed (approve, forget, import): decide again */
 void ds_netmgr_redecide(struct ds_daemon *d);
+/* Queries waited discovery-wait for discovery: on an unknown network in
+ * opportunistic mode, serve plain DNS while the walk goes on (returns true:
+ * the waiting queries were released to it); else false. */
+bool ds_netmgr_wait_expired(struct ds_daemon *d);
 /* the current fingerprint's text, or NULL */
 const char *ds_netmgr_fingerprint(struct ds_daemon *d);
 

@@ -428,6 +428,19 @@ void ds_netmgr_redecide(struct ds_daemon *d)
 		network_changed(d->netmgr, &d->netmgr->fp);
 }
 
+bool ds_netmgr_wait_expired(struct ds_daemon *d)
+{
+	struct ds_netmgr *nm = d->netmgr;
+
+	if (!nm || nm->state != NM_DISCOVERING || nm->network_known ||
+	    d->cfg->unknown_network != DS_UNKNOWN_OPPORTUNISTIC)
+		return false;
+	/* the walk goes on; its result replaces this */
+	nm_serve_plain(nm, "discovery is taking long on an unknown network");
+	nm->state = NM_DISCOVERING;
+	return d->plain != NULL;
+}
+
 const char *ds_netmgr_fingerprint(struct ds_daemon *d)
 {
 	return d->netmgr && d->netmgr->have_fp ? d->netmgr->fp_text : NULL;

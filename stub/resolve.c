@@ -208,6 +208,12 @@ static void wait_timer_fired(evutil_socket_t fd, short what, void *arg)
 	uint64_t limit = (uint64_t)d->cfg->discovery_wait_ms * 1000u, now = ds_now_us();
 	struct ds_request *req;
 
+	/* an unknown network in opportunistic mode: plain DNS meanwhile (the
+	 * network manager says whether that is allowed; it releases the
+	 * queue itself when it is) */
+	if (TAILQ_FIRST(&d->waitq) && now - TAILQ_FIRST(&d->waitq)->start_us >= limit &&
+	    ds_netmgr_wait_expired(d))
+		return;
 	while ((req = TAILQ_FIRST(&d->waitq)) && now - req->start_us >= limit) {
 		TAILQ_REMOVE(&d->waitq, req, wait_link);
 		req->waiting = false;

@@ -258,6 +258,29 @@ ds_start p --listen $L:53 --network-resolver 127.0.0.89 --unknown-network strict
 out=$($DIG www.test A)
 expect_contains "publishes nothing, strict: SERVFAIL" "$out" "status: SERVFAIL"
 ds_stop p
+# a resolver that silently drops resolver-name.arpa queries: discovery
+# hangs; after discovery-wait, opportunistic mode serves plain DNS meanwhile
+UDOT_CONF_EXTRA='	local-zone: "resolver-name.arpa." deny' udot_start slow 127.0.0.79 y.zz ||
+	{ echo "cannot start the slow resolver"; exit 1; }
+rm -rf "$T_DIR/p"
+ds_start p --listen $L:53 --network-resolver 127.0.0.79 --unknown-network opportunistic \
+	--discovery-wait 1000 || exit 1
+t0=$(date +%s%N)
+out=$($DIG www.test A +short)
+t1=$(date +%s%N)
+expect_eq "slow discovery, opportunistic: answered in plain meanwhile" "$out" "192.0.2.1"
+check "slow discovery: after about discovery-wait ($(((t1 - t0) / 1000000)) ms)" test $(((t1 - t0) / 1000000)) -lt 3000
+st=$(status_of p)
+expect_contains "slow discovery: still discovering" "$st" "discovery:  discovering"
+expect_contains "slow discovery: plain shown" "$st" "PLAIN DNS to 127.0.0.79:53"
+ds_stop p
+rm -rf "$T_DIR/p"
+ds_start p --listen $L:53 --network-resolver 127.0.0.79 --unknown-network strict \
+	--discovery-wait 1000 || exit 1
+out=$($DIG www.test A)
+expect_contains "slow discovery, strict: SERVFAIL" "$out" "status: SERVFAIL"
+expect_contains "slow discovery, strict: EDE 14 Not Ready" "$out" "EDE: 14"
+ds_stop p
 udot_cleanup
 
 # ------------------------------------------------------------- store safety
