@@ -86,14 +86,16 @@ record_ksks(struct walk *w, const struct walk_q *q, char *tags, size_t tagslen)
 			continue;
 		}
 		if ((k.flags & (DISC_DNSKEY_ZONE | DISC_DNSKEY_SEP)) !=
-			    (DISC_DNSKEY_ZONE | DISC_DNSKEY_SEP) ||
-		    (k.flags & DISC_DNSKEY_REVOKE))
+		    (DISC_DNSKEY_ZONE | DISC_DNSKEY_SEP))
 			continue;
-		r->nksk_seen++;
+		/* revoked keys are reported (RFC 5011) but never candidates */
+		if (!(k.flags & DISC_DNSKEY_REVOKE))
+			r->nksk_seen++;
 		if (r->nksk == DISC_MAX_KSK)
 			continue;
 		r->ksk[r->nksk].key = k;
 		r->ksk[r->nksk].known = -1;
+		r->ksk[r->nksk].revoked = (k.flags & DISC_DNSKEY_REVOKE) != 0;
 		r->nksk++;
 		if (o < tagslen)
 			o += (size_t)snprintf(tags + o, tagslen - o, " %u/%u", k.tag, k.algorithm);
@@ -373,23 +375,54 @@ confirm(struct walk *w, const struct rrset_obs *raw)
 	return 0;
 }
 
+/* RFC 5011: a revoked SEP key counts only if it signs the RRset itself.
+ * libunbound checks that, in a context anchored at the revoked key. */
+static int
+check_revocations(struct walk *w, const struct rrset_obs *raw)
+{
+	struct disc_result *r = w->r;
+	struct rrset_obs obs;
+	enum disc_status st;
+	char detail[DISC_DETAIL_MAX];
+	int i, rc;
+
+	for (i = 0; i < r->nksk; i++) {
+		struct disc_ksk *k = &r->ksk[i];
+
+		if (!k->revoked)
+			continue;
+		rc = observe(w, &k->key, false, NULL, &st, detail, sizeof(detail), &obs);
+		if (rc != 0)
+			return rc;
+		k->validates = st == DISC_ST_SECURE && memcmp(obs.fp, raw->fp, DIGEST_LEN) == 0;
+		walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, k->validates ? st : DISC_ST_UNVALIDATED,
+			  "revoked KSK tag %u alg %u: %s", k->key.tag, k->key.algorithm,
+			  k->validates ? "self-signed revocation (RFC 5011)"
+				       : "revocation not self-signed, ignored");
+	}
+	return 0;
+}
+
 int
 walk_step1(struct walk *w)
 {
 	struct disc_result *r = w->r;
 	struct disc_key cand[DISC_MAX_KSK];
 	struct rrset_obs raw;
-	int i, rc;
+	int i, n = 0, rc;
 
 	rc = fetch_raw(w, &raw);
 	if (rc != 0)
 		return rc;
-	if (w->p->nanchors > 0)
-		return walk_known(w, &raw);
+	if (w->p->nanchors > 0) {
+		rc = walk_known(w, &raw);
+		return rc != 0 ? rc : check_revocations(w, &raw);
+	}
 	r->first_use = true;
 	for (i = 0; i < r->nksk; i++)
-		cand[i] = r->ksk[i].key;
-	rc = try_candidates(w, &raw, cand, NULL, r->nksk, "self-signature, KSK");
+		if (!r->ksk[i].revoked)
+			cand[n++] = r->ksk[i].key;
+	rc = try_candidates(w, &raw, cand, NULL, n, "self-signature, KSK");
 	if (rc != 0)
 		return rc;
 	return confirm(w, &raw);

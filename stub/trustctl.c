@@ -251,6 +251,19 @@ int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out
 		return import_key(d, s, argc, argv, out);
 	if (argc < 3)
 		goto usage;
+	if (!strcmp(argv[1], "show") && strchr(argv[2], '.')) {
+		/* a resolver name may have been learned under several anchors
+		 * (a key rollover, a changed key kept pending): show them all */
+		int n = 0;
+		for (a = trust_store_find_resolver(s, argv[2], NULL); a;
+		     a = trust_store_find_resolver(s, argv[2], a)) {
+			if (n++)
+				evbuffer_add_printf(out, "\n");
+			show(a, out);
+		}
+		if (n)
+			return 0;
+	}
 	r = find_anchor(s, argv[2], out, &a);
 	if (r < 0)
 		return r;

@@ -144,6 +144,8 @@ struct disc_upstream {
 /* The SEP keys (KSKs) of resolver-name.arpa as observed. */
 struct disc_ksk {
 	struct disc_key key;
+	bool revoked;    /* REVOKE flag set (RFC 5011): never an anchor; validates
+			    then says the revocation is self-signed */
 	bool validates;  /* the DNSKEY RRset validated with this key as anchor */
 	int known;       /* index in disc_params.anchors, -1 if not a known anchor */
 };

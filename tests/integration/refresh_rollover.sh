@@ -62,6 +62,19 @@ t_trusted=$(date +%s)
 check "RFC 5011: not before $HOLD s ($((t_trusted - t_added)) s)" test $((t_trusted - t_added)) -ge $HOLD
 check "still answering" answered
 
+# ---- RFC 5011: the old KSK is revoked (REVOKE bit, self-signed)
+TAG1=$(ctl trust list | awk -v t="$TAG2/13" '$2 ~ /\/13$/ && $2 != t {print $2; exit}' | cut -d/ -f1)
+cp "$D/keys/arpa-ksk.key" "$D/keys/arpa-ksk.key.orig"
+ldns-revoke "$D/keys/arpa-ksk" >/dev/null 2>&1 || ldns-revoke "$D/keys/arpa-ksk.key" >/dev/null 2>&1
+check "the old KSK now carries the REVOKE bit" grep -q "DNSKEY[[:space:]]*385" "$D/keys/arpa-ksk.key"
+ldns-signzone -o resolver-name.arpa. -f "$D/zones/resolver-name.arpa.zone.signed" \
+	"$D/zones/resolver-name.arpa.zone" "$D/keys/arpa-zsk" "$D/keys/arpa-ksk" "$K2" || exit 1
+prov_stop "$D"
+prov_start "$D" $R || exit 1
+check "RFC 5011: the revoked key is marked revoked" wait_for 15 sh -c "'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q '$TAG1/13.*revoked'"
+check "RFC 5011: the new key stays trusted" sh -c "'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q '$TAG2/13.*trusted'"
+check "still answering after the revocation" wait_for 10 answered
+
 # ---- TLSA rollover: publish the new TLSA next to the old, then switch
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=$N" \
 	-addext "subjectAltName=DNS:$N" -keyout "$D/tls/new.key" -out "$D/tls/new.pem" >/dev/null 2>&1
