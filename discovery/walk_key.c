@@ -18,7 +18,8 @@
 #define KEY_TEXT_MAX 4096
 #define KEY_MAX_TOKENS 64
 
-static int from_trust(const struct trust_dnskey *t, struct disc_key *ret)
+int
+disc_key_from_trust(const struct trust_dnskey *t, struct disc_key *ret)
 {
 	struct disc_key k;
 
@@ -50,7 +51,7 @@ disc_key_from_rdata(const uint8_t *rdata, size_t len, struct disc_key *ret)
 	t.algorithm = rdata[3];
 	t.keylen = (uint16_t)(len - 4);
 	memcpy(t.key, rdata + 4, len - 4);
-	return from_trust(&t, ret);
+	return disc_key_from_trust(&t, ret);
 }
 
 int
@@ -80,7 +81,8 @@ disc_key_digest_hex(const struct disc_key *k, char out[65])
 	ds_hex_encode(k->sha256, sizeof(k->sha256), out);
 }
 
-static void to_trust(const struct disc_key *k, struct trust_dnskey *t)
+void
+disc_key_to_trust(const struct disc_key *k, struct trust_dnskey *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->flags = k->flags;
@@ -97,7 +99,7 @@ disc_key_format(const struct disc_key *k, const char *owner, char *out, size_t o
 	struct trust_dnskey t;
 	int n;
 
-	to_trust(k, &t);
+	disc_key_to_trust(k, &t);
 	if (trust_dnskey_format(&t, text, sizeof(text)) < 0)
 		return -ENOSPC;
 	n = snprintf(out, outlen, "%s IN DNSKEY %s", owner, text);
@@ -174,5 +176,5 @@ disc_key_parse(const char *text, struct disc_key *ret)
 	r = trust_dnskey_parse(rest, &k);
 	if (r < 0)
 		return -EINVAL;
-	return from_trust(&k, ret);
+	return disc_key_from_trust(&k, ret);
 }

@@ -113,8 +113,6 @@ void nm_decide(struct ds_netmgr *nm);
 int nm_desc_from_resolver(const struct trust_resolver *r, struct ds_upstream_desc *d);
 /* "ADDR@PORT" of a resolver address */
 void nm_format_resolver(const struct sockaddr_storage *ss, char *out, size_t len);
-/* a walk key as a trust-store key */
-void nm_key_to_trust(const struct disc_key *k, struct trust_dnskey *t);
 /* a usable anchor with resolver data seen on exactly this network (sets network_known) */
 const struct trust_anchor *nm_known_network_anchor(struct ds_netmgr *nm,
 						       const struct trust_resolver **ret_r);

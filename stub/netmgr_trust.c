@@ -17,26 +17,6 @@
 #include "dotstub/hex.h"
 #include "dotstub/log.h"
 
-void nm_key_to_trust(const struct disc_key *k, struct trust_dnskey *t)
-{
-	memset(t, 0, sizeof(*t));
-	t->flags = k->flags;
-	t->protocol = k->protocol;
-	t->algorithm = k->algorithm;
-	t->keylen = k->key_len;
-	memcpy(t->key, k->key, k->key_len);
-}
-
-static int key_from_trust(const struct trust_dnskey *t, struct disc_key *k)
-{
-	uint8_t rd[4 + TRUST_KEY_MAX];
-	int n = trust_dnskey_rdata(t, rd, sizeof(rd));
-
-	if (n < 0)
-		return n;
-	return disc_key_from_rdata(rd, (size_t)n, k);
-}
-
 static bool anchor_usable(const struct trust_anchor *a)
 {
 	return a->state == TRUST_STATE_TRUSTED || a->state == TRUST_STATE_MANAGED;
@@ -226,7 +206,7 @@ int nm_collect_anchors(struct ds_netmgr *nm, struct disc_key *out, int cap)
 			pick[j - 1] = tp;
 		}
 	for (int i = 0; i < n; i++)
-		if (key_from_trust(&pick[i]->key, &out[i]) < 0)
+		if (disc_key_from_trust(&pick[i]->key, &out[i]) < 0)
 			return -EINVAL;
 	return n;
 }
@@ -330,7 +310,7 @@ void nm_observe_rollover(struct ds_netmgr *nm, const struct disc_result *res)
 	int r;
 
 	for (int i = 0; i < res->nksk; i++) {
-		nm_key_to_trust(&res->ksk[i].key, &keys[i]);
+		disc_key_to_trust(&res->ksk[i].key, &keys[i]);
 		signer[i] = res->ksk[i].validates;
 	}
 	obs.nkeys = (size_t)res->nksk;

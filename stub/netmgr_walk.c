@@ -179,7 +179,7 @@ static void refresh_done(struct ds_netmgr *nm, struct disc_result *res)
 	nm_observe_rollover(nm, res);
 	if (res->ksk_used >= 0) {
 		struct trust_dnskey tk;
-		nm_key_to_trust(&res->ksk[res->ksk_used].key, &tk);
+		disc_key_to_trust(&res->ksk[res->ksk_used].key, &tk);
 		a = trust_store_lookup(nm->store, ARPA_ZONE, &tk);
 	}
 	if (a) {
@@ -220,7 +220,7 @@ static void apply_policy(struct ds_netmgr *nm, const struct trust_policy_input *
 			res && res->reason[0] ? ": " : "", res ? res->reason : "");
 	nm->alert = dec.alert;
 	if (ksk)
-		nm_key_to_trust(ksk, &tk);
+		disc_key_to_trust(ksk, &tk);
 
 	switch (dec.action) {
 	case TRUST_ACT_PIN_PENDING:
@@ -256,7 +256,7 @@ static void apply_policy(struct ds_netmgr *nm, const struct trust_policy_input *
 		/* keep the refused key as pending, so `dotctl trust approve` can
 		 * adopt it deliberately; it is never used while pending */
 		if (dec.record_pending && res && res->nksk > 0) {
-			nm_key_to_trust(&res->ksk[0].key, &tk);
+			disc_key_to_trust(&res->ksk[0].key, &tk);
 			r = trust_store_pin(nm->store, ARPA_ZONE, &tk, TRUST_STATE_PENDING, time(NULL), &a);
 			if (r >= 0) {
 				if (nm->have_fp)
@@ -374,7 +374,7 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 			nm_observe_rollover(nm, res);
 		} else if (ksk) {
 			struct trust_dnskey tk;
-			nm_key_to_trust(ksk, &tk);
+			disc_key_to_trust(ksk, &tk);
 			in.observed = trust_observed_of(trust_store_lookup(nm->store, ARPA_ZONE, &tk));
 			/* a first-use anchor on a known network differs from its own */
 			in.anchor_differs = nm->network_known && in.observed != TRUST_OBS_TRUSTED &&

@@ -78,6 +78,11 @@ int disc_key_to_rdata(const struct disc_key *k, uint8_t *out, size_t cap);
 /* Format "OWNER IN DNSKEY FLAGS PROTO ALG BASE64" (the form ub_ctx_add_ta
  * takes; owner in presentation form).  Returns 0 or -ENOSPC. */
 int disc_key_format(const struct disc_key *k, const char *owner, char *out, size_t outlen);
+/* The same key as the trust part's value (dotstub/trust.h), both ways.
+ * disc_key_from_trust computes tag and digest: 0 or -ENOMEM. */
+struct trust_dnskey;
+void disc_key_to_trust(const struct disc_key *k, struct trust_dnskey *ret);
+int disc_key_from_trust(const struct trust_dnskey *t, struct disc_key *ret);
 /* Lower-case hex of k->sha256 into out (65 octets with the NUL). */
 void disc_key_digest_hex(const struct disc_key *k, char out[65]);
 /* Same rdata (flags, protocol, algorithm and key)? */
