@@ -44,6 +44,14 @@ struct ds_udp_listener {
 	uint8_t rxbuf[UDP_BATCH][UDP_RX_MAX];
 	uint8_t txbuf[UDP_BATCH][DNS_EDNS_UDP_SIZE];
 	uint8_t scratch[DNS_MSG_MAX];
+	/* answers that came from the upstream, sent together with one
+	 * sendmmsg(2) once the loop has handled what is ready */
+	struct event *flush_ev;
+	int nq;
+	struct mmsghdr qtx[UDP_BATCH];
+	struct iovec qiov[UDP_BATCH];
+	struct sockaddr_storage qpeer[UDP_BATCH];
+	uint8_t qbuf[UDP_BATCH][DNS_EDNS_UDP_SIZE];
 };
 
 struct ds_tcp_listener {
@@ -165,6 +173,53 @@ static void udp_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void udp_flush(struct ds_udp_listener *u)
+{
+	for (int sent = 0; sent < u->nq;) {
+		int r = sendmmsg(u->fd, u->qtx + sent, (unsigned)(u->nq - sent), MSG_DONTWAIT);
+		if (r <= 0) {
+			log_debug("udp sendmmsg: %s", strerror(errno));
+			break;
+		}
+		sent += r;
+	}
+	u->nq = 0;
+}
+
+static void udp_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	udp_flush(arg);
+}
+
+/* Queue an answer to peer; sent at the latest when the loop comes round. */
+static void udp_queue(struct ds_udp_listener *u, const struct sockaddr_storage *peer,
+		      socklen_t peerlen, const uint8_t *pkt, size_t len)
+{
+	int i;
+
+	if (len > sizeof(u->qbuf[0])) {
+		/* cannot happen: UDP answers are capped to DNS_EDNS_UDP_SIZE */
+		if (sendto(u->fd, pkt, len, MSG_DONTWAIT, (const struct sockaddr *)peer,
+			   peerlen) < 0)
+			log_debug("udp sendto: %s", strerror(errno));
+		return;
+	}
+	if (u->nq == UDP_BATCH)
+		udp_flush(u);
+	i = u->nq++;
+	memcpy(u->qbuf[i], pkt, len);
+	memcpy(&u->qpeer[i], peer, peerlen);
+	u->qiov[i].iov_base = u->qbuf[i];
+	u->qiov[i].iov_len = len;
+	memset(&u->qtx[i].msg_hdr, 0, sizeof(u->qtx[i].msg_hdr));
+	u->qtx[i].msg_hdr.msg_iov = &u->qiov[i];
+	u->qtx[i].msg_hdr.msg_iovlen = 1;
+	u->qtx[i].msg_hdr.msg_name = &u->qpeer[i];
+	u->qtx[i].msg_hdr.msg_namelen = peerlen;
+	if (i == 0)
+		event_active(u->flush_ev, EV_TIMEOUT, 0);
+}
+
 static int udp_open(struct ds_daemon *d, const struct sockaddr_storage *ss,
 		    struct ds_udp_listener **ret)
 {
@@ -184,9 +239,12 @@ static int udp_open(struct ds_daemon *d, const struct sockaddr_storage *ss,
 	u->fd = fd;
 	u->addr = *ss;
 	u->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, udp_read, u);
-	if (!u->ev || event_add(u->ev, NULL) < 0) {
+	u->flush_ev = event_new(d->base, -1, 0, udp_flush_cb, u);
+	if (!u->ev || !u->flush_ev || event_add(u->ev, NULL) < 0) {
 		if (u->ev)
 			event_free(u->ev);
+		if (u->flush_ev)
+			event_free(u->flush_ev);
 		close(fd);
 		free(u);
 		return -ENOMEM;
@@ -199,7 +257,9 @@ static void udp_close(struct ds_udp_listener *u)
 {
 	if (!u)
 		return;
+	udp_flush(u);
 	event_free(u->ev);
+	event_free(u->flush_ev);
 	close(u->fd);
 	free(u);
 }
@@ -349,11 +409,7 @@ void ds_listener_untrack(struct ds_request *req)
 void ds_listener_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 {
 	if (req->origin.kind == DS_ORIGIN_UDP) {
-		struct ds_udp_listener *u = req->origin.udp;
-
-		if (sendto(u->fd, pkt, len, MSG_DONTWAIT, (struct sockaddr *)&req->origin.peer,
-			   req->origin.peerlen) < 0)
-			log_debug("udp sendto: %s", strerror(errno));
+		udp_queue(req->origin.udp, &req->origin.peer, req->origin.peerlen, pkt, len);
 		return;
 	}
 	struct ds_tcp_client *c = req->origin.tcp;

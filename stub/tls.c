@@ -109,6 +109,12 @@ struct ds_tls *ds_tls_new(bool allow_tls12, int *ret_err)
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION |
 					 SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* Every answer is a TLS record of its own: without read-ahead each
+	 * costs two read(2) calls (header, body); with it one read fills the
+	 * buffer with as many records as are waiting.  The reader loops until
+	 * SSL_read wants more, so nothing is left buffered unseen. */
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(ctx, 64 * 1024);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
 	t->ctx = ctx;

@@ -262,7 +262,7 @@ static int parse_anchor_line(struct parser *p, char *rest)
 {
 	struct trust_dnskey k;
 	char *tok[6], zone[TRUST_NAME_MAX + 1];
-	size_t n;
+	size_t n = 0;
 	int r;
 
 	unsigned line = p->line;
@@ -418,7 +418,7 @@ static int parse_attr(struct parser *p, char *s)
 {
 	struct trust_anchor *a = p->cur;
 	char *tok[MAX_TOKENS];
-	size_t n;
+	size_t n = 0;
 	uint8_t sha[TRUST_SHA256_LEN];
 	int r;
 
