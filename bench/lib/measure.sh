@@ -1,0 +1,60 @@
+# bench/lib/measure.sh -- process accounting and one dnsperf run.
+# Sourced by bench/run.sh.
+
+# bench_cpu_ticks PID: utime + stime of PID (all threads), in clock ticks.
+bench_cpu_ticks() {
+	# Fields after "PID (comm) " start at field 3 (state): utime is the
+	# 14th field overall, stime the 15th.
+	{ sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null || true; } | awk 'NF { print $12 + $13 }'
+}
+
+# bench_rss_kb PID: "VmRSS RssAnon" in KiB (RssAnon: the private part,
+# without the pages of shared libraries).
+bench_rss_kb() {
+	awk '$1 == "VmRSS:" { r = $2 } $1 == "RssAnon:" { a = $2 } END { if (r != "") print r, a }' \
+		"/proc/$1/status" 2>/dev/null || true
+}
+
+# bench_cpu_busy: "busy0 total0 busy1 total1" clock ticks of CPU 0
+# (dnsperf's and the upstream's) and CPU 1 (the daemon's), from /proc/stat.
+bench_cpu_busy() {
+	awk '$1 ~ /^cpu[01]$/ { t = 0; for (i = 2; i <= NF; i++) t += $i; printf "%d %d ", t - $5 - $6, t }
+		END { print "" }' /proc/stat
+}
+
+bench_now_ns() {
+	date +%s%N
+}
+
+# bench_dnsperf ADDR FILE CLIENTS OUTSTANDING SECONDS OUT: dnsperf over
+# UDP, pinned to CPU 0, verbose (one line per answer, with its latency).
+# SCHED_BATCH: dnsperf's receiver thread signals the sender before it counts
+# the answers it read; when the sender, woken on the same CPU, preempts it,
+# it sees the old count, waits again, and both sleep until the receiver's
+# 100 ms poll timeout.  Without wakeup preemption the count is right.  This
+# made a fast daemon look 30x slower at -c 1 -q 10 (dnsperf 2.10).
+bench_dnsperf() {
+	chrt -b 0 taskset -c 0 dnsperf -s "$1" -p 53 -d "$2" -c "$3" -q "$4" -l "$5" \
+		-t 2 -v >"$6" 2>&1
+}
+
+# bench_parse OUT: print "qps completed lost noerror p50_ms p99_ms slow"
+# from a verbose dnsperf output; the percentiles are over the answered
+# queries; slow counts answers that took 30 ms or more (a delayed-ACK stall
+# is 40 ms on Linux).
+bench_parse() {
+	local qps completed lost noerror pct
+	qps=$(awk '/Queries per second:/ { print $4 }' "$1")
+	completed=$(awk '/Queries completed:/ { print $3 }' "$1")
+	lost=$(awk '/Queries lost:/ { print $3 }' "$1")
+	noerror=$(awk '/Response codes:/ { for (i = 3; i < NF; i++) if ($i == "NOERROR") print $(i + 1) }' "$1")
+	pct=$(awk '/^> / { print $NF }' "$1" | sort -g | awk '
+		{ v[NR] = $1; if ($1 >= 0.030) slow++ }
+		END {
+			if (NR == 0) { print "- - 0"; exit }
+			i50 = int(NR * 0.50 + 0.5); if (i50 < 1) i50 = 1
+			i99 = int(NR * 0.99 + 0.5); if (i99 < 1) i99 = 1; if (i99 > NR) i99 = NR
+			printf "%.3f %.3f %d\n", v[i50] * 1000, v[i99] * 1000, slow
+		}')
+	echo "${qps:--} ${completed:-0} ${lost:--} ${noerror:-0} $pct"
+}
