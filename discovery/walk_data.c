@@ -121,58 +121,57 @@ read_txt(struct walk *w, int phase, const struct walk_q *q, char *value, size_t 
 	return 0;
 }
 
-/* server-type / server-function: "resolver" or "forwarder"; *t stays
- * DS_SERVER_UNKNOWN for a validated denial. */
+/* A TXT record whose value must be one of two keywords (any case): *idx
+ * is 0 or 1, or stays -1 for a validated denial.  what names the record
+ * in messages ("role", "transport"). */
 static int
-read_role(struct walk *w, int phase, const struct walk_q *q, enum ds_server_type *t)
+read_keyword(struct walk *w, int phase, const struct walk_q *q, const char *const words[2],
+	     const char *what, int *idx)
 {
 	char v[ROLE_MAX];
 	int r;
 
-	*t = DS_SERVER_UNKNOWN;
+	*idx = -1;
 	if (q->status != DISC_ST_SECURE)
 		return 0;
 	if ((r = read_txt(w, phase, q, v, sizeof(v))) != 0)
 		return r;
-	if (strcasecmp(v, "resolver") == 0)
-		*t = DS_SERVER_RESOLVER;
-	else if (strcasecmp(v, "forwarder") == 0)
-		*t = DS_SERVER_FORWARDER;
-	if (*t == DS_SERVER_UNKNOWN) {
-		walk_step(w, phase, q->name, q->type, DISC_ST_ERROR, "\"%s\": unknown role", v);
+	for (int i = 0; i < 2; i++)
+		if (strcasecmp(v, words[i]) == 0)
+			*idx = i;
+	if (*idx < 0) {
+		walk_step(w, phase, q->name, q->type, DISC_ST_ERROR, "\"%s\": unknown %s", v, what);
 		return walk_fail(w, DISC_FAILED, phase,
-				 "step %d: %s TXT is \"%s\", neither \"resolver\" nor "
-				 "\"forwarder\"",
-				 phase, q->name, v);
+				 "step %d: %s TXT is \"%s\", neither \"%s\" nor \"%s\"", phase,
+				 q->name, v, words[0], words[1]);
 	}
 	walk_step(w, phase, q->name, q->type, DISC_ST_SECURE, "\"%s\"", v);
 	return 0;
 }
 
+/* server-type / server-function: "resolver" or "forwarder"; *t stays
+ * DS_SERVER_UNKNOWN for a validated denial. */
+static int
+read_role(struct walk *w, int phase, const struct walk_q *q, enum ds_server_type *t)
+{
+	static const char *const words[2] = { "resolver", "forwarder" };
+	static const enum ds_server_type types[2] = { DS_SERVER_RESOLVER, DS_SERVER_FORWARDER };
+	int idx, r = read_keyword(w, phase, q, words, "role", &idx);
+
+	*t = idx < 0 ? DS_SERVER_UNKNOWN : types[idx];
+	return r;
+}
+
+/* transport.U.N: "dot" or "do53" */
 static int
 read_transport(struct walk *w, int phase, const struct walk_q *q, enum disc_transport *t)
 {
-	char v[ROLE_MAX];
-	int r;
+	static const char *const words[2] = { "dot", "do53" };
+	static const enum disc_transport types[2] = { DISC_TRANSPORT_DOT, DISC_TRANSPORT_DO53 };
+	int idx, r = read_keyword(w, phase, q, words, "transport", &idx);
 
-	*t = DISC_TRANSPORT_UNKNOWN;
-	if (q->status != DISC_ST_SECURE)
-		return 0;
-	if ((r = read_txt(w, phase, q, v, sizeof(v))) != 0)
-		return r;
-	if (strcasecmp(v, "dot") == 0)
-		*t = DISC_TRANSPORT_DOT;
-	else if (strcasecmp(v, "do53") == 0)
-		*t = DISC_TRANSPORT_DO53;
-	if (*t == DISC_TRANSPORT_UNKNOWN) {
-		walk_step(w, phase, q->name, q->type, DISC_ST_ERROR, "\"%s\": unknown transport",
-			  v);
-		return walk_fail(w, DISC_FAILED, phase,
-				 "step %d: %s TXT is \"%s\", neither \"dot\" nor \"do53\"", phase,
-				 q->name, v);
-	}
-	walk_step(w, phase, q->name, q->type, DISC_ST_SECURE, "\"%s\"", v);
-	return 0;
+	*t = idx < 0 ? DISC_TRANSPORT_UNKNOWN : types[idx];
+	return r;
 }
 
 enum { Q5_A, Q5_AAAA, Q5_TYPE, Q5_FUNC, Q5_TLSA, Q5_N };
