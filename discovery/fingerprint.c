@@ -144,30 +144,39 @@ static int addr_qsort_cmp(const void *a, const void *b)
 	return ds_netaddr_cmp(a, b);
 }
 
-int ds_netfp_set_resolvers(struct ds_netfp *fp, const struct ds_netaddr *res, size_t n)
+int ds_netaddr_unique(const struct ds_netaddr *res, size_t n, struct ds_netaddr *out, size_t cap)
 {
-	struct ds_netaddr tmp[DS_NETFP_MAX_RES];
 	size_t i, j, k = 0;
 
 	for (i = 0; i < n; i++)
 		if (res[i].family != AF_INET && res[i].family != AF_INET6)
 			return -EINVAL;
-	/* Keep the first DS_NETFP_MAX_RES distinct ones, in the caller's
-	 * order of preference, then sort. */
-	for (i = 0; i < n && k < DS_NETFP_MAX_RES; i++) {
-		for (j = 0; j < k && !addr_equal(&tmp[j], &res[i]); j++)
+	for (i = 0; i < n && k < cap; i++) {
+		for (j = 0; j < k && ds_netaddr_cmp(&out[j], &res[i]) != 0; j++)
 			;
-		if (j < k)
-			continue;
-		tmp[k] = res[i];
-		tmp[k].scope = 0;
-		k++;
+		if (j == k)
+			out[k++] = res[i];
 	}
-	qsort(tmp, k, sizeof(tmp[0]), addr_qsort_cmp);
-	memset(fp->res, 0, sizeof(fp->res));
-	memcpy(fp->res, tmp, k * sizeof(tmp[0]));
-	fp->nres = k;
 	return (int)k;
+}
+
+int ds_netfp_set_resolvers(struct ds_netfp *fp, const struct ds_netaddr *res, size_t n)
+{
+	struct ds_netaddr tmp[DS_NETFP_MAX_RES];
+	int k;
+
+	/* the first DS_NETFP_MAX_RES distinct ones, in the caller's order of
+	 * preference, then sorted, scopes dropped */
+	k = ds_netaddr_unique(res, n, tmp, DS_NETFP_MAX_RES);
+	if (k < 0)
+		return k;
+	for (int i = 0; i < k; i++)
+		tmp[i].scope = 0;
+	qsort(tmp, (size_t)k, sizeof(tmp[0]), addr_qsort_cmp);
+	memset(fp->res, 0, sizeof(fp->res));
+	memcpy(fp->res, tmp, (size_t)k * sizeof(tmp[0]));
+	fp->nres = (size_t)k;
+	return k;
 }
 
 int ds_netfp_set_ssid(struct ds_netfp *fp, const uint8_t *ssid, size_t len)

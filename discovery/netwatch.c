@@ -480,17 +480,12 @@ void ds_netwatch_free(struct ds_netwatch *w)
 int ds_netwatch_set_resolvers(struct ds_netwatch *w, const struct ds_netaddr *res, size_t n)
 {
 	struct ds_netaddr tmp[DS_NETFP_MAX_RES];
-	size_t i, j, k = 0;
+	int r = ds_netaddr_unique(res, n, tmp, DS_NETFP_MAX_RES);
+	size_t k;
 
-	for (i = 0; i < n; i++)
-		if (res[i].family != AF_INET && res[i].family != AF_INET6)
-			return -EINVAL;
-	for (i = 0; i < n && k < DS_NETFP_MAX_RES; i++) {
-		for (j = 0; j < k && ds_netaddr_cmp(&tmp[j], &res[i]) != 0; j++)
-			;
-		if (j == k)
-			tmp[k++] = res[i];
-	}
+	if (r < 0)
+		return r;
+	k = (size_t)r;
 	if (k == w->nres && memcmp(tmp, w->res, k * sizeof(tmp[0])) == 0)
 		return 0;
 	memcpy(w->res, tmp, k * sizeof(tmp[0]));

@@ -63,6 +63,10 @@ const char *ds_netaddr_format(const struct ds_netaddr *a, char *out, size_t outl
 /* Copy the address (not the port) of an AF_INET/AF_INET6 sockaddr.
  * Returns 0 or -EAFNOSUPPORT. */
 int ds_netaddr_from_sockaddr(const struct sockaddr *sa, socklen_t salen, struct ds_netaddr *ret);
+/* Copy the distinct addresses of res[0..n) to out (first occurrence wins,
+ * the caller's order and scopes kept), at most cap.  Returns the count, or
+ * -EINVAL for an entry of an unknown family. */
+int ds_netaddr_unique(const struct ds_netaddr *res, size_t n, struct ds_netaddr *out, size_t cap);
 /* Total order on (family, bytes), scope ignored: AF_INET before AF_INET6.
  * Returns <0, 0, >0 like memcmp. */
 int ds_netaddr_cmp(const struct ds_netaddr *a, const struct ds_netaddr *b);
