@@ -15,11 +15,7 @@ trap cleanup EXIT
 udot_init
 
 # a big RRset for truncation: 40 TXT records of ~60 octets
-extra=""
-for i in $(seq 1 40); do
-	extra="$extra
-	local-data: \"big.test. 300 IN TXT \\\"record $i padding padding padding padding padding pad\\\"\""
-done
+extra=$(udot_big_txt big.test.)
 UDOT_CONF_EXTRA="$extra" udot_start u1 $U $NAME || { echo "unbound did not start"; exit 1; }
 TLSA311=$(udot_tlsa 3 1 1 "$(udot_cert_file u1)")
 TLSA301=$(udot_tlsa 3 0 1 "$(udot_cert_file u1)")

@@ -235,10 +235,8 @@ ds_stop o
 . "$DOTSTUB_SRC/tests/lib/unbound-dot.sh"
 udot_init
 extra='	local-zone: "resolver-name.arpa." static'
-for i in $(seq 1 40); do
-	extra="$extra
-	local-data: \"big.test. 300 IN TXT \\\"record $i padding padding padding padding padding pad\\\"\""
-done
+extra="$extra
+$(udot_big_txt big.test.)"
 UDOT_CONF_EXTRA="$extra" udot_start plain 127.0.0.89 x.zz ||
 	{ echo "cannot start the plain resolver"; exit 1; }
 rm -rf "$T_DIR/p"

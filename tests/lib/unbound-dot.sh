@@ -152,6 +152,18 @@ udot_tlsa()
 	echo "$1 $2 $3 $hex"
 }
 
+# udot_big_txt NAME: server: lines giving NAME 40 TXT records of ~60
+# octets (about 2.5 KB: larger than 512 and than 1232 octets), for
+# truncation tests; add them to UDOT_CONF_EXTRA.
+udot_big_txt()
+{
+	local i=1
+	while [ $i -le 40 ]; do
+		printf '\tlocal-data: "%s 300 IN TXT \\"record %d padding padding padding padding padding pad\\""\n' "$1" $i
+		i=$((i + 1))
+	done
+}
+
 udot_cert_file()
 {
 	cat "$UDOT_DIR/$1/certfile"
