@@ -18,6 +18,17 @@
 /* SOA timers: refresh, retry, expire (the minimum is the TTL). */
 #define SOA_TIMERS "3600 900 1209600"
 
+/* Add rr to z; on failure rr is freed.  Returns 0 or -ENOMEM. */
+static int
+zone_push(ldns_zone *z, ldns_rr *rr)
+{
+	if (!ldns_zone_push_rr(z, rr)) {
+		ldns_rr_free(rr);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Parse one record in presentation form and add it to z. */
 static int __attribute__((format(printf, 3, 4)))
 zone_add(ldns_zone *z, uint32_t ttl, const char *fmt, ...)
@@ -43,11 +54,7 @@ zone_add(ldns_zone *z, uint32_t ttl, const char *fmt, ...)
 		ldns_zone_set_soa(z, rr);
 		return 0;
 	}
-	if (!ldns_zone_push_rr(z, rr)) {
-		ldns_rr_free(rr);
-		return -ENOMEM;
-	}
-	return 0;
+	return zone_push(z, rr);
 }
 
 int
@@ -109,10 +116,8 @@ arpa_zone(const struct ctl_prov_conf *conf, const ldns_key *zone_ksk)
 		ctl_prov_err("%s: name too long", owner);
 		goto fail;
 	}
-	if (!ldns_zone_push_rr(z, key)) {
-		ldns_rr_free(key);
+	if (zone_push(z, key) < 0)
 		goto fail;
-	}
 	return z;
 fail:
 	ldns_zone_deep_free(z);
@@ -162,12 +167,8 @@ unique_zone(const struct ctl_prov_conf *conf, const char *tlsa,
 		goto fail;
 	for (i = 0; i < ldns_rr_list_rr_count(children); i++) {
 		if ((rr = ldns_rr_clone(ldns_rr_list_rr(children, i))) ==
-		    NULL)
+		    NULL || zone_push(z, rr) < 0)
 			goto fail;
-		if (!ldns_zone_push_rr(z, rr)) {
-			ldns_rr_free(rr);
-			goto fail;
-		}
 	}
 	return z;
 fail:
