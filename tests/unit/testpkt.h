@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -136,6 +137,44 @@ static inline uint32_t
 tp_get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* www.example.com A: 2 answers (TTL 300, 120), NS in authority, glue A,
+ * OPT with keepalive 1200 and two EDEs; opt_pos 0: OPT last, 1: first. */
+static inline size_t
+tp_build_answer(uint8_t *buf, size_t cap, int opt_first)
+{
+	const uint8_t opts[] = { 0, 11, 0, 2, 0x04, 0xb0,
+				 0, 15, 0, 6, 0, 3, 's', 't', 'a', 'l',
+				 0, 15, 0, 2, 0, 9 };
+	struct dns_writer w;
+	uint8_t ns[DNS_NAME_MAX], nsrd[32];
+	size_t nsl, nsoff;
+
+	dns_writer_init(&w, buf, cap);
+	tp_header(&w, 0x55aa, DNS_FLAG_QR | DNS_FLAG_RD | DNS_FLAG_RA | DNS_FLAG_AD, 1, 2, 1, 2);
+	tp_question(&w, "www.example.com", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_a(&w, TP_PTR_Q, 2, 300, 1);
+	tp_a(&w, TP_PTR_Q, 2, 120, 2);
+	/* example.com NS ns1.example.com, compressed */
+	nsl = 0;
+	nsrd[nsl++] = 3;
+	memcpy(nsrd + nsl, "ns1", 3);
+	nsl += 3;
+	nsrd[nsl++] = 0xc0;
+	nsrd[nsl++] = 16;
+	tp_rr(&w, (const uint8_t[]){ 0xc0, 16 }, 2, DNS_TYPE_NS, DNS_CLASS_IN, 86400, nsrd,
+	      (uint16_t)nsl);
+	nsoff = w.len - nsl;
+	if (opt_first)
+		tp_opt(&w, 1232, 0, 0, EDNS_FLAG_DO, opts, sizeof(opts));
+	ns[0] = 0xc0;
+	ns[1] = (uint8_t)nsoff;
+	tp_a(&w, ns, 2, 3600, 53);
+	if (!opt_first)
+		tp_opt(&w, 1232, 0, 0, EDNS_FLAG_DO, opts, sizeof(opts));
+	assert_int_equal(w.err, 0);
+	return w.len;
 }
 
 #endif
