@@ -23,9 +23,15 @@
 #define RBUF_CAP (2 + DNS_MSG_MAX + 16384)
 /* SSL_read calls per readable event before yielding to the loop */
 #define READS_PER_EVENT 64
+/* ACK policy (conn_ack): acknowledge at once up to this many queries in
+ * flight; above it, leave the ACK to our next query, within ACK_DEFER_MS */
+#define ACK_NOW_MAX_INFLIGHT 8
+#define ACK_DEFER_MS 1
 
 static void conn_read(struct up_conn *c);
 static void conn_quickack(struct up_conn *c);
+static void conn_ack(struct up_conn *c);
+static void conn_ack_cb(evutil_socket_t fd, short what, void *arg);
 
 /* ---- life cycle ---- */
 
@@ -57,6 +63,8 @@ void up_conn_free(struct up_conn *c)
 		event_free(c->ev_write);
 	if (c->ev_timer != NULL)
 		event_free(c->ev_timer);
+	if (c->ev_ack != NULL)
+		event_free(c->ev_ack);
 	ds_tls_conn_clear(&c->tls);
 	if (c->fd >= 0)
 		close(c->fd);
@@ -113,6 +121,8 @@ void up_conn_fail(struct up_conn *c, enum ds_upstream_err err, const char *why)
 		event_del(c->ev_write);
 	if (c->ev_timer != NULL)
 		evtimer_del(c->ev_timer);
+	if (c->ev_ack != NULL)
+		evtimer_del(c->ev_ack);
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
@@ -205,7 +215,7 @@ static void conn_event_cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case C_HANDSHAKE:
 		conn_handshake(c);
-		if ((what & EV_READ) && c->state != C_DEAD)
+		if ((what & EV_READ) && c->state != C_DEAD && !c->u->opts.no_quickack)
 			conn_quickack(c);
 		break;
 	case C_READY:
@@ -217,7 +227,7 @@ static void conn_event_cb(evutil_socket_t fd, short what, void *arg)
 			if (c->state == C_READY)
 				conn_read(c);
 			if (c->state == C_READY)
-				conn_quickack(c);
+				conn_ack(c);
 		}
 		if ((what & EV_WRITE) && c->state == C_READY) {
 			if (c->read_wants_write) {
@@ -298,7 +308,9 @@ void up_conn_open(struct up_conn *c)
 		c->ev_read = event_new(u->base, fd, EV_READ | EV_PERSIST, conn_event_cb, c);
 		c->ev_write = event_new(u->base, fd, EV_WRITE | EV_PERSIST, conn_event_cb, c);
 		c->ev_timer = evtimer_new(u->base, conn_timer_cb, c);
-		if (c->ev_read == NULL || c->ev_write == NULL || c->ev_timer == NULL)
+		c->ev_ack = evtimer_new(u->base, conn_ack_cb, c);
+		if (c->ev_read == NULL || c->ev_write == NULL || c->ev_timer == NULL ||
+		    c->ev_ack == NULL)
 			r = -ENOMEM;
 	}
 	if (r < 0) {
@@ -413,13 +425,43 @@ static void conn_quickack(struct up_conn *c)
 {
 	int one = 1;
 
-	/* Servers that leave Nagle on (Unbound on Debian 12) hold their next
-	 * write until we acknowledge the previous one: with delayed ACKs,
-	 * pipelined answers (and the first answer after TLS 1.3 session
-	 * tickets, which carry no data for us) stall for ~40 ms.  Quick ACK
-	 * is not sticky in the kernel, hence after every read event. */
-	if (c->fd >= 0 && !c->u->opts.no_quickack)
+	/* not sticky in the kernel; setting it also sends a pending ACK */
+	if (c->fd >= 0)
 		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
+/*
+ * After a read: when to acknowledge.  Servers that leave Nagle on (Unbound
+ * on Debian 12) hold each answer until the previous one is acknowledged, so
+ * with a few queries in flight our delayed ACK would stall pipelined
+ * answers ~40 ms: acknowledge at once.  With many in flight the client
+ * side keeps us writing queries, each carrying the ACK; meanwhile the
+ * server's Nagle gathers its answers into one segment, which halves the
+ * work per query on both ends.  A short timer sends the ACK if no query
+ * went out (the load stopped with answers still owed).
+ */
+static void conn_ack(struct up_conn *c)
+{
+	struct timeval tv;
+
+	if (c->u->opts.no_quickack || c->inflight.n == 0)
+		return;
+	if (c->inflight.n <= ACK_NOW_MAX_INFLIGHT) {
+		conn_quickack(c);
+		return;
+	}
+	if (!evtimer_pending(c->ev_ack, NULL)) {
+		tv = ms_tv(ACK_DEFER_MS);
+		evtimer_add(c->ev_ack, &tv);
+	}
+}
+
+static void conn_ack_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct up_conn *c = arg;
+
+	if (c->state == C_READY && c->inflight.n > 0)
+		conn_quickack(c);
 }
 
 static void conn_read(struct up_conn *c)

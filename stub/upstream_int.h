@@ -114,6 +114,7 @@ struct up_conn {
 	struct ds_tls_conn tls;
 	struct ds_tls_info info;
 	struct event *ev_read, *ev_write, *ev_timer; /* ev_timer: connect, then idle */
+	struct event *ev_ack;                  /* bounds a deferred ACK (up_conn.c) */
 	bool write_armed;
 	bool read_wants_write;                 /* SSL_read said WANT_WRITE */
 	bool write_wants_read;                 /* SSL_write said WANT_READ */

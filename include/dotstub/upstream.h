@@ -104,10 +104,11 @@ struct ds_upstream_opts {
 	unsigned backoff_min_ms;       /* default 250 */
 	unsigned backoff_max_ms;       /* default 30000 */
 	unsigned connect_timeout_ms;   /* TCP + TLS handshake; default 3000 */
-	bool no_quickack;              /* default false: set TCP_QUICKACK after
-					  every read, so a server that leaves
-					  Nagle on (Unbound) is not held back
-					  ~40 ms by our delayed ACKs */
+	bool no_quickack;              /* default false: acknowledge answers
+					  promptly (TCP_QUICKACK, deferred by
+					  at most 1 ms under load), so a server
+					  that leaves Nagle on (Unbound) is not
+					  held back ~40 ms by our delayed ACKs */
 };
 void ds_upstream_opts_default(struct ds_upstream_opts *o);
 

@@ -4,8 +4,8 @@
 # tests/tools/dotq: answers, DANE (3 x x, 2 0 1 with a private CA, wrong
 # key, unusable TLSA), 2000 pipelined queries on one connection, failover,
 # server killed and restarted, session resumption and its key, keepalive,
-# hostile bytes from a TLS peer.  Prints the pipelining latency with and
-# without TCP_QUICKACK.
+# hostile bytes from a TLS peer, bursts without delayed-ACK stalls.  Prints
+# the pipelining latency with and without the ACK policy.
 set -u
 
 SRC=${DOTSTUB_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -240,6 +240,32 @@ hostile '\377\377\001\002\003'
 if [ $RC = 1 ]; then ok "truncated 65535-octet message: no crash"; else not_ok "truncated message (exit $RC)"; fi
 hostile '\000\014\000\000\200\000\000\001\000\000\000\000\000\000\000\003abc'
 if [ $RC = 1 ]; then ok "unknown ID and garbage: ignored, no crash"; else not_ok "garbage (exit $RC)"; fi
+
+# Bursts against stock Unbound, which leaves Nagle on: it holds each answer
+# until the previous one is acknowledged, so a burst whose answers are not
+# acknowledged promptly ends in a ~40 ms delayed-ACK stall.  Below and above
+# the in-flight count where the client stops acknowledging every read.
+# max_stall ARGS...: the slowest answer of 20 bursts, 30 ms apart, in us;
+# STALLS: how many of the bursts took 30 ms or more.
+max_stall() {
+	dotq -N 2000 -r 20 -w 30 -t "$T311" "$@" $N1@$A1
+	STALLS=$(awk '/^round=/ { for (i = 1; i <= NF; i++) if ($i ~ /^max_us=/) { sub(/^max_us=/, "", $i); if ($i + 0 >= 30000) n++ } } END { print n + 0 }' "$OUT")
+	MAX_US=$(awk '/^round=/ { for (i = 1; i <= NF; i++) if ($i ~ /^max_us=/) { sub(/^max_us=/, "", $i); if ($i + 0 > m) m = $i + 0 } } END { print m + 0 }' "$OUT")
+}
+for burst in 2 30 100; do
+	max_stall -n $burst -c $burst
+	if [ "$RC" = 0 ] && [ "$STALLS" = 0 ]; then
+		ok "bursts of $burst: no delayed-ACK stall (slowest answer $MAX_US us)"
+	else
+		not_ok "bursts of $burst: $STALLS of 20 took >= 30 ms (exit $RC)"
+	fi
+done
+max_stall -Q -n 30 -c 30
+if [ "$STALLS" -gt 0 ]; then
+	ok "control: without the ACK policy the same bursts stall ($STALLS of 20, slowest $MAX_US us)"
+else
+	not_ok "control: no stall without the ACK policy (the server has Nagle off?)"
+fi
 
 echo "# pipelining latency against stock Unbound (Nagle on its side): 2000 queries, 100 in flight"
 for i in 1 2 3; do

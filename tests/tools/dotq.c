@@ -23,7 +23,7 @@
  *	-i MS -d MS     interval mode: one query every -i ms for -d ms
  *	-I MS           idle timeout (default: the client's)
  *	-o MS           per-attempt query timeout (default: the client's)
- *	-Q              do not set TCP_QUICKACK (to measure without it)
+ *	-Q              no ACK policy, no TCP_QUICKACK (to measure without it)
  *	-2              allow TLS 1.2
  *	-v              debug logging to stderr
  *
