@@ -16,13 +16,14 @@ usage() {
 usage: bench/run.sh [options]
   -l, --seconds N     length of each measured run (default $BENCH_SECONDS or 10)
   -o, --output FILE   also write the table to FILE (default: stdout only)
-  -d, --daemons LIST  comma-separated subset of dotstubd,stubby,unbound
-                      (default: all three; dotstubd is skipped, with a note,
-                      if its binary is missing)
+  -d, --daemons LIST  comma-separated subset of dotstubd,stubby,unbound,floor
+                      (default: all four; dotstubd is skipped, with a note,
+                      if its binary is missing; floor is bench/floor.c, the
+                      cost of the I/O alone, built here with cc)
       --dotstubd PATH the daemon to test (default $DOTSTUBD, else
                       build-bench/dotstubd in this tree)
       --net A.B.C     loopback /24 to use (default 127.0.77): .1 upstream,
-                      .2 dotstubd, .3 stubby, .4 unbound
+                      .2 dotstubd, .3 stubby, .4 unbound, .5 floor
       --names N       distinct TTL-0 names of the forwarded workload (10000)
   -r, --repeat N      run every measurement N times (interleaved) and keep
                       the best (highest qps) of each; for busy machines (1)
@@ -35,7 +36,7 @@ EOF
 
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_OUTPUT=
-BENCH_DAEMONS=dotstubd,stubby,unbound
+BENCH_DAEMONS=dotstubd,stubby,unbound,floor
 BENCH_DOTSTUBD=${DOTSTUBD:-$BENCH_ROOT/build-bench/dotstubd}
 [ -n "${DOTSTUBD:-}" ] || [ -x "$BENCH_DOTSTUBD" ] || [ ! -x "$BENCH_ROOT/build-bench/stub/dotstubd" ] ||
 	BENCH_DOTSTUBD=$BENCH_ROOT/build-bench/stub/dotstubd
@@ -144,8 +145,8 @@ cd "$BENCH_TMP"
 . "$BENCH_DIR/lib/report.sh"
 
 BENCH_UP_ADDR=$BENCH_NET.1
-declare -A BENCH_ADDR=([dotstubd]=$BENCH_NET.2 [stubby]=$BENCH_NET.3 [unbound]=$BENCH_NET.4)
-declare -A BENCH_DIDX=([dotstubd]=1 [stubby]=2 [unbound]=3)
+declare -A BENCH_ADDR=([dotstubd]=$BENCH_NET.2 [stubby]=$BENCH_NET.3 [unbound]=$BENCH_NET.4 [floor]=$BENCH_NET.5)
+declare -A BENCH_DIDX=([dotstubd]=1 [stubby]=2 [unbound]=3 [floor]=4)
 
 # Workloads: name, dnsperf input, clients, outstanding.
 BENCH_WORKLOADS=(
@@ -157,7 +158,7 @@ BENCH_WORKLOADS=(
 
 IFS=, read -r -a BENCH_LIST <<<"$BENCH_DAEMONS"
 for d in "${BENCH_LIST[@]}"; do
-	[ -n "${BENCH_ADDR[$d]:-}" ] || bench_die "unknown daemon '$d' (dotstubd, stubby, unbound)"
+	[ -n "${BENCH_ADDR[$d]:-}" ] || bench_die "unknown daemon '$d' (dotstubd, stubby, unbound, floor)"
 done
 
 bench_note "temp dir in ${TMPDIR:-/tmp}; ${BENCH_REPEAT} x ${#BENCH_LIST[@]} daemon(s) x ${#BENCH_WORKLOADS[@]} workloads x (${BENCH_WARMUP} s warm-up + ${BENCH_SECONDS} s)"
@@ -243,9 +244,9 @@ for d in "${BENCH_RUN[@]}"; do
 		c=$(bench_counters_"$d" || true)
 		[ -n "$c" ] && echo "$d counters: $c" >>notes.txt
 	fi
-	read -r ri ai <<<"${BENCH_RSS_IDLE[$d]:-- -}"
-	read -r ra aa <<<"${rss_after:-- -}"
-	echo "$d $ri $ra $ai $aa" >>rss.txt
+	read -r ri ai pi <<<"${BENCH_RSS_IDLE[$d]:-- - -}"
+	read -r ra aa pa <<<"${rss_after:-- - -}"
+	echo "$d $ri $ra $ai $aa ${pi:--} ${pa:--}" >>rss.txt
 	bench_stop "$pid"
 done
 

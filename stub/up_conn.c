@@ -2,7 +2,7 @@
  * up_conn.c -- one connection of the DNS-over-TLS client: TCP connect,
  * TLS handshake (the context and DANE come from stub/tls.c), TLS I/O on
  * the non-blocking socket, 2-octet length framing, the read and write
- * buffers, TCP_QUICKACK, the connect and idle timers and closing (see
+ * buffers, the ACK policy, the connect and idle timers and closing (see
  * stub/upstream_int.h for how it fits with the rest).
  */
 #include <errno.h>
@@ -25,7 +25,7 @@
 #define READS_PER_EVENT 64
 /* ACK policy (conn_ack): acknowledge at once up to this many queries in
  * flight; above it, leave the ACK to our next query, within ACK_DEFER_MS */
-#define ACK_NOW_MAX_INFLIGHT 8
+#define ACK_NOW_MAX_INFLIGHT 16
 #define ACK_DEFER_MS 1
 
 static void conn_read(struct up_conn *c);

@@ -6,7 +6,8 @@
  *    failover, dispatching pending queries, statistics and status;
  *  - stub/up_conn.c: one connection: TCP connect, TLS handshake (set up by
  *    stub/tls.c), TLS I/O on the non-blocking socket, length framing,
- *    read/write buffers, TCP_QUICKACK, connect and idle timers;
+ *    read/write buffers, the ACK policy (TCP_QUICKACK), connect and idle
+ *    timers;
  *  - stub/up_query.c: queries: submit/cancel, the pending/in-flight/done
  *    lists, ID remapping (the ID map), matching answers, timeouts and
  *    retries.

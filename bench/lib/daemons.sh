@@ -112,6 +112,21 @@ bench_counters_unbound() {
 		awk -F= '$1 ~ /^total\.num\.(queries|cachehits|cachemiss)$/ { sub("total.num.", "", $1); printf "%s=%s;", $1, $2 }'
 }
 
+# --- the floor (bench/floor.c): the reference row, not a stub ---------------
+bench_version_floor() {
+	echo "floor (bench/floor.c): recvmmsg/sendmmsg, one fixed answer, one OpenSSL $(openssl version | awk '{ print $2 }') handshake"
+}
+
+bench_start_floor() {
+	# shellcheck disable=SC2046 # pkg-config prints several words
+	cc -O2 -o floor "$BENCH_DIR/floor.c" $(pkg-config --cflags --libs libssl libcrypto) >floor-cc.out 2>&1 || {
+		bench_note "floor: does not build (cc, libssl-dev): $(head -n 1 floor-cc.out)"
+		return 1
+	}
+	bench_spawn BENCH_PID floor taskset -c 1 ./floor "$1" "$BENCH_UP_ADDR"
+	bench_wait_udp "$1"
+}
+
 # bench_wait_udp ADDR: wait (at most 10 s) until ADDR:53 answers the hit
 # name over UDP, through the daemon's upstream.
 bench_wait_udp() {

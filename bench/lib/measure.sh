@@ -8,11 +8,14 @@ bench_cpu_ticks() {
 	{ sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null || true; } | awk 'NF { print $12 + $13 }'
 }
 
-# bench_rss_kb PID: "VmRSS RssAnon" in KiB (RssAnon: the private part,
-# without the pages of shared libraries).
+# bench_rss_kb PID: "VmRSS RssAnon Pss" in KiB.  RssAnon: the private
+# part (heap, stacks), without the pages of shared libraries.  Pss: each
+# shared page divided by the number of processes mapping it, so it depends
+# on what else runs (OpenSSL is mapped by the upstream and the other stubs).
 bench_rss_kb() {
-	awk '$1 == "VmRSS:" { r = $2 } $1 == "RssAnon:" { a = $2 } END { if (r != "") print r, a }' \
-		"/proc/$1/status" 2>/dev/null || true
+	awk '$1 == "VmRSS:" { r = $2 } $1 == "RssAnon:" { a = $2 } END { if (r != "") printf "%s %s", r, a }' \
+		"/proc/$1/status" 2>/dev/null || return 0
+	awk '$1 == "Pss:" { p = $2 } END { print " " (p != "" ? p : "-") }' "/proc/$1/smaps_rollup" 2>/dev/null || echo " -"
 }
 
 # bench_cpu_busy: "busy0 total0 busy1 total1" clock ticks of CPU 0

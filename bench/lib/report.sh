@@ -37,8 +37,9 @@ bench_report() {
 				w, $4, $5, $6, $7, $14, $8, err, cpupct, usq, upq, c0
 		}'
 	echo
-	printf "%-19s %-9s %8s %8s %10s %10s\n" "memory (MiB)" "daemon" "RSS idle" "after" "anon idle" "anon after"
-	awk '{ printf "%-19s %-9s %8.1f %8.1f %10.1f %10.1f\n", "", $1, $2 / 1024, $3 / 1024, $4 / 1024, $5 / 1024 }' rss.txt
+	printf "%-19s %-9s %8s %8s %10s %10s %8s %8s\n" "memory (MiB)" "daemon" "RSS idle" "after" "anon idle" "anon after" \
+		"PSS idle" "after"
+	awk '{ printf "%-19s %-9s %8.1f %8.1f %10.1f %10.1f %8.1f %8.1f\n", "", $1, $2 / 1024, $3 / 1024, $4 / 1024, $5 / 1024, $6 / 1024, $7 / 1024 }' rss.txt
 	# CPU 1 busy beyond the daemon's own time: other processes on the
 	# daemon's CPU (a shared machine), worth a note when it is large.
 	sort -k1,1n -k2,2n rows.txt | awk -v hz="$hz" '
@@ -60,7 +61,10 @@ bench_report() {
 	echo "cpu%, cpu us/q: the daemon's utime+stime per wall second, per answered query;"
 	echo "up/q: upstream queries per answered query (1.00 = every query forwarded, 0.00 = all"
 	echo "from the daemon's cache); cpu0%: how busy CPU 0 (dnsperf + upstream) was;"
-	echo "RSS: VmRSS; anon: RssAnon, the part not shared with other processes (heap, stacks)."
+	echo "RSS: VmRSS; anon: RssAnon, the part not shared with other processes (heap, stacks);"
+	echo "PSS: shared pages divided among the processes that map them (depends on what else runs)."
+	echo "floor: bench/floor.c, one fixed answer with dotstubd's UDP I/O and no DNS work: the"
+	echo "machine's cost per query and the RSS of OpenSSL alone, below which no stub can go."
 }
 
 # bench_targets: the targets of bench/README.md, checked when dotstubd ran.
@@ -81,7 +85,7 @@ bench_targets() {
 		END {
 			for (w in wl) {
 				name = w; gsub("_", " ", name)
-				d = w SUBSEP "dotstubd"; s = w SUBSEP "stubby"; u = w SUBSEP "unbound"
+				d = w SUBSEP "dotstubd"; s = w SUBSEP "stubby"; u = w SUBSEP "unbound"; f = w SUBSEP "floor"
 				if (w ~ /^forwarded/) {
 					if (s in qps && qps[s] > 0)
 						printf "  %-19s qps >= 3x Stubby: %.1fx  %s\n", name, qps[d] / qps[s], verdict(qps[d] >= 3 * qps[s])
@@ -90,11 +94,15 @@ bench_targets() {
 					printf "  %-19s qps >= Unbound: %.2fx  %s\n", name, qps[d] / qps[u], verdict(qps[d] >= qps[u])
 					if (usq[u] > 0)
 						printf "  %-19s cpu/q <= 0.5x Unbound: %.2fx  %s\n", name, usq[d] / usq[u], verdict(usq[d] <= 0.5 * usq[u])
+					if (usq[u] > 0 && f in usq && usq[f] > 0)
+						printf "  %-19s vs floor: %.1f us/q = %.2fx Unbound; dotstubd at %.2fx the floor\n", name, usq[f], usq[f] / usq[u], usq[d] / usq[f]
 				}
 			}
 			if ("dotstubd" in idle) {
 				printf "  %-19s RSS idle <= 4 MiB: %.1f M  %s\n", "memory", idle["dotstubd"] / 1024, verdict(idle["dotstubd"] <= 4096)
 				printf "  %-19s RSS after <= 8 MiB: %.1f M  %s\n", "memory", after["dotstubd"] / 1024, verdict(after["dotstubd"] <= 8192)
+				if ("floor" in idle && idle["floor"] > 0)
+					printf "  %-19s vs floor: RSS %.1f M after one OpenSSL handshake\n", "memory", idle["floor"] / 1024
 			}
 		}' rows.txt rss.txt | sort
 }
