@@ -25,6 +25,9 @@ usage: bench/run.sh [options]
       --net A.B.C     loopback /24 to use (default 127.0.77): .1 upstream,
                       .2 dotstubd, .3 stubby, .4 unbound, .5 floor
       --names N       distinct TTL-0 names of the forwarded workload (10000)
+      --upstream-cpu C  0 (default): the upstream shares CPU 0 with dnsperf;
+                      1: it shares CPU 1 with the daemon under test, so that
+                      qps measures the daemon's CPU cost, not the load side
   -r, --repeat N      run every measurement N times (interleaved) and keep
                       the best (highest qps) of each; for busy machines (1)
   -h, --help          this text
@@ -45,6 +48,7 @@ BENCH_FW_NAMES=10000
 BENCH_WARMUP=1
 BENCH_REPEAT=1
 BENCH_UP_NAME=upstream.bench.example
+BENCH_UP_CPU=0
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -54,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--dotstubd) BENCH_DOTSTUBD=$2; shift 2 ;;
 	--net) BENCH_NET=$2; shift 2 ;;
 	--names) BENCH_FW_NAMES=$2; shift 2 ;;
+	--upstream-cpu) BENCH_UP_CPU=$2; shift 2 ;;
 	-r | --repeat) BENCH_REPEAT=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -76,6 +81,7 @@ case $BENCH_REPEAT in '' | *[!0-9]*) bench_die "--repeat wants a number" ;; esac
 if [ "$BENCH_REPEAT" -lt 1 ] || [ "$BENCH_REPEAT" -gt 10 ]; then bench_die "--repeat: 1..10"; fi
 if [ "$BENCH_FW_NAMES" -lt 1 ] || [ "$BENCH_FW_NAMES" -gt 99999 ]; then bench_die "--names: 1..99999"; fi
 case $BENCH_NET in 127.*.*) ;; *) bench_die "--net must be inside 127.0.0.0/8" ;; esac
+case $BENCH_UP_CPU in 0 | 1) ;; *) bench_die "--upstream-cpu: 0 or 1" ;; esac
 # Relative to where the user stands, before we cd into the temp dir.
 if [ -n "$BENCH_OUTPUT" ]; then
 	case $BENCH_OUTPUT in /*) ;; *) BENCH_OUTPUT=$PWD/$BENCH_OUTPUT ;; esac
@@ -163,7 +169,7 @@ done
 
 bench_note "temp dir in ${TMPDIR:-/tmp}; ${BENCH_REPEAT} x ${#BENCH_LIST[@]} daemon(s) x ${#BENCH_WORKLOADS[@]} workloads x (${BENCH_WARMUP} s warm-up + ${BENCH_SECONDS} s)"
 bench_up_start
-bench_note "upstream Unbound on $BENCH_UP_ADDR@853 (CPU 0), TLSA 3 1 1 $BENCH_UP_SPKI_HEX"
+bench_note "upstream Unbound on $BENCH_UP_ADDR@853 (CPU $BENCH_UP_CPU), TLSA 3 1 1 $BENCH_UP_SPKI_HEX"
 
 : >rows.txt
 : >rss.txt

@@ -13,7 +13,11 @@ bench_report() {
 	if [ "$BENCH_REPEAT" -gt 1 ]; then
 		echo "each row: the best (highest qps) of $BENCH_REPEAT interleaved runs"
 	fi
-	echo "CPU 0: dnsperf + upstream Unbound (DoT, TLS 1.3, P-256); CPU 1: the daemon under test"
+	if [ "$BENCH_UP_CPU" = 1 ]; then
+		echo "CPU 0: dnsperf; CPU 1: the daemon under test + upstream Unbound (DoT, TLS 1.3, P-256)"
+	else
+		echo "CPU 0: dnsperf + upstream Unbound (DoT, TLS 1.3, P-256); CPU 1: the daemon under test"
+	fi
 	echo "host: $(uname -sr), $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 	sed 's/^/  /' versions.txt
 	echo
@@ -60,7 +64,7 @@ bench_report() {
 	echo ">=30ms: answers that took 30 ms or more (40 ms = a delayed-ACK/Nagle stall);"
 	echo "cpu%, cpu us/q: the daemon's utime+stime per wall second, per answered query;"
 	echo "up/q: upstream queries per answered query (1.00 = every query forwarded, 0.00 = all"
-	echo "from the daemon's cache); cpu0%: how busy CPU 0 (dnsperf + upstream) was;"
+	echo "from the daemon's cache); cpu0%: how busy CPU 0 (dnsperf, and the upstream by default) was;"
 	echo "RSS: VmRSS; anon: RssAnon, the part not shared with other processes (heap, stacks);"
 	echo "PSS: shared pages divided among the processes that map them (depends on what else runs)."
 	echo "floor: bench/floor.c, one fixed answer with dotstubd's UDP I/O and no DNS work: the"

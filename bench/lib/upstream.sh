@@ -6,7 +6,8 @@
 # Sourced by bench/run.sh, which runs in its temp dir; the helper's files
 # live in its sub-directory udot/.
 #
-# Needs: BENCH_ROOT, BENCH_TMP, BENCH_UP_ADDR, BENCH_UP_NAME, BENCH_FW_NAMES.
+# Needs: BENCH_ROOT, BENCH_TMP, BENCH_UP_ADDR, BENCH_UP_NAME, BENCH_UP_CPU,
+# BENCH_FW_NAMES.
 # Sets:  BENCH_UP_PID, BENCH_UP_SPKI_HEX, BENCH_UP_SPKI_B64, BENCH_UP_CERT
 # (a copy of the certificate in the temp dir, by relative path),
 # BENCH_HIT_NAME; writes hit.txt and fw.txt (dnsperf inputs).
@@ -34,8 +35,9 @@ bench_up_start() {
 		udot_start up "$BENCH_UP_ADDR" "$BENCH_UP_NAME" ||
 		bench_die "the upstream Unbound did not start on $BENCH_UP_ADDR"
 	BENCH_UP_PID=$(cat "$UDOT_DIR/up/pid")
-	# The upstream shares CPU 0 with dnsperf; CPU 1 is the daemon's alone.
-	taskset -p -c 0 "$BENCH_UP_PID" >/dev/null || bench_die "taskset failed"
+	# By default the upstream shares CPU 0 with dnsperf and CPU 1 is the
+	# daemon's alone; --upstream-cpu 1 puts it beside the daemon.
+	taskset -p -c "$BENCH_UP_CPU" "$BENCH_UP_PID" >/dev/null || bench_die "taskset failed"
 	cp "$(udot_cert_file up)" up-cert.pem
 	BENCH_UP_CERT=up-cert.pem
 	tlsa=$(udot_tlsa 3 1 1 "$BENCH_UP_CERT") || bench_die "no TLSA for the upstream"
