@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unbound.h>
-
 #include "dotstub/log.h"
+#include "ub_load.h"
 #include "walk_int.h"
 
 #define DISC_DEFAULT_TIMEOUT_MS 15000
@@ -62,6 +61,7 @@ disc_walk(const struct disc_params *p, struct disc_result **ret)
 {
 	struct walk w;
 	struct disc_result *r;
+	char err[256];
 	int i, rc;
 
 	if (!p || !ret || p->nresolvers < 1 || p->nresolvers > DISC_MAX_RESOLVERS ||
@@ -86,9 +86,15 @@ disc_walk(const struct disc_params *p, struct disc_result **ret)
 
 	log_debug("discovery: walking %s at %s (%d known anchor(s))", DISC_ZONE, w.fwd[0],
 		  p->nanchors);
-	rc = walk_steps(&w);
-	walk_ub_free(w.arpa);
-	walk_ub_free(w.zone);
+	if (ub_lib_get(err, sizeof(err)) < 0) {
+		log_err("discovery: %s", err);
+		rc = walk_fail(&w, DISC_FAILED, 1, "step 1: %s", err);
+	} else {
+		rc = walk_steps(&w);
+		walk_ub_free(w.arpa);
+		walk_ub_free(w.zone);
+		ub_lib_put();
+	}
 	if (rc < 0) {
 		disc_result_free(r);
 		return rc;

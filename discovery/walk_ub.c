@@ -5,7 +5,9 @@
  *
  * Contexts run in thread mode (ub_ctx_async(ctx, 1): libunbound must not
  * fork inside the daemon); this thread waits on ub_fd() in short slices so
- * that cancellation and the deadline are noticed quickly.
+ * that cancellation and the deadline are noticed quickly.  libunbound is
+ * called through ub_lib_fn (discovery/ub_load.h): disc_walk holds it
+ * loaded for the walk.
  */
 #include <errno.h>
 #include <poll.h>
@@ -13,9 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include <unbound.h>
-
 #include "dotstub/log.h"
+#include "ub_load.h"
 #include "walk_int.h"
 
 #define WALK_POLL_SLICE_MS 50
@@ -38,10 +39,11 @@ walk_cancelled(const struct walk *w)
 static int
 ub_option(struct ub_ctx *ub, const char *opt, const char *val, char *err, size_t errlen)
 {
-	int r = ub_ctx_set_option(ub, opt, val);
+	int r = ub_lib_fn.ctx_set_option(ub, opt, val);
 
 	if (r != 0) {
-		snprintf(err, errlen, "libunbound option %s %s: %s", opt, val, ub_strerror(r));
+		snprintf(err, errlen, "libunbound option %s %s: %s", opt, val,
+			 ub_lib_fn.strerror(r));
 		return r == UB_NOMEM ? -ENOMEM : -EINVAL;
 	}
 	return 0;
@@ -54,8 +56,8 @@ ub_setup(struct ub_ctx *ub, const struct walk *w, const struct disc_key *anchors
 	char ta[WALK_NAME_STR + 32 + (DISC_KEY_MAX + 2) / 3 * 4];
 	int i, r;
 
-	if ((r = ub_ctx_async(ub, 1)) != 0) {
-		snprintf(err, errlen, "libunbound async: %s", ub_strerror(r));
+	if ((r = ub_lib_fn.ctx_async(ub, 1)) != 0) {
+		snprintf(err, errlen, "libunbound async: %s", ub_lib_fn.strerror(r));
 		return -EINVAL;
 	}
 	/* the network's resolver may well live on loopback */
@@ -66,9 +68,9 @@ ub_setup(struct ub_ctx *ub, const struct walk *w, const struct disc_key *anchors
 	if (n == 0 && (r = ub_option(ub, "module-config:", "iterator", err, errlen)) < 0)
 		return r;
 	for (i = 0; i < w->nfwd; i++) {
-		if ((r = ub_ctx_set_fwd(ub, w->fwd[i])) != 0) {
+		if ((r = ub_lib_fn.ctx_set_fwd(ub, w->fwd[i])) != 0) {
 			snprintf(err, errlen, "libunbound forward %s: %s", w->fwd[i],
-				 ub_strerror(r));
+				 ub_lib_fn.strerror(r));
 			return r == UB_NOMEM ? -ENOMEM : -EINVAL;
 		}
 	}
@@ -77,9 +79,9 @@ ub_setup(struct ub_ctx *ub, const struct walk *w, const struct disc_key *anchors
 			snprintf(err, errlen, "anchor for %s does not fit", owner);
 			return -EINVAL;
 		}
-		if ((r = ub_ctx_add_ta(ub, ta)) != 0) {
+		if ((r = ub_lib_fn.ctx_add_ta(ub, ta)) != 0) {
 			snprintf(err, errlen, "libunbound refused the anchor %s (tag %u): %s",
-				 owner, anchors[i].tag, ub_strerror(r));
+				 owner, anchors[i].tag, ub_lib_fn.strerror(r));
 			return r == UB_NOMEM ? -ENOMEM : -EINVAL;
 		}
 	}
@@ -93,14 +95,14 @@ walk_ub_new(const struct walk *w, const struct disc_key *anchors, int n, const c
 	struct ub_ctx *ub;
 	int r;
 
-	ub = ub_ctx_create();
+	ub = ub_lib_fn.ctx_create();
 	if (!ub) {
 		snprintf(err, errlen, "libunbound: cannot create a context");
 		return -ENOMEM;
 	}
 	r = ub_setup(ub, w, anchors, n, owner, tcp, err, errlen);
 	if (r < 0) {
-		ub_ctx_delete(ub);
+		ub_lib_fn.ctx_delete(ub);
 		return r;
 	}
 	log_debug("discovery: context %s%s with %d anchor(s) for %s", tcp ? "tcp" : "udp",
@@ -113,7 +115,7 @@ void
 walk_ub_free(struct ub_ctx *ub)
 {
 	if (ub)
-		ub_ctx_delete(ub);
+		ub_lib_fn.ctx_delete(ub);
 }
 
 void
@@ -132,7 +134,7 @@ walk_q_release(struct walk_q *q, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (q[i].res)
-			ub_resolve_free(q[i].res);
+			ub_lib_fn.resolve_free(q[i].res);
 		q[i].res = NULL;
 	}
 }
@@ -191,7 +193,7 @@ classify(struct walk_q *q)
 	if (q->ub_err || !res) {
 		q->status = DISC_ST_ERROR;
 		snprintf(q->detail, sizeof(q->detail), "libunbound: %s",
-			 q->ub_err ? ub_strerror(q->ub_err) : "no result");
+			 q->ub_err ? ub_lib_fn.strerror(q->ub_err) : "no result");
 	} else if (res->secure && !same_owner(q)) {
 		q->status = DISC_ST_ERROR;
 		snprintf(buf, sizeof(buf), "answer reached through a CNAME to %s",
@@ -224,7 +226,7 @@ cancel_pending(struct ub_ctx *ub, struct walk_q *q, size_t n, const char *why)
 	for (i = 0; i < n; i++) {
 		if (q[i].done)
 			continue;
-		(void)ub_cancel(ub, q[i].async_id);
+		(void)ub_lib_fn.cancel(ub, q[i].async_id);
 		q[i].done = true;
 		q[i].status = DISC_ST_ERROR;
 		snprintf(q[i].detail, sizeof(q[i].detail), "%s", why);
@@ -245,7 +247,7 @@ count_pending(const struct walk_q *q, size_t n)
 static int
 wait_batch(struct walk *w, struct ub_ctx *ub, struct walk_q *q, size_t n)
 {
-	struct pollfd pfd = { .fd = ub_fd(ub), .events = POLLIN };
+	struct pollfd pfd = { .fd = ub_lib_fn.fd(ub), .events = POLLIN };
 	uint64_t now;
 	int slice, r;
 
@@ -266,8 +268,8 @@ wait_batch(struct walk *w, struct ub_ctx *ub, struct walk_q *q, size_t n)
 		r = poll(&pfd, 1, slice);
 		if (r < 0 && errno != EINTR)
 			return -errno;
-		if (r > 0 && (r = ub_process(ub)) != 0) {
-			log_debug("discovery: ub_process: %s", ub_strerror(r));
+		if (r > 0 && (r = ub_lib_fn.process(ub)) != 0) {
+			log_debug("discovery: ub_process: %s", ub_lib_fn.strerror(r));
 			return -EIO;
 		}
 	}
@@ -285,7 +287,7 @@ walk_resolve(struct walk *w, struct ub_ctx *ub, struct walk_q *q, size_t n)
 		q[i].res = NULL;
 		q[i].ub_err = 0;
 		log_debug("discovery: query %s type %u", q[i].name, q[i].type);
-		r = ub_resolve_async(ub, q[i].name, q[i].type, 1, &q[i], walk_ub_cb,
+		r = ub_lib_fn.resolve_async(ub, q[i].name, q[i].type, 1, &q[i], walk_ub_cb,
 				     &q[i].async_id);
 		if (r != 0) {
 			q[i].done = true;

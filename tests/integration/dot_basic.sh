@@ -31,6 +31,8 @@ expect_eq "AAAA over TCP through DoT" "$out" "2001:db8::1"
 out=$($DIG www.test TXT +short)
 expect_eq "TXT" "$out" '"hello dotstub"'
 
+# a static upstream never walks: libunbound is never mapped (discovery/ub_load.h)
+check "static upstream: libunbound not loaded" sh -c "grep -q libcrypto /proc/$(ds_pid d1)/maps && ! grep -q libunbound /proc/$(ds_pid d1)/maps"
 st=$(ds_ctl d1 status)
 expect_contains "status shows DANE with the matched TLSA" "$st" "auth:     DANE, TLSA 3 1 1"
 expect_contains "status shows TLS 1.3" "$st" "TLSv1.3"
