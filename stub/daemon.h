@@ -61,6 +61,8 @@ struct ds_daemon {
 	bool discovering;
 	struct ds_request_list waitq;     /* queries waiting for discovery */
 	struct event *wait_timer;
+	struct event *trim_timer;         /* gives freed heap back (resolve.c) */
+	unsigned freed_since_trim;        /* requests freed since the last trim */
 	uint64_t switch_start_us;         /* network change seen; 0 when served */
 	struct ds_netmgr *netmgr;         /* NULL with a static upstream */
 };

@@ -24,9 +24,12 @@
 
 #include "dotstub/log.h"
 
-#define UDP_BATCH 32
+#define UDP_BATCH 16
 #define UDP_BATCHES_PER_EVENT 8
-#define UDP_RX_MAX 4096            /* larger datagrams are not DNS queries we take */
+/* A query is small: a datagram larger than the 1232 octets that every
+ * EDNS(0) peer can take (DNS flag day 2020) is not one we take; it arrives
+ * truncated (MSG_TRUNC) and is dropped and counted. */
+#define UDP_RX_MAX DNS_EDNS_UDP_SIZE
 #define TCP_IDLE_TIMEOUT_S 10      /* RFC 7766 6.2.3 */
 #define TCP_MAX_INFLIGHT 128       /* per client */
 #define TCP_MAX_OUTPUT (256 * 1024)

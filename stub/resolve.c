@@ -9,6 +9,9 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <time.h>
 
@@ -140,10 +143,48 @@ static int ede_for(enum ds_upstream_err e, const char **text)
 	return DNS_EDE_OTHER;
 }
 
+/*
+ * A burst of forwarded queries leaves the heap with the high-water mark of
+ * its requests (and the upstream's query records) in scattered free chunks
+ * that glibc keeps for later; on a router that RAM is better given back.
+ * Some seconds after a thousand requests, when none is pending, the heap
+ * is trimmed (about 0.25 MiB after the benchmark's loads).  musl gives
+ * memory back by itself.
+ */
+#define TRIM_AFTER_REQUESTS 1024
+#define TRIM_DELAY_MS 5000
+
+static void trim_timer_arm(struct ds_daemon *d)
+{
+	struct timeval tv = { .tv_sec = TRIM_DELAY_MS / 1000,
+			      .tv_usec = TRIM_DELAY_MS % 1000 * 1000 };
+
+	if (d->trim_timer != NULL)
+		evtimer_add(d->trim_timer, &tv);
+}
+
+static void trim_timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_daemon *d = arg;
+
+	if (d->pending > 0) {
+		trim_timer_arm(d);
+		return;
+	}
+	d->freed_since_trim = 0;
+#ifdef __GLIBC__
+	(void)malloc_trim(0);
+#endif
+}
+
 static void request_free(struct ds_request *req)
 {
-	req->d->pending--;
+	struct ds_daemon *d = req->d;
+
+	d->pending--;
 	free(req);
+	if (++d->freed_since_trim == TRIM_AFTER_REQUESTS)
+		trim_timer_arm(d);
 }
 
 static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pkt, size_t len,
@@ -243,7 +284,8 @@ int ds_resolve_init(struct ds_daemon *d)
 	d->not_ready_ede = DNS_EDE_NOT_READY;
 	snprintf(d->not_ready_text, sizeof(d->not_ready_text), "no authenticated upstream yet");
 	d->wait_timer = evtimer_new(d->base, wait_timer_fired, d);
-	return d->wait_timer ? 0 : -ENOMEM;
+	d->trim_timer = evtimer_new(d->base, trim_timer_fired, d);
+	return d->wait_timer && d->trim_timer ? 0 : -ENOMEM;
 }
 
 void ds_resolve_fini(struct ds_daemon *d)
@@ -255,6 +297,9 @@ void ds_resolve_fini(struct ds_daemon *d)
 	if (d->wait_timer)
 		event_free(d->wait_timer);
 	d->wait_timer = NULL;
+	if (d->trim_timer)
+		event_free(d->trim_timer);
+	d->trim_timer = NULL;
 }
 
 void ds_daemon_not_ready(struct ds_daemon *d, bool discovering, int ede, const char *text)

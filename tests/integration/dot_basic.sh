@@ -30,6 +30,32 @@ out=$($DIG www.test AAAA +short +tcp)
 expect_eq "AAAA over TCP through DoT" "$out" "2001:db8::1"
 out=$($DIG www.test TXT +short)
 expect_eq "TXT" "$out" '"hello dotstub"'
+# UDP queries up to 1232 octets (EDNS padding makes them that long) are
+# taken; longer datagrams are dropped and counted, not answered.
+# udp_query SIZE: an A query for www.test padded to SIZE octets; prints the
+# answer's size, or "timeout".
+udp_query() {
+	python3 - "$L" "$1" <<'PY'
+import socket, struct, sys
+addr, size = sys.argv[1], int(sys.argv[2])
+q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 1) + b"\3www\4test\0" + struct.pack(">HH", 1, 1)
+opt = b"\0" + struct.pack(">HHIH", 41, 1232, 0, 0)
+pad = size - len(q) - len(opt) - 4
+opt = opt[:-2] + struct.pack(">H", 4 + pad) + struct.pack(">HH", 12, pad) + bytes(pad)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+s.sendto(q + opt, (addr, 53))
+try:
+    print(len(s.recv(65535)))
+except socket.timeout:
+    print("timeout")
+PY
+}
+out=$(udp_query 1232)
+check "a 1232-octet query over UDP is answered ($out)" test "$out" != timeout
+out=$(udp_query 1240)
+expect_eq "a 1240-octet query over UDP is not" "$out" "timeout"
+expect_contains "... and counted as dropped" "$(ds_ctl d1 status)" "dropped 1,"
 
 # a static upstream never walks: libunbound is never mapped (discovery/ub_load.h)
 check "static upstream: libunbound not loaded" sh -c "grep -q libcrypto /proc/$(ds_pid d1)/maps && ! grep -q libunbound /proc/$(ds_pid d1)/maps"
