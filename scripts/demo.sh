@@ -23,8 +23,10 @@ run=$(mktemp -d /tmp/dotstub-demo.XXXXXX)
 export DOTSTUB_SRC=$top DOTSTUB_BUILD=$top/build
 . tests/lib/provisioned.sh
 cleanup() {
-	[ -f "$run/dotstubd.pid" ] && kill "$(cat "$run/dotstubd.pid")" 2>/dev/null
-	prov_cleanup
+	if [ -f "$run/dotstubd.pid" ]; then
+		kill "$(cat "$run/dotstubd.pid")" 2>/dev/null || true
+	fi
+	prov_cleanup || true
 	rm -rf "$run"
 }
 trap cleanup EXIT

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds dotstub twice
 # (normal, and with AddressSanitizer + UndefinedBehaviorSanitizer), runs the
-# unit, integration and fuzz-corpus suites on both, builds the libFuzzer
-# targets with clang and runs each briefly.  Any failure or sanitizer
-# report fails the run.  Needs root (network namespaces, port 53/853 on
+# unit, integration and fuzz-corpus suites on both, runs the demo on the
+# normal build, builds the libFuzzer targets with clang and runs each
+# briefly.  Any failure or sanitizer report fails the run.  Needs root (network namespaces, port 53/853 on
 # loopback addresses).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$PWD
 
 bash scripts/deps.sh || exit 1
@@ -51,6 +51,22 @@ run_suite() { # build-dir label [meson setup args...]
 }
 
 run_suite build "normal build"
+
+# The README's other command, the demo, on the build just made: it must
+# discover, pin, resolve over DANE-authenticated DoT and come back known.
+echo "=== demo (scripts/demo.sh)"
+demo_log=$(mktemp)
+if timeout 300 bash scripts/demo.sh >"$demo_log" 2>&1 &&
+	grep -q "trusted" "$demo_log" &&
+	grep -q "auth: *DANE, TLSA 3 1 1" "$demo_log" &&
+	grep -q "is known: DoT to .* no discovery traffic" "$demo_log"; then
+	echo "demo: ok"
+	passed=$((passed + 1))
+else
+	echo "demo: FAILED"; tail -40 "$demo_log"
+	failed=$((failed + 1)); failed_steps+=("demo")
+fi
+rm -f "$demo_log"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

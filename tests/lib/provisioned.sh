@@ -39,7 +39,9 @@ prov_cleanup() {
 		prov_stop "$d"
 	done
 	PROV_DIRS=""
-	[ -n "${PROV_TMP:-}" ] && rm -rf "$PROV_TMP"
+	if [ -n "${PROV_TMP:-}" ]; then
+		rm -rf "$PROV_TMP"
+	fi
 	PROV_TMP=""
 }
 
@@ -118,8 +120,8 @@ prov_stop() {
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	kill -9 "$_p" 2>/dev/null
-	wait "$_p" 2>/dev/null
+	kill -9 "$_p" 2>/dev/null || true
+	wait "$_p" 2>/dev/null || true
 	return 0
 }
 
