@@ -7,7 +7,6 @@
 # loopback addresses).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-top=$PWD
 
 bash scripts/deps.sh || exit 1
 
@@ -78,10 +77,11 @@ if [ ! -f build-fuzz/build.ninja ]; then
 	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
 		-Db_lundef=false -Dtests=true >/dev/null || failed_steps+=("fuzz: setup")
 fi
+# shellcheck disable=SC2046 # one word per fuzz target
 if ninja -C build-fuzz $(cd build-fuzz 2>/dev/null && ninja -t targets all 2>/dev/null |
 	sed -n 's/^\(tests\/fuzz_[a-z0-9_]*\): .*/\1/p'); then
 	for f in build-fuzz/tests/fuzz_*; do
-		[ -f "$f" ] && [ -x "$f" ] || continue
+		if [ ! -f "$f" ] || [ ! -x "$f" ]; then continue; fi
 		name=${f##*/fuzz_}
 		corpus=$(mktemp -d)
 		cp tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null
