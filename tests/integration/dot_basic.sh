@@ -136,9 +136,7 @@ ds_stop d2
 
 # ---- wrong TLSA: SERVFAIL + EDE, nothing in clear text ----
 WRONG="3 1 1 0000000000000000000000000000000000000000000000000000000000000000"
-tcpdump -i lo -n -w "$T_DIR/cap.pcap" "host $U and port 53" >/dev/null 2>&1 &
-tcpd=$!
-sleep 1
+cap_start wrong "host $U and port 53"
 before=$(udot_queries u1)
 ds_start d3 --listen $L:53 --upstream $NAME@$U --tlsa "$WRONG" || exit 1
 out=$($DIG www2.test A)
@@ -149,9 +147,7 @@ st=$(ds_ctl d3 status)
 expect_contains "status names the DANE failure" "$st" "DANE authentication failed"
 after=$(udot_queries u1)
 expect_eq "wrong TLSA: the upstream saw no query" "$after" "$before"
-sleep 0.5
-kill $tcpd; wait $tcpd 2>/dev/null
-pkts=$(tcpdump -r "$T_DIR/cap.pcap" 2>/dev/null | wc -l)
+pkts=$(cap_count wrong)
 expect_eq "wrong TLSA: no clear-text DNS packet to the upstream" "$pkts" "0"
 ds_stop d3
 udot_stop u1

@@ -32,16 +32,12 @@ check "discovered and answered" wait_for 15 answered
 check "pinned" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q trusted"
 
 # refresh over DoT: nothing in clear text to the resolver
-tcpdump -i lo -n -U -w "$T_DIR/refresh.pcap" "port 53 and host $R" >/dev/null 2>&1 &
-tcpd=$!
-sleep 0.5
+cap_start refresh "port 53 and host $R"
 n0=$(grep -c "refreshing the resolver's records over DoT" "$T_DIR/a/log")
 check "refreshes happen" wait_for 10 sh -c "[ \$(grep -c \"refreshing the resolver's records over DoT\" '$T_DIR/a/log') -ge $((n0 + 2)) ]"
 expect_contains "refresh succeeds" "$(ctl status)" "refresh:"
 expect_not_contains "no failed refresh" "$(ctl status)" "failed; last: bogus"
-sleep 0.3
-kill $tcpd; wait $tcpd 2>/dev/null
-pkts=$(tcpdump -r "$T_DIR/refresh.pcap" 2>/dev/null | wc -l)
+pkts=$(cap_count refresh)
 expect_eq "refresh: zero clear-text DNS packets to the resolver" "$pkts" "0"
 
 # ---- RFC 5011: a second KSK, signed by the pinned one

@@ -54,17 +54,13 @@ check "libunbound unloaded once the walk is done" wait_for 5 sh -c "grep -q libc
 ds_stop a
 
 # restart: known network, DoT at once, no clear-text DNS at all
-tcpdump -i lo -n -w "$T_DIR/restart.pcap" "port 53 and host 127.0.0.81" >/dev/null 2>&1 &
-tcpd=$!
-sleep 0.5
+cap_start restart "port 53 and host 127.0.0.81"
 ds_start a --listen $L:53 --network-resolver 127.0.0.81 $WAIT || exit 1
 out=$($DIG www.example.test AAAA +short)
 expect_eq "restart: answer" "$out" "2001:db8::10"
 st=$(status_of a)
 expect_contains "restart: the pin was kept (known network, from the store)" "$st" "known network"
-sleep 0.5
-kill $tcpd; wait $tcpd 2>/dev/null
-pkts=$(tcpdump -r "$T_DIR/restart.pcap" 2>/dev/null | wc -l)
+pkts=$(cap_count restart)
 expect_eq "restart: zero clear-text DNS packets to the resolver" "$pkts" "0"
 ds_stop a
 

@@ -111,3 +111,25 @@ finish() {
 	echo "$T_PASS passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
 }
+
+# cap_start NAME FILTER: capture what crosses loopback matching FILTER into
+# $T_DIR/NAME.pcap, from the moment this returns until cap_count NAME.
+cap_start() {
+	tcpdump -i lo -n -U -w "$T_DIR/$1.pcap" "$2" >/dev/null 2>"$T_DIR/$1.cap.err" &
+	CAP_PID=$!
+	wait_for 5 grep -q "listening on" "$T_DIR/$1.cap.err"
+}
+
+# cap_count NAME: stop the capture started by cap_start; print the number
+# of packets it saw, or "no capture" if tcpdump wrote none (so that a
+# capture that never ran cannot pass for zero packets).
+cap_count() {
+	sleep 0.5
+	kill "$CAP_PID" 2>/dev/null
+	wait "$CAP_PID" 2>/dev/null
+	if tcpdump -r "$T_DIR/$1.pcap" >"$T_DIR/$1.cap.txt" 2>/dev/null; then
+		wc -l <"$T_DIR/$1.cap.txt"
+	else
+		echo "no capture"
+	fi
+}
