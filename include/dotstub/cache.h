@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dotstub/wire.h"
+#include "dotstub/message.h"
 
 #define DS_CACHE_SERVFAIL_TTL 5
 #define DS_CACHE_MAX_TTL 86400

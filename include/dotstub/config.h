@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "dotstub/upstream.h"
+#include "dotstub/upstream_desc.h"
 
 #define DS_MAX_LISTEN 16
 #define DS_MAX_NETWORK_RESOLVERS 8
@@ -79,9 +79,6 @@ int ds_config_load(struct ds_config *c, const char *path, char *err, size_t errl
 int ds_config_finish(struct ds_config *c, char *err, size_t errlen);
 /* Print the normalised configuration, in file syntax. */
 void ds_config_print(const struct ds_config *c, FILE *f);
-/* "ADDR[:PORT]" or "[V6]:PORT" or a bare IPv6 -> ss (default port).
- * Returns 0 or -EINVAL. */
-int ds_parse_sockaddr(const char *s, unsigned default_port, struct sockaddr_storage *ss);
 
 /* One line of --help per key (for dotstubd --help). */
 void ds_config_usage(FILE *f);

@@ -31,7 +31,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "dotstub/upstream.h"
+#include "dotstub/upstream_desc.h"
 
 #define DISC_ZONE "resolver-name.arpa."
 #define DISC_MAX_RESOLVERS 4   /* resolver addresses handed to libunbound */

@@ -18,8 +18,9 @@
 
 #include <stdint.h>
 
-#include "dotstub/upstream.h"
+#include "dotstub/upstream_desc.h"
 
+struct event_base;
 struct ds_plain;
 struct ds_plain_query;
 

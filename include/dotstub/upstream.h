@@ -1,6 +1,6 @@
 /*
- * upstream.h -- the upstream description (what discovery or the config
- * hands the stub) and the DNS-over-TLS client (RFC 7858) that serves it.
+ * upstream.h -- the DNS-over-TLS client (RFC 7858) that serves an upstream
+ * description (dotstub/upstream_desc.h).
  *
  * Layers: TCP -> TLS (OpenSSL 3, DANE per RFC 6698/7671 with OpenSSL's own
  * code) -> 2-octet length framing -> DNS.  One persistent connection per
@@ -10,8 +10,7 @@
  * and 2 (DANE-TA); usages 0/1 are ignored; with no usable record the
  * client refuses to connect at all.  Never falls back to clear text.
  *
- * Ownership: a ds_upstream_desc owns its TLSA data (ds_upstream_desc_clear
- * frees it).  ds_upstream_new copies the description it is given.
+ * Ownership: ds_upstream_new copies the description it is given.
  * Everything runs on the caller's libevent base, single-threaded.
  * Callbacks are never called from inside ds_upstream_submit.
  * The client logs connection events itself (connect, handshake ok with the
@@ -26,69 +25,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "dotstub/wire.h"
+#include "dotstub/message.h"
+#include "dotstub/upstream_desc.h"
 
 struct event_base;
-
-#define DS_MAX_UPSTREAM_ADDRS 8
-#define DS_MAX_TLSA 8
-#define DS_TLSA_DATA_MAX 4096
-#define DS_DOT_PORT 853
-
-struct ds_tlsa {
-	uint8_t usage, selector, mtype;
-	uint16_t len;
-	uint8_t *data; /* owned by the enclosing description */
-};
-
-enum ds_server_type {
-	DS_SERVER_UNKNOWN = 0,
-	DS_SERVER_RESOLVER,
-	DS_SERVER_FORWARDER,
-};
-
-/* How an upstream is reached.  DO53 is plain, unauthenticated DNS (UDP,
- * TCP on truncation): used only where policy says opportunistic, for a
- * network whose resolver publishes nothing; it needs no name and no TLSA. */
-enum ds_transport {
-	DS_TRANSPORT_DOT = 0,
-	DS_TRANSPORT_DO53,
-};
-
-struct ds_upstream_desc {
-	enum ds_transport transport;
-	/* the unique name, presentation form without the trailing dot:
-	 * the TLS SNI and the DANE reference name */
-	char name[DNS_NAME_MAX + 1];
-	struct sockaddr_storage addr[DS_MAX_UPSTREAM_ADDRS]; /* port set */
-	int naddr;
-	struct ds_tlsa tlsa[DS_MAX_TLSA];
-	int ntlsa;
-	enum ds_server_type type;
-	/* opaque identity of the network this description belongs to; part of
-	 * the TLS session cache key together with the TLSA set and the name */
-	char network[72];
-};
-
-/* Parse "U S M HEX" (HEX may contain spaces) into t; t->data is malloc'ed.
- * Returns 0 or -EINVAL / -ENOMEM. */
-int ds_tlsa_parse(const char *text, struct ds_tlsa *t);
-/* "3 1 1 0123abcd..." (full hex) into out; truncated with "..." if short */
-void ds_tlsa_format(const struct ds_tlsa *t, char *out, size_t outlen);
-/* Add "NAME@ADDR[:PORT]" (IPv6: NAME@[ADDR]:PORT or NAME@ADDR) to d: sets
- * d->name (it must equal an already set name) and appends the address.
- * Returns 0 or -EINVAL (bad syntax, name mismatch) / -E2BIG (too many). */
-int ds_upstream_desc_add(struct ds_upstream_desc *d, const char *spec);
-/* Append a TLSA record (copied). */
-int ds_upstream_desc_add_tlsa(struct ds_upstream_desc *d, const struct ds_tlsa *t);
-/* Deep copy; dst must be clear or zeroed.  Returns 0 or -ENOMEM. */
-int ds_upstream_desc_copy(struct ds_upstream_desc *dst, const struct ds_upstream_desc *src);
-void ds_upstream_desc_clear(struct ds_upstream_desc *d);
-/* Number of TLSA records dotstub can use (usage 2 or 3, selector 0/1,
- * matching type 0/1/2 with the right data length). */
-int ds_upstream_desc_usable_tlsa(const struct ds_upstream_desc *d);
-/* "192.0.2.1:853" / "[2001:db8::1]:853" */
-void ds_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t outlen);
 
 struct ds_upstream_opts {
 	bool allow_tls12;              /* default false: TLS 1.3 only */
@@ -111,26 +51,6 @@ struct ds_upstream_opts {
 					  held back ~40 ms by our delayed ACKs */
 };
 void ds_upstream_opts_default(struct ds_upstream_opts *o);
-
-enum ds_upstream_err {
-	DS_UP_OK = 0,
-	DS_UP_ERR_TIMEOUT,   /* no answer in time on any try */
-	DS_UP_ERR_NETWORK,   /* no TCP connection to any address */
-	DS_UP_ERR_TLS,       /* TLS handshake failed (not authentication) */
-	DS_UP_ERR_AUTH,      /* DANE authentication failed */
-	DS_UP_ERR_NO_TLSA,   /* no usable TLSA record: refused to connect */
-	DS_UP_ERR_OVERLOAD,  /* too many queries pending */
-	DS_UP_ERR_BADANSWER, /* the upstream's answer was malformed */
-	DS_UP_ERR_CANCELLED, /* the upstream was reset or replaced */
-};
-const char *ds_upstream_err_str(enum ds_upstream_err e);
-
-/* Called once per submitted query unless it was cancelled.  On DS_UP_OK,
- * pkt/len is the upstream's answer (its ID is the remapped one: ignore it)
- * and r describes it (already checked to match the question); both are
- * valid only during the call. */
-typedef void (*ds_upstream_cb)(void *arg, enum ds_upstream_err err, const uint8_t *pkt,
-			       size_t len, struct dns_response *r);
 
 struct ds_upstream;
 struct ds_upstream_query;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dotstub/wire.h"
+#include "dotstub/message.h"
 #include "fuzz_target.h"
 
 static uint8_t out[DNS_MSG_MAX];

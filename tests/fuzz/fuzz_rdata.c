@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "../../discovery/walk_int.h"
+#include "walk_int.h" /* the walk part's own header: this is its fuzz target */
 #include "fuzz_target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "dotstub/cache.h"
-#include "dotstub/wire.h"
+#include "dotstub/message.h"
 #include "fuzz_target.h"
 
 #define NOW 1000000

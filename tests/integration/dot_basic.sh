@@ -57,7 +57,7 @@ out=$(udp_query 1240)
 expect_eq "a 1240-octet query over UDP is not" "$out" "timeout"
 expect_contains "... and counted as dropped" "$(ds_ctl d1 status)" "dropped 1,"
 
-# a static upstream never walks: libunbound is never mapped (discovery/ub_load.h)
+# a static upstream never walks: libunbound is never mapped (discovery/walk/ub_load.h)
 check "static upstream: libunbound not loaded" sh -c "grep -q libcrypto /proc/$(ds_pid d1)/maps && ! grep -q libunbound /proc/$(ds_pid d1)/maps"
 st=$(ds_ctl d1 status)
 expect_contains "status shows DANE with the matched TLSA" "$st" "auth:     DANE, TLSA 3 1 1"

@@ -49,7 +49,7 @@ sh=$(ds_ctl a trust show "$N1.")
 expect_contains "trust show lists the TLSA learned" "$sh" "tlsa:      3 1 1"
 expect_contains "trust show lists the network" "$sh" "v4gwmac=02:00:00:00:00:01"
 check "the store file is human-readable" grep -q "^anchor resolver-name.arpa. 257 3 13" "$T_DIR/a/state/anchors"
-# libunbound is mapped only while a walk runs (discovery/ub_load.h)
+# libunbound is mapped only while a walk runs (discovery/walk/ub_load.h)
 check "libunbound unloaded once the walk is done" wait_for 5 sh -c "grep -q libcrypto /proc/$(ds_pid a)/maps && ! grep -q libunbound /proc/$(ds_pid a)/maps"
 ds_stop a
 

@@ -1,6 +1,6 @@
 #!/bin/sh
-# upstream_dot.sh -- the upstream DNS-over-TLS client (stub/upstream.c,
-# stub/tls.c) against real Unbound servers on 127.0.0.31-36, driven by
+# upstream_dot.sh -- the upstream DNS-over-TLS client (stub/dot/upstream.c,
+# stub/dot/tls.c) against real Unbound servers on 127.0.0.31-36, driven by
 # tests/tools/dotq: answers, DANE (3 x x, 2 0 1 with a private CA, wrong
 # key, unusable TLSA), 2000 pipelined queries on one connection, failover,
 # server killed and restarted, session resumption and its key, keepalive,

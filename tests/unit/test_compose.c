@@ -11,7 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "dotstub/wire.h"
+#include "dotstub/message.h"
 #include "testpkt.h"
 
 /* ---- answers to clients ---- */

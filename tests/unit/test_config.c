@@ -14,6 +14,7 @@
 
 #include "dotstub-config.h"
 #include "dotstub/config.h"
+#include "dotstub/sockaddr.h"
 
 static const char *HASH =
 	"9cab2d0bd35a1f46c8a8b0eb5c9e3a5c1a1b5b0cb3f47a4d3c1c6f2b7e8d9a01";

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "dotstub/upstream.h"
+#include "dotstub/sockaddr.h"
 
 #define H32 "d46376e1af43966453c0604ed7d8010334ebdd4adb8f668292c0fa577c0dec45"
 

@@ -12,7 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "dotstub/wire.h"
+#include "dotstub/message.h"
 #include "testpkt.h"
 
 /* ---- client queries ---- */

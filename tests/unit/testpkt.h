@@ -13,7 +13,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "dotstub/wire.h"
+#include "dotstub/message.h"
 
 /* compressed owner name: pointer to the question name */
 static const uint8_t TP_PTR_Q[2] = { 0xc0, 0x0c };

@@ -1,6 +1,6 @@
 /*
  * tls.c -- OpenSSL client context, DANE setup per connection and the
- * per-upstream session ticket cache (see stub/tls.h).
+ * per-upstream session ticket cache (see stub/dot/tls.h).
  *
  * Authentication is OpenSSL's own RFC 7671 DANE code and nothing else: no
  * CA store is loaded, verification is SSL_VERIFY_PEER, and a connection

@@ -7,8 +7,9 @@
 #ifndef DOTSTUB_NETMGR_INT_H
 #define DOTSTUB_NETMGR_INT_H
 
-#include "daemon.h"
+#include "../daemon/daemon.h"
 
+#include "dotstub/clock.h"
 #include "dotstub/discovery.h"
 #include "dotstub/netinfo.h"
 #include "dotstub/trust.h"

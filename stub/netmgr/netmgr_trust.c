@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "dotstub/hex.h"
+#include "dotstub/sockaddr.h"
 #include "dotstub/log.h"
 
 static bool anchor_usable(const struct trust_anchor *a)

@@ -4,7 +4,7 @@
  * an upstream, the entry points, choosing and opening connections,
  * backoff and failover across the addresses, dispatching pending queries
  * to connections, statistics and status.  One connection is in
- * stub/up_conn.c, the queries are in stub/up_query.c; stub/upstream_int.h
+ * stub/dot/up_conn.c, the queries are in stub/dot/up_query.c; stub/dot/upstream_int.h
  * describes how the parts fit and the memory safety rules.
  */
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dotstub/log.h"
+#include "dotstub/sockaddr.h"
 #include "upstream_int.h"
 
 #define MAX_INFLIGHT_LIMIT 32768
@@ -39,31 +40,6 @@ static int err_rank(enum ds_upstream_err e)
 	default:
 		return 0;
 	}
-}
-
-const char *ds_upstream_err_str(enum ds_upstream_err e)
-{
-	switch (e) {
-	case DS_UP_OK:
-		return "ok";
-	case DS_UP_ERR_TIMEOUT:
-		return "timeout";
-	case DS_UP_ERR_NETWORK:
-		return "network error";
-	case DS_UP_ERR_TLS:
-		return "TLS error";
-	case DS_UP_ERR_AUTH:
-		return "authentication failed";
-	case DS_UP_ERR_NO_TLSA:
-		return "no usable TLSA record";
-	case DS_UP_ERR_OVERLOAD:
-		return "overload";
-	case DS_UP_ERR_BADANSWER:
-		return "bad answer";
-	case DS_UP_ERR_CANCELLED:
-		return "cancelled";
-	}
-	return "unknown error";
 }
 
 void ds_upstream_opts_default(struct ds_upstream_opts *o)

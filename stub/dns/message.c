@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dotstub/wire.h"
+#include "dotstub/message.h"
 
 #define OPT_FIXED_LEN 11 /* owner (root), type, class, TTL, RDLENGTH */
 #define OPT_HDR_LEN 4	 /* option code, option length */

@@ -1,6 +1,6 @@
 /*
  * netread.c -- reading the network fingerprint from the kernel with
- * libnl-route-3 (include/dotstub/netinfo.h, discovery/nlread.h).
+ * libnl-route-3 (include/dotstub/netinfo.h, discovery/netinfo/nlread.h).
  *
  * Every link and neighbour, whether from a dump or from a single event
  * message, goes through link_obj_read / neigh_obj_read, so what a

@@ -1,18 +1,18 @@
 /*
  * upstream_int.h -- internals of the DNS-over-TLS client (RFC 7858, RFC
  * 7766 pipelining, RFC 7828 keepalive), shared by its parts only:
- *  - stub/upstream.c: the upstream as a whole: create/update/reset/free,
+ *  - stub/dot/upstream.c: the upstream as a whole: create/update/reset/free,
  *    the entry points, choosing and opening connections, backoff and
  *    failover, dispatching pending queries, statistics and status;
- *  - stub/up_conn.c: one connection: TCP connect, TLS handshake (set up by
- *    stub/tls.c), TLS I/O on the non-blocking socket, length framing,
+ *  - stub/dot/up_conn.c: one connection: TCP connect, TLS handshake (set up by
+ *    stub/dot/tls.c), TLS I/O on the non-blocking socket, length framing,
  *    read/write buffers, the ACK policy (TCP_QUICKACK), connect and idle
  *    timers;
- *  - stub/up_query.c: queries: submit/cancel, the pending/in-flight/done
+ *  - stub/dot/up_query.c: queries: submit/cancel, the pending/in-flight/done
  *    lists, ID remapping (the ID map), matching answers, timeouts and
  *    retries.
  *
- * Layering: a connection (struct up_conn) is TCP -> TLS (stub/tls.c) ->
+ * Layering: a connection (struct up_conn) is TCP -> TLS (stub/dot/tls.c) ->
  * 2-octet length framing; queries (struct ds_upstream_query) wait in the
  * pending list until a ready connection takes them, then sit in that
  * connection's in-flight list and ID map until answered, timed out or the
@@ -191,7 +191,7 @@ static inline struct timeval ms_tv(unsigned ms)
 	return tv;
 }
 
-/* ---- stub/upstream.c: the upstream, its connections and status ---- */
+/* ---- stub/dot/upstream.c: the upstream, its connections and status ---- */
 
 /* Enter a libevent entry point or public call (see the rules above). */
 void up_enter(struct ds_upstream *u);
@@ -205,7 +205,7 @@ void up_pool_conn_ready(struct up_conn *c);
 void up_pool_conn_closed(struct up_conn *c, enum conn_state was, enum ds_upstream_err err,
 			 const char *why);
 
-/* ---- stub/up_conn.c: one connection ---- */
+/* ---- stub/dot/up_conn.c: one connection ---- */
 
 /* A new connection (C_CONNECTING, no socket yet), or NULL if out of memory. */
 struct up_conn *up_conn_new(struct ds_upstream *u);
@@ -222,7 +222,7 @@ int up_conn_wbuf_reserve(struct up_conn *c, size_t n);
 /* Write what is buffered on c: as few SSL_write calls as possible. */
 void up_conn_flush(struct up_conn *c);
 
-/* ---- stub/up_query.c: queries ---- */
+/* ---- stub/dot/up_query.c: queries ---- */
 
 /* Allocate an empty ID map for max_inflight queries; 0 or -ENOMEM. */
 int up_idmap_init(struct idmap *m, unsigned max_inflight);

@@ -1,5 +1,5 @@
 /*
- * tls.h -- the TLS layer of the upstream client (private to it: stub/tls.c,
+ * tls.h -- the TLS layer of the upstream client (private to it: stub/dot/tls.c,
  * and stub/up_*.c through upstream_int.h): one OpenSSL client context per
  * upstream, DANE setup per connection, the session ticket cache and the
  * classification of handshake failures.  Nothing here does I/O; up_conn.c drives SSL_connect/SSL_read/

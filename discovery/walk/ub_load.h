@@ -4,7 +4,7 @@
  * dotstubd walks rarely (first use of a network, refresh), and a router
  * with a static upstream never does.  Linked normally, libunbound and what
  * it needs (nettle, hogweed, gmp) would stay mapped for the daemon's whole
- * life, about 0.6 MiB of resident pages.  So discovery/walk_ub.c calls it
+ * life, about 0.6 MiB of resident pages.  So discovery/walk/walk_ub.c calls it
  * through this table, which dlopen(3)s the library when the first walk
  * starts and dlclose(3)s it when the last one ends.  The function types
  * come from <unbound.h> itself, so they cannot drift from the library's.

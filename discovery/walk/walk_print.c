@@ -9,6 +9,8 @@
 
 #include "walk_int.h"
 
+#include "dotstub/sockaddr.h"
+
 #define TLSA_STR_MAX (DS_TLSA_DATA_MAX * 2 + 16)
 
 void

@@ -2,7 +2,7 @@
  * up_query.c -- the queries of the DNS-over-TLS client: submit and
  * cancel, the pending, in-flight and done lists, ID remapping (a random
  * ID per query and connection, kept in the connection's ID map), matching
- * answers to their queries, timeouts and retries (see stub/upstream_int.h
+ * answers to their queries, timeouts and retries (see stub/dot/upstream_int.h
  * for how it fits with the rest).
  */
 #include <errno.h>

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "dotstub/hex.h"
+#include "dotstub/sockaddr.h"
 #include "dotstub/log.h"
 
 void nm_format_resolver(const struct sockaddr_storage *ss, char *out, size_t len)

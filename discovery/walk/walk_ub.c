@@ -6,7 +6,7 @@
  * Contexts run in thread mode (ub_ctx_async(ctx, 1): libunbound must not
  * fork inside the daemon); this thread waits on ub_fd() in short slices so
  * that cancellation and the deadline are noticed quickly.  libunbound is
- * called through ub_lib_fn (discovery/ub_load.h): disc_walk holds it
+ * called through ub_lib_fn (discovery/walk/ub_load.h): disc_walk holds it
  * loaded for the walk.
  */
 #include <errno.h>

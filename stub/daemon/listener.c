@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "dotstub/log.h"
+#include "dotstub/sockaddr.h"
 
 #define UDP_BATCH 16
 #define UDP_BATCHES_PER_EVENT 8

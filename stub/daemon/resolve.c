@@ -24,19 +24,6 @@ static const uint8_t name_localhost[] = "\x09" "localhost";
 static const uint8_t name_resolver_arpa[] = "\x08" "resolver" "\x04" "arpa";
 #define LOCAL_TTL 3600
 
-uint64_t ds_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-uint64_t ds_now_ms(void)
-{
-	return ds_now_us() / 1000u;
-}
-
 static uint64_t now_s(void)
 {
 	return ds_now_us() / 1000000u;

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dotstub/log.h"
+#include "dotstub/sockaddr.h"
 
 static void usage(FILE *f)
 {

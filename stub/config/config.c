@@ -1,6 +1,7 @@
 /* config.c -- dotstubd's configuration file and options (see config.h). */
 #include "dotstub-config.h"
 #include "dotstub/config.h"
+#include "dotstub/sockaddr.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -92,61 +93,6 @@ void ds_config_init(struct ds_config *c)
 void ds_config_free(struct ds_config *c)
 {
 	ds_upstream_desc_clear(&c->upstream);
-}
-
-int ds_parse_sockaddr(const char *s, unsigned default_port, struct sockaddr_storage *ss)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port_s = NULL, *end;
-	size_t hlen;
-	unsigned long port = default_port;
-	struct sockaddr_storage tmp;
-
-	if (s[0] == '[') {
-		end = strchr(s, ']');
-		if (!end)
-			return -EINVAL;
-		hlen = (size_t)(end - s - 1);
-		s++;
-		if (end[1] == ':')
-			port_s = end + 2;
-		else if (end[1] != '\0')
-			return -EINVAL;
-	} else {
-		const char *colon = strchr(s, ':');
-		if (colon && strchr(colon + 1, ':'))
-			colon = NULL; /* a bare IPv6 address */
-		hlen = colon ? (size_t)(colon - s) : strlen(s);
-		if (colon)
-			port_s = colon + 1;
-	}
-	if (hlen == 0 || hlen >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	if (port_s) {
-		char *ep;
-		if (!isdigit((unsigned char)*port_s))
-			return -EINVAL;
-		errno = 0;
-		port = strtoul(port_s, &ep, 10);
-		if (errno || *ep || port == 0 || port > 65535)
-			return -EINVAL;
-	}
-	memset(&tmp, 0, sizeof(tmp));
-	struct sockaddr_in *sin = (struct sockaddr_in *)&tmp;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&tmp;
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-	} else {
-		return -EINVAL;
-	}
-	*ss = tmp;
-	return 0;
 }
 
 static int parse_bool(const char *v, bool *out)

@@ -1,9 +1,9 @@
 /*
  * up_conn.c -- one connection of the DNS-over-TLS client: TCP connect,
- * TLS handshake (the context and DANE come from stub/tls.c), TLS I/O on
+ * TLS handshake (the context and DANE come from stub/dot/tls.c), TLS I/O on
  * the non-blocking socket, 2-octet length framing, the read and write
  * buffers, the ACK policy, the connect and idle timers and closing (see
- * stub/upstream_int.h for how it fits with the rest).
+ * stub/dot/upstream_int.h for how it fits with the rest).
  */
 #include <errno.h>
 #include <limits.h>

@@ -1,5 +1,6 @@
 /* plain.c -- plain DNS to the network's resolver (see dotstub/plain.h). */
 #include "dotstub/plain.h"
+#include "dotstub/sockaddr.h"
 
 #include <errno.h>
 #include <event2/event.h>

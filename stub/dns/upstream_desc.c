@@ -7,7 +7,7 @@
  * checked, outputs written only on success.
  */
 #include "dotstub/hex.h"
-#include "dotstub/upstream.h"
+#include "dotstub/upstream_desc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -406,31 +406,27 @@ int ds_upstream_desc_usable_tlsa(const struct ds_upstream_desc *d)
 	return n;
 }
 
-void ds_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t outlen)
+const char *ds_upstream_err_str(enum ds_upstream_err e)
 {
-	char host[NI_MAXHOST];
-	unsigned port;
-	socklen_t slen;
-
-	if (out == NULL || outlen == 0)
-		return;
-	if (ss->ss_family == AF_INET) {
-		slen = sizeof(struct sockaddr_in);
-		port = ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		slen = sizeof(struct sockaddr_in6);
-		port = ntohs(((const struct sockaddr_in6 *)(const void *)ss)->sin6_port);
-	} else {
-		snprintf(out, outlen, "?");
-		return;
+	switch (e) {
+	case DS_UP_OK:
+		return "ok";
+	case DS_UP_ERR_TIMEOUT:
+		return "timeout";
+	case DS_UP_ERR_NETWORK:
+		return "network error";
+	case DS_UP_ERR_TLS:
+		return "TLS error";
+	case DS_UP_ERR_AUTH:
+		return "authentication failed";
+	case DS_UP_ERR_NO_TLSA:
+		return "no usable TLSA record";
+	case DS_UP_ERR_OVERLOAD:
+		return "overload";
+	case DS_UP_ERR_BADANSWER:
+		return "bad answer";
+	case DS_UP_ERR_CANCELLED:
+		return "cancelled";
 	}
-	if (getnameinfo((const struct sockaddr *)ss, slen, host, sizeof(host), NULL, 0,
-			NI_NUMERICHOST) != 0) {
-		snprintf(out, outlen, "?");
-		return;
-	}
-	if (ss->ss_family == AF_INET6)
-		snprintf(out, outlen, "[%s]:%u", host, port);
-	else
-		snprintf(out, outlen, "%s:%u", host, port);
+	return "unknown error";
 }

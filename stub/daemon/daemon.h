@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "dotstub/cache.h"
+#include "dotstub/clock.h"
 #include "dotstub/config.h"
 #include "dotstub/plain.h"
 #include "dotstub/upstream.h"
@@ -117,8 +118,6 @@ void ds_daemon_set_plain(struct ds_daemon *d, struct ds_plain *p);
 void ds_daemon_not_ready(struct ds_daemon *d, bool discovering, int ede, const char *text);
 int ds_resolve_init(struct ds_daemon *d);
 void ds_resolve_fini(struct ds_daemon *d);
-uint64_t ds_now_ms(void);
-uint64_t ds_now_us(void);
 
 /* ---- listener.c ---- */
 /* Bind every listen address (UDP and TCP).  Returns 0 or -errno (logged). */

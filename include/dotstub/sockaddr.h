@@ -1,0 +1,17 @@
+/*
+ * sockaddr.h -- socket addresses to and from text.
+ */
+#ifndef DOTSTUB_SOCKADDR_H
+#define DOTSTUB_SOCKADDR_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* Parse "ADDR", "ADDR:PORT", "[IPv6]:PORT" or a bare IPv6 address into ss
+ * (default_port when none is given).  Returns 0 or -EINVAL; ss is written
+ * only on success. */
+int ds_parse_sockaddr(const char *s, unsigned default_port, struct sockaddr_storage *ss);
+/* "192.0.2.1:853" / "[2001:db8::1]:853"; "?" for anything else */
+void ds_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * sockaddr.c -- socket addresses to and from text: "ADDR[:PORT]",
+ * "[IPv6]:PORT" (see include/dotstub/sockaddr.h).
+ */
+#include "dotstub/sockaddr.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ds_parse_sockaddr(const char *s, unsigned default_port, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port_s = NULL, *end;
+	size_t hlen;
+	unsigned long port = default_port;
+	struct sockaddr_storage tmp;
+
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (!end)
+			return -EINVAL;
+		hlen = (size_t)(end - s - 1);
+		s++;
+		if (end[1] == ':')
+			port_s = end + 2;
+		else if (end[1] != '\0')
+			return -EINVAL;
+	} else {
+		const char *colon = strchr(s, ':');
+		if (colon && strchr(colon + 1, ':'))
+			colon = NULL; /* a bare IPv6 address */
+		hlen = colon ? (size_t)(colon - s) : strlen(s);
+		if (colon)
+			port_s = colon + 1;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	if (port_s) {
+		char *ep;
+		if (!isdigit((unsigned char)*port_s))
+			return -EINVAL;
+		errno = 0;
+		port = strtoul(port_s, &ep, 10);
+		if (errno || *ep || port == 0 || port > 65535)
+			return -EINVAL;
+	}
+	memset(&tmp, 0, sizeof(tmp));
+	struct sockaddr_in *sin = (struct sockaddr_in *)&tmp;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&tmp;
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+	} else {
+		return -EINVAL;
+	}
+	*ss = tmp;
+	return 0;
+}
+
+void ds_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t outlen)
+{
+	char host[NI_MAXHOST];
+	unsigned port;
+	socklen_t slen;
+
+	if (out == NULL || outlen == 0)
+		return;
+	if (ss->ss_family == AF_INET) {
+		slen = sizeof(struct sockaddr_in);
+		port = ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		slen = sizeof(struct sockaddr_in6);
+		port = ntohs(((const struct sockaddr_in6 *)(const void *)ss)->sin6_port);
+	} else {
+		snprintf(out, outlen, "?");
+		return;
+	}
+	if (getnameinfo((const struct sockaddr *)ss, slen, host, sizeof(host), NULL, 0,
+			NI_NUMERICHOST) != 0) {
+		snprintf(out, outlen, "?");
+		return;
+	}
+	if (ss->ss_family == AF_INET6)
+		snprintf(out, outlen, "[%s]:%u", host, port);
+	else
+		snprintf(out, outlen, "%s:%u", host, port);
+}
