@@ -1,24 +1,36 @@
 /*
- * policy.c -- the trust decision (DESIGN.md "Policy", PROTOCOL.md
- * "Reconnection and networks") as a pure function, and the ranking of
+ * policy.c -- the one place that decides how a network's queries are
+ * served: DoT, plain DNS or SERVFAIL (doc/DESIGN.md "Policy", PROTOCOL.md
+ * "Reconnection and networks"), as a pure function; and the ranking of
  * candidate anchors.
  *
  * The rules, first match wins:
- *  1. an observed anchor that is revoked: refuse, alert;
- *  2. a network matching a known fingerprint that no longer publishes
- *     resolver-name.arpa: SERVFAIL, alert (no downgrade on a known network);
- *  3. an observed anchor that is trusted or managed: use it (a known
+ *  0. no resolver: SERVFAIL; no route: wait for one;
+ *  1. a network seen before with a usable anchor and resolver: DoT to the
+ *     stored name and TLSA, no walk; any other network: walk first, and
+ *     hold queries meanwhile;
+ *  2. while the walk runs past discovery-wait: an unknown network in
+ *     opportunistic mode gets plain DNS, every other one SERVFAIL;
+ *  3. a resolver whose certificate does not match its validated TLSA, or
+ *     an observed anchor that is revoked: refuse, alert;
+ *  4. a network matching a known fingerprint that no longer publishes
+ *     resolver-name.arpa, or whose publication fails validation or does
+ *     not answer: SERVFAIL (alert where it could be an attack) -- never a
+ *     downgrade on a known network;
+ *  5. an observed anchor that is trusted or managed: use it (a known
  *     anchor means strict: DoT or nothing);
- *  4. a known network showing an anchor that is not known there (differs,
- *     or is unknown): refuse, alert, record it as pending; only "dotctl
- *     trust approve" adopts it;
- *  5. an anchor pending approval: keep waiting;
- *  6. an unknown anchor on an unknown network: TOFU auto pins and uses it,
- *     ask pins it pending, off refuses it;
- *  7. no resolver-name.arpa on an unknown network: plain DNS if
+ *  6. a known network showing an anchor that is not known there: refuse,
+ *     alert, record it as pending; only "dotctl trust approve" adopts it;
+ *  7. an anchor pending approval: keep waiting;
+ *  8. an unknown anchor on an unknown network: TOFU auto pins and uses it,
+ *     ask pins it pending, off refuses it; a key that is not among the
+ *     anchors walked with is looked at again as a first use;
+ *  9. no usable resolver-name.arpa on an unknown network: plain DNS if
  *     opportunistic, SERVFAIL if strict.
- * While a refused or pending anchor is not used, queries get SERVFAIL on a
- * known network and follow the unknown-network mode elsewhere.
+ * While an anchor is not used, queries get SERVFAIL on a known network and
+ * follow the unknown-network mode elsewhere.  Finally, a hotspot sign-on a
+ * user asked for on this link turns "SERVFAIL" or "wait" into plain DNS,
+ * on an unknown network only.
  */
 #include <string.h>
 
@@ -38,12 +50,9 @@ enum trust_observed trust_observed_of(const struct trust_anchor *a)
 	return TRUST_OBS_UNKNOWN;
 }
 
-/* How to answer while the observed anchor is not used. */
-static enum trust_service fallback(const struct trust_policy_input *in)
+static bool known_network(const struct trust_policy_input *in)
 {
-	if (in->network_known || in->unknown == TRUST_UNKNOWN_STRICT)
-		return TRUST_SERVICE_SERVFAIL;
-	return TRUST_SERVICE_PLAIN;
+	return in->match != TRUST_MATCH_NONE;
 }
 
 static void set(struct trust_decision *d, enum trust_action action, enum trust_service service,
@@ -54,6 +63,24 @@ static void set(struct trust_decision *d, enum trust_action action, enum trust_s
 	d->alert = alert;
 	d->record_pending = action == TRUST_ACT_PIN_PENDING;
 	d->reason = reason;
+}
+
+/* No DoT for now: SERVFAIL on a known network or in strict mode, else
+ * plain DNS to the network's resolver. */
+static enum trust_service fallback(const struct trust_policy_input *in)
+{
+	if (known_network(in) || in->unknown == TRUST_UNKNOWN_STRICT)
+		return TRUST_SERVICE_SERVFAIL;
+	return TRUST_SERVICE_PLAIN;
+}
+
+static void no_dot(const struct trust_policy_input *in, struct trust_decision *d,
+		   const char *plain_reason, const char *strict_reason)
+{
+	if (fallback(in) == TRUST_SERVICE_PLAIN)
+		set(d, TRUST_ACT_PLAIN, TRUST_SERVICE_PLAIN, false, plain_reason);
+	else
+		set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, false, strict_reason);
 }
 
 static void decide_unknown_anchor(const struct trust_policy_input *in, struct trust_decision *d)
@@ -77,40 +104,26 @@ static void decide_unknown_anchor(const struct trust_policy_input *in, struct tr
 	}
 }
 
-void trust_policy_decide(const struct trust_policy_input *in, struct trust_decision *d)
+/* The walk validated resolver-name.arpa under the observed anchor. */
+static void decide_published(const struct trust_policy_input *in, struct trust_decision *d)
 {
-	bool changed;
-
-	if (in->published && in->observed == TRUST_OBS_REVOKED) {
+	if (in->dane_failed) {
+		set(d, TRUST_ACT_REFUSE, TRUST_SERVICE_SERVFAIL, true,
+		    "the resolver's certificate does not match its TLSA");
+		d->ede = DNS_EDE_NETWORK_ERROR;
+		return;
+	}
+	if (in->observed == TRUST_OBS_REVOKED) {
 		set(d, TRUST_ACT_REFUSE, fallback(in), true,
 		    "the network's resolver-name.arpa anchor is revoked: refused");
 		return;
 	}
-	if (!in->published) {
-		if (in->network_known)
-			set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, true,
-			    "known network no longer publishes resolver-name.arpa: refusing to "
-			    "downgrade to plain DNS");
-		else if (in->unknown == TRUST_UNKNOWN_STRICT)
-			set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, false,
-			    "network does not publish resolver-name.arpa and unknown networks are "
-			    "strict: no DNS");
-		else
-			set(d, TRUST_ACT_PLAIN, TRUST_SERVICE_PLAIN, false,
-			    "network does not publish resolver-name.arpa: plain DNS "
-			    "(opportunistic)");
-		return;
-	}
 	if (in->observed == TRUST_OBS_TRUSTED || in->observed == TRUST_OBS_MANAGED) {
 		set(d, TRUST_ACT_USE, TRUST_SERVICE_DOT, false,
-		    in->network_known && in->anchor_differs
-			    ? "known network shows a different anchor that is itself known: "
-			      "DoT with it"
-			    : "known anchor: DoT authenticated by it (strict)");
+		    "known anchor: DoT authenticated by it (strict)");
 		return;
 	}
-	changed = in->network_known && (in->anchor_differs || in->observed == TRUST_OBS_UNKNOWN);
-	if (changed) {
+	if (known_network(in)) {
 		set(d, TRUST_ACT_REFUSE, TRUST_SERVICE_SERVFAIL, true,
 		    "a different, unknown resolver-name.arpa anchor on a known network (possible "
 		    "attack): refused; only \"dotctl trust approve\" adopts it");
@@ -125,9 +138,184 @@ void trust_policy_decide(const struct trust_policy_input *in, struct trust_decis
 	decide_unknown_anchor(in, d);
 }
 
+static void decide_walk_result(const struct trust_policy_input *in, struct trust_decision *d)
+{
+	bool known = known_network(in);
+
+	switch (in->discovery) {
+	case TRUST_DISC_OK:
+		decide_published(in, d);
+		return;
+	case TRUST_DISC_NOT_PUBLISHED:
+		if (known)
+			set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, true,
+			    "known network no longer publishes resolver-name.arpa: refusing to "
+			    "downgrade to plain DNS");
+		else
+			no_dot(in, d,
+			       "network does not publish resolver-name.arpa: plain DNS "
+			       "(opportunistic)",
+			       "network does not publish resolver-name.arpa and unknown networks "
+			       "are strict: no DNS");
+		return;
+	case TRUST_DISC_UNREACHABLE:
+		/* an unknown network is treated as publishing nothing (plain DNS
+		 * fails the same way if the resolver is really gone); walk again
+		 * later either way */
+		if (known)
+			set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, false,
+			    "the network's resolver does not answer discovery");
+		else
+			no_dot(in, d,
+			       "the network's resolver does not answer resolver-name.arpa: plain "
+			       "DNS (opportunistic)",
+			       "the network's resolver does not answer resolver-name.arpa and "
+			       "unknown networks are strict: no DNS");
+		d->retry = true;
+		return;
+	case TRUST_DISC_ANCHOR_MISMATCH:
+		if (known) {
+			set(d, TRUST_ACT_REFUSE, TRUST_SERVICE_SERVFAIL, true,
+			    "a different, unknown resolver-name.arpa anchor on a known network "
+			    "(possible attack): refused; only \"dotctl trust approve\" adopts it");
+			d->record_pending = true;
+		} else {
+			set(d, TRUST_ACT_DISCOVER_FIRST_USE, TRUST_SERVICE_WAIT, false,
+			    "the network's anchor is none we know: looking at it as a first use");
+		}
+		return;
+	case TRUST_DISC_BOGUS:
+	case TRUST_DISC_FAILED:
+		if (known || !in->first_use) {
+			set(d, TRUST_ACT_REFUSE, TRUST_SERVICE_SERVFAIL, true,
+			    "resolver-name.arpa failed validation where a known anchor applies");
+			d->ede = DNS_EDE_DNSSEC_BOGUS;
+			return;
+		}
+		no_dot(in, d,
+		       "resolver-name.arpa is broken: treated as a network that publishes "
+		       "nothing, plain DNS (opportunistic)",
+		       "resolver-name.arpa is broken and unknown networks are strict: no DNS");
+		return;
+	case TRUST_DISC_ERROR:
+		set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, false, "discovery could not run");
+		d->ede = DNS_EDE_OTHER;
+		d->retry = true;
+		return;
+	case TRUST_DISC_NONE:
+	case TRUST_DISC_RUNNING:
+		break;
+	}
+	set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, true, "internal: no walk result");
+}
+
+static void decide_base(const struct trust_policy_input *in, struct trust_decision *d)
+{
+	if (!in->have_resolver) {
+		set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, false,
+		    "the network gave no resolver address");
+		d->posture = TRUST_POSTURE_NO_RESOLVER;
+		d->ede = DNS_EDE_NOT_READY;
+		return;
+	}
+	if (!in->have_route) {
+		set(d, TRUST_ACT_NONE, TRUST_SERVICE_WAIT, false, "no network (no route)");
+		d->posture = TRUST_POSTURE_WAITING;
+		d->ede = DNS_EDE_NOT_READY;
+		return;
+	}
+	switch (in->discovery) {
+	case TRUST_DISC_NONE:
+		if (in->stored && in->match == TRUST_MATCH_EXACT) {
+			set(d, TRUST_ACT_USE_STORED, TRUST_SERVICE_DOT, false,
+			    "known network, stored name and TLSA");
+			return;
+		}
+		set(d, TRUST_ACT_DISCOVER, TRUST_SERVICE_WAIT, false, "discovery in progress");
+		return;
+	case TRUST_DISC_RUNNING:
+		if (!in->wait_expired) {
+			set(d, TRUST_ACT_NONE, TRUST_SERVICE_WAIT, false,
+			    "discovery of the network's resolver in progress");
+			d->ede = DNS_EDE_NOT_READY;
+			return;
+		}
+		/* the walk goes on; its result replaces this */
+		no_dot(in, d, "discovery is taking long on an unknown network",
+		       known_network(in) ? "discovery is taking long on a known network: no plain DNS"
+					 : "discovery is taking long and unknown networks are strict");
+		d->action = TRUST_ACT_NONE;
+		d->ede = DNS_EDE_NOT_READY;
+		return;
+	default:
+		decide_walk_result(in, d);
+	}
+}
+
+/* What "dotctl status" says the network's resolution is. */
+static enum trust_posture posture_of(const struct trust_policy_input *in,
+				     const struct trust_decision *d)
+{
+	if (d->action == TRUST_ACT_PIN_PENDING)
+		return TRUST_POSTURE_PENDING;
+	if (in->discovery == TRUST_DISC_RUNNING || d->action == TRUST_ACT_DISCOVER ||
+	    d->action == TRUST_ACT_DISCOVER_FIRST_USE)
+		return TRUST_POSTURE_DISCOVERING;
+	switch (d->service) {
+	case TRUST_SERVICE_DOT: return TRUST_POSTURE_DOT;
+	case TRUST_SERVICE_PLAIN: return TRUST_POSTURE_PLAIN;
+	case TRUST_SERVICE_WAIT: return TRUST_POSTURE_DISCOVERING;
+	case TRUST_SERVICE_SERVFAIL: break;
+	}
+	return d->action == TRUST_ACT_REFUSE ? TRUST_POSTURE_REFUSED : TRUST_POSTURE_FAILED;
+}
+
+static enum trust_target target_of(const struct trust_decision *d)
+{
+	switch (d->service) {
+	case TRUST_SERVICE_DOT:
+		return d->action == TRUST_ACT_USE_STORED ? TRUST_TARGET_STORED
+							 : TRUST_TARGET_DISCOVERED;
+	case TRUST_SERVICE_PLAIN:
+		return TRUST_TARGET_NETWORK_RESOLVER;
+	default:
+		return TRUST_TARGET_NONE;
+	}
+}
+
+void trust_policy_decide(const struct trust_policy_input *in, struct trust_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->posture = (enum trust_posture)-1;
+	d->ede = -1;
+	decide_base(in, d);
+	/* a user's hotspot sign-on for this link: plain DNS instead of
+	 * nothing, never on a network that is known */
+	if (in->hotspot == TRUST_HOTSPOT_THIS_LINK && !known_network(in) && in->have_resolver &&
+	    (d->service == TRUST_SERVICE_SERVFAIL || d->service == TRUST_SERVICE_WAIT)) {
+		d->service = TRUST_SERVICE_PLAIN;
+		if (d->action == TRUST_ACT_SERVFAIL)
+			d->action = TRUST_ACT_PLAIN;
+		d->reason = "hotspot sign-on in force on this link: plain DNS to the network's "
+			    "resolver until it ends";
+		d->posture = (enum trust_posture)-1;
+	}
+	if ((int)d->posture < 0)
+		d->posture = posture_of(in, d);
+	if (d->ede < 0)
+		d->ede = d->action == TRUST_ACT_REFUSE ? DNS_EDE_PROHIBITED
+			 : d->service == TRUST_SERVICE_WAIT ? DNS_EDE_NOT_READY
+							     : DNS_EDE_NETWORK_ERROR;
+	d->target = target_of(d);
+}
+
 const char *trust_action_name(enum trust_action a)
 {
 	switch (a) {
+	case TRUST_ACT_NONE: return "none";
+	case TRUST_ACT_DISCOVER: return "discover";
+	case TRUST_ACT_DISCOVER_FIRST_USE: return "discover-first-use";
+	case TRUST_ACT_USE_STORED: return "use-stored";
 	case TRUST_ACT_USE: return "use";
 	case TRUST_ACT_PIN_AND_USE: return "pin-and-use";
 	case TRUST_ACT_PIN_PENDING: return "pin-pending";
@@ -144,8 +332,61 @@ const char *trust_service_name(enum trust_service s)
 	case TRUST_SERVICE_DOT: return "dot";
 	case TRUST_SERVICE_PLAIN: return "plain";
 	case TRUST_SERVICE_SERVFAIL: return "servfail";
+	case TRUST_SERVICE_WAIT: return "wait";
 	}
 	return "?";
+}
+
+const char *trust_posture_name(enum trust_posture p)
+{
+	switch (p) {
+	case TRUST_POSTURE_WAITING: return "waiting for network information";
+	case TRUST_POSTURE_NO_RESOLVER: return "no network resolver";
+	case TRUST_POSTURE_DISCOVERING: return "discovering";
+	case TRUST_POSTURE_DOT: return "dot";
+	case TRUST_POSTURE_PLAIN: return "plain (opportunistic, unauthenticated)";
+	case TRUST_POSTURE_PENDING: return "pending approval";
+	case TRUST_POSTURE_REFUSED: return "refused";
+	case TRUST_POSTURE_FAILED: return "failed (strict)";
+	}
+	return "?";
+}
+
+const char *trust_discovery_name(enum trust_discovery v)
+{
+	switch (v) {
+	case TRUST_DISC_NONE: return "none";
+	case TRUST_DISC_RUNNING: return "running";
+	case TRUST_DISC_OK: return "ok";
+	case TRUST_DISC_NOT_PUBLISHED: return "not published";
+	case TRUST_DISC_UNREACHABLE: return "unreachable";
+	case TRUST_DISC_ANCHOR_MISMATCH: return "anchor mismatch";
+	case TRUST_DISC_BOGUS: return "bogus";
+	case TRUST_DISC_FAILED: return "failed";
+	case TRUST_DISC_ERROR: return "error";
+	}
+	return "?";
+}
+
+const char *trust_match_name(enum trust_match m)
+{
+	switch (m) {
+	case TRUST_MATCH_NONE: return "none";
+	case TRUST_MATCH_EXACT: return "exact";
+	case TRUST_MATCH_PARTIAL: return "partial";
+	case TRUST_MATCH_IMPOSTOR: return "impostor";
+	}
+	return "?";
+}
+
+const char *trust_tofu_name(enum trust_tofu t)
+{
+	return t == TRUST_TOFU_ASK ? "ask" : t == TRUST_TOFU_OFF ? "off" : "auto";
+}
+
+const char *trust_unknown_mode_name(enum trust_unknown_mode m)
+{
+	return m == TRUST_UNKNOWN_STRICT ? "strict" : "opportunistic";
 }
 
 static int observed_rank(enum trust_observed o)

@@ -18,14 +18,13 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "dotstub/trust.h" /* the policy modes */
 #include "dotstub/upstream_desc.h"
 
 #define DS_MAX_LISTEN 16
 #define DS_MAX_NETWORK_RESOLVERS 8
 #define DS_DEFAULT_CONFIG DOTSTUB_SYSCONFDIR "/dotstub.conf"
 
-enum ds_tofu_mode { DS_TOFU_AUTO = 0, DS_TOFU_ASK, DS_TOFU_OFF };
-enum ds_unknown_mode { DS_UNKNOWN_OPPORTUNISTIC = 0, DS_UNKNOWN_STRICT };
 
 struct ds_config {
 	/* listen ADDR[:PORT], repeatable; default 127.0.0.53:53 */
@@ -48,8 +47,8 @@ struct ds_config {
 	int nnetwork_resolver;          /* network-resolver ADDR[:PORT], repeatable */
 	char resolv_source[PATH_MAX];   /* resolv-source FILE */
 	char anchors_dir[PATH_MAX];     /* anchors-dir DIR: managed anchors */
-	enum ds_tofu_mode tofu;         /* tofu auto|ask|off */
-	enum ds_unknown_mode unknown_network; /* unknown-network opportunistic|strict */
+	enum trust_tofu tofu;         /* tofu auto|ask|off */
+	enum trust_unknown_mode unknown_network; /* unknown-network opportunistic|strict */
 	bool prefer_upstream_resolver;  /* prefer-upstream-resolver yes|no */
 	unsigned discovery_wait_ms;     /* discovery-wait: how long queries wait */
 	unsigned rfc5011_hold_down_s;   /* rfc5011-hold-down (test use; default 30 days) */

@@ -62,6 +62,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "dotstub/wire.h" /* DNS_EDE_* */
+
 /* ------------------------------------------------------------------ */
 /* Limits (every one enforced on input)                               */
 /* ------------------------------------------------------------------ */
@@ -352,10 +354,13 @@ enum trust_tofu {
 	TRUST_TOFU_ASK,      /* pin as pending; wait for approve */
 	TRUST_TOFU_OFF,      /* managed anchors only */
 };
+const char *trust_tofu_name(enum trust_tofu t); /* "auto", "ask", "off" */
 enum trust_unknown_mode {
 	TRUST_UNKNOWN_OPPORTUNISTIC = 0, /* plain DNS where no DoT is possible */
 	TRUST_UNKNOWN_STRICT,            /* SERVFAIL instead */
 };
+const char *trust_unknown_mode_name(enum trust_unknown_mode m); /* "opportunistic", "strict" */
+
 /* What the store says about the anchor discovery found. */
 enum trust_observed {
 	TRUST_OBS_UNKNOWN = 0,
@@ -367,42 +372,122 @@ enum trust_observed {
 /* Map an anchor (NULL: not in the store) to what the policy sees. */
 enum trust_observed trust_observed_of(const struct trust_anchor *a);
 
+/* Where discovery stands for the current network. */
+enum trust_discovery {
+	TRUST_DISC_NONE = 0,       /* not started: the network was just seen */
+	TRUST_DISC_RUNNING,        /* a walk is running */
+	TRUST_DISC_OK,             /* validated; the observed anchor is in "observed" */
+	TRUST_DISC_NOT_PUBLISHED,  /* the resolver publishes no resolver-name.arpa */
+	TRUST_DISC_UNREACHABLE,    /* no usable answer from the resolver */
+	TRUST_DISC_ANCHOR_MISMATCH,/* none of the anchors walked with is there */
+	TRUST_DISC_BOGUS,          /* DNSSEC validation failed */
+	TRUST_DISC_FAILED,         /* validated data breaking PROTOCOL.md */
+	TRUST_DISC_ERROR,          /* the walk could not run at all */
+};
+#define TRUST_DISC_COUNT (TRUST_DISC_ERROR + 1)
+const char *trust_discovery_name(enum trust_discovery d);
+
+/* How the network's fingerprint matches the networks in the store. */
+enum trust_match {
+	TRUST_MATCH_NONE = 0, /* an unknown network */
+	TRUST_MATCH_EXACT,    /* the same fingerprint */
+	TRUST_MATCH_PARTIAL,  /* the same gateway MAC, other details changed */
+	TRUST_MATCH_IMPOSTOR, /* a known gateway address with another MAC */
+};
+#define TRUST_MATCH_COUNT (TRUST_MATCH_IMPOSTOR + 1)
+const char *trust_match_name(enum trust_match m); /* "none", "exact", ... */
+
+/* A hotspot sign-on (plain DNS for a bounded time, asked for by a user). */
+enum trust_hotspot {
+	TRUST_HOTSPOT_NONE = 0,
+	TRUST_HOTSPOT_THIS_LINK,  /* in force for the link being decided */
+	TRUST_HOTSPOT_OTHER_LINK, /* in force, for another link */
+};
+#define TRUST_HOTSPOT_COUNT (TRUST_HOTSPOT_OTHER_LINK + 1)
+
+/* Everything the decision depends on.  The policy is the only place that
+ * decides between DoT, plain DNS and SERVFAIL; the network manager fills
+ * this in and carries out the decision. */
 struct trust_policy_input {
 	enum trust_tofu tofu;
 	enum trust_unknown_mode unknown;
-	bool published;      /* the network publishes a validating resolver-name.arpa */
-	enum trust_observed observed; /* ignored unless published */
-	bool network_known;  /* the fingerprint matches a network in the store */
-	bool anchor_differs; /* that network's anchor differs from the observed one */
+	bool have_resolver;   /* the network announced a resolver address */
+	bool have_route;      /* a route (or a loopback resolver) to reach it */
+	enum trust_discovery discovery;
+	bool wait_expired;    /* RUNNING only: queries waited discovery-wait */
+	bool first_use;       /* the walk ran with no anchor (TOFU observation) */
+	enum trust_match match;
+	bool stored;          /* EXACT only: a usable anchor with a usable
+				 resolver (name, addresses, TLSA) was stored
+				 for this very network */
+	enum trust_observed observed; /* DISC_OK only: the anchor found */
+	bool dane_failed;     /* DISC_OK only: the resolver it describes served a
+				 certificate that does not match its TLSA */
+	enum trust_hotspot hotspot;
 };
 
 enum trust_action {
-	TRUST_ACT_USE = 0,     /* DoT authenticated by the (known) observed anchor */
-	TRUST_ACT_PIN_AND_USE, /* TOFU auto: pin as trusted, then as USE */
-	TRUST_ACT_PIN_PENDING, /* ask: pin as pending and wait for approve */
-	TRUST_ACT_REFUSE,      /* do not use the anchor; alert */
-	TRUST_ACT_PLAIN,       /* opportunistic: plain DNS to the network's resolver */
-	TRUST_ACT_SERVFAIL,    /* strict: answer SERVFAIL */
+	TRUST_ACT_NONE = 0,       /* nothing to change (a walk goes on) */
+	TRUST_ACT_DISCOVER,       /* start a walk with the anchors we know */
+	TRUST_ACT_DISCOVER_FIRST_USE, /* walk again with no anchor (TOFU) */
+	TRUST_ACT_USE_STORED,     /* DoT to the stored name, addresses and TLSA */
+	TRUST_ACT_USE,            /* DoT authenticated by the (known) observed anchor */
+	TRUST_ACT_PIN_AND_USE,    /* TOFU auto: pin as trusted once DANE authenticated */
+	TRUST_ACT_PIN_PENDING,    /* ask: pin as pending and wait for approve */
+	TRUST_ACT_REFUSE,         /* do not use the anchor; alert */
+	TRUST_ACT_PLAIN,          /* opportunistic: plain DNS to the network's resolver */
+	TRUST_ACT_SERVFAIL,       /* no service: answer SERVFAIL */
 };
+#define TRUST_ACT_COUNT (TRUST_ACT_SERVFAIL + 1)
+
 /* How queries are answered meanwhile. */
 enum trust_service {
 	TRUST_SERVICE_DOT = 0,
-	TRUST_SERVICE_PLAIN,
-	TRUST_SERVICE_SERVFAIL,
+	TRUST_SERVICE_PLAIN,    /* always to the network's announced resolver */
+	TRUST_SERVICE_SERVFAIL, /* with the decision's EDE */
+	TRUST_SERVICE_WAIT,     /* hold queries up to discovery-wait */
 };
+#define TRUST_SERVICE_COUNT (TRUST_SERVICE_WAIT + 1)
+
+/* Where queries go. */
+enum trust_target {
+	TRUST_TARGET_NONE = 0,
+	TRUST_TARGET_NETWORK_RESOLVER, /* the address the network announced */
+	TRUST_TARGET_DISCOVERED,       /* what the walk validated */
+	TRUST_TARGET_STORED,           /* what the store learned on this network */
+};
+
+/* What the network's resolution looks like after the decision: shown by
+ * "dotctl status" (one vocabulary for the daemon and the tools). */
+enum trust_posture {
+	TRUST_POSTURE_WAITING = 0, /* no network information or no route */
+	TRUST_POSTURE_NO_RESOLVER, /* the network gave no resolver */
+	TRUST_POSTURE_DISCOVERING,
+	TRUST_POSTURE_DOT,         /* authenticated DoT */
+	TRUST_POSTURE_PLAIN,       /* opportunistic clear text (unknown network) */
+	TRUST_POSTURE_PENDING,     /* anchor pinned as pending: waiting for approval */
+	TRUST_POSTURE_REFUSED,     /* anchor refused: alert */
+	TRUST_POSTURE_FAILED,      /* no service (strict, or nothing usable) */
+};
+const char *trust_posture_name(enum trust_posture p);
 
 struct trust_decision {
 	enum trust_action action;
 	enum trust_service service;
+	enum trust_target target;
+	enum trust_posture posture;
+	int ede;             /* RFC 8914 code for SERVFAIL (and WAIT expiry) */
 	bool alert;          /* a possible attack or downgrade: log loudly */
 	bool record_pending; /* pin the observed anchor as PENDING (never used
 				until approved) so "dotctl trust approve" can
 				adopt it: set with PIN_PENDING, and with REFUSE
 				of a changed anchor on a known network */
+	bool retry;          /* walk again later, with backoff */
 	const char *reason;  /* static, one human-readable sentence */
 };
 
-/* The decision for in (see DESIGN.md "Policy").  Pure. */
+/* The decision for in (see doc/DESIGN.md "Policy").  Pure and total: every
+ * input gives a decision. */
 void trust_policy_decide(const struct trust_policy_input *in, struct trust_decision *ret);
 const char *trust_action_name(enum trust_action a);
 const char *trust_service_name(enum trust_service s);

@@ -84,8 +84,8 @@ void ds_config_init(struct ds_config *c)
 	c->max_tcp_clients = 256;
 	c->max_client_pending = 4096;
 	c->query_timeout_ms = 4000;
-	c->tofu = DS_TOFU_AUTO;
-	c->unknown_network = DS_UNKNOWN_OPPORTUNISTIC;
+	c->tofu = TRUST_TOFU_AUTO;
+	c->unknown_network = TRUST_UNKNOWN_OPPORTUNISTIC;
 	c->discovery_wait_ms = 3000;
 	c->rfc5011_hold_down_s = 30 * 86400;
 }
@@ -305,19 +305,19 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		return 0;
 	case K_TOFU:
 		if (!strcmp(v, "auto"))
-			c->tofu = DS_TOFU_AUTO;
+			c->tofu = TRUST_TOFU_AUTO;
 		else if (!strcmp(v, "ask"))
-			c->tofu = DS_TOFU_ASK;
+			c->tofu = TRUST_TOFU_ASK;
 		else if (!strcmp(v, "off"))
-			c->tofu = DS_TOFU_OFF;
+			c->tofu = TRUST_TOFU_OFF;
 		else
 			return fail(err, errlen, "tofu: '%s' is not auto, ask or off", v);
 		return 0;
 	case K_UNKNOWN_NETWORK:
 		if (!strcmp(v, "opportunistic"))
-			c->unknown_network = DS_UNKNOWN_OPPORTUNISTIC;
+			c->unknown_network = TRUST_UNKNOWN_OPPORTUNISTIC;
 		else if (!strcmp(v, "strict"))
-			c->unknown_network = DS_UNKNOWN_STRICT;
+			c->unknown_network = TRUST_UNKNOWN_STRICT;
 		else
 			return fail(err, errlen, "unknown-network: '%s' is not opportunistic or strict", v);
 		return 0;
@@ -492,11 +492,6 @@ int ds_config_finish(struct ds_config *c, char *err, size_t errlen)
 	return 0;
 }
 
-static const char *tofu_name(enum ds_tofu_mode m)
-{
-	return m == DS_TOFU_ASK ? "ask" : m == DS_TOFU_OFF ? "off" : "auto";
-}
-
 void ds_config_print(const struct ds_config *c, FILE *f)
 {
 	char buf[DS_TLSA_DATA_MAX * 2 + 32];
@@ -530,9 +525,9 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	if (c->resolv_source[0])
 		fprintf(f, "resolv-source %s\n", c->resolv_source);
 	fprintf(f, "anchors-dir %s\n", c->anchors_dir);
-	fprintf(f, "tofu %s\n", tofu_name(c->tofu));
+	fprintf(f, "tofu %s\n", trust_tofu_name(c->tofu));
 	fprintf(f, "unknown-network %s\n",
-		c->unknown_network == DS_UNKNOWN_STRICT ? "strict" : "opportunistic");
+		trust_unknown_mode_name(c->unknown_network));
 	fprintf(f, "prefer-upstream-resolver %s\n", c->prefer_upstream_resolver ? "yes" : "no");
 	fprintf(f, "discovery-wait %u\n", c->discovery_wait_ms);
 	fprintf(f, "rfc5011-hold-down %u\n", c->rfc5011_hold_down_s);

@@ -51,7 +51,7 @@ static struct ds_upstream *make_upstream(struct ds_netmgr *nm, const struct ds_u
 	return up;
 }
 
-static void set_state(struct ds_netmgr *nm, enum nm_state st, const char *reason)
+static void set_state(struct ds_netmgr *nm, enum trust_posture st, const char *reason)
 {
 	nm->state = st;
 	snprintf(nm->reason, sizeof(nm->reason), "%.*s", (int)sizeof(nm->reason) - 1,
@@ -59,11 +59,20 @@ static void set_state(struct ds_netmgr *nm, enum nm_state st, const char *reason
 }
 
 /* No upstream: queries get SERVFAIL with ede and reason. */
-void nm_serve_nothing(struct ds_netmgr *nm, enum nm_state st, int ede, const char *reason)
+void nm_serve_nothing(struct ds_netmgr *nm, enum trust_posture st, int ede, const char *reason)
 {
 	set_state(nm, st, reason);
 	ds_daemon_set_upstream(nm->d, NULL, "none", false);
 	ds_daemon_not_ready(nm->d, false, ede, reason);
+}
+
+/* No upstream yet: queries wait (up to discovery-wait), then get SERVFAIL
+ * with ede and reason. */
+void nm_serve_wait(struct ds_netmgr *nm, enum trust_posture st, int ede, const char *reason)
+{
+	set_state(nm, st, reason);
+	ds_daemon_set_upstream(nm->d, NULL, "none", false);
+	ds_daemon_not_ready(nm->d, true, ede, reason);
 }
 
 void nm_serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc, const char *how)
@@ -71,7 +80,7 @@ void nm_serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc, con
 	struct ds_upstream *up = make_upstream(nm, desc);
 
 	if (!up) {
-		nm_serve_nothing(nm, NM_FAILED, DNS_EDE_NETWORK_ERROR,
+		nm_serve_nothing(nm, TRUST_POSTURE_FAILED, DNS_EDE_NETWORK_ERROR,
 			      "the discovered resolver cannot be used (see the log)");
 		return;
 	}
@@ -79,7 +88,7 @@ void nm_serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc, con
 	ds_upstream_desc_clear(&nm->cur_desc);
 	memset(&nm->cur_desc, 0, sizeof(nm->cur_desc));
 	ds_upstream_desc_copy(&nm->cur_desc, desc);
-	set_state(nm, NM_DOT, how);
+	set_state(nm, TRUST_POSTURE_DOT, how);
 	ds_daemon_set_upstream(nm->d, up, nm->from_store ? "known network" : "discovery", false);
 	ds_upstream_connect_now(up);
 	nm_commit_poll_arm(nm);
@@ -93,12 +102,12 @@ void nm_serve_plain(struct ds_netmgr *nm, const char *reason)
 
 	p = ds_plain_new(nm->d->base, nm->res, nm->nres, 1500, &err);
 	if (!p) {
-		nm_serve_nothing(nm, NM_FAILED, DNS_EDE_NETWORK_ERROR,
+		nm_serve_nothing(nm, TRUST_POSTURE_FAILED, DNS_EDE_NETWORK_ERROR,
 			      "plain DNS to the network's resolver is not available");
 		return;
 	}
 	nm->upstream_name[0] = '\0';
-	set_state(nm, NM_PLAIN, reason);
+	set_state(nm, TRUST_POSTURE_PLAIN, reason);
 	log_warn("network %s: %s -- queries go to the network's resolver in plain DNS "
 		 "(opportunistic, unauthenticated)",
 		 nm->fp_id, reason);
@@ -140,10 +149,25 @@ static bool no_route_to_resolvers(const struct ds_netmgr *nm)
 	return true;
 }
 
+void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
+		     struct trust_policy_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->tofu = nm->d->cfg->tofu;
+	in->unknown = nm->d->cfg->unknown_network;
+	in->have_resolver = nm->nres > 0;
+	in->have_route = !no_route_to_resolvers(nm);
+	in->discovery = disc;
+	in->match = nm->match;
+	in->hotspot = TRUST_HOTSPOT_NONE;
+}
+
 void nm_decide(struct ds_netmgr *nm)
 {
 	const struct trust_resolver *r = NULL;
 	const struct trust_anchor *a;
+	struct trust_policy_input in;
+	struct trust_decision dec;
 	struct ds_upstream_desc desc;
 
 	evtimer_del(nm->retry_ev);
@@ -157,18 +181,12 @@ void nm_decide(struct ds_netmgr *nm)
 	nm->alert = false;
 	nm->have_anchor = false;
 	nm->from_store = false;
-	if (nm->nres == 0) {
-		nm_serve_nothing(nm, NM_NO_RESOLVER, DNS_EDE_NOT_READY,
-			      "the network gave no resolver address");
-		return;
-	}
-	if (no_route_to_resolvers(nm)) {
-		nm_serve_nothing(nm, NM_WAITING, DNS_EDE_NOT_READY, "no network (no route)");
-		ds_daemon_not_ready(nm->d, true, DNS_EDE_NOT_READY, "no network (no route)");
-		return;
-	}
+	memset(&desc, 0, sizeof(desc));
 	a = nm_known_network_anchor(nm, &r);
-	if (a && nm_desc_from_resolver(r, &desc) == 0) {
+	nm_policy_input(nm, TRUST_DISC_NONE, &in);
+	in.stored = a && nm_desc_from_resolver(r, &desc) == 0;
+	trust_policy_decide(&in, &dec);
+	if (dec.action == TRUST_ACT_USE_STORED) {
 		nm_remember_anchor(nm, a);
 		nm->from_store = true;
 		trust_store_touch(nm->store, a, time(NULL));
@@ -177,18 +195,11 @@ void nm_decide(struct ds_netmgr *nm)
 		log_notice("network %s is known: DoT to %s with the stored TLSA, no discovery "
 			   "traffic",
 			   nm->fp_id, desc.name);
-		nm_serve_dot(nm, &desc, "known network, stored name and TLSA");
-		ds_upstream_desc_clear(&desc);
-		return;
+		nm_carry_out(nm, &in, NULL, NULL, &desc);
+	} else {
+		nm_carry_out(nm, &in, NULL, NULL, NULL);
 	}
-	set_state(nm, NM_DISCOVERING, "discovery in progress");
-	ds_daemon_set_upstream(nm->d, NULL, "none", false);
-	ds_daemon_not_ready(nm->d, true, DNS_EDE_NOT_READY,
-			    "discovery of the network's resolver in progress");
-	if (nm_start_walk(nm, false) < 0) {
-		nm_serve_nothing(nm, NM_FAILED, DNS_EDE_OTHER, "discovery could not run");
-		nm_schedule_retry(nm);
-	}
+	ds_upstream_desc_clear(&desc);
 }
 
 /* Another network: nothing of the old one may leak into it. */
@@ -214,7 +225,7 @@ static void network_changed(struct ds_netmgr *nm, const struct ds_netfp *fp)
 		nm->rerun = true;
 		ds_walkjob_cancel(nm->job);
 	}
-	set_state(nm, NM_WAITING, "network changed");
+	set_state(nm, TRUST_POSTURE_WAITING, "network changed");
 	ds_daemon_set_upstream(nm->d, NULL, "none", false);
 	ds_daemon_not_ready(nm->d, true, DNS_EDE_NOT_READY, "network changed");
 	{
@@ -336,7 +347,6 @@ int ds_netmgr_start(struct ds_daemon *d)
 	nm->d = d;
 	d->netmgr = nm;
 	snprintf(nm->fp_id, sizeof(nm->fp_id), "-");
-	snprintf(nm->network_match, sizeof(nm->network_match), "none");
 	nm->retry_ev = evtimer_new(d->base, retry_fired, nm);
 	nm->settle_ev = evtimer_new(d->base, settle_fired, nm);
 	nm->refresh_ev = evtimer_new(d->base, nm_refresh_fired, nm);
@@ -380,7 +390,7 @@ int ds_netmgr_start(struct ds_daemon *d)
 	}
 	if (c->resolv_source[0] && c->nnetwork_resolver == 0)
 		resolv_watch_try(-1, 0, nm);
-	set_state(nm, NM_WAITING, "waiting for network information");
+	set_state(nm, TRUST_POSTURE_WAITING, "waiting for network information");
 	ds_daemon_not_ready(d, true, DNS_EDE_NOT_READY, "waiting for network information");
 	if (!nm->nw && !nm->rw) {
 		struct ds_netfp fp;
@@ -431,13 +441,19 @@ void ds_netmgr_redecide(struct ds_daemon *d)
 bool ds_netmgr_wait_expired(struct ds_daemon *d)
 {
 	struct ds_netmgr *nm = d->netmgr;
+	struct trust_policy_input in;
+	struct trust_decision dec;
 
-	if (!nm || nm->state != NM_DISCOVERING || nm->network_known ||
-	    d->cfg->unknown_network != DS_UNKNOWN_OPPORTUNISTIC)
+	if (!nm || !nm->job || nm->job_refresh || nm->state != TRUST_POSTURE_DISCOVERING)
+		return false;
+	nm_policy_input(nm, TRUST_DISC_RUNNING, &in);
+	in.wait_expired = true;
+	trust_policy_decide(&in, &dec);
+	if (dec.service != TRUST_SERVICE_PLAIN)
 		return false;
 	/* the walk goes on; its result replaces this */
-	nm_serve_plain(nm, "discovery is taking long on an unknown network");
-	nm->state = NM_DISCOVERING;
+	nm_serve_plain(nm, dec.reason);
+	nm->state = dec.posture;
 	return d->plain != NULL;
 }
 

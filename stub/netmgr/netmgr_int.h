@@ -25,16 +25,6 @@ struct event;
 #define RETRY_MIN_MS 2000
 #define RETRY_MAX_MS 60000
 
-enum nm_state {
-	NM_WAITING = 0,   /* no network information yet */
-	NM_NO_RESOLVER,   /* the network gave no resolver */
-	NM_DISCOVERING,
-	NM_DOT,           /* authenticated DoT */
-	NM_PLAIN,         /* opportunistic clear text (unknown network) */
-	NM_PENDING,       /* anchor pinned as pending: waiting for approval */
-	NM_REFUSED,       /* anchor refused: alert */
-	NM_FAILED,        /* strict: SERVFAIL */
-};
 
 
 struct ds_netmgr {
@@ -50,10 +40,9 @@ struct ds_netmgr {
 	char fp_text[DS_NETFP_TEXT_MAX];
 	char fp_id[DS_NETFP_ID_LEN + 1];
 	bool have_fp;
-	bool network_known;           /* a stored network matches (exact or impostor) */
-	char network_match[32];       /* "exact", "partial", "impostor", "none" */
-	/* what we decided */
-	enum nm_state state;
+	enum trust_match match;       /* how the store's networks match this one */
+	/* what the policy decided */
+	enum trust_posture state;
 	char reason[256];
 	bool alert;
 	char upstream_name[DNS_NAME_MAX + 1];
@@ -94,8 +83,6 @@ struct ds_netmgr {
 	int nupstreams;
 };
 
-/* state names for dotctl status */
-extern const char *const nm_state_names[];
 
 /* the anchors to walk with (the known network's, else every usable one), best first */
 int nm_collect_anchors(struct ds_netmgr *nm, struct disc_key *out, int cap);
@@ -110,11 +97,19 @@ void nm_commit_prepare(struct ds_netmgr *nm, bool pin, const struct trust_dnskey
 			   const struct ds_upstream_desc *desc);
 /* decide what serves this network: known DoT, discovery, plain or nothing */
 void nm_decide(struct ds_netmgr *nm);
+/* the policy's input for the current network, discovery at disc */
+void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
+		     struct trust_policy_input *in);
+/* carry out the policy's decision for in (res, ksk, use: the walk's result,
+ * its anchor and the description to serve, for DISC_OK; else NULL) */
+void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
+		  const struct disc_result *res, const struct disc_key *ksk,
+		  const struct ds_upstream_desc *use);
 /* an upstream description from what the store learned; -ENOENT if unusable */
 int nm_desc_from_resolver(const struct trust_resolver *r, struct ds_upstream_desc *d);
 /* "ADDR@PORT" of a resolver address */
 void nm_format_resolver(const struct sockaddr_storage *ss, char *out, size_t len);
-/* a usable anchor with resolver data seen on exactly this network (sets network_known) */
+/* a usable anchor with resolver data seen on exactly this network (sets match) */
 const struct trust_anchor *nm_known_network_anchor(struct ds_netmgr *nm,
 						       const struct trust_resolver **ret_r);
 /* record the resolver, the sighting and this network under anchor a */
@@ -133,7 +128,9 @@ void nm_schedule_retry(struct ds_netmgr *nm);
 /* serve the network with DoT to desc */
 void nm_serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc, const char *how);
 /* serve nothing: queries get SERVFAIL with ede and reason */
-void nm_serve_nothing(struct ds_netmgr *nm, enum nm_state st, int ede, const char *reason);
+void nm_serve_nothing(struct ds_netmgr *nm, enum trust_posture st, int ede, const char *reason);
+/* no upstream yet: queries wait up to discovery-wait, then SERVFAIL */
+void nm_serve_wait(struct ds_netmgr *nm, enum trust_posture st, int ede, const char *reason);
 /* serve with plain DNS to the network's resolvers (opportunistic only) */
 void nm_serve_plain(struct ds_netmgr *nm, const char *reason);
 /* start discovery (first_use: with no anchors) */

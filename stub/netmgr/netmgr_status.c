@@ -15,21 +15,6 @@
 #include "dotstub/hex.h"
 #include "dotstub/log.h"
 
-const char *const nm_state_names[] = {
-	[NM_WAITING] = "waiting for network information",
-	[NM_NO_RESOLVER] = "no network resolver",
-	[NM_DISCOVERING] = "discovering",
-	[NM_DOT] = "dot",
-	[NM_PLAIN] = "plain (opportunistic, unauthenticated)",
-	[NM_PENDING] = "pending approval",
-	[NM_REFUSED] = "refused",
-	[NM_FAILED] = "failed (strict)",
-};
-
-static const char *tofu_str(enum ds_tofu_mode m)
-{
-	return m == DS_TOFU_ASK ? "ask" : m == DS_TOFU_OFF ? "off" : "auto";
-}
 
 static void json_str(struct evbuffer *out, const char *key, const char *s, bool comma)
 {
@@ -61,12 +46,12 @@ void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json)
 		evbuffer_add_printf(out, "\"network\": {");
 		json_str(out, "id", nm->fp_id, true);
 		json_str(out, "fingerprint", nm->have_fp ? nm->fp_text : "", true);
-		json_str(out, "match", nm->network_match, true);
+		json_str(out, "match", trust_match_name(nm->match), true);
 		evbuffer_add_printf(out, "\"known\": %s, \"changes\": %llu}, ",
-				    nm->network_known ? "true" : "false",
+				    nm->match != TRUST_MATCH_NONE ? "true" : "false",
 				    (unsigned long long)nm->changes);
 		evbuffer_add_printf(out, "\"discovery\": {");
-		json_str(out, "state", nm_state_names[nm->state], true);
+		json_str(out, "state", trust_posture_name(nm->state), true);
 		json_str(out, "reason", nm->reason, true);
 		json_str(out, "resolvers", res, true);
 		json_str(out, "upstream", nm->upstream_name, true);
@@ -86,22 +71,22 @@ void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json)
 		}
 		evbuffer_add_printf(out, "], ");
 		evbuffer_add_printf(out, "\"walks\": %llu, ", (unsigned long long)nm->walks);
-		json_str(out, "tofu", tofu_str(d->cfg->tofu), true);
+		json_str(out, "tofu", trust_tofu_name(d->cfg->tofu), true);
 		json_str(out, "unknown_network",
-			 d->cfg->unknown_network == DS_UNKNOWN_STRICT ? "strict" : "opportunistic",
+			 trust_unknown_mode_name(d->cfg->unknown_network),
 			 false);
 		evbuffer_add_printf(out, "}");
 		return;
 	}
 	evbuffer_add_printf(out, "network:    %s, %s%s\n", nm->fp_id,
-			    nm->network_known ? "known" : "unknown",
-			    strcmp(nm->network_match, "none") ? "" : "");
-	if (strcmp(nm->network_match, "none") && strcmp(nm->network_match, "exact"))
-		evbuffer_add_printf(out, "  match:    %s\n", nm->network_match);
+			    nm->match != TRUST_MATCH_NONE ? "known" : "unknown",
+			    "");
+	if (nm->match != TRUST_MATCH_NONE && nm->match != TRUST_MATCH_EXACT)
+		evbuffer_add_printf(out, "  match:    %s\n", trust_match_name(nm->match));
 	if (nm->have_fp)
 		evbuffer_add_printf(out, "  fingerprint: %s\n", nm->fp_text);
 	evbuffer_add_printf(out, "  resolvers: %s\n", res[0] ? res : "none");
-	evbuffer_add_printf(out, "discovery:  %s%s%s\n", nm_state_names[nm->state],
+	evbuffer_add_printf(out, "discovery:  %s%s%s\n", trust_posture_name(nm->state),
 			    nm->reason[0] ? " -- " : "", nm->reason);
 	if (nm->alert)
 		evbuffer_add_printf(out, "  ALERT:    see the log; `dotctl trust list` to review\n");
@@ -117,6 +102,6 @@ void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json)
 		evbuffer_add_printf(out, "  refresh:  %llu over DoT, %llu failed; last: %s\n",
 				    (unsigned long long)nm->refreshes,
 				    (unsigned long long)nm->refresh_failures, nm->last_refresh);
-	evbuffer_add_printf(out, "  policy:   tofu %s, unknown-network %s\n", tofu_str(d->cfg->tofu),
-			    d->cfg->unknown_network == DS_UNKNOWN_STRICT ? "strict" : "opportunistic");
+	evbuffer_add_printf(out, "  policy:   tofu %s, unknown-network %s\n", trust_tofu_name(d->cfg->tofu),
+			    trust_unknown_mode_name(d->cfg->unknown_network));
 }

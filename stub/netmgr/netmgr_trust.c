@@ -116,8 +116,9 @@ const struct trust_anchor *nm_known_network_anchor(struct ds_netmgr *nm,
 	const struct trust_resolver *best_r = NULL;
 	bool impostor = false, partial = false;
 
-	nm->network_known = false;
-	snprintf(nm->network_match, sizeof(nm->network_match), "none");
+	bool exact = false;
+
+	nm->match = TRUST_MATCH_NONE;
 	if (!nm->have_fp)
 		return NULL;
 	for (size_t i = 0; i < trust_store_count(nm->store); i++) {
@@ -128,7 +129,7 @@ const struct trust_anchor *nm_known_network_anchor(struct ds_netmgr *nm,
 			struct ds_netfp_cmp cmp;
 
 			if (!strcmp(a->networks[k].fp, nm->fp_text)) {
-				nm->network_known = true;
+				exact = true;
 				if (!anchor_usable(a))
 					continue;
 				for (size_t r = 0; r < a->nresolvers; r++) {
@@ -151,14 +152,10 @@ const struct trust_anchor *nm_known_network_anchor(struct ds_netmgr *nm,
 				partial = true;
 		}
 	}
-	if (nm->network_known)
-		snprintf(nm->network_match, sizeof(nm->network_match), "exact");
-	else if (impostor)
-		snprintf(nm->network_match, sizeof(nm->network_match), "impostor");
-	else if (partial)
-		snprintf(nm->network_match, sizeof(nm->network_match), "partial");
-	if (impostor || partial)
-		nm->network_known = true;
+	nm->match = exact      ? TRUST_MATCH_EXACT
+		    : impostor ? TRUST_MATCH_IMPOSTOR
+		    : partial  ? TRUST_MATCH_PARTIAL
+			       : TRUST_MATCH_NONE;
 	*ret_r = best_r;
 	return best;
 }
@@ -187,7 +184,7 @@ int nm_collect_anchors(struct ds_netmgr *nm, struct disc_key *out, int cap)
 					on_network = true;
 			}
 		}
-		if (nm->network_known && !on_network)
+		if (nm->match != TRUST_MATCH_NONE && !on_network)
 			continue;
 		pick[n] = a;
 		cand[n].observed = trust_observed_of(a);
@@ -248,6 +245,7 @@ void nm_commit_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct ds_netmgr *nm = arg;
 	struct ds_upstream_status st;
+	struct trust_policy_input in;
 	const struct trust_anchor *a = NULL;
 	int r;
 
@@ -258,10 +256,11 @@ void nm_commit_poll(evutil_socket_t fd, short what, void *arg)
 		log_err("ALERT network %s: %s serves a certificate that does not match its "
 			"published TLSA (%s); nothing pinned or learned",
 			nm->fp_id, nm->commit.desc.name, st.last_error);
-		nm->alert = true;
 		nm_commit_clear(nm);
-		nm_serve_nothing(nm, NM_REFUSED, DNS_EDE_NETWORK_ERROR,
-			      "the resolver's certificate does not match its TLSA");
+		nm_policy_input(nm, TRUST_DISC_OK, &in);
+		in.observed = TRUST_OBS_UNKNOWN;
+		in.dane_failed = true;
+		nm_carry_out(nm, &in, NULL, NULL, NULL);
 		return;
 	}
 	if (st.handshakes == 0) {

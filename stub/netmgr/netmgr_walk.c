@@ -118,7 +118,7 @@ void nm_refresh_fired(evutil_socket_t fd, short what, void *arg)
 {
 	struct ds_netmgr *nm = arg;
 
-	if (nm->state != NM_DOT || nm->job)
+	if (nm->state != TRUST_POSTURE_DOT || nm->job)
 		return;
 	if (start_walk_at(nm, false, true) < 0)
 		nm_refresh_arm(nm, true);
@@ -203,16 +203,64 @@ static void refresh_done(struct ds_netmgr *nm, struct disc_result *res)
 	nm_refresh_arm(nm, false);
 }
 
-/* Carry out a policy decision for the walk result res. */
-static void apply_policy(struct ds_netmgr *nm, const struct trust_policy_input *in,
-			 const struct disc_result *res, const struct disc_key *ksk,
-			 const struct ds_upstream_desc *use)
+static enum trust_discovery discovery_of(enum disc_kind k)
+{
+	switch (k) {
+	case DISC_OK: return TRUST_DISC_OK;
+	case DISC_NOT_PUBLISHED: return TRUST_DISC_NOT_PUBLISHED;
+	case DISC_UNREACHABLE: return TRUST_DISC_UNREACHABLE;
+	case DISC_ANCHOR_MISMATCH: return TRUST_DISC_ANCHOR_MISMATCH;
+	case DISC_BOGUS: return TRUST_DISC_BOGUS;
+	case DISC_FAILED: return TRUST_DISC_FAILED;
+	}
+	return TRUST_DISC_FAILED;
+}
+
+/* Pin the anchor the walk found as pending (tofu ask, or a refused
+ * change), so that "dotctl trust approve" can adopt it deliberately; it is
+ * never used while pending.  Returns it, or NULL. */
+static const struct trust_anchor *pin_pending(struct ds_netmgr *nm, const struct disc_key *k)
+{
+	const struct trust_anchor *a = NULL;
+	struct trust_dnskey tk;
+	int r;
+
+	disc_key_to_trust(k, &tk);
+	r = trust_store_pin(nm->store, ARPA_ZONE, &tk, TRUST_STATE_PENDING, time(NULL), &a);
+	if (r < 0) {
+		log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
+		return NULL;
+	}
+	return a;
+}
+
+/* The anchor in the store that is k (also a managed anchor of another zone
+ * name), or NULL. */
+static const struct trust_anchor *anchor_of(struct ds_netmgr *nm, const struct disc_key *k)
+{
+	const struct trust_anchor *a;
+	struct trust_dnskey tk;
+
+	disc_key_to_trust(k, &tk);
+	a = trust_store_lookup(nm->store, ARPA_ZONE, &tk);
+	for (size_t i = 0; i < trust_store_count(nm->store) && !a; i++) {
+		const struct trust_anchor *c = trust_store_anchor(nm->store, i);
+		if (trust_dnskey_equal(&c->key, &tk))
+			a = c;
+	}
+	return a;
+}
+
+/* Carry out the policy's decision: the network manager decides nothing
+ * itself.  res, ksk and use are the walk's result, the anchor it validated
+ * and the description to serve (DISC_OK), or NULL. */
+void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
+		  const struct disc_result *res, const struct disc_key *ksk,
+		  const struct ds_upstream_desc *use)
 {
 	struct trust_decision dec;
 	const struct trust_anchor *a = NULL;
-	struct trust_dnskey tk;
 	char why[384];
-	int r;
 
 	trust_policy_decide(in, &dec);
 	snprintf(why, sizeof(why), "%s", dec.reason);
@@ -220,15 +268,12 @@ static void apply_policy(struct ds_netmgr *nm, const struct trust_policy_input *
 		log_err("ALERT network %s: %s%s%s", nm->fp_id, dec.reason,
 			res && res->reason[0] ? ": " : "", res ? res->reason : "");
 	nm->alert = dec.alert;
-	if (ksk)
-		disc_key_to_trust(ksk, &tk);
 
 	switch (dec.action) {
 	case TRUST_ACT_PIN_PENDING:
-		r = trust_store_pin(nm->store, ARPA_ZONE, &tk, TRUST_STATE_PENDING, time(NULL), &a);
-		if (r < 0) {
-			log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
-			nm_serve_nothing(nm, NM_FAILED, DNS_EDE_OTHER, "the anchor could not be pinned");
+		if (!ksk || !res || !(a = pin_pending(nm, ksk))) {
+			nm_serve_nothing(nm, TRUST_POSTURE_FAILED, DNS_EDE_OTHER,
+					 "the anchor could not be pinned");
 			return;
 		}
 		nm_remember_anchor(nm, a);
@@ -241,63 +286,72 @@ static void apply_policy(struct ds_netmgr *nm, const struct trust_policy_input *
 		break;
 	case TRUST_ACT_PIN_AND_USE:
 	case TRUST_ACT_USE:
-		if (dec.service == TRUST_SERVICE_DOT && res && res->kind == DISC_OK)
+		if (ksk && use) {
+			struct trust_dnskey tk;
+			disc_key_to_trust(ksk, &tk);
 			nm_commit_prepare(nm, dec.action == TRUST_ACT_PIN_AND_USE, &tk, use);
-		a = trust_store_lookup(nm->store, ARPA_ZONE, &tk);
-		for (size_t i = 0; i < trust_store_count(nm->store) && !a; i++) {
-			/* a managed anchor of another zone name */
-			const struct trust_anchor *c = trust_store_anchor(nm->store, i);
-			if (trust_dnskey_equal(&c->key, &tk))
-				a = c;
+			if ((a = anchor_of(nm, ksk)))
+				nm_remember_anchor(nm, a);
 		}
-		if (a)
-			nm_remember_anchor(nm, a);
 		break;
 	case TRUST_ACT_REFUSE:
-		/* keep the refused key as pending, so `dotctl trust approve` can
-		 * adopt it deliberately; it is never used while pending */
-		if (dec.record_pending && res && res->nksk > 0) {
-			disc_key_to_trust(&res->ksk[0].key, &tk);
-			r = trust_store_pin(nm->store, ARPA_ZONE, &tk, TRUST_STATE_PENDING, time(NULL), &a);
-			if (r >= 0) {
-				if (nm->have_fp)
-					trust_store_seen_network(nm->store, a, nm->fp_text, time(NULL));
-				nm_store_save(nm);
-				log_err("ALERT network %s: the refused key (tag %u) is kept as pending; "
-					"`dotctl trust approve %u` adopts it if the change is legitimate",
-					nm->fp_id, a->tag, a->tag);
-			}
+		if (dec.record_pending && res && res->nksk > 0 &&
+		    (a = pin_pending(nm, &res->ksk[0].key))) {
+			if (nm->have_fp)
+				trust_store_seen_network(nm->store, a, nm->fp_text, time(NULL));
+			nm_store_save(nm);
+			log_err("ALERT network %s: the refused key (tag %u) is kept as pending; "
+				"`dotctl trust approve %u` adopts it if the change is legitimate",
+				nm->fp_id, a->tag, a->tag);
 		}
 		break;
-	default:
+	case TRUST_ACT_DISCOVER:
+	case TRUST_ACT_DISCOVER_FIRST_USE:
+		if (nm_start_walk(nm, dec.action == TRUST_ACT_DISCOVER_FIRST_USE) < 0) {
+			struct trust_policy_input failed = *in;
+			failed.discovery = TRUST_DISC_ERROR;
+			nm_carry_out(nm, &failed, NULL, NULL, NULL);
+			return;
+		}
+		break;
+	case TRUST_ACT_USE_STORED:
+	case TRUST_ACT_NONE:
+	case TRUST_ACT_PLAIN:
+	case TRUST_ACT_SERVFAIL:
 		break;
 	}
+	if (dec.retry)
+		nm_schedule_retry(nm);
 
 	switch (dec.service) {
 	case TRUST_SERVICE_DOT:
-		if (!res || res->kind != DISC_OK) {
-			nm_serve_nothing(nm, NM_FAILED, DNS_EDE_NETWORK_ERROR, why);
+		if (!use) {
+			nm_serve_nothing(nm, TRUST_POSTURE_FAILED, DNS_EDE_NETWORK_ERROR, why);
 			return;
 		}
-		log_notice("network %s: resolver %s (%s) authenticated by resolver-name.arpa "
-			   "key tag %u; DoT with DANE%s%s",
-			   nm->fp_id, res->desc.name, disc_server_type_str(res->desc.type),
-			   ksk ? ksk->tag : nm->anchor_tag, use != &res->desc ? ", directly to its upstream " : "",
-			   use != &res->desc ? use->name : "");
-		nm_serve_dot(nm, use, use != &res->desc ? "the forwarder's upstream, authenticated by discovery"
-						     : "authenticated by discovery");
+		if (res)
+			log_notice("network %s: resolver %s (%s) authenticated by resolver-name.arpa "
+				   "key tag %u; DoT with DANE%s%s",
+				   nm->fp_id, res->desc.name, disc_server_type_str(res->desc.type),
+				   ksk ? ksk->tag : nm->anchor_tag,
+				   use != &res->desc ? ", directly to its upstream " : "",
+				   use != &res->desc ? use->name : "");
+		nm_serve_dot(nm, use,
+			     dec.action == TRUST_ACT_USE_STORED ? why
+			     : res && use != &res->desc
+				     ? "the forwarder's upstream, authenticated by discovery"
+				     : "authenticated by discovery");
 		return;
 	case TRUST_SERVICE_PLAIN:
+		/* to the network's own announced resolver, nothing else */
 		nm_serve_plain(nm, why);
-		nm->state = dec.action == TRUST_ACT_PIN_PENDING ? NM_PENDING : NM_PLAIN;
+		nm->state = dec.posture;
 		return;
 	case TRUST_SERVICE_SERVFAIL:
-		nm_serve_nothing(nm,
-			      dec.action == TRUST_ACT_PIN_PENDING ? NM_PENDING
-			      : dec.action == TRUST_ACT_REFUSE    ? NM_REFUSED
-								  : NM_FAILED,
-			      dec.action == TRUST_ACT_REFUSE ? DNS_EDE_PROHIBITED : DNS_EDE_NETWORK_ERROR,
-			      why);
+		nm_serve_nothing(nm, dec.posture, dec.ede, why);
+		return;
+	case TRUST_SERVICE_WAIT:
+		nm_serve_wait(nm, dec.posture, dec.ede, why);
 		return;
 	}
 }
@@ -328,12 +382,9 @@ static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
 void nm_walk_done(void *arg, int rc, struct disc_result *res)
 {
 	struct ds_netmgr *nm = arg;
-	struct trust_policy_input in = {
-		.tofu = (enum trust_tofu)nm->d->cfg->tofu,
-		.unknown = (enum trust_unknown_mode)nm->d->cfg->unknown_network,
-		.network_known = nm->network_known,
-	};
+	struct trust_policy_input in;
 	const struct disc_key *ksk = NULL;
+	const struct ds_upstream_desc *use = NULL;
 
 	nm->job = NULL;
 	if (nm->rerun || rc == -ECANCELED) {
@@ -356,18 +407,19 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 	}
 	if (rc < 0) {
 		snprintf(nm->last_walk, sizeof(nm->last_walk), "error: %s", strerror(-rc));
-		nm_serve_nothing(nm, NM_FAILED, DNS_EDE_OTHER, "discovery could not run");
-		nm_schedule_retry(nm);
+		nm_policy_input(nm, TRUST_DISC_ERROR, &in);
+		nm_carry_out(nm, &in, NULL, NULL, NULL);
 		return;
 	}
 	snprintf(nm->last_walk, sizeof(nm->last_walk), "%s%s%s", disc_kind_str(res->kind),
 		 res->reason[0] ? ": " : "", res->reason);
 	log_info("network %s: discovery: %s", nm->fp_id, nm->last_walk);
 
-	switch (res->kind) {
-	case DISC_OK:
+	nm_policy_input(nm, discovery_of(res->kind), &in);
+	in.first_use = nm->job_first_use;
+	if (res->kind == DISC_OK || res->kind == DISC_NOT_PUBLISHED)
 		nm->retry_ms = 0;
-		in.published = true;
+	if (res->kind == DISC_OK) {
 		if (res->ksk_used >= 0)
 			ksk = &res->ksk[res->ksk_used].key;
 		if (!nm->job_first_use && res->anchor_matched >= 0) {
@@ -377,60 +429,14 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 			struct trust_dnskey tk;
 			disc_key_to_trust(ksk, &tk);
 			in.observed = trust_observed_of(trust_store_lookup(nm->store, ARPA_ZONE, &tk));
-			/* a first-use anchor on a known network differs from its own */
-			in.anchor_differs = nm->network_known && in.observed != TRUST_OBS_TRUSTED &&
-					    in.observed != TRUST_OBS_MANAGED;
 		}
-		apply_policy(nm, &in, res, ksk, choose_desc(nm, res));
-		break;
-	case DISC_ANCHOR_MISMATCH:
-		if (!nm->network_known) {
-			/* an unknown network with an unknown key: first use */
-			disc_result_free(res);
-			if (nm_start_walk(nm, true) < 0)
-				nm_serve_nothing(nm, NM_FAILED, DNS_EDE_OTHER, "discovery could not run");
-			return;
-		}
-		in.published = true;
-		in.observed = TRUST_OBS_UNKNOWN;
-		in.anchor_differs = true;
-		apply_policy(nm, &in, res, NULL, NULL);
-		break;
-	case DISC_NOT_PUBLISHED:
-		nm->retry_ms = 0;
-		in.published = false;
-		apply_policy(nm, &in, res, NULL, NULL);
-		break;
-	case DISC_UNREACHABLE:
-		/* No usable answer for resolver-name.arpa.  A known network stays
-		 * strict; an unknown one is treated as publishing nothing (plain
-		 * DNS would fail the same way if the resolver is really gone),
-		 * and discovery is tried again later. */
-		if (nm->network_known) {
-			nm_serve_nothing(nm, NM_FAILED, DNS_EDE_NETWORK_ERROR,
-				      "the network's resolver does not answer discovery");
-		} else {
-			in.published = false;
-			apply_policy(nm, &in, res, NULL, NULL);
-		}
-		nm_schedule_retry(nm);
-		break;
-	case DISC_BOGUS:
-	case DISC_FAILED:
-		if (nm->network_known || !nm->job_first_use) {
-			log_err("ALERT network %s: discovery failed where a known anchor applies: %s",
-				nm->fp_id, res->reason);
-			nm->alert = true;
-			nm_serve_nothing(nm, NM_REFUSED, DNS_EDE_DNSSEC_BOGUS,
-				      "resolver-name.arpa failed validation");
-			break;
-		}
-		log_warn("network %s: resolver-name.arpa is broken (%s); treating the network as "
-			 "one that publishes nothing",
-			 nm->fp_id, res->reason);
-		in.published = false;
-		apply_policy(nm, &in, res, NULL, NULL);
-		break;
+		use = choose_desc(nm, res);
+	} else if (res->kind == DISC_BOGUS || res->kind == DISC_FAILED) {
+		if (nm->match == TRUST_MATCH_NONE && nm->job_first_use)
+			log_warn("network %s: resolver-name.arpa is broken (%s); treating the "
+				 "network as one that publishes nothing",
+				 nm->fp_id, res->reason);
 	}
+	nm_carry_out(nm, &in, res, ksk, use);
 	disc_result_free(res);
 }

@@ -60,8 +60,8 @@ static void test_good_file(void **state)
 	assert_int_equal(c.upstream.tlsa[0].len, 32);
 	assert_int_equal(c.cache_bytes, 8u << 20);
 	assert_int_equal(c.log_level, 6);
-	assert_int_equal(c.tofu, DS_TOFU_ASK);
-	assert_int_equal(c.unknown_network, DS_UNKNOWN_STRICT);
+	assert_int_equal(c.tofu, TRUST_TOFU_ASK);
+	assert_int_equal(c.unknown_network, TRUST_UNKNOWN_STRICT);
 	ds_config_free(&c);
 }
 

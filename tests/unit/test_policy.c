@@ -1,9 +1,12 @@
 /*
- * test_policy.c -- the trust decision, checked exhaustively: every one of
- * the 240 input combinations against a table that restates DESIGN.md
- * "Policy" independently of the code (first matching row wins), plus
- * invariants that must hold whatever the table says; and the ranking of
- * candidate anchors.
+ * test_policy.c -- the trust decision, checked exhaustively: every
+ * combination of every input (resolver, route, discovery outcome, wait,
+ * first use, network match, stored data, observed anchor, tofu,
+ * unknown-network mode, hotspot sign-on) against a table that restates
+ * doc/DESIGN.md "Policy" independently of the code (first matching row
+ * wins), plus invariants that must hold whatever the table says; and the
+ * ranking of candidate anchors.  tests/meson.build also builds this test
+ * against mutated copies of trust/policy.c and expects each to fail.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +31,10 @@ enum {
 	REV = TRUST_OBS_REVOKED,
 };
 enum {
+	A_NONE = TRUST_ACT_NONE,
+	DISCOVER = TRUST_ACT_DISCOVER,
+	FIRST_USE = TRUST_ACT_DISCOVER_FIRST_USE,
+	STORED = TRUST_ACT_USE_STORED,
 	USE = TRUST_ACT_USE,
 	PIN = TRUST_ACT_PIN_AND_USE,
 	WAIT = TRUST_ACT_PIN_PENDING,
@@ -35,39 +42,90 @@ enum {
 	PLAIN = TRUST_ACT_PLAIN,
 	SERVFAIL = TRUST_ACT_SERVFAIL,
 };
-enum { S_DOT = TRUST_SERVICE_DOT, S_PLAIN = TRUST_SERVICE_PLAIN, S_FAIL = TRUST_SERVICE_SERVFAIL };
+enum {
+	S_DOT = TRUST_SERVICE_DOT,
+	S_PLAIN = TRUST_SERVICE_PLAIN,
+	S_FAIL = TRUST_SERVICE_SERVFAIL,
+	S_WAIT = TRUST_SERVICE_WAIT,
+};
+enum {
+	P_WAITING = TRUST_POSTURE_WAITING,
+	P_NORES = TRUST_POSTURE_NO_RESOLVER,
+	P_DISC = TRUST_POSTURE_DISCOVERING,
+	P_DOT = TRUST_POSTURE_DOT,
+	P_PLAIN = TRUST_POSTURE_PLAIN,
+	P_PENDING = TRUST_POSTURE_PENDING,
+	P_REFUSED = TRUST_POSTURE_REFUSED,
+	P_FAILED = TRUST_POSTURE_FAILED,
+};
+/* discovery outcomes as a set */
+#define D(x) (1u << TRUST_DISC_##x)
+#define D_ANY 0xffffu
+enum { NOTREADY = 14, BOGUS = 6, PROHIB = 18, NETERR = 23, OTHER = 0 };
 
 struct row {
-	int published, observed, known, differs, tofu, unknown; /* inputs or ANY */
-	int action, service, alert, record;                      /* expected */
+	/* inputs (ANY: any value); known is match != NONE, stored means
+	 * "stored and the match is exact" */
+	int res, route;
+	unsigned disc;
+	int wait, first, known, stored, obs, dane, tofu, unk;
+	/* expected */
+	int action, service, alert, record, retry, posture, ede;
 };
 
+/* doc/DESIGN.md "Policy", restated independently of trust/policy.c; the
+ * first matching row wins.  A hotspot sign-on is applied on top of this
+ * (hotspot_rule below). */
 static const struct row table[] = {
-	/* published obs known differs tofu unknown -> action service alert record */
+	/* res route disc  wait first known stored obs dane tofu unk -> action service alert record retry posture ede */
+	/* nothing to discover */
+	{ 0, ANY, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 0, P_NORES, NOTREADY },
+	{ 1, 0, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_WAIT, 0, 0, 0, P_WAITING, NOTREADY },
+	/* a known network with stored data: DoT at once, no walk */
+	{ 1, 1, D(NONE), ANY, ANY, ANY, 1, ANY, ANY, ANY, ANY, STORED, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(NONE), ANY, ANY, ANY, 0, ANY, ANY, ANY, ANY, DISCOVER, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
+	/* the walk runs: wait, then plain only on an unknown opportunistic network */
+	{ 1, 1, D(RUNNING), 0, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(RUNNING), 1, ANY, 1, ANY, ANY, ANY, ANY, ANY, A_NONE, S_FAIL, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(RUNNING), 1, ANY, 0, ANY, ANY, ANY, ANY, STRICT, A_NONE, S_FAIL, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(RUNNING), 1, ANY, 0, ANY, ANY, ANY, ANY, OPP, A_NONE, S_PLAIN, 0, 0, 0, P_DISC, ANY },
+	/* a certificate that does not match the TLSA: refused, whatever the anchor */
+	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, 1, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, NETERR },
 	/* a revoked anchor is never used */
-	{ 1, REV, 1, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0 },
-	{ 1, REV, 0, ANY, ANY, STRICT, REFUSE, S_FAIL, 1, 0 },
-	{ 1, REV, 0, ANY, ANY, OPP, REFUSE, S_PLAIN, 1, 0 },
-	/* no resolver-name.arpa: a known network never downgrades */
-	{ 0, ANY, 1, ANY, ANY, ANY, SERVFAIL, S_FAIL, 1, 0 },
-	{ 0, ANY, 0, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0 },
-	{ 0, ANY, 0, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0 },
+	{ 1, 1, D(OK), ANY, ANY, 1, ANY, REV, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, REV, ANY, ANY, STRICT, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, REV, ANY, ANY, OPP, REFUSE, S_PLAIN, 1, 0, 0, P_PLAIN, PROHIB },
 	/* a known anchor: strict, always */
-	{ 1, TRU, ANY, ANY, ANY, ANY, USE, S_DOT, 0, 0 },
-	{ 1, MAN, ANY, ANY, ANY, ANY, USE, S_DOT, 0, 0 },
+	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, TRU, ANY, ANY, ANY, USE, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, MAN, ANY, ANY, ANY, USE, S_DOT, 0, 0, 0, P_DOT, ANY },
 	/* a new, different anchor on a known network: never adopted */
-	{ 1, UNK, 1, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 1 },
-	{ 1, PEN, 1, 1, ANY, ANY, REFUSE, S_FAIL, 1, 1 },
+	{ 1, 1, D(OK), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 1, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(ANCHOR_MISMATCH), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 1, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(ANCHOR_MISMATCH), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, FIRST_USE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
 	/* pending approval */
-	{ 1, PEN, 1, 0, ANY, ANY, WAIT, S_FAIL, 0, 1 },
-	{ 1, PEN, 0, ANY, ANY, STRICT, WAIT, S_FAIL, 0, 1 },
-	{ 1, PEN, 0, ANY, ANY, OPP, WAIT, S_PLAIN, 0, 1 },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, PEN, ANY, ANY, STRICT, WAIT, S_FAIL, 0, 1, 0, P_PENDING, NETERR },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, PEN, ANY, ANY, OPP, WAIT, S_PLAIN, 0, 1, 0, P_PENDING, ANY },
 	/* first use on an unknown network */
-	{ 1, UNK, 0, ANY, AUTO, ANY, PIN, S_DOT, 0, 0 },
-	{ 1, UNK, 0, ANY, ASK, STRICT, WAIT, S_FAIL, 0, 1 },
-	{ 1, UNK, 0, ANY, ASK, OPP, WAIT, S_PLAIN, 0, 1 },
-	{ 1, UNK, 0, ANY, OFF, STRICT, REFUSE, S_FAIL, 1, 0 },
-	{ 1, UNK, 0, ANY, OFF, OPP, REFUSE, S_PLAIN, 1, 0 },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, UNK, ANY, AUTO, ANY, PIN, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, UNK, ANY, ASK, STRICT, WAIT, S_FAIL, 0, 1, 0, P_PENDING, NETERR },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, UNK, ANY, ASK, OPP, WAIT, S_PLAIN, 0, 1, 0, P_PENDING, ANY },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, UNK, ANY, OFF, STRICT, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, UNK, ANY, OFF, OPP, REFUSE, S_PLAIN, 1, 0, 0, P_PLAIN, PROHIB },
+	/* no resolver-name.arpa: a known network never downgrades */
+	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 1, 0, 0, P_FAILED, NETERR },
+	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 0, ANY, ANY, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0, 0, P_FAILED, NETERR },
+	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 0, ANY, ANY, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0, 0, P_PLAIN, ANY },
+	/* no answer to discovery: like "publishes nothing", and walk again later */
+	{ 1, 1, D(UNREACHABLE), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NETERR },
+	{ 1, 1, D(UNREACHABLE), ANY, ANY, 0, ANY, ANY, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NETERR },
+	{ 1, 1, D(UNREACHABLE), ANY, ANY, 0, ANY, ANY, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0, 1, P_PLAIN, ANY },
+	/* validation failed: an attack where an anchor applies, else "broken" */
+	{ 1, 1, D(BOGUS) | D(FAILED), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, BOGUS },
+	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 0, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, BOGUS },
+	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 1, 0, ANY, ANY, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0, 0, P_FAILED, NETERR },
+	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 1, 0, ANY, ANY, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0, 0, P_PLAIN, ANY },
+	/* the walk could not run */
+	{ 1, 1, D(ERROR), ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, OTHER },
 };
 #define NROWS (sizeof(table) / sizeof(table[0]))
 
@@ -76,98 +134,207 @@ static bool field_matches(int want, int have)
 	return want == ANY || want == have;
 }
 
-static bool row_matches(const struct row *r, const struct trust_policy_input *in)
+static bool is_known(const struct trust_policy_input *in)
 {
-	return field_matches(r->published, in->published) &&
-	       field_matches(r->observed, (int)in->observed) &&
-	       field_matches(r->known, in->network_known) &&
-	       field_matches(r->differs, in->anchor_differs) &&
-	       field_matches(r->tofu, (int)in->tofu) && field_matches(r->unknown, (int)in->unknown);
+	return in->match != TRUST_MATCH_NONE;
 }
 
+static bool row_matches(const struct row *r, const struct trust_policy_input *in)
+{
+	return field_matches(r->res, in->have_resolver) && field_matches(r->route, in->have_route) &&
+	       (r->disc & (1u << in->discovery)) && field_matches(r->wait, in->wait_expired) &&
+	       field_matches(r->first, in->first_use) && field_matches(r->known, is_known(in)) &&
+	       field_matches(r->stored, in->stored && in->match == TRUST_MATCH_EXACT) &&
+	       field_matches(r->obs, (int)in->observed) && field_matches(r->dane, in->dane_failed) &&
+	       field_matches(r->tofu, (int)in->tofu) &&
+	       field_matches(r->unk, (int)in->unknown);
+}
+
+/* A hotspot sign-on a user asked for on this link: plain DNS instead of
+ * SERVFAIL or waiting, on an unknown network only. */
+static void hotspot_rule(const struct trust_policy_input *in, int *action, int *service,
+			 int *posture)
+{
+	if (in->hotspot != TRUST_HOTSPOT_THIS_LINK || is_known(in) || !in->have_resolver ||
+	    (*service != S_FAIL && *service != S_WAIT))
+		return;
+	*service = S_PLAIN;
+	if (*action == SERVFAIL)
+		*action = PLAIN;
+	*posture = *action == WAIT		     ? P_PENDING
+		   : in->discovery == TRUST_DISC_RUNNING || *action == DISCOVER ||
+			     *action == FIRST_USE ? P_DISC
+						  : P_PLAIN;
+}
+
+/* What must hold whatever the table says. */
 static void check_invariants(const struct trust_policy_input *in, const struct trust_decision *d)
 {
-	bool dot = d->action == TRUST_ACT_USE || d->action == TRUST_ACT_PIN_AND_USE;
+	bool dot_action = d->action == TRUST_ACT_USE || d->action == TRUST_ACT_PIN_AND_USE ||
+			  d->action == TRUST_ACT_USE_STORED;
+	bool hotspot_here = in->hotspot == TRUST_HOTSPOT_THIS_LINK;
 
 	assert_non_null(d->reason);
 	assert_true(strlen(d->reason) > 10);
-	assert_int_equal(dot, d->service == TRUST_SERVICE_DOT);
-	if (d->action == TRUST_ACT_REFUSE)
-		assert_true(d->alert);
+	assert_string_not_equal(trust_action_name(d->action), "?");
+	assert_string_not_equal(trust_service_name(d->service), "?");
+	assert_string_not_equal(trust_posture_name(d->posture), "?");
+	assert_int_equal(dot_action, d->service == TRUST_SERVICE_DOT);
+	assert_int_equal(d->service == TRUST_SERVICE_DOT, d->posture == TRUST_POSTURE_DOT);
 	/* a known network never gets plain DNS */
-	if (in->network_known)
+	if (is_known(in))
 		assert_int_not_equal(d->service, TRUST_SERVICE_PLAIN);
-	/* strict unknown-network mode never gets plain DNS either */
-	if (in->unknown == TRUST_UNKNOWN_STRICT)
+	/* strict never gets plain DNS, unless a user signed on to a hotspot
+	 * on this very link */
+	if (in->unknown == TRUST_UNKNOWN_STRICT && !hotspot_here)
 		assert_int_not_equal(d->service, TRUST_SERVICE_PLAIN);
+	/* plain DNS only ever goes to the network's own announced resolver */
+	if (d->service == TRUST_SERVICE_PLAIN) {
+		assert_int_equal(d->target, TRUST_TARGET_NETWORK_RESOLVER);
+		assert_true(in->have_resolver);
+	} else if (d->service == TRUST_SERVICE_DOT) {
+		assert_true(d->target == TRUST_TARGET_DISCOVERED || d->target == TRUST_TARGET_STORED);
+	} else {
+		assert_int_equal(d->target, TRUST_TARGET_NONE);
+	}
+	/* every refusal has an alert and an EDE; every SERVFAIL explains itself */
+	if (d->action == TRUST_ACT_REFUSE) {
+		assert_true(d->alert);
+		assert_true(d->ede == DNS_EDE_PROHIBITED || d->ede == DNS_EDE_DNSSEC_BOGUS ||
+			    d->ede == DNS_EDE_NETWORK_ERROR);
+	}
+	if (d->service == TRUST_SERVICE_SERVFAIL || d->service == TRUST_SERVICE_WAIT)
+		assert_true(d->ede >= 0 && d->ede <= 24);
+	/* an alert never comes with using what raised it */
+	if (d->alert)
+		assert_int_not_equal(d->service, TRUST_SERVICE_DOT);
+	/* DoT is authenticated by a known anchor, a fresh TOFU pin on an
+	 * unknown network, or what was stored for this very network */
+	if (d->service == TRUST_SERVICE_DOT)
+		assert_true(!(in->discovery == TRUST_DISC_OK && in->dane_failed) &&
+			    ((in->discovery == TRUST_DISC_OK &&
+			     (in->observed == TRUST_OBS_TRUSTED || in->observed == TRUST_OBS_MANAGED)) ||
+			    (in->discovery == TRUST_DISC_OK && in->observed == TRUST_OBS_UNKNOWN &&
+			     in->tofu == TRUST_TOFU_AUTO && !is_known(in)) ||
+			    (in->discovery == TRUST_DISC_NONE && in->stored &&
+			     in->match == TRUST_MATCH_EXACT)));
 	/* an unknown anchor is pinned only on an unknown network */
-	if (in->observed == TRUST_OBS_UNKNOWN && in->network_known)
+	if (in->observed == TRUST_OBS_UNKNOWN && is_known(in))
 		assert_true(d->action != TRUST_ACT_PIN_AND_USE && d->action != TRUST_ACT_PIN_PENDING);
 	/* tofu off never pins */
 	if (in->tofu == TRUST_TOFU_OFF)
 		assert_int_not_equal(d->action, TRUST_ACT_PIN_AND_USE);
 	/* a known anchor is used whenever the network publishes */
-	if (in->published && (in->observed == TRUST_OBS_TRUSTED || in->observed == TRUST_OBS_MANAGED))
+	if (in->have_resolver && in->have_route && in->discovery == TRUST_DISC_OK &&
+	    !in->dane_failed && (in->observed == TRUST_OBS_TRUSTED || in->observed == TRUST_OBS_MANAGED))
 		assert_int_equal(d->action, TRUST_ACT_USE);
+	/* a revoked anchor is never used */
+	if (in->discovery == TRUST_DISC_OK && in->observed == TRUST_OBS_REVOKED)
+		assert_int_not_equal(d->service, TRUST_SERVICE_DOT);
+}
+
+static void decide(const struct trust_policy_input *in, struct trust_decision *d)
+{
+	memset(d, 0xa5, sizeof(*d));
+	trust_policy_decide(in, d);
 }
 
 static void test_exhaustive(void **state)
 {
 	unsigned used[NROWS] = { 0 }, combos = 0;
+	struct trust_policy_input in;
 
-	for (int pub = 0; pub < 2; pub++)
+	/* every combination of every input */
+	for (int res = 0; res < 2; res++)
+	for (int route = 0; route < 2; route++)
+	for (int disc = 0; disc < TRUST_DISC_COUNT; disc++)
+	for (int wait = 0; wait < 2; wait++)
+	for (int first = 0; first < 2; first++)
+	for (int match = 0; match < TRUST_MATCH_COUNT; match++)
+	for (int stored = 0; stored < 2; stored++)
 	for (int obs = TRUST_OBS_UNKNOWN; obs <= TRUST_OBS_REVOKED; obs++)
-	for (int known = 0; known < 2; known++)
-	for (int differs = 0; differs < 2; differs++)
+	for (int dane = 0; dane < 2; dane++)
 	for (int tofu = TRUST_TOFU_AUTO; tofu <= TRUST_TOFU_OFF; tofu++)
-	for (int unk = OPP; unk <= STRICT; unk++) {
-		struct trust_policy_input in = {
-			.tofu = (enum trust_tofu)tofu,
-			.unknown = (enum trust_unknown_mode)unk,
-			.published = pub,
-			.observed = (enum trust_observed)obs,
-			.network_known = known,
-			.anchor_differs = differs,
-		};
-		struct trust_decision d;
+	for (int unk = OPP; unk <= STRICT; unk++)
+	for (int hot = 0; hot < TRUST_HOTSPOT_COUNT; hot++) {
+		struct trust_decision d, without;
+		int action, service, posture;
 		size_t i;
 
-		memset(&d, 0xa5, sizeof(d));
-		trust_policy_decide(&in, &d);
+		memset(&in, 0, sizeof(in));
+		in.have_resolver = res;
+		in.have_route = route;
+		in.discovery = (enum trust_discovery)disc;
+		in.wait_expired = wait;
+		in.first_use = first;
+		in.match = (enum trust_match)match;
+		in.stored = stored;
+		in.observed = (enum trust_observed)obs;
+		in.dane_failed = dane;
+		in.tofu = (enum trust_tofu)tofu;
+		in.unknown = (enum trust_unknown_mode)unk;
+		in.hotspot = (enum trust_hotspot)hot;
+		decide(&in, &d);
 		for (i = 0; i < NROWS; i++)
 			if (row_matches(&table[i], &in))
 				break;
 		if (i == NROWS)
-			fail_msg("no row for pub=%d obs=%d known=%d differs=%d tofu=%d unk=%d", pub,
-				 obs, known, differs, tofu, unk);
+			fail_msg("no row for res=%d route=%d disc=%s wait=%d first=%d match=%s "
+				 "stored=%d obs=%d tofu=%d unk=%d",
+				 res, route, trust_discovery_name(in.discovery), wait, first,
+				 trust_match_name(in.match), stored, obs, tofu, unk);
 		used[i]++;
 		combos++;
-		if ((int)d.action != table[i].action || (int)d.service != table[i].service ||
-		    d.alert != table[i].alert || d.record_pending != table[i].record)
-			fail_msg("row %zu, pub=%d obs=%d known=%d differs=%d tofu=%d unk=%d: got "
-				 "%s/%s/%d/%d (%s)",
-				 i, pub, obs, known, differs, tofu, unk, trust_action_name(d.action),
-				 trust_service_name(d.service), d.alert, d.record_pending, d.reason);
+		action = table[i].action;
+		service = table[i].service;
+		posture = table[i].posture;
+		hotspot_rule(&in, &action, &service, &posture);
+		if ((int)d.action != action || (int)d.service != service ||
+		    d.alert != table[i].alert || d.record_pending != table[i].record ||
+		    d.retry != table[i].retry || (int)d.posture != posture ||
+		    !field_matches(service == S_PLAIN || service == S_DOT ? ANY : table[i].ede, d.ede))
+			fail_msg("row %zu, res=%d route=%d disc=%s wait=%d first=%d match=%s "
+				 "stored=%d obs=%d dane=%d tofu=%d unk=%d hotspot=%d: got %s/%s/alert %d/"
+				 "record %d/retry %d/%s/ede %d (%s)",
+				 i, res, route, trust_discovery_name(in.discovery), wait, first,
+				 trust_match_name(in.match), stored, obs, dane, tofu, unk, hot,
+				 trust_action_name(d.action), trust_service_name(d.service), d.alert,
+				 d.record_pending, d.retry, trust_posture_name(d.posture), d.ede,
+				 d.reason);
 		check_invariants(&in, &d);
+		/* a sign-on for another link changes nothing here */
+		if (hot == TRUST_HOTSPOT_OTHER_LINK) {
+			in.hotspot = TRUST_HOTSPOT_NONE;
+			decide(&in, &without);
+			assert_int_equal(d.action, without.action);
+			assert_int_equal(d.service, without.service);
+		}
 	}
-	assert_int_equal(combos, 240);
+	assert_int_equal(combos, 2 * 2 * TRUST_DISC_COUNT * 2 * 2 * TRUST_MATCH_COUNT * 2 * 5 * 2 *
+					 3 * 2 * TRUST_HOTSPOT_COUNT);
 	for (size_t i = 0; i < NROWS; i++)
 		if (!used[i])
 			fail_msg("table row %zu never applies", i);
 }
 
-/* A few cases spelt out, as a reader of DESIGN.md would state them. */
+static struct trust_policy_input walked(enum trust_discovery disc)
+{
+	struct trust_policy_input in = { .tofu = TRUST_TOFU_AUTO, .have_resolver = true,
+					 .have_route = true, .discovery = disc };
+	return in;
+}
+
+/* A few cases spelt out, as a reader of doc/DESIGN.md would state them. */
 static void test_named_cases(void **state)
 {
 	struct trust_decision d;
-	struct trust_policy_input in = { .tofu = TRUST_TOFU_AUTO, .published = true };
+	struct trust_policy_input in = walked(TRUST_DISC_OK);
 
 	/* first use, tofu auto: pin and go */
 	trust_policy_decide(&in, &d);
 	assert_int_equal(d.action, TRUST_ACT_PIN_AND_USE);
 	/* the same network later, anchor swapped for an unknown one: red flag */
-	in.network_known = true;
-	in.anchor_differs = true;
+	in.match = TRUST_MATCH_EXACT;
 	trust_policy_decide(&in, &d);
 	assert_int_equal(d.action, TRUST_ACT_REFUSE);
 	assert_int_equal(d.service, TRUST_SERVICE_SERVFAIL);
@@ -175,21 +342,56 @@ static void test_named_cases(void **state)
 	assert_non_null(strstr(d.reason, "approve"));
 	assert_true(d.record_pending); /* so that approve can find it */
 	/* the same network, resolver-name.arpa stripped: no downgrade */
-	in.published = false;
+	in.discovery = TRUST_DISC_NOT_PUBLISHED;
 	trust_policy_decide(&in, &d);
 	assert_int_equal(d.action, TRUST_ACT_SERVFAIL);
 	assert_true(d.alert);
 	/* a café without resolver-name.arpa: plain, said so */
-	in.network_known = false;
-	in.anchor_differs = false;
+	in.match = TRUST_MATCH_NONE;
 	trust_policy_decide(&in, &d);
 	assert_int_equal(d.action, TRUST_ACT_PLAIN);
 	assert_non_null(strstr(d.reason, "plain"));
 	/* a franchise's known anchor on a new network: strict DoT */
-	in.published = true;
+	in.discovery = TRUST_DISC_OK;
 	in.observed = TRUST_OBS_TRUSTED;
 	trust_policy_decide(&in, &d);
 	assert_int_equal(d.action, TRUST_ACT_USE);
+	/* a known network comes back: stored DoT at once, no walk */
+	in = walked(TRUST_DISC_NONE);
+	in.match = TRUST_MATCH_EXACT;
+	in.stored = true;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.action, TRUST_ACT_USE_STORED);
+	assert_int_equal(d.target, TRUST_TARGET_STORED);
+	/* an impostor gateway with the stored data: walk, never the store */
+	in.match = TRUST_MATCH_IMPOSTOR;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.action, TRUST_ACT_DISCOVER);
+	/* discovery is slow on a café network: plain meanwhile, the walk goes on */
+	in = walked(TRUST_DISC_RUNNING);
+	in.wait_expired = true;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.action, TRUST_ACT_NONE);
+	assert_int_equal(d.service, TRUST_SERVICE_PLAIN);
+	assert_int_equal(d.posture, TRUST_POSTURE_DISCOVERING);
+	/* ... but never on a partly known one */
+	in.match = TRUST_MATCH_PARTIAL;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.service, TRUST_SERVICE_SERVFAIL);
+	assert_int_equal(d.ede, DNS_EDE_NOT_READY);
+	/* a hotel portal in strict mode: a sign-on gives plain DNS on that link */
+	in = walked(TRUST_DISC_UNREACHABLE);
+	in.unknown = TRUST_UNKNOWN_STRICT;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.service, TRUST_SERVICE_SERVFAIL);
+	in.hotspot = TRUST_HOTSPOT_THIS_LINK;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.service, TRUST_SERVICE_PLAIN);
+	assert_non_null(strstr(d.reason, "hotspot"));
+	/* ... never on a pinned network */
+	in.match = TRUST_MATCH_EXACT;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.service, TRUST_SERVICE_SERVFAIL);
 	/* observed_of maps the store's states */
 	assert_int_equal(trust_observed_of(NULL), TRUST_OBS_UNKNOWN);
 }
