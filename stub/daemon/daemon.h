@@ -66,13 +66,34 @@ struct ds_daemon {
 	unsigned freed_since_trim;        /* requests freed since the last trim */
 	uint64_t switch_start_us;         /* network change seen; 0 when served */
 	struct ds_netmgr *netmgr;         /* NULL with a static upstream */
+	/* Queries waited discovery-wait for an upstream: the network manager's
+	 * hook gives them something to be served with (true: the queue was
+	 * released to it), or not (they get SERVFAIL).  NULL: no hook. */
+	bool (*on_wait_expired)(void *arg);
+	void *on_wait_expired_arg;
 };
 
 /* Where a query came from, and so where its answer goes. */
 enum ds_origin_kind { DS_ORIGIN_UDP, DS_ORIGIN_TCP };
 
+struct ds_request;
+
+/* How the query path (resolve.c) reaches the listener a request came
+ * from: the listener hands these with every query, so the lower query path
+ * never calls into the listener's file. */
+struct ds_origin_ops {
+	/* the request now waits for the upstream (called right after it was
+	 * submitted) */
+	void (*track)(struct ds_request *req);
+	/* the request will get no answer: drop it from its client's list */
+	void (*untrack)(struct ds_request *req);
+	/* deliver the answer of a pending request */
+	void (*reply)(struct ds_request *req, const uint8_t *pkt, size_t len);
+};
+
 struct ds_origin {
 	enum ds_origin_kind kind;
+	const struct ds_origin_ops *ops;
 	struct ds_udp_listener *udp;      /* DS_ORIGIN_UDP */
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
@@ -123,13 +144,6 @@ void ds_resolve_fini(struct ds_daemon *d);
 /* Bind every listen address (UDP and TCP).  Returns 0 or -errno (logged). */
 int ds_listeners_open(struct ds_daemon *d);
 void ds_listeners_close(struct ds_daemon *d);
-/* A request of this origin now waits for the upstream (called by resolve.c
- * right after it was submitted). */
-void ds_listener_track(struct ds_request *req);
-/* The request will get no answer (drop it from its client's list). */
-void ds_listener_untrack(struct ds_request *req);
-/* Deliver the answer of a pending request (called by resolve.c). */
-void ds_listener_reply(struct ds_request *req, const uint8_t *pkt, size_t len);
 /* the listening addresses, "127.0.0.53:53 (udp+tcp)", one per line */
 void ds_listeners_describe(const struct ds_daemon *d, struct evbuffer *out, bool json);
 unsigned ds_listeners_tcp_clients(const struct ds_daemon *d);
@@ -144,10 +158,6 @@ void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json);
 struct trust_store *ds_netmgr_store(struct ds_daemon *d);
 /* the trust store changed (approve, forget, import): decide again */
 void ds_netmgr_redecide(struct ds_daemon *d);
-/* Queries waited discovery-wait for discovery: on an unknown network in
- * opportunistic mode, serve plain DNS while the walk goes on (returns true:
- * the waiting queries were released to it); else false. */
-bool ds_netmgr_wait_expired(struct ds_daemon *d);
 /* the current fingerprint's text, or NULL */
 const char *ds_netmgr_fingerprint(struct ds_daemon *d);
 

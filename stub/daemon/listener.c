@@ -87,6 +87,14 @@ struct ds_listeners {
 	uint8_t scratch[DNS_MSG_MAX];
 };
 
+static void origin_track(struct ds_request *req);
+static void origin_untrack(struct ds_request *req);
+static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len);
+/* how the query path answers the clients of these listeners */
+static const struct ds_origin_ops origin_ops = {
+	.track = origin_track, .untrack = origin_untrack, .reply = origin_reply,
+};
+
 static socklen_t ss_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
@@ -119,7 +127,7 @@ static int open_socket(const struct sockaddr_storage *ss, int type)
 static void udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct ds_udp_listener *u = arg;
-	struct ds_origin o = { .kind = DS_ORIGIN_UDP, .udp = u };
+	struct ds_origin o = { .kind = DS_ORIGIN_UDP, .ops = &origin_ops, .udp = u };
 
 	for (int batch = 0; batch < UDP_BATCHES_PER_EVENT; batch++) {
 		int n, ntx = 0;
@@ -326,7 +334,7 @@ static void client_read(struct bufferevent *bev, void *arg)
 {
 	struct ds_tcp_client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct ds_origin o = { .kind = DS_ORIGIN_TCP, .tcp = c };
+	struct ds_origin o = { .kind = DS_ORIGIN_TCP, .ops = &origin_ops, .tcp = c };
 	struct ds_daemon *d = c->ls->d;
 
 	while (c->inflight < TCP_MAX_INFLIGHT) {
@@ -391,13 +399,13 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 	client_free(c); /* error or idle timeout */
 }
 
-void ds_listener_track(struct ds_request *req)
+static void origin_track(struct ds_request *req)
 {
 	if (req->origin.kind == DS_ORIGIN_TCP)
 		TAILQ_INSERT_TAIL(&req->origin.tcp->reqs, req, tcp_link);
 }
 
-void ds_listener_untrack(struct ds_request *req)
+static void origin_untrack(struct ds_request *req)
 {
 	struct ds_tcp_client *c;
 
@@ -410,7 +418,7 @@ void ds_listener_untrack(struct ds_request *req)
 	client_maybe_finish(c);
 }
 
-void ds_listener_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
+static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 {
 	if (req->origin.kind == DS_ORIGIN_UDP) {
 		udp_queue(req->origin.udp, &req->origin.peer, req->origin.peerlen, pkt, len);

@@ -211,7 +211,7 @@ static void fail_not_ready(struct ds_request *req)
 	d->stats.servfail_not_ready++;
 	n = dns_compose_error(&req->q, DNS_RCODE_SERVFAIL, &o, out, sizeof(out));
 	if (n > 0)
-		ds_listener_reply(req, out, (size_t)n);
+		req->origin.ops->reply(req, out, (size_t)n);
 	request_free(req);
 }
 
@@ -240,7 +240,7 @@ static void wait_timer_fired(evutil_socket_t fd, short what, void *arg)
 	 * network manager says whether that is allowed; it releases the
 	 * queue itself when it is) */
 	if (TAILQ_FIRST(&d->waitq) && now - TAILQ_FIRST(&d->waitq)->start_us >= limit &&
-	    ds_netmgr_wait_expired(d))
+	    d->on_wait_expired && d->on_wait_expired(d->on_wait_expired_arg))
 		return;
 	while ((req = TAILQ_FIRST(&d->waitq)) && now - req->start_us >= limit) {
 		TAILQ_REMOVE(&d->waitq, req, wait_link);
@@ -352,9 +352,9 @@ static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pk
 	if (n > 0) {
 		if (req->origin.kind == DS_ORIGIN_UDP && (out[2] & 0x02))
 			d->stats.truncated++;
-		ds_listener_reply(req, out, (size_t)n);
+		req->origin.ops->reply(req, out, (size_t)n);
 	} else {
-		ds_listener_untrack(req);
+		req->origin.ops->untrack(req);
 	}
 	request_free(req);
 }
@@ -444,7 +444,7 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 				    overloaded ? "too many queries pending" : "upstream error",
 				    out, outlen);
 	}
-	ds_listener_track(req);
+	req->origin.ops->track(req);
 	return DS_RESOLVE_PENDING;
 }
 

@@ -28,178 +28,9 @@
 #include "dotstub/hex.h"
 #include "dotstub/log.h"
 
-static struct ds_upstream *make_upstream(struct ds_netmgr *nm, const struct ds_upstream_desc *desc)
-{
-	struct ds_upstream_opts o;
-	struct ds_upstream_desc copy;
-	struct ds_upstream *up;
-	int err = 0;
-
-	ds_upstream_opts_default(&o);
-	o.allow_tls12 = nm->d->cfg->allow_tls12;
-	o.query_timeout_ms = nm->d->cfg->query_timeout_ms / 3 ? nm->d->cfg->query_timeout_ms / 3 : 1;
-	memset(&copy, 0, sizeof(copy));
-	if (ds_upstream_desc_copy(&copy, desc) < 0)
-		return NULL;
-	/* the TLS session cache is keyed by the network too */
-	snprintf(copy.network, sizeof(copy.network), "%s", nm->fp_id);
-	up = ds_upstream_new(nm->d->base, &copy, &o, &err);
-	ds_upstream_desc_clear(&copy);
-	if (!up)
-		log_err("cannot use upstream %s: %s", desc->name[0] ? desc->name : "(plain)",
-			err == -ENOKEY ? "no usable TLSA record" : strerror(-err));
-	return up;
-}
-
-static void set_state(struct ds_netmgr *nm, enum trust_posture st, const char *reason)
-{
-	nm->state = st;
-	snprintf(nm->reason, sizeof(nm->reason), "%.*s", (int)sizeof(nm->reason) - 1,
-		 reason ? reason : "");
-}
-
-/* No upstream: queries get SERVFAIL with ede and reason. */
-void nm_serve_nothing(struct ds_netmgr *nm, enum trust_posture st, int ede, const char *reason)
-{
-	set_state(nm, st, reason);
-	ds_daemon_set_upstream(nm->d, NULL, "none", false);
-	ds_daemon_not_ready(nm->d, false, ede, reason);
-}
-
-/* No upstream yet: queries wait (up to discovery-wait), then get SERVFAIL
- * with ede and reason. */
-void nm_serve_wait(struct ds_netmgr *nm, enum trust_posture st, int ede, const char *reason)
-{
-	set_state(nm, st, reason);
-	ds_daemon_set_upstream(nm->d, NULL, "none", false);
-	ds_daemon_not_ready(nm->d, true, ede, reason);
-}
-
-void nm_serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc, const char *how)
-{
-	struct ds_upstream *up = make_upstream(nm, desc);
-
-	if (!up) {
-		nm_serve_nothing(nm, TRUST_POSTURE_FAILED, DNS_EDE_NETWORK_ERROR,
-			      "the discovered resolver cannot be used (see the log)");
-		return;
-	}
-	snprintf(nm->upstream_name, sizeof(nm->upstream_name), "%s", desc->name);
-	ds_upstream_desc_clear(&nm->cur_desc);
-	memset(&nm->cur_desc, 0, sizeof(nm->cur_desc));
-	ds_upstream_desc_copy(&nm->cur_desc, desc);
-	set_state(nm, TRUST_POSTURE_DOT, how);
-	ds_daemon_set_upstream(nm->d, up, nm->from_store ? "known network" : "discovery", false);
-	ds_upstream_connect_now(up);
-	nm_commit_poll_arm(nm);
-	nm_refresh_arm(nm, false);
-}
-
-void nm_serve_plain(struct ds_netmgr *nm, const char *reason)
-{
-	struct ds_plain *p;
-	int err = 0;
-
-	p = ds_plain_new(nm->d->base, nm->res, nm->nres, 1500, &err);
-	if (!p) {
-		nm_serve_nothing(nm, TRUST_POSTURE_FAILED, DNS_EDE_NETWORK_ERROR,
-			      "plain DNS to the network's resolver is not available");
-		return;
-	}
-	nm->upstream_name[0] = '\0';
-	set_state(nm, TRUST_POSTURE_PLAIN, reason);
-	log_warn("network %s: %s -- queries go to the network's resolver in plain DNS "
-		 "(opportunistic, unauthenticated)",
-		 nm->fp_id, reason);
-	ds_daemon_set_plain(nm->d, p);
-}
-
-void nm_schedule_retry(struct ds_netmgr *nm)
-{
-	struct timeval tv;
-
-	nm->retry_ms = nm->retry_ms ? nm->retry_ms * 2 : RETRY_MIN_MS;
-	if (nm->retry_ms > RETRY_MAX_MS)
-		nm->retry_ms = RETRY_MAX_MS;
-	tv.tv_sec = nm->retry_ms / 1000;
-	tv.tv_usec = (nm->retry_ms % 1000) * 1000;
-	evtimer_add(nm->retry_ev, &tv);
-}
-
 static void retry_fired(evutil_socket_t fd, short what, void *arg)
 {
 	nm_decide(arg);
-}
-
-/* No default route in any family and no resolver on this host: the link is
- * down, there is no network to discover (the next change will tell). */
-static bool no_route_to_resolvers(const struct ds_netmgr *nm)
-{
-	if (!nm->have_fp || nm->fp.af[DS_NETFP_V4].route || nm->fp.af[DS_NETFP_V6].route)
-		return false;
-	for (int i = 0; i < nm->nres; i++) {
-		const struct sockaddr_storage *ss = &nm->res[i];
-		if (ss->ss_family == AF_INET &&
-		    (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127)
-			return false;
-		if (ss->ss_family == AF_INET6 &&
-		    IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr))
-			return false;
-	}
-	return true;
-}
-
-void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
-		     struct trust_policy_input *in)
-{
-	memset(in, 0, sizeof(*in));
-	in->tofu = nm->d->cfg->tofu;
-	in->unknown = nm->d->cfg->unknown_network;
-	in->have_resolver = nm->nres > 0;
-	in->have_route = !no_route_to_resolvers(nm);
-	in->discovery = disc;
-	in->match = nm->match;
-	in->hotspot = TRUST_HOTSPOT_NONE;
-}
-
-void nm_decide(struct ds_netmgr *nm)
-{
-	const struct trust_resolver *r = NULL;
-	const struct trust_anchor *a;
-	struct trust_policy_input in;
-	struct trust_decision dec;
-	struct ds_upstream_desc desc;
-
-	evtimer_del(nm->retry_ev);
-	evtimer_del(nm->refresh_ev);
-	if (nm->job) {
-		nm->rerun = true;
-		ds_walkjob_cancel(nm->job);
-		return;
-	}
-	nm_commit_clear(nm);
-	nm->alert = false;
-	nm->have_anchor = false;
-	nm->from_store = false;
-	memset(&desc, 0, sizeof(desc));
-	a = nm_known_network_anchor(nm, &r);
-	nm_policy_input(nm, TRUST_DISC_NONE, &in);
-	in.stored = a && nm_desc_from_resolver(r, &desc) == 0;
-	trust_policy_decide(&in, &dec);
-	if (dec.action == TRUST_ACT_USE_STORED) {
-		nm_remember_anchor(nm, a);
-		nm->from_store = true;
-		trust_store_touch(nm->store, a, time(NULL));
-		trust_store_seen_network(nm->store, a, nm->fp_text, time(NULL));
-		nm_store_save(nm);
-		log_notice("network %s is known: DoT to %s with the stored TLSA, no discovery "
-			   "traffic",
-			   nm->fp_id, desc.name);
-		nm_carry_out(nm, &in, NULL, NULL, &desc);
-	} else {
-		nm_carry_out(nm, &in, NULL, NULL, NULL);
-	}
-	ds_upstream_desc_clear(&desc);
 }
 
 /* Another network: nothing of the old one may leak into it. */
@@ -225,7 +56,7 @@ static void network_changed(struct ds_netmgr *nm, const struct ds_netfp *fp)
 		nm->rerun = true;
 		ds_walkjob_cancel(nm->job);
 	}
-	set_state(nm, TRUST_POSTURE_WAITING, "network changed");
+	nm_set_state(nm, TRUST_POSTURE_WAITING, "network changed");
 	ds_daemon_set_upstream(nm->d, NULL, "none", false);
 	ds_daemon_not_ready(nm->d, true, DNS_EDE_NOT_READY, "network changed");
 	{
@@ -351,6 +182,9 @@ int ds_netmgr_start(struct ds_daemon *d)
 	nm->settle_ev = evtimer_new(d->base, settle_fired, nm);
 	nm->refresh_ev = evtimer_new(d->base, nm_refresh_fired, nm);
 	nm->commit.ev = evtimer_new(d->base, nm_commit_poll, nm);
+	nm->on_walk_done = nm_walk_done;
+	d->on_wait_expired = nm_wait_expired;
+	d->on_wait_expired_arg = nm;
 	if (!nm->retry_ev || !nm->commit.ev || !nm->settle_ev || !nm->refresh_ev)
 		return -ENOMEM;
 
@@ -390,7 +224,7 @@ int ds_netmgr_start(struct ds_daemon *d)
 	}
 	if (c->resolv_source[0] && c->nnetwork_resolver == 0)
 		resolv_watch_try(-1, 0, nm);
-	set_state(nm, TRUST_POSTURE_WAITING, "waiting for network information");
+	nm_set_state(nm, TRUST_POSTURE_WAITING, "waiting for network information");
 	ds_daemon_not_ready(d, true, DNS_EDE_NOT_READY, "waiting for network information");
 	if (!nm->nw && !nm->rw) {
 		struct ds_netfp fp;
@@ -407,6 +241,7 @@ void ds_netmgr_stop(struct ds_daemon *d)
 
 	if (!nm)
 		return;
+	d->on_wait_expired = NULL;
 	ds_walkjob_cancel_wait(nm->job);
 	ds_netwatch_free(nm->nw);
 	ds_resolvwatch_free(nm->rw);
@@ -436,25 +271,6 @@ void ds_netmgr_redecide(struct ds_daemon *d)
 {
 	if (d->netmgr && d->netmgr->have_fp)
 		network_changed(d->netmgr, &d->netmgr->fp);
-}
-
-bool ds_netmgr_wait_expired(struct ds_daemon *d)
-{
-	struct ds_netmgr *nm = d->netmgr;
-	struct trust_policy_input in;
-	struct trust_decision dec;
-
-	if (!nm || !nm->job || nm->job_refresh || nm->state != TRUST_POSTURE_DISCOVERING)
-		return false;
-	nm_policy_input(nm, TRUST_DISC_RUNNING, &in);
-	in.wait_expired = true;
-	trust_policy_decide(&in, &dec);
-	if (dec.service != TRUST_SERVICE_PLAIN)
-		return false;
-	/* the walk goes on; its result replaces this */
-	nm_serve_plain(nm, dec.reason);
-	nm->state = dec.posture;
-	return d->plain != NULL;
 }
 
 const char *ds_netmgr_fingerprint(struct ds_daemon *d)

@@ -52,8 +52,9 @@ struct ds_netmgr {
 	uint8_t anchor_alg;
 	bool have_anchor;
 	bool from_store;              /* DoT from stored data, no walk */
-	/* discovery */
+	/* discovery: walks report to on_walk_done (set by netmgr.c) */
 	struct ds_walkjob *job;
+	ds_walkjob_cb *on_walk_done;
 	bool job_first_use;           /* the running walk has no anchors */
 	bool job_refresh;             /* the running walk goes over our own DoT */
 	bool rerun;                   /* decide again when the job ends */
@@ -90,6 +91,19 @@ int nm_collect_anchors(struct ds_netmgr *nm, struct disc_key *out, int cap);
 void nm_commit_clear(struct ds_netmgr *nm);
 /* timer: pin and learn once DANE authenticated the new upstream */
 void nm_commit_poll(evutil_socket_t fd, short what, void *arg);
+enum nm_commit {
+	NM_COMMIT_DONE,        /* pinned and learned, or given up: nothing pending */
+	NM_COMMIT_AGAIN,       /* no authenticated handshake yet: look again */
+	NM_COMMIT_DANE_FAILED, /* the certificate does not match the TLSA */
+};
+/* pin and learn once DANE authenticated the new upstream (netmgr_trust.c) */
+enum nm_commit nm_commit_check(struct ds_netmgr *nm);
+/* the daemon's discovery-wait hook (netmgr_decide.c) */
+bool nm_wait_expired(void *arg);
+/* a refresh walk over our own DoT ended (netmgr_walk.c) */
+void nm_refresh_done(struct ds_netmgr *nm, struct disc_result *res);
+/* set the posture shown in status and its reason (netmgr_serve.c) */
+void nm_set_state(struct ds_netmgr *nm, enum trust_posture st, const char *reason);
 /* poll the new upstream for its first authenticated handshake */
 void nm_commit_poll_arm(struct ds_netmgr *nm);
 /* pin (if pin) and learn desc once the handshake succeeds */

@@ -231,47 +231,33 @@ void nm_commit_prepare(struct ds_netmgr *nm, bool pin, const struct trust_dnskey
 	nm->commit.active = true;
 }
 
-void nm_commit_poll_arm(struct ds_netmgr *nm)
+/* Look at the new upstream: pin and remember once DANE authenticated it
+ * (NM_COMMIT_DONE), or say that its certificate does not match the
+ * published TLSA (NM_COMMIT_DANE_FAILED; nothing pinned) or that it is not
+ * there yet (NM_COMMIT_AGAIN: look again later). */
+enum nm_commit nm_commit_check(struct ds_netmgr *nm)
 {
-	struct timeval tv = { 0, 50 * 1000 };
-
-	if (nm->commit.active)
-		evtimer_add(nm->commit.ev, &tv);
-}
-
-/* Poll the new upstream: pin and remember once DANE authenticated it;
- * refuse if the certificate does not match the published TLSA. */
-void nm_commit_poll(evutil_socket_t fd, short what, void *arg)
-{
-	struct ds_netmgr *nm = arg;
 	struct ds_upstream_status st;
-	struct trust_policy_input in;
 	const struct trust_anchor *a = NULL;
 	int r;
 
 	if (!nm->commit.active || !nm->d->up)
-		return;
+		return NM_COMMIT_DONE;
 	ds_upstream_get_status(nm->d->up, &st);
 	if (st.fail_auth > 0) {
 		log_err("ALERT network %s: %s serves a certificate that does not match its "
 			"published TLSA (%s); nothing pinned or learned",
 			nm->fp_id, nm->commit.desc.name, st.last_error);
 		nm_commit_clear(nm);
-		nm_policy_input(nm, TRUST_DISC_OK, &in);
-		in.observed = TRUST_OBS_UNKNOWN;
-		in.dane_failed = true;
-		nm_carry_out(nm, &in, NULL, NULL, NULL);
-		return;
+		return NM_COMMIT_DANE_FAILED;
 	}
 	if (st.handshakes == 0) {
 		if (ds_now_ms() < nm->commit.deadline_ms)
-			nm_commit_poll_arm(nm);
-		else {
-			log_warn("network %s: no DoT connection to %s yet (%s); nothing pinned",
-				 nm->fp_id, nm->commit.desc.name, st.last_error);
-			nm_commit_clear(nm);
-		}
-		return;
+			return NM_COMMIT_AGAIN;
+		log_warn("network %s: no DoT connection to %s yet (%s); nothing pinned",
+			 nm->fp_id, nm->commit.desc.name, st.last_error);
+		nm_commit_clear(nm);
+		return NM_COMMIT_DONE;
 	}
 	if (nm->commit.pin) {
 		r = trust_store_pin(nm->store, ARPA_ZONE, &nm->commit.key, TRUST_STATE_TRUSTED,
@@ -279,7 +265,7 @@ void nm_commit_poll(evutil_socket_t fd, short what, void *arg)
 		if (r < 0) {
 			log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
 			nm_commit_clear(nm);
-			return;
+			return NM_COMMIT_DONE;
 		}
 		log_notice("network %s: pinned resolver-name.arpa key tag %u alg %u as trusted "
 			   "(first use, %s authenticated)",
@@ -298,6 +284,7 @@ void nm_commit_poll(evutil_socket_t fd, short what, void *arg)
 		nm_store_save(nm);
 	}
 	nm_commit_clear(nm);
+	return NM_COMMIT_DONE;
 }
 
 void nm_observe_rollover(struct ds_netmgr *nm, const struct disc_result *res)

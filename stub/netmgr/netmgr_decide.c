@@ -1,0 +1,382 @@
+/*
+ * netmgr_decide.c -- the network manager's decisions, all made by the
+ * trust policy (trust/policy.c): fill its input from what is known of the
+ * network (fingerprint match, stored data, the walk's result, the DANE
+ * handshake, discovery-wait), ask it, and carry the decision out: walk,
+ * pin, refuse, and serve DoT, plain DNS or nothing.
+ */
+#include "netmgr_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dotstub/log.h"
+
+void nm_schedule_retry(struct ds_netmgr *nm)
+{
+	struct timeval tv;
+
+	nm->retry_ms = nm->retry_ms ? nm->retry_ms * 2 : RETRY_MIN_MS;
+	if (nm->retry_ms > RETRY_MAX_MS)
+		nm->retry_ms = RETRY_MAX_MS;
+	tv.tv_sec = nm->retry_ms / 1000;
+	tv.tv_usec = (nm->retry_ms % 1000) * 1000;
+	evtimer_add(nm->retry_ev, &tv);
+}
+
+static bool no_route_to_resolvers(const struct ds_netmgr *nm)
+{
+	if (!nm->have_fp || nm->fp.af[DS_NETFP_V4].route || nm->fp.af[DS_NETFP_V6].route)
+		return false;
+	for (int i = 0; i < nm->nres; i++) {
+		const struct sockaddr_storage *ss = &nm->res[i];
+		if (ss->ss_family == AF_INET &&
+		    (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127)
+			return false;
+		if (ss->ss_family == AF_INET6 &&
+		    IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr))
+			return false;
+	}
+	return true;
+}
+
+void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
+		     struct trust_policy_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->tofu = nm->d->cfg->tofu;
+	in->unknown = nm->d->cfg->unknown_network;
+	in->have_resolver = nm->nres > 0;
+	in->have_route = !no_route_to_resolvers(nm);
+	in->discovery = disc;
+	in->match = nm->match;
+	in->hotspot = TRUST_HOTSPOT_NONE;
+}
+
+static enum trust_discovery discovery_of(enum disc_kind k)
+{
+	switch (k) {
+	case DISC_OK: return TRUST_DISC_OK;
+	case DISC_NOT_PUBLISHED: return TRUST_DISC_NOT_PUBLISHED;
+	case DISC_UNREACHABLE: return TRUST_DISC_UNREACHABLE;
+	case DISC_ANCHOR_MISMATCH: return TRUST_DISC_ANCHOR_MISMATCH;
+	case DISC_BOGUS: return TRUST_DISC_BOGUS;
+	case DISC_FAILED: return TRUST_DISC_FAILED;
+	}
+	return TRUST_DISC_FAILED;
+}
+
+static const struct trust_anchor *pin_pending(struct ds_netmgr *nm, const struct disc_key *k)
+{
+	const struct trust_anchor *a = NULL;
+	struct trust_dnskey tk;
+	int r;
+
+	disc_key_to_trust(k, &tk);
+	r = trust_store_pin(nm->store, ARPA_ZONE, &tk, TRUST_STATE_PENDING, time(NULL), &a);
+	if (r < 0) {
+		log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
+		return NULL;
+	}
+	return a;
+}
+
+static const struct trust_anchor *anchor_of(struct ds_netmgr *nm, const struct disc_key *k)
+{
+	const struct trust_anchor *a;
+	struct trust_dnskey tk;
+
+	disc_key_to_trust(k, &tk);
+	a = trust_store_lookup(nm->store, ARPA_ZONE, &tk);
+	for (size_t i = 0; i < trust_store_count(nm->store) && !a; i++) {
+		const struct trust_anchor *c = trust_store_anchor(nm->store, i);
+		if (trust_dnskey_equal(&c->key, &tk))
+			a = c;
+	}
+	return a;
+}
+
+static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
+						  const struct disc_result *res)
+{
+	nm->nupstreams = 0;
+	for (int i = 0; i < res->nupstreams && i < DISC_MAX_UPSTREAMS; i++) {
+		const struct disc_upstream *u = &res->upstreams[i];
+		snprintf(nm->upstreams[nm->nupstreams++], sizeof(nm->upstreams[0]), "%s (%s, %s)",
+			 u->desc.name, disc_server_type_str(u->desc.type),
+			 disc_transport_str(u->transport));
+	}
+	if (res->desc.type != DS_SERVER_FORWARDER || !nm->d->cfg->prefer_upstream_resolver)
+		return &res->desc;
+	for (int i = 0; i < res->nupstreams; i++) {
+		const struct disc_upstream *u = &res->upstreams[i];
+		if (u->transport == DISC_TRANSPORT_DOT && u->desc.naddr > 0 &&
+		    ds_upstream_desc_usable_tlsa(&u->desc) > 0)
+			return &u->desc;
+	}
+	return &res->desc;
+}
+
+void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
+		  const struct disc_result *res, const struct disc_key *ksk,
+		  const struct ds_upstream_desc *use)
+{
+	struct trust_decision dec;
+	const struct trust_anchor *a = NULL;
+	char why[384];
+
+	trust_policy_decide(in, &dec);
+	snprintf(why, sizeof(why), "%s", dec.reason);
+	if (dec.alert)
+		log_err("ALERT network %s: %s%s%s", nm->fp_id, dec.reason,
+			res && res->reason[0] ? ": " : "", res ? res->reason : "");
+	nm->alert = dec.alert;
+
+	switch (dec.action) {
+	case TRUST_ACT_PIN_PENDING:
+		if (!ksk || !res || !(a = pin_pending(nm, ksk))) {
+			nm_serve_nothing(nm, TRUST_POSTURE_FAILED, DNS_EDE_OTHER,
+					 "the anchor could not be pinned");
+			return;
+		}
+		nm_remember_anchor(nm, a);
+		nm_learn(nm, a, &res->desc);
+		nm_store_save(nm);
+		log_notice("network %s: resolver-name.arpa key tag %u alg %u of %s pinned as %s: "
+			   "`dotctl trust approve %u` to use it",
+			   nm->fp_id, a->tag, a->key.algorithm, res->desc.name,
+			   trust_state_name(a->state), a->tag);
+		break;
+	case TRUST_ACT_PIN_AND_USE:
+	case TRUST_ACT_USE:
+		if (ksk && use) {
+			struct trust_dnskey tk;
+			disc_key_to_trust(ksk, &tk);
+			nm_commit_prepare(nm, dec.action == TRUST_ACT_PIN_AND_USE, &tk, use);
+			if ((a = anchor_of(nm, ksk)))
+				nm_remember_anchor(nm, a);
+		}
+		break;
+	case TRUST_ACT_REFUSE:
+		if (dec.record_pending && res && res->nksk > 0 &&
+		    (a = pin_pending(nm, &res->ksk[0].key))) {
+			if (nm->have_fp)
+				trust_store_seen_network(nm->store, a, nm->fp_text, time(NULL));
+			nm_store_save(nm);
+			log_err("ALERT network %s: the refused key (tag %u) is kept as pending; "
+				"`dotctl trust approve %u` adopts it if the change is legitimate",
+				nm->fp_id, a->tag, a->tag);
+		}
+		break;
+	case TRUST_ACT_DISCOVER:
+	case TRUST_ACT_DISCOVER_FIRST_USE:
+		if (nm_start_walk(nm, dec.action == TRUST_ACT_DISCOVER_FIRST_USE) < 0) {
+			struct trust_policy_input failed = *in;
+			failed.discovery = TRUST_DISC_ERROR;
+			nm_carry_out(nm, &failed, NULL, NULL, NULL);
+			return;
+		}
+		break;
+	case TRUST_ACT_USE_STORED:
+	case TRUST_ACT_NONE:
+	case TRUST_ACT_PLAIN:
+	case TRUST_ACT_SERVFAIL:
+		break;
+	}
+	if (dec.retry)
+		nm_schedule_retry(nm);
+
+	switch (dec.service) {
+	case TRUST_SERVICE_DOT:
+		if (!use) {
+			nm_serve_nothing(nm, TRUST_POSTURE_FAILED, DNS_EDE_NETWORK_ERROR, why);
+			return;
+		}
+		if (res)
+			log_notice("network %s: resolver %s (%s) authenticated by resolver-name.arpa "
+				   "key tag %u; DoT with DANE%s%s",
+				   nm->fp_id, res->desc.name, disc_server_type_str(res->desc.type),
+				   ksk ? ksk->tag : nm->anchor_tag,
+				   use != &res->desc ? ", directly to its upstream " : "",
+				   use != &res->desc ? use->name : "");
+		nm_serve_dot(nm, use,
+			     dec.action == TRUST_ACT_USE_STORED ? why
+			     : res && use != &res->desc
+				     ? "the forwarder's upstream, authenticated by discovery"
+				     : "authenticated by discovery");
+		if (nm->state == TRUST_POSTURE_DOT) {
+			nm_commit_poll_arm(nm);
+			nm_refresh_arm(nm, false);
+		}
+		return;
+	case TRUST_SERVICE_PLAIN:
+		/* to the network's own announced resolver, nothing else */
+		nm_serve_plain(nm, why);
+		nm->state = dec.posture;
+		return;
+	case TRUST_SERVICE_SERVFAIL:
+		nm_serve_nothing(nm, dec.posture, dec.ede, why);
+		return;
+	case TRUST_SERVICE_WAIT:
+		nm_serve_wait(nm, dec.posture, dec.ede, why);
+		return;
+	}
+}
+
+void nm_decide(struct ds_netmgr *nm)
+{
+	const struct trust_resolver *r = NULL;
+	const struct trust_anchor *a;
+	struct trust_policy_input in;
+	struct trust_decision dec;
+	struct ds_upstream_desc desc;
+
+	evtimer_del(nm->retry_ev);
+	evtimer_del(nm->refresh_ev);
+	if (nm->job) {
+		nm->rerun = true;
+		ds_walkjob_cancel(nm->job);
+		return;
+	}
+	nm_commit_clear(nm);
+	nm->alert = false;
+	nm->have_anchor = false;
+	nm->from_store = false;
+	memset(&desc, 0, sizeof(desc));
+	a = nm_known_network_anchor(nm, &r);
+	nm_policy_input(nm, TRUST_DISC_NONE, &in);
+	in.stored = a && nm_desc_from_resolver(r, &desc) == 0;
+	trust_policy_decide(&in, &dec);
+	if (dec.action == TRUST_ACT_USE_STORED) {
+		nm_remember_anchor(nm, a);
+		nm->from_store = true;
+		trust_store_touch(nm->store, a, time(NULL));
+		trust_store_seen_network(nm->store, a, nm->fp_text, time(NULL));
+		nm_store_save(nm);
+		log_notice("network %s is known: DoT to %s with the stored TLSA, no discovery "
+			   "traffic",
+			   nm->fp_id, desc.name);
+		nm_carry_out(nm, &in, NULL, NULL, &desc);
+	} else {
+		nm_carry_out(nm, &in, NULL, NULL, NULL);
+	}
+	ds_upstream_desc_clear(&desc);
+}
+
+void nm_walk_done(void *arg, int rc, struct disc_result *res)
+{
+	struct ds_netmgr *nm = arg;
+	struct trust_policy_input in;
+	const struct disc_key *ksk = NULL;
+	const struct ds_upstream_desc *use = NULL;
+
+	nm->job = NULL;
+	if (nm->rerun || rc == -ECANCELED) {
+		nm->rerun = false;
+		if (res)
+			disc_result_free(res);
+		if (!evtimer_pending(nm->settle_ev, NULL))
+			nm_decide(nm);
+		return;
+	}
+	if (nm->job_refresh) {
+		nm->job_refresh = false;
+		if (rc < 0) {
+			nm_refresh_arm(nm, true);
+			return;
+		}
+		nm_refresh_done(nm, res);
+		disc_result_free(res);
+		return;
+	}
+	if (rc < 0) {
+		snprintf(nm->last_walk, sizeof(nm->last_walk), "error: %s", strerror(-rc));
+		nm_policy_input(nm, TRUST_DISC_ERROR, &in);
+		nm_carry_out(nm, &in, NULL, NULL, NULL);
+		return;
+	}
+	snprintf(nm->last_walk, sizeof(nm->last_walk), "%s%s%s", disc_kind_str(res->kind),
+		 res->reason[0] ? ": " : "", res->reason);
+	log_info("network %s: discovery: %s", nm->fp_id, nm->last_walk);
+
+	nm_policy_input(nm, discovery_of(res->kind), &in);
+	in.first_use = nm->job_first_use;
+	if (res->kind == DISC_OK || res->kind == DISC_NOT_PUBLISHED)
+		nm->retry_ms = 0;
+	if (res->kind == DISC_OK) {
+		if (res->ksk_used >= 0)
+			ksk = &res->ksk[res->ksk_used].key;
+		if (!nm->job_first_use && res->anchor_matched >= 0) {
+			in.observed = TRUST_OBS_TRUSTED;
+			nm_observe_rollover(nm, res);
+		} else if (ksk) {
+			struct trust_dnskey tk;
+			disc_key_to_trust(ksk, &tk);
+			in.observed = trust_observed_of(trust_store_lookup(nm->store, ARPA_ZONE, &tk));
+		}
+		use = choose_desc(nm, res);
+	} else if (res->kind == DISC_BOGUS || res->kind == DISC_FAILED) {
+		if (nm->match == TRUST_MATCH_NONE && nm->job_first_use)
+			log_warn("network %s: resolver-name.arpa is broken (%s); treating the "
+				 "network as one that publishes nothing",
+				 nm->fp_id, res->reason);
+	}
+	nm_carry_out(nm, &in, res, ksk, use);
+	disc_result_free(res);
+}
+
+/* Timer: pin and learn once DANE authenticated the new upstream; a
+ * certificate that does not match its TLSA goes to the policy. */
+void nm_commit_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_netmgr *nm = arg;
+	struct trust_policy_input in;
+
+	switch (nm_commit_check(nm)) {
+	case NM_COMMIT_AGAIN:
+		nm_commit_poll_arm(nm);
+		return;
+	case NM_COMMIT_DANE_FAILED:
+		nm_policy_input(nm, TRUST_DISC_OK, &in);
+		in.observed = TRUST_OBS_UNKNOWN;
+		in.dane_failed = true;
+		nm_carry_out(nm, &in, NULL, NULL, NULL);
+		return;
+	case NM_COMMIT_DONE:
+		return;
+	}
+}
+
+void nm_commit_poll_arm(struct ds_netmgr *nm)
+{
+	struct timeval tv = { 0, 50 * 1000 };
+
+	if (nm->commit.active)
+		evtimer_add(nm->commit.ev, &tv);
+}
+
+/* Queries waited discovery-wait (the daemon's hook): serve them with plain
+ * DNS meanwhile if the policy says so; true if they were released to it. */
+bool nm_wait_expired(void *arg)
+{
+	struct ds_netmgr *nm = arg;
+	struct ds_daemon *d = nm->d;
+	struct trust_policy_input in;
+	struct trust_decision dec;
+
+	if (!nm->job || nm->job_refresh || nm->state != TRUST_POSTURE_DISCOVERING)
+		return false;
+	nm_policy_input(nm, TRUST_DISC_RUNNING, &in);
+	in.wait_expired = true;
+	trust_policy_decide(&in, &dec);
+	if (dec.service != TRUST_SERVICE_PLAIN)
+		return false;
+	/* the walk goes on; its result replaces this */
+	nm_serve_plain(nm, dec.reason);
+	nm->state = dec.posture;
+	return d->plain != NULL;
+}
