@@ -1,7 +1,7 @@
 /*
  * daemon.h -- dotstubd's internal state, shared by main.c, listener.c,
- * resolve.c and control.c.  Not a public interface: nothing outside stub/
- * includes it.
+ * resolve.c, control.c and status.c.  Not a public interface: nothing
+ * outside stub/ includes it.
  */
 #ifndef DOTSTUB_DAEMON_H
 #define DOTSTUB_DAEMON_H
@@ -25,7 +25,7 @@ struct ds_udp_listener;
 struct ds_listeners;
 struct ds_control;
 
-/* Counters shown by `dotctl status`. */
+/* Counters shown by `dotctl status` (status.h). */
 struct ds_stats {
 	uint64_t queries, queries_udp, queries_tcp;
 	uint64_t cache_hits, upstream_answers, local_answers;
@@ -130,17 +130,14 @@ void ds_listener_track(struct ds_request *req);
 void ds_listener_untrack(struct ds_request *req);
 /* Deliver the answer of a pending request (called by resolve.c). */
 void ds_listener_reply(struct ds_request *req, const uint8_t *pkt, size_t len);
-/* the listening addresses, "127.0.0.53:53 (udp+tcp)", one per line */
-void ds_listeners_describe(const struct ds_daemon *d, struct evbuffer *out, bool json);
-unsigned ds_listeners_tcp_clients(const struct ds_daemon *d);
+/* (the listeners' part of the status: ds_listeners_get_status, status.h) */
 
 /* ---- netmgr.c: which network, which resolver, which trust ---- */
 /* Open the trust store and the watchers, and make the first decision.
  * Only when no static upstream is configured.  Returns 0 or -errno. */
 int ds_netmgr_start(struct ds_daemon *d);
 void ds_netmgr_stop(struct ds_daemon *d);
-/* status section (discovery, network, policy) */
-void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json);
+/* (its part of the status: ds_netmgr_get_status, netmgr/netmgr_status.h) */
 struct trust_store *ds_netmgr_store(struct ds_daemon *d);
 /* the trust store changed (approve, forget, import): decide again */
 void ds_netmgr_redecide(struct ds_daemon *d);
