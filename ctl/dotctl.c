@@ -18,6 +18,8 @@
 #include "dotstub/ctl_discover.h"
 #include "dotstub/ctlproto.h"
 #include "dotstub/provision.h"
+#include "json.h"
+#include "status_text.h"
 
 static const char *control_path = DOTSTUB_RUNDIR "/control";
 
@@ -54,10 +56,38 @@ static void usage(FILE *f)
 		DOTSTUB_RUNDIR "/control");
 }
 
-/* Send one request line; copy the answer's body to stdout.  Returns the
- * exit status: 0 on "ok", 1 on "error: ...", 2 if the daemon could not be
- * reached. */
-static int request(const char *line)
+/* An answer's body kept in memory (bounded: CJ_MAX_INPUT). */
+struct body {
+	char *buf;
+	size_t len;
+	bool too_long;
+};
+
+static void body_add(struct body *b, const char *p, size_t n)
+{
+	char *nb;
+
+	if (b->too_long)
+		return;
+	if (n > CJ_MAX_INPUT - b->len) {
+		b->too_long = true;
+		return;
+	}
+	nb = realloc(b->buf, b->len + n + 1);
+	if (!nb) {
+		b->too_long = true;
+		return;
+	}
+	b->buf = nb;
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	b->buf[b->len] = '\0';
+}
+
+/* Send one request line; copy the answer's body to stdout, or into *keep
+ * if keep is set.  Returns the exit status: 0 on "ok", 1 on "error: ...",
+ * 2 if the daemon could not be reached. */
+static int request_to(const char *line, struct body *keep)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char buf[8192];
@@ -100,10 +130,15 @@ static int request(const char *line)
 			first = false;
 			if (!strncmp(buf, "ok\n", 3)) {
 				ok = true;
-				fwrite(buf + 3, 1, have - 3, stdout);
+				if (keep)
+					body_add(keep, buf + 3, have - 3);
+				else
+					fwrite(buf + 3, 1, have - 3, stdout);
 			} else {
 				fprintf(stderr, "dotctl: %s", buf);
 			}
+		} else if (ok && keep) {
+			body_add(keep, buf, have);
 		} else {
 			fwrite(buf, 1, have, ok ? stdout : stderr);
 		}
@@ -116,7 +151,43 @@ static int request(const char *line)
 		fprintf(stderr, "dotctl: dotstubd closed the connection without an answer\n");
 	}
 	close(fd);
+	if (ok && keep && keep->too_long) {
+		fprintf(stderr, "dotctl: the daemon's answer is longer than %u octets\n",
+			CJ_MAX_INPUT);
+		return 1;
+	}
 	return ok ? 0 : 1;
+}
+
+static int request(const char *line)
+{
+	return request_to(line, NULL);
+}
+
+/* "status" and "network": the daemon answers with JSON (it always does
+ * when asked "CMD json", also before it stopped writing text itself).
+ * --json prints it unchanged; the text view is rendered from it. */
+static int status_main(const char *cmd, bool json)
+{
+	char line[64], err[160];
+	struct body b = { 0 };
+	int r;
+
+	snprintf(line, sizeof(line), "%s json", cmd);
+	if (json)
+		return request(line);
+	r = request_to(line, &b);
+	if (r == 0) {
+		r = !strcmp(cmd, "status")
+			? ctl_status_render(stdout, b.buf ? b.buf : "", b.len, err, sizeof(err))
+			: ctl_network_render(stdout, b.buf ? b.buf : "", b.len, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "dotctl: the daemon's %s answer is not valid: %s\n", cmd, err);
+			r = 1;
+		}
+	}
+	free(b.buf);
+	return r;
 }
 
 /* Join argv into one request line, refusing characters the protocol does
@@ -224,7 +295,6 @@ static int trust_main(int argc, char **argv, bool json)
 
 int main(int argc, char **argv)
 {
-	char line[DS_CTL_LINE_MAX];
 	bool json = false;
 	int i;
 
@@ -264,10 +334,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: dotctl %s [--json]\n", argv[i]);
 			return 2;
 		}
-		json = json || argc - i == 2;
-		if (join_request(1, argv + i, json, line, sizeof(line)) < 0)
-			return 2;
-		return request(line);
+		return status_main(argv[i], json || argc - i == 2);
 	}
 	fprintf(stderr, "dotctl: unknown command '%s' (see dotctl --help)\n", argv[i]);
 	return 2;

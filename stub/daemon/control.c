@@ -4,6 +4,7 @@
  * size-checked; one request per connection.
  */
 #include "daemon.h"
+#include "status.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -15,10 +16,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "dotstub-config.h"
 #include "dotstub/ctlproto.h"
 #include "dotstub/log.h"
 
@@ -47,242 +46,37 @@ struct ctl_command {
 
 /* ---------------------------------------------------------------- status */
 
-void ds_json_str(struct evbuffer *out, const char *s)
-{
-	evbuffer_add(out, "\"", 1);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			evbuffer_add_printf(out, "\\%c", ch);
-		else if (ch < 0x20 || ch > 0x7e)
-			evbuffer_add_printf(out, "\\u%04x", ch);
-		else
-			evbuffer_add(out, s, 1);
-	}
-	evbuffer_add(out, "\"", 1);
-}
-
-static void fmt_duration(uint64_t s, char *buf, size_t len)
-{
-	if (s >= 86400)
-		snprintf(buf, len, "%llud%02lluh", (unsigned long long)(s / 86400),
-			 (unsigned long long)(s % 86400 / 3600));
-	else if (s >= 3600)
-		snprintf(buf, len, "%lluh%02llum", (unsigned long long)(s / 3600),
-			 (unsigned long long)(s % 3600 / 60));
-	else
-		snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60),
-			 (unsigned long long)(s % 60));
-}
-
-static void status_text(struct ds_daemon *d, struct evbuffer *out)
-{
-	const struct ds_stats *s = &d->stats;
-	struct ds_upstream_status us;
-	struct ds_cache_stats cs;
-	char up[32];
-
-	fmt_duration((ds_now_ms() - d->started_ms) / 1000, up, sizeof(up));
-	evbuffer_add_printf(out, "dotstubd %s, up %s\n", DOTSTUB_VERSION, up);
-	evbuffer_add_printf(out, "listen:     ");
-	ds_listeners_describe(d, out, false);
-	evbuffer_add_printf(out, " (udp+tcp), %u tcp clients\n", ds_listeners_tcp_clients(d));
-	if (d->up) {
-		ds_upstream_get_status(d->up, &us);
-		evbuffer_add_printf(out, "upstream:   %s (from %s)\n", us.name, d->up_source);
-		evbuffer_add_printf(out, "  state:    %s%s%s\n", us.state,
-				    us.addr[0] ? " to " : "", us.addr);
-		if (us.tls_version[0])
-			evbuffer_add_printf(out, "  tls:      %s %s%s\n", us.tls_version, us.cipher,
-					    us.resumed ? ", resumed session" : "");
-		if (us.matched_tlsa[0])
-			evbuffer_add_printf(out, "  auth:     DANE, TLSA %s\n", us.matched_tlsa);
-		evbuffer_add_printf(out,
-				    "  conns:    %u open, %u in flight, %u waiting; %llu connects, "
-				    "%llu handshakes, %llu resumed\n",
-				    us.conns, us.inflight, us.pending, (unsigned long long)us.connects,
-				    (unsigned long long)us.handshakes,
-				    (unsigned long long)us.resumptions);
-		if (us.keepalive_ms)
-			evbuffer_add_printf(out, "  keepalive: %u ms (server)\n", us.keepalive_ms);
-		if (us.backoff_ms)
-			evbuffer_add_printf(out, "  backoff:  %u ms\n", us.backoff_ms);
-		evbuffer_add_printf(out, "  rtt:      p50 %.2f ms, p99 %.2f ms\n",
-				    us.rtt_p50_us / 1000.0, us.rtt_p99_us / 1000.0);
-		evbuffer_add_printf(out,
-				    "  failures: network %llu, tls %llu, dane %llu, timeouts %llu, "
-				    "retries %llu\n",
-				    (unsigned long long)us.fail_network, (unsigned long long)us.fail_tls,
-				    (unsigned long long)us.fail_auth, (unsigned long long)us.timeouts,
-				    (unsigned long long)us.retries);
-		if (us.last_error[0])
-			evbuffer_add_printf(out, "  last error: %s\n", us.last_error);
-	} else if (d->plain) {
-		struct ds_plain_status ps;
-
-		ds_plain_get_status(d->plain, &ps);
-		evbuffer_add_printf(out, "upstream:   PLAIN DNS to %s (opportunistic, unauthenticated)\n",
-				    ps.addr);
-		evbuffer_add_printf(out, "  plain:    %llu queries, %llu answers, %llu timeouts, %llu "
-					 "retried over TCP, %u in flight\n",
-				    (unsigned long long)ps.queries, (unsigned long long)ps.answers,
-				    (unsigned long long)ps.timeouts, (unsigned long long)ps.tcp_retries,
-				    ps.inflight);
-	} else {
-		evbuffer_add_printf(out, "upstream:   none (queries get SERVFAIL: %s)\n",
-				    d->discovering ? "waiting for discovery" : d->not_ready_text);
-	}
-	ds_netmgr_describe(d, out, false);
-	evbuffer_add_printf(out,
-			    "queries:    %llu (udp %llu, tcp %llu); cache hits %llu, upstream "
-			    "answers %llu, local %llu\n",
-			    (unsigned long long)s->queries, (unsigned long long)s->queries_udp,
-			    (unsigned long long)s->queries_tcp, (unsigned long long)s->cache_hits,
-			    (unsigned long long)s->upstream_answers,
-			    (unsigned long long)s->local_answers);
-	evbuffer_add_printf(out,
-			    "errors:     servfail upstream %llu, not ready %llu, overload %llu, "
-			    "formerr %llu, notimp %llu, dropped %llu, truncated %llu\n",
-			    (unsigned long long)s->servfail_upstream,
-			    (unsigned long long)s->servfail_not_ready,
-			    (unsigned long long)s->overload, (unsigned long long)s->formerr,
-			    (unsigned long long)s->notimp, (unsigned long long)s->dropped,
-			    (unsigned long long)s->truncated);
-	if (d->cache) {
-		ds_cache_get_stats(d->cache, &cs);
-		evbuffer_add_printf(out, "cache:      %zu entries, %zu of %zu bytes, %llu evictions\n",
-				    cs.entries, cs.bytes, cs.max_bytes,
-				    (unsigned long long)cs.evictions);
-	} else {
-		evbuffer_add_printf(out, "cache:      off\n");
-	}
-}
-
-#define JU(k, v) evbuffer_add_printf(out, "\"%s\": %llu", k, (unsigned long long)(v))
-
-static void status_json(struct ds_daemon *d, struct evbuffer *out)
-{
-	const struct ds_stats *s = &d->stats;
-	struct ds_upstream_status us;
-	struct ds_cache_stats cs;
-
-	evbuffer_add_printf(out, "{\"version\": \"%s\", ", DOTSTUB_VERSION);
-	JU("uptime_s", (ds_now_ms() - d->started_ms) / 1000);
-	evbuffer_add_printf(out, ", \"listen\": [");
-	ds_listeners_describe(d, out, true);
-	evbuffer_add_printf(out, "], ");
-	JU("tcp_clients", ds_listeners_tcp_clients(d));
-	evbuffer_add_printf(out, ", \"upstream\": ");
-	if (d->up) {
-		ds_upstream_get_status(d->up, &us);
-		evbuffer_add_printf(out, "{\"name\": ");
-		ds_json_str(out, us.name);
-		evbuffer_add_printf(out, ", \"source\": ");
-		ds_json_str(out, d->up_source);
-		evbuffer_add_printf(out, ", \"state\": ");
-		ds_json_str(out, us.state);
-		evbuffer_add_printf(out, ", \"address\": ");
-		ds_json_str(out, us.addr);
-		evbuffer_add_printf(out, ", \"tls_version\": ");
-		ds_json_str(out, us.tls_version);
-		evbuffer_add_printf(out, ", \"cipher\": ");
-		ds_json_str(out, us.cipher);
-		evbuffer_add_printf(out, ", \"matched_tlsa\": ");
-		ds_json_str(out, us.matched_tlsa);
-		evbuffer_add_printf(out, ", \"resumed\": %s, ", us.resumed ? "true" : "false");
-		JU("conns", us.conns); evbuffer_add_printf(out, ", ");
-		JU("inflight", us.inflight); evbuffer_add_printf(out, ", ");
-		JU("waiting", us.pending); evbuffer_add_printf(out, ", ");
-		JU("connects", us.connects); evbuffer_add_printf(out, ", ");
-		JU("handshakes", us.handshakes); evbuffer_add_printf(out, ", ");
-		JU("resumptions", us.resumptions); evbuffer_add_printf(out, ", ");
-		JU("queries", us.queries); evbuffer_add_printf(out, ", ");
-		JU("answers", us.answers); evbuffer_add_printf(out, ", ");
-		JU("timeouts", us.timeouts); evbuffer_add_printf(out, ", ");
-		JU("retries", us.retries); evbuffer_add_printf(out, ", ");
-		JU("fail_network", us.fail_network); evbuffer_add_printf(out, ", ");
-		JU("fail_tls", us.fail_tls); evbuffer_add_printf(out, ", ");
-		JU("fail_auth", us.fail_auth); evbuffer_add_printf(out, ", ");
-		JU("rtt_p50_us", us.rtt_p50_us); evbuffer_add_printf(out, ", ");
-		JU("rtt_p99_us", us.rtt_p99_us); evbuffer_add_printf(out, ", ");
-		JU("backoff_ms", us.backoff_ms); evbuffer_add_printf(out, ", ");
-		JU("keepalive_ms", us.keepalive_ms);
-		evbuffer_add_printf(out, ", \"last_error\": ");
-		ds_json_str(out, us.last_error);
-		evbuffer_add_printf(out, "}");
-	} else if (d->plain) {
-		struct ds_plain_status ps;
-
-		ds_plain_get_status(d->plain, &ps);
-		evbuffer_add_printf(out, "{\"plain\": true, \"address\": ");
-		ds_json_str(out, ps.addr);
-		evbuffer_add_printf(out, ", ");
-		JU("queries", ps.queries); evbuffer_add_printf(out, ", ");
-		JU("answers", ps.answers); evbuffer_add_printf(out, ", ");
-		JU("timeouts", ps.timeouts);
-		evbuffer_add_printf(out, "}");
-	} else {
-		evbuffer_add_printf(out, "null");
-	}
-	evbuffer_add_printf(out, ", ");
-	ds_netmgr_describe(d, out, true);
-	evbuffer_add_printf(out, ", \"counters\": {");
-	JU("queries", s->queries); evbuffer_add_printf(out, ", ");
-	JU("queries_udp", s->queries_udp); evbuffer_add_printf(out, ", ");
-	JU("queries_tcp", s->queries_tcp); evbuffer_add_printf(out, ", ");
-	JU("cache_hits", s->cache_hits); evbuffer_add_printf(out, ", ");
-	JU("upstream_answers", s->upstream_answers); evbuffer_add_printf(out, ", ");
-	JU("local_answers", s->local_answers); evbuffer_add_printf(out, ", ");
-	JU("servfail_upstream", s->servfail_upstream); evbuffer_add_printf(out, ", ");
-	JU("servfail_not_ready", s->servfail_not_ready); evbuffer_add_printf(out, ", ");
-	JU("overload", s->overload); evbuffer_add_printf(out, ", ");
-	JU("formerr", s->formerr); evbuffer_add_printf(out, ", ");
-	JU("notimp", s->notimp); evbuffer_add_printf(out, ", ");
-	JU("dropped", s->dropped); evbuffer_add_printf(out, ", ");
-	JU("truncated", s->truncated);
-	evbuffer_add_printf(out, "}, \"cache\": ");
-	if (d->cache) {
-		ds_cache_get_stats(d->cache, &cs);
-		evbuffer_add_printf(out, "{");
-		JU("entries", cs.entries); evbuffer_add_printf(out, ", ");
-		JU("bytes", cs.bytes); evbuffer_add_printf(out, ", ");
-		JU("max_bytes", cs.max_bytes); evbuffer_add_printf(out, ", ");
-		JU("hits", cs.hits); evbuffer_add_printf(out, ", ");
-		JU("misses", cs.misses); evbuffer_add_printf(out, ", ");
-		JU("evictions", cs.evictions);
-		evbuffer_add_printf(out, "}");
-	} else {
-		evbuffer_add_printf(out, "null");
-	}
-	evbuffer_add_printf(out, "}\n");
-}
-
+/* "status [json]": the status as JSON (status.c), with or without "json":
+ * dotctl renders the text view from it.  "json" is still accepted for the
+ * dotctl releases that asked for it. */
 static int cmd_status(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out)
 {
+	struct ds_status *st;
+
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "json") != 0))
 		return -EINVAL;
-	if (argc == 2)
-		status_json(d, out);
-	else
-		status_text(d, out);
+	st = malloc(sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	ds_status_collect(d, st);
+	ds_status_json(st, out);
+	free(st);
 	return 0;
 }
 
+/* "network [json]": the network manager's part of the status, as JSON
+ * ({"network": ..., "discovery": ...}; "discovery" is null with a static
+ * upstream).  dotctl prints the fingerprint from it.  Arguments other
+ * than "json" were always ignored here. */
 static int cmd_network(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out)
 {
-	const char *fp = ds_netmgr_fingerprint(d);
+	struct ds_status *st = calloc(1, sizeof(*st));
 
-	if (argc == 2 && !strcmp(argv[1], "json")) {
-		evbuffer_add_printf(out, "{");
-		ds_netmgr_describe(d, out, true);
-		evbuffer_add_printf(out, "}\n");
-		return 0;
-	}
-	if (!d->netmgr) {
-		evbuffer_add_printf(out, "no network awareness: a static upstream is configured\n");
-		return 0;
-	}
-	evbuffer_add_printf(out, "%s\n", fp ? fp : "(no fingerprint yet)");
+	if (!st)
+		return -ENOMEM;
+	ds_netmgr_get_status(d, &st->nm);
+	ds_status_json_network(st, out);
+	free(st);
 	return 0;
 }
 

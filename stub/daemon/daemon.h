@@ -1,7 +1,7 @@
 /*
  * daemon.h -- dotstubd's internal state, shared by main.c, listener.c,
- * resolve.c and control.c.  Not a public interface: nothing outside stub/
- * includes it.
+ * resolve.c, control.c and status.c.  Not a public interface: nothing
+ * outside stub/ includes it.
  */
 #ifndef DOTSTUB_DAEMON_H
 #define DOTSTUB_DAEMON_H
@@ -25,7 +25,7 @@ struct ds_udp_listener;
 struct ds_listeners;
 struct ds_control;
 
-/* Counters shown by `dotctl status`. */
+/* Counters shown by `dotctl status` (status.h). */
 struct ds_stats {
 	uint64_t queries, queries_udp, queries_tcp;
 	uint64_t cache_hits, upstream_answers, local_answers;
@@ -117,7 +117,7 @@ struct ds_request {
 /* ---- resolve.c ---- */
 enum ds_resolve_rc {
 	DS_RESOLVE_ANSWER,   /* *outlen octets in out are the answer */
-	DS_RESOLVE_PENDING,  /* the answer comes later through ds_listener_reply */
+	DS_RESOLVE_PENDING,  /* the answer comes later through origin.ops->reply */
 	DS_RESOLVE_DROP,     /* send nothing */
 };
 /* Handle one query from a client.  out must hold DNS_MSG_MAX octets. */
@@ -144,17 +144,14 @@ void ds_resolve_fini(struct ds_daemon *d);
 /* Bind every listen address (UDP and TCP).  Returns 0 or -errno (logged). */
 int ds_listeners_open(struct ds_daemon *d);
 void ds_listeners_close(struct ds_daemon *d);
-/* the listening addresses, "127.0.0.53:53 (udp+tcp)", one per line */
-void ds_listeners_describe(const struct ds_daemon *d, struct evbuffer *out, bool json);
-unsigned ds_listeners_tcp_clients(const struct ds_daemon *d);
+/* (the listeners' part of the status: ds_listeners_get_status, status.h) */
 
 /* ---- netmgr.c: which network, which resolver, which trust ---- */
 /* Open the trust store and the watchers, and make the first decision.
  * Only when no static upstream is configured.  Returns 0 or -errno. */
 int ds_netmgr_start(struct ds_daemon *d);
 void ds_netmgr_stop(struct ds_daemon *d);
-/* status section (discovery, network, policy) */
-void ds_netmgr_describe(struct ds_daemon *d, struct evbuffer *out, bool json);
+/* (its part of the status: ds_netmgr_get_status, netmgr/netmgr_status.h) */
 struct trust_store *ds_netmgr_store(struct ds_daemon *d);
 /* the trust store changed (approve, forget, import): decide again */
 void ds_netmgr_redecide(struct ds_daemon *d);
@@ -165,8 +162,6 @@ const char *ds_netmgr_fingerprint(struct ds_daemon *d);
 int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);
 
 /* ---- control.c ---- */
-/* s as a JSON string (quoted; control characters and non-ASCII escaped) */
-void ds_json_str(struct evbuffer *out, const char *s);
 int ds_control_open(struct ds_daemon *d);
 void ds_control_close(struct ds_daemon *d);
 

@@ -9,6 +9,7 @@
  * pauses instead of spinning.
  */
 #include "daemon.h"
+#include "status.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -599,20 +600,10 @@ void ds_listeners_close(struct ds_daemon *d)
 	d->listeners = NULL;
 }
 
-void ds_listeners_describe(const struct ds_daemon *d, struct evbuffer *out, bool json)
+void ds_listeners_get_status(const struct ds_daemon *d, struct ds_listen_status *st)
 {
-	char a[64];
-
-	for (int i = 0; i < d->cfg->nlisten; i++) {
-		ds_sockaddr_format(&d->cfg->listen[i], a, sizeof(a));
-		if (json)
-			evbuffer_add_printf(out, "%s\"%s\"", i ? ", " : "", a);
-		else
-			evbuffer_add_printf(out, "%s%s", i ? ", " : "", a);
-	}
-}
-
-unsigned ds_listeners_tcp_clients(const struct ds_daemon *d)
-{
-	return d->listeners ? d->listeners->nclients : 0;
+	memset(st, 0, sizeof(*st));
+	for (int i = 0; i < d->cfg->nlisten && i < DS_MAX_LISTEN; i++)
+		ds_sockaddr_format(&d->cfg->listen[i], st->addr[st->naddr++], sizeof(st->addr[0]));
+	st->tcp_clients = d->listeners ? d->listeners->nclients : 0;
 }

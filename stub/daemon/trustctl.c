@@ -4,6 +4,7 @@
  * checked the peer's credentials (root or the daemon's group).
  */
 #include "daemon.h"
+#include "jsonw.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,0 +1,58 @@
+/*
+ * netmgr_status.h -- the network manager's part of `dotctl status`, as
+ * data: what the network manager knows about the current network, what
+ * it decided, and its discovery and refresh counters.  Filled by
+ * ds_netmgr_get_status (netmgr_status.c); turned into JSON by the daemon's
+ * one status serialiser (stub/daemon/status.c).  No formatting here.
+ */
+#ifndef DOTSTUB_NETMGR_STATUS_H
+#define DOTSTUB_NETMGR_STATUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dotstub/config.h"
+#include "dotstub/discovery.h"
+#include "dotstub/netinfo.h"
+#include "dotstub/trust.h"
+#include "dotstub/wire.h"
+
+struct ds_daemon;
+
+struct ds_netmgr_status {
+	bool active;                  /* false: a static upstream, no network manager */
+	/* the network */
+	char fp_id[DS_NETFP_ID_LEN + 1];
+	char fingerprint[DS_NETFP_TEXT_MAX];  /* "" until one is known */
+	char match[32];               /* "exact", "partial", "impostor", "none" */
+	bool known;
+	uint64_t changes;
+	/* the network's resolvers, "ADDR@PORT" */
+	char resolvers[DS_MAX_NETWORK_RESOLVERS][DISC_ADDR_STR_MAX];
+	int nresolvers;
+	/* the decision */
+	const char *state;            /* a static string, e.g. "dot", "refused" */
+	char reason[256];
+	bool alert;
+	char upstream[DNS_NAME_MAX + 1];  /* the DoT upstream's name, or "" */
+	bool from_store;              /* DoT from stored data, no walk */
+	bool have_anchor;
+	uint16_t anchor_tag;
+	uint8_t anchor_alg;
+	char anchor_sha256[2 * TRUST_SHA256_LEN + 1];
+	/* discovery and refresh */
+	uint64_t walks;
+	char last_walk[DISC_REASON_MAX + 32];
+	char forwarder_upstreams[DISC_MAX_UPSTREAMS][DNS_NAME_MAX + 16];
+	int nforwarder_upstreams;
+	uint64_t refreshes, refresh_failures;
+	char last_refresh[DISC_REASON_MAX + 32];
+	/* the policy (configuration) */
+	const char *tofu;             /* "auto", "ask", "off" */
+	const char *unknown_network;  /* "strict", "opportunistic" */
+};
+
+/* Fill st (active false when the daemon has no network manager). */
+void ds_netmgr_get_status(struct ds_daemon *d, struct ds_netmgr_status *st);
+
+#endif
