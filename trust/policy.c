@@ -1,5 +1,5 @@
 /*
- * policy.c -- the trust decision (DESIGN.md "Policy", PROTOCOL.md
+ * policy.c -- the trust decision (doc/DESIGN.md "Policy", PROTOCOL.md
  * "Reconnection and networks") as a pure function, and the ranking of
  * candidate anchors.
  *

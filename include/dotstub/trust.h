@@ -402,7 +402,7 @@ struct trust_decision {
 	const char *reason;  /* static, one human-readable sentence */
 };
 
-/* The decision for in (see DESIGN.md "Policy").  Pure. */
+/* The decision for in (see doc/DESIGN.md "Policy").  Pure. */
 void trust_policy_decide(const struct trust_policy_input *in, struct trust_decision *ret);
 const char *trust_action_name(enum trust_action a);
 const char *trust_service_name(enum trust_service s);

@@ -1,6 +1,6 @@
 /*
  * test_policy.c -- the trust decision, checked exhaustively: every one of
- * the 240 input combinations against a table that restates DESIGN.md
+ * the 240 input combinations against a table that restates doc/DESIGN.md
  * "Policy" independently of the code (first matching row wins), plus
  * invariants that must hold whatever the table says; and the ranking of
  * candidate anchors.
@@ -156,7 +156,7 @@ static void test_exhaustive(void **state)
 			fail_msg("table row %zu never applies", i);
 }
 
-/* A few cases spelt out, as a reader of DESIGN.md would state them. */
+/* A few cases spelt out, as a reader of doc/DESIGN.md would state them. */
 static void test_named_cases(void **state)
 {
 	struct trust_decision d;
