@@ -57,7 +57,7 @@ static const struct option provision_options[] = {
 /* How the signatures' validity period is chosen. */
 struct sig_opts {
 	uint32_t days;
-	bool expired;		/* test: expired a day ago */
+	bool expired;		/* test: expired 7 days ago */
 	bool have_inception;
 	uint32_t inception;
 };

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Install what dotstub needs to build, test, demo and benchmark, from
 # Debian's packages.  Does nothing when everything is there already.
+#
+# Packages are installed without their recommendations, so everything the
+# build, the test suite (scripts/test.sh), the demo and the benchmarks call
+# is named here, including what clang only recommends: the compiler-rt
+# runtimes (libFuzzer, ASan, UBSan) that -fsanitize=fuzzer links, and
+# llvm-symbolizer (llvm), without which a sanitizer report has no function
+# names or lines.
 set -euo pipefail
 
 PKGS=(
-	build-essential meson ninja-build pkg-config clang
+	build-essential meson ninja-build pkg-config clang libclang-rt-dev llvm
 	libssl-dev libevent-dev libunbound-dev nettle-dev libnl-3-dev
 	libnl-route-3-dev libldns-dev libcmocka-dev
 	openssl unbound ldnsutils knot-dnsutils bind9-dnsutils stubby dnsperf

@@ -3,16 +3,39 @@
 # (normal, and with AddressSanitizer + UndefinedBehaviorSanitizer), runs the
 # unit, integration and fuzz-corpus suites on both, runs the demo on the
 # normal build, builds the libFuzzer targets with clang and runs each
-# briefly.  Any failure or sanitizer report fails the run.  Needs root (network namespaces, port 53/853 on
-# loopback addresses).
+# briefly.  Any failure or sanitizer report fails the run.  Needs root
+# (network namespaces, port 53/853 on loopback addresses).
+#
+# The closing line "N passed, N failed" counts every test of both builds,
+# the demo and each fuzz target, and every step that failed before its
+# tests could run (installing, meson setup, ninja, the fuzz build, a fuzz
+# target that was not built): each such step counts 1 failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-
-bash scripts/deps.sh || exit 1
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 failed_steps=()
 passed=0 failed=0
+
+# step_failed WHAT: a step failed; it is listed and counted.
+step_failed() {
+	failed_steps+=("$1")
+	failed=$((failed + 1))
+}
+
+summary() {
+	echo
+	if [ ${#failed_steps[@]} -gt 0 ]; then
+		printf 'FAILED: %s\n' "${failed_steps[@]}"
+	fi
+	echo "$passed passed, $failed failed"
+}
+
+if ! bash scripts/deps.sh; then
+	step_failed "deps: installing the packages"
+	summary
+	exit 1
+fi
 
 count() { # meson's test log -> totals
 	python3 - "$1" <<'PY'
@@ -33,19 +56,31 @@ PY
 }
 
 run_suite() { # build-dir label [meson setup args...]
-	local dir=$1 label=$2
+	local dir=$1 label=$2 rc ok bad
 	shift 2
 	echo "=== $label: configure and build ($dir)"
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "$@" >/dev/null || { failed_steps+=("$label: setup"); return; }
+		meson setup "$dir" "$@" >/dev/null || { step_failed "$label: meson setup"; return; }
 	fi
-	ninja -C "$dir" || { failed_steps+=("$label: build"); return; }
+	ninja -C "$dir" || { step_failed "$label: build"; return; }
 	echo "=== $label: tests"
-	meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 ||
-		failed_steps+=("$label: tests")
-	if [ -f "$dir/meson-logs/testlog.json" ]; then
-		read -r ok bad < <(count "$dir/meson-logs/testlog.json")
-		passed=$((passed + ok)) failed=$((failed + bad))
+	# No log of an earlier run may stand in for this one.
+	rm -f "$dir/meson-logs/testlog.json"
+	meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2
+	rc=$?
+	if [ ! -f "$dir/meson-logs/testlog.json" ]; then
+		step_failed "$label: meson test (no test log)"
+		return
+	fi
+	if ! read -r ok bad < <(count "$dir/meson-logs/testlog.json"); then
+		step_failed "$label: meson test (test log unreadable)"
+		return
+	fi
+	passed=$((passed + ok)) failed=$((failed + bad))
+	if [ "$bad" -gt 0 ]; then
+		failed_steps+=("$label: $bad tests")
+	elif [ "$rc" -ne 0 ]; then
+		step_failed "$label: meson test (exit $rc, no failed test)"
 	fi
 }
 
@@ -63,7 +98,7 @@ if timeout 300 bash scripts/demo.sh >"$demo_log" 2>&1 &&
 	passed=$((passed + 1))
 else
 	echo "demo: FAILED"; tail -40 "$demo_log"
-	failed=$((failed + 1)); failed_steps+=("demo")
+	step_failed "demo"
 fi
 rm -f "$demo_log"
 
@@ -73,16 +108,29 @@ run_suite build-asan "ASan+UBSan build" -Db_sanitize=address,undefined -Db_lunde
 	-Dbuildtype=debug
 
 echo "=== fuzzers: build with clang and run each for ${FUZZ_SECONDS}s"
-if [ ! -f build-fuzz/build.ninja ]; then
-	CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
-		-Db_lundef=false -Dtests=true >/dev/null || failed_steps+=("fuzz: setup")
+# One target per tests/fuzz/fuzz_NAME.c; each must be built and must run.
+fuzz_names=()
+for src in tests/fuzz/fuzz_*.c; do
+	n=${src##*/fuzz_}
+	fuzz_names+=("${n%.c}")
+done
+fuzz_built=no
+if [ ! -f build-fuzz/build.ninja ] &&
+	! CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dtests=true >/dev/null; then
+	step_failed "fuzz: meson setup"
+elif ninja -C build-fuzz "${fuzz_names[@]/#/tests/fuzz_}"; then
+	fuzz_built=yes
+else
+	step_failed "fuzz: build"
 fi
-# shellcheck disable=SC2046 # one word per fuzz target
-if ninja -C build-fuzz $(cd build-fuzz 2>/dev/null && ninja -t targets all 2>/dev/null |
-	sed -n 's/^\(tests\/fuzz_[a-z0-9_]*\): .*/\1/p'); then
-	for f in build-fuzz/tests/fuzz_*; do
-		if [ ! -f "$f" ] || [ ! -x "$f" ]; then continue; fi
-		name=${f##*/fuzz_}
+if [ $fuzz_built = yes ]; then
+	for name in "${fuzz_names[@]}"; do
+		f=build-fuzz/tests/fuzz_$name
+		if [ ! -f "$f" ] || [ ! -x "$f" ]; then
+			step_failed "fuzz $name: not built"
+			continue
+		fi
 		corpus=$(mktemp -d)
 		cp tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null
 		if "$f" -max_total_time="$FUZZ_SECONDS" -timeout=5 "$corpus" >"$corpus.log" 2>&1; then
@@ -90,17 +138,11 @@ if ninja -C build-fuzz $(cd build-fuzz 2>/dev/null && ninja -t targets all 2>/de
 			passed=$((passed + 1))
 		else
 			echo "fuzz $name: FAILED"; tail -40 "$corpus.log"
-			failed=$((failed + 1)); failed_steps+=("fuzz $name")
+			step_failed "fuzz $name"
 		fi
 		rm -rf "$corpus" "$corpus.log"
 	done
-else
-	failed_steps+=("fuzz: build")
 fi
 
-echo
-if [ ${#failed_steps[@]} -gt 0 ]; then
-	printf 'FAILED: %s\n' "${failed_steps[@]}"
-fi
-echo "$passed passed, $failed failed"
+summary
 [ ${#failed_steps[@]} -eq 0 ] && [ "$failed" -eq 0 ]

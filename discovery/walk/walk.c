@@ -87,7 +87,7 @@ disc_walk(const struct disc_params *p, struct disc_result **ret)
 	log_debug("discovery: walking %s at %s (%d known anchor(s))", DISC_ZONE, w.fwd[0],
 		  p->nanchors);
 	if (ub_lib_get(err, sizeof(err)) < 0) {
-		log_err("discovery: %s", err);
+		log_debug("discovery: %s", err);
 		rc = walk_fail(&w, DISC_FAILED, 1, "step 1: %s", err);
 	} else {
 		rc = walk_steps(&w);

@@ -18,9 +18,11 @@
  *
  * Ownership: disc_walk allocates the result; disc_result_free frees it and
  * everything in it (the upstream descriptions own their TLSA data).
- * Logging: debug only.  Every byte from the network is untrusted: record
- * counts, lengths and names are checked, and every string put in a result
- * is printable ASCII (anything else is escaped as \DDD).
+ * Logging: nothing above LOG_DEBUG (as in trust.h): every failure is a
+ * negative errno return or is in the result (kind, reason, the steps), and
+ * the daemon or dotctl decides what to log.  Every byte from the network is
+ * untrusted: record counts, lengths and names are checked, and every string
+ * put in a result is printable ASCII (anything else is escaped as \DDD).
  */
 #ifndef DOTSTUB_DISCOVERY_H
 #define DOTSTUB_DISCOVERY_H

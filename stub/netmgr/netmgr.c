@@ -1,8 +1,8 @@
 /*
  * netmgr.c -- which network are we on, which resolver does it give us, and
  * how far may we trust it.  Drives discovery, the trust policy and the
- * upstream of the daemon (DESIGN.md "Policy", PROTOCOL.md "Reconnection and
- * networks"):
+ * upstream of the daemon (doc/DESIGN.md "Policy", PROTOCOL.md "Reconnection
+ * and networks"):
  *
  *  - a network whose fingerprint and anchor are known gets DoT at once, to
  *    the stored name, addresses and TLSA, with no clear-text traffic;
