@@ -1,35 +1,49 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # dotstubd with a static upstream against a real Unbound serving DoT on
 # loopback: answers over UDP and TCP, DANE variants (3 1 1, 3 0 1, 2 0 1 with
 # a private CA chain), a wrong TLSA refused with SERVFAIL + EDE and no clear
 # text, the cache proven by the upstream's counter, TC=1 truncation, local
 # answers, 2,000 concurrent queries over one connection, and recovery after
-# the upstream is killed and restarted.
+# the upstream is killed and restarted.  Each scenario starts its own
+# Unbound and daemon and stops them.
 set -u
+# shellcheck source=../lib/common.sh
 . "$DOTSTUB_SRC/tests/lib/common.sh"
+# shellcheck source=../lib/unbound-dot.sh
 . "$DOTSTUB_SRC/tests/lib/unbound-dot.sh"
 
 L=127.0.0.60 U=127.0.0.61 NAME=k2m4p6r8t0v1.zz
-cleanup() { ds_stop_all; udot_cleanup; rm -rf "$T_DIR"; }
+cleanup() { ds_stop_all; cap_stop_all; udot_cleanup; rm -rf "$T_DIR"; }
 trap cleanup EXIT
 udot_init
 
+# Fixtures (files only): the upstream's certificate, its TLSA records, a
+# private CA chain, the bench names.
+mkdir -p "$T_DIR/cert" "$T_DIR/ca"
+udot_cert $NAME "$T_DIR/cert" || { echo "cannot make a certificate"; exit 1; }
+TLSA311=$(udot_tlsa 3 1 1 "$T_DIR/cert/$NAME.pem")
+TLSA301=$(udot_tlsa 3 0 1 "$T_DIR/cert/$NAME.pem")
+udot_ca_chain $NAME "$T_DIR/ca" inter || { echo "cannot make a CA chain"; exit 1; }
+TLSA201=$(udot_tlsa 2 0 1 "$T_DIR/ca/$NAME.ca.pem")
+seq 0 1999 | sed 's/^/n/; s/$/.bench.test A/' >"$T_DIR/names"
 # a big RRset for truncation: 40 TXT records of ~60 octets
-extra=$(udot_big_txt big.test.)
-UDOT_CONF_EXTRA="$extra" udot_start u1 $U $NAME || { echo "unbound did not start"; exit 1; }
-TLSA311=$(udot_tlsa 3 1 1 "$(udot_cert_file u1)")
-TLSA301=$(udot_tlsa 3 0 1 "$(udot_cert_file u1)")
+BIG=$(udot_big_txt big.test.)
 
 DIG="dig -p 53 @$L +time=3 +tries=1"
 
-# ---- 3 1 1 ----
-ds_start d1 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA311" || exit 1
-out=$($DIG www.test A +short)
-expect_eq "A over UDP through DoT" "$out" "192.0.2.1"
-out=$($DIG www.test AAAA +short +tcp)
-expect_eq "AAAA over TCP through DoT" "$out" "2001:db8::1"
-out=$($DIG www.test TXT +short)
-expect_eq "TXT" "$out" '"hello dotstub"'
+# up_u1: the upstream with the self-signed certificate
+up_u1() {
+	UDOT_CERT=$T_DIR/cert/$NAME.pem UDOT_KEY=$T_DIR/cert/$NAME.key UDOT_CONF_EXTRA="$BIG" \
+		udot_start u1 $U $NAME || { echo "unbound did not start"; return 1; }
+}
+# up_d1: up_u1 and a daemon with its 3 1 1 record
+up_d1() {
+	up_u1 || return 1
+	ds_start d1 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA311"
+}
+teardown() { udot_stop_all; rm -rf "${T_DIR:?}"/d[0-9]; }
+
 # UDP queries up to 1232 octets (EDNS padding makes them that long) are
 # taken; longer datagrams are dropped and counted, not answered.
 # udp_query SIZE: an A query for www.test padded to SIZE octets; prints the
@@ -51,12 +65,8 @@ except socket.timeout:
     print("timeout")
 PY
 }
-out=$(udp_query 1232)
-check "a 1232-octet query over UDP is answered ($out)" test "$out" != timeout
-out=$(udp_query 1240)
-expect_eq "a 1240-octet query over UDP is not" "$out" "timeout"
-expect_contains "... and counted as dropped" "$(ds_ctl d1 status)" "dropped 1,"
 
+<<<<<<< HEAD
 # a static upstream never walks: libunbound is never mapped (discovery/walk/ub_load.h)
 check "static upstream: libunbound not loaded" sh -c "grep -q libcrypto /proc/$(ds_pid d1)/maps && ! grep -q libunbound /proc/$(ds_pid d1)/maps"
 st=$(ds_ctl d1 status)
@@ -66,123 +76,202 @@ expect_contains "status shows the upstream name" "$st" "$NAME"
 js=$(ds_ctl d1 status --json)
 check "status --json is valid JSON" python3 -c 'import json,sys; json.loads(sys.argv[1])' "$js"
 expect_contains "log names the handshake" "$(ds_log d1)" "$NAME"
+=======
+# ---- 3 1 1: answers, status
+s_answers() {
+	local out st js
+	up_d1 || return 1
+	out=$($DIG www.test A +short)
+	expect_eq "A over UDP through DoT" "$out" "192.0.2.1"
+	out=$($DIG www.test AAAA +short +tcp)
+	expect_eq "AAAA over TCP through DoT" "$out" "2001:db8::1"
+	out=$($DIG www.test TXT +short)
+	expect_eq "TXT" "$out" '"hello dotstub"'
+	out=$(udp_query 1232)
+	check "a 1232-octet query over UDP is answered ($out)" test "$out" != timeout
+	out=$(udp_query 1240)
+	expect_eq "a 1240-octet query over UDP is not" "$out" "timeout"
+	expect_contains "... and counted as dropped" "$(ds_ctl d1 status)" "dropped 1,"
+>>>>>>> honest-tests
 
-# cache: the second identical query must not reach the upstream
-before=$(udot_queries u1)
-$DIG www.test A +short >/dev/null
-$DIG www.test A +short >/dev/null
-after=$(udot_queries u1)
-expect_eq "cache hits do not reach the upstream" "$after" "$before"
-ttl1=$($DIG www.test A +noall +answer | awk '{print $2}')
-sleep 1.2
-ttl2=$($DIG www.test A +noall +answer | awk '{print $2}')
-check "TTL decreases in the cache ($ttl1 -> $ttl2)" test "$ttl2" -lt "$ttl1"
-# 0x20 case is given back as asked
-out=$($DIG WwW.TeSt A +noall +question)
-expect_contains "question case preserved from the cache" "$out" "WwW.TeSt."
+	# a static upstream never walks: libunbound is never mapped (discovery/walk/ub_load.h)
+	check "static upstream: libunbound not loaded" sh -c "grep -q libcrypto /proc/$(ds_pid d1)/maps && ! grep -q libunbound /proc/$(ds_pid d1)/maps"
+	st=$(ds_ctl d1 status)
+	expect_contains "status shows DANE with the matched TLSA" "$st" "auth:     DANE, TLSA 3 1 1"
+	expect_contains "status shows TLS 1.3" "$st" "TLSv1.3"
+	expect_contains "status shows the upstream name" "$st" "$NAME"
+	js=$(ds_ctl d1 status --json)
+	check "status --json is valid JSON" python3 -c 'import json,sys; json.loads(sys.argv[1])' "$js"
+	expect_contains "log names the handshake" "$(ds_log d1)" "$NAME"
+}
 
-# truncation: 40 TXT records do not fit 512 octets without EDNS
-out=$($DIG big.test TXT +noedns +ignore +notcp)
-expect_contains "large answer over UDP without EDNS has TC=1" "$out" " tc"
-out=$($DIG big.test TXT +tcp +short | wc -l)
-expect_eq "the same answer over TCP is complete" "$out" "40"
+# ---- the cache
+s_cache() {
+	local before after ttl1 ttl2 out
+	up_d1 || return 1
+	# cache: once asked, the identical queries must not reach the upstream
+	$DIG www.test A +short >/dev/null
+	before=$(udot_queries u1)
+	$DIG www.test A +short >/dev/null
+	$DIG www.test A +short >/dev/null
+	after=$(udot_queries u1)
+	expect_eq "cache hits do not reach the upstream" "$after" "$before"
+	ttl1=$($DIG www.test A +noall +answer | awk '{print $2}')
+	sleep 1.2 # the time passing is what is tested: the TTL must count down
+	ttl2=$($DIG www.test A +noall +answer | awk '{print $2}')
+	check "TTL decreases in the cache ($ttl1 -> $ttl2)" test "$ttl2" -lt "$ttl1"
+	# 0x20 case is given back as asked
+	out=$($DIG WwW.TeSt A +noall +question)
+	expect_contains "question case preserved from the cache" "$out" "WwW.TeSt."
+}
 
-# local answers
-out=$($DIG localhost A +short)
-expect_eq "localhost is answered locally" "$out" "127.0.0.1"
-out=$($DIG foo.localhost AAAA +short)
-expect_eq "names below localhost too" "$out" "::1"
-before=$(udot_queries u1)
-out=$($DIG resolver.arpa SVCB)
-expect_contains "resolver.arpa answered locally" "$out" "status: NOERROR"
-after=$(udot_queries u1)
-expect_eq "resolver.arpa is not forwarded" "$after" "$before"
+# ---- truncation: 40 TXT records do not fit 512 octets without EDNS
+s_truncation() {
+	local out
+	up_d1 || return 1
+	out=$($DIG big.test TXT +noedns +ignore +notcp)
+	expect_contains "large answer over UDP without EDNS has TC=1" "$out" " tc"
+	out=$($DIG big.test TXT +tcp +short | wc -l)
+	expect_eq "the same answer over TCP is complete" "$out" "40"
+}
 
-# malformed input: a short packet and garbage get no crash
-printf '\x00\x01\x02' >/dev/udp/$L/53
-head -c 300 /dev/urandom >/dev/udp/$L/53
-out=$($DIG www.test A +short)
-expect_eq "still answering after garbage" "$out" "192.0.2.1"
+# ---- local answers
+s_local() {
+	local out before after
+	up_d1 || return 1
+	out=$($DIG localhost A +short)
+	expect_eq "localhost is answered locally" "$out" "127.0.0.1"
+	out=$($DIG foo.localhost AAAA +short)
+	expect_eq "names below localhost too" "$out" "::1"
+	before=$(udot_queries u1)
+	out=$($DIG resolver.arpa SVCB)
+	expect_contains "resolver.arpa answered locally" "$out" "status: NOERROR"
+	after=$(udot_queries u1)
+	expect_eq "resolver.arpa is not forwarded" "$after" "$before"
+}
 
-# 2,000 concurrent queries (TTL 0 names: every one goes upstream)
-seq 0 1999 | sed 's/^/n/; s/$/.bench.test A/' >"$T_DIR/names"
-conn_before=$(ds_ctl d1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["upstream"]["connects"])')
-perf=$(dnsperf -s $L -p 53 -d "$T_DIR/names" -n 1 -q 2000 -t 10 2>&1)
-completed=$(printf '%s\n' "$perf" | awk '/Queries completed:/ {print $3}')
-expect_eq "2000 concurrent queries all answered" "$completed" "2000"
-noerror=$(printf '%s\n' "$perf" | grep -o 'NOERROR [0-9]*' | awk '{print $2}')
-expect_eq "all 2000 NOERROR" "$noerror" "2000"
-conn_after=$(ds_ctl d1 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["upstream"]["connects"])')
-check "over at most two connections ($conn_before -> $conn_after)" test $((conn_after - conn_before)) -le 1
-out=$($DIG n1234.bench.test A +short)
-expect_eq "a bench name resolves correctly" "$out" "10.77.4.210"
+# ---- malformed input: a short packet and garbage get no crash
+s_garbage() {
+	local out
+	up_d1 || return 1
+	printf '\x00\x01\x02' >/dev/udp/$L/53
+	head -c 300 /dev/urandom >/dev/udp/$L/53
+	out=$($DIG www.test A +short)
+	expect_eq "still answering after garbage" "$out" "192.0.2.1"
+}
 
-# upstream killed under load and restarted: dotstubd recovers by itself
-dnsperf -s $L -p 53 -d "$T_DIR/names" -l 4 -q 50 >/dev/null 2>&1 &
-load=$!
-sleep 1
-udot_kill u1
-sleep 0.5
-udot_run u1
-wait $load
-check "answers again after the upstream came back" wait_for 10 sh -c "$DIG n7.bench.test A +short | grep -q 10.77.0.7"
-ds_stop d1
+# ---- 2,000 concurrent queries (TTL 0 names: every one goes upstream)
+s_concurrent() {
+	local conn_before conn_after perf completed noerror out
+	up_d1 || return 1
+	conn_before=$(ds_json d1 upstream.connects)
+	perf=$(dnsperf -s $L -p 53 -d "$T_DIR/names" -n 1 -q 2000 -t 10 2>&1)
+	completed=$(printf '%s\n' "$perf" | awk '/Queries completed:/ {print $3}')
+	expect_eq "2000 concurrent queries all answered" "$completed" "2000"
+	noerror=$(printf '%s\n' "$perf" | grep -o 'NOERROR [0-9]*' | awk '{print $2}')
+	expect_eq "all 2000 NOERROR" "$noerror" "2000"
+	conn_after=$(ds_json d1 upstream.connects)
+	check "over at most two connections ($conn_before -> $conn_after)" test $((conn_after - conn_before)) -le 1
+	out=$($DIG n1234.bench.test A +short)
+	expect_eq "a bench name resolves correctly" "$out" "10.77.4.210"
+}
 
-# ---- 3 0 1 (full certificate digest) ----
-ds_start d2 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA301" || exit 1
-out=$($DIG www.test A +short)
-expect_eq "TLSA 3 0 1 accepted" "$out" "192.0.2.1"
-ds_stop d2
+# ---- the upstream killed under load and restarted: dotstubd recovers
+s_upstream_restart() {
+	local load before fails
+	up_d1 || return 1
+	before=$(udot_queries u1)
+	dnsperf -s $L -p 53 -d "$T_DIR/names" -l 4 -q 50 >/dev/null 2>&1 &
+	load=$!
+	# the load reaches the upstream
+	wait_for 5 sh -c "[ \"\$(unbound-control -c '$UDOT_DIR/u1/unbound.conf' stats_noreset | sed -n 's/^total.num.queries=//p')\" -gt $before ]" ||
+		echo "# the load did not reach the upstream"
+	fails=$(ds_json d1 upstream.fail_network)
+	udot_kill u1
+	# the daemon notices the upstream is gone before it comes back
+	wait_for 5 sh -c "[ \"\$('$DOTCTL' -s '$T_DIR/d1/control' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"upstream\"][\"fail_network\"])')\" -gt $fails ]" ||
+		echo "# no failed connect seen while the upstream was down"
+	udot_run u1
+	wait $load
+	check "answers again after the upstream came back" wait_for 10 sh -c "$DIG n7.bench.test A +short | grep -q 10.77.0.7"
+}
 
-# ---- wrong TLSA: SERVFAIL + EDE, nothing in clear text ----
-WRONG="3 1 1 0000000000000000000000000000000000000000000000000000000000000000"
-cap_start wrong "host $U and port 53"
-before=$(udot_queries u1)
-ds_start d3 --listen $L:53 --upstream $NAME@$U --tlsa "$WRONG" || exit 1
-out=$($DIG www2.test A)
-expect_contains "wrong TLSA: SERVFAIL" "$out" "status: SERVFAIL"
-expect_contains "wrong TLSA: EDE 23 Network Error" "$out" "EDE: 23"
-expect_contains "wrong TLSA: the reason names DANE" "$out" "DANE"
-st=$(ds_ctl d3 status)
-expect_contains "status names the DANE failure" "$st" "DANE authentication failed"
-after=$(udot_queries u1)
-expect_eq "wrong TLSA: the upstream saw no query" "$after" "$before"
-pkts=$(cap_count wrong)
-expect_eq "wrong TLSA: no clear-text DNS packet to the upstream" "$pkts" "0"
-ds_stop d3
-udot_stop u1
+# ---- 3 0 1 (full certificate digest)
+s_tlsa301() {
+	local out
+	up_u1 || return 1
+	ds_start d2 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA301" || return 1
+	out=$($DIG www.test A +short)
+	expect_eq "TLSA 3 0 1 accepted" "$out" "192.0.2.1"
+}
 
-# ---- 2 0 1: private CA, chain served ----
-mkdir -p "$T_DIR/ca"
-udot_ca_chain $NAME "$T_DIR/ca" inter
-TLSA201=$(udot_tlsa 2 0 1 "$T_DIR/ca/$NAME.ca.pem")
-UDOT_CERT=$T_DIR/ca/$NAME.pem UDOT_KEY=$T_DIR/ca/$NAME.key udot_start u2 $U $NAME ||
-	{ echo "unbound (CA) did not start"; exit 1; }
-ds_start d4 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA201" || exit 1
-out=$($DIG www.test A +short)
-expect_eq "TLSA 2 0 1 with a private CA chain accepted" "$out" "192.0.2.1"
-st=$(ds_ctl d4 status)
-expect_contains "status shows the matched 2 0 1" "$st" "TLSA 2 0 1"
-ds_stop d4
+# ---- wrong TLSA: SERVFAIL + EDE, nothing in clear text
+s_wrong_tlsa() {
+	local wrong="3 1 1 0000000000000000000000000000000000000000000000000000000000000000"
+	local out st before after
+	up_u1 || return 1
+	cap_start wrong lo "" "host $U"
+	before=$(udot_queries u1)
+	ds_start d3 --listen $L:53 --upstream $NAME@$U --tlsa "$wrong" || return 1
+	out=$($DIG www2.test A)
+	expect_contains "wrong TLSA: SERVFAIL" "$out" "status: SERVFAIL"
+	expect_contains "wrong TLSA: EDE 23 Network Error" "$out" "EDE: 23"
+	expect_contains "wrong TLSA: the reason names DANE" "$out" "DANE"
+	st=$(ds_ctl d3 status)
+	expect_contains "status names the DANE failure" "$st" "DANE authentication failed"
+	after=$(udot_queries u1)
+	expect_eq "wrong TLSA: the upstream saw no query" "$after" "$before"
+	cap_stop wrong $U
+	cap_expect_seen "wrong TLSA: the capture saw the TLS attempt to the upstream" wrong "tcp dst port 853"
+	cap_expect_none "wrong TLSA: no clear-text DNS packet to the upstream" wrong "port 53"
+}
 
-# privileges are dropped after binding port 53
-if id nobody >/dev/null 2>&1; then
-	ds_start d6 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA201" --user nobody || exit 1
+# ---- 2 0 1: private CA, chain served
+s_tlsa201() {
+	local out st
+	UDOT_CERT=$T_DIR/ca/$NAME.pem UDOT_KEY=$T_DIR/ca/$NAME.key udot_start u2 $U $NAME ||
+		{ echo "unbound (CA) did not start"; return 1; }
+	ds_start d4 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA201" || return 1
+	out=$($DIG www.test A +short)
+	expect_eq "TLSA 2 0 1 with a private CA chain accepted" "$out" "192.0.2.1"
+	st=$(ds_ctl d4 status)
+	expect_contains "status shows the matched 2 0 1" "$st" "TLSA 2 0 1"
+}
+
+# ---- privileges are dropped after binding port 53
+s_privileges() {
+	local uid nob out
+	up_u1 || return 1
+	ds_start d6 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA311" --user nobody || return 1
 	uid=$(awk '/^Uid:/ {print $2 "," $3 "," $4 "," $5}' /proc/"$(ds_pid d6)"/status)
 	nob=$(id -u nobody)
 	expect_eq "runs as nobody after binding (real, effective, saved, fs uid)" "$uid" "$nob,$nob,$nob,$nob"
 	out=$($DIG www.test A +short)
 	expect_eq "answers after dropping privileges" "$out" "192.0.2.1"
 	check "root may still use the control socket" ds_ctl d6 status
-	ds_stop d6
-fi
+}
 
-# control socket: an unprivileged user is refused
-if id nobody >/dev/null 2>&1; then
-	ds_start d5 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA201" || exit 1
+# ---- control socket: an unprivileged user is refused
+s_control_socket() {
+	local out
+	up_u1 || return 1
+	ds_start d5 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA311" || return 1
 	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$DOTCTL" -s "$T_DIR/d5/control" status 2>&1)
 	expect_contains "control socket refuses an unprivileged user" "$out" "ermission denied"
-	ds_stop d5
-fi
+}
 
+scenario answers s_answers teardown
+scenario cache s_cache teardown
+scenario truncation s_truncation teardown
+scenario local-answers s_local teardown
+scenario garbage s_garbage teardown
+scenario concurrent s_concurrent teardown
+scenario upstream-restart s_upstream_restart teardown
+scenario tlsa-3-0-1 s_tlsa301 teardown
+scenario wrong-tlsa s_wrong_tlsa teardown
+scenario tlsa-2-0-1 s_tlsa201 teardown
+if id nobody >/dev/null 2>&1; then
+	scenario privileges s_privileges teardown
+	scenario control-socket s_control_socket teardown
+fi
 finish

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Network awareness end to end: a client namespace with one link to each of
 # several "gateway" namespaces, each running a real Unbound provisioned with
 # `dotctl provision` as that network's resolver.  The client's resolver
@@ -10,8 +11,15 @@
 #   link down/up and a gateway MAC change handled without a restart;
 #   queries in flight during a switch get an answer or SERVFAIL; an
 #   IPv6-only network works the same.
+# The resolvers are provisioned once; each scenario builds the namespaces
+# and links it needs, starts their Unbound and a fresh daemon, brings the
+# daemon to the state it starts from (e.g. A and B already known) and
+# removes it all afterwards.  Captures run on the gateway's end of a link:
+# what the network sees.
 set -u
+# shellcheck source=../lib/common.sh
 . "$DOTSTUB_SRC/tests/lib/common.sh"
+# shellcheck source=../lib/provisioned.sh
 . "$DOTSTUB_SRC/tests/lib/provisioned.sh"
 
 P=n$$
@@ -21,91 +29,106 @@ NETS="a b i c"
 declare -A GWIP=([a]=10.77.0.1 [b]=10.78.0.1 [i]=10.77.0.1 [c]=fd79::1)
 declare -A CLIIP=([a]=10.77.0.2/24 [b]=10.78.0.2/24 [i]=10.77.0.2/24 [c]=fd79::2/64)
 declare -A GWMAC=([a]=02:00:00:00:00:0a [b]=02:00:00:00:00:0b [i]=02:00:00:00:00:0e [c]=02:00:00:00:00:0c)
+UP_NETS=
 
-teardown() {
-	ds_stop_all
-	prov_cleanup
-	for ns in $CLI $(for n in $NETS; do echo ${P}_$n; done); do
+net_down() {
+	local ns
+	prov_stop_all
+	for ns in $CLI $(for n in $NETS; do echo "${P}_$n"; done); do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
+	UP_NETS=
+	return 0
+}
+cleanup() {
+	ds_stop_all
+	cap_stop_all
+	net_down
+	prov_cleanup
 	rm -rf "$T_DIR"
 }
-trap teardown EXIT
+trap cleanup EXIT
 PROV_TMP=$(mktemp -d /tmp/dotstub-prov.XXXXXX)
-
-ip netns add $CLI || exit 1
-ip -n $CLI link set lo up
-for n in $NETS; do
-	gw=${P}_$n
-	ip netns add $gw
-	ip -n $gw link set lo up
-	ip link add ${P}$n type veth peer name ${P}g$n netns $gw
-	ip link set ${P}$n netns $CLI
-	ip -n $CLI link set ${P}$n address 02:00:00:00:01:0$((${#n}))
-	ip -n $gw link set ${P}g$n address ${GWMAC[$n]}
-	case ${GWIP[$n]} in
-	*:*)
-		ip -n $CLI -6 addr add ${CLIIP[$n]} dev ${P}$n nodad
-		ip -n $gw -6 addr add ${GWIP[$n]}/64 dev ${P}g$n nodad ;;
-	*)
-		ip -n $CLI addr add ${CLIIP[$n]} dev ${P}$n
-		ip -n $gw addr add ${GWIP[$n]}/24 dev ${P}g$n ;;
-	esac
-	ip -n $gw link set ${P}g$n up
-done
 
 IN="ip netns exec $CLI"
 RESOLV=$T_DIR/resolv.conf
+L=127.0.0.90
+
+# The resolvers of every network, provisioned once (files only).
+declare -A NAME
+for n in $NETS; do
+	d=$PROV_TMP/$n
+	case ${GWIP[$n]} in
+	*:*) "$DOTCTL" provision --addr6 "${GWIP[$n]}" --out "$d" >/dev/null ;;
+	*) "$DOTCTL" provision --addr "${GWIP[$n]}" --out "$d" >/dev/null ;;
+	esac || { echo "cannot provision $n"; exit 1; }
+	PROV_EXTRA_CONF="	access-control: 0.0.0.0/0 allow
+	access-control: ::/0 allow" prov_write_conf "$d"
+	NAME[$n]=$(cat "$d/name")
+done
+
+# serve NET: start Unbound in its gateway namespace, wait until it answers
+serve() {
+	local n=$1 d=$PROV_TMP/$1
+	: >"$d/unbound.log"
+	ip netns exec "${P}_$n" unbound -d -c "$d/test-unbound.conf" >>"$d/unbound.log" 2>&1 &
+	echo $! >"$d/test-unbound.pid"
+	if ! wait_for 5 sh -c "ip netns exec '${P}_$n' dig @${GWIP[$n]} +time=1 +tries=1 +norec SOA resolver-name.arpa | grep -q NOERROR"; then
+		cat "$d/unbound.log"
+		return 1
+	fi
+}
+
+# net_up NET...: the client namespace with a link to each NET's gateway
+# namespace (links down), each gateway's Unbound serving
+net_up() {
+	local n gw
+	net_down
+	ip netns add "$CLI" || return 1
+	ip -n "$CLI" link set lo up
+	for n in "$@"; do
+		gw=${P}_$n
+		ip netns add "$gw" || return 1
+		ip -n "$gw" link set lo up
+		ip link add "${P}$n" type veth peer name "${P}g$n" netns "$gw" || return 1
+		ip link set "${P}$n" netns "$CLI"
+		ip -n "$CLI" link set "${P}$n" address "02:00:00:00:01:0${#n}"
+		ip -n "$gw" link set "${P}g$n" address "${GWMAC[$n]}"
+		case ${GWIP[$n]} in
+		*:*)
+			ip -n "$CLI" -6 addr add "${CLIIP[$n]}" dev "${P}$n" nodad
+			ip -n "$gw" -6 addr add "${GWIP[$n]}/64" dev "${P}g$n" nodad ;;
+		*)
+			ip -n "$CLI" addr add "${CLIIP[$n]}" dev "${P}$n"
+			ip -n "$gw" addr add "${GWIP[$n]}/24" dev "${P}g$n" ;;
+		esac
+		ip -n "$gw" link set "${P}g$n" up
+		serve "$n" || { echo "cannot serve $n"; return 1; }
+	done
+	UP_NETS="$*"
+}
 
 # switch_to NET: only that link up, its default route, its resolver
 switch_to() {
-	local n=$1
-	for m in $NETS; do ip -n $CLI link set ${P}$m down; done
-	ip -n $CLI link set ${P}$n up
+	local n=$1 m
+	for m in $UP_NETS; do ip -n "$CLI" link set "${P}$m" down; done
+	ip -n "$CLI" link set "${P}$n" up
 	case ${GWIP[$n]} in
 	*:*)
-		ip -n $CLI -6 route replace default via ${GWIP[$n]} dev ${P}$n
-		ip -n $CLI -6 neigh replace ${GWIP[$n]} lladdr ${GWMAC[$n]} dev ${P}$n nud permanent ;;
+		ip -n "$CLI" -6 route replace default via "${GWIP[$n]}" dev "${P}$n"
+		ip -n "$CLI" -6 neigh replace "${GWIP[$n]}" lladdr "${GWMAC[$n]}" dev "${P}$n" nud permanent ;;
 	*)
-		ip -n $CLI route replace default via ${GWIP[$n]} dev ${P}$n
-		ip -n $CLI neigh replace ${GWIP[$n]} lladdr ${GWMAC[$n]} dev ${P}$n nud permanent ;;
+		ip -n "$CLI" route replace default via "${GWIP[$n]}" dev "${P}$n"
+		ip -n "$CLI" neigh replace "${GWIP[$n]}" lladdr "${GWMAC[$n]}" dev "${P}$n" nud permanent ;;
 	esac
 	printf 'nameserver %s\n' "${GWIP[$n]}" >"$RESOLV.tmp" && mv "$RESOLV.tmp" "$RESOLV"
 }
 
-# serve NET: provision its resolver and start Unbound in its gateway namespace
-serve() {
-	local n=$1 d=$PROV_TMP/$1 addr
-	shift
-	case ${GWIP[$n]} in
-	*:*) "$DOTCTL" provision --addr6 ${GWIP[$n]} --out "$d" "$@" >/dev/null ;;
-	*) "$DOTCTL" provision --addr ${GWIP[$n]} --out "$d" "$@" >/dev/null ;;
-	esac || return 1
-	PROV_EXTRA_CONF="	access-control: 0.0.0.0/0 allow
-	access-control: ::/0 allow" prov_write_conf "$d"
-	: >"$d/unbound.log"
-	ip netns exec ${P}_$n unbound -d -c "$d/test-unbound.conf" >>"$d/unbound.log" 2>&1 &
-	echo $! >"$d/test-unbound.pid"
-	PROV_DIRS="$PROV_DIRS $d"
-	addr=${GWIP[$n]}
-	for _ in $(seq 1 50); do
-		ip netns exec ${P}_$n dig @$addr +time=1 +tries=1 +norec SOA resolver-name.arpa 2>/dev/null |
-			grep -q NOERROR && return 0
-		sleep 0.1
-	done
-	cat "$d/unbound.log"
-	return 1
-}
-
-for n in $NETS; do serve $n || { echo "cannot serve $n"; exit 1; }; done
-declare -A NAME
-for n in $NETS; do NAME[$n]=$(cat "$PROV_TMP/$n/name"); done
-
-L=127.0.0.90
 q() { $IN dig @$L +time=3 +tries=1 +short www.example.test A 2>/dev/null; }
 answered() { [ "$(q)" = "192.0.2.10" ]; }
 upstream_is() { "$DOTCTL" -s "$T_DIR/d/control" status 2>/dev/null | grep -q "upstream:   $1"; }
+pinned() { "$DOTCTL" -s "$T_DIR/d/control" trust list 2>/dev/null | grep -q "$1.*trusted"; }
 
 # ms_until CMD...: milliseconds until CMD succeeds (polling), max 15 s
 ms_until() {
@@ -116,89 +139,155 @@ ms_until() {
 	echo $(((t1 - t0) / 1000000))
 }
 
-switch_to a
-DS_WRAP=$IN ds_start d --listen $L:53 --resolv-source "$RESOLV" --discovery-wait 8000 \
-	--log-level info || exit 1
+# start_on NET: switch to NET and start the daemon there
+start_on() {
+	switch_to "$1"
+	DS_WRAP=$IN ds_start d --listen $L:53 --resolv-source "$RESOLV" --discovery-wait 8000 \
+		--log-level info || return 1
+	PID0=$(ds_pid d)
+}
+# learn NET: switch to NET, wait until it is discovered, answered and pinned
+learn() {
+	switch_to "$1"
+	if ! wait_for 15 upstream_is "${NAME[$1]}" || ! wait_for 15 answered || ! wait_for 5 pinned "${NAME[$1]}"; then
+		echo "network $1 was not learned"
+		return 1
+	fi
+}
+same_daemon() { check "the daemon never restarted" test "$(ds_pid d)" = "$PID0"; }
+teardown() { net_down; rm -rf "$T_DIR/d"; }
 
 # ---- A: first use
-check "A: first use, discovered and answered" wait_for 15 answered
-check "A: upstream is A's resolver" wait_for 5 upstream_is "${NAME[a]}"
-check "A: pinned" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/d/control' trust list | grep -q '${NAME[a]}.*trusted'"
+s_first_use() {
+	net_up a || return 1
+	start_on a || return 1
+	check "A: first use, discovered and answered" wait_for 15 answered
+	check "A: upstream is A's resolver" wait_for 5 upstream_is "${NAME[a]}"
+	check "A: pinned" wait_for 5 pinned "${NAME[a]}"
+}
 
 # ---- B: another network, discovered
-switch_to b
-check "B: discovered after the switch" wait_for 15 sh -c "'$DOTCTL' -s '$T_DIR/d/control' status | grep -q 'upstream:   ${NAME[b]}'"
-check "B: answered" wait_for 10 answered
-check "B: two anchors now" wait_for 5 sh -c "[ \$('$DOTCTL' -s '$T_DIR/d/control' trust list | grep -c trusted) = 2 ]"
+s_discover_b() {
+	net_up a b || return 1
+	start_on a && learn a || return 1
+	switch_to b
+	check "B: discovered after the switch" wait_for 15 upstream_is "${NAME[b]}"
+	check "B: answered" wait_for 10 answered
+	check "B: two anchors now" wait_for 5 sh -c "[ \$('$DOTCTL' -s '$T_DIR/d/control' trust list | grep -c trusted) = 2 ]"
+	same_daemon
+}
 
 # ---- back to A: known, DoT at once, no clear text on A's link
-$IN tcpdump -i ${P}a -n -U -w "$T_DIR/a.pcap" "port 53" >/dev/null 2>&1 &
-tcpd=$!
-sleep 0.5
-switch_to a
-ms=$(ms_until sh -c "$IN dig @$L +time=1 +tries=1 +short www.example.test A | grep -q 192.0.2.10 && '$DOTCTL' -s '$T_DIR/d/control' status | grep -q 'upstream:   ${NAME[a]}'")
-echo "# switch back to A: first DoT answer after ${ms} ms (link change to answer, incl. debounce)"
-check "back to A: answered within 3 s ($ms ms)" test "$ms" -lt 3000
-expect_contains "back to A: known network, from the store" "$(ds_ctl d status)" "known network"
-sleep 0.5
-kill $tcpd; wait $tcpd 2>/dev/null
-pkts=$(tcpdump -r "$T_DIR/a.pcap" 2>/dev/null | wc -l)
-expect_eq "back to A: zero clear-text DNS packets on the link" "$pkts" "0"
-grep "first answer over the new upstream" "$T_DIR/d/log" | tail -1 | sed 's/^/# daemon: /'
+s_back_to_a() {
+	local ms
+	net_up a b || return 1
+	start_on a && learn a && learn b || return 1
+	cap_start back "${P}ga" "${P}_a"
+	switch_to a
+	ms=$(ms_until sh -c "$IN dig @$L +time=1 +tries=1 +short www.example.test A | grep -q 192.0.2.10 && '$DOTCTL' -s '$T_DIR/d/control' status | grep -q 'upstream:   ${NAME[a]}'")
+	echo "# switch back to A: first DoT answer after ${ms} ms (link change to answer, incl. debounce)"
+	check "back to A: answered within 3 s ($ms ms)" test "$ms" -lt 3000
+	expect_contains "back to A: known network, from the store" "$(ds_ctl d status)" "known network"
+	cap_stop back "${GWIP[a]}" "$CLI"
+	cap_expect_seen "back to A: the capture saw DoT on the link" back "tcp port 853"
+	cap_expect_none "back to A: zero clear-text DNS packets on the link" back "port 53"
+	grep "first answer over the new upstream" "$T_DIR/d/log" | tail -1 | sed 's/^/# daemon: /'
+	same_daemon
+}
 
 # ---- impostor: A's gateway and resolver addresses, another MAC, another anchor
-$IN tcpdump -i ${P}i -n -A "port 53" >"$T_DIR/i.txt" 2>/dev/null &
-tcpd=$!
-sleep 0.5
-switch_to i
-check "impostor: refused" wait_for 10 sh -c "'$DOTCTL' -s '$T_DIR/d/control' status | grep -q 'discovery:  refused'"
-out=$($IN dig @$L +time=3 +tries=1 impostor-secret.example.test A)
-expect_contains "impostor: SERVFAIL" "$out" "status: SERVFAIL"
-expect_contains "impostor: alert logged" "$(ds_log d)" "ALERT"
-expect_eq "impostor: no pin added or changed" "$(ds_ctl d trust list | grep -c trusted)" "2"
-sleep 0.3
-kill $tcpd; wait $tcpd 2>/dev/null
-expect_not_contains "impostor: the client's query never went out in clear text" "$(cat "$T_DIR/i.txt")" "impostor-secret"
+s_impostor() {
+	local out
+	net_up a b i || return 1
+	start_on a && learn a && learn b || return 1
+	cap_start imp "${P}gi" "${P}_i"
+	switch_to i
+	check "impostor: refused" wait_for 10 sh -c "'$DOTCTL' -s '$T_DIR/d/control' status | grep -q 'discovery:  refused'"
+	out=$($IN dig @$L +time=3 +tries=1 impostor-secret.example.test A)
+	expect_contains "impostor: SERVFAIL" "$out" "status: SERVFAIL"
+	expect_contains "impostor: alert logged" "$(ds_log d)" "ALERT"
+	expect_eq "impostor: no pin added or changed" "$(ds_ctl d trust list | grep -c trusted)" "2"
+	cap_stop imp "${GWIP[i]}" "$CLI"
+	cap_expect_seen "impostor: the capture saw the discovery queries on the link" imp "dst port 53"
+	cap_expect_absent "impostor: the client's query never went out in clear text" imp "impostor-secret"
+	same_daemon
+}
 
 # ---- back to A; then link down/up: same network, handled without restart
-switch_to a
-check "A again: answered" wait_for 10 answered
-pid=$(ds_pid d)
-ip -n $CLI link set ${P}a down
-sleep 0.5
-t0=$(date +%s%N)
-switch_to a
-ms=$(ms_until answered)
-echo "# link down/up on A: answered ${ms} ms after the link came back"
-check "link bounce: answered within 2 s ($ms ms)" test "$ms" -lt 2000
-expect_eq "link bounce: same daemon process" "$(ds_pid d)" "$pid"
+s_link_bounce() {
+	local pid changes ms
+	net_up a b || return 1
+	start_on a && learn a && learn b || return 1
+	switch_to a
+	check "A again: answered" wait_for 10 answered
+	pid=$(ds_pid d)
+	changes=$(ds_log_count d "network changed")
+	ip -n "$CLI" link set "${P}a" down
+	# the daemon has seen the link go down
+	ds_wait_log d "network changed" "$changes" 3 || echo "# the link going down was not reported"
+	switch_to a
+	ms=$(ms_until answered)
+	echo "# link down/up on A: answered ${ms} ms after the link came back"
+	check "link bounce: answered within 2 s ($ms ms)" test "$ms" -lt 2000
+	expect_eq "link bounce: same daemon process" "$(ds_pid d)" "$pid"
+}
 
 # ---- gateway MAC change on A: detected within 1 s
-before=$(grep -c "network changed" "$T_DIR/d/log")
-ip -n ${P}_a link set ${P}ga address 02:00:00:00:00:aa
-ip -n $CLI neigh replace 10.77.0.1 lladdr 02:00:00:00:00:aa dev ${P}a nud permanent
-check "gateway MAC change detected within 1 s" wait_for 1 sh -c "[ \$(grep -c 'network changed' '$T_DIR/d/log') -gt $before ]"
-check "gateway MAC change: the same resolver and anchor are used" wait_for 10 answered
-ip -n ${P}_a link set ${P}ga address ${GWMAC[a]}
-ip -n $CLI neigh replace 10.77.0.1 lladdr ${GWMAC[a]} dev ${P}a nud permanent
-check "MAC restored: answered" wait_for 10 answered
+s_gateway_mac() {
+	local before
+	net_up a || return 1
+	start_on a && learn a || return 1
+	before=$(ds_log_count d "network changed")
+	ip -n "${P}_a" link set "${P}ga" address 02:00:00:00:00:aa
+	ip -n "$CLI" neigh replace 10.77.0.1 lladdr 02:00:00:00:00:aa dev "${P}a" nud permanent
+	check "gateway MAC change detected within 1 s" ds_wait_log d "network changed" "$before" 1
+	check "gateway MAC change: the same resolver and anchor are used" wait_for 10 answered
+	ip -n "${P}_a" link set "${P}ga" address "${GWMAC[a]}"
+	ip -n "$CLI" neigh replace 10.77.0.1 lladdr "${GWMAC[a]}" dev "${P}a" nud permanent
+	check "MAC restored: answered" wait_for 10 answered
+	same_daemon
+}
 
 # ---- queries in flight during a switch: answer or SERVFAIL, never a hang
-seq 0 299 | sed 's/^/q/; s/$/.example.test A/' >"$T_DIR/names"
-$IN dnsperf -s $L -d "$T_DIR/names" -l 4 -Q 200 -t 5 >"$T_DIR/perf.txt" 2>&1 &
-perf=$!
-sleep 1
-switch_to b
-sleep 1
-switch_to a
-wait $perf
-lost=$(awk '/Queries lost:/ {print $3}' "$T_DIR/perf.txt")
-expect_eq "in-flight queries during switches: none lost (answer or SERVFAIL)" "$lost" "0"
+s_in_flight() {
+	local perf before lost
+	net_up a b || return 1
+	start_on a && learn a && learn b || return 1
+	switch_to a
+	wait_for 10 answered || { echo "A not answering"; return 1; }
+	seq 0 299 | sed 's/^/q/; s/$/.example.test A/' >"$T_DIR/names"
+	before=$(ds_json d counters.queries)
+	$IN dnsperf -s $L -d "$T_DIR/names" -l 4 -Q 200 -t 5 >"$T_DIR/perf.txt" 2>&1 &
+	perf=$!
+	# the queries are flowing
+	wait_for 3 sh -c "[ \$('$DOTCTL' -s '$T_DIR/d/control' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"counters\"][\"queries\"])') -gt $((before + 50)) ]" ||
+		echo "# the queries did not reach the daemon"
+	switch_to b
+	# the daemon is on B before the switch back
+	wait_for 3 upstream_is "${NAME[b]}" || echo "# B was not reached before switching back"
+	switch_to a
+	wait $perf
+	lost=$(awk '/Queries lost:/ {print $3}' "$T_DIR/perf.txt")
+	expect_eq "in-flight queries during switches: none lost (answer or SERVFAIL)" "$lost" "0"
+	same_daemon
+}
 
 # ---- IPv6-only network
-switch_to c
-check "IPv6-only: discovered and answered" wait_for 15 answered
-check "IPv6-only: upstream is C's resolver over IPv6" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/d/control' status | grep -q 'ready to \\[fd79::1\\]:853'"
+s_ipv6_only() {
+	net_up a c || return 1
+	start_on a && learn a || return 1
+	switch_to c
+	check "IPv6-only: discovered and answered" wait_for 15 answered
+	check "IPv6-only: upstream is C's resolver over IPv6" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/d/control' status | grep -q 'ready to \\[fd79::1\\]:853'"
+	same_daemon
+}
 
-check "the daemon never restarted" test "$(ds_pid d)" = "$pid"
+scenario first-use-a s_first_use teardown
+scenario discover-b s_discover_b teardown
+scenario back-to-a s_back_to_a teardown
+scenario impostor s_impostor teardown
+scenario link-bounce s_link_bounce teardown
+scenario gateway-mac s_gateway_mac teardown
+scenario in-flight s_in_flight teardown
+scenario ipv6-only s_ipv6_only teardown
 finish

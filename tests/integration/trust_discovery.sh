@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # dotstubd discovering its network's resolver: resolvers provisioned with
 # `dotctl provision` and served by real Unbound, the daemon given only the
 # resolver's address.  Runs inside a network namespace with a fixed gateway,
@@ -12,98 +13,128 @@
 #   another certificate on 853, DoT port closed on a known anchor;
 #   tofu ask / approve, tofu off with managed anchors; a corrupt store is
 #   quarantined and the daemon still serves.
+# Each scenario starts its own resolvers and daemons and stops them; the
+# first resolver (r1) is provisioned once, and a scenario that needs it
+# pinned pins it first (pin_r1).
 set -u
+# shellcheck source=../lib/netns.sh
 . "$DOTSTUB_SRC/tests/lib/netns.sh"
 netns_reexec "$@"
 
+# shellcheck source=../lib/common.sh
 . "$DOTSTUB_SRC/tests/lib/common.sh"
+# shellcheck source=../lib/provisioned.sh
 . "$DOTSTUB_SRC/tests/lib/provisioned.sh"
+# shellcheck source=../lib/unbound-dot.sh
+. "$DOTSTUB_SRC/tests/lib/unbound-dot.sh"
 prov_tmpdir
-trap 'ds_stop_all; prov_cleanup; [ -n "${UDOT_DIR:-}" ] && udot_cleanup; rm -rf "$T_DIR"' EXIT
+udot_init
+trap 'ds_stop_all; cap_stop_all; prov_cleanup; udot_cleanup; rm -rf "$T_DIR"' EXIT
 
 L=127.0.0.80
 DIG="dig @$L +time=4 +tries=1"
-WAIT="--discovery-wait 10000"
+WAIT=(--discovery-wait 10000)
 
 status_of() { ds_ctl "$1" status 2>&1; }
-wait_state() { # daemon pattern
-	wait_for 15 sh -c "'$DOTCTL' -s '$T_DIR/$1/control' status | grep -q '$2'"
+trusted_n1() { ds_ctl "$1" trust list | grep -q "$N1.*trusted"; }
+
+# the first resolver: provisioned once, started by each scenario using it
+prov_provision "$PROV_TMP/r1" 127.0.0.81 || { echo "provision r1 failed"; exit 1; }
+N1=$(prov_name "$PROV_TMP/r1")
+up_r1() { prov_start "$PROV_TMP/r1" 127.0.0.81 || { echo "cannot start r1"; return 1; }; }
+# pin_r1 NAME: up_r1, then daemon NAME discovers and pins r1 and stops
+pin_r1() {
+	up_r1 || return 1
+	ds_start "$1" --listen $L:53 --network-resolver 127.0.0.81 "${WAIT[@]}" || return 1
+	if ! wait_for 15 sh -c "$DIG www.example.test A +short | grep -q 192.0.2.10" ||
+		! wait_for 5 trusted_n1 "$1"; then
+		echo "r1 was not pinned"
+		return 1
+	fi
+	ds_stop "$1"
 }
+teardown() { prov_stop_all; udot_stop_all; rm -rf "${T_DIR:?}"/*/; }
 
 # ---------------------------------------------------------------- first use
-prov_up "$PROV_TMP/r1" 127.0.0.81 || { echo "provision r1 failed"; exit 1; }
-N1=$(prov_name "$PROV_TMP/r1")
-ds_start a --listen $L:53 --network-resolver 127.0.0.81 $WAIT || exit 1
-out=$($DIG www.example.test A +short)
-expect_eq "first use: answer over discovered DoT" "$out" "192.0.2.10"
-st=$(status_of a)
-expect_contains "first use: upstream is the unique name" "$st" "upstream:   $N1 (from discovery)"
-expect_contains "first use: DANE authenticated" "$st" "auth:     DANE, TLSA 3 1 1"
-expect_contains "first use: the network is shown" "$st" "v4gw=10.77.0.1 v4gwmac=02:00:00:00:00:01"
-check "first use: pinned after the handshake" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q '$N1.*trusted'"
-tl=$(ds_ctl a trust list)
-expect_contains "trust list shows the anchor with one network" "$tl" "trusted     1"
-js=$(ds_ctl a trust list --json)
-check "trust list --json parses" python3 -c 'import json,sys; a=json.loads(sys.argv[1]); assert a[0]["state"]=="trusted"' "$js"
-sh=$(ds_ctl a trust show "$N1.")
-expect_contains "trust show lists the TLSA learned" "$sh" "tlsa:      3 1 1"
-expect_contains "trust show lists the network" "$sh" "v4gwmac=02:00:00:00:00:01"
-check "the store file is human-readable" grep -q "^anchor resolver-name.arpa. 257 3 13" "$T_DIR/a/state/anchors"
-# libunbound is mapped only while a walk runs (discovery/walk/ub_load.h)
-check "libunbound unloaded once the walk is done" wait_for 5 sh -c "grep -q libcrypto /proc/$(ds_pid a)/maps && ! grep -q libunbound /proc/$(ds_pid a)/maps"
-ds_stop a
+s_first_use() {
+	local out st tl js sh
+	up_r1 || return 1
+	ds_start a --listen $L:53 --network-resolver 127.0.0.81 "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "first use: answer over discovered DoT" "$out" "192.0.2.10"
+	st=$(status_of a)
+	expect_contains "first use: upstream is the unique name" "$st" "upstream:   $N1 (from discovery)"
+	expect_contains "first use: DANE authenticated" "$st" "auth:     DANE, TLSA 3 1 1"
+	expect_contains "first use: the network is shown" "$st" "v4gw=10.77.0.1 v4gwmac=02:00:00:00:00:01"
+	check "first use: pinned after the handshake" wait_for 5 trusted_n1 a
+	tl=$(ds_ctl a trust list)
+	expect_contains "trust list shows the anchor with one network" "$tl" "trusted     1"
+	js=$(ds_ctl a trust list --json)
+	check "trust list --json parses" python3 -c 'import json,sys; a=json.loads(sys.argv[1]); assert a[0]["state"]=="trusted"' "$js"
+	sh=$(ds_ctl a trust show "$N1.")
+	expect_contains "trust show lists the TLSA learned" "$sh" "tlsa:      3 1 1"
+	expect_contains "trust show lists the network" "$sh" "v4gwmac=02:00:00:00:00:01"
+	check "the store file is human-readable" grep -q "^anchor resolver-name.arpa. 257 3 13" "$T_DIR/a/state/anchors"
+	# libunbound is mapped only while a walk runs (discovery/walk/ub_load.h)
+	check "libunbound unloaded once the walk is done" wait_for 5 sh -c "grep -q libcrypto /proc/$(ds_pid a)/maps && ! grep -q libunbound /proc/$(ds_pid a)/maps"
+}
 
-# restart: known network, DoT at once, no clear-text DNS at all
-cap_start restart "port 53 and host 127.0.0.81"
-ds_start a --listen $L:53 --network-resolver 127.0.0.81 $WAIT || exit 1
-out=$($DIG www.example.test AAAA +short)
-expect_eq "restart: answer" "$out" "2001:db8::10"
-st=$(status_of a)
-expect_contains "restart: the pin was kept (known network, from the store)" "$st" "known network"
-pkts=$(cap_count restart)
-expect_eq "restart: zero clear-text DNS packets to the resolver" "$pkts" "0"
-ds_stop a
+# ------------------- restart: known network, DoT at once, no clear-text DNS
+s_restart() {
+	local out st
+	pin_r1 a || return 1
+	cap_start restart lo "" "host 127.0.0.81"
+	ds_start a --listen $L:53 --network-resolver 127.0.0.81 "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test AAAA +short)
+	expect_eq "restart: answer" "$out" "2001:db8::10"
+	st=$(status_of a)
+	expect_contains "restart: the pin was kept (known network, from the store)" "$st" "known network"
+	cap_stop restart 127.0.0.81
+	cap_expect_seen "restart: the capture saw DoT to the resolver" restart "tcp dst port 853"
+	cap_expect_none "restart: zero clear-text DNS packets to the resolver" restart "port 53"
+}
 
 # ---------------------------------------- a changed key on a known network
 # Another resolver with its own resolver-name.arpa key behind the same
 # gateway (only the resolver address differs): a red flag, refused.
-prov_up "$PROV_TMP/evil" 127.0.0.82 || exit 1
-cp -r "$T_DIR/a/state" "$T_DIR/a.state.bak"
-tcpdump -i lo -n -A "port 53 and host 127.0.0.82" >"$T_DIR/evil.txt" 2>/dev/null &
-tcpd=$!
-sleep 0.5
-ds_start a --listen $L:53 --network-resolver 127.0.0.82 --unknown-network opportunistic $WAIT || exit 1
-out=$($DIG secret-name.example.test A)
-expect_contains "changed key on a known network: SERVFAIL" "$out" "status: SERVFAIL"
-expect_contains "changed key: EDE 18 Prohibited" "$out" "EDE: 18"
-st=$(status_of a)
-expect_contains "changed key: refused in status" "$st" "refused"
-expect_contains "changed key: alert in status" "$st" "ALERT"
-expect_contains "changed key: alert in the log" "$(ds_log a)" "ALERT"
-tl=$(ds_ctl a trust list)
-expect_eq "changed key: no pin added" "$(printf '%s\n' "$tl" | grep -c trusted)" "1"
-sleep 0.3
-kill $tcpd; wait $tcpd 2>/dev/null
-expect_not_contains "changed key: the client's query never went out in clear text" "$(cat "$T_DIR/evil.txt")" "secret-name"
-ds_stop a
-prov_stop "$PROV_TMP/evil"
+s_changed_key() {
+	local out st tl
+	pin_r1 a || return 1
+	prov_up "$PROV_TMP/evil" 127.0.0.82 || return 1
+	cap_start evil lo "" "host 127.0.0.82"
+	ds_start a --listen $L:53 --network-resolver 127.0.0.82 --unknown-network opportunistic "${WAIT[@]}" || return 1
+	out=$($DIG secret-name.example.test A)
+	expect_contains "changed key on a known network: SERVFAIL" "$out" "status: SERVFAIL"
+	expect_contains "changed key: EDE 18 Prohibited" "$out" "EDE: 18"
+	st=$(status_of a)
+	expect_contains "changed key: refused in status" "$st" "refused"
+	expect_contains "changed key: alert in status" "$st" "ALERT"
+	expect_contains "changed key: alert in the log" "$(ds_log a)" "ALERT"
+	tl=$(ds_ctl a trust list)
+	expect_eq "changed key: no pin added" "$(printf '%s\n' "$tl" | grep -c trusted)" "1"
+	cap_stop evil 127.0.0.82
+	cap_expect_seen "changed key: the capture saw the discovery queries (port 53)" evil "dst port 53"
+	cap_expect_absent "changed key: the client's query never went out in clear text" evil "secret-name"
+}
 
 # ------------------------------- a second site sharing the anchor is known
-prov_up "$PROV_TMP/r2" 127.0.0.83 --arpa-key "$PROV_TMP/r1/keys/arpa-ksk.private" || exit 1
-N2=$(prov_name "$PROV_TMP/r2")
-ds_start a --listen $L:53 --network-resolver 127.0.0.83 --log-level info $WAIT || exit 1
-out=$($DIG www.example.test A +short)
-expect_eq "shared anchor: answer over DoT" "$out" "192.0.2.10"
-expect_contains "shared anchor: walked with the known anchor, not first use" "$(ds_log a)" "with known anchors"
-expect_not_contains "shared anchor: no TOFU pin" "$(ds_log a)" "first use, $N2"
-check "shared anchor: the second resolver is learned under the same anchor" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/a/control' trust show '$N2' | grep -q '$N1\\|$N2'"
-expect_eq "shared anchor: still one anchor" "$(ds_ctl a trust list | grep -c trusted)" "1"
-ds_stop a
-prov_stop "$PROV_TMP/r2"
+s_shared_anchor() {
+	local out n2
+	pin_r1 a || return 1
+	prov_up "$PROV_TMP/r2" 127.0.0.83 --arpa-key "$PROV_TMP/r1/keys/arpa-ksk.private" || return 1
+	n2=$(prov_name "$PROV_TMP/r2")
+	ds_start a --listen $L:53 --network-resolver 127.0.0.83 --log-level info "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "shared anchor: answer over DoT" "$out" "192.0.2.10"
+	expect_contains "shared anchor: walked with the known anchor, not first use" "$(ds_log a)" "with known anchors"
+	expect_not_contains "shared anchor: no TOFU pin" "$(ds_log a)" "first use, $n2"
+	check "shared anchor: the second resolver is learned under the same anchor" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/a/control' trust show '$n2' | grep -q '$N1\\|$n2'"
+	expect_eq "shared anchor: still one anchor" "$(ds_ctl a trust list | grep -c trusted)" "1"
+}
 
 # ------------------------------------------------------------- variants
-for variant in "ca" "ed25519"; do
-	rm -rf "$T_DIR/v"
+s_variant() { # ca | ed25519
+	local variant=$1 args want out
 	case $variant in
 	ca)
 		mkdir -p "$PROV_TMP/cafiles"
@@ -111,183 +142,203 @@ for variant in "ca" "ed25519"; do
 			-subj "/CN=dotstub test CA" -keyout "$PROV_TMP/cafiles/ca.key" -out "$PROV_TMP/cafiles/ca.pem" \
 			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
 			>/dev/null 2>&1
-		args="--ca $PROV_TMP/cafiles/ca.pem $PROV_TMP/cafiles/ca.key" want="TLSA 2 0 1" ;;
-	ed25519) args="--alg ed25519" want="alg 15" ;;
+		args=(--ca "$PROV_TMP/cafiles/ca.pem" "$PROV_TMP/cafiles/ca.key") want="TLSA 2 0 1" ;;
+	ed25519) args=(--alg ed25519) want="alg 15" ;;
 	esac
-	# shellcheck disable=SC2086
-	prov_up "$PROV_TMP/$variant" 127.0.0.84 $args || { t_fail "provision $variant"; continue; }
-	ds_start v --listen $L:53 --network-resolver 127.0.0.84 $WAIT || exit 1
+	prov_up "$PROV_TMP/$variant" 127.0.0.84 "${args[@]}" || { t_fail "provision $variant"; return 0; }
+	ds_start v --listen $L:53 --network-resolver 127.0.0.84 "${WAIT[@]}" || return 1
 	out=$($DIG www.example.test A +short)
 	expect_eq "$variant: answer over DoT" "$out" "192.0.2.10"
 	check "$variant: $want" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/v/control' status | grep -q '$want'"
-	ds_stop v
-	prov_stop "$PROV_TMP/$variant"
-	rm -rf "$T_DIR/v"
-done
+}
+s_variant_ca() { s_variant ca; }
+s_variant_ed25519() { s_variant ed25519; }
 
 # ------------------------------------------------------------ forwarder
-prov_provision "$PROV_TMP/up" 127.0.0.85 || exit 1
-prov_start "$PROV_TMP/up" 127.0.0.85 || exit 1
-prov_up "$PROV_TMP/fwd" 127.0.0.86 --forwarder --upstream "$PROV_TMP/up" || exit 1
-NUP=$(prov_name "$PROV_TMP/up")
-ds_start f --listen $L:53 --network-resolver 127.0.0.86 $WAIT || exit 1
-out=$($DIG www.example.test A +short)
-expect_eq "forwarder: answer" "$out" "192.0.2.10"
-st=$(status_of f)
-expect_contains "forwarder: its upstream is shown" "$st" "forwarder upstream: $NUP"
-expect_contains "forwarder: we talk to the forwarder by default" "$st" "upstream:   $(prov_name "$PROV_TMP/fwd")"
-ds_stop f
-rm -rf "$T_DIR/f"
-ds_start f --listen $L:53 --network-resolver 127.0.0.86 --prefer-upstream-resolver yes $WAIT || exit 1
-out=$($DIG www.example.test A +short)
-expect_eq "forwarder bypassed: answer" "$out" "192.0.2.10"
-expect_contains "forwarder bypassed: DoT straight to its upstream" "$(status_of f)" "upstream:   $NUP"
-ds_stop f
-prov_stop "$PROV_TMP/fwd"
-prov_stop "$PROV_TMP/up"
+s_forwarder() {
+	local out st nup
+	prov_provision "$PROV_TMP/up" 127.0.0.85 || return 1
+	prov_start "$PROV_TMP/up" 127.0.0.85 || return 1
+	prov_up "$PROV_TMP/fwd" 127.0.0.86 --forwarder --upstream "$PROV_TMP/up" || return 1
+	nup=$(prov_name "$PROV_TMP/up")
+	ds_start f --listen $L:53 --network-resolver 127.0.0.86 "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "forwarder: answer" "$out" "192.0.2.10"
+	st=$(status_of f)
+	expect_contains "forwarder: its upstream is shown" "$st" "forwarder upstream: $nup"
+	expect_contains "forwarder: we talk to the forwarder by default" "$st" "upstream:   $(prov_name "$PROV_TMP/fwd")"
+	ds_stop f
+	rm -rf "$T_DIR/f"
+	ds_start f --listen $L:53 --network-resolver 127.0.0.86 --prefer-upstream-resolver yes "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "forwarder bypassed: answer" "$out" "192.0.2.10"
+	expect_contains "forwarder bypassed: DoT straight to its upstream" "$(status_of f)" "upstream:   $nup"
+}
 
 # ------------------------------------------------- hostile resolvers (strict)
-hostile() { # label dir provision-args... ; expects refusal with reason
-	local label=$1 dir=$PROV_TMP/$2
-	shift 2
-	rm -rf "$T_DIR/h"
-	prov_up "$dir" 127.0.0.87 "$@" || { t_fail "$label: provision"; return; }
-}
 hostile_check() { # label want-in-status
-	ds_start h --listen $L:53 --network-resolver 127.0.0.87 --unknown-network strict $WAIT || exit 1
+	local out
+	ds_start h --listen $L:53 --network-resolver 127.0.0.87 --unknown-network strict "${WAIT[@]}" || return 1
 	out=$($DIG www.example.test A)
 	expect_contains "$1: SERVFAIL" "$out" "status: SERVFAIL"
 	check "$1: the reason is shown ($2)" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/h/control' status | grep -q '$2'"
 	expect_eq "$1: nothing pinned" "$(ds_ctl h trust list | grep -c 'trusted\|pending')" "0"
-	ds_stop h
 }
-hostile "expired signatures" exp --sig-expired
-hostile_check "expired signatures" "bogus"
-prov_stop "$PROV_TMP/exp"
-hostile "server-type and server-function disagree" mism --server-type-mismatch
-hostile_check "server-type and server-function disagree" "server-function"
-prov_stop "$PROV_TMP/mism"
+s_expired() {
+	prov_up "$PROV_TMP/exp" 127.0.0.87 --sig-expired || { t_fail "expired signatures: provision"; return 0; }
+	hostile_check "expired signatures" "bogus"
+}
+s_mismatch() {
+	prov_up "$PROV_TMP/mism" 127.0.0.87 --server-type-mismatch ||
+		{ t_fail "server-type and server-function disagree: provision"; return 0; }
+	hostile_check "server-type and server-function disagree" "server-function"
+}
 # the NS record changed after signing (forged in transit or on the server)
-prov_provision "$PROV_TMP/ns" 127.0.0.87 || exit 1
-sed -i -E "s/^(resolver-name\.arpa\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+NS[[:space:]]+)[a-v0-9]{12}\.zz\./\1aaaaaaaaaaaa.zz./" \
-	"$PROV_TMP/ns/zones/resolver-name.arpa.zone.signed"
-check "NS changed after signing: the zone was altered" grep -q "NS.aaaaaaaaaaaa.zz" "$PROV_TMP/ns/zones/resolver-name.arpa.zone.signed"
-prov_start "$PROV_TMP/ns" 127.0.0.87 || exit 1
-hostile_check "NS changed after signing" "bogus"
-prov_stop "$PROV_TMP/ns"
+s_ns_changed() {
+	prov_provision "$PROV_TMP/ns" 127.0.0.87 || return 1
+	sed -i -E "s/^(resolver-name\.arpa\.[[:space:]]+[0-9]+[[:space:]]+IN[[:space:]]+NS[[:space:]]+)[a-v0-9]{12}\.zz\./\1aaaaaaaaaaaa.zz./" \
+		"$PROV_TMP/ns/zones/resolver-name.arpa.zone.signed"
+	check "NS changed after signing: the zone was altered" grep -q "NS.aaaaaaaaaaaa.zz" "$PROV_TMP/ns/zones/resolver-name.arpa.zone.signed"
+	prov_start "$PROV_TMP/ns" 127.0.0.87 || return 1
+	hostile_check "NS changed after signing" "bogus"
+}
 # valid records, but the certificate served on 853 is another one
-prov_provision "$PROV_TMP/cert" 127.0.0.87 || exit 1
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-	-subj "/CN=$(prov_name "$PROV_TMP/cert")" -keyout "$PROV_TMP/cert/other.key" \
-	-out "$PROV_TMP/cert/other.pem" >/dev/null 2>&1
-sed -i "s|tls-service-key:.*|tls-service-key: \"$PROV_TMP/cert/other.key\"|; s|tls-service-pem:.*|tls-service-pem: \"$PROV_TMP/cert/other.pem\"|" \
-	"$PROV_TMP/cert/unbound.conf"
-prov_start "$PROV_TMP/cert" 127.0.0.87 || exit 1
-hostile_check "another certificate on 853" "certificate does not match"
-prov_stop "$PROV_TMP/cert"
+s_other_cert() {
+	prov_provision "$PROV_TMP/cert" 127.0.0.87 || return 1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-subj "/CN=$(prov_name "$PROV_TMP/cert")" -keyout "$PROV_TMP/cert/other.key" \
+		-out "$PROV_TMP/cert/other.pem" >/dev/null 2>&1
+	sed -i "s|tls-service-key:.*|tls-service-key: \"$PROV_TMP/cert/other.key\"|; s|tls-service-pem:.*|tls-service-pem: \"$PROV_TMP/cert/other.pem\"|" \
+		"$PROV_TMP/cert/unbound.conf"
+	prov_start "$PROV_TMP/cert" 127.0.0.87 || return 1
+	hostile_check "another certificate on 853" "certificate does not match"
+}
 
 # DoT port closed on a known anchor: SERVFAIL, never clear text
-prov_provision "$PROV_TMP/nodot" 127.0.0.88 --arpa-key "$PROV_TMP/r1/keys/arpa-ksk.private" || exit 1
-sed -i '/@853/d' "$PROV_TMP/nodot/unbound.conf"
-prov_start "$PROV_TMP/nodot" 127.0.0.88 || exit 1
-tcpdump -i lo -n -A "port 53 and host 127.0.0.88" >"$T_DIR/nodot.txt" 2>/dev/null &
-tcpd=$!
-sleep 0.5
-ds_start a --listen $L:53 --network-resolver 127.0.0.88 $WAIT || exit 1
-out=$($DIG private-name.example.test A)
-expect_contains "DoT port closed, known anchor: SERVFAIL" "$out" "status: SERVFAIL"
-expect_contains "DoT port closed: EDE 23 Network Error" "$out" "EDE: 23"
-sleep 0.3
-kill $tcpd; wait $tcpd 2>/dev/null
-expect_not_contains "DoT port closed: the query never went out in clear text" "$(cat "$T_DIR/nodot.txt")" "private-name"
-ds_stop a
-prov_stop "$PROV_TMP/nodot"
+s_dot_closed() {
+	local out
+	pin_r1 a || return 1
+	prov_provision "$PROV_TMP/nodot" 127.0.0.88 --arpa-key "$PROV_TMP/r1/keys/arpa-ksk.private" || return 1
+	sed -i '/@853/d' "$PROV_TMP/nodot/unbound.conf"
+	prov_start "$PROV_TMP/nodot" 127.0.0.88 || return 1
+	cap_start nodot lo "" "host 127.0.0.88"
+	ds_start a --listen $L:53 --network-resolver 127.0.0.88 "${WAIT[@]}" || return 1
+	out=$($DIG private-name.example.test A)
+	expect_contains "DoT port closed, known anchor: SERVFAIL" "$out" "status: SERVFAIL"
+	expect_contains "DoT port closed: EDE 23 Network Error" "$out" "EDE: 23"
+	cap_stop nodot 127.0.0.88
+	cap_expect_seen "DoT port closed: the capture saw the discovery queries (port 53)" nodot "dst port 53"
+	cap_expect_absent "DoT port closed: the query never went out in clear text" nodot "private-name"
+}
 
 # ------------------------------------------------------------ tofu ask / off
-rm -rf "$T_DIR/k"
-ds_start k --listen $L:53 --network-resolver 127.0.0.81 --tofu ask --unknown-network strict $WAIT || exit 1
-out=$($DIG www.example.test A)
-expect_contains "tofu ask: SERVFAIL while pending (strict)" "$out" "status: SERVFAIL"
-check "tofu ask: the anchor is pending" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/k/control' trust list | grep -q pending"
-out=$(ds_ctl k trust approve "$N1." 2>&1)
-expect_contains "tofu ask: approve" "$out" "approved"
-check "tofu ask: DoT after approval" wait_for 10 sh -c "$DIG www.example.test A +short | grep -q 192.0.2.10"
-expect_contains "tofu ask: now trusted" "$(ds_ctl k trust list)" "trusted"
-ds_stop k
+s_tofu_ask() {
+	local out
+	up_r1 || return 1
+	ds_start k --listen $L:53 --network-resolver 127.0.0.81 --tofu ask --unknown-network strict "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A)
+	expect_contains "tofu ask: SERVFAIL while pending (strict)" "$out" "status: SERVFAIL"
+	check "tofu ask: the anchor is pending" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/k/control' trust list | grep -q pending"
+	out=$(ds_ctl k trust approve "$N1." 2>&1)
+	expect_contains "tofu ask: approve" "$out" "approved"
+	check "tofu ask: DoT after approval" wait_for 10 sh -c "$DIG www.example.test A +short | grep -q 192.0.2.10"
+	expect_contains "tofu ask: now trusted" "$(ds_ctl k trust list)" "trusted"
+}
 
-rm -rf "$T_DIR/o"
-ds_start o --listen $L:53 --network-resolver 127.0.0.81 --tofu off --unknown-network strict $WAIT || exit 1
-out=$($DIG www.example.test A)
-expect_contains "tofu off: no managed anchor, SERVFAIL" "$out" "status: SERVFAIL"
-expect_eq "tofu off: nothing pinned" "$(ds_ctl o trust list | grep -c 'trusted\|pending')" "0"
-ds_stop o
-mkdir -p "$T_DIR/o/anchors.d"
-cp "$PROV_TMP/r1/trust-anchor.key" "$T_DIR/o/anchors.d/site.key"
-ds_start o --listen $L:53 --network-resolver 127.0.0.81 --tofu off --unknown-network strict $WAIT || exit 1
-out=$($DIG www.example.test A +short)
-expect_eq "tofu off: a managed anchor is used" "$out" "192.0.2.10"
-expect_contains "tofu off: listed as managed" "$(ds_ctl o trust list)" "managed"
-ds_stop o
+s_tofu_off() {
+	local out
+	up_r1 || return 1
+	ds_start o --listen $L:53 --network-resolver 127.0.0.81 --tofu off --unknown-network strict "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A)
+	expect_contains "tofu off: no managed anchor, SERVFAIL" "$out" "status: SERVFAIL"
+	expect_eq "tofu off: nothing pinned" "$(ds_ctl o trust list | grep -c 'trusted\|pending')" "0"
+	ds_stop o
+	mkdir -p "$T_DIR/o/anchors.d"
+	cp "$PROV_TMP/r1/trust-anchor.key" "$T_DIR/o/anchors.d/site.key"
+	ds_start o --listen $L:53 --network-resolver 127.0.0.81 --tofu off --unknown-network strict "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "tofu off: a managed anchor is used" "$out" "192.0.2.10"
+	expect_contains "tofu off: listed as managed" "$(ds_ctl o trust list)" "managed"
+}
 
 # ------------------------------- a network whose resolver publishes nothing
-. "$DOTSTUB_SRC/tests/lib/unbound-dot.sh"
-udot_init
-extra='	local-zone: "resolver-name.arpa." static'
-extra="$extra
+s_publishes_nothing() {
+	local extra out st
+	extra='	local-zone: "resolver-name.arpa." static'
+	extra="$extra
 $(udot_big_txt big.test.)"
-UDOT_CONF_EXTRA="$extra" udot_start plain 127.0.0.89 x.zz ||
-	{ echo "cannot start the plain resolver"; exit 1; }
-rm -rf "$T_DIR/p"
-ds_start p --listen $L:53 --network-resolver 127.0.0.89 --unknown-network opportunistic $WAIT || exit 1
-out=$($DIG www.test A +short)
-expect_eq "publishes nothing, opportunistic: plain DNS answer" "$out" "192.0.2.1"
-st=$(status_of p)
-expect_contains "opportunistic: shown as plain and unauthenticated" "$st" "PLAIN DNS to 127.0.0.89:53 (opportunistic, unauthenticated)"
-expect_contains "opportunistic: the walk said not published" "$st" "not-published"
-expect_contains "opportunistic: logged as such" "$(ds_log p)" "opportunistic, unauthenticated"
-out=$($DIG big.test TXT +tcp +short | wc -l)
-expect_eq "opportunistic: a truncated plain answer is asked again over TCP" "$out" "40"
-expect_contains "opportunistic: the TCP retry is counted" "$(status_of p)" "1 retried over TCP"
-ds_stop p
-rm -rf "$T_DIR/p"
-ds_start p --listen $L:53 --network-resolver 127.0.0.89 --unknown-network strict $WAIT || exit 1
-out=$($DIG www.test A)
-expect_contains "publishes nothing, strict: SERVFAIL" "$out" "status: SERVFAIL"
-ds_stop p
+	UDOT_CONF_EXTRA="$extra" udot_start plain 127.0.0.89 x.zz ||
+		{ echo "cannot start the plain resolver"; return 1; }
+	ds_start p --listen $L:53 --network-resolver 127.0.0.89 --unknown-network opportunistic "${WAIT[@]}" || return 1
+	out=$($DIG www.test A +short)
+	expect_eq "publishes nothing, opportunistic: plain DNS answer" "$out" "192.0.2.1"
+	st=$(status_of p)
+	expect_contains "opportunistic: shown as plain and unauthenticated" "$st" "PLAIN DNS to 127.0.0.89:53 (opportunistic, unauthenticated)"
+	expect_contains "opportunistic: the walk said not published" "$st" "not-published"
+	expect_contains "opportunistic: logged as such" "$(ds_log p)" "opportunistic, unauthenticated"
+	out=$($DIG big.test TXT +tcp +short | wc -l)
+	expect_eq "opportunistic: a truncated plain answer is asked again over TCP" "$out" "40"
+	expect_contains "opportunistic: the TCP retry is counted" "$(status_of p)" "1 retried over TCP"
+	ds_stop p
+	rm -rf "$T_DIR/p"
+	ds_start p --listen $L:53 --network-resolver 127.0.0.89 --unknown-network strict "${WAIT[@]}" || return 1
+	out=$($DIG www.test A)
+	expect_contains "publishes nothing, strict: SERVFAIL" "$out" "status: SERVFAIL"
+}
+
 # a resolver that silently drops resolver-name.arpa queries: discovery
 # hangs; after discovery-wait, opportunistic mode serves plain DNS meanwhile
-UDOT_CONF_EXTRA='	local-zone: "resolver-name.arpa." deny' udot_start slow 127.0.0.79 y.zz ||
-	{ echo "cannot start the slow resolver"; exit 1; }
-rm -rf "$T_DIR/p"
-ds_start p --listen $L:53 --network-resolver 127.0.0.79 --unknown-network opportunistic \
-	--discovery-wait 1000 || exit 1
-t0=$(date +%s%N)
-out=$($DIG www.test A +short)
-t1=$(date +%s%N)
-expect_eq "slow discovery, opportunistic: answered in plain meanwhile" "$out" "192.0.2.1"
-check "slow discovery: after about discovery-wait ($(((t1 - t0) / 1000000)) ms)" test $(((t1 - t0) / 1000000)) -lt 3000
-st=$(status_of p)
-expect_contains "slow discovery: still discovering" "$st" "discovery:  discovering"
-expect_contains "slow discovery: plain shown" "$st" "PLAIN DNS to 127.0.0.79:53"
-ds_stop p
-rm -rf "$T_DIR/p"
-ds_start p --listen $L:53 --network-resolver 127.0.0.79 --unknown-network strict \
-	--discovery-wait 1000 || exit 1
-out=$($DIG www.test A)
-expect_contains "slow discovery, strict: SERVFAIL" "$out" "status: SERVFAIL"
-expect_contains "slow discovery, strict: EDE 14 Not Ready" "$out" "EDE: 14"
-ds_stop p
-udot_cleanup
+s_slow_discovery() {
+	local t0 t1 out st
+	UDOT_CONF_EXTRA='	local-zone: "resolver-name.arpa." deny' udot_start slow 127.0.0.79 y.zz ||
+		{ echo "cannot start the slow resolver"; return 1; }
+	ds_start p --listen $L:53 --network-resolver 127.0.0.79 --unknown-network opportunistic \
+		--discovery-wait 1000 || return 1
+	t0=$(date +%s%N)
+	out=$($DIG www.test A +short)
+	t1=$(date +%s%N)
+	expect_eq "slow discovery, opportunistic: answered in plain meanwhile" "$out" "192.0.2.1"
+	check "slow discovery: after about discovery-wait ($(((t1 - t0) / 1000000)) ms)" test $(((t1 - t0) / 1000000)) -lt 3000
+	st=$(status_of p)
+	expect_contains "slow discovery: still discovering" "$st" "discovery:  discovering"
+	expect_contains "slow discovery: plain shown" "$st" "PLAIN DNS to 127.0.0.79:53"
+	ds_stop p
+	rm -rf "$T_DIR/p"
+	ds_start p --listen $L:53 --network-resolver 127.0.0.79 --unknown-network strict \
+		--discovery-wait 1000 || return 1
+	out=$($DIG www.test A)
+	expect_contains "slow discovery, strict: SERVFAIL" "$out" "status: SERVFAIL"
+	expect_contains "slow discovery, strict: EDE 14 Not Ready" "$out" "EDE: 14"
+}
 
 # ------------------------------------------------------------- store safety
-rm -rf "$T_DIR/c"
-mkdir -p "$T_DIR/c/state"
-printf 'dotstub-trust 1\nanchor garbage\n\x01\x02' >"$T_DIR/c/state/anchors"
-ds_start c --listen $L:53 --network-resolver 127.0.0.81 $WAIT || exit 1
-out=$($DIG www.example.test A +short)
-expect_eq "corrupt store: the daemon still serves" "$out" "192.0.2.10"
-expect_contains "corrupt store: reported loudly" "$(ds_log c)" "corrupt"
-check "corrupt store: moved aside, not deleted" sh -c "ls '$T_DIR/c/state/' | grep -q 'anchors.corrupt-'"
-ds_stop c
+s_corrupt_store() {
+	local out
+	up_r1 || return 1
+	mkdir -p "$T_DIR/c/state"
+	printf 'dotstub-trust 1\nanchor garbage\n\x01\x02' >"$T_DIR/c/state/anchors"
+	ds_start c --listen $L:53 --network-resolver 127.0.0.81 "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "corrupt store: the daemon still serves" "$out" "192.0.2.10"
+	expect_contains "corrupt store: reported loudly" "$(ds_log c)" "corrupt"
+	check "corrupt store: moved aside, not deleted" sh -c "ls '$T_DIR/c/state/' | grep -q 'anchors.corrupt-'"
+}
 
+scenario first-use s_first_use teardown
+scenario restart s_restart teardown
+scenario changed-key s_changed_key teardown
+scenario shared-anchor s_shared_anchor teardown
+scenario variant-ca s_variant_ca teardown
+scenario variant-ed25519 s_variant_ed25519 teardown
+scenario forwarder s_forwarder teardown
+scenario expired-signatures s_expired teardown
+scenario server-type-mismatch s_mismatch teardown
+scenario ns-changed s_ns_changed teardown
+scenario other-certificate s_other_cert teardown
+scenario dot-closed s_dot_closed teardown
+scenario tofu-ask s_tofu_ask teardown
+scenario tofu-off s_tofu_off teardown
+scenario publishes-nothing s_publishes_nothing teardown
+scenario slow-discovery s_slow_discovery teardown
+scenario corrupt-store s_corrupt_store teardown
 finish

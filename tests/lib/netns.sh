@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # netns.sh -- a client namespace with a veth to a "gateway" namespace, for
 # tests whose network fingerprint must be deterministic (see
 # TESTING-NETNS in the project's design notes).  Source it.
@@ -17,10 +18,15 @@ NS_CLI=${NS_P}_cli
 NS_GW=${NS_P}_gw
 
 netns_teardown() {
+	local ns i
 	for ns in "$NS_CLI" "$NS_GW"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
 	done
-	sleep 0.2
+	# give them up to 2 s to exit
+	for i in $(seq 1 40); do
+		[ -z "$(ip netns pids "$NS_CLI" 2>/dev/null)$(ip netns pids "$NS_GW" 2>/dev/null)" ] && break
+		[ "$i" = 40 ] || sleep 0.05 # pacing of this poll loop (no process left is the condition)
+	done
 	for ns in "$NS_CLI" "$NS_GW"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
@@ -55,8 +61,8 @@ netns_reexec() {
 	fi
 	netns_teardown
 	netns_setup || { echo "cannot create network namespaces"; netns_teardown; exit 1; }
-	DOTSTUB_IN_NETNS=1 NS_CLI=$NS_CLI NS_GW=$NS_GW NS_P=$NS_P \
-		ip netns exec "$NS_CLI" bash "$0" "$@"
+	export NS_CLI NS_GW NS_P
+	DOTSTUB_IN_NETNS=1 ip netns exec "$NS_CLI" bash "$0" "$@"
 	rc=$?
 	netns_teardown
 	exit $rc

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # provisioned.sh -- sourceable test helper: provision a resolver with
 # `dotctl provision` into a directory and serve it with a real Unbound on a
 # loopback address (plain DNS on 53, DNS-over-TLS on 853).
@@ -11,6 +12,7 @@
 #   prov_name DIR                     # prints N
 #   prov_anchor FILE > OUT            # DNSKEY/KEY lines -> delv trust-anchors
 #   prov_delv ADDR ANCHORS ROOT TYPE NAME  # validated records, or fails
+#   prov_stop_all                     # stop every unbound under PROV_TMP
 #   prov_cleanup                      # stop every unbound, remove PROV_TMP
 #
 # Unbound also serves test data for the daemon's tests (local-zone
@@ -34,11 +36,21 @@ prov_require() {
 	[ "$(id -u)" = 0 ] || { echo "SKIP: port 53 needs root"; exit 77; }
 }
 
-prov_cleanup() {
+# Also those started in a subshell (a scenario), which PROV_DIRS misses.
+prov_stop_all() {
 	for d in $PROV_DIRS; do
 		prov_stop "$d"
 	done
 	PROV_DIRS=""
+	[ -n "${PROV_TMP:-}" ] || return 0
+	for _f in "$PROV_TMP"/*/test-unbound.pid; do
+		[ -f "$_f" ] || continue
+		prov_stop "${_f%/test-unbound.pid}"
+	done
+}
+
+prov_cleanup() {
+	prov_stop_all
 	if [ -n "${PROV_TMP:-}" ]; then
 		rm -rf "$PROV_TMP"
 	fi
@@ -102,12 +114,20 @@ prov_start() {
 		    2>/dev/null | grep -q 'status: NOERROR'; then
 			return 0
 		fi
-		sleep 0.1
+		sleep 0.1 # pacing of this poll loop (answering is the condition)
 		_i=$((_i + 1))
 	done
 	echo "unbound for $_d does not answer on $_a" >&2
 	cat "$_d/unbound.log" >&2
 	return 1
+}
+
+# prov__alive PID: running and not a zombie (an Unbound started in a
+# scenario's subshell is reaped by init once stopped, not by us)
+prov__alive() {
+	_s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	_s=${_s##*) }
+	[ "${_s%% *}" != Z ]
 }
 
 prov_stop() {
@@ -116,8 +136,8 @@ prov_stop() {
 	rm -f "$1/test-unbound.pid"
 	kill "$_p" 2>/dev/null || return 0
 	_i=0
-	while kill -0 "$_p" 2>/dev/null && [ $_i -lt 30 ]; do
-		sleep 0.1
+	while prov__alive "$_p" && [ $_i -lt 30 ]; do
+		sleep 0.1 # pacing of this poll loop (the process gone is the condition)
 		_i=$((_i + 1))
 	done
 	kill -9 "$_p" 2>/dev/null || true
@@ -128,6 +148,7 @@ prov_stop() {
 prov_up() {
 	_d=$1 _a=$2
 	prov_provision "$@" || return 1
+	# shellcheck disable=SC2034 # for the caller
 	PROV_NAME=$(prov_name "$_d")
 	prov_start "$_d" "$_a"
 }

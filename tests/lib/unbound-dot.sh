@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # unbound-dot.sh -- start real Unbound servers serving plain DNS and
 # DNS-over-TLS for tests.  POSIX sh; source it:
 #
@@ -29,6 +30,7 @@
 #   udot_run ID                 (re)start an instance with its existing config
 #   udot_stop ID                stop it (TERM, then KILL after 5 s)
 #   udot_kill ID                kill it abruptly (SIGKILL)
+#   udot_stop_all               stop every instance (the files stay)
 #   udot_stat ID [COUNTER]      print statistics (unbound-control stats_noreset)
 #                               or one counter, e.g. total.num.queries
 #   udot_queries ID             print total.num.queries
@@ -288,7 +290,7 @@ udot_run()
 		if udot__ask "$1" 0 && udot__ask "$1" 1; then
 			return 0
 		fi
-		sleep 0.1
+		sleep 0.1 # pacing of this poll loop (answering is the condition)
 		i=$((i + 1))
 	done
 	echo "udot: unbound $1 does not answer" >&2
@@ -296,14 +298,24 @@ udot_run()
 	return 1
 }
 
+# udot__alive PID: running and not a zombie (an instance started in a
+# subshell that has exited is reaped by init, not by us)
+udot__alive()
+{
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	[ "${s%% *}" != Z ]
+}
+
 udot__wait_gone()
 {
 	local i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
+	while udot__alive "$1" && [ $i -lt 50 ]; do
+		sleep 0.1 # pacing of this poll loop (the process gone is the condition)
 		i=$((i + 1))
 	done
-	! kill -0 "$1" 2>/dev/null
+	! udot__alive "$1"
 }
 
 udot_stop()
@@ -347,7 +359,7 @@ udot_queries()
 	udot_stat "$1" total.num.queries
 }
 
-udot_cleanup()
+udot_stop_all()
 {
 	local p
 	[ -n "${UDOT_DIR:-}" ] || return 0
@@ -355,6 +367,12 @@ udot_cleanup()
 		[ -f "$p" ] || continue
 		udot_stop "$(basename "$(dirname "$p")")"
 	done
+}
+
+udot_cleanup()
+{
+	[ -n "${UDOT_DIR:-}" ] || return 0
+	udot_stop_all
 	if [ -n "$UDOT_OWN_DIR" ] && [ "$UDOT_OWN_DIR" = "$UDOT_DIR" ]; then
 		rm -rf "$UDOT_DIR"
 		UDOT_DIR=
