@@ -66,17 +66,6 @@ except socket.timeout:
 PY
 }
 
-<<<<<<< HEAD
-# a static upstream never walks: libunbound is never mapped (discovery/walk/ub_load.h)
-check "static upstream: libunbound not loaded" sh -c "grep -q libcrypto /proc/$(ds_pid d1)/maps && ! grep -q libunbound /proc/$(ds_pid d1)/maps"
-st=$(ds_ctl d1 status)
-expect_contains "status shows DANE with the matched TLSA" "$st" "auth:     DANE, TLSA 3 1 1"
-expect_contains "status shows TLS 1.3" "$st" "TLSv1.3"
-expect_contains "status shows the upstream name" "$st" "$NAME"
-js=$(ds_ctl d1 status --json)
-check "status --json is valid JSON" python3 -c 'import json,sys; json.loads(sys.argv[1])' "$js"
-expect_contains "log names the handshake" "$(ds_log d1)" "$NAME"
-=======
 # ---- 3 1 1: answers, status
 s_answers() {
 	local out st js
@@ -92,7 +81,6 @@ s_answers() {
 	out=$(udp_query 1240)
 	expect_eq "a 1240-octet query over UDP is not" "$out" "timeout"
 	expect_contains "... and counted as dropped" "$(ds_ctl d1 status)" "dropped 1,"
->>>>>>> honest-tests
 
 	# a static upstream never walks: libunbound is never mapped (discovery/walk/ub_load.h)
 	check "static upstream: libunbound not loaded" sh -c "grep -q libcrypto /proc/$(ds_pid d1)/maps && ! grep -q libunbound /proc/$(ds_pid d1)/maps"
