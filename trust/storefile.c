@@ -70,13 +70,13 @@ static void write_resolver(struct outbuf *o, const struct trust_resolver *r)
 	out_printf(o, "\tresolver %s %s %s\n", r->name, trust_server_type_name(r->type), t);
 	for (size_t i = 0; i < r->naddr; i++)
 		out_printf(o, "\taddress %s %s\n", r->name, r->addr[i]);
-	hex = malloc(2 * TRUST_TLSA_DATA_MAX + 1);
+	hex = malloc(2 * DS_TLSA_DATA_MAX + 1);
 	if (!hex) {
 		o->err = o->err ? o->err : -ENOMEM;
 		return;
 	}
 	for (size_t i = 0; i < r->ntlsa; i++) {
-		const struct trust_tlsa *tl = &r->tlsa[i];
+		const struct ds_tlsa *tl = &r->tlsa[i];
 
 		ds_hex_encode(tl->data, tl->len, hex);
 		out_printf(o, "\ttlsa %s %u %u %u %s\n", r->name, tl->usage, tl->selector, tl->mtype,
@@ -374,7 +374,7 @@ static int parse_tlsa(struct parser *p, char **tok, size_t n)
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret == -E2BIG)
-		return fail(p, "more than %d TLSA records for %s", TRUST_MAX_TLSA, r->name);
+		return fail(p, "more than %d TLSA records for %s", DS_MAX_TLSA, r->name);
 	if (ret < 0)
 		return fail(p, "bad TLSA record (want \"U S M HEX\")");
 	return 0;

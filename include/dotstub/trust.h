@@ -62,7 +62,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "dotstub/wire.h" /* DNS_EDE_* */
+#include "dotstub/upstream_desc.h" /* struct ds_tlsa, DS_MAX_TLSA, enum ds_server_type */
+#include "dotstub/wire.h"          /* DNS_EDE_* */
 
 /* ------------------------------------------------------------------ */
 /* Limits (every one enforced on input)                               */
@@ -74,8 +75,6 @@
 #define TRUST_FP_MAX 767            /* network fingerprint text (DS_NETFP_TEXT_MAX - 1) */
 #define TRUST_ADDR_MAX 46           /* text address incl. NUL (INET6_ADDRSTRLEN) */
 #define TRUST_MAX_ADDRS 16          /* addresses per resolver */
-#define TRUST_MAX_TLSA 16           /* TLSA records per resolver */
-#define TRUST_TLSA_DATA_MAX 2048    /* octets of TLSA association data */
 #define TRUST_MAX_RESOLVERS 16      /* resolvers per anchor */
 #define TRUST_MAX_NETWORKS 1024     /* hard cap of networks per anchor */
 #define TRUST_DEFAULT_NETWORKS 32   /* default cap of networks per anchor */
@@ -162,12 +161,6 @@ enum trust_server_type {
 /* "unknown", "resolver", "forwarder" */
 const char *trust_server_type_name(enum trust_server_type t);
 
-struct trust_tlsa {
-	uint8_t usage, selector, mtype;
-	uint16_t len;  /* 1..TRUST_TLSA_DATA_MAX */
-	uint8_t *data; /* malloc'ed, owned by the enclosing trust_resolver */
-};
-
 /* A resolver learned under an anchor (PROTOCOL.md step 7). */
 struct trust_resolver {
 	char name[TRUST_NAME_MAX + 1]; /* canonical unique name, e.g. "abcd1234efgh.zz." */
@@ -175,7 +168,7 @@ struct trust_resolver {
 	time_t refreshed; /* when this data was last validated */
 	char addr[TRUST_MAX_ADDRS][TRUST_ADDR_MAX]; /* canonical inet_ntop text */
 	size_t naddr;
-	struct trust_tlsa tlsa[TRUST_MAX_TLSA]; /* data owned by this struct */
+	struct ds_tlsa tlsa[DS_MAX_TLSA]; /* data malloc'ed, owned by this struct */
 	size_t ntlsa;
 };
 
@@ -189,9 +182,9 @@ int trust_resolver_set_name(struct trust_resolver *r, const char *name);
  * ignored).  Returns 0 or -EINVAL / -E2BIG. */
 int trust_resolver_add_addr(struct trust_resolver *r, const char *addr);
 /* Add a TLSA record (data copied; a duplicate is ignored).  Returns 0 or
- * -EINVAL (len 0 or too long) / -E2BIG / -ENOMEM. */
-int trust_resolver_add_tlsa(struct trust_resolver *r, uint8_t usage, uint8_t selector,
-			    uint8_t mtype, const uint8_t *data, size_t len);
+ * -EINVAL (len 0 or above DS_TLSA_DATA_MAX) / -E2BIG (DS_MAX_TLSA) /
+ * -ENOMEM. */
+int trust_resolver_add_tlsa(struct trust_resolver *r, const struct ds_tlsa *t);
 /* Add "U S M HEX" (single spaces, hex of either case).  Same returns. */
 int trust_resolver_add_tlsa_text(struct trust_resolver *r, const char *text);
 /* Deep copy into dst (which must be initialised and is cleared first).

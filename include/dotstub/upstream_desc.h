@@ -19,14 +19,24 @@
 #include "dotstub/message.h"
 
 #define DS_MAX_UPSTREAM_ADDRS 8
-#define DS_MAX_TLSA 8
-#define DS_TLSA_DATA_MAX 4096
+/* TLSA records per resolver: a rollover publishes the old and the new
+ * record for each of a few certificates.  The anchor store keeps the same
+ * number (dotstub/trust.h), so what it has learned always fits here. */
+#define DS_MAX_TLSA 16
+/* Octets of TLSA association data.  A digest is 32 (SHA-256) or 64
+ * (SHA-512); a full SubjectPublicKeyInfo (RSA-4096: about 550) or a whole
+ * certificate (usually 1-2 KiB) fits.  Bounded by the anchor store's line
+ * (TRUST_LINE_MAX 8192 holds "tlsa NAME U S M" and 2 * 2048 hex digits)
+ * and the configuration file's line (4096 octets, about 2040 of data). */
+#define DS_TLSA_DATA_MAX 2048
 #define DS_DOT_PORT 853
 
+/* A TLSA record (RFC 6698): the one type for configuration, discovery, the
+ * anchor store and the DoT client. */
 struct ds_tlsa {
 	uint8_t usage, selector, mtype;
-	uint16_t len;
-	uint8_t *data; /* owned by the enclosing description */
+	uint16_t len;  /* 1..DS_TLSA_DATA_MAX */
+	uint8_t *data; /* owned by the enclosing description or trust_resolver */
 };
 
 enum ds_server_type {

@@ -35,12 +35,9 @@ int nm_desc_from_resolver(const struct trust_resolver *r, struct ds_upstream_des
 	for (size_t i = 0; i < r->naddr && d->naddr < DS_MAX_UPSTREAM_ADDRS; i++)
 		if (ds_parse_sockaddr(r->addr[i], DS_DOT_PORT, &d->addr[d->naddr]) == 0)
 			d->naddr++;
-	for (size_t i = 0; i < r->ntlsa; i++) {
-		struct ds_tlsa t = { r->tlsa[i].usage, r->tlsa[i].selector, r->tlsa[i].mtype,
-				     r->tlsa[i].len, r->tlsa[i].data };
-		if (ds_upstream_desc_add_tlsa(d, &t) < 0)
+	for (size_t i = 0; i < r->ntlsa; i++)
+		if (ds_upstream_desc_add_tlsa(d, &r->tlsa[i]) < 0)
 			break;
-	}
 	if (d->naddr == 0 || ds_upstream_desc_usable_tlsa(d) == 0) {
 		ds_upstream_desc_clear(d);
 		return -ENOENT;
@@ -48,6 +45,9 @@ int nm_desc_from_resolver(const struct trust_resolver *r, struct ds_upstream_des
 	return 0;
 }
 
+/* The store's record of d.  Returns 0, or the first error of the trust
+ * part (-EINVAL, -E2BIG, -ENOMEM): then r is cleared and nothing of d is
+ * to be recorded. */
 static int resolver_from_desc(const struct ds_upstream_desc *d, struct trust_resolver *r)
 {
 	int ret;
@@ -63,13 +63,24 @@ static int resolver_from_desc(const struct ds_upstream_desc *d, struct trust_res
 		const void *p = ss->ss_family == AF_INET6
 					? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
 					: (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
-		if (inet_ntop(ss->ss_family, p, a, sizeof(a)))
-			trust_resolver_add_addr(r, a);
+
+		if (!inet_ntop(ss->ss_family, p, a, sizeof(a))) {
+			ret = -EINVAL;
+			goto fail;
+		}
+		ret = trust_resolver_add_addr(r, a);
+		if (ret < 0)
+			goto fail;
 	}
-	for (int i = 0; i < d->ntlsa; i++)
-		trust_resolver_add_tlsa(r, d->tlsa[i].usage, d->tlsa[i].selector, d->tlsa[i].mtype,
-					d->tlsa[i].data, d->tlsa[i].len);
+	for (int i = 0; i < d->ntlsa; i++) {
+		ret = trust_resolver_add_tlsa(r, &d->tlsa[i]);
+		if (ret < 0)
+			goto fail;
+	}
 	return 0;
+fail:
+	trust_resolver_clear(r);
+	return ret;
 }
 
 void nm_store_save(struct ds_netmgr *nm)
@@ -95,12 +106,20 @@ void nm_learn(struct ds_netmgr *nm, const struct trust_anchor *a,
 {
 	struct trust_resolver r;
 	time_t now = time(NULL);
+	int ret;
 
 	trust_store_touch(nm->store, a, now);
-	if (desc && resolver_from_desc(desc, &r) == 0) {
-		if (trust_store_learn_resolver(nm->store, a, &r, now) < 0)
-			log_warn("trust store: cannot record resolver %s, ignoring", desc->name);
-		trust_resolver_clear(&r);
+	if (desc) {
+		ret = resolver_from_desc(desc, &r);
+		if (ret < 0)
+			log_warn("trust store: cannot record resolver %s (%s), ignoring it",
+				 desc->name, strerror(-ret));
+		else {
+			if (trust_store_learn_resolver(nm->store, a, &r, now) < 0)
+				log_warn("trust store: cannot record resolver %s, ignoring",
+					 desc->name);
+			trust_resolver_clear(&r);
+		}
 	}
 	if (nm->have_fp && trust_store_seen_network(nm->store, a, nm->fp_text, now) < 0)
 		log_warn("trust store: cannot record network %s, ignoring", nm->fp_id);

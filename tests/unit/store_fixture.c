@@ -154,7 +154,8 @@ struct trust_store *full_store(struct trust_store *s)
 			 0);
 	for (size_t i = 0; i < sizeof(cert); i++)
 		cert[i] = (uint8_t)i;
-	assert_int_equal(trust_resolver_add_tlsa(&r, 2, 0, 0, cert, sizeof(cert)), 0);
+	assert_int_equal(trust_resolver_add_tlsa(&r, &(struct ds_tlsa){ 2, 0, 0, sizeof(cert), cert }),
+			 0);
 	assert_int_equal(trust_resolver_add_tlsa_text(&r, "3 1 1 012"), -EINVAL);
 	assert_int_equal(trust_resolver_add_tlsa_text(&r, "3 1  1 0123"), -EINVAL);
 	assert_int_equal(trust_store_learn_resolver(s, a, &r, T0 + 60), 0);
