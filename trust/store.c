@@ -37,15 +37,6 @@ int trust_state_parse(const char *s, enum trust_state *ret)
 	return -EINVAL;
 }
 
-const char *trust_server_type_name(enum trust_server_type t)
-{
-	switch (t) {
-	case TRUST_SERVER_RESOLVER: return "resolver";
-	case TRUST_SERVER_FORWARDER: return "forwarder";
-	default: return "unknown";
-	}
-}
-
 /* ---- resolvers ---- */
 
 void trust_resolver_init(struct trust_resolver *r)
@@ -725,7 +716,7 @@ static int resolver_valid(const struct trust_resolver *r)
 
 	if (trust_name_canonical(r->name, canon) < 0 || strcmp(canon, r->name) != 0 ||
 	    r->naddr > TRUST_MAX_ADDRS || r->ntlsa > DS_MAX_TLSA ||
-	    (unsigned)r->type > TRUST_SERVER_FORWARDER)
+	    (unsigned)r->type > DS_SERVER_FORWARDER)
 		return -EINVAL;
 	for (size_t i = 0; i < r->naddr; i++)
 		if (trust_addr_canonical(r->addr[i], addr) < 0 || strcmp(addr, r->addr[i]) != 0)

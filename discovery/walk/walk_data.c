@@ -214,12 +214,12 @@ judge_step5(struct walk *w, struct walk_q *q)
 	if (type != DS_SERVER_UNKNOWN && func != DS_SERVER_UNKNOWN && type != func) {
 		walk_step(w, 5, q[Q5_FUNC].name, DNS_TYPE_TXT, DISC_ST_ERROR,
 			  "\"%s\" disagrees with server-type \"%s\"",
-			  disc_server_type_str(func), disc_server_type_str(type));
+			  ds_server_type_name(func), ds_server_type_name(type));
 		return walk_fail(w, DISC_FAILED, 5,
 				 "step 5: server-type.%s (\"%s\") and server-function.%s "
 				 "(\"%s\") disagree",
-				 w->n, disc_server_type_str(type), w->n,
-				 disc_server_type_str(func));
+				 w->n, ds_server_type_name(type), w->n,
+				 ds_server_type_name(func));
 	}
 	d->type = type != DS_SERVER_UNKNOWN ? type : func;
 	if (d->type == DS_SERVER_UNKNOWN)

@@ -107,13 +107,13 @@ print_text(const struct disc_result *r, FILE *f, bool with_steps)
 	for (i = 0; i < r->nzone_key; i++)
 		text_key(f, "zone key:", owner, &r->zone_key[i]);
 	if (r->desc.type != DS_SERVER_UNKNOWN)
-		fprintf(f, "server type: %s\n", disc_server_type_str(r->desc.type));
+		fprintf(f, "server type: %s\n", ds_server_type_name(r->desc.type));
 	text_desc(f, "", &r->desc);
 	for (i = 0; i < r->nupstreams; i++) {
 		const struct disc_upstream *u = &r->upstreams[i];
 
 		fprintf(f, "upstream: %s type %s transport %s\n", u->desc.name,
-			disc_server_type_str(u->desc.type), disc_transport_str(u->transport));
+			ds_server_type_name(u->desc.type), disc_transport_str(u->transport));
 		snprintf(owner, sizeof(owner), "%s.", u->desc.name);
 		if (u->has_key)
 			text_key(f, "  key:", owner, &u->key);
@@ -141,7 +141,7 @@ json_desc(FILE *f, const struct ds_upstream_desc *d)
 
 	fprintf(f, "\"name\":");
 	json_str(f, d->name);
-	fprintf(f, ",\"type\":\"%s\",\"addresses\":[", disc_server_type_str(d->type));
+	fprintf(f, ",\"type\":\"%s\",\"addresses\":[", ds_server_type_name(d->type));
 	for (i = 0; i < d->naddr; i++) {
 		ds_sockaddr_format(&d->addr[i], buf, sizeof(buf));
 		fprintf(f, "%s", i ? "," : "");

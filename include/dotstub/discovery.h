@@ -232,8 +232,6 @@ void disc_result_free(struct disc_result *r);
 const char *disc_kind_str(enum disc_kind k);
 /* "secure", "nodata", "unvalidated", "insecure", "bogus", "error" */
 const char *disc_status_str(enum disc_status s);
-/* "resolver", "forwarder", "unknown" */
-const char *disc_server_type_str(enum ds_server_type t);
 /* "dot", "do53", "unknown" */
 const char *disc_transport_str(enum disc_transport t);
 /* "A", "DNSKEY", ... or "TYPE%u" into buf (at least 16 octets) */

@@ -153,18 +153,10 @@ const char *trust_state_name(enum trust_state s);
 /* Returns 0 and sets *ret, or -EINVAL. */
 int trust_state_parse(const char *s, enum trust_state *ret);
 
-enum trust_server_type {
-	TRUST_SERVER_UNKNOWN = 0,
-	TRUST_SERVER_RESOLVER,
-	TRUST_SERVER_FORWARDER,
-};
-/* "unknown", "resolver", "forwarder" */
-const char *trust_server_type_name(enum trust_server_type t);
-
 /* A resolver learned under an anchor (PROTOCOL.md step 7). */
 struct trust_resolver {
 	char name[TRUST_NAME_MAX + 1]; /* canonical unique name, e.g. "abcd1234efgh.zz." */
-	enum trust_server_type type;
+	enum ds_server_type type;
 	time_t refreshed; /* when this data was last validated */
 	char addr[TRUST_MAX_ADDRS][TRUST_ADDR_MAX]; /* canonical inet_ntop text */
 	size_t naddr;

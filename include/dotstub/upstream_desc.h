@@ -39,11 +39,17 @@ struct ds_tlsa {
 	uint8_t *data; /* owned by the enclosing description or trust_resolver */
 };
 
+/* What a resolver says it is (PROTOCOL.md): one type for discovery, the
+ * anchor store and the tools. */
 enum ds_server_type {
 	DS_SERVER_UNKNOWN = 0,
 	DS_SERVER_RESOLVER,
 	DS_SERVER_FORWARDER,
 };
+/* "unknown", "resolver", "forwarder" (also the anchor store's words) */
+const char *ds_server_type_name(enum ds_server_type t);
+/* The reverse, exactly those words.  Returns 0 and sets *ret, or -EINVAL. */
+int ds_server_type_parse(const char *s, enum ds_server_type *ret);
 
 /* How an upstream is reached.  DO53 is plain, unauthenticated DNS (UDP,
  * TCP on truncation): used only where policy says opportunistic, for a

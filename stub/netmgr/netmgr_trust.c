@@ -31,7 +31,7 @@ int nm_desc_from_resolver(const struct trust_resolver *r, struct ds_upstream_des
 	if (n < 2 || n > DNS_NAME_MAX)
 		return -EINVAL;
 	memcpy(d->name, r->name, n - 1); /* without the trailing dot */
-	d->type = (enum ds_server_type)r->type;
+	d->type = r->type;
 	for (size_t i = 0; i < r->naddr && d->naddr < DS_MAX_UPSTREAM_ADDRS; i++)
 		if (ds_parse_sockaddr(r->addr[i], DS_DOT_PORT, &d->addr[d->naddr]) == 0)
 			d->naddr++;
@@ -56,7 +56,7 @@ static int resolver_from_desc(const struct ds_upstream_desc *d, struct trust_res
 	ret = trust_resolver_set_name(r, d->name);
 	if (ret < 0)
 		return ret;
-	r->type = (enum trust_server_type)d->type;
+	r->type = d->type;
 	for (int i = 0; i < d->naddr; i++) {
 		char a[INET6_ADDRSTRLEN];
 		const struct sockaddr_storage *ss = &d->addr[i];

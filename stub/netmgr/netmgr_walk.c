@@ -332,7 +332,7 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 		if (res)
 			log_notice("network %s: resolver %s (%s) authenticated by resolver-name.arpa "
 				   "key tag %u; DoT with DANE%s%s",
-				   nm->fp_id, res->desc.name, disc_server_type_str(res->desc.type),
+				   nm->fp_id, res->desc.name, ds_server_type_name(res->desc.type),
 				   ksk ? ksk->tag : nm->anchor_tag,
 				   use != &res->desc ? ", directly to its upstream " : "",
 				   use != &res->desc ? use->name : "");
@@ -365,7 +365,7 @@ static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
 	for (int i = 0; i < res->nupstreams && i < DISC_MAX_UPSTREAMS; i++) {
 		const struct disc_upstream *u = &res->upstreams[i];
 		snprintf(nm->upstreams[nm->nupstreams++], sizeof(nm->upstreams[0]), "%s (%s, %s)",
-			 u->desc.name, disc_server_type_str(u->desc.type),
+			 u->desc.name, ds_server_type_name(u->desc.type),
 			 disc_transport_str(u->transport));
 	}
 	if (res->desc.type != DS_SERVER_FORWARDER || !nm->d->cfg->prefer_upstream_resolver)
