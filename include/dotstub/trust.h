@@ -70,7 +70,7 @@
 /* ------------------------------------------------------------------ */
 
 #define TRUST_NAME_MAX 254          /* presentation name with trailing dot */
-#define TRUST_KEY_MAX 1024          /* public key octets of a DNSKEY */
+#define TRUST_KEY_MAX 1024          /* public key octets of a DNSKEY (RSA-4096: 516) */
 #define TRUST_SHA256_LEN 32
 #define TRUST_FP_MAX 767            /* network fingerprint text (DS_NETFP_TEXT_MAX - 1) */
 #define TRUST_ADDR_MAX 46           /* text address incl. NUL (INET6_ADDRSTRLEN) */
@@ -116,6 +116,12 @@ int trust_dnskey_parse_rr(const char *line, char ret_zone[TRUST_NAME_MAX + 1],
 			  struct trust_dnskey *ret_key);
 /* "257 3 13 base64" into out.  Returns the length, or -ENOBUFS. */
 int trust_dnskey_format(const struct trust_dnskey *k, char *out, size_t outlen);
+/* Decode rdata in wire form (flags, protocol, algorithm, key) into ret.
+ * Only the layout is checked, not the algorithm: this is what a zone
+ * published.  Returns 0, or -EBADMSG (shorter than 5 octets, protocol not
+ * 3) / -E2BIG (key longer than TRUST_KEY_MAX); ret written only on
+ * success. */
+int trust_dnskey_from_rdata(const uint8_t *rdata, size_t len, struct trust_dnskey *ret);
 /* The rdata in wire form into buf.  Returns its length or -ENOBUFS. */
 int trust_dnskey_rdata(const struct trust_dnskey *k, uint8_t *buf, size_t buflen);
 /* Key tag of RFC 4034 Appendix B (including the algorithm 1 rule). */

@@ -1,7 +1,7 @@
 /*
  * netmgr_trust.c -- the network manager and the trust store: which stored
- * anchors apply to this network, converting between what discovery found
- * and what the store keeps, pinning only once DANE authenticated the
+ * anchors apply to this network, recording what discovery found in the
+ * store, pinning only once DANE authenticated the
  * resolver (PROTOCOL.md step 7), and RFC 5011 observations.
  */
 #include "netmgr_int.h"
@@ -181,7 +181,7 @@ const struct trust_anchor *nm_known_network_anchor(struct ds_netmgr *nm,
 
 /* The anchors to walk with: those of the known network if it is known,
  * else every usable anchor (prefer known over unknown). */
-int nm_collect_anchors(struct ds_netmgr *nm, struct disc_key *out, int cap)
+int nm_collect_anchors(struct ds_netmgr *nm, struct trust_dnskey *out, int cap)
 {
 	struct trust_candidate cand[DISC_MAX_ANCHORS];
 	const struct trust_anchor *pick[DISC_MAX_ANCHORS];
@@ -223,8 +223,7 @@ int nm_collect_anchors(struct ds_netmgr *nm, struct disc_key *out, int cap)
 			pick[j - 1] = tp;
 		}
 	for (int i = 0; i < n; i++)
-		if (disc_key_from_trust(&pick[i]->key, &out[i]) < 0)
-			return -EINVAL;
+		out[i] = pick[i]->key;
 	return n;
 }
 
@@ -329,7 +328,7 @@ void nm_observe_rollover(struct ds_netmgr *nm, const struct disc_result *res)
 	int r;
 
 	for (int i = 0; i < res->nksk; i++) {
-		disc_key_to_trust(&res->ksk[i].key, &keys[i]);
+		keys[i] = res->ksk[i].key;
 		signer[i] = res->ksk[i].validates;
 	}
 	obs.nkeys = (size_t)res->nksk;

@@ -178,11 +178,8 @@ static void refresh_done(struct ds_netmgr *nm, struct disc_result *res)
 		return;
 	}
 	nm_observe_rollover(nm, res);
-	if (res->ksk_used >= 0) {
-		struct trust_dnskey tk;
-		disc_key_to_trust(&res->ksk[res->ksk_used].key, &tk);
-		a = trust_store_lookup(nm->store, ARPA_ZONE, &tk);
-	}
+	if (res->ksk_used >= 0)
+		a = trust_store_lookup(nm->store, ARPA_ZONE, &res->ksk[res->ksk_used].key);
 	if (a) {
 		nm_learn(nm, a, &res->desc);
 		nm_store_save(nm);
@@ -219,14 +216,13 @@ static enum trust_discovery discovery_of(enum disc_kind k)
 /* Pin the anchor the walk found as pending (tofu ask, or a refused
  * change), so that "dotctl trust approve" can adopt it deliberately; it is
  * never used while pending.  Returns it, or NULL. */
-static const struct trust_anchor *pin_pending(struct ds_netmgr *nm, const struct disc_key *k)
+static const struct trust_anchor *pin_pending(struct ds_netmgr *nm,
+					      const struct trust_dnskey *k)
 {
 	const struct trust_anchor *a = NULL;
-	struct trust_dnskey tk;
 	int r;
 
-	disc_key_to_trust(k, &tk);
-	r = trust_store_pin(nm->store, ARPA_ZONE, &tk, TRUST_STATE_PENDING, time(NULL), &a);
+	r = trust_store_pin(nm->store, ARPA_ZONE, k, TRUST_STATE_PENDING, time(NULL), &a);
 	if (r < 0) {
 		log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
 		return NULL;
@@ -236,16 +232,14 @@ static const struct trust_anchor *pin_pending(struct ds_netmgr *nm, const struct
 
 /* The anchor in the store that is k (also a managed anchor of another zone
  * name), or NULL. */
-static const struct trust_anchor *anchor_of(struct ds_netmgr *nm, const struct disc_key *k)
+static const struct trust_anchor *anchor_of(struct ds_netmgr *nm, const struct trust_dnskey *k)
 {
 	const struct trust_anchor *a;
-	struct trust_dnskey tk;
 
-	disc_key_to_trust(k, &tk);
-	a = trust_store_lookup(nm->store, ARPA_ZONE, &tk);
+	a = trust_store_lookup(nm->store, ARPA_ZONE, k);
 	for (size_t i = 0; i < trust_store_count(nm->store) && !a; i++) {
 		const struct trust_anchor *c = trust_store_anchor(nm->store, i);
-		if (trust_dnskey_equal(&c->key, &tk))
+		if (trust_dnskey_equal(&c->key, k))
 			a = c;
 	}
 	return a;
@@ -255,7 +249,7 @@ static const struct trust_anchor *anchor_of(struct ds_netmgr *nm, const struct d
  * itself.  res, ksk and use are the walk's result, the anchor it validated
  * and the description to serve (DISC_OK), or NULL. */
 void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
-		  const struct disc_result *res, const struct disc_key *ksk,
+		  const struct disc_result *res, const struct trust_dnskey *ksk,
 		  const struct ds_upstream_desc *use)
 {
 	struct trust_decision dec;
@@ -287,9 +281,7 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 	case TRUST_ACT_PIN_AND_USE:
 	case TRUST_ACT_USE:
 		if (ksk && use) {
-			struct trust_dnskey tk;
-			disc_key_to_trust(ksk, &tk);
-			nm_commit_prepare(nm, dec.action == TRUST_ACT_PIN_AND_USE, &tk, use);
+			nm_commit_prepare(nm, dec.action == TRUST_ACT_PIN_AND_USE, ksk, use);
 			if ((a = anchor_of(nm, ksk)))
 				nm_remember_anchor(nm, a);
 		}
@@ -333,7 +325,7 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 			log_notice("network %s: resolver %s (%s) authenticated by resolver-name.arpa "
 				   "key tag %u; DoT with DANE%s%s",
 				   nm->fp_id, res->desc.name, ds_server_type_name(res->desc.type),
-				   ksk ? ksk->tag : nm->anchor_tag,
+				   ksk ? trust_dnskey_tag(ksk) : nm->anchor_tag,
 				   use != &res->desc ? ", directly to its upstream " : "",
 				   use != &res->desc ? use->name : "");
 		nm_serve_dot(nm, use,
@@ -383,7 +375,7 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 {
 	struct ds_netmgr *nm = arg;
 	struct trust_policy_input in;
-	const struct disc_key *ksk = NULL;
+	const struct trust_dnskey *ksk = NULL;
 	const struct ds_upstream_desc *use = NULL;
 
 	nm->job = NULL;
@@ -426,9 +418,7 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 			in.observed = TRUST_OBS_TRUSTED;
 			nm_observe_rollover(nm, res);
 		} else if (ksk) {
-			struct trust_dnskey tk;
-			disc_key_to_trust(ksk, &tk);
-			in.observed = trust_observed_of(trust_store_lookup(nm->store, ARPA_ZONE, &tk));
+			in.observed = trust_observed_of(trust_store_lookup(nm->store, ARPA_ZONE, ksk));
 		}
 		use = choose_desc(nm, res);
 	} else if (res->kind == DISC_BOGUS || res->kind == DISC_FAILED) {
