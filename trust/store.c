@@ -76,7 +76,7 @@ int trust_resolver_add_addr(struct trust_resolver *r, const char *addr)
 	for (size_t i = 0; i < r->naddr; i++)
 		if (strcmp(r->addr[i], canon) == 0)
 			return 0;
-	if (r->naddr == TRUST_MAX_ADDRS)
+	if (r->naddr == DS_MAX_UPSTREAM_ADDRS)
 		return -E2BIG;
 	memcpy(r->addr[r->naddr++], canon, sizeof(canon));
 	return 0;
@@ -715,7 +715,7 @@ static int resolver_valid(const struct trust_resolver *r)
 	char canon[TRUST_NAME_MAX + 1], addr[TRUST_ADDR_MAX];
 
 	if (trust_name_canonical(r->name, canon) < 0 || strcmp(canon, r->name) != 0 ||
-	    r->naddr > TRUST_MAX_ADDRS || r->ntlsa > DS_MAX_TLSA ||
+	    r->naddr > DS_MAX_UPSTREAM_ADDRS || r->ntlsa > DS_MAX_TLSA ||
 	    (unsigned)r->type > DS_SERVER_FORWARDER)
 		return -EINVAL;
 	for (size_t i = 0; i < r->naddr; i++)

@@ -349,7 +349,7 @@ static int parse_address(struct parser *p, char **tok, size_t n)
 		return fail(p, "address for undeclared resolver \"%.64s\"", tok[1]);
 	ret = trust_resolver_add_addr(r, tok[2]);
 	if (ret == -E2BIG)
-		return fail(p, "more than %d addresses for %s", TRUST_MAX_ADDRS, r->name);
+		return fail(p, "more than %d addresses for %s", DS_MAX_UPSTREAM_ADDRS, r->name);
 	if (ret < 0)
 		return fail(p, "bad address \"%.64s\"", tok[2]);
 	return 0;

@@ -62,19 +62,25 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "dotstub/upstream_desc.h" /* struct ds_tlsa, DS_MAX_TLSA, enum ds_server_type */
-#include "dotstub/wire.h"          /* DNS_EDE_* */
+/* struct ds_tlsa, DS_MAX_TLSA, DS_MAX_UPSTREAM_ADDRS, enum ds_server_type */
+#include "dotstub/upstream_desc.h"
+#include "dotstub/wire.h" /* DNS_EDE_* */
 
 /* ------------------------------------------------------------------ */
 /* Limits (every one enforced on input)                               */
 /* ------------------------------------------------------------------ */
 
-#define TRUST_NAME_MAX 254          /* presentation name with trailing dot */
+/* A name in presentation form with the trailing dot, without the NUL: the
+ * 253 characters of a 255-octet wire name (DNS_NAME_MAX, dotstub/wire.h,
+ * is the wire form's limit) and the dot. */
+#define TRUST_NAME_MAX 254
 #define TRUST_KEY_MAX 1024          /* public key octets of a DNSKEY (RSA-4096: 516) */
 #define TRUST_SHA256_LEN 32
-#define TRUST_FP_MAX 767            /* network fingerprint text (DS_NETFP_TEXT_MAX - 1) */
+/* Per resolver the store takes the upstream description's limits
+ * (dotstub/upstream_desc.h): DS_MAX_UPSTREAM_ADDRS addresses, DS_MAX_TLSA
+ * TLSA records of at most DS_TLSA_DATA_MAX octets. */
+#define TRUST_FP_MAX 767            /* network fingerprint text (dotstub/netinfo.h) */
 #define TRUST_ADDR_MAX 46           /* text address incl. NUL (INET6_ADDRSTRLEN) */
-#define TRUST_MAX_ADDRS 16          /* addresses per resolver */
 #define TRUST_MAX_RESOLVERS 16      /* resolvers per anchor */
 #define TRUST_MAX_NETWORKS 1024     /* hard cap of networks per anchor */
 #define TRUST_DEFAULT_NETWORKS 32   /* default cap of networks per anchor */
@@ -164,7 +170,7 @@ struct trust_resolver {
 	char name[TRUST_NAME_MAX + 1]; /* canonical unique name, e.g. "abcd1234efgh.zz." */
 	enum ds_server_type type;
 	time_t refreshed; /* when this data was last validated */
-	char addr[TRUST_MAX_ADDRS][TRUST_ADDR_MAX]; /* canonical inet_ntop text */
+	char addr[DS_MAX_UPSTREAM_ADDRS][TRUST_ADDR_MAX]; /* canonical inet_ntop text */
 	size_t naddr;
 	struct ds_tlsa tlsa[DS_MAX_TLSA]; /* data malloc'ed, owned by this struct */
 	size_t ntlsa;

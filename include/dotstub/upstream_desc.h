@@ -18,7 +18,10 @@
 
 #include "dotstub/message.h"
 
-#define DS_MAX_UPSTREAM_ADDRS 8
+/* Addresses per resolver, in a description and in the anchor store
+ * (dotstub/trust.h) alike: the store has always accepted 16, so existing
+ * anchors files still parse, and what it learned fits a description. */
+#define DS_MAX_UPSTREAM_ADDRS 16
 /* TLSA records per resolver: a rollover publishes the old and the new
  * record for each of a few certificates.  The anchor store keeps the same
  * number (dotstub/trust.h), so what it has learned always fits here. */
@@ -62,7 +65,8 @@ enum ds_transport {
 struct ds_upstream_desc {
 	enum ds_transport transport;
 	/* the unique name, presentation form without the trailing dot:
-	 * the TLS SNI and the DANE reference name */
+	 * the TLS SNI and the DANE reference name (at most 253 characters;
+	 * the buffer is sized by the wire form's DNS_NAME_MAX) */
 	char name[DNS_NAME_MAX + 1];
 	struct sockaddr_storage addr[DS_MAX_UPSTREAM_ADDRS]; /* port set */
 	int naddr;

@@ -292,7 +292,7 @@ void nm_commit_poll(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (nm->commit.pin) {
-		r = trust_store_pin(nm->store, ARPA_ZONE, &nm->commit.key, TRUST_STATE_TRUSTED,
+		r = trust_store_pin(nm->store, DISC_ZONE, &nm->commit.key, TRUST_STATE_TRUSTED,
 				    time(NULL), &a);
 		if (r < 0) {
 			log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
@@ -303,7 +303,7 @@ void nm_commit_poll(evutil_socket_t fd, short what, void *arg)
 			   "(first use, %s authenticated)",
 			   nm->fp_id, a->tag, a->key.algorithm, nm->commit.desc.name);
 	} else {
-		a = trust_store_lookup(nm->store, ARPA_ZONE, &nm->commit.key);
+		a = trust_store_lookup(nm->store, DISC_ZONE, &nm->commit.key);
 		for (size_t i = 0; i < trust_store_count(nm->store) && !a; i++) {
 			const struct trust_anchor *c = trust_store_anchor(nm->store, i);
 			if (trust_dnskey_equal(&c->key, &nm->commit.key))
@@ -332,7 +332,7 @@ void nm_observe_rollover(struct ds_netmgr *nm, const struct disc_result *res)
 		signer[i] = res->ksk[i].validates;
 	}
 	obs.nkeys = (size_t)res->nksk;
-	r = trust_store_rfc5011(nm->store, ARPA_ZONE, &obs, nm->d->cfg->rfc5011_hold_down_s,
+	r = trust_store_rfc5011(nm->store, DISC_ZONE, &obs, nm->d->cfg->rfc5011_hold_down_s,
 				&changes);
 	if (r < 0 && r != -EPERM)
 		log_debug("rfc5011: %s", strerror(-r));

@@ -179,7 +179,7 @@ static void refresh_done(struct ds_netmgr *nm, struct disc_result *res)
 	}
 	nm_observe_rollover(nm, res);
 	if (res->ksk_used >= 0)
-		a = trust_store_lookup(nm->store, ARPA_ZONE, &res->ksk[res->ksk_used].key);
+		a = trust_store_lookup(nm->store, DISC_ZONE, &res->ksk[res->ksk_used].key);
 	if (a) {
 		nm_learn(nm, a, &res->desc);
 		nm_store_save(nm);
@@ -222,7 +222,7 @@ static const struct trust_anchor *pin_pending(struct ds_netmgr *nm,
 	const struct trust_anchor *a = NULL;
 	int r;
 
-	r = trust_store_pin(nm->store, ARPA_ZONE, k, TRUST_STATE_PENDING, time(NULL), &a);
+	r = trust_store_pin(nm->store, DISC_ZONE, k, TRUST_STATE_PENDING, time(NULL), &a);
 	if (r < 0) {
 		log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
 		return NULL;
@@ -236,7 +236,7 @@ static const struct trust_anchor *anchor_of(struct ds_netmgr *nm, const struct t
 {
 	const struct trust_anchor *a;
 
-	a = trust_store_lookup(nm->store, ARPA_ZONE, k);
+	a = trust_store_lookup(nm->store, DISC_ZONE, k);
 	for (size_t i = 0; i < trust_store_count(nm->store) && !a; i++) {
 		const struct trust_anchor *c = trust_store_anchor(nm->store, i);
 		if (trust_dnskey_equal(&c->key, k))
@@ -418,7 +418,7 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 			in.observed = TRUST_OBS_TRUSTED;
 			nm_observe_rollover(nm, res);
 		} else if (ksk) {
-			in.observed = trust_observed_of(trust_store_lookup(nm->store, ARPA_ZONE, ksk));
+			in.observed = trust_observed_of(trust_store_lookup(nm->store, DISC_ZONE, ksk));
 		}
 		use = choose_desc(nm, res);
 	} else if (res->kind == DISC_BOGUS || res->kind == DISC_FAILED) {
