@@ -28,7 +28,7 @@ struct discover_opts {
 	unsigned long confirm_ms;
 	bool json;
 	bool verbose;
-	struct disc_key anchors[DISC_MAX_ANCHORS];
+	struct trust_dnskey anchors[DISC_MAX_ANCHORS];
 	int nanchors;
 };
 

@@ -288,6 +288,21 @@ int trust_dnskey_format(const struct trust_dnskey *k, char *out, size_t outlen)
 	return n + r;
 }
 
+int trust_dnskey_from_rdata(const uint8_t *rdata, size_t len, struct trust_dnskey *ret)
+{
+	if (len < 5 || rdata[2] != 3)
+		return -EBADMSG;
+	if (len - 4 > TRUST_KEY_MAX)
+		return -E2BIG;
+	memset(ret, 0, sizeof(*ret));
+	ret->flags = (uint16_t)(rdata[0] << 8 | rdata[1]);
+	ret->protocol = rdata[2];
+	ret->algorithm = rdata[3];
+	ret->keylen = (uint16_t)(len - 4);
+	memcpy(ret->key, rdata + 4, len - 4);
+	return 0;
+}
+
 int trust_dnskey_rdata(const struct trust_dnskey *k, uint8_t *buf, size_t buflen)
 {
 	if (buflen < 4u + k->keylen)

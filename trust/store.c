@@ -37,15 +37,6 @@ int trust_state_parse(const char *s, enum trust_state *ret)
 	return -EINVAL;
 }
 
-const char *trust_server_type_name(enum trust_server_type t)
-{
-	switch (t) {
-	case TRUST_SERVER_RESOLVER: return "resolver";
-	case TRUST_SERVER_FORWARDER: return "forwarder";
-	default: return "unknown";
-	}
-}
-
 /* ---- resolvers ---- */
 
 void trust_resolver_init(struct trust_resolver *r)
@@ -85,36 +76,36 @@ int trust_resolver_add_addr(struct trust_resolver *r, const char *addr)
 	for (size_t i = 0; i < r->naddr; i++)
 		if (strcmp(r->addr[i], canon) == 0)
 			return 0;
-	if (r->naddr == TRUST_MAX_ADDRS)
+	if (r->naddr == DS_MAX_UPSTREAM_ADDRS)
 		return -E2BIG;
 	memcpy(r->addr[r->naddr++], canon, sizeof(canon));
 	return 0;
 }
 
-int trust_resolver_add_tlsa(struct trust_resolver *r, uint8_t usage, uint8_t selector,
-			    uint8_t mtype, const uint8_t *data, size_t len)
+int trust_resolver_add_tlsa(struct trust_resolver *r, const struct ds_tlsa *in)
 {
-	struct trust_tlsa *t;
+	struct ds_tlsa *t;
 
-	if (len == 0 || len > TRUST_TLSA_DATA_MAX)
+	if (in->len == 0 || in->len > DS_TLSA_DATA_MAX || in->data == NULL)
 		return -EINVAL;
 	for (size_t i = 0; i < r->ntlsa; i++) {
 		t = &r->tlsa[i];
-		if (t->usage == usage && t->selector == selector && t->mtype == mtype &&
-		    t->len == len && memcmp(t->data, data, len) == 0)
+		if (t->usage == in->usage && t->selector == in->selector &&
+		    t->mtype == in->mtype && t->len == in->len &&
+		    memcmp(t->data, in->data, in->len) == 0)
 			return 0;
 	}
-	if (r->ntlsa == TRUST_MAX_TLSA)
+	if (r->ntlsa == DS_MAX_TLSA)
 		return -E2BIG;
 	t = &r->tlsa[r->ntlsa];
-	t->data = malloc(len);
+	t->data = malloc(in->len);
 	if (!t->data)
 		return -ENOMEM;
-	memcpy(t->data, data, len);
-	t->usage = usage;
-	t->selector = selector;
-	t->mtype = mtype;
-	t->len = (uint16_t)len;
+	memcpy(t->data, in->data, in->len);
+	t->usage = in->usage;
+	t->selector = in->selector;
+	t->mtype = in->mtype;
+	t->len = in->len;
 	r->ntlsa++;
 	return 0;
 }
@@ -140,16 +131,19 @@ int trust_resolver_add_tlsa_text(struct trust_resolver *r, const char *text)
 	if (trust_parse_uint(num[0], 255, &u) < 0 || trust_parse_uint(num[1], 255, &s) < 0 ||
 	    trust_parse_uint(num[2], 255, &m) < 0)
 		return -EINVAL;
-	hexlen = strnlen(p, 2 * TRUST_TLSA_DATA_MAX + 1);
-	if (hexlen == 0 || hexlen % 2 || hexlen > 2 * TRUST_TLSA_DATA_MAX)
+	hexlen = strnlen(p, 2 * DS_TLSA_DATA_MAX + 1);
+	if (hexlen == 0 || hexlen % 2 || hexlen > 2 * DS_TLSA_DATA_MAX)
 		return -EINVAL;
 	data = malloc(hexlen / 2);
 	if (!data)
 		return -ENOMEM;
 	ret = ds_hex_decode(p, hexlen, data, hexlen / 2);
-	if (ret == 0)
-		ret = trust_resolver_add_tlsa(r, (uint8_t)u, (uint8_t)s, (uint8_t)m, data,
-					      hexlen / 2);
+	if (ret == 0) {
+		struct ds_tlsa t = { (uint8_t)u, (uint8_t)s, (uint8_t)m, (uint16_t)(hexlen / 2),
+				     data };
+
+		ret = trust_resolver_add_tlsa(r, &t);
+	}
 	free(data);
 	return ret;
 }
@@ -163,9 +157,7 @@ int trust_resolver_copy(struct trust_resolver *dst, const struct trust_resolver 
 	memcpy(dst->addr, src->addr, sizeof(dst->addr));
 	dst->naddr = src->naddr;
 	for (size_t i = 0; i < src->ntlsa; i++) {
-		const struct trust_tlsa *t = &src->tlsa[i];
-		int r = trust_resolver_add_tlsa(dst, t->usage, t->selector, t->mtype, t->data,
-						t->len);
+		int r = trust_resolver_add_tlsa(dst, &src->tlsa[i]);
 
 		if (r < 0) {
 			trust_resolver_clear(dst);
@@ -723,14 +715,14 @@ static int resolver_valid(const struct trust_resolver *r)
 	char canon[TRUST_NAME_MAX + 1], addr[TRUST_ADDR_MAX];
 
 	if (trust_name_canonical(r->name, canon) < 0 || strcmp(canon, r->name) != 0 ||
-	    r->naddr > TRUST_MAX_ADDRS || r->ntlsa > TRUST_MAX_TLSA ||
-	    (unsigned)r->type > TRUST_SERVER_FORWARDER)
+	    r->naddr > DS_MAX_UPSTREAM_ADDRS || r->ntlsa > DS_MAX_TLSA ||
+	    (unsigned)r->type > DS_SERVER_FORWARDER)
 		return -EINVAL;
 	for (size_t i = 0; i < r->naddr; i++)
 		if (trust_addr_canonical(r->addr[i], addr) < 0 || strcmp(addr, r->addr[i]) != 0)
 			return -EINVAL;
 	for (size_t i = 0; i < r->ntlsa; i++)
-		if (r->tlsa[i].len == 0 || r->tlsa[i].len > TRUST_TLSA_DATA_MAX)
+		if (r->tlsa[i].len == 0 || r->tlsa[i].len > DS_TLSA_DATA_MAX)
 			return -EINVAL;
 	return 0;
 }

@@ -67,16 +67,16 @@ static void write_resolver(struct outbuf *o, const struct trust_resolver *r)
 	char *hex;
 
 	trust_time_format(r->refreshed, t);
-	out_printf(o, "\tresolver %s %s %s\n", r->name, trust_server_type_name(r->type), t);
+	out_printf(o, "\tresolver %s %s %s\n", r->name, ds_server_type_name(r->type), t);
 	for (size_t i = 0; i < r->naddr; i++)
 		out_printf(o, "\taddress %s %s\n", r->name, r->addr[i]);
-	hex = malloc(2 * TRUST_TLSA_DATA_MAX + 1);
+	hex = malloc(2 * DS_TLSA_DATA_MAX + 1);
 	if (!hex) {
 		o->err = o->err ? o->err : -ENOMEM;
 		return;
 	}
 	for (size_t i = 0; i < r->ntlsa; i++) {
-		const struct trust_tlsa *tl = &r->tlsa[i];
+		const struct ds_tlsa *tl = &r->tlsa[i];
 
 		ds_hex_encode(tl->data, tl->len, hex);
 		out_printf(o, "\ttlsa %s %u %u %u %s\n", r->name, tl->usage, tl->selector, tl->mtype,
@@ -306,7 +306,7 @@ static int parse_resolver(struct parser *p, char **tok, size_t n)
 {
 	struct trust_resolver *r;
 	char name[TRUST_NAME_MAX + 1];
-	enum trust_server_type type;
+	enum ds_server_type type;
 	time_t t;
 	int ret;
 
@@ -314,13 +314,7 @@ static int parse_resolver(struct parser *p, char **tok, size_t n)
 	    (ret = parse_canon_name(p, tok[1], name)) < 0 ||
 	    (ret = parse_time(p, tok[3], "resolver", &t)) < 0)
 		return ret;
-	if (strcmp(tok[2], "resolver") == 0)
-		type = TRUST_SERVER_RESOLVER;
-	else if (strcmp(tok[2], "forwarder") == 0)
-		type = TRUST_SERVER_FORWARDER;
-	else if (strcmp(tok[2], "unknown") == 0)
-		type = TRUST_SERVER_UNKNOWN;
-	else
+	if (ds_server_type_parse(tok[2], &type) < 0)
 		return fail(p, "resolver %s: bad type \"%.16s\"", name, tok[2]);
 	r = declared(p, name);
 	if (r) { /* duplicate: merged, the later refresh wins */
@@ -355,7 +349,7 @@ static int parse_address(struct parser *p, char **tok, size_t n)
 		return fail(p, "address for undeclared resolver \"%.64s\"", tok[1]);
 	ret = trust_resolver_add_addr(r, tok[2]);
 	if (ret == -E2BIG)
-		return fail(p, "more than %d addresses for %s", TRUST_MAX_ADDRS, r->name);
+		return fail(p, "more than %d addresses for %s", DS_MAX_UPSTREAM_ADDRS, r->name);
 	if (ret < 0)
 		return fail(p, "bad address \"%.64s\"", tok[2]);
 	return 0;
@@ -374,7 +368,7 @@ static int parse_tlsa(struct parser *p, char **tok, size_t n)
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret == -E2BIG)
-		return fail(p, "more than %d TLSA records for %s", TRUST_MAX_TLSA, r->name);
+		return fail(p, "more than %d TLSA records for %s", DS_MAX_TLSA, r->name);
 	if (ret < 0)
 		return fail(p, "bad TLSA record (want \"U S M HEX\")");
 	return 0;

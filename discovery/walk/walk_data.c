@@ -214,12 +214,12 @@ judge_step5(struct walk *w, struct walk_q *q)
 	if (type != DS_SERVER_UNKNOWN && func != DS_SERVER_UNKNOWN && type != func) {
 		walk_step(w, 5, q[Q5_FUNC].name, DNS_TYPE_TXT, DISC_ST_ERROR,
 			  "\"%s\" disagrees with server-type \"%s\"",
-			  disc_server_type_str(func), disc_server_type_str(type));
+			  ds_server_type_name(func), ds_server_type_name(type));
 		return walk_fail(w, DISC_FAILED, 5,
 				 "step 5: server-type.%s (\"%s\") and server-function.%s "
 				 "(\"%s\") disagree",
-				 w->n, disc_server_type_str(type), w->n,
-				 disc_server_type_str(func));
+				 w->n, ds_server_type_name(type), w->n,
+				 ds_server_type_name(func));
 	}
 	d->type = type != DS_SERVER_UNKNOWN ? type : func;
 	if (d->type == DS_SERVER_UNKNOWN)
@@ -266,19 +266,20 @@ enum { QU_KEY, QU_A, QU_AAAA, QU_TYPE, QU_TLSA, QU_TRANSPORT, QU_N };
 static void
 read_key(struct walk *w, const struct walk_q *q, struct disc_upstream *u)
 {
-	struct disc_key k;
+	struct trust_dnskey k;
 	size_t i, n = walk_q_count(q);
 
 	for (i = 0; i < n && !u->has_key; i++) {
-		if (disc_key_from_rdata((const uint8_t *)q->res->data[i], (size_t)q->res->len[i],
-					&k) == 0) {
+		if (trust_dnskey_from_rdata((const uint8_t *)q->res->data[i],
+					    (size_t)q->res->len[i], &k) == 0) {
 			u->key = k;
 			u->has_key = true;
 		}
 	}
 	if (u->has_key)
 		walk_step(w, 6, q->name, q->type, DISC_ST_SECURE, "KEY %u %u %u (tag %u)",
-			  u->key.flags, u->key.protocol, u->key.algorithm, u->key.tag);
+			  u->key.flags, u->key.protocol, u->key.algorithm,
+			  trust_dnskey_tag(&u->key));
 	else
 		walk_step(w, 6, q->name, q->type, DISC_ST_ERROR,
 			  "%zu malformed record(s): no anchor", n);

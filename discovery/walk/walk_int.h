@@ -59,7 +59,7 @@ uint64_t walk_now_ms(void);
  * owner in presentation form) become its trust anchors; with n == 0 the
  * context does not validate at all.  tcp: every query over TCP.  Returns 0
  * or -ENOMEM / -EINVAL (libunbound refused an option; err says which). */
-int walk_ub_new(const struct walk *w, const struct disc_key *anchors, int n,
+int walk_ub_new(const struct walk *w, const struct trust_dnskey *anchors, int n,
 		const char *owner, bool tcp, struct ub_ctx **ret, char *err, size_t errlen);
 void walk_ub_free(struct ub_ctx *ub);
 /* Prepare q for walk_run. */

@@ -20,7 +20,7 @@
 #include "dotstub/log.h"
 #include "walk_int.h"
 
-#define DIGEST_LEN 32
+#define DIGEST_LEN TRUST_SHA256_LEN
 
 /* The digests of every rdata of the answer, and one fingerprint of the
  * whole RRset (the digests sorted and hashed, so order does not matter). */
@@ -56,16 +56,20 @@ observe_rrset(const struct walk_q *q, struct rrset_obs *o)
 	return 0;
 }
 
-static bool
-obs_has(const struct rrset_obs *o, const struct disc_key *k)
+/* Is k in the observed RRset?  1 or 0, or -ENOMEM. */
+static int
+obs_has(const struct rrset_obs *o, const struct trust_dnskey *k)
 {
+	uint8_t sha[DIGEST_LEN];
 	size_t i;
 
+	if (trust_dnskey_sha256(k, sha) < 0)
+		return -ENOMEM;
 	for (i = 0; i < o->n; i++) {
-		if (memcmp(o->digest[i], k->sha256, DIGEST_LEN) == 0)
-			return true;
+		if (memcmp(o->digest[i], sha, DIGEST_LEN) == 0)
+			return 1;
 	}
-	return false;
+	return 0;
 }
 
 /* Record the SEP keys of the RRset in the result.  Returns the number of
@@ -74,31 +78,32 @@ static int
 record_ksks(struct walk *w, const struct walk_q *q, char *tags, size_t tagslen)
 {
 	struct disc_result *r = w->r;
-	struct disc_key k;
+	struct trust_dnskey k;
 	size_t i, n = walk_q_count(q), o = 0;
 	int bad = 0;
 
 	tags[0] = '\0';
 	for (i = 0; i < n; i++) {
-		if (disc_key_from_rdata((const uint8_t *)q->res->data[i], (size_t)q->res->len[i],
-					&k) < 0) {
+		if (trust_dnskey_from_rdata((const uint8_t *)q->res->data[i],
+					    (size_t)q->res->len[i], &k) < 0) {
 			bad++;
 			continue;
 		}
-		if ((k.flags & (DISC_DNSKEY_ZONE | DISC_DNSKEY_SEP)) !=
-		    (DISC_DNSKEY_ZONE | DISC_DNSKEY_SEP))
+		if ((k.flags & (TRUST_DNSKEY_ZONE | TRUST_DNSKEY_SEP)) !=
+		    (TRUST_DNSKEY_ZONE | TRUST_DNSKEY_SEP))
 			continue;
 		/* revoked keys are reported (RFC 5011) but never candidates */
-		if (!(k.flags & DISC_DNSKEY_REVOKE))
+		if (!(k.flags & TRUST_DNSKEY_REVOKE))
 			r->nksk_seen++;
 		if (r->nksk == DISC_MAX_KSK)
 			continue;
 		r->ksk[r->nksk].key = k;
 		r->ksk[r->nksk].known = -1;
-		r->ksk[r->nksk].revoked = (k.flags & DISC_DNSKEY_REVOKE) != 0;
+		r->ksk[r->nksk].revoked = (k.flags & TRUST_DNSKEY_REVOKE) != 0;
 		r->nksk++;
 		if (o < tagslen)
-			o += (size_t)snprintf(tags + o, tagslen - o, " %u/%u", k.tag, k.algorithm);
+			o += (size_t)snprintf(tags + o, tagslen - o, " %u/%u", trust_dnskey_tag(&k),
+					      k.algorithm);
 	}
 	return bad;
 }
@@ -162,7 +167,7 @@ out:
  * On return 0, *st says what came of it (detail: why), and on DISC_ST_SECURE
  * obs holds the RRset and *keep (if asked for) the context. */
 static int
-observe(struct walk *w, const struct disc_key *k, bool tcp, struct ub_ctx **keep,
+observe(struct walk *w, const struct trust_dnskey *k, bool tcp, struct ub_ctx **keep,
 	enum disc_status *st, char *detail, size_t dlen, struct rrset_obs *obs)
 {
 	struct ub_ctx *ub = NULL;
@@ -195,23 +200,23 @@ observe(struct walk *w, const struct disc_key *k, bool tcp, struct ub_ctx **keep
 
 /* Verdict when no candidate validated: the first failure says why. */
 static int
-fail_unvalidated(struct walk *w, enum disc_status st, const struct disc_key *k,
+fail_unvalidated(struct walk *w, enum disc_status st, const struct trust_dnskey *k,
 		 const char *detail, const char *whose)
 {
 	enum disc_kind kind = st == DISC_ST_ERROR ? DISC_UNREACHABLE : DISC_BOGUS;
 
 	return walk_fail(w, kind, 1, "step 1: %s DNSKEY: %s with %s tag %u alg %u: %s", DISC_ZONE,
-			 disc_status_str(st), whose, k->tag, k->algorithm,
+			 disc_status_str(st), whose, trust_dnskey_tag(k), k->algorithm,
 			 detail[0] ? detail : "not validated");
 }
 
 static void
-ksk_mark(struct walk *w, const struct disc_key *k, int *used)
+ksk_mark(struct walk *w, const struct trust_dnskey *k, int *used)
 {
 	int i;
 
 	for (i = 0; i < w->r->nksk; i++) {
-		if (disc_key_equal(&w->r->ksk[i].key, k)) {
+		if (trust_dnskey_equal(&w->r->ksk[i].key, k)) {
 			w->r->ksk[i].validates = true;
 			if (*used < 0)
 				*used = i;
@@ -230,7 +235,7 @@ _Static_assert(DISC_MAX_KSK <= DISC_MAX_ANCHORS, "one attempt per candidate");
 /* Record the attempts.  A candidate that does not validate the RRset while
  * another does is no failure (a standby or retiring KSK). */
 static void
-record_attempts(struct walk *w, const struct attempt *at, const struct disc_key *cand,
+record_attempts(struct walk *w, const struct attempt *at, const struct trust_dnskey *cand,
 		int ncand, const char *whose)
 {
 	enum disc_status st;
@@ -241,7 +246,7 @@ record_attempts(struct walk *w, const struct attempt *at, const struct disc_key 
 		if (st != DISC_ST_SECURE && w->arpa)
 			st = DISC_ST_UNVALIDATED;
 		walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, st, "%s tag %u alg %u: %s%s%s [udp]",
-			  whose, cand[i].tag, cand[i].algorithm,
+			  whose, trust_dnskey_tag(&cand[i]), cand[i].algorithm,
 			  at[i].st == DISC_ST_SECURE ? "RRset validates" :
 			  w->arpa ? "does not validate the RRset (" : "",
 			  at[i].detail, at[i].st != DISC_ST_SECURE && w->arpa ? ")" : "");
@@ -249,7 +254,7 @@ record_attempts(struct walk *w, const struct attempt *at, const struct disc_key 
 }
 
 static int
-try_candidates(struct walk *w, const struct rrset_obs *raw, const struct disc_key *cand,
+try_candidates(struct walk *w, const struct rrset_obs *raw, const struct trust_dnskey *cand,
 	       const int *cand_anchor, int ncand, const char *whose)
 {
 	struct attempt at[DISC_MAX_ANCHORS];
@@ -294,21 +299,25 @@ static int
 walk_known(struct walk *w, const struct rrset_obs *raw)
 {
 	const struct disc_params *p = w->p;
-	struct disc_key cand[DISC_MAX_ANCHORS];
+	struct trust_dnskey cand[DISC_MAX_ANCHORS];
 	int idx[DISC_MAX_ANCHORS];
 	char known[160] = "", seen[160] = "";
 	size_t ko = 0, so = 0;
-	int i, j, n = 0;
+	int i, j, n = 0, has;
 
 	for (i = 0; i < p->nanchors; i++) {
 		if (ko < sizeof(known))
 			ko += (size_t)snprintf(known + ko, sizeof(known) - ko, " %u/%u",
-					       p->anchors[i].tag, p->anchors[i].algorithm);
+					       trust_dnskey_tag(&p->anchors[i]),
+					       p->anchors[i].algorithm);
 		for (j = 0; j < w->r->nksk; j++) {
-			if (disc_key_equal(&w->r->ksk[j].key, &p->anchors[i]))
+			if (trust_dnskey_equal(&w->r->ksk[j].key, &p->anchors[i]))
 				w->r->ksk[j].known = i;
 		}
-		if (!obs_has(raw, &p->anchors[i]))
+		has = obs_has(raw, &p->anchors[i]);
+		if (has < 0)
+			return has;
+		if (!has)
 			continue;
 		cand[n] = p->anchors[i];
 		idx[n++] = i;
@@ -318,7 +327,8 @@ walk_known(struct walk *w, const struct rrset_obs *raw)
 	for (j = 0; j < w->r->nksk; j++) {
 		if (so < sizeof(seen))
 			so += (size_t)snprintf(seen + so, sizeof(seen) - so, " %u/%u",
-					       w->r->ksk[j].key.tag, w->r->ksk[j].key.algorithm);
+					       trust_dnskey_tag(&w->r->ksk[j].key),
+					       w->r->ksk[j].key.algorithm);
 	}
 	walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, DISC_ST_ERROR,
 		  "no known anchor in the RRset (known:%s; SEP keys seen:%s)", known, seen);
@@ -334,7 +344,7 @@ walk_known(struct walk *w, const struct rrset_obs *raw)
 static int
 confirm(struct walk *w, const struct rrset_obs *raw)
 {
-	const struct disc_key *k = &w->r->ksk[w->r->ksk_used].key;
+	const struct trust_dnskey *k = &w->r->ksk[w->r->ksk_used].key;
 	struct rrset_obs obs;
 	enum disc_status st;
 	char detail[DISC_DETAIL_MAX], how[48];
@@ -396,7 +406,7 @@ check_revocations(struct walk *w, const struct rrset_obs *raw)
 			return rc;
 		k->validates = st == DISC_ST_SECURE && memcmp(obs.fp, raw->fp, DIGEST_LEN) == 0;
 		walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, k->validates ? st : DISC_ST_UNVALIDATED,
-			  "revoked KSK tag %u alg %u: %s", k->key.tag, k->key.algorithm,
+			  "revoked KSK tag %u alg %u: %s", trust_dnskey_tag(&k->key), k->key.algorithm,
 			  k->validates ? "self-signed revocation (RFC 5011)"
 				       : "revocation not self-signed, ignored");
 	}
@@ -407,7 +417,7 @@ int
 walk_step1(struct walk *w)
 {
 	struct disc_result *r = w->r;
-	struct disc_key cand[DISC_MAX_KSK];
+	struct trust_dnskey cand[DISC_MAX_KSK];
 	struct rrset_obs raw;
 	int i, n = 0, rc;
 

@@ -9,6 +9,7 @@
 
 #include "walk_int.h"
 
+#include "dotstub/hex.h"
 #include "dotstub/sockaddr.h"
 
 #define TLSA_STR_MAX (DS_TLSA_DATA_MAX * 2 + 16)
@@ -39,14 +40,29 @@ json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Lower-case hex of k's SHA-256 into out; on failure *err gets -ENOMEM
+ * and out is empty. */
 static void
-text_key(FILE *f, const char *what, const char *owner, const struct disc_key *k)
+key_digest_hex(const struct trust_dnskey *k, char out[2 * TRUST_SHA256_LEN + 1], int *err)
 {
-	char hex[65];
+	uint8_t sha[TRUST_SHA256_LEN];
 
-	disc_key_digest_hex(k, hex);
+	if (trust_dnskey_sha256(k, sha) < 0) {
+		*err = -ENOMEM;
+		out[0] = '\0';
+		return;
+	}
+	ds_hex_encode(sha, sizeof(sha), out);
+}
+
+static void
+text_key(FILE *f, const char *what, const char *owner, const struct trust_dnskey *k, int *err)
+{
+	char hex[2 * TRUST_SHA256_LEN + 1];
+
+	key_digest_hex(k, hex, err);
 	fprintf(f, "%s %s DNSKEY %u %u %u: tag %u alg %u sha256 %s\n", what, owner, k->flags,
-		k->protocol, k->algorithm, k->tag, k->algorithm, hex);
+		k->protocol, k->algorithm, trust_dnskey_tag(k), k->algorithm, hex);
 }
 
 static void
@@ -76,7 +92,7 @@ ksk_role(const struct disc_result *r, int i)
 }
 
 static void
-print_text(const struct disc_result *r, FILE *f, bool with_steps)
+print_text(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 {
 	char owner[DNS_NAME_MAX + 2];
 	int i;
@@ -94,7 +110,7 @@ print_text(const struct disc_result *r, FILE *f, bool with_steps)
 	for (i = 0; i < r->nksk; i++) {
 		const struct disc_ksk *k = &r->ksk[i];
 
-		text_key(f, ksk_role(r, i), DISC_ZONE, &k->key);
+		text_key(f, ksk_role(r, i), DISC_ZONE, &k->key, err);
 	}
 	if (r->nksk_seen > r->nksk)
 		fprintf(f, "(%d more SEP keys not considered)\n", r->nksk_seen - r->nksk);
@@ -105,18 +121,18 @@ print_text(const struct disc_result *r, FILE *f, bool with_steps)
 	fprintf(f, "name: %s\n", r->desc.name);
 	snprintf(owner, sizeof(owner), "%s.", r->desc.name);
 	for (i = 0; i < r->nzone_key; i++)
-		text_key(f, "zone key:", owner, &r->zone_key[i]);
+		text_key(f, "zone key:", owner, &r->zone_key[i], err);
 	if (r->desc.type != DS_SERVER_UNKNOWN)
-		fprintf(f, "server type: %s\n", disc_server_type_str(r->desc.type));
+		fprintf(f, "server type: %s\n", ds_server_type_name(r->desc.type));
 	text_desc(f, "", &r->desc);
 	for (i = 0; i < r->nupstreams; i++) {
 		const struct disc_upstream *u = &r->upstreams[i];
 
 		fprintf(f, "upstream: %s type %s transport %s\n", u->desc.name,
-			disc_server_type_str(u->desc.type), disc_transport_str(u->transport));
+			ds_server_type_name(u->desc.type), disc_transport_str(u->transport));
 		snprintf(owner, sizeof(owner), "%s.", u->desc.name);
 		if (u->has_key)
-			text_key(f, "  key:", owner, &u->key);
+			text_key(f, "  key:", owner, &u->key, err);
 		text_desc(f, "  ", &u->desc);
 	}
 	if (r->nupstreams_seen > r->nupstreams)
@@ -124,13 +140,13 @@ print_text(const struct disc_result *r, FILE *f, bool with_steps)
 }
 
 static void
-json_key(FILE *f, const struct disc_key *k)
+json_key(FILE *f, const struct trust_dnskey *k, int *err)
 {
-	char hex[65];
+	char hex[2 * TRUST_SHA256_LEN + 1];
 
-	disc_key_digest_hex(k, hex);
+	key_digest_hex(k, hex, err);
 	fprintf(f, "{\"flags\":%u,\"protocol\":%u,\"algorithm\":%u,\"tag\":%u,\"sha256\":\"%s\"",
-		k->flags, k->protocol, k->algorithm, k->tag, hex);
+		k->flags, k->protocol, k->algorithm, trust_dnskey_tag(k), hex);
 }
 
 static void
@@ -141,7 +157,7 @@ json_desc(FILE *f, const struct ds_upstream_desc *d)
 
 	fprintf(f, "\"name\":");
 	json_str(f, d->name);
-	fprintf(f, ",\"type\":\"%s\",\"addresses\":[", disc_server_type_str(d->type));
+	fprintf(f, ",\"type\":\"%s\",\"addresses\":[", ds_server_type_name(d->type));
 	for (i = 0; i < d->naddr; i++) {
 		ds_sockaddr_format(&d->addr[i], buf, sizeof(buf));
 		fprintf(f, "%s", i ? "," : "");
@@ -177,7 +193,7 @@ json_steps(const struct disc_result *r, FILE *f)
 }
 
 static void
-print_json(const struct disc_result *r, FILE *f, bool with_steps)
+print_json(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 {
 	int i;
 
@@ -193,7 +209,7 @@ print_json(const struct disc_result *r, FILE *f, bool with_steps)
 		r->anchor_matched);
 	for (i = 0; i < r->nksk; i++) {
 		fprintf(f, "%s", i ? "," : "");
-		json_key(f, &r->ksk[i].key);
+		json_key(f, &r->ksk[i].key, err);
 		fprintf(f, ",\"validates\":%s,\"used\":%s,\"known\":%d}",
 			r->ksk[i].validates ? "true" : "false", i == r->ksk_used ? "true" : "false",
 			r->ksk[i].known);
@@ -205,7 +221,7 @@ print_json(const struct disc_result *r, FILE *f, bool with_steps)
 		fprintf(f, ",\"zone_keys\":[");
 		for (i = 0; i < r->nzone_key; i++) {
 			fprintf(f, "%s", i ? "," : "");
-			json_key(f, &r->zone_key[i]);
+			json_key(f, &r->zone_key[i], err);
 			fprintf(f, "}");
 		}
 		fprintf(f, "]}");
@@ -218,7 +234,7 @@ print_json(const struct disc_result *r, FILE *f, bool with_steps)
 		json_desc(f, &u->desc);
 		fprintf(f, ",\"transport\":\"%s\",\"key\":", disc_transport_str(u->transport));
 		if (u->has_key) {
-			json_key(f, &u->key);
+			json_key(f, &u->key, err);
 			fprintf(f, "}");
 		} else {
 			fprintf(f, "null");
@@ -231,9 +247,11 @@ print_json(const struct disc_result *r, FILE *f, bool with_steps)
 int
 disc_result_print(const struct disc_result *r, FILE *f, bool json, bool with_steps)
 {
+	int err = 0;
+
 	if (json)
-		print_json(r, f, with_steps);
+		print_json(r, f, with_steps, &err);
 	else
-		print_text(r, f, with_steps);
-	return ferror(f) ? -EIO : 0;
+		print_text(r, f, with_steps, &err);
+	return ferror(f) ? -EIO : err;
 }

@@ -193,20 +193,6 @@ disc_status_str(enum disc_status s)
 }
 
 const char *
-disc_server_type_str(enum ds_server_type t)
-{
-	switch (t) {
-	case DS_SERVER_RESOLVER:
-		return "resolver";
-	case DS_SERVER_FORWARDER:
-		return "forwarder";
-	case DS_SERVER_UNKNOWN:
-		break;
-	}
-	return "unknown";
-}
-
-const char *
 disc_transport_str(enum disc_transport t)
 {
 	switch (t) {

@@ -50,10 +50,10 @@ ub_option(struct ub_ctx *ub, const char *opt, const char *val, char *err, size_t
 }
 
 static int
-ub_setup(struct ub_ctx *ub, const struct walk *w, const struct disc_key *anchors, int n,
+ub_setup(struct ub_ctx *ub, const struct walk *w, const struct trust_dnskey *anchors, int n,
 	 const char *owner, bool tcp, char *err, size_t errlen)
 {
-	char ta[WALK_NAME_STR + 32 + (DISC_KEY_MAX + 2) / 3 * 4];
+	char ta[WALK_NAME_STR + 32 + (TRUST_KEY_MAX + 2) / 3 * 4];
 	int i, r;
 
 	if ((r = ub_lib_fn.ctx_async(ub, 1)) != 0) {
@@ -81,7 +81,7 @@ ub_setup(struct ub_ctx *ub, const struct walk *w, const struct disc_key *anchors
 		}
 		if ((r = ub_lib_fn.ctx_add_ta(ub, ta)) != 0) {
 			snprintf(err, errlen, "libunbound refused the anchor %s (tag %u): %s",
-				 owner, anchors[i].tag, ub_lib_fn.strerror(r));
+				 owner, trust_dnskey_tag(&anchors[i]), ub_lib_fn.strerror(r));
 			return r == UB_NOMEM ? -ENOMEM : -EINVAL;
 		}
 	}
@@ -89,7 +89,7 @@ ub_setup(struct ub_ctx *ub, const struct walk *w, const struct disc_key *anchors
 }
 
 int
-walk_ub_new(const struct walk *w, const struct disc_key *anchors, int n, const char *owner,
+walk_ub_new(const struct walk *w, const struct trust_dnskey *anchors, int n, const char *owner,
 	    bool tcp, struct ub_ctx **ret, char *err, size_t errlen)
 {
 	struct ub_ctx *ub;

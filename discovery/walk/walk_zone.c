@@ -78,7 +78,7 @@ walk_step3(struct walk *w)
 {
 	struct disc_result *res = w->r;
 	struct walk_q q;
-	struct disc_key k;
+	struct trust_dnskey k;
 	char owner[WALK_NAME_STR + sizeof(DISC_ZONE)], keys[160] = "";
 	size_t i, n, o = 0;
 	int r, bad = 0;
@@ -89,9 +89,9 @@ walk_step3(struct walk *w)
 		goto out;
 	n = walk_q_count(&q);
 	for (i = 0; i < n; i++) {
-		if (disc_key_from_rdata((const uint8_t *)q.res->data[i], (size_t)q.res->len[i],
-					&k) < 0 ||
-		    !(k.flags & DISC_DNSKEY_ZONE) || (k.flags & DISC_DNSKEY_REVOKE)) {
+		if (trust_dnskey_from_rdata((const uint8_t *)q.res->data[i],
+					    (size_t)q.res->len[i], &k) < 0 ||
+		    !(k.flags & TRUST_DNSKEY_ZONE) || (k.flags & TRUST_DNSKEY_REVOKE)) {
 			bad++;
 			continue;
 		}
@@ -100,7 +100,8 @@ walk_step3(struct walk *w)
 		res->zone_key[res->nzone_key++] = k;
 		if (o < sizeof(keys))
 			o += (size_t)snprintf(keys + o, sizeof(keys) - o, " %u %u %u (tag %u)",
-					      k.flags, k.protocol, k.algorithm, k.tag);
+					      k.flags, k.protocol, k.algorithm,
+					      trust_dnskey_tag(&k));
 	}
 	if (res->nzone_key == 0) {
 		walk_step(w, 3, q.name, q.type, DISC_ST_ERROR,
@@ -123,7 +124,7 @@ walk_step4(struct walk *w)
 {
 	struct disc_result *res = w->r;
 	struct walk_q q;
-	struct disc_key k;
+	struct trust_dnskey k;
 	char err[200];
 	size_t i, n;
 	int r, j, match = -1;
@@ -142,11 +143,11 @@ walk_step4(struct walk *w)
 		goto out;
 	n = walk_q_count(&q);
 	for (i = 0; i < n && match < 0; i++) {
-		if (disc_key_from_rdata((const uint8_t *)q.res->data[i], (size_t)q.res->len[i],
-					&k) < 0)
+		if (trust_dnskey_from_rdata((const uint8_t *)q.res->data[i],
+					    (size_t)q.res->len[i], &k) < 0)
 			continue;
 		for (j = 0; j < res->nzone_key; j++) {
-			if (disc_key_equal(&k, &res->zone_key[j]))
+			if (trust_dnskey_equal(&k, &res->zone_key[j]))
 				match = j;
 		}
 	}
@@ -160,7 +161,8 @@ walk_step4(struct walk *w)
 		goto out;
 	}
 	walk_step(w, 4, q.name, q.type, DISC_ST_SECURE,
-		  "%zu keys, contains the KEY (tag %u): validates", n, res->zone_key[match].tag);
+		  "%zu keys, contains the KEY (tag %u): validates", n,
+		  trust_dnskey_tag(&res->zone_key[match]));
 out:
 	walk_q_release(&q, 1);
 	return r;

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dotstub/trust.h" /* struct trust_dnskey: every key the walk handles */
 #include "dotstub/upstream_desc.h"
 
 #define DISC_ZONE "resolver-name.arpa."
@@ -42,53 +43,27 @@
 #define DISC_MAX_ZONE_KEYS 4   /* KEY records of N.resolver-name.arpa used */
 #define DISC_MAX_UPSTREAMS 8   /* a forwarder's upstreams reported */
 #define DISC_MAX_STEPS 128     /* steps recorded; later ones only counted */
-#define DISC_KEY_MAX 1024      /* public key octets (RSA-4096 needs 516) */
 #define DISC_STEP_NAME_MAX 160 /* presentation owner name in a step */
 #define DISC_DETAIL_MAX 320
 #define DISC_REASON_MAX 512
 #define DISC_ADDR_STR_MAX 64   /* "ADDR" or "ADDR@PORT" */
 
-/* DNSKEY flag bits (RFC 4034 2.1.1, RFC 5011 7) */
-#define DISC_DNSKEY_ZONE 0x0100
-#define DISC_DNSKEY_REVOKE 0x0080
-#define DISC_DNSKEY_SEP 0x0001
+/* Keys.  A DNSKEY (or a KEY with the DNSKEY layout) is the trust part's
+ * value, struct trust_dnskey (dotstub/trust.h): decoded from rdata with
+ * trust_dnskey_from_rdata, compared with trust_dnskey_equal, its tag and
+ * digest from trust_dnskey_tag and trust_dnskey_sha256, its flags tested
+ * with TRUST_DNSKEY_*. */
 
-/* A DNSKEY (or KEY with the DNSKEY layout), decoded from its rdata. */
-struct disc_key {
-	uint16_t flags;         /* 257 for a KSK */
-	uint8_t protocol;       /* always 3 */
-	uint8_t algorithm;      /* DNSSEC algorithm number (13: ECDSA P-256) */
-	uint16_t key_len;       /* octets used in key[] */
-	uint8_t key[DISC_KEY_MAX];
-	uint16_t tag;           /* RFC 4034 appendix B key tag */
-	uint8_t sha256[32];     /* SHA-256 of the whole rdata */
-};
-
-/* Decode DNSKEY rdata (flags, protocol, algorithm, key) into ret and
- * compute its tag and digest.  Returns 0, or -EBADMSG (shorter than 5
- * octets, protocol not 3) / -E2BIG (key longer than DISC_KEY_MAX); ret is
- * written only on success. */
-int disc_key_from_rdata(const uint8_t *rdata, size_t len, struct disc_key *ret);
 /* Parse a key in text form: "FLAGS PROTO ALG BASE64..." optionally preceded
  * by "[OWNER] [TTL] [IN] DNSKEY" (a zone-file line, as written by dig or
  * ldns-keygen).  If an owner is given it must be resolver-name.arpa.
  * Returns 0, or -EINVAL (syntax, wrong owner) / -E2BIG; ret written only on
  * success. */
-int disc_key_parse(const char *text, struct disc_key *ret);
-/* Write the rdata of k into out.  Returns its length or -ENOSPC. */
-int disc_key_to_rdata(const struct disc_key *k, uint8_t *out, size_t cap);
+int disc_key_parse(const char *text, struct trust_dnskey *ret);
 /* Format "OWNER IN DNSKEY FLAGS PROTO ALG BASE64" (the form ub_ctx_add_ta
  * takes; owner in presentation form).  Returns 0 or -ENOSPC. */
-int disc_key_format(const struct disc_key *k, const char *owner, char *out, size_t outlen);
-/* The same key as the trust part's value (dotstub/trust.h), both ways.
- * disc_key_from_trust computes tag and digest: 0 or -ENOMEM. */
-struct trust_dnskey;
-void disc_key_to_trust(const struct disc_key *k, struct trust_dnskey *ret);
-int disc_key_from_trust(const struct trust_dnskey *t, struct disc_key *ret);
-/* Lower-case hex of k->sha256 into out (65 octets with the NUL). */
-void disc_key_digest_hex(const struct disc_key *k, char out[65]);
-/* Same rdata (flags, protocol, algorithm and key)? */
-bool disc_key_equal(const struct disc_key *a, const struct disc_key *b);
+int disc_key_format(const struct trust_dnskey *k, const char *owner, char *out,
+		    size_t outlen);
 
 /* What a step observed. */
 enum disc_status {
@@ -144,13 +119,13 @@ struct disc_upstream {
 	 * its TLSA data */
 	struct ds_upstream_desc desc;
 	bool has_key;                 /* KEY U.N was published */
-	struct disc_key key;          /* U's trust anchor, if has_key */
+	struct trust_dnskey key;      /* U's trust anchor, if has_key */
 	enum disc_transport transport;
 };
 
 /* The SEP keys (KSKs) of resolver-name.arpa as observed. */
 struct disc_ksk {
-	struct disc_key key;
+	struct trust_dnskey key;
 	bool revoked;    /* REVOKE flag set (RFC 5011): never an anchor; validates
 			    then says the revocation is self-signed */
 	bool validates;  /* the DNSKEY RRset validated with this key as anchor */
@@ -183,7 +158,7 @@ struct disc_result {
 					   RFC 5011 timing) */
 
 	/* Step 3: N's anchor(s), KEY N.resolver-name.arpa */
-	struct disc_key zone_key[DISC_MAX_ZONE_KEYS];
+	struct trust_dnskey zone_key[DISC_MAX_ZONE_KEYS];
 	int nzone_key;
 
 	/* Steps 2-5: the resolver itself (name N, addresses, TLSA, type) */
@@ -206,7 +181,7 @@ struct disc_params {
 	int nresolvers;
 	/* known anchors for resolver-name.arpa (pinned or managed); none: first
 	 * use.  Borrowed for the call. */
-	const struct disc_key *anchors;
+	const struct trust_dnskey *anchors;
 	int nanchors;
 	unsigned timeout_ms;        /* whole walk; default 15000 */
 	unsigned confirm_delay_ms;  /* first use: pause before the repeated
@@ -234,8 +209,6 @@ void disc_result_free(struct disc_result *r);
 const char *disc_kind_str(enum disc_kind k);
 /* "secure", "nodata", "unvalidated", "insecure", "bogus", "error" */
 const char *disc_status_str(enum disc_status s);
-/* "resolver", "forwarder", "unknown" */
-const char *disc_server_type_str(enum ds_server_type t);
 /* "dot", "do53", "unknown" */
 const char *disc_transport_str(enum disc_transport t);
 /* "A", "DNSKEY", ... or "TYPE%u" into buf (at least 16 octets) */
@@ -245,7 +218,8 @@ const char *disc_type_str(uint16_t type, char *buf, size_t len);
  * secure  ...") to f. */
 void disc_step_print(const struct disc_step *s, FILE *f);
 /* Print the whole result to f: as text (steps, verdict, description, KSK
- * tag/algorithm/SHA-256) or as one JSON object.  Returns 0 or -EIO. */
+ * tag/algorithm/SHA-256) or as one JSON object.  Returns 0, -EIO, or
+ * -ENOMEM (a key's digest could not be computed: the output lacks it). */
 int disc_result_print(const struct disc_result *r, FILE *f, bool json, bool with_steps);
 
 #endif

@@ -32,6 +32,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dotstub/trust.h" /* TRUST_FP_MAX */
+
 struct event_base;
 
 /* ------------------------------------------------------------------ */
@@ -74,9 +76,11 @@ int ds_netaddr_cmp(const struct ds_netaddr *a, const struct ds_netaddr *b);
 /* ------------------------------------------------------------------ */
 /* 1. The fingerprint value                                            */
 
-#define DS_NETFP_MAX_RES 8   /* resolver addresses kept (DS_MAX_NETWORK_RESOLVERS) */
+#define DS_NETFP_MAX_RES 8   /* resolver addresses kept */
 #define DS_NETFP_SSID_MAX 32 /* octets (IEEE 802.11) */
-#define DS_NETFP_TEXT_MAX 768 /* textual form including the NUL (worst case ~700) */
+/* textual form including the NUL (worst case ~700): the anchor store keeps
+ * it, so its limit is the store's (dotstub/trust.h) */
+#define DS_NETFP_TEXT_MAX (TRUST_FP_MAX + 1)
 #define DS_NETFP_ID_LEN 16   /* hex digits of the digest id (without NUL) */
 #define DS_ETH_ALEN 6
 

@@ -62,20 +62,25 @@
 #include <stdint.h>
 #include <time.h>
 
+/* struct ds_tlsa, DS_MAX_TLSA, DS_MAX_UPSTREAM_ADDRS, enum ds_server_type */
+#include "dotstub/upstream_desc.h"
 #include "dotstub/wire.h" /* DNS_EDE_* */
 
 /* ------------------------------------------------------------------ */
 /* Limits (every one enforced on input)                               */
 /* ------------------------------------------------------------------ */
 
-#define TRUST_NAME_MAX 254          /* presentation name with trailing dot */
-#define TRUST_KEY_MAX 1024          /* public key octets of a DNSKEY */
+/* A name in presentation form with the trailing dot, without the NUL: the
+ * 253 characters of a 255-octet wire name (DNS_NAME_MAX, dotstub/wire.h,
+ * is the wire form's limit) and the dot. */
+#define TRUST_NAME_MAX 254
+#define TRUST_KEY_MAX 1024          /* public key octets of a DNSKEY (RSA-4096: 516) */
 #define TRUST_SHA256_LEN 32
-#define TRUST_FP_MAX 767            /* network fingerprint text (DS_NETFP_TEXT_MAX - 1) */
+/* Per resolver the store takes the upstream description's limits
+ * (dotstub/upstream_desc.h): DS_MAX_UPSTREAM_ADDRS addresses, DS_MAX_TLSA
+ * TLSA records of at most DS_TLSA_DATA_MAX octets. */
+#define TRUST_FP_MAX 767            /* network fingerprint text (dotstub/netinfo.h) */
 #define TRUST_ADDR_MAX 46           /* text address incl. NUL (INET6_ADDRSTRLEN) */
-#define TRUST_MAX_ADDRS 16          /* addresses per resolver */
-#define TRUST_MAX_TLSA 16           /* TLSA records per resolver */
-#define TRUST_TLSA_DATA_MAX 2048    /* octets of TLSA association data */
 #define TRUST_MAX_RESOLVERS 16      /* resolvers per anchor */
 #define TRUST_MAX_NETWORKS 1024     /* hard cap of networks per anchor */
 #define TRUST_DEFAULT_NETWORKS 32   /* default cap of networks per anchor */
@@ -117,6 +122,12 @@ int trust_dnskey_parse_rr(const char *line, char ret_zone[TRUST_NAME_MAX + 1],
 			  struct trust_dnskey *ret_key);
 /* "257 3 13 base64" into out.  Returns the length, or -ENOBUFS. */
 int trust_dnskey_format(const struct trust_dnskey *k, char *out, size_t outlen);
+/* Decode rdata in wire form (flags, protocol, algorithm, key) into ret.
+ * Only the layout is checked, not the algorithm: this is what a zone
+ * published.  Returns 0, or -EBADMSG (shorter than 5 octets, protocol not
+ * 3) / -E2BIG (key longer than TRUST_KEY_MAX); ret written only on
+ * success. */
+int trust_dnskey_from_rdata(const uint8_t *rdata, size_t len, struct trust_dnskey *ret);
 /* The rdata in wire form into buf.  Returns its length or -ENOBUFS. */
 int trust_dnskey_rdata(const struct trust_dnskey *k, uint8_t *buf, size_t buflen);
 /* Key tag of RFC 4034 Appendix B (including the algorithm 1 rule). */
@@ -154,28 +165,14 @@ const char *trust_state_name(enum trust_state s);
 /* Returns 0 and sets *ret, or -EINVAL. */
 int trust_state_parse(const char *s, enum trust_state *ret);
 
-enum trust_server_type {
-	TRUST_SERVER_UNKNOWN = 0,
-	TRUST_SERVER_RESOLVER,
-	TRUST_SERVER_FORWARDER,
-};
-/* "unknown", "resolver", "forwarder" */
-const char *trust_server_type_name(enum trust_server_type t);
-
-struct trust_tlsa {
-	uint8_t usage, selector, mtype;
-	uint16_t len;  /* 1..TRUST_TLSA_DATA_MAX */
-	uint8_t *data; /* malloc'ed, owned by the enclosing trust_resolver */
-};
-
 /* A resolver learned under an anchor (PROTOCOL.md step 7). */
 struct trust_resolver {
 	char name[TRUST_NAME_MAX + 1]; /* canonical unique name, e.g. "abcd1234efgh.zz." */
-	enum trust_server_type type;
+	enum ds_server_type type;
 	time_t refreshed; /* when this data was last validated */
-	char addr[TRUST_MAX_ADDRS][TRUST_ADDR_MAX]; /* canonical inet_ntop text */
+	char addr[DS_MAX_UPSTREAM_ADDRS][TRUST_ADDR_MAX]; /* canonical inet_ntop text */
 	size_t naddr;
-	struct trust_tlsa tlsa[TRUST_MAX_TLSA]; /* data owned by this struct */
+	struct ds_tlsa tlsa[DS_MAX_TLSA]; /* data malloc'ed, owned by this struct */
 	size_t ntlsa;
 };
 
@@ -189,9 +186,9 @@ int trust_resolver_set_name(struct trust_resolver *r, const char *name);
  * ignored).  Returns 0 or -EINVAL / -E2BIG. */
 int trust_resolver_add_addr(struct trust_resolver *r, const char *addr);
 /* Add a TLSA record (data copied; a duplicate is ignored).  Returns 0 or
- * -EINVAL (len 0 or too long) / -E2BIG / -ENOMEM. */
-int trust_resolver_add_tlsa(struct trust_resolver *r, uint8_t usage, uint8_t selector,
-			    uint8_t mtype, const uint8_t *data, size_t len);
+ * -EINVAL (len 0 or above DS_TLSA_DATA_MAX) / -E2BIG (DS_MAX_TLSA) /
+ * -ENOMEM. */
+int trust_resolver_add_tlsa(struct trust_resolver *r, const struct ds_tlsa *t);
 /* Add "U S M HEX" (single spaces, hex of either case).  Same returns. */
 int trust_resolver_add_tlsa_text(struct trust_resolver *r, const char *text);
 /* Deep copy into dst (which must be initialised and is cleared first).

@@ -18,22 +18,41 @@
 
 #include "dotstub/message.h"
 
-#define DS_MAX_UPSTREAM_ADDRS 8
-#define DS_MAX_TLSA 8
-#define DS_TLSA_DATA_MAX 4096
+/* Addresses per resolver, in a description and in the anchor store
+ * (dotstub/trust.h) alike: the store has always accepted 16, so existing
+ * anchors files still parse, and what it learned fits a description. */
+#define DS_MAX_UPSTREAM_ADDRS 16
+/* TLSA records per resolver: a rollover publishes the old and the new
+ * record for each of a few certificates.  The anchor store keeps the same
+ * number (dotstub/trust.h), so what it has learned always fits here. */
+#define DS_MAX_TLSA 16
+/* Octets of TLSA association data.  A digest is 32 (SHA-256) or 64
+ * (SHA-512); a full SubjectPublicKeyInfo (RSA-4096: about 550) or a whole
+ * certificate (usually 1-2 KiB) fits.  Bounded by the anchor store's line
+ * (TRUST_LINE_MAX 8192 holds "tlsa NAME U S M" and 2 * 2048 hex digits)
+ * and the configuration file's line (4096 octets, about 2040 of data). */
+#define DS_TLSA_DATA_MAX 2048
 #define DS_DOT_PORT 853
 
+/* A TLSA record (RFC 6698): the one type for configuration, discovery, the
+ * anchor store and the DoT client. */
 struct ds_tlsa {
 	uint8_t usage, selector, mtype;
-	uint16_t len;
-	uint8_t *data; /* owned by the enclosing description */
+	uint16_t len;  /* 1..DS_TLSA_DATA_MAX */
+	uint8_t *data; /* owned by the enclosing description or trust_resolver */
 };
 
+/* What a resolver says it is (PROTOCOL.md): one type for discovery, the
+ * anchor store and the tools. */
 enum ds_server_type {
 	DS_SERVER_UNKNOWN = 0,
 	DS_SERVER_RESOLVER,
 	DS_SERVER_FORWARDER,
 };
+/* "unknown", "resolver", "forwarder" (also the anchor store's words) */
+const char *ds_server_type_name(enum ds_server_type t);
+/* The reverse, exactly those words.  Returns 0 and sets *ret, or -EINVAL. */
+int ds_server_type_parse(const char *s, enum ds_server_type *ret);
 
 /* How an upstream is reached.  DO53 is plain, unauthenticated DNS (UDP,
  * TCP on truncation): used only where policy says opportunistic, for a
@@ -46,7 +65,8 @@ enum ds_transport {
 struct ds_upstream_desc {
 	enum ds_transport transport;
 	/* the unique name, presentation form without the trailing dot:
-	 * the TLS SNI and the DANE reference name */
+	 * the TLS SNI and the DANE reference name (at most 253 characters;
+	 * the buffer is sized by the wire form's DNS_NAME_MAX) */
 	char name[DNS_NAME_MAX + 1];
 	struct sockaddr_storage addr[DS_MAX_UPSTREAM_ADDRS]; /* port set */
 	int naddr;

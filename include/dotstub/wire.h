@@ -19,6 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A name in wire form, octets (RFC 1035 3.1).  Its presentation form is at
+ * most 253 characters without the trailing dot (254 with it: the trust
+ * part's TRUST_NAME_MAX); a presentation buffer of DNS_NAME_MAX + 1 octets
+ * is thus always large enough. */
 #define DNS_NAME_MAX 255
 #define DNS_HDR_LEN 12
 #define DNS_MSG_MAX 65535

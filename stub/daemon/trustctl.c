@@ -137,7 +137,7 @@ static void show(const struct trust_anchor *a, struct evbuffer *out)
 
 		trust_time_format(r->refreshed, t);
 		evbuffer_add_printf(out, "resolver:    %s (%s), validated %s\n", r->name,
-				    trust_server_type_name(r->type), t);
+				    ds_server_type_name(r->type), t);
 		for (size_t k = 0; k < r->naddr; k++)
 			evbuffer_add_printf(out, "  address:   %s\n", r->addr[k]);
 		for (size_t k = 0; k < r->ntlsa; k++) {

@@ -406,6 +406,32 @@ int ds_upstream_desc_usable_tlsa(const struct ds_upstream_desc *d)
 	return n;
 }
 
+const char *ds_server_type_name(enum ds_server_type t)
+{
+	switch (t) {
+	case DS_SERVER_RESOLVER:
+		return "resolver";
+	case DS_SERVER_FORWARDER:
+		return "forwarder";
+	case DS_SERVER_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+int ds_server_type_parse(const char *s, enum ds_server_type *ret)
+{
+	static const enum ds_server_type all[] = { DS_SERVER_UNKNOWN, DS_SERVER_RESOLVER,
+						   DS_SERVER_FORWARDER };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(s, ds_server_type_name(all[i])) == 0) {
+			*ret = all[i];
+			return 0;
+		}
+	return -EINVAL;
+}
+
 const char *ds_upstream_err_str(enum ds_upstream_err e)
 {
 	switch (e) {

@@ -70,14 +70,13 @@ static enum trust_discovery discovery_of(enum disc_kind k)
 	return TRUST_DISC_FAILED;
 }
 
-static const struct trust_anchor *pin_pending(struct ds_netmgr *nm, const struct disc_key *k)
+static const struct trust_anchor *pin_pending(struct ds_netmgr *nm,
+					      const struct trust_dnskey *k)
 {
 	const struct trust_anchor *a = NULL;
-	struct trust_dnskey tk;
 	int r;
 
-	disc_key_to_trust(k, &tk);
-	r = trust_store_pin(nm->store, ARPA_ZONE, &tk, TRUST_STATE_PENDING, time(NULL), &a);
+	r = trust_store_pin(nm->store, DISC_ZONE, k, TRUST_STATE_PENDING, time(NULL), &a);
 	if (r < 0) {
 		log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
 		return NULL;
@@ -85,16 +84,14 @@ static const struct trust_anchor *pin_pending(struct ds_netmgr *nm, const struct
 	return a;
 }
 
-static const struct trust_anchor *anchor_of(struct ds_netmgr *nm, const struct disc_key *k)
+static const struct trust_anchor *anchor_of(struct ds_netmgr *nm, const struct trust_dnskey *k)
 {
 	const struct trust_anchor *a;
-	struct trust_dnskey tk;
 
-	disc_key_to_trust(k, &tk);
-	a = trust_store_lookup(nm->store, ARPA_ZONE, &tk);
+	a = trust_store_lookup(nm->store, DISC_ZONE, k);
 	for (size_t i = 0; i < trust_store_count(nm->store) && !a; i++) {
 		const struct trust_anchor *c = trust_store_anchor(nm->store, i);
-		if (trust_dnskey_equal(&c->key, &tk))
+		if (trust_dnskey_equal(&c->key, k))
 			a = c;
 	}
 	return a;
@@ -107,7 +104,7 @@ static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
 	for (int i = 0; i < res->nupstreams && i < DISC_MAX_UPSTREAMS; i++) {
 		const struct disc_upstream *u = &res->upstreams[i];
 		snprintf(nm->upstreams[nm->nupstreams++], sizeof(nm->upstreams[0]), "%s (%s, %s)",
-			 u->desc.name, disc_server_type_str(u->desc.type),
+			 u->desc.name, ds_server_type_name(u->desc.type),
 			 disc_transport_str(u->transport));
 	}
 	if (res->desc.type != DS_SERVER_FORWARDER || !nm->d->cfg->prefer_upstream_resolver)
@@ -122,7 +119,7 @@ static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
 }
 
 void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
-		  const struct disc_result *res, const struct disc_key *ksk,
+		  const struct disc_result *res, const struct trust_dnskey *ksk,
 		  const struct ds_upstream_desc *use)
 {
 	struct trust_decision dec;
@@ -154,9 +151,7 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 	case TRUST_ACT_PIN_AND_USE:
 	case TRUST_ACT_USE:
 		if (ksk && use) {
-			struct trust_dnskey tk;
-			disc_key_to_trust(ksk, &tk);
-			nm_commit_prepare(nm, dec.action == TRUST_ACT_PIN_AND_USE, &tk, use);
+			nm_commit_prepare(nm, dec.action == TRUST_ACT_PIN_AND_USE, ksk, use);
 			if ((a = anchor_of(nm, ksk)))
 				nm_remember_anchor(nm, a);
 		}
@@ -199,8 +194,8 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 		if (res)
 			log_notice("network %s: resolver %s (%s) authenticated by resolver-name.arpa "
 				   "key tag %u; DoT with DANE%s%s",
-				   nm->fp_id, res->desc.name, disc_server_type_str(res->desc.type),
-				   ksk ? ksk->tag : nm->anchor_tag,
+				   nm->fp_id, res->desc.name, ds_server_type_name(res->desc.type),
+				   ksk ? trust_dnskey_tag(ksk) : nm->anchor_tag,
 				   use != &res->desc ? ", directly to its upstream " : "",
 				   use != &res->desc ? use->name : "");
 		nm_serve_dot(nm, use,
@@ -271,7 +266,7 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 {
 	struct ds_netmgr *nm = arg;
 	struct trust_policy_input in;
-	const struct disc_key *ksk = NULL;
+	const struct trust_dnskey *ksk = NULL;
 	const struct ds_upstream_desc *use = NULL;
 
 	nm->job = NULL;
@@ -314,9 +309,7 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 			in.observed = TRUST_OBS_TRUSTED;
 			nm_observe_rollover(nm, res);
 		} else if (ksk) {
-			struct trust_dnskey tk;
-			disc_key_to_trust(ksk, &tk);
-			in.observed = trust_observed_of(trust_store_lookup(nm->store, ARPA_ZONE, &tk));
+			in.observed = trust_observed_of(trust_store_lookup(nm->store, DISC_ZONE, ksk));
 		}
 		use = choose_desc(nm, res);
 	} else if (res->kind == DISC_BOGUS || res->kind == DISC_FAILED) {

@@ -58,7 +58,7 @@ struct ds_netmgr {
 	bool job_first_use;           /* the running walk has no anchors */
 	bool job_refresh;             /* the running walk goes over our own DoT */
 	bool rerun;                   /* decide again when the job ends */
-	struct disc_key job_anchor_keys[DISC_MAX_ANCHORS];
+	struct trust_dnskey job_anchor_keys[DISC_MAX_ANCHORS];
 	int job_nanchors;
 	char last_walk[DISC_REASON_MAX + 32];
 	struct event *retry_ev;
@@ -86,7 +86,7 @@ struct ds_netmgr {
 
 
 /* the anchors to walk with (the known network's, else every usable one), best first */
-int nm_collect_anchors(struct ds_netmgr *nm, struct disc_key *out, int cap);
+int nm_collect_anchors(struct ds_netmgr *nm, struct trust_dnskey *out, int cap);
 /* forget a pin/learn waiting for the DANE handshake */
 void nm_commit_clear(struct ds_netmgr *nm);
 /* timer: pin and learn once DANE authenticated the new upstream */
@@ -117,7 +117,7 @@ void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 /* carry out the policy's decision for in (res, ksk, use: the walk's result,
  * its anchor and the description to serve, for DISC_OK; else NULL) */
 void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
-		  const struct disc_result *res, const struct disc_key *ksk,
+		  const struct disc_result *res, const struct trust_dnskey *ksk,
 		  const struct ds_upstream_desc *use);
 /* an upstream description from what the store learned; -ENOENT if unusable */
 int nm_desc_from_resolver(const struct trust_resolver *r, struct ds_upstream_desc *d);

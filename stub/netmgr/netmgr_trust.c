@@ -1,7 +1,7 @@
 /*
  * netmgr_trust.c -- the network manager and the trust store: which stored
- * anchors apply to this network, converting between what discovery found
- * and what the store keeps, pinning only once DANE authenticated the
+ * anchors apply to this network, recording what discovery found in the
+ * store, pinning only once DANE authenticated the
  * resolver (PROTOCOL.md step 7), and RFC 5011 observations.
  */
 #include "netmgr_int.h"
@@ -31,16 +31,13 @@ int nm_desc_from_resolver(const struct trust_resolver *r, struct ds_upstream_des
 	if (n < 2 || n > DNS_NAME_MAX)
 		return -EINVAL;
 	memcpy(d->name, r->name, n - 1); /* without the trailing dot */
-	d->type = (enum ds_server_type)r->type;
+	d->type = r->type;
 	for (size_t i = 0; i < r->naddr && d->naddr < DS_MAX_UPSTREAM_ADDRS; i++)
 		if (ds_parse_sockaddr(r->addr[i], DS_DOT_PORT, &d->addr[d->naddr]) == 0)
 			d->naddr++;
-	for (size_t i = 0; i < r->ntlsa; i++) {
-		struct ds_tlsa t = { r->tlsa[i].usage, r->tlsa[i].selector, r->tlsa[i].mtype,
-				     r->tlsa[i].len, r->tlsa[i].data };
-		if (ds_upstream_desc_add_tlsa(d, &t) < 0)
+	for (size_t i = 0; i < r->ntlsa; i++)
+		if (ds_upstream_desc_add_tlsa(d, &r->tlsa[i]) < 0)
 			break;
-	}
 	if (d->naddr == 0 || ds_upstream_desc_usable_tlsa(d) == 0) {
 		ds_upstream_desc_clear(d);
 		return -ENOENT;
@@ -48,6 +45,9 @@ int nm_desc_from_resolver(const struct trust_resolver *r, struct ds_upstream_des
 	return 0;
 }
 
+/* The store's record of d.  Returns 0, or the first error of the trust
+ * part (-EINVAL, -E2BIG, -ENOMEM): then r is cleared and nothing of d is
+ * to be recorded. */
 static int resolver_from_desc(const struct ds_upstream_desc *d, struct trust_resolver *r)
 {
 	int ret;
@@ -56,20 +56,31 @@ static int resolver_from_desc(const struct ds_upstream_desc *d, struct trust_res
 	ret = trust_resolver_set_name(r, d->name);
 	if (ret < 0)
 		return ret;
-	r->type = (enum trust_server_type)d->type;
+	r->type = d->type;
 	for (int i = 0; i < d->naddr; i++) {
 		char a[INET6_ADDRSTRLEN];
 		const struct sockaddr_storage *ss = &d->addr[i];
 		const void *p = ss->ss_family == AF_INET6
 					? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
 					: (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
-		if (inet_ntop(ss->ss_family, p, a, sizeof(a)))
-			trust_resolver_add_addr(r, a);
+
+		if (!inet_ntop(ss->ss_family, p, a, sizeof(a))) {
+			ret = -EINVAL;
+			goto fail;
+		}
+		ret = trust_resolver_add_addr(r, a);
+		if (ret < 0)
+			goto fail;
 	}
-	for (int i = 0; i < d->ntlsa; i++)
-		trust_resolver_add_tlsa(r, d->tlsa[i].usage, d->tlsa[i].selector, d->tlsa[i].mtype,
-					d->tlsa[i].data, d->tlsa[i].len);
+	for (int i = 0; i < d->ntlsa; i++) {
+		ret = trust_resolver_add_tlsa(r, &d->tlsa[i]);
+		if (ret < 0)
+			goto fail;
+	}
 	return 0;
+fail:
+	trust_resolver_clear(r);
+	return ret;
 }
 
 void nm_store_save(struct ds_netmgr *nm)
@@ -95,12 +106,20 @@ void nm_learn(struct ds_netmgr *nm, const struct trust_anchor *a,
 {
 	struct trust_resolver r;
 	time_t now = time(NULL);
+	int ret;
 
 	trust_store_touch(nm->store, a, now);
-	if (desc && resolver_from_desc(desc, &r) == 0) {
-		if (trust_store_learn_resolver(nm->store, a, &r, now) < 0)
-			log_warn("trust store: cannot record resolver %s, ignoring", desc->name);
-		trust_resolver_clear(&r);
+	if (desc) {
+		ret = resolver_from_desc(desc, &r);
+		if (ret < 0)
+			log_warn("trust store: cannot record resolver %s (%s), ignoring it",
+				 desc->name, strerror(-ret));
+		else {
+			if (trust_store_learn_resolver(nm->store, a, &r, now) < 0)
+				log_warn("trust store: cannot record resolver %s, ignoring",
+					 desc->name);
+			trust_resolver_clear(&r);
+		}
 	}
 	if (nm->have_fp && trust_store_seen_network(nm->store, a, nm->fp_text, now) < 0)
 		log_warn("trust store: cannot record network %s, ignoring", nm->fp_id);
@@ -162,7 +181,7 @@ const struct trust_anchor *nm_known_network_anchor(struct ds_netmgr *nm,
 
 /* The anchors to walk with: those of the known network if it is known,
  * else every usable anchor (prefer known over unknown). */
-int nm_collect_anchors(struct ds_netmgr *nm, struct disc_key *out, int cap)
+int nm_collect_anchors(struct ds_netmgr *nm, struct trust_dnskey *out, int cap)
 {
 	struct trust_candidate cand[DISC_MAX_ANCHORS];
 	const struct trust_anchor *pick[DISC_MAX_ANCHORS];
@@ -204,8 +223,7 @@ int nm_collect_anchors(struct ds_netmgr *nm, struct disc_key *out, int cap)
 			pick[j - 1] = tp;
 		}
 	for (int i = 0; i < n; i++)
-		if (disc_key_from_trust(&pick[i]->key, &out[i]) < 0)
-			return -EINVAL;
+		out[i] = pick[i]->key;
 	return n;
 }
 
@@ -260,7 +278,7 @@ enum nm_commit nm_commit_check(struct ds_netmgr *nm)
 		return NM_COMMIT_DONE;
 	}
 	if (nm->commit.pin) {
-		r = trust_store_pin(nm->store, ARPA_ZONE, &nm->commit.key, TRUST_STATE_TRUSTED,
+		r = trust_store_pin(nm->store, DISC_ZONE, &nm->commit.key, TRUST_STATE_TRUSTED,
 				    time(NULL), &a);
 		if (r < 0) {
 			log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
@@ -271,7 +289,7 @@ enum nm_commit nm_commit_check(struct ds_netmgr *nm)
 			   "(first use, %s authenticated)",
 			   nm->fp_id, a->tag, a->key.algorithm, nm->commit.desc.name);
 	} else {
-		a = trust_store_lookup(nm->store, ARPA_ZONE, &nm->commit.key);
+		a = trust_store_lookup(nm->store, DISC_ZONE, &nm->commit.key);
 		for (size_t i = 0; i < trust_store_count(nm->store) && !a; i++) {
 			const struct trust_anchor *c = trust_store_anchor(nm->store, i);
 			if (trust_dnskey_equal(&c->key, &nm->commit.key))
@@ -297,11 +315,11 @@ void nm_observe_rollover(struct ds_netmgr *nm, const struct disc_result *res)
 	int r;
 
 	for (int i = 0; i < res->nksk; i++) {
-		disc_key_to_trust(&res->ksk[i].key, &keys[i]);
+		keys[i] = res->ksk[i].key;
 		signer[i] = res->ksk[i].validates;
 	}
 	obs.nkeys = (size_t)res->nksk;
-	r = trust_store_rfc5011(nm->store, ARPA_ZONE, &obs, nm->d->cfg->rfc5011_hold_down_s,
+	r = trust_store_rfc5011(nm->store, DISC_ZONE, &obs, nm->d->cfg->rfc5011_hold_down_s,
 				&changes);
 	if (r < 0 && r != -EPERM)
 		log_debug("rfc5011: %s", strerror(-r));

@@ -178,11 +178,8 @@ void nm_refresh_done(struct ds_netmgr *nm, struct disc_result *res)
 		return;
 	}
 	nm_observe_rollover(nm, res);
-	if (res->ksk_used >= 0) {
-		struct trust_dnskey tk;
-		disc_key_to_trust(&res->ksk[res->ksk_used].key, &tk);
-		a = trust_store_lookup(nm->store, ARPA_ZONE, &tk);
-	}
+	if (res->ksk_used >= 0)
+		a = trust_store_lookup(nm->store, DISC_ZONE, &res->ksk[res->ksk_used].key);
 	if (a) {
 		nm_learn(nm, a, &res->desc);
 		nm_store_save(nm);

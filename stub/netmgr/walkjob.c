@@ -20,7 +20,7 @@ struct ds_walkjob {
 	void *arg;
 	struct disc_params params;
 	char resolvers[DISC_MAX_RESOLVERS][DISC_ADDR_STR_MAX];
-	struct disc_key anchors[DISC_MAX_ANCHORS];
+	struct trust_dnskey anchors[DISC_MAX_ANCHORS];
 	int rc;
 	struct disc_result *res;
 };

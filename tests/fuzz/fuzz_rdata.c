@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t wire[DNS_NAME_MAX];
 	char text[DNS_NAME_MAX * 4 + 8], txt[512];
 	struct ds_upstream_desc d;
-	struct disc_key k;
+	struct trust_dnskey k;
 	size_t wlen = 0;
 
 	if (size < 1)
@@ -37,10 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		walk_rdata_tlsa(&d, data + 1, size - 1);
 		break;
 	default:
-		if (disc_key_from_rdata(data + 1, size - 1, &k) == 0) {
-			uint8_t back[4 + DISC_KEY_MAX];
+		if (trust_dnskey_from_rdata(data + 1, size - 1, &k) == 0) {
+			uint8_t back[4 + TRUST_KEY_MAX];
 			disc_key_format(&k, DISC_ZONE, text, sizeof(text));
-			disc_key_to_rdata(&k, back, sizeof(back));
+			trust_dnskey_rdata(&k, back, sizeof(back));
 		}
 		break;
 	}

@@ -42,7 +42,7 @@ static int add_learned(struct trust_store *s, const struct trust_anchor *a, unsi
 	trust_resolver_init(&r);
 	snprintf(name, sizeof(name), "r%08u.zz.", n);
 	snprintf(addr, sizeof(addr), "10.%u.%u.%u", (n >> 16) & 255, (n >> 8) & 255, n & 255);
-	r.type = TRUST_SERVER_RESOLVER;
+	r.type = DS_SERVER_RESOLVER;
 	ret = trust_resolver_set_name(&r, name);
 	if (ret == 0)
 		ret = trust_resolver_add_addr(&r, addr);

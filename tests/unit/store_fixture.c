@@ -144,7 +144,7 @@ struct trust_store *full_store(struct trust_store *s)
 	assert_int_equal(trust_store_touch(s, a, T0 + 3600), 0);
 	trust_resolver_init(&r);
 	assert_int_equal(trust_resolver_set_name(&r, "ABCD1234efgh.zz"), 0);
-	r.type = TRUST_SERVER_RESOLVER;
+	r.type = DS_SERVER_RESOLVER;
 	assert_int_equal(trust_resolver_add_addr(&r, "192.0.2.1"), 0);
 	assert_int_equal(trust_resolver_add_addr(&r, "2001:DB8:0:0::1"), 0);
 	assert_int_equal(trust_resolver_add_addr(&r, "192.0.2.1"), 0); /* duplicate */
@@ -154,13 +154,14 @@ struct trust_store *full_store(struct trust_store *s)
 			 0);
 	for (size_t i = 0; i < sizeof(cert); i++)
 		cert[i] = (uint8_t)i;
-	assert_int_equal(trust_resolver_add_tlsa(&r, 2, 0, 0, cert, sizeof(cert)), 0);
+	assert_int_equal(trust_resolver_add_tlsa(&r, &(struct ds_tlsa){ 2, 0, 0, sizeof(cert), cert }),
+			 0);
 	assert_int_equal(trust_resolver_add_tlsa_text(&r, "3 1 1 012"), -EINVAL);
 	assert_int_equal(trust_resolver_add_tlsa_text(&r, "3 1  1 0123"), -EINVAL);
 	assert_int_equal(trust_store_learn_resolver(s, a, &r, T0 + 60), 0);
 	trust_resolver_clear(&r);
 	assert_int_equal(trust_resolver_set_name(&r, "up1.zz."), 0);
-	r.type = TRUST_SERVER_FORWARDER;
+	r.type = DS_SERVER_FORWARDER;
 	assert_int_equal(trust_store_learn_resolver(s, a, &r, T0 + 61), 0);
 	assert_int_equal(trust_store_seen_network(s, a, "mac=00:11:22:33:44:55 vlan=- gw=192.0.2.254",
 						  T0),
@@ -196,7 +197,7 @@ void check_full_store(const struct trust_store *s)
 	assert_int_equal(a->nresolvers, 2);
 	r = &a->resolvers[0];
 	assert_string_equal(r->name, "abcd1234efgh.zz.");
-	assert_int_equal(r->type, TRUST_SERVER_RESOLVER);
+	assert_int_equal(r->type, DS_SERVER_RESOLVER);
 	assert_int_equal(r->refreshed, T0 + 60);
 	assert_int_equal(r->naddr, 2);
 	assert_string_equal(r->addr[0], "192.0.2.1");
@@ -212,7 +213,7 @@ void check_full_store(const struct trust_store *s)
 	assert_int_equal(r->tlsa[1].data[299], 299 & 0xff);
 	r = &a->resolvers[1];
 	assert_string_equal(r->name, "up1.zz.");
-	assert_int_equal(r->type, TRUST_SERVER_FORWARDER);
+	assert_int_equal(r->type, DS_SERVER_FORWARDER);
 	assert_int_equal(a->nnetworks, 2);
 	assert_string_equal(a->networks[0].fp, "mac=00:11:22:33:44:55 vlan=- gw=192.0.2.254");
 	assert_string_equal(a->networks[1].fp, "home-wifi");

@@ -177,11 +177,15 @@ static void test_desc_add(void **state)
 	assert_int_equal(d.naddr, 5);
 	assert_string_equal(d.name, "abcd1234efgh.zz");
 
-	assert_int_equal(ds_upstream_desc_add(&d, "abcd1234efgh.zz@192.0.2.6"), 0);
-	assert_int_equal(ds_upstream_desc_add(&d, "abcd1234efgh.zz@192.0.2.7"), 0);
-	assert_int_equal(ds_upstream_desc_add(&d, "abcd1234efgh.zz@192.0.2.8"), 0);
+	/* fill up to the limit with 192.0.2.6, .7, ... */
+	for (int i = 6; d.naddr < DS_MAX_UPSTREAM_ADDRS; i++) {
+		char spec[64];
+
+		snprintf(spec, sizeof(spec), "abcd1234efgh.zz@192.0.2.%d", i);
+		assert_int_equal(ds_upstream_desc_add(&d, spec), 0);
+	}
 	assert_int_equal(d.naddr, DS_MAX_UPSTREAM_ADDRS);
-	assert_int_equal(ds_upstream_desc_add(&d, "abcd1234efgh.zz@192.0.2.9"), -E2BIG);
+	assert_int_equal(ds_upstream_desc_add(&d, "abcd1234efgh.zz@192.0.2.99"), -E2BIG);
 	assert_int_equal(d.naddr, DS_MAX_UPSTREAM_ADDRS);
 	ds_upstream_desc_clear(&d);
 	assert_int_equal(d.naddr, 0);

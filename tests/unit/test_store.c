@@ -285,7 +285,7 @@ static void test_duplicates_merged(void **state)
 	assert_int_equal(a->first_seen, T0 - 36000);      /* 2024-05-01T00:00:00Z */
 	assert_int_equal(a->last_seen, T0 - 36000 + 2 * 86400);
 	assert_int_equal(a->nresolvers, 1);
-	assert_int_equal(a->resolvers[0].type, TRUST_SERVER_FORWARDER);
+	assert_int_equal(a->resolvers[0].type, DS_SERVER_FORWARDER);
 	assert_int_equal(a->resolvers[0].naddr, 2);
 	assert_int_equal(a->nnetworks, 2);
 	assert_string_equal(a->networks[0].fp, "net-a");

@@ -124,7 +124,7 @@ static void test_learn_resolver_replaces(void **state)
 
 	trust_resolver_init(&r);
 	assert_int_equal(trust_resolver_set_name(&r, "abcd1234efgh.zz."), 0);
-	r.type = TRUST_SERVER_RESOLVER;
+	r.type = DS_SERVER_RESOLVER;
 	assert_int_equal(trust_resolver_add_addr(&r, "198.51.100.7"), 0);
 	assert_int_equal(trust_store_learn_resolver(s, a, &r, T0 + 999), 0);
 	trust_resolver_clear(&r);
