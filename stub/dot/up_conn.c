@@ -35,6 +35,19 @@ static void conn_ack_cb(evutil_socket_t fd, short what, void *arg);
 
 /* ---- life cycle ---- */
 
+int up_idmap_init(struct idmap *m, unsigned max_inflight)
+{
+	unsigned cap = 16;
+
+	while (cap < 2 * max_inflight)
+		cap <<= 1;
+	m->e = calloc(cap, sizeof(*m->e));
+	if (m->e == NULL)
+		return -ENOMEM;
+	m->mask = cap - 1;
+	return 0;
+}
+
 struct up_conn *up_conn_new(struct ds_upstream *u)
 {
 	struct up_conn *c = calloc(1, sizeof(*c));
@@ -127,7 +140,7 @@ void up_conn_fail(struct up_conn *c, enum ds_upstream_err err, const char *why)
 		close(c->fd);
 		c->fd = -1;
 	}
-	up_pool_conn_closed(c, was, err, why);
+	c->u->hooks.conn_closed(c, was, err, why);
 }
 
 /* ---- handshake and events ---- */
@@ -144,7 +157,7 @@ static void handshake_done(struct up_conn *c)
 	c->state = C_READY;
 	evtimer_del(c->ev_timer);
 	ds_tls_conn_info(&c->tls, &c->info);
-	up_pool_conn_ready(c);
+	c->u->hooks.conn_ready(c);
 }
 
 static void conn_handshake(struct up_conn *c)
@@ -207,7 +220,7 @@ static void conn_event_cb(evutil_socket_t fd, short what, void *arg)
 	struct up_conn *c = arg;
 	struct ds_upstream *u = c->u;
 
-	up_enter(u);
+	u->hooks.enter(u);
 	switch (c->state) {
 	case C_CONNECTING:
 		if (what & EV_WRITE)
@@ -241,7 +254,7 @@ static void conn_event_cb(evutil_socket_t fd, short what, void *arg)
 	case C_DEAD:
 		break;
 	}
-	up_leave(u);
+	u->hooks.leave(u);
 }
 
 static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -249,7 +262,7 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct up_conn *c = arg;
 	struct ds_upstream *u = c->u;
 
-	up_enter(u);
+	u->hooks.enter(u);
 	switch (c->state) {
 	case C_CONNECTING:
 		up_conn_fail(c, DS_UP_ERR_NETWORK, "connect timed out");
@@ -269,7 +282,7 @@ static void conn_timer_cb(evutil_socket_t fd, short what, void *arg)
 	case C_DEAD:
 		break;
 	}
-	up_leave(u);
+	u->hooks.leave(u);
 }
 
 /* ---- connecting ---- */
@@ -410,7 +423,7 @@ static void conn_frames(struct up_conn *c)
 		}
 		if (c->rlen - off - 2 < mlen)
 			break;
-		up_query_answer(c, c->rbuf + off + 2, mlen);
+		c->u->hooks.conn_message(c, c->rbuf + off + 2, mlen);
 		off += 2 + mlen;
 		if (c->state != C_READY || c->u->free_requested)
 			return;

@@ -79,19 +79,6 @@ static uint16_t random_id(struct ds_upstream *u)
 
 /* ---- ID map ---- */
 
-int up_idmap_init(struct idmap *m, unsigned max_inflight)
-{
-	unsigned cap = 16;
-
-	while (cap < 2 * max_inflight)
-		cap <<= 1;
-	m->e = calloc(cap, sizeof(*m->e));
-	if (m->e == NULL)
-		return -ENOMEM;
-	m->mask = cap - 1;
-	return 0;
-}
-
 static int idmap_find(const struct idmap *m, uint16_t id)
 {
 	for (unsigned i = id & m->mask;; i = (i + 1) & m->mask) {
@@ -246,7 +233,7 @@ static void query_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct up_conn *c = q->conn;
 	bool stalled = false;
 
-	up_enter(u);
+	u->hooks.enter(u);
 	u->timeouts++;
 	if (q->state == Q_INFLIGHT && c != NULL) {
 		/* nothing at all heard since this query went out: the
@@ -263,8 +250,8 @@ static void query_timeout_cb(evutil_socket_t fd, short what, void *arg)
 		else
 			up_conn_check_idle(c);
 	}
-	up_schedule_dispatch(u);
-	up_leave(u);
+	u->hooks.schedule_dispatch(u);
+	u->hooks.leave(u);
 }
 
 /* ---- sending ---- */
@@ -412,7 +399,7 @@ struct ds_upstream_query *ds_upstream_submit(struct ds_upstream *u, const struct
 	evtimer_add(&h->timer, u->qtimeout);
 	ql_append(&u->pending, h);
 	u->queries++;
-	up_schedule_dispatch(u);
+	u->hooks.schedule_dispatch(u);
 	return h;
 }
 

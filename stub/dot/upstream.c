@@ -20,7 +20,7 @@
 
 /* ---- small helpers ---- */
 
-void up_schedule_dispatch(struct ds_upstream *u)
+static void up_schedule_dispatch(struct ds_upstream *u)
 {
 	if (!u->free_requested)
 		event_active(u->ev_dispatch, EV_TIMEOUT, 0);
@@ -96,13 +96,13 @@ static void reap_dead(struct ds_upstream *u)
 
 static void upstream_destroy(struct ds_upstream *u);
 
-void up_enter(struct ds_upstream *u)
+static void up_enter(struct ds_upstream *u)
 {
 	u->busy++;
 }
 
 /* Returns true if u was destroyed: the caller must not touch it. */
-bool up_leave(struct ds_upstream *u)
+static bool up_leave(struct ds_upstream *u)
 {
 	if (u->busy == 1) {
 		up_query_deliver_done(u);
@@ -193,7 +193,7 @@ static void connect_failed(struct ds_upstream *u, struct up_conn *c, enum ds_ups
 }
 
 /* See up_conn_fail: c is closed and marked dead; the rest is ours. */
-void up_pool_conn_closed(struct up_conn *c, enum conn_state was, enum ds_upstream_err err,
+static void up_pool_conn_closed(struct up_conn *c, enum conn_state was, enum ds_upstream_err err,
 			 const char *why)
 {
 	struct ds_upstream *u = c->u;
@@ -221,7 +221,7 @@ void up_pool_conn_closed(struct up_conn *c, enum conn_state was, enum ds_upstrea
 }
 
 /* c is ready: its handshake succeeded and DANE authenticated it. */
-void up_pool_conn_ready(struct up_conn *c)
+static void up_pool_conn_ready(struct up_conn *c)
 {
 	struct ds_upstream *u = c->u;
 
@@ -372,6 +372,14 @@ struct ds_upstream *ds_upstream_new(struct event_base *base, const struct ds_ups
 	if (u == NULL)
 		goto fail;
 	u->base = base;
+	u->hooks = (struct up_hooks){
+		.enter = up_enter,
+		.leave = up_leave,
+		.schedule_dispatch = up_schedule_dispatch,
+		.conn_ready = up_pool_conn_ready,
+		.conn_closed = up_pool_conn_closed,
+		.conn_message = up_query_answer,
+	};
 	if (o != NULL)
 		u->opts = *o;
 	else

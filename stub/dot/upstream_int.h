@@ -12,6 +12,11 @@
  *    lists, ID remapping (the ID map), matching answers, timeouts and
  *    retries.
  *
+ * Calls go one way: upstream.c -> up_query.c -> up_conn.c -> tls.c.  A
+ * lower file reports to upstream.c only through the hooks it owns
+ * (struct up_hooks, set by ds_upstream_new): entering and leaving an entry
+ * point, a connection ready or closed, a message received, a dispatch due.
+ *
  * Layering: a connection (struct up_conn) is TCP -> TLS (stub/dot/tls.c) ->
  * 2-octet length framing; queries (struct ds_upstream_query) wait in the
  * pending list until a ready connection takes them, then sit in that
@@ -132,8 +137,27 @@ struct up_conn {
 	unsigned idle_ms;
 };
 
+/* How a connection (up_conn.c) and the queries (up_query.c) report to the
+ * upstream as a whole (upstream.c), which sets them. */
+struct up_hooks {
+	/* bracket a libevent entry point (see the rules above); leave returns
+	 * true if u was destroyed */
+	void (*enter)(struct ds_upstream *u);
+	bool (*leave)(struct ds_upstream *u);
+	/* run dispatch from the loop soon */
+	void (*schedule_dispatch)(struct ds_upstream *u);
+	/* c finished an authenticated handshake */
+	void (*conn_ready)(struct up_conn *c);
+	/* c (was in state was) was closed by up_conn_fail */
+	void (*conn_closed)(struct up_conn *c, enum conn_state was, enum ds_upstream_err err,
+			    const char *why);
+	/* one framed message from the server on c */
+	void (*conn_message)(struct up_conn *c, const uint8_t *pkt, size_t len);
+};
+
 struct ds_upstream {
 	struct event_base *base;
+	struct up_hooks hooks;
 	struct ds_upstream_desc desc;
 	struct ds_upstream_opts opts;
 	struct ds_tls *tls;
@@ -191,22 +215,10 @@ static inline struct timeval ms_tv(unsigned ms)
 	return tv;
 }
 
-/* ---- stub/dot/upstream.c: the upstream, its connections and status ---- */
-
-/* Enter a libevent entry point or public call (see the rules above). */
-void up_enter(struct ds_upstream *u);
-/* Leave it; returns true if u was destroyed: the caller must not touch it. */
-bool up_leave(struct ds_upstream *u);
-/* Run dispatch from the loop soon (never from inside the caller). */
-void up_schedule_dispatch(struct ds_upstream *u);
-/* c finished an authenticated handshake: count it, end the backoff, use it. */
-void up_pool_conn_ready(struct up_conn *c);
-/* c (was in state was) was closed by up_conn_fail: unlink, log, retry, fail over. */
-void up_pool_conn_closed(struct up_conn *c, enum conn_state was, enum ds_upstream_err err,
-			 const char *why);
-
 /* ---- stub/dot/up_conn.c: one connection ---- */
 
+/* Allocate an empty ID map for max_inflight queries; 0 or -ENOMEM. */
+int up_idmap_init(struct idmap *m, unsigned max_inflight);
 /* A new connection (C_CONNECTING, no socket yet), or NULL if out of memory. */
 struct up_conn *up_conn_new(struct ds_upstream *u);
 /* Free c and everything it holds (it must be off u->conns or dying). */
@@ -224,8 +236,6 @@ void up_conn_flush(struct up_conn *c);
 
 /* ---- stub/dot/up_query.c: queries ---- */
 
-/* Allocate an empty ID map for max_inflight queries; 0 or -ENOMEM. */
-int up_idmap_init(struct idmap *m, unsigned max_inflight);
 /* Queue q's failure with err; its callback runs from up_leave. */
 void up_query_finish(struct ds_upstream_query *q, enum ds_upstream_err err);
 /* Put q on c under a fresh ID, framed into c's write buffer; 0 or -errno. */
