@@ -13,6 +13,7 @@
 
 #include "dotstub/cache.h"
 #include "dotstub/clock.h"
+#include "dotstub/timer.h"
 #include "dotstub/config.h"
 #include "dotstub/plain.h"
 #include "dotstub/upstream.h"
@@ -61,8 +62,8 @@ struct ds_daemon {
 	char not_ready_text[96];
 	bool discovering;
 	struct ds_request_list waitq;     /* queries waiting for discovery */
-	struct event *wait_timer;
-	struct event *trim_timer;         /* gives freed heap back (resolve.c) */
+	struct ds_timer *wait_timer;
+	struct ds_timer *trim_timer;      /* gives freed heap back (resolve.c) */
 	unsigned freed_since_trim;        /* requests freed since the last trim */
 	uint64_t switch_start_us;         /* network change seen; 0 when served */
 	struct ds_netmgr *netmgr;         /* NULL with a static upstream */

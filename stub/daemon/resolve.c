@@ -143,14 +143,11 @@ static int ede_for(enum ds_upstream_err e, const char **text)
 
 static void trim_timer_arm(struct ds_daemon *d)
 {
-	struct timeval tv = { .tv_sec = TRIM_DELAY_MS / 1000,
-			      .tv_usec = TRIM_DELAY_MS % 1000 * 1000 };
-
 	if (d->trim_timer != NULL)
-		evtimer_add(d->trim_timer, &tv);
+		ds_timer_arm_ms(d->trim_timer, TRIM_DELAY_MS);
 }
 
-static void trim_timer_fired(evutil_socket_t fd, short what, void *arg)
+static void trim_timer_fired(void *arg)
 {
 	struct ds_daemon *d = arg;
 
@@ -219,18 +216,15 @@ static void wait_timer_arm(struct ds_daemon *d)
 {
 	struct ds_request *head = TAILQ_FIRST(&d->waitq);
 	uint64_t deadline, now = ds_now_us();
-	struct timeval tv;
 
-	if (!head || evtimer_pending(d->wait_timer, NULL))
+	if (!head || ds_timer_armed(d->wait_timer))
 		return;
 	deadline = head->start_us + (uint64_t)d->cfg->discovery_wait_ms * 1000u;
 	deadline = deadline > now ? deadline - now : 0;
-	tv.tv_sec = (time_t)(deadline / 1000000u);
-	tv.tv_usec = (suseconds_t)(deadline % 1000000u);
-	evtimer_add(d->wait_timer, &tv);
+	ds_timer_arm_ms(d->wait_timer, (deadline + 999) / 1000);
 }
 
-static void wait_timer_fired(evutil_socket_t fd, short what, void *arg)
+static void wait_timer_fired(void *arg)
 {
 	struct ds_daemon *d = arg;
 	uint64_t limit = (uint64_t)d->cfg->discovery_wait_ms * 1000u, now = ds_now_us();
@@ -262,7 +256,7 @@ static void release_waiting(struct ds_daemon *d)
 			continue;
 		fail_not_ready(req);
 	}
-	evtimer_del(d->wait_timer);
+	ds_timer_disarm(d->wait_timer);
 }
 
 int ds_resolve_init(struct ds_daemon *d)
@@ -270,8 +264,8 @@ int ds_resolve_init(struct ds_daemon *d)
 	TAILQ_INIT(&d->waitq);
 	d->not_ready_ede = DNS_EDE_NOT_READY;
 	snprintf(d->not_ready_text, sizeof(d->not_ready_text), "no authenticated upstream yet");
-	d->wait_timer = evtimer_new(d->base, wait_timer_fired, d);
-	d->trim_timer = evtimer_new(d->base, trim_timer_fired, d);
+	d->wait_timer = ds_timer_new(d->base, wait_timer_fired, d);
+	d->trim_timer = ds_timer_new(d->base, trim_timer_fired, d);
 	return d->wait_timer && d->trim_timer ? 0 : -ENOMEM;
 }
 
@@ -282,10 +276,10 @@ void ds_resolve_fini(struct ds_daemon *d)
 	d->plain = NULL;
 	release_waiting(d);
 	if (d->wait_timer)
-		event_free(d->wait_timer);
+		ds_timer_free(d->wait_timer);
 	d->wait_timer = NULL;
 	if (d->trim_timer)
-		event_free(d->trim_timer);
+		ds_timer_free(d->trim_timer);
 	d->trim_timer = NULL;
 }
 

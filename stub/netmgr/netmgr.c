@@ -28,7 +28,7 @@
 #include "dotstub/hex.h"
 #include "dotstub/log.h"
 
-static void retry_fired(evutil_socket_t fd, short what, void *arg)
+static void retry_fired(void *arg)
 {
 	nm_decide(arg);
 }
@@ -59,13 +59,10 @@ static void network_changed(struct ds_netmgr *nm, const struct ds_netfp *fp)
 	nm_set_state(nm, TRUST_POSTURE_WAITING, "network changed");
 	ds_daemon_set_upstream(nm->d, NULL, "none", false);
 	ds_daemon_not_ready(nm->d, true, DNS_EDE_NOT_READY, "network changed");
-	{
-		struct timeval tv = { 0, SETTLE_MS * 1000 };
-		evtimer_add(nm->settle_ev, &tv);
-	}
+	ds_timer_arm_ms(nm->settle_ev, SETTLE_MS);
 }
 
-static void settle_fired(evutil_socket_t fd, short what, void *arg)
+static void settle_fired(void *arg)
 {
 	struct ds_netmgr *nm = arg;
 
@@ -139,29 +136,35 @@ static void on_resolv(struct ds_resolvwatch *rw, const struct ds_resolvconf *rc,
 	}
 }
 
+static void resolv_watch_retry(void *arg);
+
 /* Watch resolv-source; its directory may not exist yet (the network
  * manager creates it later): try again every few seconds. */
-static void resolv_watch_try(evutil_socket_t fd, short what, void *arg)
+#define RESOLV_RETRY_MS 5000
+static void resolv_watch_start(struct ds_netmgr *nm, bool retrying)
 {
-	struct ds_netmgr *nm = arg;
 	const char *path = nm->d->cfg->resolv_source;
-	struct timeval tv = { 5, 0 };
 	int r;
 
 	r = ds_resolvwatch_new(nm->d->base, path, 0, on_resolv, nm, &nm->rw);
 	if (r == 0) {
-		if (fd >= 0)
+		if (retrying)
 			log_notice("resolv-source %s: watching it now", path);
 		return;
 	}
 	nm->rw = NULL;
-	if (fd < 0)
-		log_warn("resolv-source %s: %s; trying again every %ld s", path, strerror(-r),
-			 (long)tv.tv_sec);
+	if (!retrying)
+		log_warn("resolv-source %s: %s; trying again every %d s", path, strerror(-r),
+			 RESOLV_RETRY_MS / 1000);
 	if (!nm->rw_retry_ev)
-		nm->rw_retry_ev = evtimer_new(nm->d->base, resolv_watch_try, nm);
+		nm->rw_retry_ev = ds_timer_new(nm->d->base, resolv_watch_retry, nm);
 	if (nm->rw_retry_ev)
-		evtimer_add(nm->rw_retry_ev, &tv);
+		ds_timer_arm_ms(nm->rw_retry_ev, RESOLV_RETRY_MS);
+}
+
+static void resolv_watch_retry(void *arg)
+{
+	resolv_watch_start(arg, true);
 }
 
 int ds_netmgr_start(struct ds_daemon *d)
@@ -178,10 +181,10 @@ int ds_netmgr_start(struct ds_daemon *d)
 	nm->d = d;
 	d->netmgr = nm;
 	snprintf(nm->fp_id, sizeof(nm->fp_id), "-");
-	nm->retry_ev = evtimer_new(d->base, retry_fired, nm);
-	nm->settle_ev = evtimer_new(d->base, settle_fired, nm);
-	nm->refresh_ev = evtimer_new(d->base, nm_refresh_fired, nm);
-	nm->commit.ev = evtimer_new(d->base, nm_commit_poll, nm);
+	nm->retry_ev = ds_timer_new(d->base, retry_fired, nm);
+	nm->settle_ev = ds_timer_new(d->base, settle_fired, nm);
+	nm->refresh_ev = ds_timer_new(d->base, nm_refresh_fired, nm);
+	nm->commit.ev = ds_timer_new(d->base, nm_commit_poll, nm);
 	nm->on_walk_done = nm_walk_done;
 	d->on_wait_expired = nm_wait_expired;
 	d->on_wait_expired_arg = nm;
@@ -223,7 +226,7 @@ int ds_netmgr_start(struct ds_daemon *d)
 		ds_netwatch_set_resolvers(nm->nw, res, (size_t)nm->nres);
 	}
 	if (c->resolv_source[0] && c->nnetwork_resolver == 0)
-		resolv_watch_try(-1, 0, nm);
+		resolv_watch_start(nm, false);
 	nm_set_state(nm, TRUST_POSTURE_WAITING, "waiting for network information");
 	ds_daemon_not_ready(d, true, DNS_EDE_NOT_READY, "waiting for network information");
 	if (!nm->nw && !nm->rw) {
@@ -248,15 +251,15 @@ void ds_netmgr_stop(struct ds_daemon *d)
 	nm_commit_clear(nm);
 	ds_upstream_desc_clear(&nm->cur_desc);
 	if (nm->retry_ev)
-		event_free(nm->retry_ev);
+		ds_timer_free(nm->retry_ev);
 	if (nm->commit.ev)
-		event_free(nm->commit.ev);
+		ds_timer_free(nm->commit.ev);
 	if (nm->settle_ev)
-		event_free(nm->settle_ev);
+		ds_timer_free(nm->settle_ev);
 	if (nm->refresh_ev)
-		event_free(nm->refresh_ev);
+		ds_timer_free(nm->refresh_ev);
 	if (nm->rw_retry_ev)
-		event_free(nm->rw_retry_ev);
+		ds_timer_free(nm->rw_retry_ev);
 	trust_store_close(nm->store);
 	free(nm);
 	d->netmgr = NULL;

@@ -18,14 +18,10 @@
 
 void nm_schedule_retry(struct ds_netmgr *nm)
 {
-	struct timeval tv;
-
 	nm->retry_ms = nm->retry_ms ? nm->retry_ms * 2 : RETRY_MIN_MS;
 	if (nm->retry_ms > RETRY_MAX_MS)
 		nm->retry_ms = RETRY_MAX_MS;
-	tv.tv_sec = nm->retry_ms / 1000;
-	tv.tv_usec = (nm->retry_ms % 1000) * 1000;
-	evtimer_add(nm->retry_ev, &tv);
+	ds_timer_arm_ms(nm->retry_ev, nm->retry_ms);
 }
 
 static bool no_route_to_resolvers(const struct ds_netmgr *nm)
@@ -76,7 +72,7 @@ static const struct trust_anchor *pin_pending(struct ds_netmgr *nm,
 	const struct trust_anchor *a = NULL;
 	int r;
 
-	r = trust_store_pin(nm->store, DISC_ZONE, k, TRUST_STATE_PENDING, time(NULL), &a);
+	r = trust_store_pin(nm->store, DISC_ZONE, k, TRUST_STATE_PENDING, ds_wall_now(), &a);
 	if (r < 0) {
 		log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
 		return NULL;
@@ -160,7 +156,7 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 		if (dec.record_pending && res && res->nksk > 0 &&
 		    (a = pin_pending(nm, &res->ksk[0].key))) {
 			if (nm->have_fp)
-				trust_store_seen_network(nm->store, a, nm->fp_text, time(NULL));
+				trust_store_seen_network(nm->store, a, nm->fp_text, ds_wall_now());
 			nm_store_save(nm);
 			log_err("ALERT network %s: the refused key (tag %u) is kept as pending; "
 				"`dotctl trust approve %u` adopts it if the change is legitimate",
@@ -230,8 +226,8 @@ void nm_decide(struct ds_netmgr *nm)
 	struct trust_decision dec;
 	struct ds_upstream_desc desc;
 
-	evtimer_del(nm->retry_ev);
-	evtimer_del(nm->refresh_ev);
+	ds_timer_disarm(nm->retry_ev);
+	ds_timer_disarm(nm->refresh_ev);
 	if (nm->job) {
 		nm->rerun = true;
 		ds_walkjob_cancel(nm->job);
@@ -249,8 +245,8 @@ void nm_decide(struct ds_netmgr *nm)
 	if (dec.action == TRUST_ACT_USE_STORED) {
 		nm_remember_anchor(nm, a);
 		nm->from_store = true;
-		trust_store_touch(nm->store, a, time(NULL));
-		trust_store_seen_network(nm->store, a, nm->fp_text, time(NULL));
+		trust_store_touch(nm->store, a, ds_wall_now());
+		trust_store_seen_network(nm->store, a, nm->fp_text, ds_wall_now());
 		nm_store_save(nm);
 		log_notice("network %s is known: DoT to %s with the stored TLSA, no discovery "
 			   "traffic",
@@ -274,7 +270,7 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 		nm->rerun = false;
 		if (res)
 			disc_result_free(res);
-		if (!evtimer_pending(nm->settle_ev, NULL))
+		if (!ds_timer_armed(nm->settle_ev))
 			nm_decide(nm);
 		return;
 	}
@@ -324,7 +320,7 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 
 /* Timer: pin and learn once DANE authenticated the new upstream; a
  * certificate that does not match its TLSA goes to the policy. */
-void nm_commit_poll(evutil_socket_t fd, short what, void *arg)
+void nm_commit_poll(void *arg)
 {
 	struct ds_netmgr *nm = arg;
 	struct trust_policy_input in;
@@ -346,10 +342,9 @@ void nm_commit_poll(evutil_socket_t fd, short what, void *arg)
 
 void nm_commit_poll_arm(struct ds_netmgr *nm)
 {
-	struct timeval tv = { 0, 50 * 1000 };
 
 	if (nm->commit.active)
-		evtimer_add(nm->commit.ev, &tv);
+		ds_timer_arm_ms(nm->commit.ev, 50);
 }
 
 /* Queries waited discovery-wait (the daemon's hook): serve them with plain

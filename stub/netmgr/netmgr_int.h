@@ -17,7 +17,7 @@
 
 #include <event2/util.h>
 
-struct event;
+#include "dotstub/timer.h"
 
 #define ARPA_ZONE "resolver-name.arpa."
 #define SETTLE_MS 150        /* coalesce a link change and the resolver update after it */
@@ -61,10 +61,10 @@ struct ds_netmgr {
 	struct trust_dnskey job_anchor_keys[DISC_MAX_ANCHORS];
 	int job_nanchors;
 	char last_walk[DISC_REASON_MAX + 32];
-	struct event *retry_ev;
-	struct event *settle_ev;
-	struct event *refresh_ev;
-	struct event *rw_retry_ev;
+	struct ds_timer *retry_ev;
+	struct ds_timer *settle_ev;
+	struct ds_timer *refresh_ev;
+	struct ds_timer *rw_retry_ev;
 	uint64_t refreshes, refresh_failures;
 	char last_refresh[DISC_REASON_MAX + 32];
 	unsigned retry_ms;
@@ -77,7 +77,7 @@ struct ds_netmgr {
 		struct trust_dnskey key;
 		struct ds_upstream_desc desc;
 		uint64_t deadline_ms;
-		struct event *ev;
+		struct ds_timer *ev;
 	} commit;
 	/* a forwarder's upstreams, from the last walk */
 	char upstreams[DISC_MAX_UPSTREAMS][DNS_NAME_MAX + 16];
@@ -90,7 +90,7 @@ int nm_collect_anchors(struct ds_netmgr *nm, struct trust_dnskey *out, int cap);
 /* forget a pin/learn waiting for the DANE handshake */
 void nm_commit_clear(struct ds_netmgr *nm);
 /* timer: pin and learn once DANE authenticated the new upstream */
-void nm_commit_poll(evutil_socket_t fd, short what, void *arg);
+void nm_commit_poll(void *arg);
 enum nm_commit {
 	NM_COMMIT_DONE,        /* pinned and learned, or given up: nothing pending */
 	NM_COMMIT_AGAIN,       /* no authenticated handshake yet: look again */
@@ -134,7 +134,7 @@ void nm_observe_rollover(struct ds_netmgr *nm, const struct disc_result *res);
 /* schedule the next refresh over DoT */
 void nm_refresh_arm(struct ds_netmgr *nm, bool after_failure);
 /* timer: refresh the resolver's records over our own DoT */
-void nm_refresh_fired(evutil_socket_t fd, short what, void *arg);
+void nm_refresh_fired(void *arg);
 /* show anchor a in status as the one in use */
 void nm_remember_anchor(struct ds_netmgr *nm, const struct trust_anchor *a);
 /* decide again later, with backoff */

@@ -105,7 +105,7 @@ void nm_learn(struct ds_netmgr *nm, const struct trust_anchor *a,
 		  const struct ds_upstream_desc *desc)
 {
 	struct trust_resolver r;
-	time_t now = time(NULL);
+	time_t now = ds_wall_now();
 	int ret;
 
 	trust_store_touch(nm->store, a, now);
@@ -231,7 +231,7 @@ void nm_commit_clear(struct ds_netmgr *nm)
 {
 	if (!nm->commit.active)
 		return;
-	evtimer_del(nm->commit.ev);
+	ds_timer_disarm(nm->commit.ev);
 	ds_upstream_desc_clear(&nm->commit.desc);
 	nm->commit.active = false;
 }
@@ -279,7 +279,7 @@ enum nm_commit nm_commit_check(struct ds_netmgr *nm)
 	}
 	if (nm->commit.pin) {
 		r = trust_store_pin(nm->store, DISC_ZONE, &nm->commit.key, TRUST_STATE_TRUSTED,
-				    time(NULL), &a);
+				    ds_wall_now(), &a);
 		if (r < 0) {
 			log_err("network %s: cannot pin the anchor: %s", nm->fp_id, strerror(-r));
 			nm_commit_clear(nm);
@@ -310,7 +310,7 @@ void nm_observe_rollover(struct ds_netmgr *nm, const struct disc_result *res)
 	struct trust_dnskey keys[DISC_MAX_KSK];
 	bool signer[DISC_MAX_KSK];
 	struct trust_5011_obs obs = { keys, signer, 0, res->dnskey_ttl ? res->dnskey_ttl : 900,
-				      time(NULL) };
+				      ds_wall_now() };
 	unsigned changes = 0;
 	int r;
 

@@ -100,21 +100,18 @@ int nm_start_walk(struct ds_netmgr *nm, bool first_use)
 void nm_refresh_arm(struct ds_netmgr *nm, bool after_failure)
 {
 	unsigned s = nm->d->cfg->refresh_interval_s;
-	struct timeval tv;
 
 	if (!s) {
-		time_t now = time(NULL);
+		time_t now = ds_wall_now();
 		/* RFC 5011 2.3; the signature expiry is not known here: assume
 		 * the provisioning default of 30 days */
 		s = after_failure ? trust_5011_retry_interval(900, now + 30 * 86400, now)
 				  : trust_5011_refresh_interval(900, now + 30 * 86400, now);
 	}
-	tv.tv_sec = s;
-	tv.tv_usec = 0;
-	evtimer_add(nm->refresh_ev, &tv);
+	ds_timer_arm_ms(nm->refresh_ev, (uint64_t)s * 1000);
 }
 
-void nm_refresh_fired(evutil_socket_t fd, short what, void *arg)
+void nm_refresh_fired(void *arg)
 {
 	struct ds_netmgr *nm = arg;
 
