@@ -92,19 +92,14 @@ static uint64_t mono_ms(void)
  * event of the burst, so a steady trickle cannot postpone it for ever. */
 static void arm_debounce(struct ds_netwatch *w)
 {
-	uint64_t now = mono_ms(), due;
 	struct timeval tv;
+	uint64_t delay;
 
 	if (w->immediate)
 		return; /* a recompute is due on the next loop iteration anyway */
-	if (!evtimer_pending(w->debounce_ev, NULL))
-		w->burst_start = now;
-	due = now + w->debounce_ms;
-	if (due > w->burst_start + (uint64_t)w->debounce_ms * 3 / 2)
-		due = w->burst_start + (uint64_t)w->debounce_ms * 3 / 2;
-	if (due < now)
-		due = now;
-	ms_to_tv((unsigned)(due - now), &tv);
+	delay = ds_debounce_delay(&w->burst_start, evtimer_pending(w->debounce_ev, NULL) != 0,
+				  mono_ms(), w->debounce_ms);
+	ms_to_tv((unsigned)delay, &tv);
 	evtimer_add(w->debounce_ev, &tv);
 }
 

@@ -352,6 +352,12 @@ struct ds_netwatch_stats {
  * for defaults.  The initial read is scheduled at once on the loop, so
  * the first callback comes from event_base_dispatch.  Returns 0 and
  * *ret, or a negative errno (netlink socket, -ENOMEM). */
+/* The debounce window (pure, so a test clock can drive it): a relevant
+ * event at now opens a window (open false; *burst_start is set to now) or
+ * extends the open one; returns the milliseconds until it closes: no event
+ * for window_ms, and at most 1.5 * window_ms after the burst's first. */
+uint64_t ds_debounce_delay(uint64_t *burst_start, bool open, uint64_t now, unsigned window_ms);
+
 int ds_netwatch_new(struct event_base *base, const struct ds_netwatch_opts *o,
 		    ds_netwatch_cb *cb, void *arg, struct ds_netwatch **ret);
 /* Stop watching and free everything; NULL is fine.  Not from the callback. */

@@ -333,6 +333,63 @@ static void test_rfc5011_hold_down(void **state)
 	assert_true(peers.nwalks >= HOLD_DOWN_S / REFRESH_S);
 }
 
+/* The netlink watcher's debounce window on the same clock: a burst is
+ * reported once no event came for the window, and at the latest 1.5
+ * windows after its first event, however long the trickle goes on. */
+static int debounce_fired;
+static uint64_t debounce_at;
+
+static void debounce_cb(void *arg)
+{
+	debounce_fired++;
+	debounce_at = vclock_now_ms();
+}
+
+static void debounce_event(struct ds_timer *t, uint64_t *burst)
+{
+	ds_timer_arm_ms(t, ds_debounce_delay(burst, ds_timer_armed(t), vclock_now_ms(), 300));
+}
+
+static void test_debounce(void **state)
+{
+	struct ds_timer *t = ds_timer_new(NULL, debounce_cb, NULL);
+	uint64_t burst = 0;
+
+	vclock_reset(T0);
+	/* one event: reported 300 ms later */
+	debounce_event(t, &burst);
+	vclock_advance(299);
+	assert_int_equal(debounce_fired, 0);
+	vclock_advance(1);
+	assert_int_equal(debounce_fired, 1);
+	assert_int_equal(debounce_at, 300);
+	/* an event every 100 ms for a second, from 300 ms: never held longer
+	 * than 450 ms -- reported at 750, and the burst from 800 at 1250 */
+	for (int i = 0; i < 10; i++) {
+		debounce_event(t, &burst);
+		vclock_advance(100);
+		if (i == 4) {
+			assert_int_equal(debounce_fired, 2);
+			assert_int_equal(debounce_at, 750);
+		}
+	}
+	assert_int_equal(debounce_fired, 3);
+	assert_int_equal(debounce_at, 1250);
+	/* two events 250 ms apart: the window would end at 550, the cap is 450 */
+	vclock_advance(vclock_next() == UINT64_MAX ? 0 : vclock_next());
+	debounce_fired = 0;
+	{
+		uint64_t start = vclock_now_ms();
+		debounce_event(t, &burst);
+		vclock_advance(250);
+		debounce_event(t, &burst);
+		vclock_advance(1000);
+		assert_int_equal(debounce_fired, 1);
+		assert_int_equal(debounce_at, start + 450);
+	}
+	ds_timer_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +399,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_discovery_wait_strict, setup_strict, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_and_refresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rfc5011_hold_down, setup, teardown),
+		cmocka_unit_test(test_debounce),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
