@@ -7,8 +7,10 @@
  * The rules, first match wins:
  *  0. no resolver: SERVFAIL; no route: wait for one;
  *  1. a network seen before with a usable anchor and resolver: DoT to the
- *     stored name and TLSA, no walk; any other network: walk first, and
- *     hold queries meanwhile;
+ *     stored name and TLSA, no walk; an unknown network whose resolver has
+ *     the address of a pinned resolver: DoT to that resolver first, and if
+ *     it authenticates, that is the network's resolver (strict); any other
+ *     network: walk first, and hold queries meanwhile;
  *  2. while the walk runs past discovery-wait: an unknown network in
  *     opportunistic mode gets plain DNS, every other one SERVFAIL;
  *  3. a resolver whose certificate does not match its validated TLSA, or
@@ -30,7 +32,9 @@
  * While an anchor is not used, queries get SERVFAIL on a known network and
  * follow the unknown-network mode elsewhere.  Finally, a hotspot sign-on a
  * user asked for on this link turns "SERVFAIL" or "wait" into plain DNS,
- * on an unknown network only.
+ * on an unknown network only.  Where DoT to a pinned resolver's address
+ * failed, anything but DoT raises an alert: it may be a network made to
+ * look new (unknown-network strict is the defence).
  */
 #include <string.h>
 
@@ -231,6 +235,19 @@ static void decide_base(const struct trust_policy_input *in, struct trust_decisi
 			    "known network, stored name and TLSA");
 			return;
 		}
+		if (in->match == TRUST_MATCH_NONE && in->pinned_addr == TRUST_PINNED_UNTRIED) {
+			set(d, TRUST_ACT_PROBE_PINNED, TRUST_SERVICE_WAIT, false,
+			    "the network's resolver has the address of a pinned resolver: trying "
+			    "DoT to it");
+			d->ede = DNS_EDE_NOT_READY;
+			return;
+		}
+		if (in->match == TRUST_MATCH_NONE &&
+		    in->pinned_addr == TRUST_PINNED_AUTHENTICATED) {
+			set(d, TRUST_ACT_USE_STORED, TRUST_SERVICE_DOT, false,
+			    "the pinned resolver at this address authenticated: DoT to it (strict)");
+			return;
+		}
 		set(d, TRUST_ACT_DISCOVER, TRUST_SERVICE_WAIT, false, "discovery in progress");
 		return;
 	case TRUST_DISC_RUNNING:
@@ -259,7 +276,7 @@ static enum trust_posture posture_of(const struct trust_policy_input *in,
 	if (d->action == TRUST_ACT_PIN_PENDING)
 		return TRUST_POSTURE_PENDING;
 	if (in->discovery == TRUST_DISC_RUNNING || d->action == TRUST_ACT_DISCOVER ||
-	    d->action == TRUST_ACT_DISCOVER_FIRST_USE)
+	    d->action == TRUST_ACT_DISCOVER_FIRST_USE || d->action == TRUST_ACT_PROBE_PINNED)
 		return TRUST_POSTURE_DISCOVERING;
 	switch (d->service) {
 	case TRUST_SERVICE_DOT: return TRUST_POSTURE_DOT;
@@ -300,6 +317,11 @@ void trust_policy_decide(const struct trust_policy_input *in, struct trust_decis
 			    "resolver until it ends";
 		d->posture = (enum trust_posture)-1;
 	}
+	/* DoT to a pinned resolver's address failed and this network looks new:
+	 * whatever it gets, it is not what was pinned -- say so loudly */
+	if (in->match == TRUST_MATCH_NONE && in->pinned_addr == TRUST_PINNED_FAILED &&
+	    d->service != TRUST_SERVICE_DOT && d->service != TRUST_SERVICE_WAIT)
+		d->alert = true; /* look-alike */
 	if ((int)d->posture < 0)
 		d->posture = posture_of(in, d);
 	if (d->ede < 0)
@@ -316,6 +338,7 @@ const char *trust_action_name(enum trust_action a)
 	case TRUST_ACT_DISCOVER: return "discover";
 	case TRUST_ACT_DISCOVER_FIRST_USE: return "discover-first-use";
 	case TRUST_ACT_USE_STORED: return "use-stored";
+	case TRUST_ACT_PROBE_PINNED: return "probe-pinned";
 	case TRUST_ACT_USE: return "use";
 	case TRUST_ACT_PIN_AND_USE: return "pin-and-use";
 	case TRUST_ACT_PIN_PENDING: return "pin-pending";
@@ -375,6 +398,17 @@ const char *trust_match_name(enum trust_match m)
 	case TRUST_MATCH_EXACT: return "exact";
 	case TRUST_MATCH_PARTIAL: return "partial";
 	case TRUST_MATCH_IMPOSTOR: return "impostor";
+	}
+	return "?";
+}
+
+const char *trust_pinned_addr_name(enum trust_pinned_addr p)
+{
+	switch (p) {
+	case TRUST_PINNED_NONE: return "none";
+	case TRUST_PINNED_UNTRIED: return "untried";
+	case TRUST_PINNED_AUTHENTICATED: return "authenticated";
+	case TRUST_PINNED_FAILED: return "failed";
 	}
 	return "?";
 }

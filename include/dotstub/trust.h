@@ -394,6 +394,20 @@ enum trust_match {
 #define TRUST_MATCH_COUNT (TRUST_MATCH_IMPOSTOR + 1)
 const char *trust_match_name(enum trust_match m); /* "none", "exact", ... */
 
+/* An unknown network whose resolver has the address of a pinned resolver
+ * (an attacker who changed the gateway's address and MAC and strips
+ * resolver-name.arpa looks exactly like this, and so does a new router
+ * in front of a known resolver): DoT to that address, with the pinned
+ * name and TLSA, says which. */
+enum trust_pinned_addr {
+	TRUST_PINNED_NONE = 0,   /* no pinned resolver has this address */
+	TRUST_PINNED_UNTRIED,    /* it has: try DoT to it first */
+	TRUST_PINNED_AUTHENTICATED, /* DoT to it authenticated: it is that resolver */
+	TRUST_PINNED_FAILED,     /* DoT to it failed: looks like a new network */
+};
+#define TRUST_PINNED_COUNT (TRUST_PINNED_FAILED + 1)
+const char *trust_pinned_addr_name(enum trust_pinned_addr p);
+
 /* A hotspot sign-on (plain DNS for a bounded time, asked for by a user). */
 enum trust_hotspot {
 	TRUST_HOTSPOT_NONE = 0,
@@ -417,6 +431,7 @@ struct trust_policy_input {
 	bool stored;          /* EXACT only: a usable anchor with a usable
 				 resolver (name, addresses, TLSA) was stored
 				 for this very network */
+	enum trust_pinned_addr pinned_addr; /* NONE match only */
 	enum trust_observed observed; /* DISC_OK only: the anchor found */
 	bool dane_failed;     /* DISC_OK only: the resolver it describes served a
 				 certificate that does not match its TLSA */
@@ -428,6 +443,7 @@ enum trust_action {
 	TRUST_ACT_DISCOVER,       /* start a walk with the anchors we know */
 	TRUST_ACT_DISCOVER_FIRST_USE, /* walk again with no anchor (TOFU) */
 	TRUST_ACT_USE_STORED,     /* DoT to the stored name, addresses and TLSA */
+	TRUST_ACT_PROBE_PINNED,   /* try DoT to the pinned resolver at this address */
 	TRUST_ACT_USE,            /* DoT authenticated by the (known) observed anchor */
 	TRUST_ACT_PIN_AND_USE,    /* TOFU auto: pin as trusted once DANE authenticated */
 	TRUST_ACT_PIN_PENDING,    /* ask: pin as pending and wait for approve */
@@ -451,7 +467,8 @@ enum trust_target {
 	TRUST_TARGET_NONE = 0,
 	TRUST_TARGET_NETWORK_RESOLVER, /* the address the network announced */
 	TRUST_TARGET_DISCOVERED,       /* what the walk validated */
-	TRUST_TARGET_STORED,           /* what the store learned on this network */
+	TRUST_TARGET_STORED,           /* what the store learned (on this network, or
+					  for the pinned resolver at this address) */
 };
 
 /* What the network's resolution looks like after the decision: shown by

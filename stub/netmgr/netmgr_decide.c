@@ -50,6 +50,8 @@ void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 	in->have_route = !no_route_to_resolvers(nm);
 	in->discovery = disc;
 	in->match = nm->match;
+	if (nm->match == TRUST_MATCH_NONE)
+		in->pinned_addr = nm->probe.state;
 	in->hotspot = TRUST_HOTSPOT_NONE;
 }
 
@@ -120,12 +122,17 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 {
 	struct trust_decision dec;
 	const struct trust_anchor *a = NULL;
-	char why[384];
+	char why[768];
 
 	trust_policy_decide(in, &dec);
-	snprintf(why, sizeof(why), "%s", dec.reason);
+	if (in->pinned_addr == TRUST_PINNED_FAILED && dec.service != TRUST_SERVICE_DOT)
+		snprintf(why, sizeof(why),
+			 "resolver address of pinned %s, DoT failed (%s), looks like a new network; %s",
+			 nm->probe.name, nm->probe.why, dec.reason);
+	else
+		snprintf(why, sizeof(why), "%s", dec.reason);
 	if (dec.alert)
-		log_err("ALERT network %s: %s%s%s", nm->fp_id, dec.reason,
+		log_err("ALERT network %s: %s%s%s", nm->fp_id, why,
 			res && res->reason[0] ? ": " : "", res ? res->reason : "");
 	nm->alert = dec.alert;
 
@@ -171,6 +178,16 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 			nm_carry_out(nm, &failed, NULL, NULL, NULL);
 			return;
 		}
+		break;
+	case TRUST_ACT_PROBE_PINNED:
+		if (nm_probe_start(nm) < 0) {
+			struct trust_policy_input failed = *in;
+			nm->probe.state = failed.pinned_addr = TRUST_PINNED_FAILED;
+			snprintf(nm->probe.why, sizeof(nm->probe.why), "no DoT client");
+			nm_carry_out(nm, &failed, NULL, NULL, NULL);
+			return;
+		}
+		ds_timer_arm_ms(nm->probe.ev, 50);
 		break;
 	case TRUST_ACT_USE_STORED:
 	case TRUST_ACT_NONE:
@@ -239,10 +256,29 @@ void nm_decide(struct ds_netmgr *nm)
 	nm->from_store = false;
 	memset(&desc, 0, sizeof(desc));
 	a = nm_known_network_anchor(nm, &r);
+	if (nm->match == TRUST_MATCH_NONE)
+		nm_probe_look(nm);
 	nm_policy_input(nm, TRUST_DISC_NONE, &in);
 	in.stored = a && nm_desc_from_resolver(r, &desc) == 0;
 	trust_policy_decide(&in, &dec);
-	if (dec.action == TRUST_ACT_USE_STORED) {
+	if (dec.action == TRUST_ACT_USE_STORED && in.pinned_addr == TRUST_PINNED_AUTHENTICATED) {
+		struct ds_upstream_desc pd;
+		a = nm_pinned_at_address(nm, &pd);
+		if (a) {
+			nm_remember_anchor(nm, a);
+			nm->from_store = true;
+			trust_store_seen_network(nm->store, a, nm->fp_text, ds_wall_now());
+			nm_store_save(nm);
+			log_notice("network %s: its resolver is the pinned %s (DoT authenticated by "
+				   "the pinned TLSA): DoT, strict",
+				   nm->fp_id, pd.name);
+			nm_carry_out(nm, &in, NULL, NULL, &pd);
+			ds_upstream_desc_clear(&pd);
+		} else {
+			nm->probe.state = TRUST_PINNED_NONE;
+			nm_decide(nm);
+		}
+	} else if (dec.action == TRUST_ACT_USE_STORED) {
 		nm_remember_anchor(nm, a);
 		nm->from_store = true;
 		trust_store_touch(nm->store, a, ds_wall_now());
@@ -367,4 +403,28 @@ bool nm_wait_expired(void *arg)
 	nm_serve_plain(nm, dec.reason);
 	nm->state = dec.posture;
 	return d->plain != NULL;
+}
+
+/* Timer: DoT to the pinned resolver's address authenticated, or failed:
+ * decide again with that fact. */
+void nm_probe_poll(void *arg)
+{
+	struct ds_netmgr *nm = arg;
+
+	switch (nm_probe_check(nm)) {
+	case NM_PROBE_AGAIN:
+		ds_timer_arm_ms(nm->probe.ev, 50);
+		return;
+	case NM_PROBE_AUTHENTICATED:
+		nm->probe.state = TRUST_PINNED_AUTHENTICATED;
+		break;
+	case NM_PROBE_FAILED:
+		nm->probe.state = TRUST_PINNED_FAILED;
+		log_warn("network %s: DoT to the pinned %s at this address failed (%s): the "
+			 "network looks new",
+			 nm->fp_id, nm->probe.name, nm->probe.why);
+		break;
+	}
+	nm_probe_stop(nm);
+	nm_decide(nm);
 }

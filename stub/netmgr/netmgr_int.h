@@ -43,7 +43,7 @@ struct ds_netmgr {
 	enum trust_match match;       /* how the store's networks match this one */
 	/* what the policy decided */
 	enum trust_posture state;
-	char reason[256];
+	char reason[512];
 	bool alert;
 	char upstream_name[DNS_NAME_MAX + 1];
 	struct ds_upstream_desc cur_desc;   /* what the DoT upstream was made from */
@@ -79,6 +79,19 @@ struct ds_netmgr {
 		uint64_t deadline_ms;
 		struct ds_timer *ev;
 	} commit;
+	/* An unknown network whose resolver has a pinned resolver's address:
+	 * DoT to it, with the pinned name and TLSA, before anything else
+	 * (netmgr_probe.c). */
+	struct {
+		bool looked;                  /* looked for it on this network */
+		enum trust_pinned_addr state;
+		char name[DNS_NAME_MAX + 1];  /* the pinned resolver */
+		struct ds_upstream_desc desc; /* its stored description */
+		struct ds_upstream *up;       /* the DoT attempt */
+		uint64_t deadline_ms;
+		char why[160];                /* why it failed */
+		struct ds_timer *ev;
+	} probe;
 	/* a forwarder's upstreams, from the last walk */
 	char upstreams[DISC_MAX_UPSTREAMS][DNS_NAME_MAX + 16];
 	int nupstreams;
@@ -98,6 +111,32 @@ enum nm_commit {
 };
 /* pin and learn once DANE authenticated the new upstream (netmgr_trust.c) */
 enum nm_commit nm_commit_check(struct ds_netmgr *nm);
+/* ---- netmgr_probe.c: DoT to a pinned resolver's address ---- */
+#define NM_PROBE_MS 2000
+enum nm_probe {
+	NM_PROBE_AGAIN,         /* no answer yet: look again */
+	NM_PROBE_AUTHENTICATED, /* a DANE-authenticated handshake */
+	NM_PROBE_FAILED,        /* refused, not authenticated, or too slow */
+};
+/* look for a usable pinned resolver with one of the network's resolver
+ * addresses (once per network); sets probe.state UNTRIED if there is one */
+void nm_probe_look(struct ds_netmgr *nm);
+/* open a DoT connection to it; 0 or -errno */
+int nm_probe_start(struct ds_netmgr *nm);
+enum nm_probe nm_probe_check(struct ds_netmgr *nm);
+/* close the attempt (the result in probe.state stays) */
+void nm_probe_stop(struct ds_netmgr *nm);
+/* a new network: forget everything about the last one's probe */
+void nm_probe_reset(struct ds_netmgr *nm);
+/* timer: look at the attempt (netmgr_decide.c) */
+void nm_probe_poll(void *arg);
+/* a DoT client for desc on this network (netmgr_serve.c) */
+struct ds_upstream *nm_make_upstream(struct ds_netmgr *nm, const struct ds_upstream_desc *desc);
+/* a usable pinned resolver with one of the network's resolver addresses,
+ * its description in desc (netmgr_trust.c) */
+const struct trust_anchor *nm_pinned_at_address(struct ds_netmgr *nm,
+						struct ds_upstream_desc *desc);
+
 /* the daemon's discovery-wait hook (netmgr_decide.c) */
 bool nm_wait_expired(void *arg);
 /* a refresh walk over our own DoT ended (netmgr_walk.c) */

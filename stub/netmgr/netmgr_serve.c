@@ -11,7 +11,7 @@
 
 #include "dotstub/log.h"
 
-static struct ds_upstream *make_upstream(struct ds_netmgr *nm, const struct ds_upstream_desc *desc)
+struct ds_upstream *nm_make_upstream(struct ds_netmgr *nm, const struct ds_upstream_desc *desc)
 {
 	struct ds_upstream_opts o;
 	struct ds_upstream_desc copy;
@@ -57,7 +57,7 @@ void nm_serve_wait(struct ds_netmgr *nm, enum trust_posture st, int ede, const c
 
 void nm_serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc, const char *how)
 {
-	struct ds_upstream *up = make_upstream(nm, desc);
+	struct ds_upstream *up = nm_make_upstream(nm, desc);
 
 	if (!up) {
 		nm_serve_nothing(nm, TRUST_POSTURE_FAILED, DNS_EDE_NETWORK_ERROR,

@@ -32,7 +32,7 @@ struct ds_netmgr_status {
 	int nresolvers;
 	/* the decision */
 	const char *state;            /* a static string, e.g. "dot", "refused" */
-	char reason[256];
+	char reason[512];
 	bool alert;
 	char upstream[DNS_NAME_MAX + 1];  /* the DoT upstream's name, or "" */
 	bool from_store;              /* DoT from stored data, no walk */

@@ -333,3 +333,41 @@ void nm_observe_rollover(struct ds_netmgr *nm, const struct disc_result *res)
 		nm_store_save(nm);
 	}
 }
+
+/* Same IP address (the port is the resolver's 53 on one side, 853 on the
+ * other)? */
+static bool same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
+const struct trust_anchor *nm_pinned_at_address(struct ds_netmgr *nm,
+						struct ds_upstream_desc *desc)
+{
+	for (size_t i = 0; i < trust_store_count(nm->store); i++) {
+		const struct trust_anchor *a = trust_store_anchor(nm->store, i);
+
+		if (!anchor_usable(a))
+			continue;
+		for (size_t r = 0; r < a->nresolvers; r++) {
+			struct ds_upstream_desc d;
+
+			if (nm_desc_from_resolver(&a->resolvers[r], &d) < 0)
+				continue;
+			for (int k = 0; k < d.naddr; k++)
+				for (int j = 0; j < nm->nres; j++)
+					if (same_ip(&d.addr[k], &nm->res[j])) {
+						*desc = d;
+						return a;
+					}
+			ds_upstream_desc_clear(&d);
+		}
+	}
+	return NULL;
+}

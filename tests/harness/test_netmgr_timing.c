@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "dotstub/sockaddr.h"
 #include "dotstub/trust.h"
+#include "netmgr_status.h"
 #include "peers.h"
 #include "vclock.h"
 
@@ -333,6 +334,66 @@ static void test_rfc5011_hold_down(void **state)
 	assert_true(peers.nwalks >= HOLD_DOWN_S / REFRESH_S);
 }
 
+/* The network changes to one that looks new (another gateway address and
+ * MAC) but whose resolver has the pinned resolver's address. */
+static const char LOOKALIKE_TEXT[] =
+	"res=192.0.2.53 ssid=- v4gw=10.99.0.1 v4gwmac=02:00:00:00:00:99 v4if=eth0 "
+	"v4ifmac=02:00:00:00:00:10 v4vlan=- v6gw=- v6gwmac=- v6if=- v6ifmac=- v6vlan=-";
+
+static void pinned_then_lookalike(void)
+{
+	struct ds_netfp fp;
+
+	network_appears();
+	vclock_advance(150);
+	peers_walk_finish(0, published(false, false));
+	peers.up_handshakes = 1;
+	vclock_advance(50);
+	assert_int_equal(state_of(0x11), TRUST_STATE_TRUSTED);
+	assert_int_equal(ds_netfp_parse(LOOKALIKE_TEXT, &fp), 0);
+	peers_netwatch_report(&fp, DS_NETWATCH_CHANGED);
+}
+
+/* ... and it is the pinned resolver (DANE authenticates it): DoT at once,
+ * strict, without a walk. */
+static void test_lookalike_is_pinned(void **state)
+{
+	struct ds_netmgr_status st;
+
+	pinned_then_lookalike();
+	vclock_advance(150);
+	assert_int_equal(peers.up_created, 2); /* the DoT attempt to the pinned resolver */
+	vclock_advance(50);
+	assert_int_equal(peers.up_created, 3); /* ... authenticated: now the upstream */
+	assert_int_equal(peers.nwalks, 1);     /* no discovery on this network */
+	ds_netmgr_get_status(&F->d, &st);
+	assert_string_equal(st.state, "dot");
+	assert_false(st.alert);
+}
+
+/* ... or nothing answers DoT there: after the attempt's 2 s, a walk; a
+ * network that publishes nothing then gets plain DNS only with an ALERT
+ * and the reason in status (strict mode would answer SERVFAIL). */
+static void test_lookalike_is_not(void **state)
+{
+	struct ds_netmgr_status st;
+
+	pinned_then_lookalike();
+	peers.up_handshakes = 0;
+	vclock_advance(150);
+	assert_int_equal(peers.up_created, 2);
+	vclock_advance(1950);
+	assert_int_equal(peers.nwalks, 1);
+	vclock_advance(50);
+	assert_int_equal(peers.nwalks, 2);
+	peers_walk_finish(0, result(DISC_NOT_PUBLISHED));
+	assert_int_equal(peers.plain_created, 1);
+	ds_netmgr_get_status(&F->d, &st);
+	assert_true(st.alert);
+	assert_non_null(strstr(st.reason, "resolver address of pinned abcd1234efgh.zz, DoT failed"));
+	assert_non_null(strstr(st.reason, "looks like a new network"));
+}
+
 /* The netlink watcher's debounce window on the same clock: a burst is
  * reported once no event came for the window, and at the latest 1.5
  * windows after its first event, however long the trickle goes on. */
@@ -399,6 +460,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_discovery_wait_strict, setup_strict, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_and_refresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rfc5011_hold_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookalike_is_pinned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lookalike_is_not, setup, teardown),
 		cmocka_unit_test(test_debounce),
 	};
 

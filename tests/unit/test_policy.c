@@ -35,6 +35,7 @@ enum {
 	DISCOVER = TRUST_ACT_DISCOVER,
 	FIRST_USE = TRUST_ACT_DISCOVER_FIRST_USE,
 	STORED = TRUST_ACT_USE_STORED,
+	PROBE = TRUST_ACT_PROBE_PINNED,
 	USE = TRUST_ACT_USE,
 	PIN = TRUST_ACT_PIN_AND_USE,
 	WAIT = TRUST_ACT_PIN_PENDING,
@@ -58,6 +59,12 @@ enum {
 	P_REFUSED = TRUST_POSTURE_REFUSED,
 	P_FAILED = TRUST_POSTURE_FAILED,
 };
+enum {
+	PIN_NONE = TRUST_PINNED_NONE,
+	PIN_UNTRIED = TRUST_PINNED_UNTRIED,
+	PIN_AUTH = TRUST_PINNED_AUTHENTICATED,
+	PIN_FAILED = TRUST_PINNED_FAILED,
+};
 /* discovery outcomes as a set */
 #define D(x) (1u << TRUST_DISC_##x)
 #define D_ANY 0xffffu
@@ -68,7 +75,7 @@ struct row {
 	 * "stored and the match is exact" */
 	int res, route;
 	unsigned disc;
-	int wait, first, known, stored, obs, dane, tofu, unk;
+	int wait, first, known, stored, pinned, obs, dane, tofu, unk;
 	/* expected */
 	int action, service, alert, record, retry, posture, ede;
 };
@@ -79,53 +86,56 @@ struct row {
 static const struct row table[] = {
 	/* res route disc  wait first known stored obs dane tofu unk -> action service alert record retry posture ede */
 	/* nothing to discover */
-	{ 0, ANY, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 0, P_NORES, NOTREADY },
-	{ 1, 0, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_WAIT, 0, 0, 0, P_WAITING, NOTREADY },
+	{ 0, ANY, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 0, P_NORES, NOTREADY },
+	{ 1, 0, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_WAIT, 0, 0, 0, P_WAITING, NOTREADY },
 	/* a known network with stored data: DoT at once, no walk */
-	{ 1, 1, D(NONE), ANY, ANY, ANY, 1, ANY, ANY, ANY, ANY, STORED, S_DOT, 0, 0, 0, P_DOT, ANY },
-	{ 1, 1, D(NONE), ANY, ANY, ANY, 0, ANY, ANY, ANY, ANY, DISCOVER, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(NONE), ANY, ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, STORED, S_DOT, 0, 0, 0, P_DOT, ANY },
+	/* an unknown network at a pinned resolver's address: DoT to it first */
+	{ 1, 1, D(NONE), ANY, ANY, 0, 0, PIN_UNTRIED, ANY, ANY, ANY, ANY, PROBE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(NONE), ANY, ANY, 0, 0, PIN_AUTH, ANY, ANY, ANY, ANY, STORED, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(NONE), ANY, ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, DISCOVER, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
 	/* the walk runs: wait, then plain only on an unknown opportunistic network */
-	{ 1, 1, D(RUNNING), 0, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
-	{ 1, 1, D(RUNNING), 1, ANY, 1, ANY, ANY, ANY, ANY, ANY, A_NONE, S_FAIL, 0, 0, 0, P_DISC, NOTREADY },
-	{ 1, 1, D(RUNNING), 1, ANY, 0, ANY, ANY, ANY, ANY, STRICT, A_NONE, S_FAIL, 0, 0, 0, P_DISC, NOTREADY },
-	{ 1, 1, D(RUNNING), 1, ANY, 0, ANY, ANY, ANY, ANY, OPP, A_NONE, S_PLAIN, 0, 0, 0, P_DISC, ANY },
+	{ 1, 1, D(RUNNING), 0, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(RUNNING), 1, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_FAIL, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(RUNNING), 1, ANY, 0, ANY, ANY, ANY, ANY, ANY, STRICT, A_NONE, S_FAIL, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(RUNNING), 1, ANY, 0, ANY, ANY, ANY, ANY, ANY, OPP, A_NONE, S_PLAIN, 0, 0, 0, P_DISC, ANY },
 	/* a certificate that does not match the TLSA: refused, whatever the anchor */
-	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, 1, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, NETERR },
+	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, ANY, 1, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, NETERR },
 	/* a revoked anchor is never used */
-	{ 1, 1, D(OK), ANY, ANY, 1, ANY, REV, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, REV, ANY, ANY, STRICT, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, REV, ANY, ANY, OPP, REFUSE, S_PLAIN, 1, 0, 0, P_PLAIN, PROHIB },
+	{ 1, 1, D(OK), ANY, ANY, 1, ANY, ANY, REV, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, REV, ANY, ANY, STRICT, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, REV, ANY, ANY, OPP, REFUSE, S_PLAIN, 1, 0, 0, P_PLAIN, PROHIB },
 	/* a known anchor: strict, always */
-	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, TRU, ANY, ANY, ANY, USE, S_DOT, 0, 0, 0, P_DOT, ANY },
-	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, MAN, ANY, ANY, ANY, USE, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, TRU, ANY, ANY, ANY, USE, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, MAN, ANY, ANY, ANY, USE, S_DOT, 0, 0, 0, P_DOT, ANY },
 	/* a new, different anchor on a known network: never adopted */
-	{ 1, 1, D(OK), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 1, 0, P_REFUSED, PROHIB },
-	{ 1, 1, D(ANCHOR_MISMATCH), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 1, 0, P_REFUSED, PROHIB },
-	{ 1, 1, D(ANCHOR_MISMATCH), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, FIRST_USE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(OK), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 1, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(ANCHOR_MISMATCH), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 1, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(ANCHOR_MISMATCH), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, ANY, FIRST_USE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
 	/* pending approval */
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, PEN, ANY, ANY, STRICT, WAIT, S_FAIL, 0, 1, 0, P_PENDING, NETERR },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, PEN, ANY, ANY, OPP, WAIT, S_PLAIN, 0, 1, 0, P_PENDING, ANY },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, PEN, ANY, ANY, STRICT, WAIT, S_FAIL, 0, 1, 0, P_PENDING, NETERR },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, PEN, ANY, ANY, OPP, WAIT, S_PLAIN, 0, 1, 0, P_PENDING, ANY },
 	/* first use on an unknown network */
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, UNK, ANY, AUTO, ANY, PIN, S_DOT, 0, 0, 0, P_DOT, ANY },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, UNK, ANY, ASK, STRICT, WAIT, S_FAIL, 0, 1, 0, P_PENDING, NETERR },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, UNK, ANY, ASK, OPP, WAIT, S_PLAIN, 0, 1, 0, P_PENDING, ANY },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, UNK, ANY, OFF, STRICT, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, UNK, ANY, OFF, OPP, REFUSE, S_PLAIN, 1, 0, 0, P_PLAIN, PROHIB },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, AUTO, ANY, PIN, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, ASK, STRICT, WAIT, S_FAIL, 0, 1, 0, P_PENDING, NETERR },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, ASK, OPP, WAIT, S_PLAIN, 0, 1, 0, P_PENDING, ANY },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, OFF, STRICT, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, OFF, OPP, REFUSE, S_PLAIN, 1, 0, 0, P_PLAIN, PROHIB },
 	/* no resolver-name.arpa: a known network never downgrades */
-	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 1, 0, 0, P_FAILED, NETERR },
-	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 0, ANY, ANY, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0, 0, P_FAILED, NETERR },
-	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 0, ANY, ANY, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0, 0, P_PLAIN, ANY },
+	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 1, 0, 0, P_FAILED, NETERR },
+	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0, 0, P_FAILED, NETERR },
+	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0, 0, P_PLAIN, ANY },
 	/* no answer to discovery: like "publishes nothing", and walk again later */
-	{ 1, 1, D(UNREACHABLE), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NETERR },
-	{ 1, 1, D(UNREACHABLE), ANY, ANY, 0, ANY, ANY, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NETERR },
-	{ 1, 1, D(UNREACHABLE), ANY, ANY, 0, ANY, ANY, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0, 1, P_PLAIN, ANY },
+	{ 1, 1, D(UNREACHABLE), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NETERR },
+	{ 1, 1, D(UNREACHABLE), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NETERR },
+	{ 1, 1, D(UNREACHABLE), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0, 1, P_PLAIN, ANY },
 	/* validation failed: an attack where an anchor applies, else "broken" */
-	{ 1, 1, D(BOGUS) | D(FAILED), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, BOGUS },
-	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 0, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, BOGUS },
-	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 1, 0, ANY, ANY, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0, 0, P_FAILED, NETERR },
-	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 1, 0, ANY, ANY, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0, 0, P_PLAIN, ANY },
+	{ 1, 1, D(BOGUS) | D(FAILED), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, BOGUS },
+	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 0, ANY, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, BOGUS },
+	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 1, 0, ANY, ANY, ANY, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0, 0, P_FAILED, NETERR },
+	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 1, 0, ANY, ANY, ANY, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0, 0, P_PLAIN, ANY },
 	/* the walk could not run */
-	{ 1, 1, D(ERROR), ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, OTHER },
+	{ 1, 1, D(ERROR), ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, OTHER },
 };
 #define NROWS (sizeof(table) / sizeof(table[0]))
 
@@ -145,6 +155,8 @@ static bool row_matches(const struct row *r, const struct trust_policy_input *in
 	       (r->disc & (1u << in->discovery)) && field_matches(r->wait, in->wait_expired) &&
 	       field_matches(r->first, in->first_use) && field_matches(r->known, is_known(in)) &&
 	       field_matches(r->stored, in->stored && in->match == TRUST_MATCH_EXACT) &&
+	       field_matches(r->pinned, in->match == TRUST_MATCH_NONE ? (int)in->pinned_addr
+								: PIN_NONE) &&
 	       field_matches(r->obs, (int)in->observed) && field_matches(r->dane, in->dane_failed) &&
 	       field_matches(r->tofu, (int)in->tofu) &&
 	       field_matches(r->unk, (int)in->unknown);
@@ -163,8 +175,17 @@ static void hotspot_rule(const struct trust_policy_input *in, int *action, int *
 		*action = PLAIN;
 	*posture = *action == WAIT		     ? P_PENDING
 		   : in->discovery == TRUST_DISC_RUNNING || *action == DISCOVER ||
-			     *action == FIRST_USE ? P_DISC
+			     *action == FIRST_USE || *action == PROBE ? P_DISC
 						  : P_PLAIN;
+}
+
+/* DoT to a pinned resolver's address failed on a network that looks new:
+ * anything but DoT (or waiting) raises an alert. */
+static void lookalike_rule(const struct trust_policy_input *in, int service, int *alert)
+{
+	if (in->match == TRUST_MATCH_NONE && in->pinned_addr == TRUST_PINNED_FAILED &&
+	    service != S_DOT && service != S_WAIT)
+		*alert = 1;
 }
 
 /* What must hold whatever the table says. */
@@ -217,7 +238,14 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 			    (in->discovery == TRUST_DISC_OK && in->observed == TRUST_OBS_UNKNOWN &&
 			     in->tofu == TRUST_TOFU_AUTO && !is_known(in)) ||
 			    (in->discovery == TRUST_DISC_NONE && in->stored &&
-			     in->match == TRUST_MATCH_EXACT)));
+			     in->match == TRUST_MATCH_EXACT) ||
+			    (in->discovery == TRUST_DISC_NONE && in->match == TRUST_MATCH_NONE &&
+			     in->pinned_addr == TRUST_PINNED_AUTHENTICATED)));
+	/* a network made to look new at a pinned resolver's address never
+	 * gets plain DNS or SERVFAIL quietly */
+	if (in->match == TRUST_MATCH_NONE && in->pinned_addr == TRUST_PINNED_FAILED &&
+	    (d->service == TRUST_SERVICE_PLAIN || d->service == TRUST_SERVICE_SERVFAIL))
+		assert_true(d->alert);
 	/* an unknown anchor is pinned only on an unknown network */
 	if (in->observed == TRUST_OBS_UNKNOWN && is_known(in))
 		assert_true(d->action != TRUST_ACT_PIN_AND_USE && d->action != TRUST_ACT_PIN_PENDING);
@@ -252,13 +280,14 @@ static void test_exhaustive(void **state)
 	for (int first = 0; first < 2; first++)
 	for (int match = 0; match < TRUST_MATCH_COUNT; match++)
 	for (int stored = 0; stored < 2; stored++)
+	for (int pinned = 0; pinned < TRUST_PINNED_COUNT; pinned++)
 	for (int obs = TRUST_OBS_UNKNOWN; obs <= TRUST_OBS_REVOKED; obs++)
 	for (int dane = 0; dane < 2; dane++)
 	for (int tofu = TRUST_TOFU_AUTO; tofu <= TRUST_TOFU_OFF; tofu++)
 	for (int unk = OPP; unk <= STRICT; unk++)
 	for (int hot = 0; hot < TRUST_HOTSPOT_COUNT; hot++) {
 		struct trust_decision d, without;
-		int action, service, posture;
+		int action, service, posture, alert;
 		size_t i;
 
 		memset(&in, 0, sizeof(in));
@@ -269,6 +298,7 @@ static void test_exhaustive(void **state)
 		in.first_use = first;
 		in.match = (enum trust_match)match;
 		in.stored = stored;
+		in.pinned_addr = (enum trust_pinned_addr)pinned;
 		in.observed = (enum trust_observed)obs;
 		in.dane_failed = dane;
 		in.tofu = (enum trust_tofu)tofu;
@@ -288,16 +318,19 @@ static void test_exhaustive(void **state)
 		action = table[i].action;
 		service = table[i].service;
 		posture = table[i].posture;
+		alert = table[i].alert;
 		hotspot_rule(&in, &action, &service, &posture);
+		lookalike_rule(&in, service, &alert);
 		if ((int)d.action != action || (int)d.service != service ||
-		    d.alert != table[i].alert || d.record_pending != table[i].record ||
+		    d.alert != alert || d.record_pending != table[i].record ||
 		    d.retry != table[i].retry || (int)d.posture != posture ||
 		    !field_matches(service == S_PLAIN || service == S_DOT ? ANY : table[i].ede, d.ede))
 			fail_msg("row %zu, res=%d route=%d disc=%s wait=%d first=%d match=%s "
-				 "stored=%d obs=%d dane=%d tofu=%d unk=%d hotspot=%d: got %s/%s/alert %d/"
+				 "stored=%d pinned=%s obs=%d dane=%d tofu=%d unk=%d hotspot=%d: got %s/%s/alert %d/"
 				 "record %d/retry %d/%s/ede %d (%s)",
 				 i, res, route, trust_discovery_name(in.discovery), wait, first,
-				 trust_match_name(in.match), stored, obs, dane, tofu, unk, hot,
+				 trust_match_name(in.match), stored,
+				 trust_pinned_addr_name(in.pinned_addr), obs, dane, tofu, unk, hot,
 				 trust_action_name(d.action), trust_service_name(d.service), d.alert,
 				 d.record_pending, d.retry, trust_posture_name(d.posture), d.ede,
 				 d.reason);
@@ -310,8 +343,8 @@ static void test_exhaustive(void **state)
 			assert_int_equal(d.service, without.service);
 		}
 	}
-	assert_int_equal(combos, 2 * 2 * TRUST_DISC_COUNT * 2 * 2 * TRUST_MATCH_COUNT * 2 * 5 * 2 *
-					 3 * 2 * TRUST_HOTSPOT_COUNT);
+	assert_int_equal(combos, 2 * 2 * TRUST_DISC_COUNT * 2 * 2 * TRUST_MATCH_COUNT * 2 *
+					 TRUST_PINNED_COUNT * 5 * 2 * 3 * 2 * TRUST_HOTSPOT_COUNT);
 	for (size_t i = 0; i < NROWS; i++)
 		if (!used[i])
 			fail_msg("table row %zu never applies", i);
@@ -390,6 +423,24 @@ static void test_named_cases(void **state)
 	assert_non_null(strstr(d.reason, "hotspot"));
 	/* ... never on a pinned network */
 	in.match = TRUST_MATCH_EXACT;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.service, TRUST_SERVICE_SERVFAIL);
+	/* a look-alike: a new network at a pinned resolver's address */
+	in = walked(TRUST_DISC_NONE);
+	in.pinned_addr = TRUST_PINNED_UNTRIED;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.action, TRUST_ACT_PROBE_PINNED);
+	in.pinned_addr = TRUST_PINNED_AUTHENTICATED; /* it is that resolver */
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.action, TRUST_ACT_USE_STORED);
+	in.pinned_addr = TRUST_PINNED_FAILED;        /* it is not: walk, and ... */
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.action, TRUST_ACT_DISCOVER);
+	in.discovery = TRUST_DISC_NOT_PUBLISHED;     /* ... plain DNS only with an alert */
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.service, TRUST_SERVICE_PLAIN);
+	assert_true(d.alert);
+	in.unknown = TRUST_UNKNOWN_STRICT;           /* strict: the defence */
 	trust_policy_decide(&in, &d);
 	assert_int_equal(d.service, TRUST_SERVICE_SERVFAIL);
 	/* observed_of maps the store's states */
