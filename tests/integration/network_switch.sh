@@ -282,6 +282,116 @@ s_ipv6_only() {
 	same_daemon
 }
 
+# ---- a look-alike of A: another gateway address and MAC, but a resolver at
+# A's pinned resolver address (10.77.0.1).  The daemon tries DoT to it with
+# A's pinned name and TLSA before anything else.
+#   lookalike_up pinned: A's own resolver is there (a new router in front of
+#     it): DANE authenticates it, DoT at once, strict, no discovery;
+#   lookalike_up plain: an attacker's plain resolver that strips
+#     resolver-name.arpa: an ALERT, and the reason in status.
+lookalike_up() {
+	local gw=${P}_l d=$PROV_TMP/l
+	ip netns add "$gw" || return 1
+	ip -n "$gw" link set lo up
+	ip link add "${P}l" type veth peer name "${P}gl" netns "$gw" || return 1
+	ip link set "${P}l" netns "$CLI"
+	ip -n "$CLI" link set "${P}l" address 02:00:00:00:01:0f
+	ip -n "$gw" link set "${P}gl" address 02:00:00:00:00:0f
+	ip -n "$CLI" addr add 10.77.0.2/24 dev "${P}l"
+	ip -n "$gw" addr add 10.77.0.254/24 dev "${P}gl"
+	ip -n "$gw" addr add 10.77.0.1/24 dev "${P}gl"
+	ip -n "$gw" link set "${P}gl" up
+	mkdir -p "$d"
+	if [ "$1" = pinned ]; then
+		cp "$PROV_TMP/a/test-unbound.conf" "$d/unbound.conf"
+	else
+		cat >"$d/unbound.conf" <<-EOF
+		server:
+		 	interface: 10.77.0.1
+		 	port: 53
+		 	access-control: 0.0.0.0/0 allow
+		 	chroot: ""
+		 	username: ""
+		 	pidfile: ""
+		 	use-syslog: no
+		 	local-zone: "resolver-name.arpa." static
+		 	local-zone: "resolver.arpa." static
+		 	local-zone: "example.test." static
+		 	local-data: "www.example.test. 60 IN A 192.0.2.66"
+		EOF
+	fi
+	ip netns exec "$gw" unbound -d -c "$d/unbound.conf" >"$d/unbound.log" 2>&1 &
+	echo $! >"$d/test-unbound.pid"
+	wait_for 5 sh -c "ip netns exec '$gw' dig @10.77.0.1 +time=1 +tries=1 www.example.test A | grep -q NOERROR" ||
+		{ cat "$d/unbound.log"; return 1; }
+}
+switch_to_lookalike() {
+	local m
+	for m in $UP_NETS; do ip -n "$CLI" link set "${P}$m" down; done
+	ip -n "$CLI" link set "${P}l" up
+	ip -n "$CLI" route replace default via 10.77.0.254 dev "${P}l"
+	ip -n "$CLI" neigh replace 10.77.0.254 lladdr 02:00:00:00:00:0f dev "${P}l" nud permanent
+	printf 'nameserver 10.77.0.1\n' >"$RESOLV.tmp" && mv "$RESOLV.tmp" "$RESOLV"
+}
+lookalike_down() {
+	[ -f "$PROV_TMP/l/test-unbound.pid" ] && kill "$(cat "$PROV_TMP/l/test-unbound.pid")" 2>/dev/null
+	ip netns pids "${P}_l" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	ip netns del "${P}_l" 2>/dev/null
+	rm -rf "$PROV_TMP/l"
+	teardown
+}
+
+s_lookalike_pinned() {
+	local ms
+	net_up a b || return 1
+	start_on a && learn a && learn b || return 1
+	lookalike_up pinned || return 1
+	cap_start look "${P}gl" "${P}_l"
+	switch_to_lookalike
+	ms=$(ms_until sh -c "answered && upstream_is '${NAME[a]}'")
+	echo "# look-alike with A's resolver: DoT to it after ${ms} ms"
+	check "look-alike, A's resolver: DoT to A's pinned resolver within 3 s ($ms ms)" test "$ms" -lt 3000
+	expect_contains "look-alike, A's resolver: said so in the log" "$(ds_log d)" "its resolver is the pinned ${NAME[a]}"
+	expect_not_contains "look-alike, A's resolver: no alert" "$(ds_log d)" "ALERT"
+	cap_stop look 10.77.0.1 "$CLI"
+	cap_expect_seen "look-alike, A's resolver: the capture saw DoT on the link" look "tcp port 853"
+	cap_expect_none "look-alike, A's resolver: no clear-text DNS (no discovery)" look "port 53"
+	same_daemon
+}
+
+s_lookalike_attack() {
+	local out st
+	net_up a b || return 1
+	start_on a && learn a && learn b || return 1
+	lookalike_up plain || return 1
+	switch_to_lookalike
+	check "look-alike attack: ALERT logged" wait_for 15 sh -c "grep -q 'ALERT.*resolver address of pinned ${NAME[a]}, DoT failed' '$T_DIR/d/log'"
+	st=$(ds_ctl d status)
+	expect_contains "look-alike attack: status says so" "$st" "resolver address of pinned ${NAME[a]}, DoT failed"
+	expect_contains "look-alike attack: status says it looks new" "$st" "looks like a new network"
+	out=$(q)
+	expect_eq "look-alike attack: opportunistic mode answers in plain DNS (the documented cost)" "$out" "192.0.2.66"
+	expect_eq "look-alike attack: nothing pinned or changed" "$(ds_ctl d trust list | grep -c trusted)" "2"
+	same_daemon
+}
+
+s_lookalike_strict() {
+	local out
+	net_up a b || return 1
+	switch_to a
+	DS_WRAP=$IN ds_start d --listen $L:53 --resolv-source "$RESOLV" --discovery-wait 8000 \
+		--log-level info --unknown-network strict || return 1
+	PID0=$(ds_pid d)
+	learn a && learn b || return 1
+	lookalike_up plain || return 1
+	switch_to_lookalike
+	check "look-alike, strict: ALERT logged" wait_for 15 sh -c "grep -q 'ALERT.*resolver address of pinned' '$T_DIR/d/log'"
+	out=$($IN dig @$L +time=3 +tries=1 www.example.test A)
+	expect_contains "look-alike, strict: SERVFAIL, never the attacker's answer" "$out" "status: SERVFAIL"
+	expect_not_contains "look-alike, strict: no plain answer" "$out" "192.0.2.66"
+	same_daemon
+}
+
 scenario first-use-a s_first_use teardown
 scenario discover-b s_discover_b teardown
 scenario back-to-a s_back_to_a teardown
@@ -290,4 +400,7 @@ scenario link-bounce s_link_bounce teardown
 scenario gateway-mac s_gateway_mac teardown
 scenario in-flight s_in_flight teardown
 scenario ipv6-only s_ipv6_only teardown
+scenario lookalike-pinned s_lookalike_pinned lookalike_down
+scenario lookalike-attack s_lookalike_attack lookalike_down
+scenario lookalike-strict s_lookalike_strict lookalike_down
 finish
