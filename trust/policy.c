@@ -5,9 +5,10 @@
  * candidate anchors.
  *
  * The rules, first match wins:
- *  0. no resolver: SERVFAIL; no route: wait for one;
+ *  0. no resolver, or no route to it: SERVFAIL (EDE 14) at once;
  *  1. a network seen before with a usable anchor and resolver: DoT to the
- *     stored name and TLSA, no walk; an unknown network whose resolver has
+ *     stored name and TLSA, no walk (unless that resolver failed DANE
+ *     authentication repeatedly: then walk again); an unknown network whose resolver has
  *     the address of a pinned resolver: DoT to that resolver first, and if
  *     it authenticates, that is the network's resolver (strict); any other
  *     network: walk first, and hold queries meanwhile;
@@ -223,16 +224,26 @@ static void decide_base(const struct trust_policy_input *in, struct trust_decisi
 		return;
 	}
 	if (!in->have_route) {
-		set(d, TRUST_ACT_NONE, TRUST_SERVICE_WAIT, false, "no network (no route)");
+		/* answered at once: a client waiting for a network that is not
+		 * there only times out */
+		set(d, TRUST_ACT_NONE, TRUST_SERVICE_SERVFAIL, false, "no network (no route)");
 		d->posture = TRUST_POSTURE_WAITING;
 		d->ede = DNS_EDE_NOT_READY;
 		return;
 	}
 	switch (in->discovery) {
 	case TRUST_DISC_NONE:
-		if (in->stored && in->match == TRUST_MATCH_EXACT) {
+		if (in->stored && in->match == TRUST_MATCH_EXACT && !in->dane_failed) {
 			set(d, TRUST_ACT_USE_STORED, TRUST_SERVICE_DOT, false,
 			    "known network, stored name and TLSA");
+			return;
+		}
+		if (in->stored && in->match == TRUST_MATCH_EXACT) {
+			/* re-keyed, or an impostor with the same fingerprint: the
+			 * walk tells which, and the policy decides on it */
+			set(d, TRUST_ACT_DISCOVER, TRUST_SERVICE_WAIT, false,
+			    "the stored resolver failed DANE authentication repeatedly: walking "
+			    "again");
 			return;
 		}
 		if (in->match == TRUST_MATCH_NONE && in->pinned_addr == TRUST_PINNED_UNTRIED) {
@@ -309,6 +320,7 @@ void trust_policy_decide(const struct trust_policy_input *in, struct trust_decis
 	/* a user's hotspot sign-on for this link: plain DNS instead of
 	 * nothing, never on a network that is known */
 	if (in->hotspot == TRUST_HOTSPOT_THIS_LINK && !known_network(in) && in->have_resolver &&
+	    in->have_route &&
 	    (d->service == TRUST_SERVICE_SERVFAIL || d->service == TRUST_SERVICE_WAIT)) {
 		d->service = TRUST_SERVICE_PLAIN;
 		if (d->action == TRUST_ACT_SERVFAIL)

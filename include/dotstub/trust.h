@@ -433,8 +433,9 @@ struct trust_policy_input {
 				 for this very network */
 	enum trust_pinned_addr pinned_addr; /* NONE match only */
 	enum trust_observed observed; /* DISC_OK only: the anchor found */
-	bool dane_failed;     /* DISC_OK only: the resolver it describes served a
-				 certificate that does not match its TLSA */
+	bool dane_failed;     /* DISC_OK: the resolver it describes served a
+				 certificate that does not match its TLSA;
+				 DISC_NONE: the stored resolver did, repeatedly */
 	enum trust_hotspot hotspot;
 };
 

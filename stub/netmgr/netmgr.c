@@ -53,6 +53,8 @@ static void network_changed(struct ds_netmgr *nm, const struct ds_netfp *fp)
 		ds_cache_flush(nm->d->cache);
 	nm_commit_clear(nm);
 	nm_probe_reset(nm);
+	nm->watch.failed = false;
+	ds_timer_disarm(nm->watch.ev);
 	if (nm->job) {
 		nm->rerun = true;
 		ds_walkjob_cancel(nm->job);
@@ -187,10 +189,12 @@ int ds_netmgr_start(struct ds_daemon *d)
 	nm->refresh_ev = ds_timer_new(d->base, nm_refresh_fired, nm);
 	nm->commit.ev = ds_timer_new(d->base, nm_commit_poll, nm);
 	nm->probe.ev = ds_timer_new(d->base, nm_probe_poll, nm);
+	nm->watch.ev = ds_timer_new(d->base, nm_watch_poll, nm);
 	nm->on_walk_done = nm_walk_done;
 	d->on_wait_expired = nm_wait_expired;
 	d->on_wait_expired_arg = nm;
-	if (!nm->retry_ev || !nm->commit.ev || !nm->settle_ev || !nm->refresh_ev || !nm->probe.ev)
+	if (!nm->retry_ev || !nm->commit.ev || !nm->settle_ev || !nm->refresh_ev || !nm->probe.ev ||
+	    !nm->watch.ev)
 		return -ENOMEM;
 
 	r = trust_store_open(&so, &nm->store, &rep);
@@ -253,6 +257,7 @@ void ds_netmgr_stop(struct ds_daemon *d)
 	nm_commit_clear(nm);
 	nm_probe_reset(nm);
 	ds_timer_free(nm->probe.ev);
+	ds_timer_free(nm->watch.ev);
 	ds_upstream_desc_clear(&nm->cur_desc);
 	if (nm->retry_ev)
 		ds_timer_free(nm->retry_ev);

@@ -50,6 +50,8 @@ void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 	in->have_route = !no_route_to_resolvers(nm);
 	in->discovery = disc;
 	in->match = nm->match;
+	if (disc == TRUST_DISC_NONE)
+		in->dane_failed = nm->watch.failed;
 	if (nm->match == TRUST_MATCH_NONE)
 		in->pinned_addr = nm->probe.state;
 	in->hotspot = TRUST_HOTSPOT_NONE;
@@ -219,6 +221,10 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 		if (nm->state == TRUST_POSTURE_DOT) {
 			nm_commit_poll_arm(nm);
 			nm_refresh_arm(nm, false);
+			if (dec.action == TRUST_ACT_USE_STORED) {
+				nm->watch.handshakes = nm->watch.fail_base = 0;
+				ds_timer_arm_ms(nm->watch.ev, NM_WATCH_MS);
+			}
 		}
 		return;
 	case TRUST_SERVICE_PLAIN:
@@ -426,5 +432,34 @@ void nm_probe_poll(void *arg)
 		break;
 	}
 	nm_probe_stop(nm);
+	nm_decide(nm);
+}
+
+/* Timer: DoT from the store.  A resolver that fails DANE authentication
+ * again and again on a known network (re-keyed, or an impostor with the
+ * same fingerprint) is walked again, and the policy decides on what the
+ * walk finds: a different anchor is refused with an ALERT and kept
+ * pending. */
+void nm_watch_poll(void *arg)
+{
+	struct ds_netmgr *nm = arg;
+	struct ds_upstream_status st;
+
+	if (nm->state != TRUST_POSTURE_DOT || !nm->from_store || !nm->d->up)
+		return;
+	ds_upstream_get_status(nm->d->up, &st);
+	if (st.handshakes != nm->watch.handshakes) {
+		nm->watch.handshakes = st.handshakes;
+		nm->watch.fail_base = st.fail_auth;
+	}
+	if (st.fail_auth - nm->watch.fail_base < NM_WATCH_FAILURES) {
+		ds_timer_arm_ms(nm->watch.ev, NM_WATCH_MS);
+		return;
+	}
+	log_warn("network %s: the stored resolver %s failed DANE authentication %llu times (%s): "
+		 "walking again",
+		 nm->fp_id, nm->upstream_name,
+		 (unsigned long long)(st.fail_auth - nm->watch.fail_base), st.last_error);
+	nm->watch.failed = true;
 	nm_decide(nm);
 }

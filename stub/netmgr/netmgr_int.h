@@ -92,6 +92,13 @@ struct ds_netmgr {
 		char why[160];                /* why it failed */
 		struct ds_timer *ev;
 	} probe;
+	/* DoT from the store: its DANE failures since the last authenticated
+	 * handshake; repeated ones make the policy walk again */
+	struct {
+		struct ds_timer *ev;
+		uint64_t handshakes, fail_base;
+		bool failed;                  /* for the current network */
+	} watch;
 	/* a forwarder's upstreams, from the last walk */
 	char upstreams[DISC_MAX_UPSTREAMS][DNS_NAME_MAX + 16];
 	int nupstreams;
@@ -136,6 +143,11 @@ struct ds_upstream *nm_make_upstream(struct ds_netmgr *nm, const struct ds_upstr
  * its description in desc (netmgr_trust.c) */
 const struct trust_anchor *nm_pinned_at_address(struct ds_netmgr *nm,
 						struct ds_upstream_desc *desc);
+
+/* timer: watch the stored resolver's DANE authentication (netmgr_decide.c) */
+void nm_watch_poll(void *arg);
+#define NM_WATCH_MS 500
+#define NM_WATCH_FAILURES 2
 
 /* the daemon's discovery-wait hook (netmgr_decide.c) */
 bool nm_wait_expired(void *arg);

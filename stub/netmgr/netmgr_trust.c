@@ -134,6 +134,7 @@ const struct trust_anchor *nm_known_network_anchor(struct ds_netmgr *nm,
 	const struct trust_anchor *best = NULL;
 	const struct trust_resolver *best_r = NULL;
 	bool impostor = false, partial = false;
+	time_t best_seen = 0;
 
 	bool exact = false;
 
@@ -151,12 +152,15 @@ const struct trust_anchor *nm_known_network_anchor(struct ds_netmgr *nm,
 				exact = true;
 				if (!anchor_usable(a))
 					continue;
+				/* the anchor seen here most recently: after a
+				 * re-keying was approved, the new one */
 				for (size_t r = 0; r < a->nresolvers; r++) {
 					if (a->resolvers[r].naddr == 0 || a->resolvers[r].ntlsa == 0)
 						continue;
-					if (!best || a->first_seen < best->first_seen) {
+					if (!best || a->networks[k].last_seen > best_seen) {
 						best = a;
 						best_r = &a->resolvers[r];
+						best_seen = a->networks[k].last_seen;
 					}
 				}
 				continue;

@@ -193,6 +193,7 @@ void ds_upstream_get_status(const struct ds_upstream *u, struct ds_upstream_stat
 {
 	memset(st, 0, sizeof(*st));
 	st->handshakes = peers.up_handshakes;
+	st->fail_auth = peers.up_fail_auth;
 }
 
 /* ---- the plain-DNS client: records, answers nothing ---- */

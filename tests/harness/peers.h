@@ -29,6 +29,7 @@ struct peers {
 	int up_created;
 	char up_name[DNS_NAME_MAX + 1];
 	uint64_t up_handshakes;   /* what the client's status says */
+	uint64_t up_fail_auth;
 	uint64_t up_submitted;
 	/* plain client */
 	int plain_created;

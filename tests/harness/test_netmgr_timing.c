@@ -197,15 +197,25 @@ static enum trust_state state_of(uint8_t fill)
 	return a->state;
 }
 
-static void query(void)
+/* A query from a client; the answer, if given at once, in F->reply. */
+static enum ds_resolve_rc ask(void)
 {
 	uint8_t pkt[512], out[DNS_MSG_MAX];
 	size_t n = tp_query(pkt, sizeof(pkt), 0x1234, DNS_FLAG_RD, "www.example.", DNS_TYPE_A,
 			    true, 1232, 0, NULL, 0);
 	struct ds_origin o = { .kind = DS_ORIGIN_UDP, .ops = &ops };
 	size_t outlen = 0;
+	enum ds_resolve_rc rc = ds_resolve(&F->d, pkt, n, &o, out, &outlen);
 
-	assert_int_equal(ds_resolve(&F->d, pkt, n, &o, out, &outlen), DS_RESOLVE_PENDING);
+	if (rc == DS_RESOLVE_ANSWER)
+		origin_reply(NULL, out, outlen);
+	return rc;
+}
+
+/* A query that waits for an upstream. */
+static void query(void)
+{
+	assert_int_equal(ask(), DS_RESOLVE_PENDING);
 }
 
 /* A network change is acted on after the settle delay, not before. */
@@ -394,6 +404,61 @@ static void test_lookalike_is_not(void **state)
 	assert_non_null(strstr(st.reason, "looks like a new network"));
 }
 
+/* A known network whose resolver was re-keyed (same fingerprint, new key
+ * and certificate): DoT from the store fails DANE twice, the network is
+ * walked again, and the different anchor is refused with an ALERT and kept
+ * pending for "dotctl trust approve". */
+static void test_rekeyed_known_network(void **state)
+{
+	struct ds_netmgr_status st;
+	struct ds_netfp fp;
+	struct disc_result *r;
+
+	network_appears();
+	vclock_advance(150);
+	peers_walk_finish(0, published(false, false));
+	peers.up_handshakes = 1;
+	vclock_advance(50);
+	assert_int_equal(state_of(0x11), TRUST_STATE_TRUSTED);
+	/* the same network again (a restart would look the same): from the store */
+	assert_int_equal(ds_netfp_parse(FP_TEXT, &fp), 0);
+	peers_netwatch_report(&fp, DS_NETWATCH_CHANGED);
+	vclock_advance(150);
+	assert_int_equal(peers.up_created, 2);
+	assert_int_equal(peers.nwalks, 1);
+	vclock_advance(2000); /* it authenticates: nothing happens */
+	assert_int_equal(peers.nwalks, 1);
+	peers.up_fail_auth = 1;
+	vclock_advance(1000);
+	assert_int_equal(peers.nwalks, 1); /* one failure is not enough */
+	peers.up_fail_auth = 2;
+	vclock_advance(500);
+	assert_int_equal(peers.nwalks, 2);
+	assert_int_equal(peers.walks[1].nanchors, 1);
+	r = result(DISC_ANCHOR_MISMATCH);
+	a_key(&r->ksk[0].key, 0x33);
+	r->nksk = r->nksk_seen = 1;
+	peers_walk_finish(0, r);
+	ds_netmgr_get_status(&F->d, &st);
+	assert_string_equal(st.state, "refused");
+	assert_true(st.alert);
+	assert_int_equal(state_of(0x33), TRUST_STATE_PENDING);
+	assert_int_equal(state_of(0x11), TRUST_STATE_TRUSTED);
+}
+
+/* No route: queries get SERVFAIL (EDE 14) at once, they do not wait. */
+static void test_no_route_answers_at_once(void **state)
+{
+	struct ds_netfp fp;
+
+	ds_netfp_init(&fp);
+	peers_netwatch_report(&fp, DS_NETWATCH_INITIAL);
+	vclock_advance(150);
+	assert_int_equal(ask(), DS_RESOLVE_ANSWER);
+	assert_int_equal(F->replies, 1);
+	assert_int_equal(F->reply[3] & 0xf, DNS_RCODE_SERVFAIL);
+}
+
 /* The netlink watcher's debounce window on the same clock: a burst is
  * reported once no event came for the window, and at the latest 1.5
  * windows after its first event, however long the trickle goes on. */
@@ -462,6 +527,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rfc5011_hold_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookalike_is_pinned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lookalike_is_not, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rekeyed_known_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_route_answers_at_once, setup, teardown),
 		cmocka_unit_test(test_debounce),
 	};
 

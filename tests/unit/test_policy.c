@@ -87,9 +87,11 @@ static const struct row table[] = {
 	/* res route disc  wait first known stored obs dane tofu unk -> action service alert record retry posture ede */
 	/* nothing to discover */
 	{ 0, ANY, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 0, P_NORES, NOTREADY },
-	{ 1, 0, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_WAIT, 0, 0, 0, P_WAITING, NOTREADY },
+	{ 1, 0, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_FAIL, 0, 0, 0, P_WAITING, NOTREADY },
 	/* a known network with stored data: DoT at once, no walk */
-	{ 1, 1, D(NONE), ANY, ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, STORED, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(NONE), ANY, ANY, ANY, 1, ANY, ANY, 0, ANY, ANY, STORED, S_DOT, 0, 0, 0, P_DOT, ANY },
+	/* ... unless its resolver failed DANE repeatedly: walk again */
+	{ 1, 1, D(NONE), ANY, ANY, ANY, 1, ANY, ANY, 1, ANY, ANY, DISCOVER, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
 	/* an unknown network at a pinned resolver's address: DoT to it first */
 	{ 1, 1, D(NONE), ANY, ANY, 0, 0, PIN_UNTRIED, ANY, ANY, ANY, ANY, PROBE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
 	{ 1, 1, D(NONE), ANY, ANY, 0, 0, PIN_AUTH, ANY, ANY, ANY, ANY, STORED, S_DOT, 0, 0, 0, P_DOT, ANY },
@@ -168,6 +170,7 @@ static void hotspot_rule(const struct trust_policy_input *in, int *action, int *
 			 int *posture)
 {
 	if (in->hotspot != TRUST_HOTSPOT_THIS_LINK || is_known(in) || !in->have_resolver ||
+	    !in->have_route ||
 	    (*service != S_FAIL && *service != S_WAIT))
 		return;
 	*service = S_PLAIN;
@@ -238,7 +241,7 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 			    (in->discovery == TRUST_DISC_OK && in->observed == TRUST_OBS_UNKNOWN &&
 			     in->tofu == TRUST_TOFU_AUTO && !is_known(in)) ||
 			    (in->discovery == TRUST_DISC_NONE && in->stored &&
-			     in->match == TRUST_MATCH_EXACT) ||
+			     in->match == TRUST_MATCH_EXACT && !in->dane_failed) ||
 			    (in->discovery == TRUST_DISC_NONE && in->match == TRUST_MATCH_NONE &&
 			     in->pinned_addr == TRUST_PINNED_AUTHENTICATED)));
 	/* a network made to look new at a pinned resolver's address never
@@ -246,6 +249,9 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 	if (in->match == TRUST_MATCH_NONE && in->pinned_addr == TRUST_PINNED_FAILED &&
 	    (d->service == TRUST_SERVICE_PLAIN || d->service == TRUST_SERVICE_SERVFAIL))
 		assert_true(d->alert);
+	/* no route: an answer at once, never a wait */
+	if (in->have_resolver && !in->have_route)
+		assert_int_equal(d->service, TRUST_SERVICE_SERVFAIL);
 	/* an unknown anchor is pinned only on an unknown network */
 	if (in->observed == TRUST_OBS_UNKNOWN && is_known(in))
 		assert_true(d->action != TRUST_ACT_PIN_AND_USE && d->action != TRUST_ACT_PIN_PENDING);
