@@ -117,6 +117,33 @@ s_changed_key() {
 	cap_expect_absent "changed key: the client's query never went out in clear text" evil "secret-name"
 }
 
+# ------------------------ a re-keyed resolver on a known network
+# The same network (same fingerprint, same resolver address), but its
+# resolver now has a new resolver-name.arpa key and certificate: DoT from
+# the store fails DANE, the network is walked again, the new anchor is
+# refused with an ALERT and kept pending; `trust approve` adopts it.
+s_rekeyed() {
+	local out st tag
+	pin_r1 a || return 1
+	prov_stop "$PROV_TMP/r1"
+	prov_up "$PROV_TMP/r1new" 127.0.0.81 || return 1
+	ds_start a --listen $L:53 --network-resolver 127.0.0.81 "${WAIT[@]}" || return 1
+	check "re-keyed: refused within 10 s" wait_for 10 sh -c "'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'discovery:  refused'"
+	expect_contains "re-keyed: it walked again after the DANE failures" "$(ds_log a)" "failed DANE authentication"
+	st=$(status_of a)
+	expect_contains "re-keyed: alert in status" "$st" "ALERT"
+	expect_contains "re-keyed: alert in the log" "$(ds_log a)" "ALERT"
+	out=$($DIG www.example.test A)
+	expect_contains "re-keyed: SERVFAIL until approved" "$out" "status: SERVFAIL"
+	check "re-keyed: the new key is kept pending" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q pending"
+	tag=$(ds_ctl a trust list | awk '/pending/ {print $3; exit}')
+	out=$(ds_ctl a trust approve "$tag" 2>&1)
+	expect_contains "re-keyed: approve the new key" "$out" "approved"
+	check "re-keyed: DoT to the re-keyed resolver after approval" wait_for 15 sh -c "$DIG www.example.test A +short | grep -q 192.0.2.10"
+	prov_stop "$PROV_TMP/r1new"
+	rm -rf "$PROV_TMP/r1new"
+}
+
 # ------------------------------- a second site sharing the anchor is known
 s_shared_anchor() {
 	local out n2
@@ -327,6 +354,7 @@ s_corrupt_store() {
 scenario first-use s_first_use teardown
 scenario restart s_restart teardown
 scenario changed-key s_changed_key teardown
+scenario rekeyed s_rekeyed teardown
 scenario shared-anchor s_shared_anchor teardown
 scenario variant-ca s_variant_ca teardown
 scenario variant-ed25519 s_variant_ed25519 teardown
