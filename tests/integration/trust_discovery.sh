@@ -123,7 +123,7 @@ s_changed_key() {
 # the store fails DANE, the network is walked again, the new anchor is
 # refused with an ALERT and kept pending; `trust approve` adopts it.
 s_rekeyed() {
-	local out st tag
+	local out st sha
 	pin_r1 a || return 1
 	prov_stop "$PROV_TMP/r1"
 	prov_up "$PROV_TMP/r1new" 127.0.0.81 || return 1
@@ -136,8 +136,8 @@ s_rekeyed() {
 	out=$($DIG www.example.test A)
 	expect_contains "re-keyed: SERVFAIL until approved" "$out" "status: SERVFAIL"
 	check "re-keyed: the new key is kept pending" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q pending"
-	tag=$(ds_ctl a trust list | awk '/pending/ {print $3; exit}')
-	out=$(ds_ctl a trust approve "$tag" 2>&1)
+	sha=$(ds_ctl a trust list | awk '/pending/ {print $3; exit}')
+	out=$(ds_ctl a trust approve "$sha" 2>&1)
 	expect_contains "re-keyed: approve the new key" "$out" "approved"
 	check "re-keyed: DoT to the re-keyed resolver after approval" wait_for 15 sh -c "$DIG www.example.test A +short | grep -q 192.0.2.10"
 	prov_stop "$PROV_TMP/r1new"
