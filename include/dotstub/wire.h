@@ -132,10 +132,14 @@ void dns_read_name_info(struct dns_reader *r, uint8_t *out, size_t *out_len,
 			struct dns_name_info *info);
 /* Skip a name like dns_skip_name, and also fail (-EBADMSG) if octets read
  * through a pointer touch one of the n_avoid 4-octet fields starting at
- * avoid[] (ascending offsets): dns_parse_response keeps names off the TTL
- * fields that are rewritten on the way out of the cache.  info may be NULL. */
+ * avoid[] (ascending offsets), or if a pointer lands inside the question
+ * name (at DNS_HDR_LEN, uncompressed, ending before qname_end; 0: no
+ * question) anywhere but at the start of one of its labels:
+ * dns_parse_response keeps names off the TTL fields that are rewritten on
+ * the way out of the cache, and off the question's label data, whose case
+ * is.  info may be NULL. */
 void dns_read_name_avoid(struct dns_reader *r, const uint16_t *avoid, unsigned n_avoid,
-			 struct dns_name_info *info);
+			 size_t qname_end, struct dns_name_info *info);
 
 /* ---- low level writer: every write past cap sets err and writes nothing ---- */
 struct dns_writer {

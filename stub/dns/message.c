@@ -271,14 +271,15 @@ parse_response_options(struct dns_reader *r, size_t rdlen, struct dns_response *
 }
 
 /* Check one name of a record: through pointers it must not lean on a TTL
- * field seen so far (TTLs are rewritten on the way out), nor, after the
- * OPT, on the OPT or anything past it (those move when it is stripped). */
+ * field seen so far (TTLs are rewritten on the way out), nor on the
+ * question's label data (its case is), nor, after the OPT, on the OPT or
+ * anything past it (those move when it is stripped). */
 static bool
 name_ok(struct dns_reader *r, const struct dns_response *t)
 {
 	struct dns_name_info info;
 
-	dns_read_name_avoid(r, t->ttl_off, t->n_ttl, &info);
+	dns_read_name_avoid(r, t->ttl_off, t->n_ttl, DNS_HDR_LEN + t->qname_len, &info);
 	if (r->err != 0)
 		return false;
 	return t->opt_len == 0 || !info.compressed || info.ptr_hi <= t->opt_off;

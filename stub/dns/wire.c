@@ -109,9 +109,21 @@ run_touches(const uint16_t *avoid, unsigned n, size_t start, size_t end)
 	return lo < n && avoid[lo] < end;
 }
 
+/* Is target the start of a label of the uncompressed name at DNS_HDR_LEN
+ * (the question), which ends before qname_end? */
+static bool
+question_label_start(const uint8_t *buf, size_t qname_end, size_t target)
+{
+	size_t o = DNS_HDR_LEN;
+
+	while (o < target && o < qname_end && buf[o] != 0)
+		o += (size_t)buf[o] + 1;
+	return o == target;
+}
+
 static void
 read_name(struct dns_reader *r, uint8_t *out, size_t *out_len, struct dns_name_info *info,
-	  const uint16_t *avoid, unsigned n_avoid)
+	  const uint16_t *avoid, unsigned n_avoid, size_t qname_end)
 {
 	uint8_t tmp[DNS_NAME_MAX];
 	size_t pos, run_start, limit, end = 0, n = 0, hi = 0;
@@ -138,6 +150,11 @@ read_name(struct dns_reader *r, uint8_t *out, size_t *out_len, struct dns_name_i
 				goto bad;
 			target = (size_t)(c & 0x3f) << 8 | r->buf[pos + 1];
 			if (target >= run_start || target < DNS_HDR_LEN)
+				goto bad;
+			/* into the question only at a label: the question's case
+			 * is rewritten on the way out, its label data must not be
+			 * read as structure */
+			if (target < qname_end && !question_label_start(r->buf, qname_end, target))
 				goto bad;
 			if (!jumped)
 				end = pos + 2;
@@ -183,26 +200,26 @@ void
 dns_read_name_info(struct dns_reader *r, uint8_t *out, size_t *out_len,
 		   struct dns_name_info *info)
 {
-	read_name(r, out, out_len, info, NULL, 0);
+	read_name(r, out, out_len, info, NULL, 0, 0);
 }
 
 void
 dns_read_name_avoid(struct dns_reader *r, const uint16_t *avoid, unsigned n_avoid,
-		    struct dns_name_info *info)
+		    size_t qname_end, struct dns_name_info *info)
 {
-	read_name(r, NULL, NULL, info, avoid, n_avoid);
+	read_name(r, NULL, NULL, info, avoid, n_avoid, qname_end);
 }
 
 void
 dns_read_name(struct dns_reader *r, uint8_t out[DNS_NAME_MAX], size_t *out_len)
 {
-	read_name(r, out, out_len, NULL, NULL, 0);
+	read_name(r, out, out_len, NULL, NULL, 0, 0);
 }
 
 void
 dns_skip_name(struct dns_reader *r)
 {
-	read_name(r, NULL, NULL, NULL, NULL, 0);
+	read_name(r, NULL, NULL, NULL, NULL, 0, 0);
 }
 
 /* ---- writer ---- */

@@ -680,6 +680,38 @@ test_ttl_overflow(void **state)
 	assert_int_equal(r.n_ttl, DNS_MAX_TTL_FIELDS);
 }
 
+/* A name may point into the question only at one of its labels: the
+ * question's case is rewritten on the way out (the client's own case), so
+ * its label data must never be read as a name's structure. */
+static void
+test_response_pointer_into_question(void **state)
+{
+	static const uint8_t hdr_q[] = {
+		0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+		3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0,
+		0, 1, 0, 1,
+	};
+	static const uint8_t rr_rest[] = { 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1 };
+	uint8_t pkt[128];
+	struct dns_response r;
+	/* 12 "www", 16 "example", 24 "test", 29 the root: label starts */
+	static const struct { uint8_t target; int want; } cases[] = {
+		{ 12, 0 }, { 16, 0 }, { 24, 0 }, { 29, 0 }, { 17, -EBADMSG }, { 20, -EBADMSG }, { 27, -EBADMSG },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = 0;
+
+		memcpy(pkt, hdr_q, sizeof(hdr_q));
+		n = sizeof(hdr_q);
+		pkt[n++] = 0xc0;
+		pkt[n++] = cases[i].target;
+		memcpy(pkt + n, rr_rest, sizeof(rr_rest));
+		n += sizeof(rr_rest);
+		assert_int_equal(dns_parse_response(pkt, n, &r), cases[i].want);
+	}
+}
+
 int
 main(void)
 {
@@ -696,6 +728,7 @@ main(void)
 		cmocka_unit_test(test_response_rejects),
 		cmocka_unit_test(test_response_opt_not_last),
 		cmocka_unit_test(test_response_name_on_ttl),
+		cmocka_unit_test(test_response_pointer_into_question),
 		cmocka_unit_test(test_strip_in_place),
 		cmocka_unit_test(test_ttl_overflow),
 	};

@@ -317,7 +317,7 @@ test_name_avoid(void **state)
 		/* fields at 14 (ends at 18: overlaps the run 15..17) and 15 */
 		dns_reader_init(&r, buf, len);
 		r.pos = 19;
-		dns_read_name_avoid(&r, avoid + (n == 3 ? 2 : 0), n == 3 ? 1 : n, &info);
+		dns_read_name_avoid(&r, avoid + (n == 3 ? 2 : 0), n == 3 ? 1 : n, 0, &info);
 		assert_int_equal(r.err, n == 0 || n == 3 ? 0 : -EBADMSG);
 		if (n == 0) {
 			assert_true(info.compressed);
@@ -327,17 +327,17 @@ test_name_avoid(void **state)
 	/* the field just before a run does not touch it */
 	dns_reader_init(&r, buf, len);
 	r.pos = 21;
-	dns_read_name_avoid(&r, (const uint16_t[]){ 8, 15 }, 2, &info);
+	dns_read_name_avoid(&r, (const uint16_t[]){ 8, 15 }, 2, 0, &info);
 	assert_int_equal(r.err, 0);
 	assert_int_equal(r.pos, 25);
 	/* in-place labels are never checked: only what pointers lead to */
 	dns_reader_init(&r, buf, len);
 	r.pos = 21;
-	dns_read_name_avoid(&r, (const uint16_t[]){ 20 }, 1, NULL);
+	dns_read_name_avoid(&r, (const uint16_t[]){ 20 }, 1, 0, NULL);
 	assert_int_equal(r.err, 0);
 	dns_reader_init(&r, buf, len);
 	r.pos = 21;
-	dns_read_name_avoid(&r, (const uint16_t[]){ 11 }, 1, NULL); /* 11..14 */
+	dns_read_name_avoid(&r, (const uint16_t[]){ 11 }, 1, 0, NULL); /* 11..14 */
 	assert_int_equal(r.err, -EBADMSG);
 }
 
