@@ -8,7 +8,7 @@
  *  0. no resolver, or no route to it: SERVFAIL (EDE 14) at once;
  *  1. a network seen before with a usable anchor and resolver: DoT to the
  *     stored name and TLSA, no walk (unless that resolver failed DANE
- *     authentication repeatedly: then walk again); an unknown network whose resolver has
+ *     authentication: then walk again); an unknown network whose resolver has
  *     the address of a pinned resolver: DoT to that resolver first, and if
  *     it authenticates, that is the network's resolver (strict); any other
  *     network: walk first, and hold queries meanwhile;
@@ -242,7 +242,7 @@ static void decide_base(const struct trust_policy_input *in, struct trust_decisi
 			/* re-keyed, or an impostor with the same fingerprint: the
 			 * walk tells which, and the policy decides on it */
 			set(d, TRUST_ACT_DISCOVER, TRUST_SERVICE_WAIT, false,
-			    "the stored resolver failed DANE authentication repeatedly: walking "
+			    "the stored resolver failed DANE authentication: walking "
 			    "again");
 			return;
 		}

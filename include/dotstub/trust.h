@@ -435,7 +435,7 @@ struct trust_policy_input {
 	enum trust_observed observed; /* DISC_OK only: the anchor found */
 	bool dane_failed;     /* DISC_OK: the resolver it describes served a
 				 certificate that does not match its TLSA;
-				 DISC_NONE: the stored resolver did, repeatedly */
+				 DISC_NONE: the stored resolver did */
 	enum trust_hotspot hotspot;
 };
 

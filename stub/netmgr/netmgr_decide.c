@@ -435,9 +435,9 @@ void nm_probe_poll(void *arg)
 	nm_decide(nm);
 }
 
-/* Timer: DoT from the store.  A resolver that fails DANE authentication
- * again and again on a known network (re-keyed, or an impostor with the
- * same fingerprint) is walked again, and the policy decides on what the
+/* Timer: DoT from the store.  A resolver that fails DANE authentication on
+ * a known network (re-keyed, or an impostor with the same fingerprint) is
+ * walked again, and the policy decides on what the
  * walk finds: a different anchor is refused with an ALERT and kept
  * pending. */
 void nm_watch_poll(void *arg)
@@ -456,7 +456,7 @@ void nm_watch_poll(void *arg)
 		ds_timer_arm_ms(nm->watch.ev, NM_WATCH_MS);
 		return;
 	}
-	log_warn("network %s: the stored resolver %s failed DANE authentication %llu times (%s): "
+	log_warn("network %s: the stored resolver %s failed DANE authentication (%llu times, %s): "
 		 "walking again",
 		 nm->fp_id, nm->upstream_name,
 		 (unsigned long long)(st.fail_auth - nm->watch.fail_base), st.last_error);

@@ -147,7 +147,9 @@ const struct trust_anchor *nm_pinned_at_address(struct ds_netmgr *nm,
 /* timer: watch the stored resolver's DANE authentication (netmgr_decide.c) */
 void nm_watch_poll(void *arg);
 #define NM_WATCH_MS 500
-#define NM_WATCH_FAILURES 2
+/* a certificate that does not match the stored TLSA is no glitch: once is
+ * enough to walk again (the walk decides, over plain DNS like discovery) */
+#define NM_WATCH_FAILURES 1
 
 /* the daemon's discovery-wait hook (netmgr_decide.c) */
 bool nm_wait_expired(void *arg);

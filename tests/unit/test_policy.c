@@ -90,7 +90,7 @@ static const struct row table[] = {
 	{ 1, 0, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_FAIL, 0, 0, 0, P_WAITING, NOTREADY },
 	/* a known network with stored data: DoT at once, no walk */
 	{ 1, 1, D(NONE), ANY, ANY, ANY, 1, ANY, ANY, 0, ANY, ANY, STORED, S_DOT, 0, 0, 0, P_DOT, ANY },
-	/* ... unless its resolver failed DANE repeatedly: walk again */
+	/* ... unless its resolver failed DANE: walk again */
 	{ 1, 1, D(NONE), ANY, ANY, ANY, 1, ANY, ANY, 1, ANY, ANY, DISCOVER, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
 	/* an unknown network at a pinned resolver's address: DoT to it first */
 	{ 1, 1, D(NONE), ANY, ANY, 0, 0, PIN_UNTRIED, ANY, ANY, ANY, ANY, PROBE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
