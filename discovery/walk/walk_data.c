@@ -46,8 +46,8 @@ read_addrs(struct walk *w, int phase, const struct walk_q *q, struct ds_upstream
 		}
 		if (r < 0) {
 			walk_step(w, phase, q->name, q->type, DISC_ST_ERROR, "malformed rdata");
-			return walk_fail(w, DISC_FAILED, phase, "step %d: %s: malformed address",
-					 phase, q->name);
+			return walk_fail(w, TRUST_DISC_FAILED, phase,
+					 "step %d: %s: malformed address", phase, q->name);
 		}
 		inet_ntop(q->type == DNS_TYPE_A ? AF_INET : AF_INET6, rd, a, sizeof(a));
 		if (o < sizeof(list))
@@ -106,13 +106,13 @@ read_txt(struct walk *w, int phase, const struct walk_q *q, char *value, size_t 
 		if (walk_rdata_txt((const uint8_t *)q->res->data[i], (size_t)q->res->len[i], v,
 				   sizeof(v)) < 0) {
 			walk_step(w, phase, q->name, q->type, DISC_ST_ERROR, "malformed TXT");
-			return walk_fail(w, DISC_FAILED, phase, "step %d: %s TXT: malformed",
+			return walk_fail(w, TRUST_DISC_FAILED, phase, "step %d: %s TXT: malformed",
 					 phase, q->name);
 		}
 		if (i > 0 && strcmp(v, value) != 0) {
 			walk_step(w, phase, q->name, q->type, DISC_ST_ERROR,
 				  "records disagree: \"%s\" and \"%s\"", value, v);
-			return walk_fail(w, DISC_FAILED, phase,
+			return walk_fail(w, TRUST_DISC_FAILED, phase,
 					 "step %d: %s TXT: records disagree (\"%s\", \"%s\")", phase,
 					 q->name, value, v);
 		}
@@ -141,7 +141,7 @@ read_keyword(struct walk *w, int phase, const struct walk_q *q, const char *cons
 			*idx = i;
 	if (*idx < 0) {
 		walk_step(w, phase, q->name, q->type, DISC_ST_ERROR, "\"%s\": unknown %s", v, what);
-		return walk_fail(w, DISC_FAILED, phase,
+		return walk_fail(w, TRUST_DISC_FAILED, phase,
 				 "step %d: %s TXT is \"%s\", neither \"%s\" nor \"%s\"", phase,
 				 q->name, v, words[0], words[1]);
 	}
@@ -210,12 +210,13 @@ judge_step5(struct walk *w, struct walk_q *q)
 			return r;
 	}
 	if (d->naddr == 0)
-		return walk_fail(w, DISC_FAILED, 5, "step 5: %s has neither A nor AAAA", w->n);
+		return walk_fail(w, TRUST_DISC_FAILED, 5, "step 5: %s has neither A nor AAAA",
+				 w->n);
 	if (type != DS_SERVER_UNKNOWN && func != DS_SERVER_UNKNOWN && type != func) {
 		walk_step(w, 5, q[Q5_FUNC].name, DNS_TYPE_TXT, DISC_ST_ERROR,
 			  "\"%s\" disagrees with server-type \"%s\"",
 			  ds_server_type_name(func), ds_server_type_name(type));
-		return walk_fail(w, DISC_FAILED, 5,
+		return walk_fail(w, TRUST_DISC_FAILED, 5,
 				 "step 5: server-type.%s (\"%s\") and server-function.%s "
 				 "(\"%s\") disagree",
 				 w->n, ds_server_type_name(type), w->n,
@@ -223,14 +224,14 @@ judge_step5(struct walk *w, struct walk_q *q)
 	}
 	d->type = type != DS_SERVER_UNKNOWN ? type : func;
 	if (d->type == DS_SERVER_UNKNOWN)
-		return walk_fail(w, DISC_FAILED, 5,
+		return walk_fail(w, TRUST_DISC_FAILED, 5,
 				 "step 5: %s publishes neither server-type nor server-function",
 				 w->n);
 	if (d->ntlsa == 0)
-		return walk_fail(w, DISC_FAILED, 5,
+		return walk_fail(w, TRUST_DISC_FAILED, 5,
 				 "step 5: _853._tcp.%s has no readable TLSA record: no DoT", w->n);
 	if (ds_upstream_desc_usable_tlsa(d) == 0)
-		return walk_fail(w, DISC_FAILED, 5,
+		return walk_fail(w, TRUST_DISC_FAILED, 5,
 				 "step 5: no TLSA record of _853._tcp.%s is usable (DANE-TA or "
 				 "DANE-EE needed): no DoT",
 				 w->n);

@@ -57,19 +57,6 @@ void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 	in->hotspot = TRUST_HOTSPOT_NONE;
 }
 
-static enum trust_discovery discovery_of(enum disc_kind k)
-{
-	switch (k) {
-	case DISC_OK: return TRUST_DISC_OK;
-	case DISC_NOT_PUBLISHED: return TRUST_DISC_NOT_PUBLISHED;
-	case DISC_UNREACHABLE: return TRUST_DISC_UNREACHABLE;
-	case DISC_ANCHOR_MISMATCH: return TRUST_DISC_ANCHOR_MISMATCH;
-	case DISC_BOGUS: return TRUST_DISC_BOGUS;
-	case DISC_FAILED: return TRUST_DISC_FAILED;
-	}
-	return TRUST_DISC_FAILED;
-}
-
 static const struct trust_anchor *pin_pending(struct ds_netmgr *nm,
 					      const struct trust_dnskey *k)
 {
@@ -294,15 +281,15 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 		nm_carry_out(nm, &in, NULL, NULL, NULL);
 		return;
 	}
-	snprintf(nm->last_walk, sizeof(nm->last_walk), "%s%s%s", disc_kind_str(res->kind),
-		 res->reason[0] ? ": " : "", res->reason);
+	snprintf(nm->last_walk, sizeof(nm->last_walk), "%s%s%s",
+		 trust_discovery_name(res->kind), res->reason[0] ? ": " : "", res->reason);
 	log_info("network %s: discovery: %s", nm->fp_id, nm->last_walk);
 
-	nm_policy_input(nm, discovery_of(res->kind), &in);
+	nm_policy_input(nm, res->kind, &in);
 	in.first_use = nm->job_first_use;
-	if (res->kind == DISC_OK || res->kind == DISC_NOT_PUBLISHED)
+	if (res->kind == TRUST_DISC_OK || res->kind == TRUST_DISC_NOT_PUBLISHED)
 		nm->retry_ms = 0;
-	if (res->kind == DISC_OK) {
+	if (res->kind == TRUST_DISC_OK) {
 		if (res->ksk_used >= 0)
 			ksk = &res->ksk[res->ksk_used].key;
 		if (!nm->job_first_use && res->anchor_matched >= 0) {
@@ -312,7 +299,7 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 			in.observed = trust_observed_of(trust_store_lookup(nm->store, DISC_ZONE, ksk));
 		}
 		use = choose_desc(nm, res);
-	} else if (res->kind == DISC_BOGUS || res->kind == DISC_FAILED) {
+	} else if (res->kind == TRUST_DISC_BOGUS || res->kind == TRUST_DISC_FAILED) {
 		if (nm->match == TRUST_MATCH_NONE && nm->job_first_use)
 			log_warn("network %s: resolver-name.arpa is broken (%s); treating the "
 				 "network as one that publishes nothing",

@@ -115,7 +115,7 @@ void nm_decide(struct ds_netmgr *nm);
 void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 		     struct trust_policy_input *in);
 /* carry out the policy's decision for in (res, ksk, use: the walk's result,
- * its anchor and the description to serve, for DISC_OK; else NULL) */
+ * its anchor and the description to serve, for TRUST_DISC_OK; else NULL) */
 void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 		  const struct disc_result *res, const struct trust_dnskey *ksk,
 		  const struct ds_upstream_desc *use);
