@@ -19,7 +19,6 @@
 
 struct event;
 
-#define ARPA_ZONE "resolver-name.arpa."
 #define SETTLE_MS 150        /* coalesce a link change and the resolver update after it */
 #define NETWATCH_DEBOUNCE_MS 300
 #define RETRY_MIN_MS 2000
