@@ -164,13 +164,13 @@ read_role(struct walk *w, int phase, const struct walk_q *q, enum ds_server_type
 
 /* transport.U.N: "dot" or "do53" */
 static int
-read_transport(struct walk *w, int phase, const struct walk_q *q, enum disc_transport *t)
+read_transport(struct walk *w, int phase, const struct walk_q *q, enum ds_transport *t)
 {
 	static const char *const words[2] = { "dot", "do53" };
-	static const enum disc_transport types[2] = { DISC_TRANSPORT_DOT, DISC_TRANSPORT_DO53 };
+	static const enum ds_transport types[2] = { DS_TRANSPORT_DOT, DS_TRANSPORT_DO53 };
 	int idx, r = read_keyword(w, phase, q, words, "transport", &idx);
 
-	*t = idx < 0 ? DISC_TRANSPORT_UNKNOWN : types[idx];
+	*t = idx < 0 ? DS_TRANSPORT_UNKNOWN : types[idx];
 	return r;
 }
 
@@ -302,7 +302,7 @@ read_upstream(struct walk *w, int i, const struct walk_q *q, struct disc_upstrea
 	case QU_TLSA:
 		return read_tlsa(w, 6, q, &u->desc);
 	default:
-		return read_transport(w, 6, q, &u->transport);
+		return read_transport(w, 6, q, &u->desc.transport);
 	}
 }
 
@@ -327,6 +327,8 @@ walk_upstream(struct walk *w, const char *u)
 		return 0;
 	}
 	memset(up, 0, sizeof(*up));
+	/* until transport.U.N says otherwise: zero is DS_TRANSPORT_DOT */
+	up->desc.transport = DS_TRANSPORT_UNKNOWN;
 	snprintf(up->desc.name, sizeof(up->desc.name), "%.*s", (int)strlen(u) - 1, u);
 	w->r->nupstreams++;
 	for (i = 0; i < QU_N; i++) {

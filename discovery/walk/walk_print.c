@@ -129,7 +129,7 @@ print_text(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 		const struct disc_upstream *u = &r->upstreams[i];
 
 		fprintf(f, "upstream: %s type %s transport %s\n", u->desc.name,
-			ds_server_type_name(u->desc.type), disc_transport_str(u->transport));
+			ds_server_type_name(u->desc.type), ds_transport_name(u->desc.transport));
 		snprintf(owner, sizeof(owner), "%s.", u->desc.name);
 		if (u->has_key)
 			text_key(f, "  key:", owner, &u->key, err);
@@ -232,7 +232,7 @@ print_json(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 
 		fprintf(f, "%s{", i ? "," : "");
 		json_desc(f, &u->desc);
-		fprintf(f, ",\"transport\":\"%s\",\"key\":", disc_transport_str(u->transport));
+		fprintf(f, ",\"transport\":\"%s\",\"key\":", ds_transport_name(u->desc.transport));
 		if (u->has_key) {
 			json_key(f, &u->key, err);
 			fprintf(f, "}");

@@ -173,20 +173,6 @@ disc_status_str(enum disc_status s)
 }
 
 const char *
-disc_transport_str(enum disc_transport t)
-{
-	switch (t) {
-	case DISC_TRANSPORT_DOT:
-		return "dot";
-	case DISC_TRANSPORT_DO53:
-		return "do53";
-	case DISC_TRANSPORT_UNKNOWN:
-		break;
-	}
-	return "unknown";
-}
-
-const char *
 disc_type_str(uint16_t type, char *buf, size_t len)
 {
 	static const struct {

@@ -85,21 +85,14 @@ struct disc_step {
 	char detail[DISC_DETAIL_MAX];     /* short: the data, why_bogus, or what was wrong */
 };
 
-/* How a forwarder reaches one of its upstreams (TXT transport.U.N). */
-enum disc_transport {
-	DISC_TRANSPORT_UNKNOWN = 0, /* not published */
-	DISC_TRANSPORT_DOT,
-	DISC_TRANSPORT_DO53,
-};
-
 /* One upstream listed by a forwarder (PTR upstreams.N), read under N. */
 struct disc_upstream {
-	/* U's name (SNI), addresses (port dot_port), TLSA, server type; owns
-	 * its TLSA data */
+	/* U's name (SNI), addresses (port dot_port), TLSA, server type, and
+	 * transport: TXT transport.U.N, how the forwarder reaches U
+	 * (DS_TRANSPORT_UNKNOWN when not published); owns its TLSA data */
 	struct ds_upstream_desc desc;
 	bool has_key;                 /* KEY U.N was published */
 	struct trust_dnskey key;      /* U's trust anchor, if has_key */
-	enum disc_transport transport;
 };
 
 /* The SEP keys (KSKs) of resolver-name.arpa as observed. */
@@ -190,8 +183,6 @@ void disc_result_free(struct disc_result *r);
 
 /* "secure", "nodata", "unvalidated", "insecure", "bogus", "error" */
 const char *disc_status_str(enum disc_status s);
-/* "dot", "do53", "unknown" */
-const char *disc_transport_str(enum disc_transport t);
 /* "A", "DNSKEY", ... or "TYPE%u" into buf (at least 16 octets) */
 const char *disc_type_str(uint16_t type, char *buf, size_t len);
 

@@ -92,13 +92,13 @@ static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
 		const struct disc_upstream *u = &res->upstreams[i];
 		snprintf(nm->upstreams[nm->nupstreams++], sizeof(nm->upstreams[0]), "%s (%s, %s)",
 			 u->desc.name, ds_server_type_name(u->desc.type),
-			 disc_transport_str(u->transport));
+			 ds_transport_name(u->desc.transport));
 	}
 	if (res->desc.type != DS_SERVER_FORWARDER || !nm->d->cfg->prefer_upstream_resolver)
 		return &res->desc;
 	for (int i = 0; i < res->nupstreams; i++) {
 		const struct disc_upstream *u = &res->upstreams[i];
-		if (u->transport == DISC_TRANSPORT_DOT && u->desc.naddr > 0 &&
+		if (u->desc.transport == DS_TRANSPORT_DOT && u->desc.naddr > 0 &&
 		    ds_upstream_desc_usable_tlsa(&u->desc) > 0)
 			return &u->desc;
 	}
