@@ -202,17 +202,21 @@ print_step(void *arg, const struct disc_step *s)
 }
 
 static int
-exit_status(enum disc_kind k)
+exit_status(enum trust_discovery k)
 {
 	switch (k) {
-	case DISC_OK:
+	case TRUST_DISC_OK:
 		return EXIT_WALK_OK;
-	case DISC_NOT_PUBLISHED:
+	case TRUST_DISC_NOT_PUBLISHED:
 		return EXIT_NOT_PUBLISHED;
-	case DISC_UNREACHABLE:
-	case DISC_ANCHOR_MISMATCH:
-	case DISC_BOGUS:
-	case DISC_FAILED:
+	case TRUST_DISC_UNREACHABLE:
+	case TRUST_DISC_ANCHOR_MISMATCH:
+	case TRUST_DISC_BOGUS:
+	case TRUST_DISC_FAILED:
+	/* never a walk's verdict */
+	case TRUST_DISC_NONE:
+	case TRUST_DISC_RUNNING:
+	case TRUST_DISC_ERROR:
 		break;
 	}
 	return EXIT_WALK_FAILED;

@@ -393,9 +393,9 @@ const char *trust_discovery_name(enum trust_discovery v)
 	case TRUST_DISC_NONE: return "none";
 	case TRUST_DISC_RUNNING: return "running";
 	case TRUST_DISC_OK: return "ok";
-	case TRUST_DISC_NOT_PUBLISHED: return "not published";
+	case TRUST_DISC_NOT_PUBLISHED: return "not-published";
 	case TRUST_DISC_UNREACHABLE: return "unreachable";
-	case TRUST_DISC_ANCHOR_MISMATCH: return "anchor mismatch";
+	case TRUST_DISC_ANCHOR_MISMATCH: return "anchor-mismatch";
 	case TRUST_DISC_BOGUS: return "bogus";
 	case TRUST_DISC_FAILED: return "failed";
 	case TRUST_DISC_ERROR: return "error";

@@ -88,7 +88,7 @@ disc_walk(const struct disc_params *p, struct disc_result **ret)
 		  p->nanchors);
 	if (ub_lib_get(err, sizeof(err)) < 0) {
 		log_debug("discovery: %s", err);
-		rc = walk_fail(&w, DISC_FAILED, 1, "step 1: %s", err);
+		rc = walk_fail(&w, TRUST_DISC_FAILED, 1, "step 1: %s", err);
 	} else {
 		rc = walk_steps(&w);
 		walk_ub_free(w.arpa);
@@ -100,8 +100,9 @@ disc_walk(const struct disc_params *p, struct disc_result **ret)
 		return rc;
 	}
 	if (rc == 0)
-		r->kind = DISC_OK;
-	log_debug("discovery: %s: %s", disc_kind_str(r->kind), r->kind ? r->reason : r->desc.name);
+		r->kind = TRUST_DISC_OK;
+	log_debug("discovery: %s: %s", trust_discovery_name(r->kind),
+		  r->kind == TRUST_DISC_OK ? r->desc.name : r->reason);
 	*ret = r;
 	return 0;
 }

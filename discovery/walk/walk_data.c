@@ -46,8 +46,8 @@ read_addrs(struct walk *w, int phase, const struct walk_q *q, struct ds_upstream
 		}
 		if (r < 0) {
 			walk_step(w, phase, q->name, q->type, DISC_ST_ERROR, "malformed rdata");
-			return walk_fail(w, DISC_FAILED, phase, "step %d: %s: malformed address",
-					 phase, q->name);
+			return walk_fail(w, TRUST_DISC_FAILED, phase,
+					 "step %d: %s: malformed address", phase, q->name);
 		}
 		inet_ntop(q->type == DNS_TYPE_A ? AF_INET : AF_INET6, rd, a, sizeof(a));
 		if (o < sizeof(list))
@@ -106,13 +106,13 @@ read_txt(struct walk *w, int phase, const struct walk_q *q, char *value, size_t 
 		if (walk_rdata_txt((const uint8_t *)q->res->data[i], (size_t)q->res->len[i], v,
 				   sizeof(v)) < 0) {
 			walk_step(w, phase, q->name, q->type, DISC_ST_ERROR, "malformed TXT");
-			return walk_fail(w, DISC_FAILED, phase, "step %d: %s TXT: malformed",
+			return walk_fail(w, TRUST_DISC_FAILED, phase, "step %d: %s TXT: malformed",
 					 phase, q->name);
 		}
 		if (i > 0 && strcmp(v, value) != 0) {
 			walk_step(w, phase, q->name, q->type, DISC_ST_ERROR,
 				  "records disagree: \"%s\" and \"%s\"", value, v);
-			return walk_fail(w, DISC_FAILED, phase,
+			return walk_fail(w, TRUST_DISC_FAILED, phase,
 					 "step %d: %s TXT: records disagree (\"%s\", \"%s\")", phase,
 					 q->name, value, v);
 		}
@@ -141,7 +141,7 @@ read_keyword(struct walk *w, int phase, const struct walk_q *q, const char *cons
 			*idx = i;
 	if (*idx < 0) {
 		walk_step(w, phase, q->name, q->type, DISC_ST_ERROR, "\"%s\": unknown %s", v, what);
-		return walk_fail(w, DISC_FAILED, phase,
+		return walk_fail(w, TRUST_DISC_FAILED, phase,
 				 "step %d: %s TXT is \"%s\", neither \"%s\" nor \"%s\"", phase,
 				 q->name, v, words[0], words[1]);
 	}
@@ -164,13 +164,13 @@ read_role(struct walk *w, int phase, const struct walk_q *q, enum ds_server_type
 
 /* transport.U.N: "dot" or "do53" */
 static int
-read_transport(struct walk *w, int phase, const struct walk_q *q, enum disc_transport *t)
+read_transport(struct walk *w, int phase, const struct walk_q *q, enum ds_transport *t)
 {
 	static const char *const words[2] = { "dot", "do53" };
-	static const enum disc_transport types[2] = { DISC_TRANSPORT_DOT, DISC_TRANSPORT_DO53 };
+	static const enum ds_transport types[2] = { DS_TRANSPORT_DOT, DS_TRANSPORT_DO53 };
 	int idx, r = read_keyword(w, phase, q, words, "transport", &idx);
 
-	*t = idx < 0 ? DISC_TRANSPORT_UNKNOWN : types[idx];
+	*t = idx < 0 ? DS_TRANSPORT_UNKNOWN : types[idx];
 	return r;
 }
 
@@ -210,12 +210,13 @@ judge_step5(struct walk *w, struct walk_q *q)
 			return r;
 	}
 	if (d->naddr == 0)
-		return walk_fail(w, DISC_FAILED, 5, "step 5: %s has neither A nor AAAA", w->n);
+		return walk_fail(w, TRUST_DISC_FAILED, 5, "step 5: %s has neither A nor AAAA",
+				 w->n);
 	if (type != DS_SERVER_UNKNOWN && func != DS_SERVER_UNKNOWN && type != func) {
 		walk_step(w, 5, q[Q5_FUNC].name, DNS_TYPE_TXT, DISC_ST_ERROR,
 			  "\"%s\" disagrees with server-type \"%s\"",
 			  ds_server_type_name(func), ds_server_type_name(type));
-		return walk_fail(w, DISC_FAILED, 5,
+		return walk_fail(w, TRUST_DISC_FAILED, 5,
 				 "step 5: server-type.%s (\"%s\") and server-function.%s "
 				 "(\"%s\") disagree",
 				 w->n, ds_server_type_name(type), w->n,
@@ -223,14 +224,14 @@ judge_step5(struct walk *w, struct walk_q *q)
 	}
 	d->type = type != DS_SERVER_UNKNOWN ? type : func;
 	if (d->type == DS_SERVER_UNKNOWN)
-		return walk_fail(w, DISC_FAILED, 5,
+		return walk_fail(w, TRUST_DISC_FAILED, 5,
 				 "step 5: %s publishes neither server-type nor server-function",
 				 w->n);
 	if (d->ntlsa == 0)
-		return walk_fail(w, DISC_FAILED, 5,
+		return walk_fail(w, TRUST_DISC_FAILED, 5,
 				 "step 5: _853._tcp.%s has no readable TLSA record: no DoT", w->n);
 	if (ds_upstream_desc_usable_tlsa(d) == 0)
-		return walk_fail(w, DISC_FAILED, 5,
+		return walk_fail(w, TRUST_DISC_FAILED, 5,
 				 "step 5: no TLSA record of _853._tcp.%s is usable (DANE-TA or "
 				 "DANE-EE needed): no DoT",
 				 w->n);
@@ -301,7 +302,7 @@ read_upstream(struct walk *w, int i, const struct walk_q *q, struct disc_upstrea
 	case QU_TLSA:
 		return read_tlsa(w, 6, q, &u->desc);
 	default:
-		return read_transport(w, 6, q, &u->transport);
+		return read_transport(w, 6, q, &u->desc.transport);
 	}
 }
 
@@ -326,6 +327,8 @@ walk_upstream(struct walk *w, const char *u)
 		return 0;
 	}
 	memset(up, 0, sizeof(*up));
+	/* until transport.U.N says otherwise: zero is DS_TRANSPORT_DOT */
+	up->desc.transport = DS_TRANSPORT_UNKNOWN;
 	snprintf(up->desc.name, sizeof(up->desc.name), "%.*s", (int)strlen(u) - 1, u);
 	w->r->nupstreams++;
 	for (i = 0; i < QU_N; i++) {

@@ -83,7 +83,7 @@ size_t walk_q_count(const struct walk_q *q);
 void walk_step(struct walk *w, int phase, const char *name, uint16_t type, enum disc_status st,
 	       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Record the verdict (the first one wins).  Returns WALK_STOP. */
-int walk_fail(struct walk *w, enum disc_kind kind, int phase, const char *fmt, ...)
+int walk_fail(struct walk *w, enum trust_discovery kind, int phase, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Run a batch and record the verdict for a timeout.  Returns 0, WALK_STOP
  * (deadline: UNREACHABLE recorded) or a negative errno. */

@@ -130,14 +130,15 @@ fetch_raw(struct walk *w, struct rrset_obs *obs)
 	/* libunbound turns REFUSED and the like into SERVFAIL */
 	if (!q.res || (!q.res->havedata && q.res->rcode != 0 && q.res->rcode != 3)) {
 		walk_step(w, 1, q.name, q.type, DISC_ST_ERROR, "%s", q.detail);
-		r = walk_fail(w, DISC_UNREACHABLE, 1, "step 1: %s DNSKEY: %s", DISC_ZONE, q.detail);
+		r = walk_fail(w, TRUST_DISC_UNREACHABLE, 1, "step 1: %s DNSKEY: %s", DISC_ZONE,
+			      q.detail);
 		goto out;
 	}
 	if (!q.res->havedata) {
 		const char *what = q.res->rcode == 3 ? "NXDOMAIN" : "NODATA";
 
 		walk_step(w, 1, q.name, q.type, DISC_ST_UNVALIDATED, "%s: not published", what);
-		r = walk_fail(w, DISC_NOT_PUBLISHED, 1,
+		r = walk_fail(w, TRUST_DISC_NOT_PUBLISHED, 1,
 			      "the resolver does not publish %s (DNSKEY: %s)", DISC_ZONE, what);
 		goto out;
 	}
@@ -146,7 +147,7 @@ fetch_raw(struct walk *w, struct rrset_obs *obs)
 	if (observe_rrset(&q, obs) < 0) {
 		walk_step(w, 1, q.name, q.type, DISC_ST_ERROR, "%zu records: too many",
 			  walk_q_count(&q));
-		r = walk_fail(w, DISC_FAILED, 1, "step 1: %s DNSKEY: more than %d records",
+		r = walk_fail(w, TRUST_DISC_FAILED, 1, "step 1: %s DNSKEY: more than %d records",
 			      DISC_ZONE, WALK_MAX_DNSKEYS);
 		goto out;
 	}
@@ -154,7 +155,7 @@ fetch_raw(struct walk *w, struct rrset_obs *obs)
 		  obs->n, bad ? " (some malformed)" : "", w->r->nksk_seen ? tags : " none",
 		  " [udp, not validated yet]");
 	if (w->r->nksk_seen == 0)
-		r = walk_fail(w, DISC_FAILED, 1,
+		r = walk_fail(w, TRUST_DISC_FAILED, 1,
 			      "step 1: %s DNSKEY: no SEP (flags 257) key: nothing can sign "
 			      "the RRset as a trust anchor",
 			      DISC_ZONE);
@@ -198,14 +199,20 @@ observe(struct walk *w, const struct trust_dnskey *k, bool tcp, struct ub_ctx **
 	return r;
 }
 
+/* The verdict for a DNSKEY observation that did not validate. */
+static enum trust_discovery
+unvalidated_kind(enum disc_status st)
+{
+	return st == DISC_ST_ERROR ? TRUST_DISC_UNREACHABLE : TRUST_DISC_BOGUS;
+}
+
 /* Verdict when no candidate validated: the first failure says why. */
 static int
 fail_unvalidated(struct walk *w, enum disc_status st, const struct trust_dnskey *k,
 		 const char *detail, const char *whose)
 {
-	enum disc_kind kind = st == DISC_ST_ERROR ? DISC_UNREACHABLE : DISC_BOGUS;
-
-	return walk_fail(w, kind, 1, "step 1: %s DNSKEY: %s with %s tag %u alg %u: %s", DISC_ZONE,
+	return walk_fail(w, unvalidated_kind(st), 1,
+			 "step 1: %s DNSKEY: %s with %s tag %u alg %u: %s", DISC_ZONE,
 			 disc_status_str(st), whose, trust_dnskey_tag(k), k->algorithm,
 			 detail[0] ? detail : "not validated");
 }
@@ -277,7 +284,7 @@ try_candidates(struct walk *w, const struct rrset_obs *raw, const struct trust_d
 			walk_ub_free(ub);
 			walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, DISC_ST_ERROR,
 				  "validated RRset differs from the first fetch");
-			return walk_fail(w, DISC_FAILED, 1,
+			return walk_fail(w, TRUST_DISC_FAILED, 1,
 					 "step 1: %s DNSKEY changed between two queries: "
 					 "possible interference",
 					 DISC_ZONE);
@@ -332,7 +339,7 @@ walk_known(struct walk *w, const struct rrset_obs *raw)
 	}
 	walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, DISC_ST_ERROR,
 		  "no known anchor in the RRset (known:%s; SEP keys seen:%s)", known, seen);
-	return walk_fail(w, DISC_ANCHOR_MISMATCH, 1,
+	return walk_fail(w, TRUST_DISC_ANCHOR_MISMATCH, 1,
 			 "step 1: %s DNSKEY: none of the %d known anchor(s) (tag/alg:%s) is in "
 			 "the RRset, whose SEP keys are (tag/alg):%s -- a different key, "
 			 "possibly a man in the middle",
@@ -356,7 +363,7 @@ confirm(struct walk *w, const struct rrset_obs *raw)
 			if (r == -ECANCELED)
 				return r;
 			if (r < 0)
-				return walk_fail(w, DISC_UNREACHABLE, 1,
+				return walk_fail(w, TRUST_DISC_UNREACHABLE, 1,
 						 "step 1: the deadline passed before the DNSKEY "
 						 "RRset could be confirmed");
 			snprintf(how, sizeof(how), "udp, %u ms later", w->p->confirm_delay_ms);
@@ -369,7 +376,7 @@ confirm(struct walk *w, const struct rrset_obs *raw)
 		if (st == DISC_ST_SECURE && memcmp(obs.fp, raw->fp, DIGEST_LEN) != 0) {
 			walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, DISC_ST_ERROR,
 				  "confirmation [%s]: a different RRset", how);
-			return walk_fail(w, DISC_FAILED, 1,
+			return walk_fail(w, TRUST_DISC_FAILED, 1,
 					 "step 1: %s DNSKEY differs between observations (udp vs "
 					 "%s): not adopting a first-use anchor",
 					 DISC_ZONE, how);
@@ -377,7 +384,7 @@ confirm(struct walk *w, const struct rrset_obs *raw)
 		walk_step(w, 1, DISC_ZONE, DNS_TYPE_DNSKEY, st, "confirmation [%s]: %s", how,
 			  st == DISC_ST_SECURE ? "identical RRset, validates" : detail);
 		if (st != DISC_ST_SECURE)
-			return walk_fail(w, st == DISC_ST_ERROR ? DISC_UNREACHABLE : DISC_BOGUS, 1,
+			return walk_fail(w, unvalidated_kind(st), 1,
 					 "step 1: %s DNSKEY: confirmation over %s: %s: %s",
 					 DISC_ZONE, how, disc_status_str(st), detail);
 	}

@@ -104,8 +104,8 @@ print_text(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 			fprintf(f, "(%d more steps not recorded)\n", r->steps_dropped);
 	}
 	fprintf(f, "resolver: %s\n", r->resolver);
-	fprintf(f, "result: %s\n", disc_kind_str(r->kind));
-	if (r->kind != DISC_OK)
+	fprintf(f, "result: %s\n", trust_discovery_name(r->kind));
+	if (r->kind != TRUST_DISC_OK)
 		fprintf(f, "reason: %s\n", r->reason);
 	for (i = 0; i < r->nksk; i++) {
 		const struct disc_ksk *k = &r->ksk[i];
@@ -129,7 +129,7 @@ print_text(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 		const struct disc_upstream *u = &r->upstreams[i];
 
 		fprintf(f, "upstream: %s type %s transport %s\n", u->desc.name,
-			ds_server_type_name(u->desc.type), disc_transport_str(u->transport));
+			ds_server_type_name(u->desc.type), ds_transport_name(u->desc.transport));
 		snprintf(owner, sizeof(owner), "%s.", u->desc.name);
 		if (u->has_key)
 			text_key(f, "  key:", owner, &u->key, err);
@@ -197,8 +197,8 @@ print_json(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 {
 	int i;
 
-	fprintf(f, "{\"result\":\"%s\",\"failed_step\":%d,\"reason\":", disc_kind_str(r->kind),
-		r->failed_phase);
+	fprintf(f, "{\"result\":\"%s\",\"failed_step\":%d,\"reason\":",
+		trust_discovery_name(r->kind), r->failed_phase);
 	json_str(f, r->reason);
 	fprintf(f, ",\"resolver\":");
 	json_str(f, r->resolver);
@@ -232,7 +232,7 @@ print_json(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 
 		fprintf(f, "%s{", i ? "," : "");
 		json_desc(f, &u->desc);
-		fprintf(f, ",\"transport\":\"%s\",\"key\":", disc_transport_str(u->transport));
+		fprintf(f, ",\"transport\":\"%s\",\"key\":", ds_transport_name(u->desc.transport));
 		if (u->has_key) {
 			json_key(f, &u->key, err);
 			fprintf(f, "}");

@@ -53,7 +53,7 @@ walk_step(struct walk *w, int phase, const char *name, uint16_t type, enum disc_
 }
 
 int
-walk_fail(struct walk *w, enum disc_kind kind, int phase, const char *fmt, ...)
+walk_fail(struct walk *w, enum trust_discovery kind, int phase, const char *fmt, ...)
 {
 	struct disc_result *r = w->r;
 	char buf[DISC_REASON_MAX * 2];
@@ -67,7 +67,7 @@ walk_fail(struct walk *w, enum disc_kind kind, int phase, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	walk_sanitize(r->reason, sizeof(r->reason), buf);
-	log_debug("discovery: %s: %s", disc_kind_str(kind), r->reason);
+	log_debug("discovery: %s: %s", trust_discovery_name(kind), r->reason);
 	return WALK_STOP;
 }
 
@@ -85,7 +85,7 @@ walk_run(struct walk *w, struct ub_ctx *ub, int phase, struct walk_q *q, size_t 
 		if (q[i].res)
 			continue;
 		walk_step(w, phase, q[i].name, q[i].type, DISC_ST_ERROR, "%s", q[i].detail);
-		walk_fail(w, DISC_UNREACHABLE, phase, "step %d: %s %s: %s (%u ms)", phase,
+		walk_fail(w, TRUST_DISC_UNREACHABLE, phase, "step %d: %s %s: %s (%u ms)", phase,
 			  q[i].name, disc_type_str(q[i].type, tbuf, sizeof(tbuf)), q[i].detail,
 			  w->timeout_ms);
 	}
@@ -106,19 +106,19 @@ walk_require(struct walk *w, int phase, struct walk_q *q, bool nodata_ok)
 			  q->detail);
 		if (nodata_ok)
 			return 0;
-		return walk_fail(w, DISC_FAILED, phase,
+		return walk_fail(w, TRUST_DISC_FAILED, phase,
 				 "step %d: %s %s: not published (validated %s)", phase, q->name,
 				 t, q->detail);
 	case DISC_ST_BOGUS:
 		walk_step(w, phase, q->name, q->type, q->status, "%s", q->detail);
-		return walk_fail(w, DISC_BOGUS, phase, "step %d: %s %s: bogus: %s", phase,
+		return walk_fail(w, TRUST_DISC_BOGUS, phase, "step %d: %s %s: bogus: %s", phase,
 				 q->name, t, q->detail);
 	case DISC_ST_INSECURE:
 	case DISC_ST_UNVALIDATED:
 		walk_step(w, phase, q->name, q->type, DISC_ST_INSECURE,
 			  "not signed under this step's anchor%s%s", q->detail[0] ? ": " : "",
 			  q->detail);
-		return walk_fail(w, DISC_BOGUS, phase,
+		return walk_fail(w, TRUST_DISC_BOGUS, phase,
 				 "step %d: %s %s: insecure: the answer is not signed under "
 				 "the anchor of this step",
 				 phase, q->name, t);
@@ -126,8 +126,8 @@ walk_require(struct walk *w, int phase, struct walk_q *q, bool nodata_ok)
 		break;
 	}
 	walk_step(w, phase, q->name, q->type, DISC_ST_ERROR, "%s", q->detail);
-	return walk_fail(w, q->res && q->res->secure ? DISC_FAILED : DISC_UNREACHABLE, phase,
-			 "step %d: %s %s: %s", phase, q->name, t, q->detail);
+	return walk_fail(w, q->res && q->res->secure ? TRUST_DISC_FAILED : TRUST_DISC_UNREACHABLE,
+			 phase, "step %d: %s %s: %s", phase, q->name, t, q->detail);
 }
 
 void
@@ -153,26 +153,6 @@ disc_result_free(struct disc_result *r)
 }
 
 const char *
-disc_kind_str(enum disc_kind k)
-{
-	switch (k) {
-	case DISC_OK:
-		return "ok";
-	case DISC_NOT_PUBLISHED:
-		return "not-published";
-	case DISC_UNREACHABLE:
-		return "unreachable";
-	case DISC_ANCHOR_MISMATCH:
-		return "anchor-mismatch";
-	case DISC_BOGUS:
-		return "bogus";
-	case DISC_FAILED:
-		return "failed";
-	}
-	return "?";
-}
-
-const char *
 disc_status_str(enum disc_status s)
 {
 	switch (s) {
@@ -190,20 +170,6 @@ disc_status_str(enum disc_status s)
 		return "error";
 	}
 	return "?";
-}
-
-const char *
-disc_transport_str(enum disc_transport t)
-{
-	switch (t) {
-	case DISC_TRANSPORT_DOT:
-		return "dot";
-	case DISC_TRANSPORT_DO53:
-		return "do53";
-	case DISC_TRANSPORT_UNKNOWN:
-		break;
-	}
-	return "unknown";
 }
 
 const char *

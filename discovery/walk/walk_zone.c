@@ -45,7 +45,7 @@ walk_step2(struct walk *w)
 	n = walk_q_count(&q);
 	if (n != 1) {
 		walk_step(w, 2, q.name, q.type, DISC_ST_ERROR, "%zu NS records", n);
-		r = walk_fail(w, DISC_FAILED, 2,
+		r = walk_fail(w, TRUST_DISC_FAILED, 2,
 			      "step 2: %s NS: %zu records, exactly one (the unique name) required",
 			      DISC_ZONE, n);
 		goto out;
@@ -53,14 +53,14 @@ walk_step2(struct walk *w)
 	if (walk_rdata_name((const uint8_t *)q.res->data[0], (size_t)q.res->len[0], wire,
 			    &wlen) < 0) {
 		walk_step(w, 2, q.name, q.type, DISC_ST_ERROR, "malformed NS rdata");
-		r = walk_fail(w, DISC_FAILED, 2, "step 2: %s NS: malformed rdata", DISC_ZONE);
+		r = walk_fail(w, TRUST_DISC_FAILED, 2, "step 2: %s NS: malformed rdata", DISC_ZONE);
 		goto out;
 	}
 	if (!walk_unique_name(wire, wlen, w->n, sizeof(w->n))) {
 		if (dns_name_to_str(wire, wlen, shown, sizeof(shown)) < 0)
 			snprintf(shown, sizeof(shown), "(unprintable)");
 		walk_step(w, 2, q.name, q.type, DISC_ST_ERROR, "NS %s: not a unique name", shown);
-		r = walk_fail(w, DISC_FAILED, 2,
+		r = walk_fail(w, TRUST_DISC_FAILED, 2,
 			      "step 2: %s NS is %s, not a unique name (12 base32hex characters "
 			      "0-9a-v, then .zz)",
 			      DISC_ZONE, shown);
@@ -106,7 +106,7 @@ walk_step3(struct walk *w)
 	if (res->nzone_key == 0) {
 		walk_step(w, 3, q.name, q.type, DISC_ST_ERROR,
 			  "%zu records, none a usable zone key", n);
-		r = walk_fail(w, DISC_FAILED, 3,
+		r = walk_fail(w, TRUST_DISC_FAILED, 3,
 			      "step 3: %s KEY: no record with the DNSKEY layout of a zone key "
 			      "(flags 256/257, protocol 3)",
 			      owner);
@@ -136,7 +136,7 @@ walk_step4(struct walk *w)
 		if (r == -ENOMEM)
 			return r;
 		walk_step(w, 4, w->n, DNS_TYPE_DNSKEY, DISC_ST_ERROR, "%s", err);
-		return walk_fail(w, DISC_FAILED, 4, "step 4: %s", err);
+		return walk_fail(w, TRUST_DISC_FAILED, 4, "step 4: %s", err);
 	}
 	r = query_one(w, w->zone, 4, &q, w->n, DNS_TYPE_DNSKEY);
 	if (r != 0)
@@ -154,7 +154,7 @@ walk_step4(struct walk *w)
 	if (match < 0) {
 		walk_step(w, 4, q.name, q.type, DISC_ST_ERROR, "%zu keys, none equal to the KEY",
 			  n);
-		r = walk_fail(w, DISC_FAILED, 4,
+		r = walk_fail(w, TRUST_DISC_FAILED, 4,
 			      "step 4: %s DNSKEY does not contain the key published as KEY "
 			      "%s%s",
 			      w->n, w->n, DISC_ZONE);

@@ -33,7 +33,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "dotstub/trust.h" /* struct trust_dnskey: every key the walk handles */
+#include "dotstub/trust.h" /* struct trust_dnskey: every key the walk handles;
+				    enum trust_discovery: its verdict */
 #include "dotstub/upstream_desc.h"
 
 #define DISC_ZONE "resolver-name.arpa."
@@ -84,43 +85,14 @@ struct disc_step {
 	char detail[DISC_DETAIL_MAX];     /* short: the data, why_bogus, or what was wrong */
 };
 
-/* How the walk ended.  Only DISC_OK yields a usable upstream description. */
-enum disc_kind {
-	DISC_OK = 0,
-	/* The resolver does not publish resolver-name.arpa (NXDOMAIN or NODATA
-	 * for its DNSKEY).  Unauthenticated by nature: the daemon may choose
-	 * opportunistic mode. */
-	DISC_NOT_PUBLISHED,
-	/* The resolver did not answer, or answered SERVFAIL that is not a
-	 * validation failure (libunbound reports a REFUSED as SERVFAIL too),
-	 * or the deadline passed. */
-	DISC_UNREACHABLE,
-	/* Known anchors were given and none is in the DNSKEY RRset of
-	 * resolver-name.arpa (a different key: possible man in the middle). */
-	DISC_ANCHOR_MISMATCH,
-	/* A DNSSEC validation failed: bogus, or insecure where secure data
-	 * was required.  The reason carries libunbound's why_bogus. */
-	DISC_BOGUS,
-	/* The data validated but breaks PROTOCOL.md (bad unique name, records
-	 * disagreeing, no address, no TLSA, DNSKEY observations differing). */
-	DISC_FAILED,
-};
-
-/* How a forwarder reaches one of its upstreams (TXT transport.U.N). */
-enum disc_transport {
-	DISC_TRANSPORT_UNKNOWN = 0, /* not published */
-	DISC_TRANSPORT_DOT,
-	DISC_TRANSPORT_DO53,
-};
-
 /* One upstream listed by a forwarder (PTR upstreams.N), read under N. */
 struct disc_upstream {
-	/* U's name (SNI), addresses (port dot_port), TLSA, server type; owns
-	 * its TLSA data */
+	/* U's name (SNI), addresses (port dot_port), TLSA, server type, and
+	 * transport: TXT transport.U.N, how the forwarder reaches U
+	 * (DS_TRANSPORT_UNKNOWN when not published); owns its TLSA data */
 	struct ds_upstream_desc desc;
 	bool has_key;                 /* KEY U.N was published */
 	struct trust_dnskey key;      /* U's trust anchor, if has_key */
-	enum disc_transport transport;
 };
 
 /* The SEP keys (KSKs) of resolver-name.arpa as observed. */
@@ -133,11 +105,15 @@ struct disc_ksk {
 };
 
 /* The walk's result.  Filled as far as the walk got; the description is
- * complete only when kind is DISC_OK. */
+ * complete only when kind is TRUST_DISC_OK. */
 struct disc_result {
-	enum disc_kind kind;
-	int failed_phase;               /* 1..6, 0 when kind is DISC_OK */
-	char reason[DISC_REASON_MAX];   /* "" on DISC_OK; human-readable */
+	/* How the walk ended: the trust part's value (dotstub/trust.h, where
+	 * each verdict is described), one of TRUST_DISC_OK ..
+	 * TRUST_DISC_FAILED; its name is trust_discovery_name's.  Not 0 on
+	 * success: TRUST_DISC_NONE is the zero value. */
+	enum trust_discovery kind;
+	int failed_phase;               /* 1..6, 0 when kind is TRUST_DISC_OK */
+	char reason[DISC_REASON_MAX];   /* "" on TRUST_DISC_OK; human-readable */
 	char resolver[DISC_ADDR_STR_MAX]; /* the (first) resolver walked */
 
 	struct disc_step steps[DISC_MAX_STEPS];
@@ -205,12 +181,8 @@ int disc_walk(const struct disc_params *p, struct disc_result **ret);
 
 void disc_result_free(struct disc_result *r);
 
-/* "ok", "not-published", "unreachable", "anchor-mismatch", "bogus", "failed" */
-const char *disc_kind_str(enum disc_kind k);
 /* "secure", "nodata", "unvalidated", "insecure", "bogus", "error" */
 const char *disc_status_str(enum disc_status s);
-/* "dot", "do53", "unknown" */
-const char *disc_transport_str(enum disc_transport t);
 /* "A", "DNSKEY", ... or "TYPE%u" into buf (at least 16 octets) */
 const char *disc_type_str(uint16_t type, char *buf, size_t len);
 

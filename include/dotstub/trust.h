@@ -369,19 +369,40 @@ enum trust_observed {
 /* Map an anchor (NULL: not in the store) to what the policy sees. */
 enum trust_observed trust_observed_of(const struct trust_anchor *a);
 
-/* Where discovery stands for the current network. */
+/* Where discovery stands for the current network.  Also the verdict of a
+ * walk (struct disc_result.kind, dotstub/discovery.h): a walk ends in one
+ * of OK .. FAILED, never in NONE, RUNNING or ERROR.  The zero value is
+ * NONE, not OK: a zeroed result or input says nothing was found. */
 enum trust_discovery {
 	TRUST_DISC_NONE = 0,       /* not started: the network was just seen */
 	TRUST_DISC_RUNNING,        /* a walk is running */
-	TRUST_DISC_OK,             /* validated; the observed anchor is in "observed" */
-	TRUST_DISC_NOT_PUBLISHED,  /* the resolver publishes no resolver-name.arpa */
-	TRUST_DISC_UNREACHABLE,    /* no usable answer from the resolver */
-	TRUST_DISC_ANCHOR_MISMATCH,/* none of the anchors walked with is there */
-	TRUST_DISC_BOGUS,          /* DNSSEC validation failed */
-	TRUST_DISC_FAILED,         /* validated data breaking PROTOCOL.md */
+	TRUST_DISC_OK,             /* validated; the observed anchor is in "observed";
+				      the only verdict with a usable description */
+	/* The resolver does not publish resolver-name.arpa (NXDOMAIN or NODATA
+	 * for its DNSKEY).  Unauthenticated by nature: policy may choose
+	 * opportunistic mode. */
+	TRUST_DISC_NOT_PUBLISHED,
+	/* No usable answer from the resolver: it did not answer, or answered
+	 * SERVFAIL that is not a validation failure (libunbound reports a
+	 * REFUSED as SERVFAIL too), or the deadline passed. */
+	TRUST_DISC_UNREACHABLE,
+	/* Known anchors were given and none is in the DNSKEY RRset of
+	 * resolver-name.arpa (a different key: possible man in the middle). */
+	TRUST_DISC_ANCHOR_MISMATCH,
+	/* A DNSSEC validation failed: bogus, or insecure where secure data was
+	 * required.  The walk's reason carries libunbound's why_bogus. */
+	TRUST_DISC_BOGUS,
+	/* The data validated but breaks PROTOCOL.md (bad unique name, records
+	 * disagreeing, no address, no TLSA, DNSKEY observations differing). */
+	TRUST_DISC_FAILED,
 	TRUST_DISC_ERROR,          /* the walk could not run at all */
 };
 #define TRUST_DISC_COUNT (TRUST_DISC_ERROR + 1)
+/* The one name of each value, a token without blanks: "none", "running",
+ * "ok", "not-published", "unreachable", "anchor-mismatch", "bogus",
+ * "failed", "error".  What "dotctl discover" prints (text "result:" and
+ * JSON "result") and what the daemon's status shows as last_walk and
+ * last_refresh: scripts match these words, so they do not change. */
 const char *trust_discovery_name(enum trust_discovery d);
 
 /* How the network's fingerprint matches the networks in the store. */
@@ -432,10 +453,10 @@ struct trust_policy_input {
 				 resolver (name, addresses, TLSA) was stored
 				 for this very network */
 	enum trust_pinned_addr pinned_addr; /* NONE match only */
-	enum trust_observed observed; /* DISC_OK only: the anchor found */
-	bool dane_failed;     /* DISC_OK: the resolver it describes served a
+	enum trust_observed observed; /* TRUST_DISC_OK only: the anchor found */
+	bool dane_failed;     /* TRUST_DISC_OK: the resolver it describes served a
 				 certificate that does not match its TLSA;
-				 DISC_NONE: the stored resolver did */
+				 TRUST_DISC_NONE: the stored resolver did */
 	enum trust_hotspot hotspot;
 };
 

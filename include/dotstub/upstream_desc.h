@@ -54,13 +54,21 @@ const char *ds_server_type_name(enum ds_server_type t);
 /* The reverse, exactly those words.  Returns 0 and sets *ret, or -EINVAL. */
 int ds_server_type_parse(const char *s, enum ds_server_type *ret);
 
-/* How an upstream is reached.  DO53 is plain, unauthenticated DNS (UDP,
- * TCP on truncation): used only where policy says opportunistic, for a
- * network whose resolver publishes nothing; it needs no name and no TLSA. */
+/* How an upstream is reached: one type for the DoT client (which takes
+ * only DOT) and for discovery, which reads a forwarder's upstreams' TXT
+ * transport.U.N into it.  DO53 is plain, unauthenticated DNS (UDP, TCP on
+ * truncation).  The zero value is DOT and stays so: every description that
+ * is zeroed and filled in (configuration, anchor store, a walked resolver)
+ * is one dotstub talks DoT to.  UNKNOWN is last for that reason; only the
+ * walk sets it, explicitly, for an upstream whose forwarder publishes no
+ * transport (a zeroed field would read as DOT). */
 enum ds_transport {
 	DS_TRANSPORT_DOT = 0,
 	DS_TRANSPORT_DO53,
+	DS_TRANSPORT_UNKNOWN, /* not published */
 };
+/* "dot", "do53", "unknown" (what dotctl discover prints) */
+const char *ds_transport_name(enum ds_transport t);
 
 struct ds_upstream_desc {
 	enum ds_transport transport;

@@ -419,6 +419,19 @@ const char *ds_server_type_name(enum ds_server_type t)
 	return "unknown";
 }
 
+const char *ds_transport_name(enum ds_transport t)
+{
+	switch (t) {
+	case DS_TRANSPORT_DOT:
+		return "dot";
+	case DS_TRANSPORT_DO53:
+		return "do53";
+	case DS_TRANSPORT_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
 int ds_server_type_parse(const char *s, enum ds_server_type *ret)
 {
 	static const enum ds_server_type all[] = { DS_SERVER_UNKNOWN, DS_SERVER_RESOLVER,

@@ -57,19 +57,6 @@ void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 	in->hotspot = TRUST_HOTSPOT_NONE;
 }
 
-static enum trust_discovery discovery_of(enum disc_kind k)
-{
-	switch (k) {
-	case DISC_OK: return TRUST_DISC_OK;
-	case DISC_NOT_PUBLISHED: return TRUST_DISC_NOT_PUBLISHED;
-	case DISC_UNREACHABLE: return TRUST_DISC_UNREACHABLE;
-	case DISC_ANCHOR_MISMATCH: return TRUST_DISC_ANCHOR_MISMATCH;
-	case DISC_BOGUS: return TRUST_DISC_BOGUS;
-	case DISC_FAILED: return TRUST_DISC_FAILED;
-	}
-	return TRUST_DISC_FAILED;
-}
-
 static const struct trust_anchor *pin_pending(struct ds_netmgr *nm,
 					      const struct trust_dnskey *k)
 {
@@ -105,13 +92,13 @@ static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
 		const struct disc_upstream *u = &res->upstreams[i];
 		snprintf(nm->upstreams[nm->nupstreams++], sizeof(nm->upstreams[0]), "%s (%s, %s)",
 			 u->desc.name, ds_server_type_name(u->desc.type),
-			 disc_transport_str(u->transport));
+			 ds_transport_name(u->desc.transport));
 	}
 	if (res->desc.type != DS_SERVER_FORWARDER || !nm->d->cfg->prefer_upstream_resolver)
 		return &res->desc;
 	for (int i = 0; i < res->nupstreams; i++) {
 		const struct disc_upstream *u = &res->upstreams[i];
-		if (u->transport == DISC_TRANSPORT_DOT && u->desc.naddr > 0 &&
+		if (u->desc.transport == DS_TRANSPORT_DOT && u->desc.naddr > 0 &&
 		    ds_upstream_desc_usable_tlsa(&u->desc) > 0)
 			return &u->desc;
 	}
@@ -332,15 +319,15 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 		nm_carry_out(nm, &in, NULL, NULL, NULL);
 		return;
 	}
-	snprintf(nm->last_walk, sizeof(nm->last_walk), "%s%s%s", disc_kind_str(res->kind),
-		 res->reason[0] ? ": " : "", res->reason);
+	snprintf(nm->last_walk, sizeof(nm->last_walk), "%s%s%s",
+		 trust_discovery_name(res->kind), res->reason[0] ? ": " : "", res->reason);
 	log_info("network %s: discovery: %s", nm->fp_id, nm->last_walk);
 
-	nm_policy_input(nm, discovery_of(res->kind), &in);
+	nm_policy_input(nm, res->kind, &in);
 	in.first_use = nm->job_first_use;
-	if (res->kind == DISC_OK || res->kind == DISC_NOT_PUBLISHED)
+	if (res->kind == TRUST_DISC_OK || res->kind == TRUST_DISC_NOT_PUBLISHED)
 		nm->retry_ms = 0;
-	if (res->kind == DISC_OK) {
+	if (res->kind == TRUST_DISC_OK) {
 		if (res->ksk_used >= 0)
 			ksk = &res->ksk[res->ksk_used].key;
 		if (!nm->job_first_use && res->anchor_matched >= 0) {
@@ -350,7 +337,7 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 			in.observed = trust_observed_of(trust_store_lookup(nm->store, DISC_ZONE, ksk));
 		}
 		use = choose_desc(nm, res);
-	} else if (res->kind == DISC_BOGUS || res->kind == DISC_FAILED) {
+	} else if (res->kind == TRUST_DISC_BOGUS || res->kind == TRUST_DISC_FAILED) {
 		if (nm->match == TRUST_MATCH_NONE && nm->job_first_use)
 			log_warn("network %s: resolver-name.arpa is broken (%s); treating the "
 				 "network as one that publishes nothing",

@@ -19,7 +19,6 @@
 
 #include "dotstub/timer.h"
 
-#define ARPA_ZONE "resolver-name.arpa."
 #define SETTLE_MS 150        /* coalesce a link change and the resolver update after it */
 #define NETWATCH_DEBOUNCE_MS 300
 #define RETRY_MIN_MS 2000
@@ -168,7 +167,7 @@ void nm_decide(struct ds_netmgr *nm);
 void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 		     struct trust_policy_input *in);
 /* carry out the policy's decision for in (res, ksk, use: the walk's result,
- * its anchor and the description to serve, for DISC_OK; else NULL) */
+ * its anchor and the description to serve, for TRUST_DISC_OK; else NULL) */
 void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 		  const struct disc_result *res, const struct trust_dnskey *ksk,
 		  const struct ds_upstream_desc *use);

@@ -165,9 +165,9 @@ void nm_refresh_done(struct ds_netmgr *nm, struct disc_result *res)
 	const struct trust_anchor *a = NULL;
 
 	nm->refreshes++;
-	snprintf(nm->last_refresh, sizeof(nm->last_refresh), "%s%s%s", disc_kind_str(res->kind),
-		 res->reason[0] ? ": " : "", res->reason);
-	if (res->kind != DISC_OK) {
+	snprintf(nm->last_refresh, sizeof(nm->last_refresh), "%s%s%s",
+		 trust_discovery_name(res->kind), res->reason[0] ? ": " : "", res->reason);
+	if (res->kind != TRUST_DISC_OK) {
 		nm->refresh_failures++;
 		log_warn("network %s: refresh over DoT failed (%s), keeping what is in use",
 			 nm->fp_id, nm->last_refresh);

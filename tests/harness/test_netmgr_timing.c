@@ -132,7 +132,7 @@ static void network_appears(void)
 	peers_netwatch_report(&fp, DS_NETWATCH_INITIAL);
 }
 
-static struct disc_result *result(enum disc_kind kind)
+static struct disc_result *result(enum trust_discovery kind)
 {
 	struct disc_result *r = calloc(1, sizeof(*r));
 
@@ -140,7 +140,7 @@ static struct disc_result *result(enum disc_kind kind)
 	r->kind = kind;
 	r->ksk_used = -1;
 	r->anchor_matched = -1;
-	snprintf(r->reason, sizeof(r->reason), "%s", kind == DISC_OK ? "" : "scripted");
+	snprintf(r->reason, sizeof(r->reason), "%s", kind == TRUST_DISC_OK ? "" : "scripted");
 	return r;
 }
 
@@ -157,7 +157,7 @@ static void a_key(struct trust_dnskey *k, uint8_t fill)
 /* A validated publication: KSK "old" (and, for a rollover, "new"). */
 static struct disc_result *published(bool known_anchor, bool with_new_key)
 {
-	struct disc_result *r = result(DISC_OK);
+	struct disc_result *r = result(TRUST_DISC_OK);
 	struct ds_tlsa t = { 3, 1, 1, 32, NULL };
 	uint8_t data[32];
 
@@ -243,7 +243,7 @@ static void test_retry_backoff(void **state)
 	for (size_t i = 0; i < sizeof(delays) / sizeof(delays[0]); i++) {
 		int walks = peers.nwalks;
 
-		peers_walk_finish(0, result(DISC_UNREACHABLE));
+		peers_walk_finish(0, result(TRUST_DISC_UNREACHABLE));
 		assert_int_equal(peers.plain_created, (int)i + 1);
 		vclock_advance(delays[i] - 1);
 		assert_int_equal(peers.nwalks, walks);
@@ -396,7 +396,7 @@ static void test_lookalike_is_not(void **state)
 	assert_int_equal(peers.nwalks, 1);
 	vclock_advance(50);
 	assert_int_equal(peers.nwalks, 2);
-	peers_walk_finish(0, result(DISC_NOT_PUBLISHED));
+	peers_walk_finish(0, result(TRUST_DISC_NOT_PUBLISHED));
 	assert_int_equal(peers.plain_created, 1);
 	ds_netmgr_get_status(&F->d, &st);
 	assert_true(st.alert);
@@ -434,7 +434,7 @@ static void test_rekeyed_known_network(void **state)
 	vclock_advance(1);
 	assert_int_equal(peers.nwalks, 2);
 	assert_int_equal(peers.walks[1].nanchors, 1);
-	r = result(DISC_ANCHOR_MISMATCH);
+	r = result(TRUST_DISC_ANCHOR_MISMATCH);
 	a_key(&r->ksk[0].key, 0x33);
 	r->nksk = r->nksk_seen = 1;
 	peers_walk_finish(0, r);

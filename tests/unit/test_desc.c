@@ -357,6 +357,22 @@ static void test_usable(void **state)
 	}
 }
 
+/* One transport type for the DoT client and discovery: a zeroed
+ * description is DoT; "unknown" (a forwarder published nothing) is never
+ * the zero value. */
+static void test_transport(void **state)
+{
+	struct ds_upstream_desc d;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(d.transport, DS_TRANSPORT_DOT);
+	assert_int_not_equal(DS_TRANSPORT_UNKNOWN, 0);
+	assert_string_equal(ds_transport_name(DS_TRANSPORT_DOT), "dot");
+	assert_string_equal(ds_transport_name(DS_TRANSPORT_DO53), "do53");
+	assert_string_equal(ds_transport_name(DS_TRANSPORT_UNKNOWN), "unknown");
+}
+
 static void test_sockaddr_format(void **state)
 {
 	struct sockaddr_storage ss;
@@ -397,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_desc_add_bad),
 		cmocka_unit_test(test_desc_tlsa_copy),
 		cmocka_unit_test(test_usable),
+		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_sockaddr_format),
 	};
 

@@ -470,6 +470,29 @@ static void test_observed_of(void **state)
 	assert_int_equal(trust_observed_of(&a), TRUST_OBS_REVOKED);
 }
 
+/* The names are the tokens dotctl discover and the daemon's status print
+ * (scripts match them): one word each, hyphens, no blanks. */
+static void test_discovery_names(void **state)
+{
+	static const char *const want[TRUST_DISC_COUNT] = {
+		[TRUST_DISC_NONE] = "none",
+		[TRUST_DISC_RUNNING] = "running",
+		[TRUST_DISC_OK] = "ok",
+		[TRUST_DISC_NOT_PUBLISHED] = "not-published",
+		[TRUST_DISC_UNREACHABLE] = "unreachable",
+		[TRUST_DISC_ANCHOR_MISMATCH] = "anchor-mismatch",
+		[TRUST_DISC_BOGUS] = "bogus",
+		[TRUST_DISC_FAILED] = "failed",
+		[TRUST_DISC_ERROR] = "error",
+	};
+
+	for (int i = 0; i < TRUST_DISC_COUNT; i++)
+		assert_string_equal(trust_discovery_name((enum trust_discovery)i), want[i]);
+	/* a zeroed verdict is not a success */
+	assert_int_equal(TRUST_DISC_NONE, 0);
+	assert_int_not_equal(TRUST_DISC_OK, 0);
+}
+
 static void test_candidate_ranking(void **state)
 {
 	/* id in sha256[0]; expected order is by id */
@@ -498,6 +521,7 @@ int main(void)
 		cmocka_unit_test(test_named_cases),
 		cmocka_unit_test(test_observed_of),
 		cmocka_unit_test(test_candidate_ranking),
+		cmocka_unit_test(test_discovery_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

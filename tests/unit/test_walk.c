@@ -286,7 +286,7 @@ test_cancel_and_deadline(void **state)
 	assert_int_equal(disc_walk(&p, &r), 0);
 	assert_true(walk_now_ms() - t0 < 2500);
 	assert_non_null(r);
-	assert_int_equal(r->kind, DISC_UNREACHABLE);
+	assert_int_equal(r->kind, TRUST_DISC_UNREACHABLE);
 	assert_int_equal(r->failed_phase, 1);
 	assert_true(r->nsteps >= 1);
 	assert_int_equal(r->steps[0].status, DISC_ST_ERROR);
