@@ -218,6 +218,18 @@ static void query(void)
 	assert_int_equal(ask(), DS_RESOLVE_PENDING);
 }
 
+/* A first use: the network appears, its publication is walked, DoT
+ * authenticates, the anchor (KSK "0x11") is pinned. */
+static void first_use_pinned(void)
+{
+	network_appears();
+	vclock_advance(150);
+	peers_walk_finish(0, published(false, false));
+	peers.up_handshakes = 1;
+	vclock_advance(50);
+	assert_int_equal(state_of(0x11), TRUST_STATE_TRUSTED);
+}
+
 /* A network change is acted on after the settle delay, not before. */
 static void test_settle(void **state)
 {
@@ -315,12 +327,7 @@ static void test_rfc5011_hold_down(void **state)
 {
 	uint64_t added_at;
 
-	network_appears();
-	vclock_advance(150);
-	peers_walk_finish(0, published(false, false));
-	peers.up_handshakes = 1;
-	vclock_advance(50);
-	assert_int_equal(state_of(0x11), TRUST_STATE_TRUSTED);
+	first_use_pinned();
 	vclock_advance(vclock_next()); /* the first refresh starts */
 	assert_true(peers.walk_running);
 	peers_walk_finish(0, published(true, true));
@@ -354,12 +361,7 @@ static void pinned_then_lookalike(void)
 {
 	struct ds_netfp fp;
 
-	network_appears();
-	vclock_advance(150);
-	peers_walk_finish(0, published(false, false));
-	peers.up_handshakes = 1;
-	vclock_advance(50);
-	assert_int_equal(state_of(0x11), TRUST_STATE_TRUSTED);
+	first_use_pinned();
 	assert_int_equal(ds_netfp_parse(LOOKALIKE_TEXT, &fp), 0);
 	peers_netwatch_report(&fp, DS_NETWATCH_CHANGED);
 }
@@ -414,12 +416,7 @@ static void test_rekeyed_known_network(void **state)
 	struct ds_netfp fp;
 	struct disc_result *r;
 
-	network_appears();
-	vclock_advance(150);
-	peers_walk_finish(0, published(false, false));
-	peers.up_handshakes = 1;
-	vclock_advance(50);
-	assert_int_equal(state_of(0x11), TRUST_STATE_TRUSTED);
+	first_use_pinned();
 	/* the same network again (a restart would look the same): from the store */
 	assert_int_equal(ds_netfp_parse(FP_TEXT, &fp), 0);
 	peers_netwatch_report(&fp, DS_NETWATCH_CHANGED);
