@@ -30,24 +30,30 @@ discover() {
 }
 
 expect_status() {
-	[ "$2" = "$3" ] && ok "$1: exit $3" || {
+	if [ "$2" = "$3" ]; then
+		ok "$1: exit $3"
+	else
 		bad "$1: exit $2, wanted $3"
 		sed 's/^/    /' "$T/$4"
-	}
+	fi
 }
 
 expect_line() {
-	grep -qE -- "$3" "$T/$2" && ok "$1" || {
+	if grep -qE -- "$3" "$T/$2"; then
+		ok "$1"
+	else
 		bad "$1: no line matching '$3' in:"
 		sed 's/^/    /' "$T/$2"
-	}
+	fi
 }
 
 expect_no_line() {
-	grep -qE -- "$3" "$T/$2" && {
+	if grep -qE -- "$3" "$T/$2"; then
 		bad "$1: unexpected line matching '$3' in:"
 		sed 's/^/    /' "$T/$2"
-	} || ok "$1"
+	else
+		ok "$1"
+	fi
 }
 
 # the key tag of the DNSKEY in a zone-file fragment (as ldns computes it)
