@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck source-path=SCRIPTDIR
 # discover.sh -- `dotctl discover` (the resolver-name.arpa walk, validated
 # by libunbound) against real Unbound servers on 127.0.0.51..59 serving
 # zones made by `dotctl provision`: a good resolver (first use and known
@@ -9,6 +10,7 @@
 # answer.
 set -u
 
+# shellcheck source=../lib/provisioned.sh
 . "${DOTSTUB_SRC:-$(dirname "$0")/../..}/tests/lib/provisioned.sh"
 prov_require ldns-key2ds ldns-keygen ldns-signzone awk grep sed
 prov_tmpdir

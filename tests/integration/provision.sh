@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck source-path=SCRIPTDIR
 # provision.sh -- `dotctl provision` end to end: provision resolvers, serve
 # each with a real Unbound on 127.0.0.41..46 (and ::1), and check what they
 # publish with independent tools: delv validates the resolver-name.arpa
@@ -6,6 +7,7 @@
 # TLSA against the certificate served on port 853.
 set -u
 
+# shellcheck source=../lib/provisioned.sh
 . "${DOTSTUB_SRC:-$(dirname "$0")/../..}/tests/lib/provisioned.sh"
 prov_require awk sed sha256sum
 

@@ -101,16 +101,17 @@ up_u1() {
 up_u2() { UDOT_CERT=$UDOT_DIR/ca2/$N2.pem UDOT_KEY=$UDOT_DIR/ca2/$N2.key udot_start u2 $A2 $N2; }
 up_u3() { UDOT_CERT=$UDOT_DIR/ca3/$N3.pem UDOT_KEY=$UDOT_DIR/ca3/$N3.key udot_start u3 $A3 $N3; }
 
-# tls_peer SECONDS [s_server options...] < what it sends: openssl s_server
-# on A5:853 for one connection; returns once it listens
-tls_peer() {
-	openssl s_server -quiet -naccept 1 -accept $A5:853 -key "$SRVDIR/$N1.key" \
-		-cert "$SRVDIR/$N1.pem" "$@" >/dev/null 2>&1 &
-	echo $! >"$UDOT_DIR/ssrv.pid"
+# The TLS peer that is no DNS server: openssl s_server on A5:853 for one
+# connection, sending what it reads on its stdin.  Run it as the end of a
+# pipeline in the background, then peer_listening $! to record its pid
+# and wait until it listens.
+PEER=(openssl s_server -quiet -naccept 1 -accept "$A5:853" -key "$SRVDIR/$N1.key" -cert "$SRVDIR/$N1.pem")
+peer_listening() {
+	echo "$1" >"$UDOT_DIR/ssrv.pid"
 	wait_for 5 sh -c "ss -Hltn 'src $A5 and sport = :853' | grep -q ." ||
 		{ echo "# the TLS peer does not listen"; return 1; }
 }
-tls_peer_stop() {
+peer_stop() {
 	local pid
 	pid=$(cat "$UDOT_DIR/ssrv.pid" 2>/dev/null) || return 0
 	kill "$pid" 2>/dev/null
@@ -262,9 +263,10 @@ s_server_restart() {
 s_silent_server() {
 	up_u1 || return 1
 	# the peer's stdin stays open (and it silent) for as long as the test needs
-	(sleep 6) | tls_peer || return 1
+	(sleep 6) | "${PEER[@]}" >/dev/null 2>&1 &
+	peer_listening $! || return 1
 	dotq -o 500 -t "$TH" -t "$T311" $N1@$A5 $N1@$A1
-	tls_peer_stop
+	peer_stop
 	expect "silent server: answered after a retry elsewhere" '^answer result=ok .*A=192\.0\.2\.1$'
 	expect "silent server: one timeout, one retry, now on the next address" \
 		"^status .* addr=$A1:853 .* timeouts=1 retries=1 "
@@ -273,9 +275,10 @@ s_silent_server() {
 # TLS 1.3 only unless allowed
 tls12() {
 	# the peer's stdin stays open for its lifetime
-	(sleep 3) | tls_peer -tls1_2 || return 1
+	(sleep 3) | "${PEER[@]}" -tls1_2 >/dev/null 2>&1 &
+	peer_listening $! || return 1
 	dotq -o 300 -t "$TH" "$@" $N1@$A5
-	tls_peer_stop
+	peer_stop
 }
 s_tls12() {
 	tls12 || return 1
@@ -291,9 +294,10 @@ hostile() {
 	# pauses are the peer's behaviour: speak after the handshake, then
 	# stay connected a while
 	# shellcheck disable=SC2059 # $1 is a format: octal escapes
-	(sleep 0.5; printf "$1"; sleep 1) | tls_peer || return 1
+	(sleep 0.5; printf "$1"; sleep 1) | "${PEER[@]}" >/dev/null 2>&1 &
+	peer_listening $! || return 1
 	dotq -o 700 -t "$TH" $N1@$A5
-	tls_peer_stop
+	peer_stop
 }
 s_hostile() {
 	hostile '\000\000' || return 1
