@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck source-path=SCRIPTDIR
 # discover.sh -- `dotctl discover` (the resolver-name.arpa walk, validated
 # by libunbound) against real Unbound servers on 127.0.0.51..59 serving
 # zones made by `dotctl provision`: a good resolver (first use and known
@@ -9,6 +10,7 @@
 # answer.
 set -u
 
+# shellcheck source=../lib/provisioned.sh
 . "${DOTSTUB_SRC:-$(dirname "$0")/../..}/tests/lib/provisioned.sh"
 prov_require ldns-key2ds ldns-keygen ldns-signzone awk grep sed
 prov_tmpdir
@@ -30,24 +32,30 @@ discover() {
 }
 
 expect_status() {
-	[ "$2" = "$3" ] && ok "$1: exit $3" || {
+	if [ "$2" = "$3" ]; then
+		ok "$1: exit $3"
+	else
 		bad "$1: exit $2, wanted $3"
 		sed 's/^/    /' "$T/$4"
-	}
+	fi
 }
 
 expect_line() {
-	grep -qE -- "$3" "$T/$2" && ok "$1" || {
+	if grep -qE -- "$3" "$T/$2"; then
+		ok "$1"
+	else
 		bad "$1: no line matching '$3' in:"
 		sed 's/^/    /' "$T/$2"
-	}
+	fi
 }
 
 expect_no_line() {
-	grep -qE -- "$3" "$T/$2" && {
+	if grep -qE -- "$3" "$T/$2"; then
 		bad "$1: unexpected line matching '$3' in:"
 		sed 's/^/    /' "$T/$2"
-	} || ok "$1"
+	else
+		ok "$1"
+	fi
 }
 
 # the key tag of the DNSKEY in a zone-file fragment (as ldns computes it)

@@ -500,6 +500,12 @@ if have shellcheck; then
 		bad "shellcheck"
 		show "$T/sc.out"
 	fi
+	if shellcheck -x "$SRC"/tests/integration/*.sh "$SRC"/tests/lib/*.sh >"$T/sc-tests.out" 2>&1; then
+		ok "shellcheck: the test scripts and their helpers"
+	else
+		bad "shellcheck: the test scripts and their helpers"
+		show "$T/sc-tests.out"
+	fi
 else
 	skip "shellcheck is not installed"
 fi

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck source-path=SCRIPTDIR
 # provision.sh -- `dotctl provision` end to end: provision resolvers, serve
 # each with a real Unbound on 127.0.0.41..46 (and ::1), and check what they
 # publish with independent tools: delv validates the resolver-name.arpa
@@ -6,6 +7,7 @@
 # TLSA against the certificate served on port 853.
 set -u
 
+# shellcheck source=../lib/provisioned.sh
 . "${DOTSTUB_SRC:-$(dirname "$0")/../..}/tests/lib/provisioned.sh"
 prov_require awk sed sha256sum
 
@@ -175,8 +177,10 @@ for up in a b; do
 	    "_853._tcp.$u.$E") || fail "TLSA of $u"
 	[ "$(echo "$t" | tlsa_rdata)" = "$(cat "$T/$up/v.tlsa")" ] ||
 	    fail "TLSA of $u differs"
+	# shellcheck disable=SC2089,SC2090 # the quotes are part of the expected value
 	for q in "A $u.$E 127.0.0.4" "TXT server-type.$u.$E \"resolver\"" \
 	    "TXT transport.$u.$E \"dot\""; do
+		# shellcheck disable=SC2086 # type, name and value: split on purpose
 		set -- $q
 		v=$(prov_delv 127.0.0.45 "$T/e/n.anchors" "$E" "$1" "$2") ||
 		    fail "$1 $2"
@@ -222,15 +226,17 @@ before=$(prov_name "$T/a")
 "$DOTCTL" provision --addr 127.0.0.47 --out "$T/g" --force \
     --server-type-mismatch >/dev/null || fail "--force"
 g=$(prov_name "$T/g")
-grep -q "^server-type\\.$g\\..*\"resolver\"" "$T/g/zones/$g.zone" &&
-    grep -q "^server-function\\.$g\\..*\"forwarder\"" "$T/g/zones/$g.zone" ||
-    fail "--server-type-mismatch"
+if ! grep -q "^server-type\\.$g\\..*\"resolver\"" "$T/g/zones/$g.zone" ||
+    ! grep -q "^server-function\\.$g\\..*\"forwarder\"" "$T/g/zones/$g.zone"; then
+	fail "--server-type-mismatch"
+fi
 ok "no overwrite without --force; --force; --server-type-mismatch"
 
 for args in "" "--addr 300.1.1.1" "--addr 127.0.0.1 --addr6 127.0.0.2" \
     "--addr 127.0.0.1 --upstream $T/a" "--addr 127.0.0.1 --ttl 0" \
     "--addr 127.0.0.1 --name a..zz" "--addr 127.0.0.1 --alg rsa" \
     "--addr 127.0.0.1 --ca $T/ca.pem"; do
+	# shellcheck disable=SC2086 # the options: split on purpose
 	"$DOTCTL" provision $args --out "$T/bad" >/dev/null 2>&1
 	[ $? -eq 2 ] || fail "usage error not reported: $args"
 done
@@ -239,5 +245,5 @@ done
 "$DOTCTL" provision --addr 127.0.0.1 --ca "$T/ca.pem" "$T/a/tls/server.key" \
     --out "$T/bad" >/dev/null 2>&1 && fail "a CA with the wrong key"
 [ -e "$T/bad" ] && fail "a failed run left $T/bad"
-ls -A "$T" | grep -q '\.new-' && fail "a staging directory was left"
+find "$T" -mindepth 1 -maxdepth 1 -name '*.new-*' | grep -q . && fail "a staging directory was left"
 ok "bad input refused, nothing left behind"

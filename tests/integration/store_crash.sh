@@ -24,7 +24,7 @@ while [ "$i" -lt "$rounds" ]; do
 	pid=$!
 	# 10..190 ms: early rounds die while the file is small, later ones
 	# while it is large, at every phase of a save
-	sleep "0.$(( (i * 7) % 19 + 1 ))"
+	sleep "0.$(( (i * 7) % 19 + 1 ))" # the moment of the kill is what is tested
 	kill -9 "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	if [ -s "$tmp/err" ]; then
@@ -38,10 +38,10 @@ while [ "$i" -lt "$rounds" ]; do
 	fi
 	"$writer" verify "$dir" "$saved" >"$tmp/verify" 2>&1 ||
 		{ cat "$tmp/verify" >&2; fail "round $i: store broken after kill -9"; }
-	if ls "$dir" | grep -q 'corrupt'; then
+	if find "$dir" -mindepth 1 -maxdepth 1 -name '*corrupt*' | grep -q .; then
 		fail "round $i: the store was quarantined"
 	fi
-	temps=$(ls -A "$dir" | grep -c '^\.anchors\.tmp-' || true)
+	temps=$(find "$dir" -mindepth 1 -maxdepth 1 -name '.anchors.tmp-*' | grep -c . || true)
 	[ "$temps" -le 1 ] || fail "round $i: $temps temporary files left"
 	i=$((i + 1))
 done
