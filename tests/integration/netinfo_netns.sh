@@ -1,7 +1,7 @@
 #!/bin/bash
 # shellcheck source-path=SCRIPTDIR
 # netinfo_netns.sh -- the network fingerprint and its watcher, in network
-# namespaces this test creates (TESTING-NETNS.md).
+# namespaces this test creates (doc/TESTING-NETNS.md).
 #
 # One client namespace with one veth; its other end lives in gateway
 # namespace A (gateway MAC ..:01) and is later moved to gateway namespace B

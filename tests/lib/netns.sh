@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # netns.sh -- a client namespace with a veth to a "gateway" namespace, for
 # tests whose network fingerprint must be deterministic (see
-# TESTING-NETNS in the project's design notes).  Source it.
+# doc/TESTING-NETNS.md).  Source it.
 #
 #	netns_setup           creates $NS_CLI and $NS_GW (prefix from $$)
 #	netns_teardown        kills their processes and deletes them
