@@ -45,8 +45,9 @@ static void network_changed(struct ds_netmgr *nm, const struct ds_netfp *fp)
 	}
 	nm->changes++;
 	nm->retry_ms = 0;
-	if (!nm->d->switch_start_us)
-		nm->d->switch_start_us = ds_now_us();
+	/* the first answer's delay is measured from the event that caused
+	 * this (a link change, a resolver update, a trust store change) */
+	nm->d->switch_start_us = ds_now_us();
 	/* nothing of the old network is used any more: no cached answer, no
 	 * connection, no session ticket; queries wait for the decision */
 	if (nm->d->cache)
