@@ -43,6 +43,7 @@ struct ds_netwatch {
 	struct event *debounce_ev;
 	struct event *resolve_ev;
 	uint64_t burst_start;    /* CLOCK_MONOTONIC ms of the burst's first event */
+	bool pending_told;       /* DS_NETWATCH_PENDING said, no report since */
 	bool immediate;          /* debounce_ev armed to fire at once */
 
 	/* what the caller told us, in the caller's order */
@@ -87,6 +88,16 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* A relevant event opened a window: tell the owner that the network may
+ * be changing (once per window, and only once there is a network). */
+static void tell_pending(struct ds_netwatch *w)
+{
+	if (!w->reported || w->pending_told)
+		return;
+	w->pending_told = true;
+	w->cb(w, &w->cur, &w->cur, DS_NETWATCH_PENDING, w->arg);
+}
+
 /* Open or extend the debounce window: read again once no relevant event
  * came for debounce_ms, but at most 1.5 * debounce_ms after the first
  * event of the burst, so a steady trickle cannot postpone it for ever. */
@@ -95,12 +106,15 @@ static void arm_debounce(struct ds_netwatch *w)
 	struct timeval tv;
 	uint64_t delay;
 
+	bool open = evtimer_pending(w->debounce_ev, NULL) != 0;
+
 	if (w->immediate)
 		return; /* a recompute is due on the next loop iteration anyway */
-	delay = ds_debounce_delay(&w->burst_start, evtimer_pending(w->debounce_ev, NULL) != 0,
-				  mono_ms(), w->debounce_ms);
+	delay = ds_debounce_delay(&w->burst_start, open, mono_ms(), w->debounce_ms);
 	ms_to_tv((unsigned)delay, &tv);
 	evtimer_add(w->debounce_ev, &tv);
+	if (!open)
+		tell_pending(w);
 }
 
 /* Recompute on the next loop iteration, whatever window is open. */
@@ -170,8 +184,14 @@ static void report(struct ds_netwatch *w, const struct nlr_snapshot *s)
 	w->overrun = false;
 	w->cur_link[0] = s->link[0];
 	w->cur_link[1] = s->link[1];
-	if (!(flags & (DS_NETWATCH_INITIAL | DS_NETWATCH_CHANGED | DS_NETWATCH_BOUNCED)))
+	if (!(flags & (DS_NETWATCH_INITIAL | DS_NETWATCH_CHANGED | DS_NETWATCH_BOUNCED))) {
+		if (w->pending_told) {
+			w->pending_told = false;
+			w->cb(w, &w->cur, &w->cur, DS_NETWATCH_SETTLED, w->arg);
+		}
 		return;
+	}
+	w->pending_told = false;
 	w->cur = s->fp;
 	w->reported = true;
 	w->st.reports++;
@@ -440,6 +460,8 @@ int ds_netwatch_new(struct event_base *base, const struct ds_netwatch_opts *o,
 	if (r < 0)
 		goto fail;
 	w->nl_ev = event_new(base, nl_socket_get_fd(w->ev_sk), EV_READ | EV_PERSIST, on_readable, w);
+	if (w->nl_ev)
+		event_priority_set(w->nl_ev, 0); /* before anything else the loop has */
 	w->debounce_ev = evtimer_new(base, on_debounce, w);
 	w->resolve_ev = evtimer_new(base, on_resolve_timeout, w);
 	if (!w->nl_ev || !w->debounce_ev || !w->resolve_ev || event_add(w->nl_ev, NULL) < 0) {

@@ -299,6 +299,8 @@ int ds_resolvwatch_new(struct event_base *base, const char *path, unsigned debou
 			log_debug("netinfo: cannot watch the target of %s: %s", path, strerror(-r));
 	}
 	rw->in_ev = event_new(base, rw->ifd, EV_READ | EV_PERSIST, on_inotify, rw);
+	if (rw->in_ev)
+		event_priority_set(rw->in_ev, 0); /* news of the network first */
 	rw->timer_ev = evtimer_new(base, on_timer, rw);
 	if (!rw->in_ev || !rw->timer_ev || event_add(rw->in_ev, NULL) < 0) {
 		r = -ENOMEM;

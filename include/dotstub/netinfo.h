@@ -314,6 +314,9 @@ int ds_netfp_read(const struct ds_netaddr *res, size_t n, unsigned wait_ms, stru
  * or a new ifindex under the same name.  After an overrun a bounce cannot
  * be ruled out: DS_NETWATCH_RESYNC | DS_NETWATCH_BOUNCED is reported (if
  * there is a route at all).
+ * Between the first report and any later one, DS_NETWATCH_PENDING says
+ * that a window opened (answers may belong to the network being left) and
+ * DS_NETWATCH_SETTLED that it closed with nothing to report.
  * The callback may call ds_netwatch_set_resolvers/set_ssid but must not
  * free the watcher.
  */
@@ -322,6 +325,12 @@ enum {
 	DS_NETWATCH_CHANGED = 1u << 1,
 	DS_NETWATCH_BOUNCED = 1u << 2,
 	DS_NETWATCH_RESYNC = 1u << 3,
+	/* alone, old == cur: a relevant event opened a debounce window after
+	 * the first report -- the network may be changing, a report or
+	 * SETTLED follows when the window closes */
+	DS_NETWATCH_PENDING = 1u << 4,
+	/* alone, old == cur: the window closed and nothing changed */
+	DS_NETWATCH_SETTLED = 1u << 5,
 };
 
 struct ds_netwatch;

@@ -61,6 +61,9 @@ struct ds_daemon {
 	int not_ready_ede;
 	char not_ready_text[96];
 	bool discovering;
+	bool holding;                     /* the network may be changing: every
+					     query waits (no cache) for the
+					     decision (ds_daemon_hold) */
 	struct ds_request_list waitq;     /* queries waiting for discovery */
 	struct ds_timer *wait_timer;
 	struct ds_timer *trim_timer;      /* gives freed heap back (resolve.c) */
@@ -138,6 +141,9 @@ void ds_daemon_set_plain(struct ds_daemon *d, struct ds_plain *p);
  * up to discovery-wait for one if discovering is set.  Waiting queries are
  * released by ds_daemon_set_upstream or by ds_daemon_not_ready(d, false..). */
 void ds_daemon_not_ready(struct ds_daemon *d, bool discovering, int ede, const char *text);
+/* The network may be changing (hold): every query, cache hits too, waits
+ * up to discovery-wait for the decision; false releases them. */
+void ds_daemon_hold(struct ds_daemon *d, bool hold);
 int ds_resolve_init(struct ds_daemon *d);
 void ds_resolve_fini(struct ds_daemon *d);
 

@@ -263,6 +263,10 @@ int main(int argc, char **argv)
 		log_err("cannot create the event loop");
 		return 1;
 	}
+	/* two priorities: news of the network (netlink, resolv-source) is
+	 * handled before queries that arrived in the same loop iteration, so
+	 * a query after a switch never gets the old network's answer */
+	event_base_priority_init(d.base, 2);
 	if (ds_resolve_init(&d) < 0) {
 		log_err("out of memory");
 		goto out;

@@ -283,6 +283,14 @@ void ds_resolve_fini(struct ds_daemon *d)
 	d->trim_timer = NULL;
 }
 
+void ds_daemon_hold(struct ds_daemon *d, bool hold)
+{
+	d->holding = hold;
+	/* released to what serves now; while discovery runs they wait on */
+	if (!hold && (serving(d) || !d->discovering))
+		release_waiting(d);
+}
+
 void ds_daemon_not_ready(struct ds_daemon *d, bool discovering, int ede, const char *text)
 {
 	d->discovering = discovering;
@@ -392,7 +400,7 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 	if (answer_localhost(d, &q, out, outlen) || answer_resolver_arpa(d, &q, out, outlen))
 		return *outlen ? DS_RESOLVE_ANSWER : DS_RESOLVE_DROP;
 
-	if (d->cache) {
+	if (d->cache && !d->holding) {
 		n = ds_cache_answer(d->cache, &q, &no_opts, max_answer_size(o, &q), now_s(), out,
 				    DNS_MSG_MAX);
 		if (n > 0) {
@@ -404,7 +412,7 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 		}
 	}
 
-	if (!serving(d) && !d->discovering) {
+	if (!serving(d) && !d->discovering && !d->holding) {
 		d->stats.servfail_not_ready++;
 		return error_answer(d, &q, DNS_RCODE_SERVFAIL, d->not_ready_ede, d->not_ready_text,
 				    out, outlen);
@@ -423,8 +431,9 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 	req->q = q;
 	req->start_us = ds_now_us();
 	d->pending++;
-	if (!serving(d)) {
-		/* discovery is running: wait for it, up to discovery-wait */
+	if (!serving(d) || d->holding) {
+		/* discovery is running, or the network may be changing: wait
+		 * for the decision, up to discovery-wait */
 		req->waiting = true;
 		TAILQ_INSERT_TAIL(&d->waitq, req, wait_link);
 		wait_timer_arm(d);

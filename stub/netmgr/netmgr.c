@@ -82,12 +82,21 @@ static void on_netwatch(struct ds_netwatch *w, const struct ds_netfp *old,
 	char id[DS_NETFP_ID_LEN + 1] = "?";
 
 	ds_netfp_id(cur, id, sizeof(id));
+	if (flags == DS_NETWATCH_PENDING) {
+		/* answers may belong to the network being left: hold them */
+		ds_daemon_hold(nm->d, true);
+		return;
+	}
 	if (flags & (DS_NETWATCH_INITIAL | DS_NETWATCH_CHANGED)) {
 		log_notice("network %s: %s", id,
 			   flags & DS_NETWATCH_INITIAL ? "initial fingerprint" : "network changed");
 		network_changed(nm, cur);
+		ds_daemon_hold(nm->d, false); /* they now wait for the new decision */
 		return;
 	}
+	ds_daemon_hold(nm->d, false);
+	if (flags == DS_NETWATCH_SETTLED)
+		return;
 	if ((flags & DS_NETWATCH_BOUNCED) && nm->d->up) {
 		log_notice("network %s: link bounced, same network: reconnecting", id);
 		nm->d->switch_start_us = ds_now_us();

@@ -392,6 +392,29 @@ s_lookalike_strict() {
 	same_daemon
 }
 
+# ---- stopped (as in a suspend), switched, resumed: the first query after
+# the resume must not be answered from the old network's cache
+s_resume() {
+	local hits out
+	net_up a b || return 1
+	start_on a && learn a && learn b || return 1
+	switch_to a
+	wait_for 10 answered || { echo "A not answering"; return 1; }
+	# the positive control: A's answer is in the cache, a query hits it
+	hits=$(ds_json d counters.cache_hits)
+	q >/dev/null
+	expect_eq "resume: A's answer is cached (a hit before the stop)" "$(ds_json d counters.cache_hits)" "$((hits + 1))"
+	hits=$(ds_json d counters.cache_hits)
+	kill -STOP "$(ds_pid d)"
+	switch_to b
+	kill -CONT "$(ds_pid d)"
+	out=$(q)
+	expect_eq "resume: answered after the switch" "$out" "192.0.2.10"
+	expect_eq "resume: not from the old network's cache" "$(ds_json d counters.cache_hits)" "$hits"
+	check "resume: B's resolver serves" wait_for 5 upstream_is "${NAME[b]}"
+	same_daemon
+}
+
 scenario first-use-a s_first_use teardown
 scenario discover-b s_discover_b teardown
 scenario back-to-a s_back_to_a teardown
@@ -400,6 +423,7 @@ scenario link-bounce s_link_bounce teardown
 scenario gateway-mac s_gateway_mac teardown
 scenario in-flight s_in_flight teardown
 scenario ipv6-only s_ipv6_only teardown
+scenario resume s_resume teardown
 scenario lookalike-pinned s_lookalike_pinned lookalike_down
 scenario lookalike-attack s_lookalike_attack lookalike_down
 scenario lookalike-strict s_lookalike_strict lookalike_down
