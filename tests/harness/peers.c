@@ -139,13 +139,40 @@ void ds_resolvwatch_free(struct ds_resolvwatch *rw)
 
 /* ---- the DoT client: records, answers nothing ---- */
 
+/* Queries a client holds until it is freed (then they fail, cancelled, as
+ * the real clients do) or they are cancelled. */
+#define HELD_MAX 64
+struct held {
+	ds_upstream_cb cb;
+	void *arg;
+	bool used;
+};
+
 struct ds_upstream {
-	int dummy;
+	struct held q[HELD_MAX];
 };
 struct ds_upstream_query {
 	int dummy;
 };
-static struct ds_upstream_query a_query;
+
+static struct held *hold_query(struct held *q, ds_upstream_cb cb, void *arg)
+{
+	for (int i = 0; i < HELD_MAX; i++)
+		if (!q[i].used) {
+			q[i] = (struct held){ cb, arg, true };
+			return &q[i];
+		}
+	return NULL;
+}
+
+static void fail_held(struct held *q)
+{
+	for (int i = 0; i < HELD_MAX; i++)
+		if (q[i].used) {
+			q[i].used = false;
+			q[i].cb(q[i].arg, DS_UP_ERR_CANCELLED, NULL, 0, NULL);
+		}
+}
 
 void ds_upstream_opts_default(struct ds_upstream_opts *o)
 {
@@ -162,6 +189,8 @@ struct ds_upstream *ds_upstream_new(struct event_base *base, const struct ds_ups
 
 void ds_upstream_free(struct ds_upstream *u)
 {
+	if (u)
+		fail_held(u->q);
 	free(u);
 }
 
@@ -169,11 +198,13 @@ struct ds_upstream_query *ds_upstream_submit(struct ds_upstream *u, const struct
 					     ds_upstream_cb cb, void *arg)
 {
 	peers.up_submitted++;
-	return &a_query;
+	return (struct ds_upstream_query *)hold_query(u->q, cb, arg);
 }
 
 void ds_upstream_cancel(struct ds_upstream_query *h)
 {
+	if (h)
+		((struct held *)(void *)h)->used = false;
 }
 
 void ds_upstream_reset(struct ds_upstream *u)
@@ -199,12 +230,11 @@ void ds_upstream_get_status(const struct ds_upstream *u, struct ds_upstream_stat
 /* ---- the plain-DNS client: records, answers nothing ---- */
 
 struct ds_plain {
-	int dummy;
+	struct held q[HELD_MAX];
 };
 struct ds_plain_query {
 	int dummy;
 };
-static struct ds_plain_query a_plain_query;
 
 struct ds_plain *ds_plain_new(struct event_base *base, const struct sockaddr_storage *addr, int n,
 			      unsigned timeout_ms, int *err)
@@ -215,6 +245,8 @@ struct ds_plain *ds_plain_new(struct event_base *base, const struct sockaddr_sto
 
 void ds_plain_free(struct ds_plain *p)
 {
+	if (p)
+		fail_held(p->q);
 	free(p);
 }
 
@@ -222,11 +254,13 @@ struct ds_plain_query *ds_plain_submit(struct ds_plain *p, const struct dns_quer
 				       ds_upstream_cb cb, void *arg)
 {
 	peers.plain_submitted++;
-	return &a_plain_query;
+	return (struct ds_plain_query *)hold_query(p->q, cb, arg);
 }
 
 void ds_plain_cancel(struct ds_plain_query *h)
 {
+	if (h)
+		((struct held *)(void *)h)->used = false;
 }
 
 void ds_plain_get_status(const struct ds_plain *p, struct ds_plain_status *st)
