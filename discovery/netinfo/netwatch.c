@@ -124,6 +124,7 @@ static void arm_now(struct ds_netwatch *w)
 
 	w->immediate = true;
 	evtimer_add(w->debounce_ev, &tv);
+	tell_pending(w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -464,6 +465,10 @@ int ds_netwatch_new(struct event_base *base, const struct ds_netwatch_opts *o,
 		event_priority_set(w->nl_ev, 0); /* before anything else the loop has */
 	w->debounce_ev = evtimer_new(base, on_debounce, w);
 	w->resolve_ev = evtimer_new(base, on_resolve_timeout, w);
+	if (w->debounce_ev)
+		event_priority_set(w->debounce_ev, 0);
+	if (w->resolve_ev)
+		event_priority_set(w->resolve_ev, 0);
 	if (!w->nl_ev || !w->debounce_ev || !w->resolve_ev || event_add(w->nl_ev, NULL) < 0) {
 		r = -ENOMEM;
 		goto fail;

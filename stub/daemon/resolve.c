@@ -493,6 +493,7 @@ void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const c
 		ds_upstream_free(old);
 	if (up)
 		d->discovering = false;
-	if (up || !d->discovering)
+	/* with no upstream, queries waiting for a decision go on waiting */
+	if (up || (!d->discovering && !d->holding))
 		release_waiting(d);
 }

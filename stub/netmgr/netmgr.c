@@ -61,8 +61,9 @@ static void network_changed(struct ds_netmgr *nm, const struct ds_netfp *fp)
 		ds_walkjob_cancel(nm->job);
 	}
 	nm_set_state(nm, TRUST_POSTURE_WAITING, "network changed");
-	ds_daemon_set_upstream(nm->d, NULL, "none", false);
+	/* queries wait for the decision (those already waiting too) */
 	ds_daemon_not_ready(nm->d, true, DNS_EDE_NOT_READY, "network changed");
+	ds_daemon_set_upstream(nm->d, NULL, "none", false);
 	ds_timer_arm_ms(nm->settle_ev, SETTLE_MS);
 }
 
