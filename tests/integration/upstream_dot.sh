@@ -239,7 +239,7 @@ expect "zero length prefix: query failed" '^answer result=(network|timeout|tls)$
 hostile '\377\377\001\002\003'
 if [ $RC = 1 ]; then ok "truncated 65535-octet message: no crash"; else not_ok "truncated message (exit $RC)"; fi
 hostile '\000\014\000\000\200\000\000\001\000\000\000\000\000\000\000\003abc'
-if [ $RC = 1 ]; then ok "unknown ID and garbage: ignored, no crash"; else not_ok "garbage (exit $RC)"; fi
+if [ $RC = 1 ]; then ok "unknown ID and garbage: connection dropped, no crash"; else not_ok "garbage (exit $RC)"; fi
 
 # Bursts against stock Unbound, which leaves Nagle on: it holds each answer
 # until the previous one is acknowledged, so a burst whose answers are not
