@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dotstub/hex.h"
 #include "dotstub/trust.h"
@@ -282,6 +283,7 @@ struct trust_store *trust_store_new_memory(unsigned max_networks)
 	if (!s)
 		return NULL;
 	s->memory = true;
+	s->dir_fd = -1;
 	s->max_networks = max_networks && max_networks <= TRUST_MAX_NETWORKS
 				  ? max_networks : TRUST_DEFAULT_NETWORKS;
 	return s;
@@ -300,6 +302,8 @@ void trust_store_close(struct trust_store *s)
 		return;
 	trust_store_clear(s);
 	free(s->anchors);
+	if (s->dir_fd >= 0)
+		close(s->dir_fd);
 	free(s->dir);
 	free(s->path);
 	free(s->lock_path);

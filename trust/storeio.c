@@ -1,6 +1,10 @@
 /*
  * storeio.c -- the store file on disk: open (with quarantine of a corrupt
  * file) and crash-safe save (lock, temp file, fsync, rename, fsync dir).
+ * Every file is reached relative to the state directory's descriptor,
+ * opened without following a symbolic link, and no file in it is opened
+ * through a link either; the directory and the store file must pass
+ * trust_perm_check for this process's user.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -9,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,7 +50,7 @@ static bool file_id_same(const struct trust_file_id *id, const struct stat *st)
 
 static int lock_take(const struct trust_store *s)
 {
-	int fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int fd = openat(s->dir_fd, TRUST_STORE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 
 	if (fd < 0)
 		return -errno;
@@ -60,17 +65,36 @@ static int lock_take(const struct trust_store *s)
 	return fd;
 }
 
-static int fsync_dir(const char *dir)
+static int fsync_dir(const struct trust_store *s)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = 0;
+	return fsync(s->dir_fd) < 0 ? -errno : 0;
+}
 
+/* Open the state directory (not through a symbolic link) and check it.
+ * -ENOENT if it does not exist, -EPERM (msg filled) if it is unsafe. */
+static int dir_open(struct trust_store *s, char *msg, size_t msglen)
+{
+	struct stat st;
+	int fd, r;
+
+	if (s->dir_fd >= 0)
+		return 0;
+	fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) && lstat(s->dir, &st) == 0) {
+		r = trust_perm_check(&st, geteuid(), TRUST_PERM_DIR, s->dir, msg, msglen);
+		return r < 0 ? r : -ELOOP; /* replaced meanwhile */
+	}
 	if (fd < 0)
 		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	r = fstat(fd, &st) < 0 ? -errno : 0;
+	if (r == 0)
+		r = trust_perm_check(&st, geteuid(), TRUST_PERM_DIR, s->dir, msg, msglen);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	s->dir_fd = fd;
+	return 0;
 }
 
 /* Read all of fd (at most TRUST_FILE_MAX octets).  -EFBIG if longer. */
@@ -124,7 +148,8 @@ static int quarantine(struct trust_store *s, const struct stat *st,
 	lock = lock_take(s);
 	if (lock < 0)
 		return lock;
-	if (stat(s->path, &now_st) < 0 || now_st.st_dev != st->st_dev ||
+	if (fstatat(s->dir_fd, TRUST_STORE_FILE, &now_st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    now_st.st_dev != st->st_dev ||
 	    now_st.st_ino != st->st_ino) {
 		r = -EAGAIN; /* replaced meanwhile: read it again */
 		goto out;
@@ -138,7 +163,8 @@ static int quarantine(struct trust_store *s, const struct stat *st,
 			r = -ENOMEM;
 			goto out;
 		}
-		if (renameat2(AT_FDCWD, s->path, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) {
+		if (renameat2(s->dir_fd, TRUST_STORE_FILE, s->dir_fd, strrchr(dst, '/') + 1,
+			      RENAME_NOREPLACE) == 0) {
 			r = 0;
 			break;
 		}
@@ -147,7 +173,7 @@ static int quarantine(struct trust_store *s, const struct stat *st,
 			break;
 	}
 	if (r == 0) {
-		r = fsync_dir(s->dir);
+		r = fsync_dir(s);
 		if (report)
 			snprintf(report->quarantined, sizeof(report->quarantined), "%s", dst);
 		log_debug("trust: %s moved aside to %s", s->path, dst);
@@ -156,6 +182,18 @@ out:
 	free(dst);
 	close(lock);
 	return r;
+}
+
+/* May the store file (st) be trusted?  0, or -EPERM with the reason in
+ * the report. */
+static int file_trusted(const struct trust_store *s, const struct stat *st,
+			struct trust_open_report *report)
+{
+	char local[64];
+
+	return trust_perm_check(st, geteuid(), TRUST_PERM_FILE, s->path,
+				report ? report->error : local,
+				report ? sizeof(report->error) : sizeof(local));
 }
 
 /* 0: loaded (or no file); 1: quarantined; -errno. */
@@ -168,17 +206,32 @@ static int load_once(struct trust_store *s, struct trust_open_report *report)
 	char msg[256];
 	int fd, r;
 
-	fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (s->dir_fd < 0) { /* no state directory: an empty store */
+		s->file.exists = false;
+		return 0;
+	}
+	fd = openat(s->dir_fd, TRUST_STORE_FILE,
+		    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT) {
 		s->file.exists = false;
 		return 0;
 	}
+	if (fd < 0 && errno == ELOOP &&
+	    fstatat(s->dir_fd, TRUST_STORE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    file_trusted(s, &st, report) < 0)
+		return -EPERM;
 	if (fd < 0) {
 		r = -errno;
 		snprintf(msg, sizeof(msg), "cannot open: %s", strerror(-r));
-		if (r == -ENOMEM || r == -EMFILE || r == -ENFILE || stat(s->path, &st) < 0)
+		if (r == -ENOMEM || r == -EMFILE || r == -ENFILE ||
+		    fstatat(s->dir_fd, TRUST_STORE_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			return r;
 	} else {
+		r = fstat(fd, &st) < 0 ? -errno : file_trusted(s, &st, report);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
 		r = read_all(fd, &text, &len, &st);
 		close(fd);
 		if (r == -ENOMEM)
@@ -252,12 +305,25 @@ int trust_store_open(const struct trust_store_opts *o, struct trust_store **ret,
 		return -ENOMEM;
 	s->memory = false;
 	s->flags = o->flags;
+	s->dir_fd = -1;
 	s->dir = strdup(o->state_dir);
-	s->path = path_join(o->state_dir, TRUST_STORE_FILE);
-	s->lock_path = path_join(o->state_dir, TRUST_STORE_LOCK);
+	if (s->dir)
+		trust_path_strip(s->dir);
+	s->path = s->dir ? path_join(s->dir, TRUST_STORE_FILE) : NULL;
+	s->lock_path = s->dir ? path_join(s->dir, TRUST_STORE_LOCK) : NULL;
 	if (!s->dir || !s->path || !s->lock_path) {
 		trust_store_close(s);
 		return -ENOMEM;
+	}
+	{
+		char local[64];
+
+		r = dir_open(s, report ? report->error : local,
+			     report ? sizeof(report->error) : sizeof(local));
+		if (r < 0 && r != -ENOENT) {
+			trust_store_close(s);
+			return r;
+		}
 	}
 	loaded = load_file(s, report);
 	if (loaded < 0) {
@@ -282,13 +348,19 @@ int trust_store_open(const struct trust_store_opts *o, struct trust_store **ret,
 }
 
 /* Remove temporary files left by killed writers (we hold the lock). */
-static void remove_stale_temps(const char *dir)
+static void remove_stale_temps(const struct trust_store *s)
 {
-	DIR *d = opendir(dir);
+	int fd = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *e;
+	DIR *d;
 
-	if (!d)
+	if (fd < 0)
 		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
 	while ((e = readdir(d)))
 		if (strncmp(e->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0)
 			(void)unlinkat(dirfd(d), e->d_name, 0);
@@ -334,20 +406,37 @@ static int check_round_trip(const struct trust_store *s, const char *text, size_
 	return r;
 }
 
+/* A new temporary file in the state directory, its name in tmp. */
+static int tmp_create(const struct trust_store *s, char tmp[static sizeof(TMP_PREFIX) + 6])
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char rnd[6];
+		int fd;
+
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -EIO;
+		memcpy(tmp, TMP_PREFIX, sizeof(TMP_PREFIX) - 1);
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			tmp[sizeof(TMP_PREFIX) - 1 + i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		tmp[sizeof(TMP_PREFIX) - 1 + sizeof(rnd)] = '\0';
+		fd = openat(s->dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd < 0 ? -errno : fd;
+	}
+	return -EEXIST;
+}
+
 static int write_file(struct trust_store *s, const char *text, size_t len)
 {
-	char *tmp = NULL;
+	char tmp[sizeof(TMP_PREFIX) + 6];
 	struct stat st;
 	int fd, r;
 
-	if (asprintf(&tmp, "%s/%sXXXXXX", s->dir, TMP_PREFIX) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		free(tmp);
-		return r;
-	}
+	fd = tmp_create(s, tmp);
+	if (fd < 0)
+		return fd;
 	r = fchmod(fd, 0644) < 0 ? -errno : 0;
 	if (r == 0)
 		r = write_all(fd, text, len);
@@ -357,17 +446,15 @@ static int write_file(struct trust_store *s, const char *text, size_t len)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, s->path) < 0)
+	if (r == 0 && renameat(s->dir_fd, tmp, s->dir_fd, TRUST_STORE_FILE) < 0)
 		r = -errno;
 	if (r < 0) {
-		(void)unlink(tmp);
-		free(tmp);
+		(void)unlinkat(s->dir_fd, tmp, 0);
 		return r;
 	}
-	free(tmp);
 	file_id_set(&s->file, &st);
 	/* the rename is done; a failing directory fsync is still reported */
-	return fsync_dir(s->dir);
+	return fsync_dir(s);
 }
 
 /* -ESTALE if another writer replaced (or removed) the file we know. */
@@ -375,7 +462,7 @@ static int check_fresh(const struct trust_store *s)
 {
 	struct stat st;
 
-	if (stat(s->path, &st) < 0) {
+	if (fstatat(s->dir_fd, TRUST_STORE_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
 			return -errno;
 		return s->file.exists ? -ESTALE : 0;
@@ -398,6 +485,11 @@ int trust_store_save(struct trust_store *s)
 		r = trust_store_format(s, &text, &len);
 	if (r == 0)
 		r = check_round_trip(s, text, len);
+	if (r == 0 && s->dir_fd < 0) { /* the directory may have been made since */
+		char msg[64];
+
+		r = dir_open(s, msg, sizeof(msg));
+	}
 	if (r < 0) {
 		free(text);
 		return r;
@@ -409,7 +501,7 @@ int trust_store_save(struct trust_store *s)
 	}
 	r = check_fresh(s);
 	if (r == 0) {
-		remove_stale_temps(s->dir);
+		remove_stale_temps(s);
 		r = write_file(s, text, len);
 	}
 	close(lock);

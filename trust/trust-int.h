@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "dotstub/trust.h"
@@ -28,11 +29,23 @@ struct trust_store {
 	unsigned max_networks;
 	unsigned flags;     /* TRUST_OPEN_* */
 	bool memory;        /* no file behind it */
-	char *dir;          /* state directory */
+	char *dir;          /* state directory (for messages) */
+	int dir_fd;         /* the state directory, O_NOFOLLOW; -1: none */
 	char *path;         /* dir/TRUST_STORE_FILE */
 	char *lock_path;    /* dir/TRUST_STORE_LOCK */
 	struct trust_file_id file;
 };
+
+/* ---- storeperm.c ---- */
+enum trust_perm_kind { TRUST_PERM_PARENT, TRUST_PERM_DIR, TRUST_PERM_FILE };
+/* May st (of path, a kind) be trusted by a process of uid: owned by root
+ * or uid, not writable by group or others (a sticky parent may be), the
+ * right type, not a symbolic link?  0, or -EPERM with the path and the fix
+ * in msg. */
+int trust_perm_check(const struct stat *st, uid_t uid, enum trust_perm_kind kind,
+		     const char *path, char *msg, size_t msglen);
+/* Remove trailing slashes (a path "link/" would follow the link). */
+void trust_path_strip(char *path);
 
 /* ---- store.c ---- */
 struct trust_anchor *trust_anchor_new(void);

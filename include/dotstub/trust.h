@@ -60,6 +60,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* struct ds_tlsa, DS_MAX_TLSA, DS_MAX_UPSTREAM_ADDRS, enum ds_server_type */
@@ -241,10 +242,22 @@ struct trust_store_opts {
 struct trust_open_report {
 	char quarantined[4096]; /* path the corrupt file was moved to, or "" */
 	unsigned line;          /* line of the store file's error (0: none/whole file) */
-	char error[256];        /* the store file's error, or "" */
+	char error[1024];       /* the store file's error, or "" */
 	unsigned managed_skipped;  /* managed files skipped as invalid */
 	char managed_error[512];   /* the first: "file:line: message", or "" */
 };
+
+/* May the store in state_dir be trusted by a process running as uid?
+ * Checked as sshd's StrictModes does: the state directory and its
+ * TRUST_STORE_FILE (if there is one) must be owned by root or uid and
+ * writable by neither group nor others; neither may be a symbolic link;
+ * every directory above the state directory, up to / (its symbolic links
+ * resolved), must be owned by root or uid and not writable by group or
+ * others unless it has the sticky bit (as /tmp: others cannot rename or
+ * remove what they do not own there).  Returns 0; -EPERM with the path
+ * and the fix in msg; -ENOENT when the state directory does not exist;
+ * another -errno. */
+int trust_store_check_perms(const char *state_dir, uid_t uid, char *msg, size_t msglen);
 
 /* Returned by trust_store_open when the store file was corrupt or
  * unreadable, was moved aside (report->quarantined) and the store opened
@@ -256,9 +269,14 @@ struct trust_open_report {
  * file is renamed to "<file>.corrupt-<unixtime>" and the store opens empty
  * (returns TRUST_STORE_QUARANTINED); with TRUST_OPEN_READONLY it is left
  * in place and -EBADMSG is returned instead.  Invalid managed files are
- * skipped whole and counted in the report.  report may be NULL; it is
- * filled whatever the return.  Returns 0, TRUST_STORE_QUARANTINED, or
- * -errno (-ENOMEM, -EBADMSG, or the error of a file operation). */
+ * skipped whole and counted in the report.  The state directory and the
+ * store file are opened without following symbolic links and must be
+ * owned by root or this process's effective user and not writable by
+ * group or others: else -EPERM, the reason in report->error (nothing is
+ * read, moved or created).  A missing state directory is an empty store.
+ * report may be NULL; it is filled whatever the return.  Returns 0,
+ * TRUST_STORE_QUARANTINED, or -errno (-ENOMEM, -EBADMSG, -EPERM, or the
+ * error of a file operation). */
 int trust_store_open(const struct trust_store_opts *o, struct trust_store **ret,
 		     struct trust_open_report *report);
 /* Free everything.  Does not save.  NULL is fine. */

@@ -7,6 +7,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <grp.h>
 #include <openssl/ssl.h>
@@ -21,6 +22,7 @@
 
 #include "dotstub/log.h"
 #include "dotstub/sockaddr.h"
+#include "dotstub/trust.h"
 
 static void usage(FILE *f)
 {
@@ -146,6 +148,7 @@ static int parse_args(int argc, char **argv, struct ds_config *c)
 static int drop_privileges(const struct ds_config *c)
 {
 	struct passwd *pw;
+	int fd;
 
 	if (!c->user[0])
 		return 0;
@@ -154,9 +157,14 @@ static int drop_privileges(const struct ds_config *c)
 		log_err("user %s does not exist", c->user);
 		return -ENOENT;
 	}
-	if (chown(c->state_dir, pw->pw_uid, pw->pw_gid) < 0 && errno != ENOENT)
+	/* never through a symbolic link: the descriptor of the directory
+	 * itself (check_state_dir refused a link already) */
+	fd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if ((fd < 0 && errno != ENOENT) || (fd >= 0 && fchown(fd, pw->pw_uid, pw->pw_gid) < 0))
 		log_warn("chown %s: %s, ignoring", c->state_dir, strerror(errno));
-	if (chown(c->control_path, pw->pw_uid, pw->pw_gid) < 0)
+	if (fd >= 0)
+		close(fd);
+	if (fchownat(AT_FDCWD, c->control_path, pw->pw_uid, pw->pw_gid, AT_SYMLINK_NOFOLLOW) < 0)
 		log_warn("chown %s: %s, ignoring", c->control_path, strerror(errno));
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
@@ -206,6 +214,32 @@ static int make_dirs(const struct ds_config *c)
 	if (mkdir(c->state_dir, 0750) < 0 && errno != EEXIST)
 		log_warn("cannot create state-dir %s: %s, ignoring", c->state_dir, strerror(errno));
 	return 0;
+}
+
+/* Refuse a state directory (or anchors file) that someone other than root
+ * or the daemon's user could have written: see trust_store_check_perms.
+ * Run as root, before anything is chowned. */
+static int check_state_dir(const struct ds_config *c)
+{
+	char msg[1024];
+	uid_t uid = 0;
+	int r;
+
+	if (c->user[0]) {
+		struct passwd *pw = getpwnam(c->user);
+
+		if (pw)
+			uid = pw->pw_uid;
+	}
+	r = trust_store_check_perms(c->state_dir, uid, msg, sizeof(msg));
+	if (r == 0 || r == -ENOENT) /* missing: make_dirs said so; no pins */
+		return 0;
+	if (r == -EPERM)
+		log_err("refusing to start: %s", msg);
+	else
+		log_err("refusing to start: cannot check state-dir %s: %s", c->state_dir,
+			strerror(-r));
+	return r;
 }
 
 static int start_static_upstream(struct ds_daemon *d)
@@ -280,6 +314,10 @@ int main(int argc, char **argv)
 	}
 	if (make_dirs(&cfg) < 0)
 		goto out;
+	if (check_state_dir(&cfg) < 0) {
+		rc = 2;
+		goto out;
+	}
 	r = ds_listeners_open(&d);
 	if (r < 0)
 		goto out;
@@ -295,7 +333,9 @@ int main(int argc, char **argv)
 	if (cfg.upstream.naddr > 0) {
 		if (start_static_upstream(&d) < 0)
 			goto out;
-	} else if (ds_netmgr_start(&d) < 0) {
+	} else if ((r = ds_netmgr_start(&d)) < 0) {
+		if (r == -EPERM) /* the store may not be trusted */
+			rc = 2;
 		goto out;
 	}
 

@@ -48,6 +48,16 @@ int up_idmap_init(struct idmap *m, unsigned max_inflight)
 	return 0;
 }
 
+int up_idmap_find(const struct idmap *m, uint16_t id)
+{
+	for (unsigned i = id & m->mask;; i = (i + 1) & m->mask) {
+		if (!m->e[i].used)
+			return -1;
+		if (m->e[i].id == id)
+			return (int)i;
+	}
+}
+
 struct up_conn *up_conn_new(struct ds_upstream *u)
 {
 	struct up_conn *c = calloc(1, sizeof(*c));
@@ -409,6 +419,25 @@ void up_conn_flush(struct up_conn *c)
 
 /* ---- reading ---- */
 
+/* What can be told of the frame at p (have octets of it, with the length
+ * prefix) before all of it is here: NULL if it may be an answer to us,
+ * else why not.  Unframed bytes are caught at once: they would hold the
+ * stream out of step until a bogus length's worth had arrived. */
+static const char *frame_start_bad(const struct up_conn *c, const uint8_t *p, size_t have)
+{
+	size_t mlen = (size_t)p[0] << 8 | p[1];
+
+	if (mlen == 0)
+		return "protocol error: empty message";
+	if (mlen < DNS_HDR_LEN)
+		return "protocol error: message shorter than a header";
+	if (have >= 4 && up_idmap_find(&c->ids, (uint16_t)(p[2] << 8 | p[3])) < 0)
+		return "protocol error: an answer to an ID not asked on this connection";
+	if (have >= 5 && (!(p[4] & 0x80) || (p[4] & 0x78) != 0)) /* QR, opcode QUERY */
+		return "protocol error: not a response to a query";
+	return NULL;
+}
+
 /* Take every complete message off the front of rbuf. */
 static void conn_frames(struct up_conn *c)
 {
@@ -416,9 +445,10 @@ static void conn_frames(struct up_conn *c)
 
 	while (c->rlen - off >= 2) {
 		size_t mlen = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
+		const char *bad = frame_start_bad(c, c->rbuf + off, c->rlen - off);
 
-		if (mlen == 0) {
-			up_conn_fail(c, DS_UP_ERR_NETWORK, "protocol error: empty message");
+		if (bad != NULL) {
+			up_conn_fail(c, DS_UP_ERR_BADANSWER, bad);
 			return;
 		}
 		if (c->rlen - off - 2 < mlen)

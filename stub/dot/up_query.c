@@ -79,16 +79,6 @@ static uint16_t random_id(struct ds_upstream *u)
 
 /* ---- ID map ---- */
 
-static int idmap_find(const struct idmap *m, uint16_t id)
-{
-	for (unsigned i = id & m->mask;; i = (i + 1) & m->mask) {
-		if (!m->e[i].used)
-			return -1;
-		if (m->e[i].id == id)
-			return (int)i;
-	}
-}
-
 /* The caller made sure there is room (load at most one half). */
 static unsigned idmap_insert(struct idmap *m, uint16_t id, struct ds_upstream_query *q)
 {
@@ -171,7 +161,7 @@ static void query_retry(struct ds_upstream_query *q, enum ds_upstream_err err, b
 static void query_detach(struct ds_upstream_query *q)
 {
 	struct up_conn *c = q->conn;
-	int slot = idmap_find(&c->ids, q->wire_id);
+	int slot = up_idmap_find(&c->ids, q->wire_id);
 
 	if (slot >= 0 && c->ids.e[slot].q == q) {
 		c->ids.e[slot].q = NULL;
@@ -270,7 +260,7 @@ int up_query_send(struct up_conn *c, struct ds_upstream_query *q)
 		id = random_id(u);
 		if (++tries > 10000)
 			return -EAGAIN; /* cannot happen below half load */
-	} while (idmap_find(&c->ids, id) >= 0);
+	} while (up_idmap_find(&c->ids, id) >= 0);
 	n = dns_build_upstream_query(&q->q, id, true, c->wbuf + c->wlen + 2, QUERY_WIRE_MAX);
 	if (n < 0)
 		return n;
@@ -316,8 +306,10 @@ static void conn_keepalive(struct up_conn *c, const struct dns_response *r)
 	c->idle_ms = ms < u->opts.idle_timeout_ms ? ms : u->opts.idle_timeout_ms;
 }
 
-/* One framed message from the server.  Unknown IDs and answers to another
- * question are ignored; a malformed answer to a known ID fails that query. */
+/* One framed message from the server.  Anything but a well-formed answer
+ * to a question asked on c (or a late one to a query given up) is a
+ * protocol violation: c is closed and its queries are retried elsewhere
+ * (up_conn_fail), each using up a try. */
 void up_query_answer(struct up_conn *c, const uint8_t *pkt, size_t len)
 {
 	struct ds_upstream *u = c->u;
@@ -326,12 +318,17 @@ void up_query_answer(struct up_conn *c, const uint8_t *pkt, size_t len)
 	int slot;
 
 	if (len < DNS_HDR_LEN) {
-		log_debug("upstream %s: ignoring a %zu-octet message", u->desc.name, len);
+		up_conn_fail(c, DS_UP_ERR_BADANSWER, "protocol error: message shorter than a header");
 		return;
 	}
-	slot = idmap_find(&c->ids, (uint16_t)(pkt[0] << 8 | pkt[1]));
+	slot = up_idmap_find(&c->ids, (uint16_t)(pkt[0] << 8 | pkt[1]));
 	if (slot < 0) {
-		log_debug("upstream %s: ignoring an answer with an unknown ID", u->desc.name);
+		up_conn_fail(c, DS_UP_ERR_BADANSWER,
+			     "protocol error: an answer to an ID not asked on this connection");
+		return;
+	}
+	if (dns_parse_response(pkt, len, &r) < 0) {
+		up_conn_fail(c, DS_UP_ERR_BADANSWER, "protocol error: malformed answer");
 		return;
 	}
 	q = c->ids.e[slot].q;
@@ -341,14 +338,8 @@ void up_query_answer(struct up_conn *c, const uint8_t *pkt, size_t len)
 		c->nabandoned--;
 		return;
 	}
-	if (dns_parse_response(pkt, len, &r) < 0) {
-		idmap_remove(&c->ids, (unsigned)slot);
-		log_debug("upstream %s: malformed answer", u->desc.name);
-		up_query_finish(q, DS_UP_ERR_BADANSWER);
-		return;
-	}
 	if (!dns_response_matches(&r, &q->q)) {
-		log_debug("upstream %s: ignoring an answer to another question", u->desc.name);
+		up_conn_fail(c, DS_UP_ERR_BADANSWER, "protocol error: an answer to another question");
 		return;
 	}
 	conn_keepalive(c, &r);

@@ -35,7 +35,14 @@
  *  - after each answer callback the read loop re-checks that neither the
  *    connection nor the upstream went away.
  * Every byte from the server is untrusted: the framing, the ID map and
- * dns_parse_response/dns_response_matches decide what is accepted.
+ * dns_parse_response/dns_response_matches decide what is accepted.  Any
+ * violation (a frame too short for a DNS header, not a response, an ID
+ * never issued on the connection or answered already, a message that does
+ * not parse or has trailing octets, an answer to another question) means
+ * the stream cannot be trusted to be in step: the connection is closed
+ * and its in-flight queries retried (each using up one of its tries, as
+ * for any lost connection).  A late answer to an abandoned (timed out or
+ * cancelled) ID is legitimate and dropped quietly.
  */
 #ifndef DOTSTUB_STUB_UPSTREAM_INT_H
 #define DOTSTUB_STUB_UPSTREAM_INT_H
@@ -219,6 +226,9 @@ static inline struct timeval ms_tv(unsigned ms)
 
 /* Allocate an empty ID map for max_inflight queries; 0 or -ENOMEM. */
 int up_idmap_init(struct idmap *m, unsigned max_inflight);
+/* The slot of id in m (in flight or abandoned), or -1: never issued on
+ * this connection, or answered already. */
+int up_idmap_find(const struct idmap *m, uint16_t id);
 /* A new connection (C_CONNECTING, no socket yet), or NULL if out of memory. */
 struct up_conn *up_conn_new(struct ds_upstream *u);
 /* Free c and everything it holds (it must be off u->conns or dying). */

@@ -210,8 +210,12 @@ int ds_netmgr_start(struct ds_daemon *d)
 
 	r = trust_store_open(&so, &nm->store, &rep);
 	if (r == TRUST_STORE_QUARANTINED) {
-		log_err("ALERT trust store was corrupt (%s%s%u): moved to %s; starting with no pins",
-			rep.error, rep.line ? " at line " : "", rep.line, rep.quarantined);
+		/* rep.error names the line already ("line N: ...") */
+		log_err("ALERT trust store was corrupt (%s): moved to %s; starting with no pins",
+			rep.error, rep.quarantined);
+	} else if (r == -EPERM) {
+		log_err("refusing to start: %s", rep.error);
+		return r;
 	} else if (r < 0) {
 		log_err("trust store in %s: %s; starting with no pins", c->state_dir, strerror(-r));
 		nm->store = trust_store_new_memory(0);

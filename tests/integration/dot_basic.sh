@@ -4,8 +4,10 @@
 # loopback: answers over UDP and TCP, DANE variants (3 1 1, 3 0 1, 2 0 1 with
 # a private CA chain), a wrong TLSA refused with SERVFAIL + EDE and no clear
 # text, the cache proven by the upstream's counter, TC=1 truncation, local
-# answers, 2,000 concurrent queries over one connection, and recovery after
-# the upstream is killed and restarted.  Each scenario starts its own
+# answers, 2,000 concurrent queries over one connection, recovery after
+# the upstream is killed and restarted, and a hostile upstream falling out
+# of step (unframed garbage, an answer to an ID never asked) or answering
+# late.  Each scenario starts its own
 # Unbound and daemon and stops them.
 set -u
 # shellcheck source=../lib/common.sh
@@ -248,6 +250,85 @@ s_control_socket() {
 	expect_contains "control socket refuses an unprivileged user" "$out" "ermission denied"
 }
 
+# ---- a hostile upstream that falls out of step: a Python DoT server (the
+# self-signed certificate, so the same 3 1 1 record) answers the first query,
+# then misbehaves once on that connection and answers properly afterwards.
+# Any framing or protocol error must drop the connection at once: later
+# queries are answered on a new one within a second of the misbehaviour.
+H=127.0.0.62
+hostile_start() { # MODE [options]: the server on $H:853, its log in $T_DIR/hostile.log
+	rm -f "$T_DIR/hostile.log"
+	python3 "$DOTSTUB_SRC/tests/tools/hostile_dot.py" --addr $H --cert "$T_DIR/cert/$NAME.pem" \
+		--key "$T_DIR/cert/$NAME.key" --log "$T_DIR/hostile.log" --mode "$@" \
+		2>"$T_DIR/hostile.err" &
+	echo $! >"$T_DIR/hostile.pid"
+	wait_for 5 grep -q listening "$T_DIR/hostile.log" || { echo "hostile server did not start"; cat "$T_DIR/hostile.err"; return 1; }
+}
+hostile_stop() {
+	[ -f "$T_DIR/hostile.pid" ] && kill "$(cat "$T_DIR/hostile.pid")" 2>/dev/null
+	rm -f "$T_DIR/hostile.pid"
+	teardown
+}
+hostile_conns() { grep -c '^conn ' "$T_DIR/hostile.log"; }
+# recover_after: first query answered after the misbehaviour; queries q2..
+# one after another, 1 s each, for at most 10 s.  Prints the seconds from
+# the misbehaviour to that answer, or "none".
+since() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN { printf "%.2f\n", a - b }'; }
+recover_after() {
+	local tg i out
+	tg=$(awk '$1 == "garbage" { print $3 }' "$T_DIR/hostile.log")
+	for i in $(seq 2 40); do
+		out=$(dig -p 53 @$L +time=1 +tries=1 "q$i.hostile.test" A +short 2>/dev/null)
+		if [ "$out" = 192.0.2.1 ]; then
+			since "$tg"
+			return
+		fi
+		[ "$(since "$tg" | cut -d. -f1)" -ge 10 ] && break
+	done
+	echo none
+}
+s_hostile_desync() {
+	local mode=$1 why=$2 out rec
+	hostile_start "$mode" || return 1
+	ds_start d7 --listen $L:53 --upstream $NAME@$H --tlsa "$TLSA311" --log-level info || return 1
+	out=$($DIG q1.hostile.test A +short)
+	expect_eq "$mode: the first query is answered" "$out" "192.0.2.1"
+	check "$mode: the server misbehaved" wait_for 2 grep -q '^garbage' "$T_DIR/hostile.log"
+	rec=$(recover_after)
+	echo "# $mode: answered again $rec s after the misbehaviour"
+	check "$mode: answered again within 1 s of it ($rec s)" \
+		awk -v r="${rec/none/99}" 'BEGIN { exit !(r < 1.0) }'
+	check "$mode: on a new connection ($(hostile_conns) in all)" test "$(hostile_conns)" -ge 2
+	expect_contains "$mode: the connection was dropped as out of step" "$(ds_log d7)" "$why"
+}
+s_hostile_garbage() { s_hostile_desync garbage "protocol error"; }
+s_hostile_bogus_frame() { s_hostile_desync bogus-frame "an ID not asked on this connection"; }
+# A late answer to a query given up is legitimate: it must not cost the
+# connection.  The first "slow" query is answered after 800 ms; each try
+# waits 500 ms (query-timeout 1500), so the second try is answered first.
+s_hostile_late() {
+	local out
+	hostile_start late --delay 800 || return 1
+	ds_start d7 --listen $L:53 --upstream $NAME@$H --tlsa "$TLSA311" --query-timeout 1500 \
+		--log-level info || return 1
+	out=$($DIG q1.hostile.test A +short)
+	expect_eq "late: the first query is answered" "$out" "192.0.2.1"
+	local slow
+	$DIG slow.hostile.test A +short >"$T_DIR/slow.out" &
+	slow=$!
+	sleep 0.1 # the other query goes out after the slow one, so answers are heard meanwhile
+	out=$($DIG q2.hostile.test A +short)
+	expect_eq "late: a query behind the slow one is answered" "$out" "192.0.2.1"
+	wait "$slow"
+	expect_eq "late: the slow query is answered by its retry" "$(cat "$T_DIR/slow.out")" "192.0.2.1"
+	check "late: the late answer was sent" wait_for 2 grep -q '^garbage' "$T_DIR/hostile.log"
+	sleep 0.2 # let the late answer arrive
+	out=$($DIG q3.hostile.test A +short)
+	expect_eq "late: answered after the late answer" "$out" "192.0.2.1"
+	expect_eq "late: still the first connection" "$(hostile_conns)" 1
+	expect_not_contains "late: no protocol error" "$(ds_log d7)" "protocol error"
+}
+
 scenario answers s_answers teardown
 scenario cache s_cache teardown
 scenario truncation s_truncation teardown
@@ -258,6 +339,9 @@ scenario upstream-restart s_upstream_restart teardown
 scenario tlsa-3-0-1 s_tlsa301 teardown
 scenario wrong-tlsa s_wrong_tlsa teardown
 scenario tlsa-2-0-1 s_tlsa201 teardown
+scenario hostile-garbage s_hostile_garbage hostile_stop
+scenario hostile-bogus-frame s_hostile_bogus_frame hostile_stop
+scenario hostile-late-answer s_hostile_late hostile_stop
 if id nobody >/dev/null 2>&1; then
 	scenario privileges s_privileges teardown
 	scenario control-socket s_control_socket teardown
