@@ -255,8 +255,9 @@ struct ldns_struct_rr *ctl_prov_key_record(const struct ldns_struct_rr *dnskey,
 
 /*
  * Sign the unsigned zone origin in d with ksk (DNSKEY RRset) and zsk (the
- * rest), NSEC for denial, SOA serial raised to the current time; writes the
- * signed zone beside it.  The unsigned zone must hold no DNSSEC records.
+ * rest), NSEC for denial, SOA serial raised to the current time or, if
+ * that is not above the serial of the zone signed last (or of the unsigned
+ * zone), by one; writes the signed zone beside it.  The unsigned zone must hold no DNSSEC records.
  */
 int ctl_prov_zone_sign(struct ctl_prov_dir *d, const char *origin,
     struct ldns_struct_key *ksk, struct ldns_struct_key *zsk);
