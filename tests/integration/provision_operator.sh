@@ -30,6 +30,8 @@ if [ -z "${DS_OPERATOR_NS:-}" ]; then
 	ns=dsop$$
 	ip netns add "$ns" || exit 1
 	ip -n "$ns" link set lo up
+	# BIND listens only on addresses assigned to an interface
+	ip -n "$ns" addr add 127.0.0.113/32 dev lo
 	DS_OPERATOR_NS=$ns PATH=$PATH ip netns exec "$ns" bash "$0" "$@"
 	rc=$?
 	ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
@@ -187,8 +189,8 @@ s_access() {
 	    "$(status_from 127.0.0.108 127.0.0.104 SOA $ARPA)" REFUSED
 	expect_eq "this host (127.0.0.1) gets answers" \
 	    "$(status_from 127.0.0.1 127.0.0.104 SOA $ARPA)" NOERROR
-	expect_not_contains "recursion is the default: no forward-zone" \
-	    "$(cat "$d/unbound.conf")" "forward-zone:"
+	expect_eq "recursion is the default: no forward-zone" \
+	    "$(grep -c '^forward-zone:' "$d/unbound.conf")" 0
 	srv_stop acl
 
 	provision --addr 127.0.0.105 --addr6 ::1 --out "$e" || exit 1
@@ -206,8 +208,8 @@ server:
 	username: ""
 	pidfile: ""
 	use-syslog: no
-	local-zone: "example.test." static
-	local-data: "www.example.test. 300 IN A 192.0.2.10"
+	local-zone: "example.net." static
+	local-data: "www.example.net. 300 IN A 192.0.2.10"
 	local-zone: "$ARPA." static
 	local-data: "$ARPA. 300 IN SOA a. b. 1 2 3 4 5"
 remote-control:
@@ -220,7 +222,7 @@ EOF
 	srv_start plain-up 127.0.0.106 unbound -d -c "$T/plain-up.conf" || exit 1
 	srv_start fwdto 127.0.0.103 unbound -d -c "$f/unbound.conf" || exit 1
 	expect_eq "--forward-to: names are answered through the upstream" \
-	    "$(dig @127.0.0.103 +short www.example.test A)" 192.0.2.10
+	    "$(dig @127.0.0.103 +short www.example.net A)" 192.0.2.10
 	srv_stop fwdto
 	srv_stop plain-up
 }
@@ -241,21 +243,29 @@ s_forwarder() {
 	# the upstream: its written unbound.conf and test data to answer
 	cat >"$u/test-unbound.conf" <<EOF
 server:
-	local-zone: "example.test." static
-	local-data: "www.example.test. 300 IN A 192.0.2.10"
+	local-zone: "example.net." static
+	local-data: "www.example.net. 300 IN A 192.0.2.10"
 include: "$u/unbound.conf"
 EOF
 	srv_start up 127.0.0.111 unbound -d -c "$u/test-unbound.conf" || exit 1
 	srv_start fwd 127.0.0.112 unbound -d -c "$f/unbound.conf" || exit 1
 	cap_start fwd lo "" "host 127.0.0.111 or udp port 9" || exit 1
 	expect_eq "the forwarder answers through its upstream" \
-	    "$(dig @127.0.0.112 +time=5 +tries=1 +short www.example.test A)" \
+	    "$(dig @127.0.0.112 +time=5 +tries=1 +short www.example.net A)" \
 	    192.0.2.10
 	cap_stop fwd 127.0.0.9
 	cap_expect_seen "the forwarder's queries go to the upstream's port 853" \
 	    fwd "tcp and dst host 127.0.0.111 and dst port 853"
 	cap_expect_none "no clear-text DNS to the upstream" \
 	    fwd "dst host 127.0.0.111 and port 53"
+	srv_stop fwd
+	# the upstream is authenticated: with another certificate in
+	# tls/upstreams.pem the forwarder gets no answer from it
+	provision --addr 127.0.0.114 --out "$T/other" || exit 1
+	cp "$T/other/tls/server.pem" "$f/tls/upstreams.pem"
+	srv_start fwd 127.0.0.112 unbound -d -c "$f/unbound.conf" || exit 1
+	expect_eq "an upstream whose certificate is not the pinned one: no answer" \
+	    "$(status_from 127.0.0.1 127.0.0.112 A www.example.net)" SERVFAIL
 	srv_stop fwd
 	srv_stop up
 }
