@@ -225,6 +225,16 @@ EOF
 	    "$(dig @127.0.0.103 +short www.example.net A)" 192.0.2.10
 	srv_stop fwdto
 	srv_stop plain-up
+
+	for args in "--allow 300.1.1.1/24" "--allow 10.0.0.0/33" \
+	    "--allow 2001:db8::/129" "--forward-to 192.0.2.1@0" \
+	    "--forward-to example.net" "--forward-to 192.0.2.1 --forwarder \
+	    --upstream $f"; do
+		# shellcheck disable=SC2086 # words of the arguments
+		"$DOTCTL" provision --addr 127.0.0.1 $args --out "$T/bad" \
+		    >/dev/null 2>&1
+		expect_eq "usage error: $args" "$?" 2
+	done
 }
 
 # ---- 4: a forwarder forwards over DNS-over-TLS
