@@ -31,7 +31,8 @@ enum {
 	EXIT_USAGE = 2,
 	OPT_ADDR = 256, OPT_ADDR6, OPT_OUT, OPT_FORCE, OPT_ALG, OPT_TTL,
 	OPT_VALIDITY, OPT_INCEPTION, OPT_EXPIRED, OPT_NAME, OPT_CA,
-	OPT_ARPA_KEY, OPT_FORWARDER, OPT_UPSTREAM, OPT_MISMATCH, OPT_HELP,
+	OPT_ARPA_KEY, OPT_FORWARDER, OPT_UPSTREAM, OPT_MISMATCH, OPT_ALLOW,
+	OPT_FORWARD_TO, OPT_HELP,
 };
 
 static const struct option provision_options[] = {
@@ -50,6 +51,8 @@ static const struct option provision_options[] = {
 	{ "forwarder", no_argument, NULL, OPT_FORWARDER },
 	{ "upstream", required_argument, NULL, OPT_UPSTREAM },
 	{ "server-type-mismatch", no_argument, NULL, OPT_MISMATCH },
+	{ "allow", required_argument, NULL, OPT_ALLOW },
+	{ "forward-to", required_argument, NULL, OPT_FORWARD_TO },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -73,6 +76,7 @@ usage(FILE *fp)
 	    "           [--sig-validity DAYS] [--sig-inception UNIX_TIME | "
 	    "--sig-expired]\n"
 	    "           [--name NAME] [--ca CERT KEY] [--arpa-key FILE]\n"
+	    "           [--allow NET ...] [--forward-to ADDR[@PORT] ...]\n"
 	    "           [--forwarder --upstream DIR [--upstream DIR ...]]\n"
 	    "           [--server-type-mismatch]\n"
 	    "       dotctl provision resign [--sig-validity DAYS]\n"
@@ -148,6 +152,127 @@ add_addr(struct ctl_prov_conf *c, const char *s, bool v6_only)
 	return 0;
 }
 
+/* Add the network a/prefix (host bits cleared) to the allowed ones. */
+static int
+add_net(struct ctl_prov_conf *c, int af, const unsigned char *a,
+    unsigned int prefix)
+{
+	unsigned char net[16];
+	char text[INET6_ADDRSTRLEN], full[sizeof(c->allow[0].text)];
+	struct ctl_prov_net *n;
+	size_t len = af == AF_INET ? 4 : 16, i;
+
+	memcpy(net, a, len);
+	for (i = 0; i < len; i++) {
+		if (prefix >= 8 * (i + 1))
+			continue;
+		net[i] &= prefix <= 8 * i ? 0 :
+		    (unsigned char)(0xff << (8 - (prefix - 8 * i)));
+	}
+	if (inet_ntop(af, net, text, sizeof(text)) == NULL)
+		return -EINVAL;
+	snprintf(full, sizeof(full), "%s/%u", text, prefix);
+	for (i = 0; i < c->nallow; i++)
+		if (strcmp(c->allow[i].text, full) == 0)
+			return 0;
+	if (c->nallow == CTL_PROV_MAX_NETS) {
+		ctl_prov_err("more than %d networks to allow",
+		    CTL_PROV_MAX_NETS);
+		return -E2BIG;
+	}
+	n = &c->allow[c->nallow++];
+	n->family = af;
+	n->prefix = prefix;
+	strcpy(n->text, full);
+	return 0;
+}
+
+/* --allow ADDR[/PREFIX]: a network whose clients may query. */
+static int
+add_allow(struct ctl_prov_conf *c, const char *s)
+{
+	unsigned char a[16];
+	char buf[64], *slash;
+	uint32_t prefix, max;
+	int af = AF_INET;
+
+	if (strlen(s) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, s);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	max = 32;
+	if (inet_pton(AF_INET, buf, a) != 1) {
+		af = AF_INET6;
+		max = 128;
+		if (inet_pton(AF_INET6, buf, a) != 1)
+			goto bad;
+	}
+	prefix = max;
+	if (slash != NULL && parse_u32(slash, 0, max, &prefix) < 0)
+		goto bad;
+	return add_net(c, af, a, prefix);
+bad:
+	ctl_prov_err("--allow %s: not an address or ADDR/PREFIX", s);
+	return -EINVAL;
+}
+
+/* The default networks allowed: the /24 or /64 around each address. */
+static int
+default_allow(struct ctl_prov_conf *c)
+{
+	unsigned char a[16];
+	size_t i;
+	int r;
+
+	for (i = 0; i < c->naddr; i++) {
+		if (inet_pton(c->addr[i].family, c->addr[i].text, a) != 1)
+			return -EINVAL;
+		if ((r = add_net(c, c->addr[i].family, a,
+		    c->addr[i].family == AF_INET ? 24 : 64)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* --forward-to ADDR[@PORT] */
+static int
+add_forward(struct ctl_prov_conf *c, const char *s)
+{
+	struct ctl_prov_fwd *f;
+	unsigned char a[16];
+	char buf[64], *at;
+	uint32_t port = 53;
+	int af = AF_INET;
+
+	if (c->nforward == CTL_PROV_MAX_ADDRS) {
+		ctl_prov_err("more than %d --forward-to", CTL_PROV_MAX_ADDRS);
+		return -E2BIG;
+	}
+	if (strlen(s) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, s);
+	if ((at = strchr(buf, '@')) != NULL) {
+		*at++ = '\0';
+		if (parse_u32(at, 1, 65535, &port) < 0)
+			goto bad;
+	}
+	if (inet_pton(AF_INET, buf, a) != 1) {
+		af = AF_INET6;
+		if (inet_pton(AF_INET6, buf, a) != 1)
+			goto bad;
+	}
+	f = &c->forward[c->nforward++];
+	f->addr.family = af;
+	f->port = port;
+	if (inet_ntop(af, a, f->addr.text, sizeof(f->addr.text)) == NULL)
+		goto bad;
+	return 0;
+bad:
+	ctl_prov_err("--forward-to %s: not ADDR or ADDR@PORT", s);
+	return -EINVAL;
+}
+
 /* Characters a path in unbound.conf cannot carry in quotes. */
 static bool
 path_printable(const char *p)
@@ -201,6 +326,13 @@ set_out(struct ctl_prov_conf *c, const char *path)
 		ctl_prov_err("%s: a quote, backslash or control character "
 		    "cannot go in unbound.conf", c->out);
 		return -EINVAL;
+	}
+	if (strlen(c->out) + 1 + strlen(CTL_PROV_CONTROL) >=
+	    CTL_PROV_SUN_PATH) {
+		ctl_prov_err("%s: too long for the control socket %s in it "
+		    "(at most %zu characters)", c->out, CTL_PROV_CONTROL,
+		    (size_t)CTL_PROV_SUN_PATH - 2 - strlen(CTL_PROV_CONTROL));
+		return -ENAMETOOLONG;
 	}
 	return 0;
 }
@@ -351,6 +483,10 @@ provision_option(struct ctl_prov_conf *c, struct sig_opts *sig, int opt,
 	case OPT_MISMATCH:
 		c->type_mismatch = true;
 		return 0;
+	case OPT_ALLOW:
+		return add_allow(c, optarg);
+	case OPT_FORWARD_TO:
+		return add_forward(c, optarg);
 	}
 	return sig_option(sig, opt, optarg);
 }
@@ -367,6 +503,13 @@ provision_check(struct ctl_prov_conf *c)
 		ctl_prov_err("--forwarder and --upstream DIR go together");
 		return -EINVAL;
 	}
+	if (c->forwarder && c->nforward > 0) {
+		ctl_prov_err("--forward-to: a forwarder forwards to its "
+		    "--upstream resolvers, over DNS-over-TLS");
+		return -EINVAL;
+	}
+	if (c->nallow == 0 && default_allow(c) < 0)
+		return -EINVAL;
 	if (c->name[0] == '\0' && random_name(c->name, sizeof(c->name)) < 0) {
 		ctl_prov_err("no random numbers");
 		return -EIO;
@@ -410,7 +553,7 @@ write_name(FILE *fp, const void *arg)
 static int
 write_all(struct ctl_prov_dir *d, const struct ctl_prov_conf *c,
     struct ctl_prov_keys *keys, const struct ctl_prov_tls *tls,
-    const ldns_rr_list *children)
+    const ldns_rr_list *children, const struct ctl_prov_upstreams *ups)
 {
 	int r;
 
@@ -423,7 +566,8 @@ write_all(struct ctl_prov_dir *d, const struct ctl_prov_conf *c,
 	    keys->key[CTL_PROV_ARPA_KSK], keys->key[CTL_PROV_ARPA_ZSK])) < 0 ||
 	    (r = ctl_prov_zone_sign(d, c->name,
 	    keys->key[CTL_PROV_ZONE_KSK], keys->key[CTL_PROV_ZONE_ZSK])) < 0 ||
-	    (r = ctl_prov_unbound_write(d, c)) < 0)
+	    (r = ctl_prov_unbound_write(d, c, ups)) < 0 ||
+	    (r = ctl_prov_bind_write(d, c, ups)) < 0)
 		return r;
 	return ctl_prov_readme_write(d, c, tls->tlsa);
 }
@@ -446,7 +590,8 @@ print_summary(const struct ctl_prov_conf *c, const struct ctl_prov_keys *k,
 /* Everything that reads input, before anything is written. */
 static int
 prepare(const struct ctl_prov_conf *c, ldns_rr_list *children,
-    struct ctl_prov_keys *keys, struct ctl_prov_tls *tls)
+    struct ctl_prov_upstreams *ups, struct ctl_prov_keys *keys,
+    struct ctl_prov_tls *tls)
 {
 	struct stat st;
 	ldns_key *arpa_ksk = NULL;
@@ -457,9 +602,9 @@ prepare(const struct ctl_prov_conf *c, ldns_rr_list *children,
 		ctl_prov_err("%s exists; use --force to overwrite it", c->out);
 		return -EEXIST;
 	}
-	for (i = 0; i < c->nupstream; i++)
+	for (i = 0; i < c->nupstream; i++, ups->n++)
 		if ((r = ctl_prov_upstream_load(children, c->upstream[i],
-		    c->name, c->ttl)) < 0)
+		    c->name, c->ttl, &ups->up[i])) < 0)
 			return r;
 	if (c->arpa_key != NULL && (r = ctl_prov_key_load(&arpa_ksk,
 	    c->arpa_key, CTL_PROV_ARPA_KSK, c->name)) < 0)
@@ -474,6 +619,7 @@ static int
 provision(const struct ctl_prov_conf *c)
 {
 	struct ctl_prov_keys keys = { { NULL } };
+	struct ctl_prov_upstreams *ups;
 	struct ctl_prov_tls tls;
 	struct ctl_prov_dir d;
 	ldns_rr_list *children;
@@ -481,16 +627,22 @@ provision(const struct ctl_prov_conf *c)
 
 	memset(&tls, 0, sizeof(tls));
 	memset(&d, 0, sizeof(d));
-	if ((children = ldns_rr_list_new()) == NULL)
+	if ((ups = calloc(1, sizeof(*ups))) == NULL)
 		return -ENOMEM;
-	if ((r = prepare(c, children, &keys, &tls)) == 0 &&
+	if ((children = ldns_rr_list_new()) == NULL) {
+		free(ups);
+		return -ENOMEM;
+	}
+	if ((r = prepare(c, children, ups, &keys, &tls)) == 0 &&
 	    (r = ctl_prov_dir_stage(&d, c->out)) == 0 &&
-	    (r = write_all(&d, c, &keys, &tls, children)) == 0 &&
+	    (r = write_all(&d, c, &keys, &tls, children, ups)) == 0 &&
 	    (r = ctl_prov_dir_install(&d, c->out, c->force)) == 0)
 		print_summary(c, &keys, &tls);
 	ctl_prov_dir_close(&d);
 	ctl_prov_tls_free(&tls);
 	ctl_prov_keys_free(&keys);
+	ctl_prov_upstreams_free(ups);
+	free(ups);
 	ldns_rr_list_deep_free(children);
 	return r;
 }

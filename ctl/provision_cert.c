@@ -351,3 +351,51 @@ ctl_prov_tls_free(struct ctl_prov_tls *tls)
 		X509_free(tls->ca[i]);
 	memset(tls, 0, sizeof(*tls));
 }
+
+int
+ctl_prov_tls_anchor_load(struct x509_st **ret, const char *dir)
+{
+	char path[PATH_MAX];
+	X509 *x, *last = NULL;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/tls/server.pem", dir);
+	if ((fp = fopen(path, "re")) == NULL) {
+		ctl_prov_err("%s: %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	while ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
+		X509_free(last);
+		last = x;
+	}
+	ERR_clear_error();
+	fclose(fp);
+	if (last == NULL) {
+		ctl_prov_err("%s: no certificate", path);
+		return -EINVAL;
+	}
+	*ret = last;
+	return 0;
+}
+
+static int
+write_anchors(FILE *fp, const void *arg)
+{
+	const struct ctl_prov_upstreams *ups = arg;
+	size_t i;
+
+	for (i = 0; i < ups->n; i++) {
+		fprintf(fp, "# %s\n", ups->up[i].name);
+		if (!PEM_write_X509(fp, ups->up[i].anchor))
+			return -EIO;
+	}
+	return 0;
+}
+
+int
+ctl_prov_tls_anchors_write(struct ctl_prov_dir *d,
+    const struct ctl_prov_upstreams *ups)
+{
+	return ctl_prov_write(d, "tls/upstreams.pem", 0644, write_anchors,
+	    ups);
+}

@@ -54,16 +54,59 @@ write_signed(FILE *fp, const void *arg)
 }
 
 /*
- * Raise the SOA serial to the current time (or by one).  Not
- * ldns_rr_soa_increment_func_int(): it leaks the old serial.
+ * The SOA serial of the signed zone origin written before, if any: the
+ * first record of the file.  Returns 0 and sets *serial, or -ENOENT.
  */
 static int
-soa_serial_now(ldns_rr *soa)
+signed_serial(const char *path, const ldns_rdf *apex, uint32_t *serial)
+{
+	ldns_rdf *origin, *prev;
+	uint32_t ttl = 3600;
+	ldns_status s;
+	ldns_rr *rr = NULL;
+	FILE *fp;
+	int line = 0, r = -ENOENT;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return -ENOENT;
+	origin = ldns_rdf_clone(apex);
+	prev = ldns_rdf_clone(apex);
+	do {
+		s = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, &origin, &prev, &line);
+	} while (!feof(fp) && (s == LDNS_STATUS_SYNTAX_EMPTY ||
+	    s == LDNS_STATUS_SYNTAX_TTL || s == LDNS_STATUS_SYNTAX_ORIGIN));
+	if (s == LDNS_STATUS_OK) {
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+		    ldns_rr_rd_count(rr) == 7 &&
+		    ldns_dname_compare(ldns_rr_owner(rr), apex) == 0) {
+			*serial = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
+			r = 0;
+		}
+		ldns_rr_free(rr);
+	}
+	ldns_rdf_deep_free(origin);
+	ldns_rdf_deep_free(prev);
+	fclose(fp);
+	return r;
+}
+
+/*
+ * Raise the SOA serial above both the unsigned zone's and the one last
+ * signed (path), to the current time or, if that is not above them, by
+ * one: every signing has a new, higher serial (RFC 1982 arithmetic), also
+ * twice in one second.  Not ldns_rr_soa_increment_func_int(): it leaks
+ * the old serial.
+ */
+static int
+soa_serial_raise(ldns_rr *soa, const char *path)
 {
 	ldns_rdf *old, *new;
-	uint32_t serial;
+	uint32_t serial, last;
 
 	serial = ldns_rdf2native_int32(ldns_rr_rdf(soa, 2));
+	if (signed_serial(path, ldns_rr_owner(soa), &last) == 0 &&
+	    (int32_t)(last - serial) > 0)
+		serial = last;
 	new = ldns_native2rdf_int32(LDNS_RDF_TYPE_INT32,
 	    ldns_soa_serial_unixtime(serial, NULL));
 	if (new == NULL)
@@ -87,12 +130,12 @@ dz_add(ldns_dnssec_zone *dz, ldns_rr *rr, const char *origin)
 /* Add the zone's SOA, records and the DNSKEYs of keys to dz. */
 static int
 dz_fill(ldns_dnssec_zone *dz, ldns_zone *z, const ldns_key_list *keys,
-    ldns_rr_list *own, const char *origin)
+    ldns_rr_list *own, const char *origin, const char *signed_path)
 {
 	ldns_rr *soa = ldns_zone_soa(z), *rr;
 	size_t i;
 
-	if (soa_serial_now(soa) < 0)
+	if (soa_serial_raise(soa, signed_path) < 0)
 		return -ENOMEM;
 	if (dz_add(dz, soa, origin) < 0)
 		return -EINVAL;
@@ -118,16 +161,20 @@ sign_zone(struct ctl_prov_dir *d, const char *origin, ldns_zone *z,
 {
 	ldns_rr_list *own, *added;
 	ldns_dnssec_zone *dz;
-	char rel[PATH_MAX];
+	char rel[PATH_MAX], path[PATH_MAX + CTL_PROV_NAME_SIZE + 32];
 	ldns_status s;
 	int r;
+
+	snprintf(rel, sizeof(rel), CTL_PROV_SIGNED_FMT, origin);
+	snprintf(path, sizeof(path), "%s/" CTL_PROV_SIGNED_FMT, d->root,
+	    origin);
 
 	own = ldns_rr_list_new();
 	added = ldns_rr_list_new();
 	dz = ldns_dnssec_zone_new();
 	if (own == NULL || added == NULL || dz == NULL) {
 		r = -ENOMEM;
-	} else if ((r = dz_fill(dz, z, keys, own, origin)) == 0) {
+	} else if ((r = dz_fill(dz, z, keys, own, origin, path)) == 0) {
 		s = ldns_dnssec_zone_sign_flg(dz, added, keys,
 		    ldns_dnssec_default_replace_signatures, NULL, 0);
 		if (s != LDNS_STATUS_OK) {
@@ -138,10 +185,8 @@ sign_zone(struct ctl_prov_dir *d, const char *origin, ldns_zone *z,
 	}
 	if (r == -ENOMEM)
 		ctl_prov_err("cannot sign %s: out of memory", origin);
-	if (r == 0) {
-		snprintf(rel, sizeof(rel), CTL_PROV_SIGNED_FMT, origin);
+	if (r == 0)
 		r = ctl_prov_write(d, rel, 0644, write_signed, dz);
-	}
 	if (dz != NULL)
 		ldns_dnssec_zone_free(dz);
 	ldns_rr_list_deep_free(own);

@@ -4,9 +4,12 @@
  * upstreams were provisioned.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <ldns/ldns.h>
+#include <openssl/x509.h>
 
 #include "dotstub/provision.h"
 
@@ -187,9 +190,54 @@ upstream_listed(const ldns_rr_list *children, const char *up)
 	return found;
 }
 
+/* The A/AAAA records of up. in z, into u's addresses. */
+static void
+upstream_addrs(const ldns_zone *z, const char *up,
+    struct ctl_prov_upstream *u)
+{
+	char fqdn[CTL_PROV_NAME_SIZE + 1], *text;
+	const ldns_rr_list *rrs = ldns_zone_rrs(z);
+	const ldns_rr *rr;
+	ldns_rdf *owner;
+	size_t i;
+
+	snprintf(fqdn, sizeof(fqdn), "%s.", up);
+	if ((owner = ldns_dname_new_frm_str(fqdn)) == NULL)
+		return;
+	for (i = 0; i < ldns_rr_list_rr_count(rrs) &&
+	    u->naddr < CTL_PROV_MAX_ADDRS; i++) {
+		rr = ldns_rr_list_rr(rrs, i);
+		if ((ldns_rr_get_type(rr) != LDNS_RR_TYPE_A &&
+		    ldns_rr_get_type(rr) != LDNS_RR_TYPE_AAAA) ||
+		    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0 ||
+		    (text = ldns_rdf2str(ldns_rr_rdf(rr, 0))) == NULL)
+			continue;
+		u->addr[u->naddr].family = ldns_rr_get_type(rr) ==
+		    LDNS_RR_TYPE_A ? AF_INET : AF_INET6;
+		snprintf(u->addr[u->naddr].text, sizeof(u->addr[0].text),
+		    "%s", text);
+		u->naddr++;
+		free(text);
+	}
+	ldns_rdf_deep_free(owner);
+}
+
+void
+ctl_prov_upstreams_free(struct ctl_prov_upstreams *ups)
+{
+	size_t i;
+
+	for (i = 0; i < ups->n; i++) {
+		X509_free(ups->up[i].anchor);
+		ups->up[i].anchor = NULL;
+	}
+	ups->n = 0;
+}
+
 int
 ctl_prov_upstream_load(struct ldns_struct_rr_list *children,
-    const char *dir, const char *name, uint32_t ttl)
+    const char *dir, const char *name, uint32_t ttl,
+    struct ctl_prov_upstream *u)
 {
 	char path[PATH_MAX], up[CTL_PROV_NAME_SIZE], line[CTL_PROV_NAME_SIZE];
 	char fqdn[CTL_PROV_NAME_SIZE + 1];
@@ -219,6 +267,9 @@ ctl_prov_upstream_load(struct ldns_struct_rr_list *children,
 		return r;
 	for (i = 0; r == 0 && i < sizeof(copied) / sizeof(copied[0]); i++)
 		r = copy_entry(children, z, i, up, name, ttl, &found);
+	memset(u, 0, sizeof(*u));
+	snprintf(u->name, sizeof(u->name), "%s", up);
+	upstream_addrs(z, up, u);
 	ldns_zone_deep_free(z);
 	if (r == 0 && found != HAS_ALL) {
 		ctl_prov_err("%s: lacks an address, server-type or TLSA of %s",
@@ -229,5 +280,7 @@ ctl_prov_upstream_load(struct ldns_struct_rr_list *children,
 		r = upstream_key(children, dir, up, name, ttl);
 	if (r == 0)
 		r = upstream_pointers(children, up, name, ttl);
+	if (r == 0)
+		r = ctl_prov_tls_anchor_load(&u->anchor, dir);
 	return r;
 }

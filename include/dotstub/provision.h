@@ -56,6 +56,24 @@ struct ctl_prov_addr {
 	char text[46];		/* normalised by inet_ntop() */
 };
 
+/* A network allowed to query, as given with --allow (host bits cleared). */
+struct ctl_prov_net {
+	int family;		/* AF_INET or AF_INET6 */
+	unsigned int prefix;	/* prefix length */
+	char text[64];		/* "ADDR/PREFIX", normalised */
+};
+
+/* A server to forward to, as given with --forward-to ADDR[@PORT]. */
+struct ctl_prov_fwd {
+	struct ctl_prov_addr addr;
+	unsigned int port;	/* 53 unless given */
+};
+
+#define CTL_PROV_MAX_NETS 16
+/* The control socket's path, DIR/unbound.ctl, must fit in sun_path. */
+#define CTL_PROV_CONTROL "unbound.ctl"
+#define CTL_PROV_SUN_PATH 108
+
 /* Everything the command line says (provision.c fills it in). */
 struct ctl_prov_conf {
 	char name[CTL_PROV_NAME_SIZE];	/* N: lower case, no final dot */
@@ -74,6 +92,24 @@ struct ctl_prov_conf {
 	bool force;			/* overwrite an existing output dir */
 	const char *upstream[CTL_PROV_MAX_UPSTREAMS];	/* --upstream DIRs */
 	size_t nupstream;
+	/* who may query: --allow, or the /24 or /64 around each address */
+	struct ctl_prov_net allow[CTL_PROV_MAX_NETS];
+	size_t nallow;
+	struct ctl_prov_fwd forward[CTL_PROV_MAX_ADDRS];	/* --forward-to */
+	size_t nforward;
+};
+
+/* What a forwarder knows of one of its upstreams (--upstream DIR). */
+struct ctl_prov_upstream {
+	char name[CTL_PROV_NAME_SIZE];		/* its N */
+	struct ctl_prov_addr addr[CTL_PROV_MAX_ADDRS];	/* its A/AAAA */
+	size_t naddr;
+	struct x509_st *anchor;	/* the certificate its TLSA pins */
+};
+
+struct ctl_prov_upstreams {
+	struct ctl_prov_upstream up[CTL_PROV_MAX_UPSTREAMS];
+	size_t n;
 };
 
 /* Print "dotctl provision: " and the message to stderr. */
@@ -220,6 +256,20 @@ int ctl_prov_tls_write(const struct ctl_prov_tls *tls,
 /* Free what tls holds; tls may be partly filled (or zeroed). */
 void ctl_prov_tls_free(struct ctl_prov_tls *tls);
 
+/*
+ * The certificate the TLSA of the resolver provisioned in dir pins: the
+ * last one in dir/tls/server.pem (its own, self-signed, for 3 1 1; the
+ * last CA certificate for 2 0 1).  *ret is the caller's (X509_free).
+ */
+int ctl_prov_tls_anchor_load(struct x509_st **ret, const char *dir);
+
+/*
+ * Write tls/upstreams.pem: the anchor certificate of each upstream, which
+ * a forwarder's Unbound authenticates its upstreams by (tls-cert-bundle).
+ */
+int ctl_prov_tls_anchors_write(struct ctl_prov_dir *d,
+    const struct ctl_prov_upstreams *ups);
+
 /* ---- zones (provision_zones.c, provision_sign.c) ---- */
 
 /* The zone file names, relative to the output directory. */
@@ -255,8 +305,9 @@ struct ldns_struct_rr *ctl_prov_key_record(const struct ldns_struct_rr *dnskey,
 
 /*
  * Sign the unsigned zone origin in d with ksk (DNSKEY RRset) and zsk (the
- * rest), NSEC for denial, SOA serial raised to the current time; writes the
- * signed zone beside it.  The unsigned zone must hold no DNSSEC records.
+ * rest), NSEC for denial, SOA serial raised to the current time or, if
+ * that is not above the serial of the zone signed last (or of the unsigned
+ * zone), by one; writes the signed zone beside it.  The unsigned zone must hold no DNSSEC records.
  */
 int ctl_prov_zone_sign(struct ctl_prov_dir *d, const char *origin,
     struct ldns_struct_key *ksk, struct ldns_struct_key *zsk);
@@ -267,16 +318,30 @@ int ctl_prov_zone_sign(struct ctl_prov_dir *d, const char *origin,
  * Read the resolver provisioned earlier in dir and append to children the
  * records a forwarder N publishes about it (PROTOCOL.md "Forwarders"):
  * upstreams.N PTR, and KEY, A, AAAA, server-type, server-function, TLSA and
- * transport under <up>.N.
+ * transport under <up>.N.  Fill in up: its name, addresses and the
+ * certificate its TLSA pins (free with ctl_prov_upstreams_free()).
  */
 int ctl_prov_upstream_load(struct ldns_struct_rr_list *children,
-    const char *dir, const char *name, uint32_t ttl);
+    const char *dir, const char *name, uint32_t ttl,
+    struct ctl_prov_upstream *up);
 
-/* ---- Unbound configuration and README (provision_unbound.c) ---- */
+/* Free the certificates ups holds. */
+void ctl_prov_upstreams_free(struct ctl_prov_upstreams *ups);
 
-/* Write unbound.conf: both zones as auth-zones, plain DNS and DoT. */
+/* ---- Unbound and BIND configuration, README (provision_unbound.c,
+ * provision_bind.c) ---- */
+
+/*
+ * Write unbound.conf: both zones as auth-zones, plain DNS and DoT, access
+ * control, recursion or forwarding (a forwarder: over DoT to ups, with
+ * tls/upstreams.pem), local control through DIR/unbound.ctl.
+ */
 int ctl_prov_unbound_write(struct ctl_prov_dir *d,
-    const struct ctl_prov_conf *conf);
+    const struct ctl_prov_conf *conf, const struct ctl_prov_upstreams *ups);
+
+/* Write named.conf: the same for BIND 9.18 (not forwarding over DoT). */
+int ctl_prov_bind_write(struct ctl_prov_dir *d,
+    const struct ctl_prov_conf *conf, const struct ctl_prov_upstreams *ups);
 
 /* Write README: what the files are and how to operate them. */
 int ctl_prov_readme_write(struct ctl_prov_dir *d,
