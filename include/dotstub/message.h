@@ -47,6 +47,14 @@ enum dns_parse_result {
  * qname_len 0 if not) so an error answer can be built. */
 enum dns_parse_result dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q);
 
+/* Is qtype a question a stub may forward?  The meta-types and the
+ * QTYPEs of RFC 6895 3.1 other than ANY are not: returns the rcode to
+ * answer locally (FORMERR for QTYPE 0 and OPT, NOTIMP for TKEY, TSIG,
+ * IXFR, AXFR, MAILB, MAILA and the unassigned 128-248), or 0 (forward:
+ * every data type, known or not, and ANY).  If text is not NULL, *text
+ * is set to a short reason for an EDE (NULL when 0 is returned). */
+int dns_qtype_local_rcode(uint16_t qtype, const char **text);
+
 /* Build the query dotstub sends upstream for q: id, flags RD (copied) and
  * CD (copied), AD set (RFC 6840 5.7: we understand AD, so the upstream
  * reports it; dns_compose_answer clears it again for clients that asked

@@ -196,6 +196,50 @@ out:
 }
 
 int
+dns_qtype_local_rcode(uint16_t qtype, const char **text)
+{
+	const char *t = NULL;
+	int rcode = DNS_RCODE_NOTIMP;
+
+	switch (qtype) {
+	case 0: /* reserved (RFC 6895 3.1): no such question */
+		rcode = DNS_RCODE_FORMERR;
+		t = "QTYPE 0 is reserved";
+		break;
+	case DNS_TYPE_OPT: /* a pseudo-record of one hop, never a question
+			    * (RFC 6891 6.1.1) */
+		rcode = DNS_RCODE_FORMERR;
+		t = "QTYPE OPT is not a question";
+		break;
+	case DNS_TYPE_TKEY:
+	case DNS_TYPE_TSIG:
+		/* transaction security is between two parties (RFC 8945,
+		 * RFC 2930); a stub has no keys and forwards nothing signed */
+		t = "transaction security is not supported";
+		break;
+	case DNS_TYPE_IXFR:
+	case DNS_TYPE_AXFR:
+		t = "zone transfers are not served";
+		break;
+	case DNS_TYPE_MAILB:
+	case DNS_TYPE_MAILA:
+		t = "MAILA and MAILB are obsolete";
+		break;
+	default:
+		/* unassigned Q/meta range: nothing to ask an upstream */
+		if (qtype >= 128 && qtype < DNS_TYPE_TKEY) {
+			t = "unassigned meta-type";
+			break;
+		}
+		rcode = 0;
+		break;
+	}
+	if (text != NULL)
+		*text = t;
+	return rcode;
+}
+
+int
 dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,
 			 uint8_t *out, size_t cap)
 {

@@ -680,6 +680,34 @@ test_ttl_overflow(void **state)
 	assert_int_equal(r.n_ttl, DNS_MAX_TTL_FIELDS);
 }
 
+/* Meta-types and QTYPEs other than ANY are never forwarded (RFC 6895 3.1):
+ * FORMERR for 0 and OPT, NOTIMP for the rest; every data type, known or
+ * not, and ANY go upstream. */
+static void
+test_qtype_local_rcode(void **state)
+{
+	const char *text = "x";
+	unsigned t;
+
+	(void)state;
+	assert_int_equal(dns_qtype_local_rcode(0, &text), DNS_RCODE_FORMERR);
+	assert_non_null(text);
+	assert_int_equal(dns_qtype_local_rcode(DNS_TYPE_OPT, &text), DNS_RCODE_FORMERR);
+	assert_non_null(text);
+	for (t = 128; t <= 254; t++) {
+		text = NULL;
+		assert_int_equal(dns_qtype_local_rcode((uint16_t)t, &text), DNS_RCODE_NOTIMP);
+		assert_non_null(text);
+	}
+	for (t = 1; t <= 65535; t++) {
+		if (t == DNS_TYPE_OPT || (t >= 128 && t <= 254))
+			continue;
+		assert_int_equal(dns_qtype_local_rcode((uint16_t)t, &text), 0);
+		assert_null(text);
+	}
+	assert_int_equal(dns_qtype_local_rcode(DNS_TYPE_ANY, NULL), 0);
+}
+
 int
 main(void)
 {
@@ -698,6 +726,7 @@ main(void)
 		cmocka_unit_test(test_response_name_on_ttl),
 		cmocka_unit_test(test_strip_in_place),
 		cmocka_unit_test(test_ttl_overflow),
+		cmocka_unit_test(test_qtype_local_rcode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
