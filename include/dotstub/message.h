@@ -148,9 +148,12 @@ struct dns_answer_opts {
  * from every TTL (a TTL with the top bit set counts as 0, RFC 2181), add
  * an OPT (UDP size DNS_EDNS_UDP_SIZE, DO echoed) if and
  * only if the client sent one, with the EDE if asked, and the PADDING
- * option if o->pad_block (padded size never above max_size).  If the
- * unpadded result is larger than max_size (the client's UDP size, or
- * 65535 over TCP), answer with TC=1 and the question only (plus OPT).
+ * option if o->pad_block (padded size never above max_size).  The
+ * records come before the options: if the unpadded result is larger than
+ * max_size (the client's UDP size, or 65535 over TCP), the EDE is left
+ * out; if it is still too large and max_size is DNS_MSG_MAX (TCP), the
+ * OPT is left out; only if the body itself does not fit, answer with TC=1
+ * and the question only (plus OPT).
  * o may be NULL (age 0, no EDE, no padding).  Returns length, -EMSGSIZE
  * (cap too small), or -EINVAL if r's question is not q's or body is not
  * what r describes. */

@@ -651,8 +651,10 @@ dns_compose_answer_body(const struct dns_query *q, const uint8_t *body, size_t b
 			uint8_t *out, size_t cap)
 {
 	struct dns_writer w;
+	struct dns_answer_opts no_ede;
 	size_t qend = DNS_HDR_LEN + q->qname_len + 4, need;
 	uint16_t flags, arcount;
+	bool opt = q->has_edns;
 	unsigned i;
 
 	if (o == NULL)
@@ -661,7 +663,22 @@ dns_compose_answer_body(const struct dns_query *q, const uint8_t *body, size_t b
 	    body_len > DNS_MSG_MAX)
 		return -EINVAL;
 	flags = answer_flags(q, get_u16(body + 2));
-	need = body_len + (q->has_edns ? client_opt_len(o) : 0);
+	/* The records come first: what does not fit goes in this order --
+	 * the padding (write_padding keeps within max_size), the EDE, and,
+	 * over TCP (max_size DNS_MSG_MAX: there is nothing to retry with),
+	 * the whole OPT.  Only then TC=1. */
+	need = body_len + (opt ? client_opt_len(o) : 0);
+	if (need > max_size && opt && o->ede_code >= 0) {
+		no_ede = *o;
+		no_ede.ede_code = -1;
+		no_ede.ede_text = NULL;
+		o = &no_ede;
+		need = body_len + client_opt_len(o);
+	}
+	if (need > max_size && opt && max_size >= DNS_MSG_MAX && body_len <= max_size) {
+		opt = false;
+		need = body_len;
+	}
 	if (need > max_size)
 		return compose_truncated(q, flags, o, max_size, out, cap);
 	if (body_len > cap)
@@ -679,7 +696,7 @@ dns_compose_answer_body(const struct dns_query *q, const uint8_t *body, size_t b
 		ttl = ttl_sane(get_u32(out + ttl_off[i]));
 		put_u32(out + ttl_off[i], ttl > o->age ? ttl - o->age : 0);
 	}
-	if (!q->has_edns)
+	if (!opt)
 		return (int)body_len;
 
 	arcount = get_u16(out + 10);
