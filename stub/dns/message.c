@@ -243,6 +243,13 @@ int
 dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,
 			 uint8_t *out, size_t cap)
 {
+	return dns_build_upstream_query_pad(q, id, keepalive, true, out, cap);
+}
+
+int
+dns_build_upstream_query_pad(const struct dns_query *q, uint16_t id, bool keepalive,
+			     bool pad, uint8_t *out, size_t cap)
+{
 	struct dns_writer w;
 	size_t rdlen_pos;
 
@@ -269,7 +276,8 @@ dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,
 		dns_write_u16(&w, EDNS_OPT_KEEPALIVE);
 		dns_write_u16(&w, 0);
 	}
-	write_padding(&w, DNS_PAD_BLOCK_QUERY, DNS_MSG_MAX);
+	if (pad)
+		write_padding(&w, DNS_PAD_BLOCK_QUERY, DNS_MSG_MAX);
 	if (w.err != 0)
 		return w.err;
 	put_u16(out + rdlen_pos, (uint16_t)(w.len - rdlen_pos - 2));
