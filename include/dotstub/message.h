@@ -67,11 +67,12 @@ int dns_qtype_local_rcode(uint16_t qtype, const char **text);
  * valid wire name. */
 int dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,
 			     uint8_t *out, size_t cap);
-/* The same, padded only if pad: for the one retry of a query whose answer
- * came back truncated over a stream (a padded answer may be what did not
- * fit the server's 65,535 octets). */
-int dns_build_upstream_query_pad(const struct dns_query *q, uint16_t id, bool keepalive,
-				 bool pad, uint8_t *out, size_t cap);
+/* The same, as small as it can be: no keepalive, no padding, and no OPT
+ * at all unless DO is set (then the OPT is just that: 11 octets).  For the
+ * one retry of a query whose answer came back truncated over a stream: the
+ * server's own OPT may be what did not fit in 65,535 octets. */
+int dns_build_upstream_query_min(const struct dns_query *q, uint16_t id, uint8_t *out,
+				 size_t cap);
 
 /* ---- an answer from upstream ---- */
 #define DNS_MAX_TTL_FIELDS 256

@@ -239,16 +239,9 @@ dns_qtype_local_rcode(uint16_t qtype, const char **text)
 	return rcode;
 }
 
-int
-dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,
-			 uint8_t *out, size_t cap)
-{
-	return dns_build_upstream_query_pad(q, id, keepalive, true, out, cap);
-}
-
-int
-dns_build_upstream_query_pad(const struct dns_query *q, uint16_t id, bool keepalive,
-			     bool pad, uint8_t *out, size_t cap)
+static int
+build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive, bool pad,
+		     bool opt, uint8_t *out, size_t cap)
 {
 	struct dns_writer w;
 	size_t rdlen_pos;
@@ -261,10 +254,12 @@ dns_build_upstream_query_pad(const struct dns_query *q, uint16_t id, bool keepal
 	dns_write_u16(&w, 1); /* QDCOUNT */
 	dns_write_u16(&w, 0);
 	dns_write_u16(&w, 0);
-	dns_write_u16(&w, 1); /* ARCOUNT: our OPT */
+	dns_write_u16(&w, opt ? 1 : 0); /* ARCOUNT: our OPT */
 	dns_write_name(&w, q->qname, q->qname_len);
 	dns_write_u16(&w, q->qtype);
 	dns_write_u16(&w, q->qclass);
+	if (!opt)
+		return w.err != 0 ? w.err : (int)w.len;
 
 	dns_write_u8(&w, 0);
 	dns_write_u16(&w, DNS_TYPE_OPT);
@@ -282,6 +277,19 @@ dns_build_upstream_query_pad(const struct dns_query *q, uint16_t id, bool keepal
 		return w.err;
 	put_u16(out + rdlen_pos, (uint16_t)(w.len - rdlen_pos - 2));
 	return (int)w.len;
+}
+
+int
+dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,
+			 uint8_t *out, size_t cap)
+{
+	return build_upstream_query(q, id, keepalive, true, true, out, cap);
+}
+
+int
+dns_build_upstream_query_min(const struct dns_query *q, uint16_t id, uint8_t *out, size_t cap)
+{
+	return build_upstream_query(q, id, false, false, q->do_bit, out, cap);
 }
 
 /* ---- an upstream answer ---- */

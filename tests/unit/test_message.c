@@ -275,13 +275,22 @@ test_upstream_query_rebuilt(void **state)
 	assert_int_equal(ttl, 0);
 	assert_int_equal(tp_get16(out + 2), DNS_FLAG_AD);
 
-	/* unpadded (the retry after a truncated answer): keepalive only */
-	n = dns_build_upstream_query_pad(&q, 3, true, false, out, sizeof(out));
-	assert_int_equal(n, 12 + 13 + 4 + 11 + 4);
+	/* minimal (the retry after a truncated answer): no OPT without DO */
+	n = dns_build_upstream_query_min(&q, 3, out, sizeof(out));
+	assert_int_equal(n, 12 + 13 + 4);
+	assert_int_equal(tp_get16(out + 10), 0);
+	assert_int_equal(dns_parse_query(out, (size_t)n, &back), DNS_PARSE_OK);
+	assert_false(back.has_edns);
+	/* ... and with DO, an OPT of 11 octets: DO only */
+	q.do_bit = true;
+	n = dns_build_upstream_query_min(&q, 3, out, sizeof(out));
+	assert_int_equal(n, 12 + 13 + 4 + 11);
 	opt_codes(out, (size_t)n, counts, &pad, &udp, &ttl);
 	assert_int_equal(counts[EDNS_OPT_PADDING], 0);
-	assert_int_equal(counts[EDNS_OPT_KEEPALIVE], 1);
+	assert_int_equal(counts[EDNS_OPT_KEEPALIVE], 0);
+	assert_int_equal(ttl, EDNS_FLAG_DO);
 	assert_int_equal(dns_parse_query(out, (size_t)n, &back), DNS_PARSE_OK);
+	assert_true(back.do_bit);
 }
 
 static void
