@@ -47,6 +47,14 @@ enum dns_parse_result {
  * qname_len 0 if not) so an error answer can be built. */
 enum dns_parse_result dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q);
 
+/* Is qtype a question a stub may forward?  The meta-types and the
+ * QTYPEs of RFC 6895 3.1 other than ANY are not: returns the rcode to
+ * answer locally (FORMERR for QTYPE 0 and OPT, NOTIMP for TKEY, TSIG,
+ * IXFR, AXFR, MAILB, MAILA and the unassigned 128-248), or 0 (forward:
+ * every data type, known or not, and ANY).  If text is not NULL, *text
+ * is set to a short reason for an EDE (NULL when 0 is returned). */
+int dns_qtype_local_rcode(uint16_t qtype, const char **text);
+
 /* Build the query dotstub sends upstream for q: id, flags RD (copied) and
  * CD (copied), AD set (RFC 6840 5.7: we understand AD, so the upstream
  * reports it; dns_compose_answer clears it again for clients that asked
@@ -59,6 +67,12 @@ enum dns_parse_result dns_parse_query(const uint8_t *pkt, size_t len, struct dns
  * valid wire name. */
 int dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,
 			     uint8_t *out, size_t cap);
+/* The same, as small as it can be: no keepalive, no padding, and no OPT
+ * at all unless DO is set (then the OPT is just that: 11 octets).  For the
+ * one retry of a query whose answer came back truncated over a stream: the
+ * server's own OPT may be what did not fit in 65,535 octets. */
+int dns_build_upstream_query_min(const struct dns_query *q, uint16_t id, uint8_t *out,
+				 size_t cap);
 
 /* ---- an answer from upstream ---- */
 #define DNS_MAX_TTL_FIELDS 256
@@ -140,9 +154,12 @@ struct dns_answer_opts {
  * from every TTL (a TTL with the top bit set counts as 0, RFC 2181), add
  * an OPT (UDP size DNS_EDNS_UDP_SIZE, DO echoed) if and
  * only if the client sent one, with the EDE if asked, and the PADDING
- * option if o->pad_block (padded size never above max_size).  If the
- * unpadded result is larger than max_size (the client's UDP size, or
- * 65535 over TCP), answer with TC=1 and the question only (plus OPT).
+ * option if o->pad_block (padded size never above max_size).  The
+ * records come before the options: if the unpadded result is larger than
+ * max_size (the client's UDP size, or 65535 over TCP), the EDE is left
+ * out; if it is still too large and max_size is DNS_MSG_MAX (TCP), the
+ * OPT is left out; only if the body itself does not fit, answer with TC=1
+ * and the question only (plus OPT).
  * o may be NULL (age 0, no EDE, no padding).  Returns length, -EMSGSIZE
  * (cap too small), or -EINVAL if r's question is not q's or body is not
  * what r describes. */

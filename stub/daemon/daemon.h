@@ -34,6 +34,8 @@ struct ds_stats {
 	uint64_t servfail_not_ready;  /* SERVFAIL: no upstream (yet) */
 	uint64_t overload;            /* refused: too many pending queries */
 	uint64_t formerr, notimp, dropped;
+	uint64_t meta_qtype;          /* meta-type questions answered locally */
+	uint64_t refused_failing;     /* REFUSED: the client's queries keep failing */
 	uint64_t truncated;           /* TC=1 answers sent over UDP */
 	uint64_t fail_by_err[DS_UP_ERR_CANCELLED + 1];
 };
@@ -41,6 +43,7 @@ struct ds_stats {
 TAILQ_HEAD(ds_request_list, ds_request);
 
 struct ds_netmgr;
+struct ds_failrate;
 
 struct ds_daemon {
 	struct event_base *base;
@@ -68,6 +71,7 @@ struct ds_daemon {
 	struct ds_timer *wait_timer;
 	struct ds_timer *trim_timer;      /* gives freed heap back (resolve.c) */
 	unsigned freed_since_trim;        /* requests freed since the last trim */
+	struct ds_failrate *failrate;     /* clients whose queries keep failing */
 	uint64_t switch_start_us;         /* network change seen; 0 when served */
 	struct ds_netmgr *netmgr;         /* NULL with a static upstream */
 	/* Queries waited discovery-wait for an upstream: the network manager's

@@ -75,6 +75,8 @@ struct ds_tcp_client {
 	unsigned inflight;
 	bool eof;          /* the client closed its side: finish what is in flight */
 	bool reading;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
 	LIST_ENTRY(ds_tcp_client) link;
 };
 
@@ -335,7 +337,8 @@ static void client_read(struct bufferevent *bev, void *arg)
 {
 	struct ds_tcp_client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct ds_origin o = { .kind = DS_ORIGIN_TCP, .ops = &origin_ops, .tcp = c };
+	struct ds_origin o = { .kind = DS_ORIGIN_TCP, .ops = &origin_ops, .tcp = c,
+			       .peer = c->peer, .peerlen = c->peerlen };
 	struct ds_daemon *d = c->ls->d;
 
 	while (c->inflight < TCP_MAX_INFLIGHT) {
@@ -441,6 +444,8 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 	for (int i = 0; i < 64; i++) {
 		struct ds_tcp_client *c;
 		struct timeval idle = { TCP_IDLE_TIMEOUT_S, 0 };
+		struct sockaddr_storage peer;
+		socklen_t peerlen = sizeof(peer);
 		int cfd, one = 1;
 
 		if (ls->nclients >= t->d->cfg->max_tcp_clients) {
@@ -451,7 +456,7 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 				}
 			return;
 		}
-		cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		cfd = accept4(fd, (struct sockaddr *)&peer, &peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM) {
@@ -471,6 +476,8 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		c->ls = ls;
+		c->peer = peer;
+		c->peerlen = peerlen;
 		TAILQ_INIT(&c->reqs);
 		c->bev = bufferevent_socket_new(t->d->base, cfd, BEV_OPT_CLOSE_ON_FREE);
 		if (!c->bev) {

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <netinet/in.h>
+
 #include <event2/event.h>
 
 #include "dotstub/log.h"
@@ -94,6 +96,120 @@ static bool answer_resolver_arpa(struct ds_daemon *d, const struct dns_query *q,
 	n = dns_compose_error(q, DNS_RCODE_NOERROR, &no_opts, out, DNS_MSG_MAX);
 	*outlen = n < 0 ? 0 : (size_t)n;
 	return true;
+}
+
+/*
+ * Clients whose queries keep failing upstream (a flood of names that
+ * cannot be resolved) are held back: a token bucket per source address
+ * (IPv6: per /64) is charged for every forwarded query whose answer was a
+ * failure, and refills at FAIL_RATE per second up to FAIL_BURST.  While
+ * it is empty, the client's queries that would go upstream are answered
+ * REFUSED locally.  Cache hits and local answers never look at it; a
+ * fixed table, a slot per hash, the newest failing client taking a slot
+ * over.
+ */
+#define FAIL_SLOTS 512          /* power of two */
+#define FAIL_BURST 32
+#define FAIL_RATE 8             /* tokens per second */
+#define FAIL_TOKEN_US (1000000u / FAIL_RATE)
+
+struct ds_failrate {
+	struct fail_slot {
+		uint8_t key[9];          /* family tag + IPv4 or IPv6 /64 */
+		uint8_t tokens;
+		uint64_t stamp_us;       /* tokens counted up to here */
+	} slot[FAIL_SLOTS];
+};
+
+/* The key of peer: false if it has none (no limit applies). */
+static bool fail_key(const struct ds_origin *o, uint8_t key[9])
+{
+	const struct sockaddr_storage *ss = &o->peer;
+
+	memset(key, 0, 9);
+	if (ss->ss_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+		return true;
+	}
+	if (ss->ss_family == AF_INET6) {
+		key[0] = 6;
+		memcpy(key + 1, &((const struct sockaddr_in6 *)ss)->sin6_addr, 8);
+		return true;
+	}
+	return false;
+}
+
+static struct fail_slot *fail_slot(struct ds_failrate *f, const uint8_t key[9])
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (int i = 0; i < 9; i++)
+		h = (h ^ key[i]) * 16777619u;
+	return &f->slot[h & (FAIL_SLOTS - 1)];
+}
+
+static void fail_refill(struct fail_slot *s, uint64_t now)
+{
+	uint64_t n;
+
+	if (now <= s->stamp_us)
+		return;
+	n = (now - s->stamp_us) / FAIL_TOKEN_US;
+	if (n >= (uint64_t)(FAIL_BURST - s->tokens)) {
+		s->tokens = FAIL_BURST;
+		s->stamp_us = now;
+	} else {
+		s->tokens = (uint8_t)(s->tokens + n);
+		s->stamp_us += n * FAIL_TOKEN_US;
+	}
+}
+
+/* Has this client used up its failures? */
+static bool fail_limited(struct ds_daemon *d, const struct ds_origin *o, uint64_t now)
+{
+	struct fail_slot *s;
+	uint8_t key[9];
+
+	if (d->failrate == NULL || !fail_key(o, key))
+		return false;
+	s = fail_slot(d->failrate, key);
+	if (memcmp(s->key, key, sizeof(key)) != 0)
+		return false;
+	fail_refill(s, now);
+	return s->tokens == 0;
+}
+
+static void fail_charge(struct ds_daemon *d, const struct ds_origin *o, uint64_t now)
+{
+	struct fail_slot *s;
+	uint8_t key[9];
+
+	if (d->failrate == NULL || !fail_key(o, key))
+		return;
+	s = fail_slot(d->failrate, key);
+	if (memcmp(s->key, key, sizeof(key)) != 0) {
+		memcpy(s->key, key, sizeof(key));
+		s->tokens = FAIL_BURST;
+		s->stamp_us = now;
+	}
+	fail_refill(s, now);
+	if (s->tokens > 0)
+		s->tokens--;
+}
+
+/* A failure of the query itself (not of the connection, which every
+ * client would pay for): the upstream's SERVFAIL, FORMERR, NOTIMP or
+ * REFUSED, a malformed answer, a timeout. */
+static bool query_failed(enum ds_upstream_err err, const struct dns_response *r)
+{
+	if (err == DS_UP_OK) {
+		unsigned rc = DNS_RCODE(r->flags);
+
+		return rc == DNS_RCODE_SERVFAIL || rc == DNS_RCODE_FORMERR ||
+		       rc == DNS_RCODE_NOTIMP || rc == DNS_RCODE_REFUSED;
+	}
+	return err == DS_UP_ERR_BADANSWER || err == DS_UP_ERR_TIMEOUT;
 }
 
 static int ede_for(enum ds_upstream_err e, const char **text)
@@ -266,7 +382,8 @@ int ds_resolve_init(struct ds_daemon *d)
 	snprintf(d->not_ready_text, sizeof(d->not_ready_text), "no authenticated upstream yet");
 	d->wait_timer = ds_timer_new(d->base, wait_timer_fired, d);
 	d->trim_timer = ds_timer_new(d->base, trim_timer_fired, d);
-	return d->wait_timer && d->trim_timer ? 0 : -ENOMEM;
+	d->failrate = calloc(1, sizeof(*d->failrate));
+	return d->wait_timer && d->trim_timer && d->failrate ? 0 : -ENOMEM;
 }
 
 void ds_resolve_fini(struct ds_daemon *d)
@@ -281,6 +398,8 @@ void ds_resolve_fini(struct ds_daemon *d)
 	if (d->trim_timer)
 		ds_timer_free(d->trim_timer);
 	d->trim_timer = NULL;
+	free(d->failrate);
+	d->failrate = NULL;
 }
 
 void ds_daemon_hold(struct ds_daemon *d, bool hold)
@@ -310,6 +429,8 @@ static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pk
 
 	req->uq = NULL;
 	req->pq = NULL;
+	if (query_failed(err, r))
+		fail_charge(d, &req->origin, ds_now_us());
 	if (err == DS_UP_OK) {
 		struct dns_answer_opts o = no_opts;
 		char ede_text[128];
@@ -367,6 +488,7 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 	struct dns_query q;
 	struct ds_request *req;
 	enum dns_parse_result pr;
+	const char *text;
 	int n;
 
 	d->stats.queries++;
@@ -393,9 +515,18 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 		return error_answer(d, &q, DNS_RCODE_FORMERR, -1, NULL, out, outlen);
 	}
 
-	if (q.qtype == DNS_TYPE_AXFR || q.qtype == DNS_TYPE_IXFR) {
-		d->stats.notimp++;
-		return error_answer(d, &q, DNS_RCODE_NOTIMP, -1, NULL, out, outlen);
+	/* meta-types and QTYPEs other than ANY are answered here, over UDP
+	 * and TCP alike, and never forwarded */
+	n = dns_qtype_local_rcode(q.qtype, &text);
+	if (n != 0) {
+		d->stats.meta_qtype++;
+		if (n == DNS_RCODE_FORMERR)
+			d->stats.formerr++;
+		else
+			d->stats.notimp++;
+		return error_answer(d, &q, n,
+				    n == DNS_RCODE_FORMERR ? DNS_EDE_OTHER : DNS_EDE_NOT_SUPPORTED,
+				    text, out, outlen);
 	}
 	if (answer_localhost(d, &q, out, outlen) || answer_resolver_arpa(d, &q, out, outlen))
 		return *outlen ? DS_RESOLVE_ANSWER : DS_RESOLVE_DROP;
@@ -416,6 +547,11 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 		d->stats.servfail_not_ready++;
 		return error_answer(d, &q, DNS_RCODE_SERVFAIL, d->not_ready_ede, d->not_ready_text,
 				    out, outlen);
+	}
+	if (fail_limited(d, o, ds_now_us())) {
+		d->stats.refused_failing++;
+		return error_answer(d, &q, DNS_RCODE_REFUSED, DNS_EDE_PROHIBITED,
+				    "too many failing queries from this client", out, outlen);
 	}
 	if (d->pending >= d->cfg->max_client_pending) {
 		d->stats.overload++;

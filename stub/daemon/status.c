@@ -163,6 +163,8 @@ static void json_counters(struct ds_jw *w, const struct ds_stats *s)
 	ds_jw_u64(w, "overload", s->overload);
 	ds_jw_u64(w, "formerr", s->formerr);
 	ds_jw_u64(w, "notimp", s->notimp);
+	ds_jw_u64(w, "meta_qtype", s->meta_qtype);
+	ds_jw_u64(w, "refused_failing", s->refused_failing);
 	ds_jw_u64(w, "dropped", s->dropped);
 	ds_jw_u64(w, "truncated", s->truncated);
 	ds_jw_obj_begin(w, "servfail_by_error");

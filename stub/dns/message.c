@@ -196,8 +196,52 @@ out:
 }
 
 int
-dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,
-			 uint8_t *out, size_t cap)
+dns_qtype_local_rcode(uint16_t qtype, const char **text)
+{
+	const char *t = NULL;
+	int rcode = DNS_RCODE_NOTIMP;
+
+	switch (qtype) {
+	case 0: /* reserved (RFC 6895 3.1): no such question */
+		rcode = DNS_RCODE_FORMERR;
+		t = "QTYPE 0 is reserved";
+		break;
+	case DNS_TYPE_OPT: /* a pseudo-record of one hop, never a question
+			    * (RFC 6891 6.1.1) */
+		rcode = DNS_RCODE_FORMERR;
+		t = "QTYPE OPT is not a question";
+		break;
+	case DNS_TYPE_TKEY:
+	case DNS_TYPE_TSIG:
+		/* transaction security is between two parties (RFC 8945,
+		 * RFC 2930); a stub has no keys and forwards nothing signed */
+		t = "transaction security is not supported";
+		break;
+	case DNS_TYPE_IXFR:
+	case DNS_TYPE_AXFR:
+		t = "zone transfers are not served";
+		break;
+	case DNS_TYPE_MAILB:
+	case DNS_TYPE_MAILA:
+		t = "MAILA and MAILB are obsolete";
+		break;
+	default:
+		/* unassigned Q/meta range: nothing to ask an upstream */
+		if (qtype >= 128 && qtype < DNS_TYPE_TKEY) {
+			t = "unassigned meta-type";
+			break;
+		}
+		rcode = 0;
+		break;
+	}
+	if (text != NULL)
+		*text = t;
+	return rcode;
+}
+
+static int
+build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive, bool pad,
+		     bool opt, uint8_t *out, size_t cap)
 {
 	struct dns_writer w;
 	size_t rdlen_pos;
@@ -210,10 +254,12 @@ dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,
 	dns_write_u16(&w, 1); /* QDCOUNT */
 	dns_write_u16(&w, 0);
 	dns_write_u16(&w, 0);
-	dns_write_u16(&w, 1); /* ARCOUNT: our OPT */
+	dns_write_u16(&w, opt ? 1 : 0); /* ARCOUNT: our OPT */
 	dns_write_name(&w, q->qname, q->qname_len);
 	dns_write_u16(&w, q->qtype);
 	dns_write_u16(&w, q->qclass);
+	if (!opt)
+		return w.err != 0 ? w.err : (int)w.len;
 
 	dns_write_u8(&w, 0);
 	dns_write_u16(&w, DNS_TYPE_OPT);
@@ -225,11 +271,25 @@ dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,
 		dns_write_u16(&w, EDNS_OPT_KEEPALIVE);
 		dns_write_u16(&w, 0);
 	}
-	write_padding(&w, DNS_PAD_BLOCK_QUERY, DNS_MSG_MAX);
+	if (pad)
+		write_padding(&w, DNS_PAD_BLOCK_QUERY, DNS_MSG_MAX);
 	if (w.err != 0)
 		return w.err;
 	put_u16(out + rdlen_pos, (uint16_t)(w.len - rdlen_pos - 2));
 	return (int)w.len;
+}
+
+int
+dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,
+			 uint8_t *out, size_t cap)
+{
+	return build_upstream_query(q, id, keepalive, true, true, out, cap);
+}
+
+int
+dns_build_upstream_query_min(const struct dns_query *q, uint16_t id, uint8_t *out, size_t cap)
+{
+	return build_upstream_query(q, id, false, false, q->do_bit, out, cap);
 }
 
 /* ---- an upstream answer ---- */
@@ -608,8 +668,10 @@ dns_compose_answer_body(const struct dns_query *q, const uint8_t *body, size_t b
 			uint8_t *out, size_t cap)
 {
 	struct dns_writer w;
+	struct dns_answer_opts no_ede;
 	size_t qend = DNS_HDR_LEN + q->qname_len + 4, need;
 	uint16_t flags, arcount;
+	bool opt = q->has_edns;
 	unsigned i;
 
 	if (o == NULL)
@@ -618,7 +680,22 @@ dns_compose_answer_body(const struct dns_query *q, const uint8_t *body, size_t b
 	    body_len > DNS_MSG_MAX)
 		return -EINVAL;
 	flags = answer_flags(q, get_u16(body + 2));
-	need = body_len + (q->has_edns ? client_opt_len(o) : 0);
+	/* The records come first: what does not fit goes in this order --
+	 * the padding (write_padding keeps within max_size), the EDE, and,
+	 * over TCP (max_size DNS_MSG_MAX: there is nothing to retry with),
+	 * the whole OPT.  Only then TC=1. */
+	need = body_len + (opt ? client_opt_len(o) : 0);
+	if (need > max_size && opt && o->ede_code >= 0) {
+		no_ede = *o;
+		no_ede.ede_code = -1;
+		no_ede.ede_text = NULL;
+		o = &no_ede;
+		need = body_len + client_opt_len(o);
+	}
+	if (need > max_size && opt && max_size >= DNS_MSG_MAX && body_len <= max_size) {
+		opt = false;
+		need = body_len;
+	}
 	if (need > max_size)
 		return compose_truncated(q, flags, o, max_size, out, cap);
 	if (body_len > cap)
@@ -636,7 +713,7 @@ dns_compose_answer_body(const struct dns_query *q, const uint8_t *body, size_t b
 		ttl = ttl_sane(get_u32(out + ttl_off[i]));
 		put_u32(out + ttl_off[i], ttl > o->age ? ttl - o->age : 0);
 	}
-	if (!q->has_edns)
+	if (!opt)
 		return (int)body_len;
 
 	arcount = get_u16(out + 10);

@@ -261,7 +261,11 @@ int up_query_send(struct up_conn *c, struct ds_upstream_query *q)
 		if (++tries > 10000)
 			return -EAGAIN; /* cannot happen below half load */
 	} while (up_idmap_find(&c->ids, id) >= 0);
-	n = dns_build_upstream_query(&q->q, id, true, c->wbuf + c->wlen + 2, QUERY_WIRE_MAX);
+	if (q->tc_retried)
+		n = dns_build_upstream_query_min(&q->q, id, c->wbuf + c->wlen + 2, QUERY_WIRE_MAX);
+	else
+		n = dns_build_upstream_query(&q->q, id, true, c->wbuf + c->wlen + 2,
+					     QUERY_WIRE_MAX);
 	if (n < 0)
 		return n;
 	if (n < DNS_HDR_LEN || n > QUERY_WIRE_MAX)
@@ -344,6 +348,23 @@ void up_query_answer(struct up_conn *c, const uint8_t *pkt, size_t len)
 	}
 	conn_keepalive(c, &r);
 	idmap_remove(&c->ids, (unsigned)slot);
+	if ((r.flags & DNS_FLAG_TC) && !q->tc_retried) {
+		/* Truncated over a stream, where anything up to 65,535
+		 * octets fits: the server cut it (its OPT, keepalive and
+		 * padding left no room for the records, or a forwarder
+		 * passed on a UDP TC=1).  Ask once more, first in line, as
+		 * small as can be (no OPT unless DO), before anyone gets
+		 * TC=1 over TCP. */
+		log_debug("upstream %s: truncated answer, asking again", u->desc.name);
+		ql_remove(q);
+		q->conn = NULL;
+		q->tc_retried = true;
+		q->state = Q_PENDING;
+		u->retries++;
+		ql_prepend(&u->pending, q);
+		u->hooks.schedule_dispatch(u);
+		return;
+	}
 	evtimer_del(&q->timer);
 	ql_remove(q);
 	q->conn = NULL;

@@ -92,6 +92,7 @@ struct ds_upstream_query {
 	struct up_conn *conn;                  /* Q_INFLIGHT */
 	uint16_t wire_id;
 	unsigned tries;                        /* attempts started */
+	bool tc_retried;                       /* asked again, minimal, after TC=1 */
 	uint64_t sent_us;
 	uint64_t deadline_us;                  /* of the current attempt */
 	enum ds_upstream_err err;              /* Q_DONE */

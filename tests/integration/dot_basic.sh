@@ -3,11 +3,13 @@
 # dotstubd with a static upstream against a real Unbound serving DoT on
 # loopback: answers over UDP and TCP, DANE variants (3 1 1, 3 0 1, 2 0 1 with
 # a private CA chain), a wrong TLSA refused with SERVFAIL + EDE and no clear
-# text, the cache proven by the upstream's counter, TC=1 truncation, local
-# answers, 2,000 concurrent queries over one connection, recovery after
-# the upstream is killed and restarted, and a hostile upstream falling out
-# of step (unframed garbage, an answer to an ID never asked) or answering
-# late.  Each scenario starts its own
+# text, the cache proven by the upstream's counter, TC=1 truncation, whole
+# answers near 65,535 octets over TCP, local answers, meta-type questions
+# answered locally (also under a QTYPE OPT flood), a client whose queries
+# keep failing held back, 2,000 concurrent queries over one connection,
+# recovery after the upstream is killed and restarted, and a hostile
+# upstream falling out of step (unframed garbage, an answer to an ID never
+# asked) or answering late.  Each scenario starts its own
 # Unbound and daemon and stops them.
 set -u
 # shellcheck source=../lib/common.sh
@@ -31,6 +33,17 @@ TLSA201=$(udot_tlsa 2 0 1 "$T_DIR/ca/$NAME.ca.pem")
 seq 0 1999 | sed 's/^/n/; s/$/.bench.test A/' >"$T_DIR/names"
 # a big RRset for truncation: 40 TXT records of ~60 octets
 BIG=$(udot_big_txt big.test.)
+# and answers near the TCP limit: 65,505 octets, the largest Unbound can
+# send with its own OPT (keepalive) inside 65,535, and 65,535 octets,
+# which it can send only to a query without EDNS (in a file: too long for
+# the environment)
+{
+	udot_sized_txt huge.test. 65505
+	udot_sized_txt edge.test. 65518
+	udot_sized_txt max.test. 65535
+} >"$T_DIR/huge.conf"
+BIG="$BIG
+	include: \"$T_DIR/huge.conf\""
 
 DIG="dig -p 53 @$L +time=3 +tries=1"
 
@@ -65,6 +78,107 @@ try:
     print(len(s.recv(65535)))
 except socket.timeout:
     print("timeout")
+PY
+}
+
+# flood QTYPE SUFFIX N_ATTACK N_INNOCENT: an attacker (from 127.0.0.70)
+# sends N_ATTACK queries of type QTYPE for names under SUFFIX over UDP, as
+# fast as about 10,000 a second, while an innocent client (from
+# 127.0.0.71) asks N_INNOCENT bench names (TTL 0: each one is forwarded),
+# one at a time.  Prints "innocent ok=.. servfail=.. other=.. timeout=..",
+# "attacker rcodeN=...", "held back N" (answers saying the attacker is
+# held back for failing queries) and "seconds S".
+flood() {
+	python3 - "$L" "$@" <<'PY'
+import random, socket, struct, sys, threading, time
+daemon, qtype, suffix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+n_atk, n_inn = int(sys.argv[4]), int(sys.argv[5])
+def query(qid, name, qtype):
+    m = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 1)
+    for label in name.split("."):
+        if label:
+            m += bytes([len(label)]) + label.encode()
+    return m + b"\0" + struct.pack(">HH", qtype, 1) + b"\0" + struct.pack(">HHIH", 41, 1232, 0, 0)
+atk = {}
+held = 0
+def count(r):
+    global held
+    atk[r[3] & 15] = atk.get(r[3] & 15, 0) + 1
+    held += b"too many failing queries" in r
+def attacker():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.70", 0))
+    s.setblocking(False)
+    for i in range(n_atk):
+        s.sendto(query(i & 0xffff, "a%d.%s" % (i, suffix), qtype), (daemon, 53))
+        if i % 20 == 19:
+            time.sleep(0.002)  # pacing: at most about 10,000 queries a second
+        try:
+            while True:
+                count(s.recv(65535))
+        except BlockingIOError:
+            pass
+    s.settimeout(0.5)
+    try:
+        while True:
+            count(s.recv(65535))
+    except socket.timeout:
+        pass
+t0 = time.time()
+t = threading.Thread(target=attacker)
+t.start()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.71", 0))
+s.settimeout(2)
+res = {"ok": 0, "servfail": 0, "other": 0, "timeout": 0}
+for i in range(n_inn):
+    qid = random.randrange(65536)
+    s.sendto(query(qid, "n%d.bench.test" % (i % 2000), 1), (daemon, 53))
+    try:
+        while True:
+            r = s.recv(65535)
+            if struct.unpack(">H", r[:2])[0] == qid:
+                break
+        rc = r[3] & 15
+        res["ok" if rc == 0 else "servfail" if rc == 2 else "other"] += 1
+    except socket.timeout:
+        res["timeout"] += 1
+    time.sleep(0.003)  # pacing of the innocent client
+t.join()
+print("innocent", " ".join("%s=%d" % kv for kv in res.items()))
+print("attacker", " ".join("rcode%d=%d" % kv for kv in sorted(atk.items())))
+print("held back %d" % held)
+print("seconds %.1f" % (time.time() - t0))
+PY
+}
+
+# ask QTYPE udp|tcp: one query for www.test of type QTYPE with EDNS;
+# prints "rcode R qd Q opt O" (O: 1 if the answer has an OPT record).
+ask() {
+	python3 - "$L" "$@" <<'PY'
+import socket, struct, sys
+addr, qtype, proto = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+q = struct.pack(">HHHHHH", 0x4242, 0x0100, 1, 0, 0, 1) + b"\3www\4test\0" + struct.pack(">HH", qtype, 1)
+q += b"\0" + struct.pack(">HHIH", 41, 1232, 0, 0)
+if proto == "tcp":
+    s = socket.create_connection((addr, 53), timeout=3)
+    s.sendall(struct.pack(">H", len(q)) + q)
+    buf = b""
+    while len(buf) < 2 or len(buf) < 2 + struct.unpack(">H", buf[:2])[0]:
+        d = s.recv(65535)
+        if not d:
+            break
+        buf += d
+    r = buf[2:]
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    s.sendto(q, (addr, 53))
+    r = s.recv(65535)
+qd, an, ns, ar = struct.unpack(">HHHH", r[4:12])
+# an error answer: the question (26 octets with the header), then the OPT
+opt = 1 if an == 0 and ns == 0 and ar == 1 and r[26:29] == b"\0\0\x29" else 0
+print("rcode %d qd %d opt %d" % (r[3] & 15, qd, opt))
 PY
 }
 
@@ -123,6 +237,94 @@ s_truncation() {
 	expect_contains "large answer over UDP without EDNS has TC=1" "$out" " tc"
 	out=$($DIG big.test TXT +tcp +short | wc -l)
 	expect_eq "the same answer over TCP is complete" "$out" "40"
+}
+
+# ---- meta-types (RFC 6895 3.1) are answered here and never forwarded;
+# a flood of QTYPE OPT leaves an innocent client untouched
+s_meta_types() {
+	local before after out p t
+	up_d1 || return 1
+	before=$(udot_queries u1)
+	for p in udp tcp; do
+		expect_eq "QTYPE OPT over $p: FORMERR, question and OPT kept" "$(ask 41 $p)" "rcode 1 qd 1 opt 1"
+		expect_eq "QTYPE 0 over $p: FORMERR" "$(ask 0 $p)" "rcode 1 qd 1 opt 1"
+		for t in 249 250 251 252 253 254 128 248; do
+			expect_eq "QTYPE $t over $p: NOTIMP, question and OPT kept" "$(ask $t $p)" "rcode 4 qd 1 opt 1"
+		done
+	done
+	out=$($DIG www.test AXFR +tcp)
+	expect_contains "dig AXFR: refused as a transfer" "$out" "Transfer failed"
+	after=$(udot_queries u1)
+	expect_eq "no meta-type question reached the upstream" "$after" "$before"
+	out=$($DIG www.test TYPE249)
+	expect_contains "TKEY: NOTIMP with EDE 21 (Not Supported)" "$out" "EDE: 21"
+	$DIG www.test ANY >/dev/null
+	check "ANY is still forwarded" test "$(udot_queries u1)" -gt "$after"
+
+	before=$(udot_queries u1)
+	out=$(flood 41 test 3000 500)
+	echo "# QTYPE OPT flood: $(echo "$out" | tr '\n' ';')"
+	expect_contains "QTYPE OPT flood: the innocent client gets every answer, no SERVFAIL" "$out" \
+		"innocent ok=500 servfail=0 other=0 timeout=0"
+	expect_contains "QTYPE OPT flood: the attacker gets FORMERR" "$out" "attacker rcode1=3000"
+	after=$(udot_queries u1)
+	check "QTYPE OPT flood: the upstream saw only the innocent queries ($((after - before)))" \
+		test $((after - before)) -le 500
+	expect_eq "the upstream never saw QTYPE OPT" "$(udot_stat u1 num.query.type.OPT)" ""
+	expect_eq "counted as meta-type questions" "$(ds_json d1 counters.meta_qtype)" "3022"
+}
+
+# ---- a client whose queries keep failing upstream is held back: a few
+# dozen go through, then REFUSED locally with EDE 18; others are served
+s_failing_clients() {
+	local before after out atk limit
+	up_d1 || return 1
+	before=$(udot_queries u1)
+	out=$(flood 1 nx.example 1500 300)
+	echo "# failing-name flood: $(echo "$out" | tr '\n' ';')"
+	expect_contains "failing flood: the innocent client gets every answer" "$out" \
+		"innocent ok=300 servfail=0 other=0 timeout=0"
+	expect_contains "failing flood: the attacker gets REFUSED, upstream or local" "$out" "attacker rcode5=1500"
+	after=$(udot_queries u1)
+	atk=$((after - before - 300))
+	# the bucket (32, then 8 a second) plus what was already in flight
+	# when it ran dry (failures are counted as their answers come back)
+	limit=300
+	check "failing flood: at most $limit of its 1500 queries reached the upstream ($atk)" \
+		test "$atk" -le "$limit"
+	check "counted as refused_failing" test "$(ds_json d1 counters.refused_failing)" -ge $((1500 - limit))
+	check "failing flood: the rest were held back with EDE 18 and the reason" \
+		test "$(echo "$out" | awk '/^held back/ {print $3}')" -ge $((1500 - limit))
+	out=$($DIG -b 127.0.0.71 x2.nx.example A)
+	expect_contains "another client's failing name still goes upstream" "$out" "status: REFUSED"
+	expect_not_contains "... and is not held back" "$out" "too many failing queries"
+	expect_eq "the held-back client's good names are served from the cache" \
+		"$($DIG -b 127.0.0.71 www.test A +short; $DIG -b 127.0.0.70 www.test A +short)" "192.0.2.1
+192.0.2.1"
+}
+
+# ---- large answers over TCP: everything that fits in 65,535 octets
+# arrives whole, never TC=1; UDP still gets TC=1
+s_tcp_large() {
+	local out n name size round
+	up_d1 || return 1
+	for name in huge edge max; do
+		case $name in huge) size=65505 ;; edge) size=65518 ;; *) size=65535 ;; esac
+		n=$(udot_sized_txt_count $name.test. $size)
+		for round in upstream cache; do
+			out=$($DIG $name.test TXT +tcp)
+			expect_contains "$size-octet answer over TCP ($round): NOERROR" "$out" "status: NOERROR"
+			expect_not_contains "... TC=0" "$(echo "$out" | grep 'flags:')" " tc"
+			expect_contains "... all $n records" "$out" "ANSWER: $n,"
+		done
+		out=$($DIG $name.test TXT +tcp +noedns +short | wc -l)
+		expect_eq "$size-octet answer over TCP without EDNS: all $n records" "$out" "$n"
+		out=$($DIG $name.test TXT +notcp +ignore)
+		expect_contains "$size-octet answer over UDP: TC=1" "$(echo "$out" | grep 'flags:')" " tc"
+		expect_contains "... with no records" "$out" "ANSWER: 0,"
+	done
+	check "the upstream's TC=1 (65,535 octets do not fit next to its OPT) was asked again" \
+		test "$(ds_json d1 upstream.retries)" -ge 1
 }
 
 # ---- local answers
@@ -332,7 +534,10 @@ s_hostile_late() {
 scenario answers s_answers teardown
 scenario cache s_cache teardown
 scenario truncation s_truncation teardown
+scenario tcp-large s_tcp_large teardown
 scenario local-answers s_local teardown
+scenario meta-types s_meta_types teardown
+scenario failing-clients s_failing_clients teardown
 scenario garbage s_garbage teardown
 scenario concurrent s_concurrent teardown
 scenario upstream-restart s_upstream_restart teardown

@@ -19,6 +19,9 @@
 #                               DIR/NAME.key, DIR/NAME.pem (the chain served:
 #                               server, [intermediate], CA), DIR/NAME.leaf.pem,
 #                               DIR/NAME.ca.pem (and DIR/NAME.inter.pem)
+#   udot_sized_txt NAME OCTETS  server: lines: a TXT RRset for NAME whose
+#                               answer is exactly OCTETS octets without OPT
+#                               (udot_sized_txt_count: how many records)
 #   udot_tlsa U S M CERTFILE    print "U S M HEX" for the first certificate of
 #                               CERTFILE (S 0 = certificate, 1 = SPKI; M 0 =
 #                               full, 1 = SHA-256, 2 = SHA-512)
@@ -164,6 +167,54 @@ udot_big_txt()
 		printf '\tlocal-data: "%s 300 IN TXT \\"record %d padding padding padding padding padding pad\\""\n' "$1" $i
 		i=$((i + 1))
 	done
+}
+
+# udot_sized_txt NAME OCTETS: server: lines giving NAME a TXT RRset whose
+# answer (header, question, the records with compressed owners, no OPT) is
+# exactly OCTETS octets long (a few hundred up to 65535): records of one
+# distinct string each, up to 255 octets.  udot_sized_txt_count NAME OCTETS
+# prints how many records that is.
+udot_sized_txt()
+{
+	udot__sized_txt "$1" "$2" lines
+}
+
+udot_sized_txt_count()
+{
+	udot__sized_txt "$1" "$2" count
+}
+
+udot__sized_txt()
+{
+	awk -v name="$1" -v total="$2" -v what="$3" 'BEGIN {
+		n = split(name, l, ".")
+		qlen = 1
+		for (i = 1; i <= n; i++)
+			if (l[i] != "")
+				qlen += length(l[i]) + 1
+		rem = total - 12 - qlen - 4
+		k = int(rem / 268)
+		r = rem - k * 268
+		# the last one or two records take the rest (13 + 6..255 octets each)
+		if (r > 0 && r < 19) {
+			k--
+			r += 268
+		}
+		cnt = k + (r > 268 ? 2 : (r > 0 ? 1 : 0))
+		if (what == "count") {
+			print cnt
+			exit
+		}
+		for (i = 1; i <= cnt; i++) {
+			len = 255
+			if (i > k)
+				len = (r > 268 ? (i == k + 1 ? int(r / 2) : r - int(r / 2)) : r) - 13
+			s = sprintf("r%05d", i)
+			while (length(s) < len)
+				s = s "x"
+			printf "\tlocal-data: \x27%s 300 IN TXT \"%s\"\x27\n", name, s
+		}
+	}'
 }
 
 udot_cert_file()

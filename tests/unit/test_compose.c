@@ -244,6 +244,104 @@ test_compose_answer_padding(void **state)
 	assert_int_equal(n, (int)x.body_len);
 }
 
+/* A TXT answer of exactly size octets (no OPT), records of 255 octets
+ * and one shorter one, parsed and stripped into body. */
+static void
+huge_body(size_t size, uint8_t *pkt, uint8_t *body, struct dns_response *r)
+{
+	struct dns_writer w;
+	uint8_t rdata[256];
+	size_t rem = size - 12 - 14 - 4, n = rem / 268, last = rem % 268;
+	int k;
+
+	assert_true(last == 0 || last >= 14);
+	dns_writer_init(&w, pkt, DNS_MSG_MAX);
+	tp_header(&w, 1, DNS_FLAG_QR | DNS_FLAG_RA, 1, (uint16_t)(n + (last != 0)), 0, 0);
+	tp_question(&w, "huge.example", DNS_TYPE_TXT, DNS_CLASS_IN);
+	memset(rdata, 'x', sizeof(rdata));
+	for (size_t i = 0; i <= n; i++) {
+		size_t len = i < n ? 255 : last - 13;
+
+		if (i == n && last == 0)
+			break;
+		rdata[0] = (uint8_t)len;
+		rdata[1] = (uint8_t)i;
+		tp_rr(&w, TP_PTR_Q, 2, DNS_TYPE_TXT, DNS_CLASS_IN, 300, rdata, (uint16_t)(len + 1));
+	}
+	assert_int_equal(w.err, 0);
+	assert_int_equal(w.len, size);
+	assert_int_equal(dns_parse_response(pkt, w.len, r), 0);
+	k = dns_response_strip_opt(pkt, r, body, DNS_MSG_MAX);
+	assert_int_equal(k, (int)size);
+}
+
+/* Over TCP everything that fits in 65,535 octets is delivered: the EDE
+ * and then the OPT give way to the records before TC=1 does. */
+static void
+test_compose_answer_tcp_limit(void **state)
+{
+	static uint8_t pkt[DNS_MSG_MAX], body[DNS_MSG_MAX], out[DNS_MSG_MAX];
+	struct dns_answer_opts o = { .age = 0, .ede_code = -1 };
+	struct dns_response r, a;
+	struct dns_query q;
+	uint8_t qpkt[512];
+	size_t qlen;
+	int n;
+
+	(void)state;
+	qlen = tp_query(qpkt, sizeof(qpkt), 7, DNS_FLAG_RD, "huge.example", DNS_TYPE_TXT, true,
+			1232, 0, NULL, 0);
+	assert_int_equal(dns_parse_query(qpkt, qlen, &q), DNS_PARSE_OK);
+
+	/* 65,505 octets: with our OPT (11) it fits, records and OPT */
+	huge_body(65505, pkt, body, &r);
+	o.pad_block = DNS_PAD_BLOCK_RESPONSE;
+	n = dns_compose_answer(&q, body, r.body_len, &r, &o, DNS_MSG_MAX, out, sizeof(out));
+	assert_true(n >= 65505 + 11 && n <= DNS_MSG_MAX);
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_false(a.flags & DNS_FLAG_TC);
+	assert_int_equal(a.ancount, r.ancount);
+	assert_true(a.has_edns);
+	/* with an EDE that would push it over: the EDE goes, the records stay */
+	o.pad_block = 0;
+	o.ede_code = DNS_EDE_OTHER;
+	o.ede_text = "a reason long enough not to fit next to 65,505 octets";
+	n = dns_compose_answer(&q, body, r.body_len, &r, &o, DNS_MSG_MAX, out, sizeof(out));
+	assert_int_equal(n, 65505 + 11);
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_false(a.flags & DNS_FLAG_TC);
+	assert_false(a.has_ede);
+	assert_int_equal(a.ancount, r.ancount);
+	/* over UDP the same goes as TC=1 (the client retries over TCP) */
+	n = dns_compose_answer(&q, body, r.body_len, &r, &o, 1232, out, sizeof(out));
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_true(a.flags & DNS_FLAG_TC);
+	assert_int_equal(a.ancount, 0);
+
+	/* 65,530 octets: no room for an OPT; over TCP the OPT goes */
+	o.ede_code = -1;
+	o.ede_text = NULL;
+	huge_body(65530, pkt, body, &r);
+	n = dns_compose_answer(&q, body, r.body_len, &r, &o, DNS_MSG_MAX, out, sizeof(out));
+	assert_int_equal(n, 65530);
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_false(a.flags & DNS_FLAG_TC);
+	assert_false(a.has_edns);
+	assert_int_equal(a.ancount, r.ancount);
+	assert_int_equal(tp_get16(out), 7);
+	/* the largest message of all, 65,535 octets */
+	huge_body(DNS_MSG_MAX, pkt, body, &r);
+	n = dns_compose_answer(&q, body, r.body_len, &r, &o, DNS_MSG_MAX, out, sizeof(out));
+	assert_int_equal(n, DNS_MSG_MAX);
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_false(a.flags & DNS_FLAG_TC);
+	/* a UDP size never drops the OPT: TC=1 with the OPT */
+	n = dns_compose_answer(&q, body, r.body_len, &r, &o, DNS_MSG_MAX - 1, out, sizeof(out));
+	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	assert_true(a.flags & DNS_FLAG_TC);
+	assert_true(a.has_edns);
+}
+
 static void
 test_compose_error(void **state)
 {
@@ -330,6 +428,7 @@ main(void)
 		cmocka_unit_test(test_compose_answer_truncation),
 		cmocka_unit_test(test_compose_answer_big),
 		cmocka_unit_test(test_compose_answer_padding),
+		cmocka_unit_test(test_compose_answer_tcp_limit),
 		cmocka_unit_test(test_compose_error),
 		cmocka_unit_test(test_compose_local),
 	};

@@ -274,6 +274,23 @@ test_upstream_query_rebuilt(void **state)
 	opt_codes(out, (size_t)n, counts, &pad, &udp, &ttl);
 	assert_int_equal(ttl, 0);
 	assert_int_equal(tp_get16(out + 2), DNS_FLAG_AD);
+
+	/* minimal (the retry after a truncated answer): no OPT without DO */
+	n = dns_build_upstream_query_min(&q, 3, out, sizeof(out));
+	assert_int_equal(n, 12 + 13 + 4);
+	assert_int_equal(tp_get16(out + 10), 0);
+	assert_int_equal(dns_parse_query(out, (size_t)n, &back), DNS_PARSE_OK);
+	assert_false(back.has_edns);
+	/* ... and with DO, an OPT of 11 octets: DO only */
+	q.do_bit = true;
+	n = dns_build_upstream_query_min(&q, 3, out, sizeof(out));
+	assert_int_equal(n, 12 + 13 + 4 + 11);
+	opt_codes(out, (size_t)n, counts, &pad, &udp, &ttl);
+	assert_int_equal(counts[EDNS_OPT_PADDING], 0);
+	assert_int_equal(counts[EDNS_OPT_KEEPALIVE], 0);
+	assert_int_equal(ttl, EDNS_FLAG_DO);
+	assert_int_equal(dns_parse_query(out, (size_t)n, &back), DNS_PARSE_OK);
+	assert_true(back.do_bit);
 }
 
 static void
@@ -712,6 +729,34 @@ test_response_pointer_into_question(void **state)
 	}
 }
 
+/* Meta-types and QTYPEs other than ANY are never forwarded (RFC 6895 3.1):
+ * FORMERR for 0 and OPT, NOTIMP for the rest; every data type, known or
+ * not, and ANY go upstream. */
+static void
+test_qtype_local_rcode(void **state)
+{
+	const char *text = "x";
+	unsigned t;
+
+	(void)state;
+	assert_int_equal(dns_qtype_local_rcode(0, &text), DNS_RCODE_FORMERR);
+	assert_non_null(text);
+	assert_int_equal(dns_qtype_local_rcode(DNS_TYPE_OPT, &text), DNS_RCODE_FORMERR);
+	assert_non_null(text);
+	for (t = 128; t <= 254; t++) {
+		text = NULL;
+		assert_int_equal(dns_qtype_local_rcode((uint16_t)t, &text), DNS_RCODE_NOTIMP);
+		assert_non_null(text);
+	}
+	for (t = 1; t <= 65535; t++) {
+		if (t == DNS_TYPE_OPT || (t >= 128 && t <= 254))
+			continue;
+		assert_int_equal(dns_qtype_local_rcode((uint16_t)t, &text), 0);
+		assert_null(text);
+	}
+	assert_int_equal(dns_qtype_local_rcode(DNS_TYPE_ANY, NULL), 0);
+}
+
 int
 main(void)
 {
@@ -731,6 +776,7 @@ main(void)
 		cmocka_unit_test(test_response_pointer_into_question),
 		cmocka_unit_test(test_strip_in_place),
 		cmocka_unit_test(test_ttl_overflow),
+		cmocka_unit_test(test_qtype_local_rcode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
