@@ -36,6 +36,9 @@
 #define UDP_RX_MAX DNS_EDNS_UDP_SIZE
 #define TCP_IDLE_TIMEOUT_S 10      /* RFC 7766 6.2.3 */
 #define TCP_MAX_INFLIGHT 128       /* per client */
+/* What an answer in flight counts for against tcp-client-output until the
+ * client has had a larger one. */
+#define TCP_ANSWER_GUESS 512
 /* A message must be complete this long after its first octet arrived. */
 #define TCP_MSG_TIMEOUT_MS 3000
 #define ACCEPT_PAUSE_MS 1000
@@ -81,6 +84,7 @@ struct ds_tcp_client {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	unsigned inflight;
+	size_t answer_max;        /* the largest answer sent to it (with framing) */
 	uint64_t progress_ms;     /* accepted, last query taken, output drained */
 	bool eof;          /* the client closed its side: finish what is in flight */
 	bool reading;
@@ -334,14 +338,17 @@ static void client_evict(struct ds_tcp_client *c, const char *why)
 	client_free(c);
 }
 
-/* May the client's next query be taken: not too many in flight, not too
- * much output waiting for it to read? */
+/* May the client's next query be taken: not too many in flight, and room
+ * in its output for what it waits for and what the next answer may be?
+ * The answers in flight count at the largest this client has had. */
 static bool client_may_take(void *arg)
 {
 	struct ds_tcp_client *c = arg;
+	size_t each = c->answer_max > TCP_ANSWER_GUESS ? c->answer_max : TCP_ANSWER_GUESS;
 
 	return c->inflight < TCP_MAX_INFLIGHT &&
-	       evbuffer_get_length(client_out(c)) < c->ls->d->cfg->tcp_client_output;
+	       evbuffer_get_length(client_out(c)) + (size_t)c->inflight * each <
+		       c->ls->d->cfg->tcp_client_output;
 }
 
 static void client_update_reading(struct ds_tcp_client *c)
@@ -366,6 +373,8 @@ static void client_send(struct ds_tcp_client *c, const uint8_t *pkt, size_t len)
 	uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
 	struct evbuffer *out = client_out(c);
 
+	if (len + 2 > c->answer_max)
+		c->answer_max = len + 2;
 	evbuffer_expand(out, len + 2);
 	evbuffer_add(out, hdr, 2);
 	evbuffer_add(out, pkt, len);

@@ -5,7 +5,8 @@
 # 300 pipelined forwarded queries on one connection all answered; clients
 # that pipeline queries with large answers and never read keep dotstubd's
 # memory bounded (per client and in total); 300 slow connections (one byte
-# a second) do not keep a new client out; the per-address limit.  Prints
+# a second) do not keep a new client out; a message must be complete 3 s
+# after its first octet; the per-address limit.  Prints
 # the figures (answers, MiB per client, seconds to admit a new client).
 set -u
 # shellcheck source=../lib/common.sh
@@ -110,7 +111,21 @@ s_slow() {
 	res=$(cat "$T_DIR/slow.out")
 	echo "# slow clients: $res"
 	set -- $res
-	check "slow connections are closed (incomplete message timeout; $4 closed)" test "$4" -ge 300
+	check "slow connections are closed to make room or time out ($4 closed)" test "$4" -ge 300
+}
+
+# ---- a message must be complete 3 s after its first octet: 5 connections
+# sending a query one byte a second (so never idle for the 10 s idle
+# timeout) are closed within 5 s
+s_slow_message() {
+	local res
+	up_d1 || return 1
+	res=$($TC slow $L 5 1 5 "$T_DIR/ready")
+	echo "# slow clients: $res"
+	set -- $res
+	check "5 slow connections closed within 5 s (incomplete message; $4 closed)" test "$4" -ge 5
+	check "... and not reopened more than once each ($2 connects)" test "$2" -le 10
+	expect_eq "... counted as tcp_evicted" "$(ds_json d1 tcp_evicted)" "$4"
 }
 
 # ---- the per-address limit: idle connections beyond it from one address
@@ -129,5 +144,6 @@ scenario pipeline s_pipeline teardown
 scenario output-client s_output_client teardown
 scenario output-total s_output_total teardown
 scenario slow-clients s_slow teardown
+scenario slow-message s_slow_message teardown
 scenario per-address s_per_address teardown
 finish
