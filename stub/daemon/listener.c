@@ -36,9 +36,8 @@
 #define UDP_RX_MAX DNS_EDNS_UDP_SIZE
 #define TCP_IDLE_TIMEOUT_S 10      /* RFC 7766 6.2.3 */
 #define TCP_MAX_INFLIGHT 128       /* per client */
-/* What an answer in flight counts for against tcp-client-output until the
- * client has had a larger one. */
-#define TCP_ANSWER_GUESS 512
+/* What an answer in flight counts for at least against tcp-client-output */
+#define TCP_ANSWER_FLOOR 512
 /* A message must be complete this long after its first octet arrived. */
 #define TCP_MSG_TIMEOUT_MS 3000
 #define ACCEPT_PAUSE_MS 1000
@@ -90,6 +89,7 @@ struct ds_tcp_client {
 	bool reading;
 	bool blocked;      /* a limit held input back (tcp_frame_run) */
 	bool partial;      /* the input ends in an incomplete message */
+	bool over;         /* to be closed: output over twice tcp-client-output */
 	LIST_ENTRY(ds_tcp_client) link;
 };
 
@@ -339,12 +339,15 @@ static void client_evict(struct ds_tcp_client *c, const char *why)
 }
 
 /* May the client's next query be taken: not too many in flight, and room
- * in its output for what it waits for and what the next answer may be?
- * The answers in flight count at the largest this client has had. */
+ * in its output for what it waits for?  Each answer in flight counts at
+ * the largest this client has had (at least TCP_ANSWER_FLOOR); before its
+ * first one, at the largest possible, so a burst of queries starts with a
+ * few in flight and widens once the answers' size is known. */
 static bool client_may_take(void *arg)
 {
 	struct ds_tcp_client *c = arg;
-	size_t each = c->answer_max > TCP_ANSWER_GUESS ? c->answer_max : TCP_ANSWER_GUESS;
+	size_t each = !c->answer_max ? DNS_MSG_MAX + 2
+		      : c->answer_max > TCP_ANSWER_FLOOR ? c->answer_max : TCP_ANSWER_FLOOR;
 
 	return c->inflight < TCP_MAX_INFLIGHT &&
 	       evbuffer_get_length(client_out(c)) + (size_t)c->inflight * each <
@@ -460,7 +463,12 @@ static void client_read(struct bufferevent *bev, void *arg)
 
 static void client_resume(evutil_socket_t fd, short what, void *arg)
 {
-	client_process(arg);
+	struct ds_tcp_client *c = arg;
+
+	if (c->over)
+		client_evict(c, "answers piling up unread over twice tcp-client-output");
+	else
+		client_process(c);
 }
 
 /* A message begun TCP_MSG_TIMEOUT_MS ago is still incomplete: a slow (or
@@ -528,6 +536,16 @@ static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 
 	TAILQ_REMOVE(&c->reqs, req, tcp_link);
 	c->inflight--;
+	if (c->over)
+		return;
+	/* answers came bigger than those before and the client does not
+	 * read them: it is closed (from the loop: this is the query path's
+	 * callback) rather than holding more */
+	if (evbuffer_get_length(client_out(c)) + len + 2 > 2 * c->ls->d->cfg->tcp_client_output) {
+		c->over = true;
+		event_active(c->resume_ev, EV_TIMEOUT, 0);
+		return;
+	}
 	client_send(c, pkt, len);
 	client_update_reading(c);
 	if (c->inflight == 0)

@@ -69,6 +69,7 @@ s_output_client() {
 	echo "# $((GROWTH_KIB / 20)) KiB per client"
 	check "20 clients that do not read: RSS grows by less than 20 MiB ($((GROWTH_KIB / 1024)) MiB)" \
 		test "$GROWTH_KIB" -lt $((20 * 1024))
+	expect_eq "... with every one of them still connected (the per-client bound holds)" "$OPEN" 20
 	out=$($DIG huge.test TXT +tcp +short | wc -l)
 	expect_eq "another client is still answered" "$out" 700
 }
