@@ -172,7 +172,14 @@ static void render_listen(FILE *f, struct cj_value *root)
 			scalar(f, e);
 			first = false;
 		}
-	fprintf(f, " (udp+tcp), %" PRIu64 " tcp clients\n", U(root, "tcp_clients"));
+	fprintf(f, " (udp+tcp), %" PRIu64 " tcp clients", U(root, "tcp_clients"));
+	uint64_t out = U(root, "tcp_output"), evicted = U(root, "tcp_evicted"),
+		 refused = U(root, "tcp_refused");
+	if (out)
+		fprintf(f, ", %" PRIu64 " KiB of answers buffered", (out + 1023) / 1024);
+	if (evicted || refused)
+		fprintf(f, "; %" PRIu64 " closed by limits, %" PRIu64 " refused", evicted, refused);
+	fprintf(f, "\n");
 }
 
 static void render_dot(FILE *f, struct cj_value *up)

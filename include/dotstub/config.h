@@ -40,6 +40,9 @@ struct ds_config {
 	char user[64];                  /* drop privileges to it after binding */
 	int log_level;                  /* syslog level */
 	unsigned max_tcp_clients;       /* tcp-clients (default 256) */
+	unsigned tcp_clients_per_address; /* tcp-clients-per-address (default 32; 0: no limit) */
+	size_t tcp_client_output;       /* tcp-client-output: answers buffered per client (256k) */
+	size_t tcp_output_total;        /* tcp-output-total: ... for all clients (16m) */
 	unsigned max_client_pending;    /* max-pending: queries waiting upstream (default 4096) */
 	unsigned query_timeout_ms;      /* query-timeout: overall budget per query (default 4000) */
 	/* discovery and trust */

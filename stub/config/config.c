@@ -24,7 +24,7 @@ enum key_id {
 	K_STATE_DIR, K_USER, K_LOG_LEVEL, K_TCP_CLIENTS, K_MAX_PENDING,
 	K_QUERY_TIMEOUT, K_NETWORK_RESOLVER, K_RESOLV_SOURCE, K_ANCHORS_DIR,
 	K_TOFU, K_UNKNOWN_NETWORK, K_PREFER_UPSTREAM, K_DISCOVERY_WAIT,
-	K_HOLD_DOWN, K_REFRESH,
+	K_HOLD_DOWN, K_REFRESH, K_TCP_PER_ADDRESS, K_TCP_CLIENT_OUTPUT, K_TCP_OUTPUT_TOTAL,
 };
 
 struct key_def {
@@ -45,6 +45,9 @@ static const struct key_def keys[] = {
 	{ "user", K_USER, false, "NAME  drop privileges to this user after binding" },
 	{ "log-level", K_LOG_LEVEL, false, "err|warning|notice|info|debug (default notice)" },
 	{ "tcp-clients", K_TCP_CLIENTS, false, "N  concurrent TCP clients (default 256)" },
+	{ "tcp-clients-per-address", K_TCP_PER_ADDRESS, false, "N  TCP clients from one address (default 32; 0 = no limit)" },
+	{ "tcp-client-output", K_TCP_CLIENT_OUTPUT, false, "SIZE  answers buffered for one TCP client (default 256k)" },
+	{ "tcp-output-total", K_TCP_OUTPUT_TOTAL, false, "SIZE  answers buffered for all TCP clients (default 16m)" },
 	{ "max-pending", K_MAX_PENDING, false, "N  queries waiting for upstream (default 4096)" },
 	{ "query-timeout", K_QUERY_TIMEOUT, false, "MS  time budget of one query (default 4000)" },
 	{ "network-resolver", K_NETWORK_RESOLVER, true, "ADDR[:PORT]  the network's resolver" },
@@ -82,6 +85,9 @@ void ds_config_init(struct ds_config *c)
 	snprintf(c->anchors_dir, sizeof(c->anchors_dir), "%s", DOTSTUB_SYSCONFDIR "/anchors.d");
 	c->log_level = LOG_NOTICE;
 	c->max_tcp_clients = 256;
+	c->tcp_clients_per_address = 32;
+	c->tcp_client_output = 256u << 10;
+	c->tcp_output_total = 16u << 20;
 	c->max_client_pending = 4096;
 	c->query_timeout_ms = 4000;
 	c->tofu = TRUST_TOFU_AUTO;
@@ -274,6 +280,20 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 	case K_TCP_CLIENTS:
 		if (parse_uint(v, 65536, &c->max_tcp_clients) < 0 || c->max_tcp_clients == 0)
 			return fail(err, errlen, "tcp-clients: '%s' is not a number in 1..65536", v);
+		return 0;
+	case K_TCP_PER_ADDRESS:
+		if (parse_uint(v, 65536, &c->tcp_clients_per_address) < 0)
+			return fail(err, errlen, "tcp-clients-per-address: '%s' is not a number in 0..65536", v);
+		return 0;
+	case K_TCP_CLIENT_OUTPUT:
+		if (parse_size(v, &c->tcp_client_output) < 0 || c->tcp_client_output < (4u << 10) ||
+		    c->tcp_client_output > (64u << 20))
+			return fail(err, errlen, "tcp-client-output: '%s' is not a size in 4k..64m", v);
+		return 0;
+	case K_TCP_OUTPUT_TOTAL:
+		if (parse_size(v, &c->tcp_output_total) < 0 || c->tcp_output_total < (64u << 10) ||
+		    c->tcp_output_total > (4ull << 30))
+			return fail(err, errlen, "tcp-output-total: '%s' is not a size in 64k..4g", v);
 		return 0;
 	case K_MAX_PENDING:
 		if (parse_uint(v, 1u << 20, &c->max_client_pending) < 0 || c->max_client_pending == 0)
@@ -516,6 +536,9 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 		fprintf(f, "user %s\n", c->user);
 	fprintf(f, "log-level %s\n", ds_log_level_name(c->log_level));
 	fprintf(f, "tcp-clients %u\n", c->max_tcp_clients);
+	fprintf(f, "tcp-clients-per-address %u\n", c->tcp_clients_per_address);
+	fprintf(f, "tcp-client-output %zu\n", c->tcp_client_output);
+	fprintf(f, "tcp-output-total %zu\n", c->tcp_output_total);
 	fprintf(f, "max-pending %u\n", c->max_client_pending);
 	fprintf(f, "query-timeout %u\n", c->query_timeout_ms);
 	for (int i = 0; i < c->nnetwork_resolver; i++) {

@@ -10,6 +10,7 @@
  */
 #include "daemon.h"
 #include "status.h"
+#include "tcp_frame.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dotstub/clock.h"
 #include "dotstub/log.h"
 #include "dotstub/sockaddr.h"
 
@@ -34,7 +36,10 @@
 #define UDP_RX_MAX DNS_EDNS_UDP_SIZE
 #define TCP_IDLE_TIMEOUT_S 10      /* RFC 7766 6.2.3 */
 #define TCP_MAX_INFLIGHT 128       /* per client */
-#define TCP_MAX_OUTPUT (256 * 1024)
+/* What an answer in flight counts for at least against tcp-client-output */
+#define TCP_ANSWER_FLOOR 512
+/* A message must be complete this long after its first octet arrived. */
+#define TCP_MSG_TIMEOUT_MS 3000
 #define ACCEPT_PAUSE_MS 1000
 
 struct ds_udp_listener {
@@ -71,12 +76,20 @@ struct ds_tcp_listener {
 struct ds_tcp_client {
 	struct ds_listeners *ls;
 	struct bufferevent *bev;
+	struct evbuffer_cb_entry *out_cb;  /* keeps ls->out_total */
+	struct event *resume_ev;  /* take the input already received */
+	struct event *msg_timer;  /* an incomplete message: TCP_MSG_TIMEOUT_MS */
 	struct ds_request_list reqs;
-	unsigned inflight;
-	bool eof;          /* the client closed its side: finish what is in flight */
-	bool reading;
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
+	unsigned inflight;
+	size_t answer_max;        /* the largest answer sent to it (with framing) */
+	uint64_t progress_ms;     /* accepted, last query taken, output drained */
+	bool eof;          /* the client closed its side: finish what is in flight */
+	bool reading;
+	bool blocked;      /* a limit held input back (tcp_frame_run) */
+	bool partial;      /* the input ends in an incomplete message */
+	bool over;         /* to be closed: output over twice tcp-client-output */
 	LIST_ENTRY(ds_tcp_client) link;
 };
 
@@ -87,7 +100,11 @@ struct ds_listeners {
 	int n;
 	unsigned nclients;
 	LIST_HEAD(, ds_tcp_client) clients;
+	size_t out_total;         /* output buffered for all clients */
+	struct event *budget_ev;  /* out_total is over tcp-output-total */
+	uint64_t evicted, refused;
 	uint8_t scratch[DNS_MSG_MAX];
+	uint8_t inbuf[DNS_MSG_MAX];
 };
 
 static void origin_track(struct ds_request *req);
@@ -282,6 +299,13 @@ static void udp_close(struct ds_udp_listener *u)
 /* ---------------------------------------------------------------- TCP */
 
 static void tcp_accept_resume(struct ds_listeners *ls);
+static struct ds_tcp_client *tcp_victim(struct ds_listeners *ls,
+					const struct sockaddr_storage *peer);
+
+static struct evbuffer *client_out(const struct ds_tcp_client *c)
+{
+	return bufferevent_get_output(c->bev);
+}
 
 static void client_free(struct ds_tcp_client *c)
 {
@@ -293,93 +317,172 @@ static void client_free(struct ds_tcp_client *c)
 		ds_request_cancel(req);
 	}
 	LIST_REMOVE(c, link);
+	evbuffer_remove_cb_entry(client_out(c), c->out_cb);
+	ls->out_total -= evbuffer_get_length(client_out(c));
+	event_free(c->resume_ev);
+	event_free(c->msg_timer);
 	bufferevent_free(c->bev);
 	free(c);
 	ls->nclients--;
 	tcp_accept_resume(ls);
 }
 
+/* Close a client to make room (or because it holds too much); says why. */
+static void client_evict(struct ds_tcp_client *c, const char *why)
+{
+	char a[64];
+
+	ds_sockaddr_format(&c->peer, a, sizeof(a));
+	log_debug("tcp: closing the connection of %s: %s", a, why);
+	c->ls->evicted++;
+	client_free(c);
+}
+
+/* May the client's next query be taken: not too many in flight, and room
+ * in its output for what it waits for?  Each answer in flight counts at
+ * the largest this client has had (at least TCP_ANSWER_FLOOR); before its
+ * first one, at the largest possible, so a burst of queries starts with a
+ * few in flight and widens once the answers' size is known. */
+static bool client_may_take(void *arg)
+{
+	struct ds_tcp_client *c = arg;
+	size_t each = !c->answer_max ? DNS_MSG_MAX + 2
+		      : c->answer_max > TCP_ANSWER_FLOOR ? c->answer_max : TCP_ANSWER_FLOOR;
+
+	return c->inflight < TCP_MAX_INFLIGHT &&
+	       evbuffer_get_length(client_out(c)) + (size_t)c->inflight * each <
+		       c->ls->d->cfg->tcp_client_output;
+}
+
 static void client_update_reading(struct ds_tcp_client *c)
 {
-	bool want = !c->eof && c->inflight < TCP_MAX_INFLIGHT &&
-		    evbuffer_get_length(bufferevent_get_output(c->bev)) < TCP_MAX_OUTPUT;
+	bool can = client_may_take(c), want = !c->eof && can;
 
-	if (want == c->reading)
-		return;
-	c->reading = want;
-	if (want)
-		bufferevent_enable(c->bev, EV_READ);
-	else
-		bufferevent_disable(c->bev, EV_READ);
+	if (want != c->reading) {
+		c->reading = want;
+		if (want)
+			bufferevent_enable(c->bev, EV_READ);
+		else
+			bufferevent_disable(c->bev, EV_READ);
+	}
+	/* what the client sent while it was held back is in the input
+	 * already: take it now, not on a read event that may never come */
+	if (can && c->blocked && evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		event_active(c->resume_ev, EV_TIMEOUT, 0);
 }
 
 static void client_send(struct ds_tcp_client *c, const uint8_t *pkt, size_t len)
 {
 	uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = client_out(c);
 
+	if (len + 2 > c->answer_max)
+		c->answer_max = len + 2;
+	evbuffer_expand(out, len + 2);
 	evbuffer_add(out, hdr, 2);
 	evbuffer_add(out, pkt, len);
 }
 
-/* Done when the client has closed its side and nothing is left to send. */
+/* Done when the client has closed its side and nothing is left to send
+ * or to take. */
 static bool client_maybe_finish(struct ds_tcp_client *c)
 {
-	if (c->eof && c->inflight == 0 &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+	if (c->eof && c->inflight == 0 && !c->blocked &&
+	    evbuffer_get_length(client_out(c)) == 0) {
 		client_free(c);
 		return true;
 	}
 	return false;
 }
 
-static void client_read(struct bufferevent *bev, void *arg)
+static bool client_message(void *arg, const uint8_t *msg, size_t len)
 {
 	struct ds_tcp_client *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct ds_origin o = { .kind = DS_ORIGIN_TCP, .ops = &origin_ops, .tcp = c,
-			       .peer = c->peer, .peerlen = c->peerlen };
-	struct ds_daemon *d = c->ls->d;
+	struct ds_origin o = { .kind = DS_ORIGIN_TCP, .ops = &origin_ops, .tcp = c };
+	size_t outlen = 0;
 
-	while (c->inflight < TCP_MAX_INFLIGHT) {
-		uint8_t hdr[2];
-		size_t mlen, outlen = 0;
-		uint8_t *msg;
+	o.peer = c->peer;
+	o.peerlen = c->peerlen;
+	switch (ds_resolve(c->ls->d, msg, len, &o, c->ls->scratch, &outlen)) {
+	case DS_RESOLVE_ANSWER:
+		client_send(c, c->ls->scratch, outlen);
+		break;
+	case DS_RESOLVE_PENDING:
+		c->inflight++;
+		break;
+	case DS_RESOLVE_DROP:
+		break;
+	}
+	return true;
+}
 
-		if (evbuffer_copyout(in, hdr, 2) < 2)
-			break;
-		mlen = (size_t)hdr[0] << 8 | hdr[1];
-		if (mlen < DNS_HDR_LEN) {
-			d->stats.dropped++;
-			client_free(c); /* not DNS: close (RFC 7766 allows it) */
-			return;
+static const struct tcp_frame_ops frame_ops = {
+	.may_take = client_may_take, .message = client_message,
+};
+
+/* Take the complete queries in the client's input, as far as its limits
+ * allow; keep the incomplete-message clock.  false: the client is gone. */
+static bool client_process(struct ds_tcp_client *c)
+{
+	struct tcp_frame_result r;
+
+	r = tcp_frame_run(bufferevent_get_input(c->bev), c->partial, &frame_ops, c,
+			  c->ls->inbuf);
+	if (r.taken)
+		c->progress_ms = ds_now_ms();
+	c->blocked = r.rc == TCP_FRAME_BLOCKED;
+	switch (r.rc) {
+	case TCP_FRAME_BAD:
+		c->ls->d->stats.dropped++;
+		client_free(c); /* not DNS: close (RFC 7766 allows it) */
+		return false;
+	case TCP_FRAME_GONE:
+		return false;
+	case TCP_FRAME_PARTIAL:
+		if (r.new_partial) {
+			struct timeval tv = { TCP_MSG_TIMEOUT_MS / 1000,
+					      TCP_MSG_TIMEOUT_MS % 1000 * 1000 };
+			evtimer_add(c->msg_timer, &tv);
 		}
-		if (evbuffer_get_length(in) < mlen + 2)
-			break;
-		msg = evbuffer_pullup(in, (ssize_t)(mlen + 2));
-		if (!msg) {
-			client_free(c);
-			return;
-		}
-		switch (ds_resolve(d, msg + 2, mlen, &o, c->ls->scratch, &outlen)) {
-		case DS_RESOLVE_ANSWER:
-			client_send(c, c->ls->scratch, outlen);
-			break;
-		case DS_RESOLVE_PENDING:
-			c->inflight++;
-			break;
-		case DS_RESOLVE_DROP:
-			break;
-		}
-		evbuffer_drain(in, mlen + 2);
+		c->partial = true;
+		break;
+	case TCP_FRAME_EMPTY:
+	case TCP_FRAME_BLOCKED:
+		c->partial = false;
+		evtimer_del(c->msg_timer);
+		break;
 	}
 	client_update_reading(c);
+	return !client_maybe_finish(c);
+}
+
+static void client_read(struct bufferevent *bev, void *arg)
+{
+	client_process(arg);
+}
+
+static void client_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_tcp_client *c = arg;
+
+	if (c->over)
+		client_evict(c, "answers piling up unread over twice tcp-client-output");
+	else
+		client_process(c);
+}
+
+/* A message begun TCP_MSG_TIMEOUT_MS ago is still incomplete: a slow (or
+ * slowloris) client loses its connection. */
+static void client_msg_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	client_evict(arg, "incomplete message timed out");
 }
 
 static void client_write(struct bufferevent *bev, void *arg)
 {
 	struct ds_tcp_client *c = arg;
 
+	c->progress_ms = ds_now_ms();
 	if (client_maybe_finish(c))
 		return;
 	client_update_reading(c);
@@ -419,7 +522,8 @@ static void origin_untrack(struct ds_request *req)
 	TAILQ_REMOVE(&c->reqs, req, tcp_link);
 	c->inflight--;
 	client_update_reading(c);
-	client_maybe_finish(c);
+	if (!client_maybe_finish(c) && c->inflight == 0)
+		tcp_accept_resume(c->ls);
 }
 
 static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
@@ -432,8 +536,127 @@ static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 
 	TAILQ_REMOVE(&c->reqs, req, tcp_link);
 	c->inflight--;
+	if (c->over)
+		return;
+	/* answers came bigger than those before and the client does not
+	 * read them: it is closed (from the loop: this is the query path's
+	 * callback) rather than holding more */
+	if (evbuffer_get_length(client_out(c)) + len + 2 > 2 * c->ls->d->cfg->tcp_client_output) {
+		c->over = true;
+		event_active(c->resume_ev, EV_TIMEOUT, 0);
+		return;
+	}
 	client_send(c, pkt, len);
 	client_update_reading(c);
+	if (c->inflight == 0)
+		tcp_accept_resume(c->ls); /* c can be closed to make room now */
+}
+
+/* The output buffered for all clients, kept as it changes. */
+static void client_out_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+			       void *arg)
+{
+	struct ds_tcp_client *c = arg;
+	struct ds_listeners *ls = c->ls;
+
+	ls->out_total += info->n_added;
+	ls->out_total -= info->n_deleted;
+	/* closing clients here could cancel queries of the caller's loop:
+	 * over the total, the clients holding most are closed from the loop */
+	if (ls->out_total > ls->d->cfg->tcp_output_total)
+		event_active(ls->budget_ev, EV_TIMEOUT, 0);
+}
+
+static void tcp_budget(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_listeners *ls = arg;
+
+	while (ls->out_total > ls->d->cfg->tcp_output_total) {
+		struct ds_tcp_client *c, *big = NULL;
+		size_t most = 0;
+
+		LIST_FOREACH(c, &ls->clients, link) {
+			size_t n = evbuffer_get_length(client_out(c));
+			if (n > most) {
+				most = n;
+				big = c;
+			}
+		}
+		if (!big)
+			break;
+		client_evict(big, "the most output buffered while the total is over tcp-output-total");
+	}
+}
+
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+	return false;
+}
+
+/* The client to close to make room (of the host peer, or any if NULL):
+ * one with no query in flight that made progress least recently -- the
+ * one idle longest, or slowest with its message.  NULL if all are busy. */
+static struct ds_tcp_client *tcp_victim(struct ds_listeners *ls, const struct sockaddr_storage *peer)
+{
+	struct ds_tcp_client *c, *v = NULL;
+
+	LIST_FOREACH(c, &ls->clients, link) {
+		if (c->inflight > 0 || (peer && !same_host(&c->peer, peer)))
+			continue;
+		if (!v || c->progress_ms < v->progress_ms)
+			v = c;
+	}
+	return v;
+}
+
+static unsigned tcp_count_host(struct ds_listeners *ls, const struct sockaddr_storage *peer)
+{
+	struct ds_tcp_client *c;
+	unsigned n = 0;
+
+	LIST_FOREACH(c, &ls->clients, link)
+		n += same_host(&c->peer, peer);
+	return n;
+}
+
+static void tcp_accept_pause(struct ds_listeners *ls)
+{
+	for (int k = 0; k < ls->n; k++)
+		if (ls->tcp[k] && !ls->tcp[k]->paused) {
+			event_del(ls->tcp[k]->ev);
+			ls->tcp[k]->paused = true;
+		}
+}
+
+/* Make room for a new connection from peer: within the per-address limit
+ * and the client limit, closing the oldest idle or slowest connection (of
+ * that address first).  false: every candidate is busy. */
+static bool tcp_make_room(struct ds_listeners *ls, const struct sockaddr_storage *peer)
+{
+	const struct ds_config *cfg = ls->d->cfg;
+	struct ds_tcp_client *v;
+
+	if (cfg->tcp_clients_per_address && tcp_count_host(ls, peer) >= cfg->tcp_clients_per_address) {
+		v = tcp_victim(ls, peer);
+		if (!v)
+			return false;
+		client_evict(v, "tcp-clients-per-address reached: room for a new connection");
+	}
+	if (ls->nclients >= cfg->max_tcp_clients) {
+		v = tcp_victim(ls, NULL);
+		if (!v)
+			return false;
+		client_evict(v, "tcp-clients reached: room for a new connection");
+	}
+	return true;
 }
 
 static void tcp_accept(evutil_socket_t fd, short what, void *arg)
@@ -448,12 +671,10 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 		socklen_t peerlen = sizeof(peer);
 		int cfd, one = 1;
 
-		if (ls->nclients >= t->d->cfg->max_tcp_clients) {
-			for (int k = 0; k < ls->n; k++)
-				if (ls->tcp[k] && !ls->tcp[k]->paused) {
-					event_del(ls->tcp[k]->ev);
-					ls->tcp[k]->paused = true;
-				}
+		/* full, and every client busy: leave new connections in the
+		 * backlog until one finishes */
+		if (ls->nclients >= t->d->cfg->max_tcp_clients && !tcp_victim(ls, NULL)) {
+			tcp_accept_pause(ls);
 			return;
 		}
 		cfd = accept4(fd, (struct sockaddr *)&peer, &peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -469,6 +690,11 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 			}
 			return;
 		}
+		if (!tcp_make_room(ls, &peer)) {
+			ls->refused++;
+			close(cfd);
+			continue;
+		}
 		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = calloc(1, sizeof(*c));
 		if (!c) {
@@ -478,10 +704,22 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 		c->ls = ls;
 		c->peer = peer;
 		c->peerlen = peerlen;
+		c->progress_ms = ds_now_ms();
 		TAILQ_INIT(&c->reqs);
 		c->bev = bufferevent_socket_new(t->d->base, cfd, BEV_OPT_CLOSE_ON_FREE);
-		if (!c->bev) {
-			close(cfd);
+		c->resume_ev = event_new(t->d->base, -1, 0, client_resume, c);
+		c->msg_timer = evtimer_new(t->d->base, client_msg_timeout, c);
+		if (c->bev)
+			c->out_cb = evbuffer_add_cb(client_out(c), client_out_changed, c);
+		if (!c->bev || !c->resume_ev || !c->msg_timer || !c->out_cb) {
+			if (c->bev)
+				bufferevent_free(c->bev);
+			else
+				close(cfd);
+			if (c->resume_ev)
+				event_free(c->resume_ev);
+			if (c->msg_timer)
+				event_free(c->msg_timer);
 			free(c);
 			return;
 		}
@@ -497,8 +735,9 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 static void tcp_pause_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct ds_tcp_listener *t = arg;
+	struct ds_listeners *ls = t->d->listeners;
 
-	if (t->d->listeners->nclients < t->d->cfg->max_tcp_clients && t->paused) {
+	if (t->paused && (ls->nclients < t->d->cfg->max_tcp_clients || tcp_victim(ls, NULL))) {
 		t->paused = false;
 		event_add(t->ev, NULL);
 	}
@@ -506,7 +745,13 @@ static void tcp_pause_done(evutil_socket_t fd, short what, void *arg)
 
 static void tcp_accept_resume(struct ds_listeners *ls)
 {
-	if (ls->nclients >= ls->d->cfg->max_tcp_clients)
+	bool any = false;
+
+	for (int k = 0; k < ls->n; k++) {
+		struct ds_tcp_listener *t = ls->tcp[k];
+		any |= t && t->paused && !evtimer_pending(t->pause_ev, NULL);
+	}
+	if (!any || (ls->nclients >= ls->d->cfg->max_tcp_clients && !tcp_victim(ls, NULL)))
 		return;
 	for (int k = 0; k < ls->n; k++) {
 		struct ds_tcp_listener *t = ls->tcp[k];
@@ -576,6 +821,11 @@ int ds_listeners_open(struct ds_daemon *d)
 		return -ENOMEM;
 	ls->d = d;
 	LIST_INIT(&ls->clients);
+	ls->budget_ev = event_new(d->base, -1, 0, tcp_budget, ls);
+	if (!ls->budget_ev) {
+		free(ls);
+		return -ENOMEM;
+	}
 	d->listeners = ls;
 	for (int i = 0; i < d->cfg->nlisten; i++) {
 		r = udp_open(d, &d->cfg->listen[i], &ls->udp[i]);
@@ -603,6 +853,7 @@ void ds_listeners_close(struct ds_daemon *d)
 		udp_close(ls->udp[i]);
 		tcp_close(ls->tcp[i]);
 	}
+	event_free(ls->budget_ev);
 	free(ls);
 	d->listeners = NULL;
 }
@@ -612,5 +863,10 @@ void ds_listeners_get_status(const struct ds_daemon *d, struct ds_listen_status 
 	memset(st, 0, sizeof(*st));
 	for (int i = 0; i < d->cfg->nlisten && i < DS_MAX_LISTEN; i++)
 		ds_sockaddr_format(&d->cfg->listen[i], st->addr[st->naddr++], sizeof(st->addr[0]));
-	st->tcp_clients = d->listeners ? d->listeners->nclients : 0;
+	if (d->listeners) {
+		st->tcp_clients = d->listeners->nclients;
+		st->tcp_output = d->listeners->out_total;
+		st->tcp_evicted = d->listeners->evicted;
+		st->tcp_refused = d->listeners->refused;
+	}
 }

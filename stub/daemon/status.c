@@ -209,6 +209,9 @@ void ds_status_json(const struct ds_status *st, struct evbuffer *out)
 		ds_jw_str(&w, NULL, st->listen.addr[i]);
 	ds_jw_arr_end(&w);
 	ds_jw_u64(&w, "tcp_clients", st->listen.tcp_clients);
+	ds_jw_u64(&w, "tcp_output", st->listen.tcp_output);
+	ds_jw_u64(&w, "tcp_evicted", st->listen.tcp_evicted);
+	ds_jw_u64(&w, "tcp_refused", st->listen.tcp_refused);
 	switch (st->up_kind) {
 	case DS_STATUS_UP_DOT:
 		json_dot(&w, st);

@@ -26,6 +26,9 @@ struct ds_listen_status {
 	char addr[DS_MAX_LISTEN][64];     /* "127.0.0.53:53", each udp+tcp */
 	int naddr;
 	unsigned tcp_clients;
+	uint64_t tcp_output;              /* octets of answers buffered for TCP clients */
+	uint64_t tcp_evicted;             /* closed to make room or over tcp-output-total */
+	uint64_t tcp_refused;             /* not admitted: their address's clients all busy */
 };
 void ds_listeners_get_status(const struct ds_daemon *d, struct ds_listen_status *st);
 

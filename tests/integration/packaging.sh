@@ -237,6 +237,9 @@ config dotstub 'main'
 	option log_level 'info'
 	option cache_size '10000 entries'
 	option tcp_clients '64'
+	option tcp_clients_per_address '8'
+	option tcp_client_output '131072'
+	option tcp_output_total '8388608'
 	option max_pending '100'
 	option query_timeout '2000'
 	option discovery_wait '500'
@@ -263,6 +266,9 @@ state-dir $T/state/dotstub
 user dotstub
 log-level info
 tcp-clients 64
+tcp-clients-per-address 8
+tcp-client-output 131072
+tcp-output-total 8388608
 max-pending 100
 query-timeout 2000
 network-resolver 192.168.100.1:53

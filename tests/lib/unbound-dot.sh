@@ -22,6 +22,7 @@
 #   udot_sized_txt NAME OCTETS  server: lines: a TXT RRset for NAME whose
 #                               answer is exactly OCTETS octets without OPT
 #                               (udot_sized_txt_count: how many records)
+#   udot_big_txt NAME [COUNT]   server: lines for COUNT (40) TXT records of NAME
 #   udot_tlsa U S M CERTFILE    print "U S M HEX" for the first certificate of
 #                               CERTFILE (S 0 = certificate, 1 = SPKI; M 0 =
 #                               full, 1 = SHA-256, 2 = SHA-512)
@@ -157,13 +158,14 @@ udot_tlsa()
 	echo "$1 $2 $3 $hex"
 }
 
-# udot_big_txt NAME: server: lines giving NAME 40 TXT records of ~60
-# octets (about 2.5 KB: larger than 512 and than 1232 octets), for
-# truncation tests; add them to UDOT_CONF_EXTRA.
+# udot_big_txt NAME [COUNT]: server: lines giving NAME COUNT (default 40)
+# TXT records of ~60 octets (40: about 2.5 KB, larger than 512 and than
+# 1232 octets), for truncation and large-answer tests; add them to
+# UDOT_CONF_EXTRA.
 udot_big_txt()
 {
-	local i=1
-	while [ $i -le 40 ]; do
+	local i=1 n=${2:-40}
+	while [ $i -le "$n" ]; do
 		printf '\tlocal-data: "%s 300 IN TXT \\"record %d padding padding padding padding padding pad\\""\n' "$1" $i
 		i=$((i + 1))
 	done

@@ -41,6 +41,9 @@ static void test_good_file(void **state)
 		 "log-level info\n"
 		 "tofu ask\n"
 		 "unknown-network strict\r\n"
+		 "tcp-clients-per-address 0\n"
+		 "tcp-client-output 64k\n"
+		 "tcp-output-total 2m\n"
 		 "\n",
 		 HASH);
 	ds_config_init(&c);
@@ -62,6 +65,9 @@ static void test_good_file(void **state)
 	assert_int_equal(c.log_level, 6);
 	assert_int_equal(c.tofu, TRUST_TOFU_ASK);
 	assert_int_equal(c.unknown_network, TRUST_UNKNOWN_STRICT);
+	assert_int_equal(c.tcp_clients_per_address, 0);
+	assert_int_equal(c.tcp_client_output, 64u << 10);
+	assert_int_equal(c.tcp_output_total, 2u << 20);
 	ds_config_free(&c);
 }
 
@@ -76,6 +82,9 @@ static void test_default_listen(void **state)
 	assert_int_equal(c.nlisten, 1);
 	ds_sockaddr_format(&c.listen[0], a, sizeof(a));
 	assert_string_equal(a, "127.0.0.53:53");
+	assert_int_equal(c.tcp_clients_per_address, 32);
+	assert_int_equal(c.tcp_client_output, 256u << 10);
+	assert_int_equal(c.tcp_output_total, 16u << 20);
 	ds_config_free(&c);
 }
 
@@ -104,6 +113,9 @@ static void test_bad_files(void **state)
 		{ "upstream a.zz@127.0.0.1\nupstream b.zz@127.0.0.2\n", "test.conf:2: upstream" },
 		{ "query-timeout 5\n", "query-timeout" },
 		{ "tcp-clients 0\n", "tcp-clients" },
+		{ "tcp-clients-per-address -1\n", "tcp-clients-per-address" },
+		{ "tcp-client-output 1k\n", "tcp-client-output" },
+		{ "tcp-output-total lots\n", "tcp-output-total" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

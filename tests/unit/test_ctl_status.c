@@ -387,6 +387,21 @@ static void test_render_static_none(void **state)
 	free(t);
 }
 
+/* The TCP listener's limits at work show on the listen line. */
+static void test_render_tcp_limits(void **state)
+{
+	static const char json[] =
+		"{\"version\": \"0.1.0\", \"uptime_s\": 5, \"listen\": [\"127.0.0.53:53\"], "
+		"\"tcp_clients\": 256, \"tcp_output\": 1048577, \"tcp_evicted\": 300, "
+		"\"tcp_refused\": 2, \"upstream\": null, \"discovery\": null}";
+	char *t = status(json);
+
+	assert_non_null(strstr(t, "listen:     127.0.0.53:53 (udp+tcp), 256 tcp clients, 1025 KiB "
+				  "of answers buffered; 300 closed by limits, 2 refused\n"));
+	assert_null(strstr(t, "tcp_evicted"));
+	free(t);
+}
+
 /* A member the renderer does not know still shows, in its section. */
 static void test_render_unknown_members(void **state)
 {
@@ -473,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_render_grepped_lines),
 		cmocka_unit_test(test_render_plain_and_refused),
 		cmocka_unit_test(test_render_static_none),
+		cmocka_unit_test(test_render_tcp_limits),
 		cmocka_unit_test(test_render_unknown_members),
 		cmocka_unit_test(test_render_sanitizes),
 		cmocka_unit_test(test_render_refuses_malformed),

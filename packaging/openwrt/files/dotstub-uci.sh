@@ -22,7 +22,8 @@
 #     option prefer_upstream_resolver  0|1
 #     option allow_tls12               0|1
 #     option anchors_dir, state_dir, control, user, log_level, cache_size,
-#            tcp_clients, max_pending, query_timeout, discovery_wait,
+#            tcp_clients, tcp_clients_per_address, tcp_client_output,
+#            tcp_output_total, max_pending, query_timeout, discovery_wait,
 #            refresh_interval (the dotstub.conf keys, "_" for "-")
 #   config upstream 'static'           a fixed DoT upstream instead of discovery
 #     option enabled                   0|1 (default 0)
@@ -139,6 +140,9 @@ dotstub_uci_generate() {
 	dotstub_uci_scalar main log_level log-level &&
 	dotstub_uci_scalar main cache_size cache-size &&
 	dotstub_uci_scalar main tcp_clients tcp-clients &&
+	dotstub_uci_scalar main tcp_clients_per_address tcp-clients-per-address &&
+	dotstub_uci_scalar main tcp_client_output tcp-client-output &&
+	dotstub_uci_scalar main tcp_output_total tcp-output-total &&
 	dotstub_uci_scalar main max_pending max-pending &&
 	dotstub_uci_scalar main query_timeout query-timeout &&
 	dotstub_uci_scalar main discovery_wait discovery-wait &&
