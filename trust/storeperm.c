@@ -149,7 +149,11 @@ int trust_store_check_perms(const char *state_dir_in, uid_t uid, char *msg, size
 		close(dfd);
 		return r;
 	}
-	snprintf(path, sizeof(path), "%s/%s", state_dir, TRUST_STORE_FILE);
+	r = snprintf(path, sizeof(path), "%s/%s", state_dir, TRUST_STORE_FILE);
+	if (r < 0 || (size_t)r >= sizeof(path)) {
+		close(dfd);
+		return -ENAMETOOLONG;
+	}
 	if (fstatat(dfd, TRUST_STORE_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		r = errno == ENOENT ? 0 : -errno;
 		close(dfd);
