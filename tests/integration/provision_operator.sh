@@ -74,14 +74,7 @@ srv_stop() {
 	local pid
 	pid=$(cat "$T/$1.srvpid" 2>/dev/null) || return 0
 	rm -f "$T/$1.srvpid"
-	kill "$pid" 2>/dev/null
-	for _ in $(seq 1 100); do
-		pid_alive "$pid" || break
-		sleep 0.05 # pacing of this poll loop (the process gone is the condition)
-	done
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
+	pid_stop "$pid"
 }
 
 srv_stop_all() {

@@ -85,16 +85,22 @@ pid_alive() {
 	[ "${s%% *}" != Z ]
 }
 
+# pid_stop PID: SIGTERM, up to 5 s for it to go, then SIGKILL; reaped
+pid_stop() {
+	kill "$1" 2>/dev/null
+	for _ in $(seq 1 100); do
+		pid_alive "$1" || break
+		sleep 0.05 # pacing of this poll loop (the process gone is the condition)
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
 ds_stop() {
 	local pid
 	pid=$(cat "$T_DIR/$1/pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null
-	for _ in $(seq 1 100); do
-		pid_alive "$pid" || break
-		sleep 0.05 # pacing of this poll loop (the process gone is the condition)
-	done
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	pid_stop "$pid"
 	rm -f "$T_DIR/$1/pid"
 	return 0
 }
