@@ -50,10 +50,11 @@ s_pipeline() {
 
 # noread CLIENTS QUERIES SECONDS: sets GROWTH_KIB and OPEN
 noread() {
-	local r
+	local r words
 	r=$($TC noread $L "$(ds_pid d1)" "$1" "$2" huge.test "$3")
 	echo "# noread $1 clients x $2 queries: rss before/after (KiB), still open: $r"
-	set -- $r
+	read -ra words <<<"$r"
+	set -- "${words[@]}"
 	GROWTH_KIB=$(($2 - $1))
 	OPEN=$3
 }
@@ -94,7 +95,7 @@ s_output_total() {
 # ---- slowloris: 300 connections from 10 addresses send a query one byte a
 # second (and reconnect when closed) while a normal client asks over TCP
 s_slow() {
-	local atk t0 t1 out ms res
+	local atk t0 t1 out ms res words
 	up_d1 || return 1
 	$TC slow $L 300 10 7 "$T_DIR/ready" >"$T_DIR/slow.out" &
 	atk=$!
@@ -111,7 +112,8 @@ s_slow() {
 	wait $atk
 	res=$(cat "$T_DIR/slow.out")
 	echo "# slow clients: $res"
-	set -- $res
+	read -ra words <<<"$res"
+	set -- "${words[@]}"
 	check "slow connections are closed to make room or time out ($4 closed)" test "$4" -ge 300
 }
 
@@ -119,11 +121,12 @@ s_slow() {
 # sending a query one byte a second (so never idle for the 10 s idle
 # timeout) are closed within 5 s
 s_slow_message() {
-	local res
+	local res words
 	up_d1 || return 1
 	res=$($TC slow $L 5 1 5 "$T_DIR/ready")
 	echo "# slow clients: $res"
-	set -- $res
+	read -ra words <<<"$res"
+	set -- "${words[@]}"
 	check "5 slow connections closed within 5 s (incomplete message; $4 closed)" test "$4" -ge 5
 	check "... and not reopened more than once each ($2 connects)" test "$2" -le 10
 	expect_eq "... counted as tcp_evicted" "$(ds_json d1 tcp_evicted)" "$4"
