@@ -60,6 +60,9 @@ ds_start() {
 	local name=$1
 	shift
 	mkdir -p "$T_DIR/$name/state"
+	# a daemon that dropped to another user cannot remove its socket on
+	# exit: a stale one must not pass for the new daemon's
+	rm -f "$T_DIR/$name/control"
 	${DS_WRAP:-} "$DOTSTUBD" -f --control "$T_DIR/$name/control" --state-dir "$T_DIR/$name/state" \
 		--anchors-dir "$T_DIR/$name/anchors.d" "$@" >>"$T_DIR/$name/log" 2>&1 &
 	echo $! >"$T_DIR/$name/pid"
