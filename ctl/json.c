@@ -236,6 +236,19 @@ static bool is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
+/* One or more digits (a fraction's or an exponent's): false, with the
+ * parser's error set, if there is none. */
+static bool digit_run(struct parser *p)
+{
+	if (p->pos >= p->len || !is_digit(p->s[p->pos])) {
+		fail(p, "bad number");
+		return false;
+	}
+	while (p->pos < p->len && is_digit(p->s[p->pos]))
+		p->pos++;
+	return true;
+}
+
 static struct cj_value *parse_number(struct parser *p)
 {
 	size_t start = p->pos;
@@ -254,23 +267,15 @@ static struct cj_value *parse_number(struct parser *p)
 	}
 	if (p->pos < p->len && p->s[p->pos] == '.') {
 		p->pos++;
-		if (p->pos >= p->len || !is_digit(p->s[p->pos])) {
-			fail(p, "bad number");
+		if (!digit_run(p))
 			return NULL;
-		}
-		while (p->pos < p->len && is_digit(p->s[p->pos]))
-			p->pos++;
 	}
 	if (p->pos < p->len && (p->s[p->pos] == 'e' || p->s[p->pos] == 'E')) {
 		p->pos++;
 		if (p->pos < p->len && (p->s[p->pos] == '+' || p->s[p->pos] == '-'))
 			p->pos++;
-		if (p->pos >= p->len || !is_digit(p->s[p->pos])) {
-			fail(p, "bad number");
+		if (!digit_run(p))
 			return NULL;
-		}
-		while (p->pos < p->len && is_digit(p->s[p->pos]))
-			p->pos++;
 	}
 	v = new_value(p, CJ_NUMBER);
 	if (!v)
