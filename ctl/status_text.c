@@ -310,6 +310,9 @@ static void render_network(FILE *f, struct cj_value *root)
 	} else if (fwd) {
 		generic(f, "forwarder_upstreams", fwd, 2);
 	}
+	s = S(disc, "transparent_forwarder");
+	if (s[0])
+		fprintf(f, "  transparent forwarder: publication describes %s\n", s);
 	if (U(disc, "refreshes"))
 		fprintf(f, "  refresh:  %" PRIu64 " over DoT, %" PRIu64 " failed; last: %s\n",
 			U(disc, "refreshes"), U(disc, "refresh_failures"), S(disc, "last_refresh"));

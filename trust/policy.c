@@ -20,15 +20,23 @@
  *     resolver-name.arpa, or whose publication fails validation or does
  *     not answer: SERVFAIL (alert where it could be an attack) -- never a
  *     downgrade on a known network;
- *  5. an observed anchor that is trusted or managed: use it (a known
- *     anchor means strict: DoT or nothing);
- *  6. a known network showing an anchor that is not known there: refuse,
+ *  5. a publication that lists none of the network's resolver addresses
+ *     (a transparent forwarder passing its upstream's through) is used only
+ *     with prefer-upstream-resolver; otherwise the network is one whose
+ *     resolver publishes nothing (rule 4 on a known network, rule 9 on an
+ *     unknown one);
+ *  6. an observed anchor that is trusted or managed: use it (a known
+ *     anchor means strict: DoT or nothing; SERVFAIL while the resolver it
+ *     describes does not answer DoT, and walk again later);
+ *  7. a known network showing an anchor that is not known there: refuse,
  *     alert, record it as pending; only "dotctl trust approve" adopts it;
- *  7. an anchor pending approval: keep waiting;
- *  8. an unknown anchor on an unknown network: TOFU auto pins and uses it,
+ *  8. an anchor pending approval: keep waiting;
+ *  9. an unknown anchor on an unknown network: TOFU auto pins and uses it
+ *     (once DoT to it authenticated; a resolver that does not answer DoT
+ *     from here is one that publishes nothing, and is walked again later),
  *     ask pins it pending, off refuses it; a key that is not among the
  *     anchors walked with is looked at again as a first use;
- *  9. no usable resolver-name.arpa on an unknown network: plain DNS if
+ * 10. no usable resolver-name.arpa on an unknown network: plain DNS if
  *     opportunistic, SERVFAIL if strict.
  * While an anchor is not used, queries get SERVFAIL on a known network and
  * follow the unknown-network mode elsewhere.  Finally, a hotspot sign-on a
@@ -92,6 +100,18 @@ static void decide_unknown_anchor(const struct trust_policy_input *in, struct tr
 {
 	switch (in->tofu) {
 	case TRUST_TOFU_AUTO:
+		if (in->dot_unreachable) {
+			/* nothing pinned: never an outage longer than
+			 * discovery-wait on a network we know nothing of */
+			no_dot(in, d,
+			       "the resolver resolver-name.arpa describes does not answer DoT from "
+			       "here: plain DNS to the network's resolver (opportunistic)",
+			       "the resolver resolver-name.arpa describes does not answer DoT from "
+			       "here and unknown networks are strict: no DNS");
+			d->ede = DNS_EDE_NO_REACHABLE_AUTHORITY;
+			d->retry = true;
+			return;
+		}
 		set(d, TRUST_ACT_PIN_AND_USE, TRUST_SERVICE_DOT, false,
 		    "new network publishes resolver-name.arpa with a new anchor: pinned on first "
 		    "use (tofu auto)");
@@ -123,7 +143,29 @@ static void decide_published(const struct trust_policy_input *in, struct trust_d
 		    "the network's resolver-name.arpa anchor is revoked: refused");
 		return;
 	}
+	if (in->transparent && !in->prefer_upstream) {
+		if (known_network(in))
+			set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, true,
+			    "the known network's resolver now passes another resolver's "
+			    "resolver-name.arpa through: refusing to downgrade to plain DNS");
+		else
+			no_dot(in, d,
+			       "a transparent forwarder: its resolver-name.arpa describes another "
+			       "resolver, treated as a network that publishes nothing: plain DNS to "
+			       "the network's resolver (opportunistic)",
+			       "a transparent forwarder: its resolver-name.arpa describes another "
+			       "resolver, and unknown networks are strict: no DNS");
+		return;
+	}
 	if (in->observed == TRUST_OBS_TRUSTED || in->observed == TRUST_OBS_MANAGED) {
+		if (in->dot_unreachable) {
+			set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, false,
+			    "known anchor, but the resolver it authenticates does not answer DoT "
+			    "from here: no DNS (strict), walking again later");
+			d->ede = DNS_EDE_NO_REACHABLE_AUTHORITY;
+			d->retry = true;
+			return;
+		}
 		set(d, TRUST_ACT_USE, TRUST_SERVICE_DOT, false,
 		    "known anchor: DoT authenticated by it (strict)");
 		return;

@@ -42,6 +42,51 @@ check_resolver(const char *s, char *out, size_t outlen)
 	return 0;
 }
 
+/* Whether a resolver address walked ("ADDR[@PORT]") is one the
+ * publication lists. */
+static bool
+walked_is_published(const char *fwd, const struct ds_upstream_desc *d)
+{
+	char buf[DISC_ADDR_STR_MAX], *at;
+	struct in6_addr a6;
+	struct in_addr a4;
+	int i;
+
+	snprintf(buf, sizeof(buf), "%s", fwd);
+	if ((at = strrchr(buf, '@')))
+		*at = '\0';
+	for (i = 0; i < d->naddr; i++) {
+		const struct sockaddr_storage *ss = &d->addr[i];
+
+		if (ss->ss_family == AF_INET && inet_pton(AF_INET, buf, &a4) == 1 &&
+		    memcmp(&((const struct sockaddr_in *)ss)->sin_addr, &a4, sizeof(a4)) == 0)
+			return true;
+		if (ss->ss_family == AF_INET6 && inet_pton(AF_INET6, buf, &a6) == 1 &&
+		    memcmp(&((const struct sockaddr_in6 *)ss)->sin6_addr, &a6, sizeof(a6)) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A transparent forwarder answers resolver-name.arpa with its upstream's
+ * publication: none of the addresses walked is among those it lists.
+ * Recorded, not judged: the caller's policy decides. */
+static void
+note_transparent(struct walk *w)
+{
+	struct disc_result *r = w->r;
+	int i;
+
+	for (i = 0; i < w->nfwd; i++)
+		if (walked_is_published(w->fwd[i], &r->desc))
+			return;
+	r->transparent = true;
+	walk_step(w, 5, r->desc.name, DNS_TYPE_A, DISC_ST_SECURE,
+		  "published addresses do not include %s: a transparent forwarder passes "
+		  "another resolver's publication through",
+		  w->fwd[0]);
+}
+
 static int
 walk_steps(struct walk *w)
 {
@@ -51,6 +96,7 @@ walk_steps(struct walk *w)
 	    (r = walk_step3(w)) != 0 || (r = walk_step4(w)) != 0 ||
 	    (r = walk_step5(w)) != 0)
 		return r;
+	note_transparent(w);
 	if (w->r->desc.type == DS_SERVER_FORWARDER)
 		return walk_forwarder(w);
 	return 0;

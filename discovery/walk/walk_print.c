@@ -125,6 +125,9 @@ print_text(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 	if (r->desc.type != DS_SERVER_UNKNOWN)
 		fprintf(f, "server type: %s\n", ds_server_type_name(r->desc.type));
 	text_desc(f, "", &r->desc);
+	if (r->transparent)
+		fprintf(f, "transparent forwarder: publication describes %s, not %s\n",
+			r->desc.name, r->resolver);
 	for (i = 0; i < r->nupstreams; i++) {
 		const struct disc_upstream *u = &r->upstreams[i];
 
@@ -214,7 +217,8 @@ print_json(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 			r->ksk[i].validates ? "true" : "false", i == r->ksk_used ? "true" : "false",
 			r->ksk[i].known);
 	}
-	fprintf(f, "],\"ksk_seen\":%d", r->nksk_seen);
+	fprintf(f, "],\"ksk_seen\":%d,\"transparent\":%s", r->nksk_seen,
+		r->transparent ? "true" : "false");
 	if (r->desc.name[0]) {
 		fprintf(f, ",\"upstream\":{");
 		json_desc(f, &r->desc);

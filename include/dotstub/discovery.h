@@ -139,6 +139,11 @@ struct disc_result {
 
 	/* Steps 2-5: the resolver itself (name N, addresses, TLSA, type) */
 	struct ds_upstream_desc desc;
+	/* Its addresses include none of the resolver addresses walked: a
+	 * transparent forwarder answered with its upstream's publication
+	 * (the walk only reports it; whether to use that resolver is the
+	 * caller's policy) */
+	bool transparent;
 
 	/* Forwarders: the upstreams listed (first DISC_MAX_UPSTREAMS) */
 	struct disc_upstream upstreams[DISC_MAX_UPSTREAMS];

@@ -476,6 +476,15 @@ struct trust_policy_input {
 				 certificate that does not match its TLSA;
 				 TRUST_DISC_NONE: the stored resolver did */
 	enum trust_hotspot hotspot;
+	/* TRUST_DISC_OK: the publication lists none of the addresses the
+	 * network announced (a transparent forwarder passed its upstream's
+	 * publication through) */
+	bool transparent;
+	bool prefer_upstream; /* prefer-upstream-resolver yes: such an
+				 upstream may be used directly */
+	bool dot_unreachable; /* TRUST_DISC_OK: the resolver it describes
+				 completed no DoT handshake within
+				 discovery-wait (not reachable from here) */
 };
 
 enum trust_action {

@@ -55,6 +55,7 @@ void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 	if (nm->match == TRUST_MATCH_NONE)
 		in->pinned_addr = nm->probe.state;
 	in->hotspot = TRUST_HOTSPOT_NONE;
+	in->prefer_upstream = nm->d->cfg->prefer_upstream_resolver;
 }
 
 static const struct trust_anchor *pin_pending(struct ds_netmgr *nm,
@@ -82,6 +83,31 @@ static const struct trust_anchor *anchor_of(struct ds_netmgr *nm, const struct t
 			a = c;
 	}
 	return a;
+}
+
+/* A transparent forwarder passed another resolver's publication through:
+ * say which, in the log and in status. */
+static void nm_note_transparent(struct ds_netmgr *nm, const struct disc_result *res)
+{
+	size_t o;
+
+	nm->transparent[0] = '\0';
+	if (res->kind != TRUST_DISC_OK || !res->transparent)
+		return;
+	o = (size_t)snprintf(nm->transparent, sizeof(nm->transparent), "%s at", res->desc.name);
+	for (int i = 0; i < res->desc.naddr && o < sizeof(nm->transparent); i++) {
+		char a[64];
+
+		nm_format_resolver(&res->desc.addr[i], a, sizeof(a));
+		o += (size_t)snprintf(nm->transparent + o, sizeof(nm->transparent) - o, " %s", a);
+	}
+	log_warn("network %s: transparent forwarder: its resolver-name.arpa describes %s, not the "
+		 "network's resolver%s",
+		 nm->fp_id, nm->transparent,
+		 nm->d->cfg->prefer_upstream_resolver
+			 ? " (prefer-upstream-resolver yes: DoT to it directly)"
+			 : " (prefer-upstream-resolver no: the network is treated as one that "
+			   "publishes nothing)");
 }
 
 static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
@@ -144,6 +170,7 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 	case TRUST_ACT_USE:
 		if (ksk && use) {
 			nm_commit_prepare(nm, dec.action == TRUST_ACT_PIN_AND_USE, ksk, use);
+			nm->commit.transparent = in->transparent;
 			if ((a = anchor_of(nm, ksk)))
 				nm_remember_anchor(nm, a);
 		}
@@ -200,11 +227,22 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 				   ksk ? trust_dnskey_tag(ksk) : nm->anchor_tag,
 				   use != &res->desc ? ", directly to its upstream " : "",
 				   use != &res->desc ? use->name : "");
-		nm_serve_dot(nm, use,
-			     dec.action == TRUST_ACT_USE_STORED ? why
-			     : res && use != &res->desc
-				     ? "the forwarder's upstream, authenticated by discovery"
-				     : "authenticated by discovery");
+		if (nm->commit.active && res) {
+			/* "authenticated" only once the DANE handshake says so */
+			snprintf(nm->commit.how, sizeof(nm->commit.how), "%s",
+				 use != &res->desc ? "the forwarder's upstream, authenticated by "
+						     "discovery"
+				 : in->transparent ? "the upstream a transparent forwarder "
+						     "publishes, authenticated by discovery"
+						   : "authenticated by discovery");
+			nm_serve_dot(nm, use,
+				     "resolver-name.arpa validated; waiting for the DoT handshake "
+				     "(DANE)");
+		} else {
+			nm_serve_dot(nm, use, dec.action == TRUST_ACT_USE_STORED
+						      ? why
+						      : "authenticated by discovery");
+		}
 		if (nm->state == TRUST_POSTURE_DOT) {
 			nm_commit_poll_arm(nm);
 			nm_refresh_arm(nm, false);
@@ -323,8 +361,10 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 		 trust_discovery_name(res->kind), res->reason[0] ? ": " : "", res->reason);
 	log_info("network %s: discovery: %s", nm->fp_id, nm->last_walk);
 
+	nm_note_transparent(nm, res);
 	nm_policy_input(nm, res->kind, &in);
 	in.first_use = nm->job_first_use;
+	in.transparent = res->kind == TRUST_DISC_OK && res->transparent;
 	if (res->kind == TRUST_DISC_OK || res->kind == TRUST_DISC_NOT_PUBLISHED)
 		nm->retry_ms = 0;
 	if (res->kind == TRUST_DISC_OK) {
@@ -362,6 +402,17 @@ void nm_commit_poll(void *arg)
 		nm_policy_input(nm, TRUST_DISC_OK, &in);
 		in.observed = TRUST_OBS_UNKNOWN;
 		in.dane_failed = true;
+		nm_carry_out(nm, &in, NULL, NULL, NULL);
+		return;
+	case NM_COMMIT_UNREACHABLE:
+		/* the same walk's result, with the fact that its resolver
+		 * does not answer DoT from here */
+		nm_policy_input(nm, TRUST_DISC_OK, &in);
+		in.first_use = nm->commit.pin;
+		in.observed = nm->commit.pin ? TRUST_OBS_UNKNOWN : TRUST_OBS_TRUSTED;
+		in.transparent = nm->commit.transparent;
+		in.dot_unreachable = true;
+		nm_commit_clear(nm);
 		nm_carry_out(nm, &in, NULL, NULL, NULL);
 		return;
 	case NM_COMMIT_DONE:

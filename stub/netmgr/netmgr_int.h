@@ -75,7 +75,9 @@ struct ds_netmgr {
 		bool pin;                 /* pin the anchor as trusted (TOFU) */
 		struct trust_dnskey key;
 		struct ds_upstream_desc desc;
-		uint64_t deadline_ms;
+		bool transparent;         /* a transparent forwarder's upstream */
+		char how[96];             /* the status once authenticated */
+		uint64_t deadline_ms;     /* no handshake by then: unreachable */
 		struct ds_timer *ev;
 	} commit;
 	/* An unknown network whose resolver has a pinned resolver's address:
@@ -100,6 +102,9 @@ struct ds_netmgr {
 	} watch;
 	/* a forwarder's upstreams, from the last walk */
 	char upstreams[DISC_MAX_UPSTREAMS][DNS_NAME_MAX + 16];
+	/* the last walk found a transparent forwarder: "NAME at ADDR ..." of
+	 * the resolver its publication describes, else "" */
+	char transparent[DNS_NAME_MAX + 4 + 4 * 48];
 	int nupstreams;
 };
 
@@ -114,6 +119,7 @@ enum nm_commit {
 	NM_COMMIT_DONE,        /* pinned and learned, or given up: nothing pending */
 	NM_COMMIT_AGAIN,       /* no authenticated handshake yet: look again */
 	NM_COMMIT_DANE_FAILED, /* the certificate does not match the TLSA */
+	NM_COMMIT_UNREACHABLE, /* no handshake within discovery-wait */
 };
 /* pin and learn once DANE authenticated the new upstream (netmgr_trust.c) */
 enum nm_commit nm_commit_check(struct ds_netmgr *nm);

@@ -48,6 +48,7 @@ void ds_netmgr_get_status(struct ds_daemon *d, struct ds_netmgr_status *st)
 	COPY(st->last_walk, nm->last_walk);
 	for (int i = 0; i < nm->nupstreams && i < DISC_MAX_UPSTREAMS; i++)
 		COPY(st->forwarder_upstreams[st->nforwarder_upstreams++], nm->upstreams[i]);
+	COPY(st->transparent, nm->transparent);
 	st->refreshes = nm->refreshes;
 	st->refresh_failures = nm->refresh_failures;
 	COPY(st->last_refresh, nm->last_refresh);

@@ -45,6 +45,7 @@ struct ds_netmgr_status {
 	char last_walk[DISC_REASON_MAX + 32];
 	char forwarder_upstreams[DISC_MAX_UPSTREAMS][DNS_NAME_MAX + 16];
 	int nforwarder_upstreams;
+	char transparent[DNS_NAME_MAX + 4 + 4 * 48]; /* "" or "NAME at ADDR ..." */
 	uint64_t refreshes, refresh_failures;
 	char last_refresh[DISC_REASON_MAX + 32];
 	/* the policy (configuration) */

@@ -249,7 +249,11 @@ void nm_commit_prepare(struct ds_netmgr *nm, bool pin, const struct trust_dnskey
 		return;
 	nm->commit.pin = pin;
 	nm->commit.key = *k;
-	nm->commit.deadline_ms = ds_now_ms() + 15000;
+	nm->commit.transparent = false;
+	nm->commit.how[0] = '\0';
+	/* a resolver that does not answer DoT within discovery-wait is not
+	 * reachable from here: the policy decides what then */
+	nm->commit.deadline_ms = ds_now_ms() + nm->d->cfg->discovery_wait_ms;
 	nm->commit.active = true;
 }
 
@@ -276,11 +280,14 @@ enum nm_commit nm_commit_check(struct ds_netmgr *nm)
 	if (st.handshakes == 0) {
 		if (ds_now_ms() < nm->commit.deadline_ms)
 			return NM_COMMIT_AGAIN;
-		log_warn("network %s: no DoT connection to %s yet (%s); nothing pinned",
-			 nm->fp_id, nm->commit.desc.name, st.last_error);
-		nm_commit_clear(nm);
-		return NM_COMMIT_DONE;
+		log_warn("network %s: %s completed no DoT handshake within discovery-wait (%u ms%s%s); "
+			 "nothing pinned",
+			 nm->fp_id, nm->commit.desc.name, nm->d->cfg->discovery_wait_ms,
+			 st.last_error[0] ? ": " : "", st.last_error);
+		return NM_COMMIT_UNREACHABLE; /* the caller clears the commit */
 	}
+	if (nm->state == TRUST_POSTURE_DOT && nm->commit.how[0])
+		nm_set_state(nm, TRUST_POSTURE_DOT, nm->commit.how);
 	if (nm->commit.pin) {
 		r = trust_store_pin(nm->store, DISC_ZONE, &nm->commit.key, TRUST_STATE_TRUSTED,
 				    ds_wall_now(), &a);

@@ -10,7 +10,9 @@
 #   --arpa-key anchor is known, not first use; forwarder;
 #   hostile: a different resolver-name.arpa key on a known network, expired
 #   signatures, server-type/server-function disagreeing, valid records but
-#   another certificate on 853, DoT port closed on a known anchor;
+#   another certificate on 853, DoT port closed on a known anchor or on an
+#   unknown network; a transparent forwarder (dnsmasq) passing its
+#   upstream's publication through, that upstream reachable or not;
 #   tofu ask / approve, tofu off with managed anchors; a corrupt store is
 #   quarantined and the daemon still serves.
 # Each scenario starts its own resolvers and daemons and stops them; the
@@ -53,7 +55,7 @@ pin_r1() {
 	fi
 	ds_stop "$1"
 }
-teardown() { prov_stop_all; udot_stop_all; rm -rf "${T_DIR:?}"/*/; }
+teardown() { dnsmasq_stop; prov_stop_all; udot_stop_all; rm -rf "${T_DIR:?}"/*/; }
 
 # ---------------------------------------------------------------- first use
 s_first_use() {
@@ -241,6 +243,105 @@ s_other_cert() {
 	hostile_check "another certificate on 853" "certificate does not match"
 }
 
+# ------------------------------------------- a transparent forwarder (dnsmasq)
+# dnsmasq at FWD forwards everything to the resolver at UP, which publishes
+# resolver-name.arpa for itself, and answers printer.lan itself: the
+# publication the daemon sees describes UP, not the network's resolver.
+FWD=127.0.0.95
+dnsmasq_start() { # upstream
+	dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --cache-size=0 \
+		--proxy-dnssec --server="$1" --address=/printer.lan/192.0.2.77 \
+		--listen-address=$FWD --bind-interfaces --port=53 --user=root \
+		--pid-file="$PROV_TMP/dnsmasq.pid" --log-facility="$PROV_TMP/dnsmasq.log" &
+	echo $! >"$PROV_TMP/dnsmasq.fg.pid"
+	wait_for 5 sh -c "dig @$FWD +time=1 +tries=1 printer.lan A +short | grep -q 192.0.2.77" ||
+		{ echo "dnsmasq does not answer"; cat "$PROV_TMP/dnsmasq.log"; return 1; }
+}
+dnsmasq_stop() {
+	[ -f "$PROV_TMP/dnsmasq.fg.pid" ] || return 0
+	pid_stop "$(cat "$PROV_TMP/dnsmasq.fg.pid")"
+	rm -f "$PROV_TMP/dnsmasq.fg.pid"
+}
+s_transparent() {
+	local out st nup js
+	prov_up "$PROV_TMP/tu" 127.0.0.94 || return 1
+	nup=$(prov_name "$PROV_TMP/tu")
+	dnsmasq_start 127.0.0.94 || return 1
+	out=$("$DOTCTL" discover $FWD 2>&1)
+	expect_contains "transparent: discover validates the pass-through" "$out" "result: ok"
+	expect_contains "transparent: discover says so" "$out" "transparent forwarder: publication describes $nup, not $FWD"
+	# the default: the network's own resolver, its local names keep working
+	ds_start t --listen $L:53 --network-resolver $FWD "${WAIT[@]}" || return 1
+	out=$($DIG printer.lan A +short)
+	expect_eq "transparent: the forwarder's local name resolves" "$out" "192.0.2.77"
+	out=$($DIG www.example.test A +short)
+	expect_eq "transparent: other names through the forwarder" "$out" "192.0.2.10"
+	st=$(status_of t)
+	expect_contains "transparent: status names the publication" "$st" "transparent forwarder: publication describes $nup at 127.0.0.94"
+	expect_contains "transparent: treated as publishing nothing (plain, opportunistic)" "$st" "PLAIN DNS to $FWD:53"
+	expect_not_contains "transparent: status claims no DoT" "$st" "authenticated by discovery"
+	js=$(ds_ctl t status --json)
+	check "transparent: in the JSON status too" python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert "'"$nup"'" in d["discovery"]["transparent_forwarder"], d["discovery"]' "$js"
+	expect_eq "transparent: nothing pinned" "$(ds_ctl t trust list | grep -c 'trusted\|pending')" "0"
+	ds_stop t
+	rm -rf "$T_DIR/t"
+	# strict: no DNS rather than plain
+	ds_start t --listen $L:53 --network-resolver $FWD --unknown-network strict "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A)
+	expect_contains "transparent, strict: SERVFAIL" "$out" "status: SERVFAIL"
+	ds_stop t
+	rm -rf "$T_DIR/t"
+	# prefer-upstream-resolver yes, the upstream reachable: DoT to it directly
+	ds_start t --listen $L:53 --network-resolver $FWD --prefer-upstream-resolver yes "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "transparent, preferred: answer" "$out" "192.0.2.10"
+	check "transparent, preferred: DoT to the upstream, authenticated" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/t/control' status | grep -q 'upstream:   $nup'"
+	check "transparent, preferred: pinned once authenticated" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/t/control' trust list | grep -q '$nup.*trusted'"
+}
+# The publication names an address nothing answers DoT on (the forwarder's
+# upstream is elsewhere): never an outage longer than discovery-wait, never
+# "authenticated" in status.
+s_transparent_unreachable() {
+	local out st t0 t1
+	prov_provision "$PROV_TMP/tx" 127.0.0.96 || return 1
+	sed -i 's/127\.0\.0\.96@/127.0.0.97@/' "$PROV_TMP/tx/unbound.conf"
+	prov_start "$PROV_TMP/tx" 127.0.0.97 || return 1
+	dnsmasq_start 127.0.0.97 || return 1
+	ds_start u --listen $L:53 --network-resolver $FWD --prefer-upstream-resolver yes \
+		--discovery-wait 2000 || return 1
+	t0=$(date +%s%N)
+	check "transparent, unreachable upstream: answered within discovery-wait of the walk" \
+		wait_for 8 sh -c "$DIG +time=1 www.example.test A +short | grep -q 192.0.2.10"
+	t1=$(date +%s%N)
+	check "transparent, unreachable upstream: in $(((t1 - t0) / 1000000)) ms (walk + discovery-wait)" test $(((t1 - t0) / 1000000)) -lt 8000
+	st=$(status_of u)
+	expect_contains "transparent, unreachable upstream: plain to the network's resolver" "$st" "PLAIN DNS to $FWD:53"
+	expect_contains "transparent, unreachable upstream: the reason" "$st" "does not answer DoT"
+	expect_not_contains "transparent, unreachable upstream: never claims authenticated" "$st" "authenticated by discovery"
+	expect_contains "transparent, unreachable upstream: logged" "$(ds_log u)" "completed no DoT handshake within discovery-wait"
+	expect_eq "transparent, unreachable upstream: nothing pinned" "$(ds_ctl u trust list | grep -c 'trusted\|pending')" "0"
+}
+# An unknown network whose resolver publishes a DoT service that is closed:
+# opportunistic users get DNS after discovery-wait, not SERVFAIL for ever.
+s_dot_closed_unknown() {
+	local out st
+	prov_provision "$PROV_TMP/nodot2" 127.0.0.93 || return 1
+	sed -i '/@853/d' "$PROV_TMP/nodot2/unbound.conf"
+	prov_start "$PROV_TMP/nodot2" 127.0.0.93 || return 1
+	ds_start v --listen $L:53 --network-resolver 127.0.0.93 --discovery-wait 2000 || return 1
+	check "DoT closed, unknown network: answered (plain) within the walk + discovery-wait" \
+		wait_for 8 sh -c "$DIG +time=1 www.example.test A +short | grep -q 192.0.2.10"
+	st=$(status_of v)
+	expect_contains "DoT closed, unknown network: plain, opportunistic" "$st" "PLAIN DNS to 127.0.0.93:53"
+	expect_contains "DoT closed, unknown network: the reason" "$st" "does not answer DoT"
+	expect_eq "DoT closed, unknown network: nothing pinned" "$(ds_ctl v trust list | grep -c 'trusted\|pending')" "0"
+	ds_stop v
+	rm -rf "$T_DIR/v"
+	ds_start v --listen $L:53 --network-resolver 127.0.0.93 --discovery-wait 2000 --unknown-network strict || return 1
+	check "DoT closed, unknown network, strict: SERVFAIL with EDE 22 once DoT did not answer" \
+		wait_for 8 sh -c "$DIG +time=1 www.example.test A | grep -q 'EDE: 22'"
+}
+
 # DoT port closed on a known anchor: SERVFAIL, never clear text
 s_dot_closed() {
 	local out
@@ -253,6 +354,9 @@ s_dot_closed() {
 	out=$($DIG private-name.example.test A)
 	expect_contains "DoT port closed, known anchor: SERVFAIL" "$out" "status: SERVFAIL"
 	expect_contains "DoT port closed: EDE 23 Network Error" "$out" "EDE: 23"
+	check "DoT port closed, known anchor: then EDE 22, the resolver not answering DoT" \
+		wait_for 15 sh -c "$DIG +time=1 private-name.example.test A | grep -q 'EDE: 22'"
+	expect_contains "DoT port closed, known anchor: status says why" "$(status_of a)" "does not answer DoT"
 	cap_stop nodot 127.0.0.88
 	cap_expect_seen "DoT port closed: the capture saw the discovery queries (port 53)" nodot "dst port 53"
 	cap_expect_absent "DoT port closed: the query never went out in clear text" nodot "private-name"
@@ -364,6 +468,9 @@ scenario server-type-mismatch s_mismatch teardown
 scenario ns-changed s_ns_changed teardown
 scenario other-certificate s_other_cert teardown
 scenario dot-closed s_dot_closed teardown
+scenario dot-closed-unknown s_dot_closed_unknown teardown
+scenario transparent s_transparent teardown
+scenario transparent-unreachable s_transparent_unreachable teardown
 scenario tofu-ask s_tofu_ask teardown
 scenario tofu-off s_tofu_off teardown
 scenario publishes-nothing s_publishes_nothing teardown

@@ -2,7 +2,8 @@
  * test_policy.c -- the trust decision, checked exhaustively: every
  * combination of every input (resolver, route, discovery outcome, wait,
  * first use, network match, stored data, observed anchor, tofu,
- * unknown-network mode, hotspot sign-on) against a table that restates
+ * unknown-network mode, hotspot sign-on, a transparent forwarder's
+ * publication, prefer-upstream-resolver, an upstream not answering DoT) against a table that restates
  * doc/DESIGN.md "Policy" independently of the code (first matching row
  * wins), plus invariants that must hold whatever the table says; and the
  * ranking of candidate anchors.  tests/meson.build also builds this test
@@ -68,7 +69,7 @@ enum {
 /* discovery outcomes as a set */
 #define D(x) (1u << TRUST_DISC_##x)
 #define D_ANY 0xffffu
-enum { NOTREADY = 14, BOGUS = 6, PROHIB = 18, NETERR = 23, OTHER = 0 };
+enum { NOTREADY = 14, BOGUS = 6, PROHIB = 18, NOREACH = 22, NETERR = 23, OTHER = 0 };
 
 struct row {
 	/* inputs (ANY: any value); known is match != NONE, stored means
@@ -76,6 +77,7 @@ struct row {
 	int res, route;
 	unsigned disc;
 	int wait, first, known, stored, pinned, obs, dane, tofu, unk;
+	int transp, prefer, unreach;
 	/* expected */
 	int action, service, alert, record, retry, posture, ede;
 };
@@ -84,60 +86,68 @@ struct row {
  * first matching row wins.  A hotspot sign-on is applied on top of this
  * (hotspot_rule below). */
 static const struct row table[] = {
-	/* res route disc  wait first known stored obs dane tofu unk -> action service alert record retry posture ede */
+	/* res route disc wait first known stored pinned obs dane tofu unk transp prefer unreach -> action service alert record retry posture ede */
 	/* nothing to discover */
-	{ 0, ANY, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 0, P_NORES, NOTREADY },
-	{ 1, 0, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_FAIL, 0, 0, 0, P_WAITING, NOTREADY },
+	{ 0, ANY, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 0, P_NORES, NOTREADY },
+	{ 1, 0, D_ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_FAIL, 0, 0, 0, P_WAITING, NOTREADY },
 	/* a known network with stored data: DoT at once, no walk */
-	{ 1, 1, D(NONE), ANY, ANY, ANY, 1, ANY, ANY, 0, ANY, ANY, STORED, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(NONE), ANY, ANY, ANY, 1, ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, STORED, S_DOT, 0, 0, 0, P_DOT, ANY },
 	/* ... unless its resolver failed DANE: walk again */
-	{ 1, 1, D(NONE), ANY, ANY, ANY, 1, ANY, ANY, 1, ANY, ANY, DISCOVER, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(NONE), ANY, ANY, ANY, 1, ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, DISCOVER, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
 	/* an unknown network at a pinned resolver's address: DoT to it first */
-	{ 1, 1, D(NONE), ANY, ANY, 0, 0, PIN_UNTRIED, ANY, ANY, ANY, ANY, PROBE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
-	{ 1, 1, D(NONE), ANY, ANY, 0, 0, PIN_AUTH, ANY, ANY, ANY, ANY, STORED, S_DOT, 0, 0, 0, P_DOT, ANY },
-	{ 1, 1, D(NONE), ANY, ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, DISCOVER, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(NONE), ANY, ANY, 0, 0, PIN_UNTRIED, ANY, ANY, ANY, ANY, ANY, ANY, ANY, PROBE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(NONE), ANY, ANY, 0, 0, PIN_AUTH, ANY, ANY, ANY, ANY, ANY, ANY, ANY, STORED, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(NONE), ANY, ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, DISCOVER, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
 	/* the walk runs: wait, then plain only on an unknown opportunistic network */
-	{ 1, 1, D(RUNNING), 0, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
-	{ 1, 1, D(RUNNING), 1, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_FAIL, 0, 0, 0, P_DISC, NOTREADY },
-	{ 1, 1, D(RUNNING), 1, ANY, 0, ANY, ANY, ANY, ANY, ANY, STRICT, A_NONE, S_FAIL, 0, 0, 0, P_DISC, NOTREADY },
-	{ 1, 1, D(RUNNING), 1, ANY, 0, ANY, ANY, ANY, ANY, ANY, OPP, A_NONE, S_PLAIN, 0, 0, 0, P_DISC, ANY },
+	{ 1, 1, D(RUNNING), 0, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(RUNNING), 1, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, A_NONE, S_FAIL, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(RUNNING), 1, ANY, 0, ANY, ANY, ANY, ANY, ANY, STRICT, ANY, ANY, ANY, A_NONE, S_FAIL, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(RUNNING), 1, ANY, 0, ANY, ANY, ANY, ANY, ANY, OPP, ANY, ANY, ANY, A_NONE, S_PLAIN, 0, 0, 0, P_DISC, ANY },
 	/* a certificate that does not match the TLSA: refused, whatever the anchor */
-	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, ANY, 1, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, NETERR },
+	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, NETERR },
 	/* a revoked anchor is never used */
-	{ 1, 1, D(OK), ANY, ANY, 1, ANY, ANY, REV, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, REV, ANY, ANY, STRICT, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, REV, ANY, ANY, OPP, REFUSE, S_PLAIN, 1, 0, 0, P_PLAIN, PROHIB },
-	/* a known anchor: strict, always */
-	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, TRU, ANY, ANY, ANY, USE, S_DOT, 0, 0, 0, P_DOT, ANY },
-	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, MAN, ANY, ANY, ANY, USE, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(OK), ANY, ANY, 1, ANY, ANY, REV, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, REV, ANY, ANY, STRICT, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, REV, ANY, ANY, OPP, ANY, ANY, ANY, REFUSE, S_PLAIN, 1, 0, 0, P_PLAIN, PROHIB },
+	/* a transparent forwarder's pass-through, not preferred: as if it published nothing */
+	{ 1, 1, D(OK), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, 1, 0, ANY, SERVFAIL, S_FAIL, 1, 0, 0, P_FAILED, NETERR },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, STRICT, 1, 0, ANY, SERVFAIL, S_FAIL, 0, 0, 0, P_FAILED, NETERR },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, OPP, 1, 0, ANY, PLAIN, S_PLAIN, 0, 0, 0, P_PLAIN, ANY },
+	/* a known anchor: strict, always (SERVFAIL while its resolver does not answer DoT) */
+	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, TRU, ANY, ANY, ANY, ANY, ANY, 1, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NOREACH },
+	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, MAN, ANY, ANY, ANY, ANY, ANY, 1, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NOREACH },
+	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, TRU, ANY, ANY, ANY, ANY, ANY, ANY, USE, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(OK), ANY, ANY, ANY, ANY, ANY, MAN, ANY, ANY, ANY, ANY, ANY, ANY, USE, S_DOT, 0, 0, 0, P_DOT, ANY },
 	/* a new, different anchor on a known network: never adopted */
-	{ 1, 1, D(OK), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 1, 0, P_REFUSED, PROHIB },
-	{ 1, 1, D(ANCHOR_MISMATCH), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 1, 0, P_REFUSED, PROHIB },
-	{ 1, 1, D(ANCHOR_MISMATCH), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, ANY, FIRST_USE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
+	{ 1, 1, D(OK), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 1, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(ANCHOR_MISMATCH), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 1, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(ANCHOR_MISMATCH), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, FIRST_USE, S_WAIT, 0, 0, 0, P_DISC, NOTREADY },
 	/* pending approval */
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, PEN, ANY, ANY, STRICT, WAIT, S_FAIL, 0, 1, 0, P_PENDING, NETERR },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, PEN, ANY, ANY, OPP, WAIT, S_PLAIN, 0, 1, 0, P_PENDING, ANY },
-	/* first use on an unknown network */
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, AUTO, ANY, PIN, S_DOT, 0, 0, 0, P_DOT, ANY },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, ASK, STRICT, WAIT, S_FAIL, 0, 1, 0, P_PENDING, NETERR },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, ASK, OPP, WAIT, S_PLAIN, 0, 1, 0, P_PENDING, ANY },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, OFF, STRICT, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
-	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, OFF, OPP, REFUSE, S_PLAIN, 1, 0, 0, P_PLAIN, PROHIB },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, PEN, ANY, ANY, STRICT, ANY, ANY, ANY, WAIT, S_FAIL, 0, 1, 0, P_PENDING, NETERR },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, PEN, ANY, ANY, OPP, ANY, ANY, ANY, WAIT, S_PLAIN, 0, 1, 0, P_PENDING, ANY },
+	/* first use on an unknown network (a resolver that does not answer DoT: as if nothing was published) */
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, AUTO, STRICT, ANY, ANY, 1, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NOREACH },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, AUTO, OPP, ANY, ANY, 1, PLAIN, S_PLAIN, 0, 0, 1, P_PLAIN, ANY },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, AUTO, ANY, ANY, ANY, ANY, PIN, S_DOT, 0, 0, 0, P_DOT, ANY },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, ASK, STRICT, ANY, ANY, ANY, WAIT, S_FAIL, 0, 1, 0, P_PENDING, NETERR },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, ASK, OPP, ANY, ANY, ANY, WAIT, S_PLAIN, 0, 1, 0, P_PENDING, ANY },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, OFF, STRICT, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, PROHIB },
+	{ 1, 1, D(OK), ANY, ANY, 0, ANY, ANY, UNK, ANY, OFF, OPP, ANY, ANY, ANY, REFUSE, S_PLAIN, 1, 0, 0, P_PLAIN, PROHIB },
 	/* no resolver-name.arpa: a known network never downgrades */
-	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 1, 0, 0, P_FAILED, NETERR },
-	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0, 0, P_FAILED, NETERR },
-	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0, 0, P_PLAIN, ANY },
+	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 1, 0, 0, P_FAILED, NETERR },
+	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, STRICT, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 0, P_FAILED, NETERR },
+	{ 1, 1, D(NOT_PUBLISHED), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, OPP, ANY, ANY, ANY, PLAIN, S_PLAIN, 0, 0, 0, P_PLAIN, ANY },
 	/* no answer to discovery: like "publishes nothing", and walk again later */
-	{ 1, 1, D(UNREACHABLE), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NETERR },
-	{ 1, 1, D(UNREACHABLE), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NETERR },
-	{ 1, 1, D(UNREACHABLE), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0, 1, P_PLAIN, ANY },
+	{ 1, 1, D(UNREACHABLE), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NETERR },
+	{ 1, 1, D(UNREACHABLE), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, STRICT, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, NETERR },
+	{ 1, 1, D(UNREACHABLE), ANY, ANY, 0, ANY, ANY, ANY, ANY, ANY, OPP, ANY, ANY, ANY, PLAIN, S_PLAIN, 0, 0, 1, P_PLAIN, ANY },
 	/* validation failed: an attack where an anchor applies, else "broken" */
-	{ 1, 1, D(BOGUS) | D(FAILED), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, BOGUS },
-	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 0, ANY, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, BOGUS },
-	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 1, 0, ANY, ANY, ANY, ANY, ANY, STRICT, SERVFAIL, S_FAIL, 0, 0, 0, P_FAILED, NETERR },
-	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 1, 0, ANY, ANY, ANY, ANY, ANY, OPP, PLAIN, S_PLAIN, 0, 0, 0, P_PLAIN, ANY },
+	{ 1, 1, D(BOGUS) | D(FAILED), ANY, ANY, 1, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, BOGUS },
+	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 0, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, REFUSE, S_FAIL, 1, 0, 0, P_REFUSED, BOGUS },
+	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 1, 0, ANY, ANY, ANY, ANY, ANY, STRICT, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 0, P_FAILED, NETERR },
+	{ 1, 1, D(BOGUS) | D(FAILED), ANY, 1, 0, ANY, ANY, ANY, ANY, ANY, OPP, ANY, ANY, ANY, PLAIN, S_PLAIN, 0, 0, 0, P_PLAIN, ANY },
 	/* the walk could not run */
-	{ 1, 1, D(ERROR), ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, OTHER },
+	{ 1, 1, D(ERROR), ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, ANY, SERVFAIL, S_FAIL, 0, 0, 1, P_FAILED, OTHER },
 };
 #define NROWS (sizeof(table) / sizeof(table[0]))
 
@@ -161,7 +171,10 @@ static bool row_matches(const struct row *r, const struct trust_policy_input *in
 								: PIN_NONE) &&
 	       field_matches(r->obs, (int)in->observed) && field_matches(r->dane, in->dane_failed) &&
 	       field_matches(r->tofu, (int)in->tofu) &&
-	       field_matches(r->unk, (int)in->unknown);
+	       field_matches(r->unk, (int)in->unknown) &&
+	       field_matches(r->transp, in->transparent) &&
+	       field_matches(r->prefer, in->prefer_upstream) &&
+	       field_matches(r->unreach, in->dot_unreachable);
 }
 
 /* A hotspot sign-on a user asked for on this link: plain DNS instead of
@@ -258,13 +271,28 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 	/* tofu off never pins */
 	if (in->tofu == TRUST_TOFU_OFF)
 		assert_int_not_equal(d->action, TRUST_ACT_PIN_AND_USE);
-	/* a known anchor is used whenever the network publishes */
+	/* a known anchor is used whenever the network's resolver publishes it
+	 * (not a transparent forwarder's pass-through, unless preferred) and
+	 * the resolver it describes answers DoT */
 	if (in->have_resolver && in->have_route && in->discovery == TRUST_DISC_OK &&
-	    !in->dane_failed && (in->observed == TRUST_OBS_TRUSTED || in->observed == TRUST_OBS_MANAGED))
+	    !in->dane_failed && (in->observed == TRUST_OBS_TRUSTED || in->observed == TRUST_OBS_MANAGED) &&
+	    !(in->transparent && !in->prefer_upstream) && !in->dot_unreachable)
 		assert_int_equal(d->action, TRUST_ACT_USE);
 	/* a revoked anchor is never used */
 	if (in->discovery == TRUST_DISC_OK && in->observed == TRUST_OBS_REVOKED)
 		assert_int_not_equal(d->service, TRUST_SERVICE_DOT);
+	/* a transparent forwarder's upstream is used directly only when the
+	 * user prefers it, and a resolver that does not answer DoT never is */
+	if (in->discovery == TRUST_DISC_OK &&
+	    ((in->transparent && !in->prefer_upstream) || in->dot_unreachable))
+		assert_int_not_equal(d->service, TRUST_SERVICE_DOT);
+	/* an unreachable DoT upstream on an unknown network with nothing
+	 * pinned never leaves an opportunistic user without DNS */
+	if (in->have_resolver && in->have_route && in->discovery == TRUST_DISC_OK &&
+	    in->dot_unreachable && !is_known(in) && !in->dane_failed &&
+	    in->unknown == TRUST_UNKNOWN_OPPORTUNISTIC && in->observed != TRUST_OBS_TRUSTED &&
+	    in->observed != TRUST_OBS_MANAGED)
+		assert_int_equal(d->service, TRUST_SERVICE_PLAIN);
 }
 
 static void decide(const struct trust_policy_input *in, struct trust_decision *d)
@@ -291,7 +319,8 @@ static void test_exhaustive(void **state)
 	for (int dane = 0; dane < 2; dane++)
 	for (int tofu = TRUST_TOFU_AUTO; tofu <= TRUST_TOFU_OFF; tofu++)
 	for (int unk = OPP; unk <= STRICT; unk++)
-	for (int hot = 0; hot < TRUST_HOTSPOT_COUNT; hot++) {
+	for (int hot = 0; hot < TRUST_HOTSPOT_COUNT; hot++)
+	for (int fwd = 0; fwd < 8; fwd++) {
 		struct trust_decision d, without;
 		int action, service, posture, alert;
 		size_t i;
@@ -310,6 +339,9 @@ static void test_exhaustive(void **state)
 		in.tofu = (enum trust_tofu)tofu;
 		in.unknown = (enum trust_unknown_mode)unk;
 		in.hotspot = (enum trust_hotspot)hot;
+		in.transparent = fwd & 1;
+		in.prefer_upstream = fwd & 2;
+		in.dot_unreachable = fwd & 4;
 		decide(&in, &d);
 		for (i = 0; i < NROWS; i++)
 			if (row_matches(&table[i], &in))
@@ -332,11 +364,13 @@ static void test_exhaustive(void **state)
 		    d.retry != table[i].retry || (int)d.posture != posture ||
 		    !field_matches(service == S_PLAIN || service == S_DOT ? ANY : table[i].ede, d.ede))
 			fail_msg("row %zu, res=%d route=%d disc=%s wait=%d first=%d match=%s "
-				 "stored=%d pinned=%s obs=%d dane=%d tofu=%d unk=%d hotspot=%d: got %s/%s/alert %d/"
+				 "stored=%d pinned=%s obs=%d dane=%d tofu=%d unk=%d hotspot=%d transparent=%d "
+				 "prefer=%d unreachable=%d: got %s/%s/alert %d/"
 				 "record %d/retry %d/%s/ede %d (%s)",
 				 i, res, route, trust_discovery_name(in.discovery), wait, first,
 				 trust_match_name(in.match), stored,
 				 trust_pinned_addr_name(in.pinned_addr), obs, dane, tofu, unk, hot,
+				 in.transparent, in.prefer_upstream, in.dot_unreachable,
 				 trust_action_name(d.action), trust_service_name(d.service), d.alert,
 				 d.record_pending, d.retry, trust_posture_name(d.posture), d.ede,
 				 d.reason);
@@ -350,7 +384,7 @@ static void test_exhaustive(void **state)
 		}
 	}
 	assert_int_equal(combos, 2 * 2 * TRUST_DISC_COUNT * 2 * 2 * TRUST_MATCH_COUNT * 2 *
-					 TRUST_PINNED_COUNT * 5 * 2 * 3 * 2 * TRUST_HOTSPOT_COUNT);
+					 TRUST_PINNED_COUNT * 5 * 2 * 3 * 2 * TRUST_HOTSPOT_COUNT * 8);
 	for (size_t i = 0; i < NROWS; i++)
 		if (!used[i])
 			fail_msg("table row %zu never applies", i);
@@ -449,6 +483,24 @@ static void test_named_cases(void **state)
 	in.unknown = TRUST_UNKNOWN_STRICT;           /* strict: the defence */
 	trust_policy_decide(&in, &d);
 	assert_int_equal(d.service, TRUST_SERVICE_SERVFAIL);
+	/* a home router passing its provider's publication through: the
+	 * router's own resolver, in plain DNS, so printer.lan keeps working */
+	in = walked(TRUST_DISC_OK);
+	in.transparent = true;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.service, TRUST_SERVICE_PLAIN);
+	assert_non_null(strstr(d.reason, "transparent forwarder"));
+	in.prefer_upstream = true;                   /* ... unless the user prefers */
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.action, TRUST_ACT_PIN_AND_USE);
+	in.dot_unreachable = true;                   /* ... and it answers DoT */
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.service, TRUST_SERVICE_PLAIN);
+	assert_true(d.retry);
+	in.observed = TRUST_OBS_TRUSTED;             /* a trusted anchor stays strict */
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.service, TRUST_SERVICE_SERVFAIL);
+	assert_int_equal(d.ede, DNS_EDE_NO_REACHABLE_AUTHORITY);
 	/* observed_of maps the store's states */
 	assert_int_equal(trust_observed_of(NULL), TRUST_OBS_UNKNOWN);
 }
