@@ -6,6 +6,14 @@
  * was last reported.  That one rule covers the kernel's silent removal of
  * the IPv4 default route on link down, NLM_F_DUMP_INTR races and socket
  * overruns (ENOBUFS), at the price of three small dumps per burst.
+ *
+ * A pause is a hint too: after a suspend (or SIGSTOP) the first query may
+ * arrive before the kernel's news of the network it woke up on.  A
+ * periodic timer on CLOCK_BOOTTIME (which counts suspended time and fires
+ * at once on resume, before the queries that came with it: it has the
+ * netlink priority) that missed its ticks says the process did not run:
+ * the owner is told the network may be changing and everything is read
+ * again.
  */
 #include "nlread.h"
 
@@ -14,7 +22,9 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <netlink/errno.h>
@@ -29,6 +39,7 @@
 #define DEFAULT_RCVBUF (1 << 20)
 #define MAX_RECV_PER_WAKEUP 64 /* datagrams read per readable event */
 #define MAX_AWAITED 4          /* gateways provoked per resolution episode */
+#define PAUSE_TICK_S 2         /* pause detector period (CLOCK_BOOTTIME) */
 
 struct ds_netwatch {
 	struct event_base *base;
@@ -42,6 +53,8 @@ struct ds_netwatch {
 	struct event *nl_ev;     /* ev_sk readable */
 	struct event *debounce_ev;
 	struct event *resolve_ev;
+	int pause_fd;            /* timerfd, CLOCK_BOOTTIME, PAUSE_TICK_S */
+	struct event *pause_ev;
 	uint64_t burst_start;    /* CLOCK_MONOTONIC ms of the burst's first event */
 	bool pending_told;       /* DS_NETWATCH_PENDING said, no report since */
 	bool immediate;          /* debounce_ev armed to fire at once */
@@ -415,6 +428,37 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The pause detector ticked: more than one period since the last tick
+ * means the process did not run (suspended, or stopped). */
+static void on_pause_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct ds_netwatch *w = arg;
+	uint64_t ticks = 0;
+
+	if (read(fd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks) || ticks < 2)
+		return;
+	w->st.pauses++;
+	log_info("netinfo: resumed after a pause of about %llu s: reading the network again",
+		 (unsigned long long)(ticks * PAUSE_TICK_S));
+	arm_now(w);
+}
+
+static int pause_timer(struct ds_netwatch *w)
+{
+	struct itimerspec its = { { PAUSE_TICK_S, 0 }, { PAUSE_TICK_S, 0 } };
+
+	w->pause_fd = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (w->pause_fd < 0)
+		return -errno;
+	if (timerfd_settime(w->pause_fd, 0, &its, NULL) < 0)
+		return -errno;
+	w->pause_ev = event_new(w->base, w->pause_fd, EV_READ | EV_PERSIST, on_pause_tick, w);
+	if (!w->pause_ev)
+		return -ENOMEM;
+	event_priority_set(w->pause_ev, 0);
+	return event_add(w->pause_ev, NULL) < 0 ? -ENOMEM : 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Life cycle */
 
@@ -449,6 +493,7 @@ int ds_netwatch_new(struct event_base *base, const struct ds_netwatch_opts *o,
 
 	if (!w)
 		return -ENOMEM;
+	w->pause_fd = -1;
 	w->base = base;
 	w->cb = cb;
 	w->arg = arg;
@@ -473,6 +518,9 @@ int ds_netwatch_new(struct event_base *base, const struct ds_netwatch_opts *o,
 		r = -ENOMEM;
 		goto fail;
 	}
+	r = pause_timer(w);
+	if (r < 0)
+		goto fail;
 	arm_now(w);
 	*ret = w;
 	return 0;
@@ -491,6 +539,10 @@ void ds_netwatch_free(struct ds_netwatch *w)
 		event_free(w->debounce_ev);
 	if (w->resolve_ev)
 		event_free(w->resolve_ev);
+	if (w->pause_ev)
+		event_free(w->pause_ev);
+	if (w->pause_fd >= 0)
+		close(w->pause_fd);
 	if (w->ev_sk)
 		nl_socket_free(w->ev_sk);
 	if (w->sync_sk)

@@ -355,6 +355,8 @@ struct ds_netwatch_stats {
 	uint64_t reads;      /* full re-reads of the kernel state */
 	uint64_t provoked;   /* neighbour resolutions provoked */
 	uint64_t reports;    /* callbacks */
+	uint64_t pauses;     /* resumes after a suspend or stop (each forced a
+				re-read, queries held meanwhile) */
 };
 
 /* Create a watcher on base (not owned; must outlive it).  o may be NULL

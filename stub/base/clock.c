@@ -1,5 +1,6 @@
 /*
- * clock.c -- the monotonic clock every part measures intervals with.
+ * clock.c -- the monotonic clock every part measures intervals with,
+ * suspended time included (CLOCK_BOOTTIME: a TTL ages while asleep).
  */
 #include "dotstub/clock.h"
 
@@ -9,7 +10,7 @@ uint64_t ds_now_us(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 

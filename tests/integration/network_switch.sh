@@ -421,6 +421,32 @@ s_resume() {
 	same_daemon
 }
 
+# ---- a pause with no news of the network (a suspend on the same network):
+# the network is read again before the first query after it is answered,
+# and, the network being the same, its cache is kept
+s_pause() {
+	local hits n c out
+	net_up a || return 1
+	start_on a && learn a || return 1
+	wait_for 10 answered || { echo "A not answering"; return 1; }
+	hits=$(ds_json d counters.cache_hits)
+	q >/dev/null
+	check "pause: A's answer is cached (a hit before the pause)" test "$(ds_json d counters.cache_hits)" -gt "$hits"
+	hits=$(ds_json d counters.cache_hits)
+	n=$(ds_log_count d "resumed after a pause")
+	c=$(ds_log_count d "network changed")
+	kill -STOP "$(ds_pid d)"
+	sleep 6 # the pause under test (three periods of the pause detector)
+	kill -CONT "$(ds_pid d)"
+	out=$(q)
+	expect_eq "pause: answered after it" "$out" "192.0.2.10"
+	# the detector runs before the queries that woke the daemon with it
+	check "pause: the network was read again before that answer" test "$(ds_log_count d "resumed after a pause")" -gt "$n"
+	check "pause: same network, its cache is kept" test "$(ds_json d counters.cache_hits)" -gt "$hits"
+	expect_eq "pause: no network change" "$(ds_log_count d "network changed")" "$c"
+	same_daemon
+}
+
 scenario first-use-a s_first_use teardown
 scenario discover-b s_discover_b teardown
 scenario back-to-a s_back_to_a teardown
@@ -430,6 +456,7 @@ scenario gateway-mac s_gateway_mac teardown
 scenario in-flight s_in_flight teardown
 scenario ipv6-only s_ipv6_only teardown
 scenario resume s_resume teardown
+scenario pause s_pause teardown
 scenario lookalike-pinned s_lookalike_pinned lookalike_down
 scenario lookalike-attack s_lookalike_attack lookalike_down
 scenario lookalike-strict s_lookalike_strict lookalike_down

@@ -36,6 +36,9 @@ trap 'ds_stop_all; cap_stop_all; prov_cleanup; udot_cleanup; rm -rf "$T_DIR"' EX
 L=127.0.0.80
 DIG="dig @$L +time=4 +tries=1"
 WAIT=(--discovery-wait 10000)
+# SIGTERM is immediate; a sanitizer's leak check at exit adds its own time
+STOP_MS=500
+ldd "$DOTSTUBD" 2>/dev/null | grep -q libasan && STOP_MS=3000
 
 status_of() { ds_ctl "$1" status 2>&1; }
 trusted_n1() { ds_ctl "$1" trust list | grep -q "$N1.*trusted"; }
@@ -59,7 +62,7 @@ teardown() { dnsmasq_stop; prov_stop_all; udot_stop_all; rm -rf "${T_DIR:?}"/*/;
 
 # ---------------------------------------------------------------- first use
 s_first_use() {
-	local out st tl js sh
+	local out st tl js sh ms
 	up_r1 || return 1
 	ds_start a --listen $L:53 --network-resolver 127.0.0.81 "${WAIT[@]}" || return 1
 	out=$($DIG www.example.test A +short)
@@ -79,6 +82,8 @@ s_first_use() {
 	check "the store file is human-readable" grep -q "^anchor resolver-name.arpa. 257 3 13" "$T_DIR/a/state/anchors"
 	# libunbound is mapped only while a walk runs (discovery/walk/ub_load.h)
 	check "libunbound unloaded once the walk is done" wait_for 5 sh -c "grep -q libcrypto /proc/$(ds_pid a)/maps && ! grep -q libunbound /proc/$(ds_pid a)/maps"
+	ms=$(ds_stop_ms a)
+	check "SIGTERM with a DoT connection open: gone in $ms ms (under $STOP_MS)" test "$ms" -lt "$STOP_MS"
 }
 
 # ------------------- restart: known network, DoT at once, no clear-text DNS
@@ -420,7 +425,7 @@ $(udot_big_txt big.test.)"
 # a resolver that silently drops resolver-name.arpa queries: discovery
 # hangs; after discovery-wait, opportunistic mode serves plain DNS meanwhile
 s_slow_discovery() {
-	local t0 t1 out st
+	local t0 t1 out st ms
 	UDOT_CONF_EXTRA='	local-zone: "resolver-name.arpa." deny' udot_start slow 127.0.0.79 y.zz ||
 		{ echo "cannot start the slow resolver"; return 1; }
 	ds_start p --listen $L:53 --network-resolver 127.0.0.79 --unknown-network opportunistic \
@@ -433,7 +438,8 @@ s_slow_discovery() {
 	st=$(status_of p)
 	expect_contains "slow discovery: still discovering" "$st" "discovery:  discovering"
 	expect_contains "slow discovery: plain shown" "$st" "PLAIN DNS to 127.0.0.79:53"
-	ds_stop p
+	ms=$(ds_stop_ms p)
+	check "SIGTERM while a walk hangs: gone in $ms ms (under $STOP_MS)" test "$ms" -lt "$STOP_MS"
 	rm -rf "$T_DIR/p"
 	ds_start p --listen $L:53 --network-resolver 127.0.0.79 --unknown-network strict \
 		--discovery-wait 1000 || return 1

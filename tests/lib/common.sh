@@ -108,6 +108,15 @@ ds_stop() {
 	return 0
 }
 
+# ds_stop_ms NAME: stop it (SIGTERM) and print how many ms it took to go
+ds_stop_ms() {
+	local t0 t1
+	t0=$(date +%s%N)
+	ds_stop "$1"
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000000))
+}
+
 ds_ctl() {
 	local name=$1
 	shift
