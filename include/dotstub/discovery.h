@@ -7,7 +7,10 @@
  * libunbound does every DNSSEC validation, dotstub only reads its verdict
  * (secure / bogus / why_bogus).  One validation context per island:
  * resolver-name.arpa under its KSK, then N under the key published as
- * KEY N.resolver-name.arpa.
+ * KEY N.resolver-name.arpa.  One question goes around libunbound: when it
+ * gets no answer to the first DNSKEY fetch, the resolver is asked once
+ * directly, only for its rcode (a REFUSED means "not published for this
+ * client", silence "unreachable"; libunbound reports both as SERVFAIL).
  *
  * The walk is blocking and meant for a worker thread: it keeps no global
  * state, honours a deadline and a cancel flag (polled every few tens of

@@ -4,7 +4,8 @@
 # each with a real Unbound on 127.0.0.41..46 (and ::1), and check what they
 # publish with independent tools: delv validates the resolver-name.arpa
 # chain from the trust anchor down to the TLSA, openssl s_client checks the
-# TLSA against the certificate served on port 853.
+# TLSA against the certificate served on port 853.  --name takes any unique
+# name discovery accepts and refuses, with the reason, what it refuses.
 set -u
 
 # shellcheck source=../lib/provisioned.sh

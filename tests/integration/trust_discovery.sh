@@ -345,10 +345,10 @@ s_slow_discovery() {
 # host name outside the special-use names) is discovered, authenticated by
 # DANE, pinned and used; strict, so no answer could come in plain DNS.  After
 # a restart the stored name is used at once (the store keeps any name).
-# other_name ADDR NAME
+# other_name ADDR NAME DIR
 other_name() {
 	local a=$1 n=$2 out st
-	prov_up "$PROV_TMP/$n" "$a" --name "$n" || return 1
+	prov_up "$PROV_TMP/$3" "$a" --name "$n" || return 1
 	ds_start a --listen $L:53 --network-resolver "$a" --unknown-network strict "${WAIT[@]}" || return 1
 	out=$($DIG www.example.test A +short)
 	expect_eq "$n: answer over discovered DoT" "$out" "192.0.2.10"
@@ -364,14 +364,14 @@ other_name() {
 	expect_contains "$n: restart: known network, the stored name" "$st" "upstream:   $n"
 	expect_contains "$n: restart: known network" "$st" "known network"
 }
-s_name_base32() { other_name 127.0.0.160 k3xq7mfa2vnw.zz; }
-s_name_long_label() { other_name 127.0.0.161 office-resolver-1.zz; }
-s_name_own_domain() { other_name 127.0.0.162 dot.example.com; }
+s_name_base32() { other_name 127.0.0.160 k3xq7mfa2vnw.zz base32; }
+s_name_long_label() { other_name 127.0.0.161 office-resolver-1.zz long-label; }
+s_name_own_domain() { other_name 127.0.0.162 dot.example.com own-domain; }
 # the longest N whose KEY owner N.resolver-name.arpa. fits in 255 octets
 s_name_longest() {
 	local l63
 	l63=$(printf 'a%.0s' $(seq 1 63))
-	other_name 127.0.0.163 "$l63.$l63.$l63.$(printf 'b%.0s' $(seq 1 39)).zz"
+	other_name 127.0.0.163 "$l63.$l63.$l63.$(printf 'b%.0s' $(seq 1 39)).zz" longest
 }
 
 # ------------------------------------------------------------- store safety
