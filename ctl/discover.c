@@ -53,8 +53,9 @@ usage(FILE *f)
 		"  --verbose           debug log on stderr\n"
 		"\n"
 		"Exit status: 0 the walk succeeded; 1 it failed (bogus, anchor mismatch,\n"
-		"protocol violation, no answer); 2 usage or local error; 3 the resolver\n"
-		"does not publish resolver-name.arpa.\n");
+		"broken publication, no answer); 2 usage or local error; 3 the resolver\n"
+		"does not publish resolver-name.arpa (NXDOMAIN, NODATA, or REFUSED to\n"
+		"this client).\n");
 }
 
 static int
@@ -276,6 +277,9 @@ ctl_discover_main(int argc, char **argv)
 	}
 	if (disc_result_print(res, stdout, o->json, o->json) < 0 || fflush(stdout) != 0)
 		fprintf(stderr, "dotctl discover: cannot write the result\n");
+	if (!o->json && res->kind == TRUST_DISC_OK && !disc_name_recommended(res->desc.name))
+		printf("note: %s is a valid unique name but not the recommended form (%s)\n",
+		       res->desc.name, DISC_NAME_RECOMMENDED);
 	if (!o->json)
 		printf("dry run: nothing pinned\n");
 	status = exit_status(res->kind);

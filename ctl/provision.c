@@ -17,7 +17,9 @@
 #include <ldns/ldns.h>
 #include <openssl/rand.h>
 
+#include "dotstub/discovery.h"
 #include "dotstub/provision.h"
+#include "dotstub/wire.h"
 
 #define DAY 86400u
 #define DEFAULT_TTL 900u
@@ -337,21 +339,36 @@ set_out(struct ctl_prov_conf *c, const char *path)
 	return 0;
 }
 
+/* N: any name discovery accepts as a unique name (dotstub/discovery.h),
+ * into out (lower case, no final dot). */
+static enum disc_name
+unique_name(const char *s, char *out, size_t size)
+{
+	uint8_t wire[DNS_NAME_MAX];
+	char n[DNS_NAME_MAX + 1];
+	enum disc_name check;
+	int len;
+
+	len = dns_name_from_str(s, wire);
+	if (len <= 0)
+		return DISC_NAME_NOT_HOST;
+	check = disc_name_check(wire, (size_t)len, n, sizeof(n));
+	if (check != DISC_NAME_OK)
+		return check;
+	n[strlen(n) - 1] = '\0';
+	if (strlen(n) >= size)
+		return DISC_NAME_TOO_LONG;
+	strcpy(out, n);
+	return DISC_NAME_OK;
+}
+
 static int
 set_name(struct ctl_prov_conf *c, const char *s)
 {
-	size_t len, arpa = strlen(CTL_PROV_ARPA);
+	enum disc_name check = unique_name(s, c->name, sizeof(c->name));
 
-	if (ctl_prov_name_parse(s, c->name, sizeof(c->name)) < 0) {
-		ctl_prov_err("%s: not a host name", s);
-		return -EINVAL;
-	}
-	len = strlen(c->name);
-	if (strcmp(c->name, CTL_PROV_ARPA) == 0 || (len > arpa &&
-	    strcmp(c->name + len - arpa, CTL_PROV_ARPA) == 0 &&
-	    c->name[len - arpa - 1] == '.')) {
-		ctl_prov_err("%s: a resolver name cannot be in %s", s,
-		    CTL_PROV_ARPA);
+	if (check != DISC_NAME_OK) {
+		ctl_prov_err("--name %s: %s", s, disc_name_problem(check));
 		return -EINVAL;
 	}
 	return 0;
@@ -676,7 +693,7 @@ resign(const char *dir, const struct sig_opts *sig)
 	snprintf(path, sizeof(path), "%s/name", dir);
 	if ((r = ctl_prov_read_line(path, line, sizeof(line))) < 0)
 		return r;
-	if (ctl_prov_name_parse(line, name, sizeof(name)) < 0) {
+	if (unique_name(line, name, sizeof(name)) != DISC_NAME_OK) {
 		ctl_prov_err("%s: not a resolver name", path);
 		return -EINVAL;
 	}

@@ -18,6 +18,8 @@
 #include "dotstub/provision.h"
 
 #define CERT_DAYS 365
+/* ub-common-name (RFC 5280) */
+#define CN_MAX 64
 /* PEM files larger than this are not a CA certificate or key. */
 #define PEM_FILE_MAX (256 * 1024)
 
@@ -205,6 +207,20 @@ sign_digest(EVP_PKEY *k)
 	return EVP_sha256();
 }
 
+/* The subject's CN: the name itself, or, for a name longer than a CN may
+ * be (64 characters, RFC 5280), its first label; the name is always in
+ * the subjectAltName, which is what TLS clients match. */
+static int
+set_subject(X509_NAME *subject, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len > CN_MAX)
+		len = strcspn(name, ".");
+	return X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+	    (const unsigned char *)name, (int)len, -1, 0);
+}
+
 static X509 *
 make_cert(const char *name, EVP_PKEY *key, X509 *issuer, EVP_PKEY *signer)
 {
@@ -217,8 +233,7 @@ make_cert(const char *name, EVP_PKEY *key, X509 *issuer, EVP_PKEY *signer)
 	if (!X509_set_version(x, X509_VERSION_3) || set_serial(x) < 0 ||
 	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
 	    !X509_gmtime_adj(X509_getm_notAfter(x), 86400L * CERT_DAYS) ||
-	    !X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-	    (const unsigned char *)name, -1, -1, 0) ||
+	    !set_subject(subject, name) ||
 	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) :
 	    subject) ||
 	    !X509_set_pubkey(x, key) ||

@@ -251,7 +251,7 @@ walk_step5(struct walk *w)
 
 	for (i = 0; i < Q5_N; i++) {
 		if (!join_name(name, sizeof(name), prefix[i], w->n, ""))
-			return -EINVAL; /* N is 16 characters long */
+			return -EINVAL; /* N is at most DISC_NAME_WIRE_MAX octets */
 		walk_q_set(&q[i], name, type[i]);
 	}
 	r = walk_run(w, w->zone, 5, q, Q5_N);
@@ -357,7 +357,7 @@ walk_forwarder(struct walk *w)
 	int r, nu = 0;
 
 	if (!join_name(name, sizeof(name), "upstreams.", w->n, ""))
-		return -EINVAL; /* N is 16 characters long */
+		return -EINVAL; /* N is at most DISC_NAME_WIRE_MAX octets */
 	walk_q_set(&q, name, DNS_TYPE_PTR);
 	r = walk_run(w, w->zone, 6, &q, 1);
 	if (r == 0)

@@ -77,6 +77,14 @@ bool walk_cancelled(const struct walk *w);
 /* Number of rdata items in a result (0 if none). */
 size_t walk_q_count(const struct walk_q *q);
 
+/* ---- walk_probe.c: the resolver's own rcode ---- */
+/* Ask the resolver fwd ("ADDR@PORT") name/type once over UDP, without
+ * libunbound, and wait at most max_ms (and never past the walk's
+ * deadline).  Returns the rcode of its answer (0..15), -ETIMEDOUT (no
+ * answer), -ECANCELED, -EINVAL or -errno. */
+int walk_probe_rcode(const struct walk *w, const char *fwd, const char *name, uint16_t type,
+		     unsigned max_ms);
+
 /* ---- walk_result.c: recording steps and the verdict ---- */
 /* Record a step; detail is printf-formatted and sanitised (printable
  * ASCII; anything else as \DDD).  Calls the caller's on_step hook. */
@@ -117,9 +125,6 @@ int walk_rdata_name(const uint8_t *rdata, size_t len, uint8_t wire[DNS_NAME_MAX]
 /* Concatenate the character-strings of TXT rdata into out (NUL
  * terminated, truncated to outlen - 1).  Returns 0 or -EBADMSG. */
 int walk_rdata_txt(const uint8_t *rdata, size_t len, char *out, size_t outlen);
-/* Is name (wire form) "<12 base32hex>.zz."?  On success writes the lower
- * case presentation form ("abcd1234efgh.zz.") to out. */
-bool walk_unique_name(const uint8_t *name, size_t len, char *out, size_t outlen);
 /* Is name (wire form) a host name (letters, digits, hyphens; not the
  * root)?  On success writes the lower case presentation form. */
 bool walk_host_name(const uint8_t *name, size_t len, char *out, size_t outlen);

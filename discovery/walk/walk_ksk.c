@@ -21,6 +21,8 @@
 #include "walk_int.h"
 
 #define DIGEST_LEN TRUST_SHA256_LEN
+/* the direct question to a resolver libunbound got no answer from */
+#define PROBE_MS 2000
 
 /* The digests of every rdata of the answer, and one fingerprint of the
  * whole RRset (the digests sorted and hashed, so order does not matter). */
@@ -108,6 +110,70 @@ record_ksks(struct walk *w, const struct walk_q *q, char *tags, size_t tagslen)
 	return bad;
 }
 
+/* libunbound gave no answer: its SERVFAIL stands for a REFUSED as much as
+ * for silence.  Ask each resolver itself: one that refuses
+ * resolver-name.arpa to this client publishes nothing for it
+ * (NOT_PUBLISHED); otherwise the resolver is unreachable. */
+static int
+judge_no_answer(struct walk *w, const struct walk_q *q)
+{
+	int i, rc = -ETIMEDOUT;
+
+	for (i = 0; i < w->nfwd && rc != DNS_RCODE_REFUSED; i++) {
+		rc = walk_probe_rcode(w, w->fwd[i], DISC_ZONE, DNS_TYPE_DNSKEY, PROBE_MS);
+		if (rc == -ECANCELED)
+			return rc;
+	}
+	if (rc == DNS_RCODE_REFUSED) {
+		walk_step(w, 1, q->name, q->type, DISC_ST_UNVALIDATED,
+			  "REFUSED by %s: not published for this client", w->fwd[i - 1]);
+		return walk_fail(w, TRUST_DISC_NOT_PUBLISHED, 1,
+				 "the resolver does not publish %s for this client (DNSKEY: "
+				 "REFUSED)",
+				 DISC_ZONE);
+	}
+	walk_step(w, 1, q->name, q->type, DISC_ST_ERROR, "%s", q->detail);
+	return walk_fail(w, TRUST_DISC_UNREACHABLE, 1, "step 1: %s DNSKEY: %s", DISC_ZONE,
+			 q->detail);
+}
+
+/* No DNSKEY (NXDOMAIN or NODATA, unvalidated).  A resolver-name.arpa that
+ * still names a unique name in its NS is a publication without keys:
+ * broken (FAILED), not absent. */
+static int
+judge_no_dnskey(struct walk *w, struct ub_ctx *ub, const struct walk_q *q)
+{
+	const char *what = q->res->rcode == DNS_RCODE_NXDOMAIN ? "NXDOMAIN" : "NODATA";
+	struct walk_q ns;
+	uint8_t wire[DNS_NAME_MAX];
+	char shown[WALK_NAME_STR] = "";
+	size_t wlen;
+	int r;
+
+	walk_q_set(&ns, DISC_ZONE, DNS_TYPE_NS);
+	r = q->res->rcode == DNS_RCODE_NXDOMAIN ? 0 : walk_run(w, ub, 1, &ns, 1);
+	if (r != 0)
+		goto out;
+	if (walk_q_count(&ns) > 0 &&
+	    walk_rdata_name((const uint8_t *)ns.res->data[0], (size_t)ns.res->len[0], wire,
+			    &wlen) == 0 &&
+	    dns_name_to_str(wire, wlen, shown, sizeof(shown)) == 0) {
+		walk_step(w, 1, q->name, q->type, DISC_ST_ERROR, "%s, yet NS %s: unsigned", what,
+			  shown);
+		r = walk_fail(w, TRUST_DISC_FAILED, 1,
+			      "step 1: %s is published (NS %s) but not signed: no DNSKEY (%s), "
+			      "nothing to anchor it",
+			      DISC_ZONE, shown, what);
+		goto out;
+	}
+	walk_step(w, 1, q->name, q->type, DISC_ST_UNVALIDATED, "%s: not published", what);
+	r = walk_fail(w, TRUST_DISC_NOT_PUBLISHED, 1,
+		      "the resolver does not publish %s (DNSKEY: %s)", DISC_ZONE, what);
+out:
+	walk_q_release(&ns, 1);
+	return r;
+}
+
 /* The unvalidated fetch.  Decides NOT_PUBLISHED and UNREACHABLE. */
 static int
 fetch_raw(struct walk *w, struct rrset_obs *obs)
@@ -124,22 +190,16 @@ fetch_raw(struct walk *w, struct rrset_obs *obs)
 	}
 	walk_q_set(&q, DISC_ZONE, DNS_TYPE_DNSKEY);
 	r = walk_run(w, ub, 1, &q, 1);
-	walk_ub_free(ub);
 	if (r != 0)
 		goto out;
 	/* libunbound turns REFUSED and the like into SERVFAIL */
-	if (!q.res || (!q.res->havedata && q.res->rcode != 0 && q.res->rcode != 3)) {
-		walk_step(w, 1, q.name, q.type, DISC_ST_ERROR, "%s", q.detail);
-		r = walk_fail(w, TRUST_DISC_UNREACHABLE, 1, "step 1: %s DNSKEY: %s", DISC_ZONE,
-			      q.detail);
+	if (!q.res || (!q.res->havedata && q.res->rcode != DNS_RCODE_NOERROR &&
+		       q.res->rcode != DNS_RCODE_NXDOMAIN)) {
+		r = judge_no_answer(w, &q);
 		goto out;
 	}
 	if (!q.res->havedata) {
-		const char *what = q.res->rcode == 3 ? "NXDOMAIN" : "NODATA";
-
-		walk_step(w, 1, q.name, q.type, DISC_ST_UNVALIDATED, "%s: not published", what);
-		r = walk_fail(w, TRUST_DISC_NOT_PUBLISHED, 1,
-			      "the resolver does not publish %s (DNSKEY: %s)", DISC_ZONE, what);
+		r = judge_no_dnskey(w, ub, &q);
 		goto out;
 	}
 	bad = record_ksks(w, &q, tags, sizeof(tags));
@@ -160,6 +220,7 @@ fetch_raw(struct walk *w, struct rrset_obs *obs)
 			      "the RRset as a trust anchor",
 			      DISC_ZONE);
 out:
+	walk_ub_free(ub);
 	walk_q_release(&q, 1);
 	return r;
 }

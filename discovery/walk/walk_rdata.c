@@ -12,8 +12,6 @@
 
 #include "walk_int.h"
 
-#define UNIQUE_LABEL_LEN 12
-
 int
 walk_rdata_name(const uint8_t *rdata, size_t len, uint8_t wire[DNS_NAME_MAX], size_t *wire_len)
 {
@@ -51,32 +49,6 @@ walk_rdata_txt(const uint8_t *rdata, size_t len, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return 0;
-}
-
-static bool
-is_base32hex(uint8_t c)
-{
-	c = (uint8_t)tolower(c);
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'v');
-}
-
-bool
-walk_unique_name(const uint8_t *name, size_t len, char *out, size_t outlen)
-{
-	size_t i;
-
-	/* [12] 12 x base32hex, [2] "zz", [0] */
-	if (len != 1 + UNIQUE_LABEL_LEN + 1 + 2 + 1 || name[0] != UNIQUE_LABEL_LEN ||
-	    name[13] != 2 || tolower(name[14]) != 'z' || tolower(name[15]) != 'z' ||
-	    name[16] != 0 || outlen < UNIQUE_LABEL_LEN + 5)
-		return false;
-	for (i = 1; i <= UNIQUE_LABEL_LEN; i++) {
-		if (!is_base32hex(name[i]))
-			return false;
-		out[i - 1] = (char)tolower(name[i]);
-	}
-	memcpy(out + UNIQUE_LABEL_LEN, ".zz.", 5);
-	return true;
 }
 
 bool

@@ -36,6 +36,7 @@ walk_step2(struct walk *w)
 	struct walk_q q;
 	uint8_t wire[DNS_NAME_MAX];
 	char shown[WALK_NAME_STR];
+	enum disc_name check;
 	size_t wlen, n;
 	int r;
 
@@ -56,14 +57,14 @@ walk_step2(struct walk *w)
 		r = walk_fail(w, TRUST_DISC_FAILED, 2, "step 2: %s NS: malformed rdata", DISC_ZONE);
 		goto out;
 	}
-	if (!walk_unique_name(wire, wlen, w->n, sizeof(w->n))) {
+	check = disc_name_check(wire, wlen, w->n, sizeof(w->n));
+	if (check != DISC_NAME_OK) {
 		if (dns_name_to_str(wire, wlen, shown, sizeof(shown)) < 0)
 			snprintf(shown, sizeof(shown), "(unprintable)");
 		walk_step(w, 2, q.name, q.type, DISC_ST_ERROR, "NS %s: not a unique name", shown);
 		r = walk_fail(w, TRUST_DISC_FAILED, 2,
-			      "step 2: %s NS is %s, not a unique name (12 base32hex characters "
-			      "0-9a-v, then .zz)",
-			      DISC_ZONE, shown);
+			      "step 2: %s NS is %s, which cannot be a unique name: %s", DISC_ZONE,
+			      shown, disc_name_problem(check));
 		goto out;
 	}
 	snprintf(w->r->desc.name, sizeof(w->r->desc.name), "%.*s", (int)strlen(w->n) - 1, w->n);

@@ -13,9 +13,9 @@
  * Run `dotctl discover ADDR... [--port P] [--anchor FILE]... [--json]
  * [--timeout MS] [--confirm-delay MS] [--verbose]`.  argv[0] is "discover".
  * Returns the process exit status (all printed): 0 the walk succeeded,
- * 1 it failed (bogus, anchor mismatch, protocol violation, unreachable),
+ * 1 it failed (bogus, anchor mismatch, broken publication, no answer),
  * 2 usage or local error, 3 the resolver does not publish
- * resolver-name.arpa.
+ * resolver-name.arpa (NXDOMAIN, NODATA, or REFUSED to this client).
  */
 int ctl_discover_main(int argc, char **argv);
 

@@ -7,7 +7,10 @@
  * libunbound does every DNSSEC validation, dotstub only reads its verdict
  * (secure / bogus / why_bogus).  One validation context per island:
  * resolver-name.arpa under its KSK, then N under the key published as
- * KEY N.resolver-name.arpa.
+ * KEY N.resolver-name.arpa.  One question goes around libunbound: when it
+ * gets no answer to the first DNSKEY fetch, the resolver is asked once
+ * directly, only for its rcode (a REFUSED means "not published for this
+ * client", silence "unreachable"; libunbound reports both as SERVFAIL).
  *
  * The walk is blocking and meant for a worker thread: it keeps no global
  * state, honours a deadline and a cancel flag (polled every few tens of
@@ -65,6 +68,32 @@ int disc_key_parse(const char *text, struct trust_dnskey *ret);
  * takes; owner in presentation form).  Returns 0 or -ENOSPC. */
 int disc_key_format(const struct trust_dnskey *k, const char *owner, char *out,
 		    size_t outlen);
+
+/* Unique names (PROTOCOL.md, "What the resolver publishes").  The form of
+ * N carries no security (everything under it validates from the pinned
+ * key): any host name is accepted except the special-use names
+ * resolver-name.arpa, resolver.arpa, localhost and invalid with every name
+ * under them, arpa itself, a name whose last label is all digits, and a
+ * name too long for N.resolver-name.arpa. to fit in 255 octets.  The
+ * recommended form is 12 base32hex characters then ".zz". */
+enum disc_name {
+	DISC_NAME_OK = 0,
+	DISC_NAME_NOT_HOST,   /* not letters, digits, hyphens in labels of 1-63 */
+	DISC_NAME_SPECIAL,    /* a special-use name, or under one */
+	DISC_NAME_NUMERIC,    /* the last label is all digits */
+	DISC_NAME_TOO_LONG,   /* longer than DISC_NAME_WIRE_MAX octets */
+};
+/* the longest N in wire form: N.resolver-name.arpa. is 19 octets more */
+#define DISC_NAME_WIRE_MAX 236
+/* Check name (uncompressed wire form, len octets, untrusted) as a unique
+ * name.  On DISC_NAME_OK its lower-case presentation form with the
+ * trailing dot is in out (outlen DISC_NAME_WIRE_MAX is always enough). */
+enum disc_name disc_name_check(const uint8_t *name, size_t len, char *out, size_t outlen);
+/* What is wrong with a name, as a phrase: "not a host name (...)". */
+const char *disc_name_problem(enum disc_name c);
+/* Is name (presentation form, final dot optional) in the recommended form? */
+bool disc_name_recommended(const char *name);
+#define DISC_NAME_RECOMMENDED "12 base32hex characters (0-9, a-v) then .zz"
 
 /* What a step observed. */
 enum disc_status {

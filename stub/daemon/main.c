@@ -47,7 +47,8 @@ static void usage(FILE *f)
 		DS_DEFAULT_CONFIG);
 	ds_config_usage(f);
 	fprintf(f, "\nExample:\n  dotstubd -f --listen 127.0.0.20:53 --upstream "
-		   "abcd1234efgh.zz@127.0.0.21 \\\n      --tlsa \"3 1 1 9cab...\"\n");
+		   "abcd1234efgh.zz@127.0.0.21 \\\n      --tlsa \"3 1 1 "
+		   "9cab2d0bd35a1f46c8a8b0eb5c9e3a5c1a1b5b0cb3f47a4d3c1c6f2b7e8d9a01\"\n");
 }
 
 static bool is_flag(const char *a, char s, const char *l)

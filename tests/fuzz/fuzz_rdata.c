@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 5) {
 	case 0:
 		if (walk_rdata_name(data + 1, size - 1, wire, &wlen) == 0) {
-			walk_unique_name(wire, wlen, text, sizeof(text));
+			if (disc_name_check(wire, wlen, text, sizeof(text)) == DISC_NAME_OK)
+				disc_name_recommended(text);
 			walk_host_name(wire, wlen, text, sizeof(text));
 		}
 		break;

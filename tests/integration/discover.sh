@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # discover.sh -- `dotctl discover` (the resolver-name.arpa walk, validated
 # by libunbound) against real Unbound servers on 127.0.0.51..59 serving
@@ -6,22 +6,26 @@
 # anchor, cross-checked with delv), a wrong known anchor, expired
 # signatures, server-type/server-function disagreeing, a forged zone behind
 # a genuine KEY, a forwarder listing its upstream, a standby KSK that
-# signs nothing, a resolver that publishes nothing, and one that does not
-# answer.
+# signs nothing, a resolver that publishes nothing, one that refuses
+# resolver-name.arpa, one that does not answer; then, one scenario each,
+# unique names of other publishers (RFC 4648 base32, a long label, a name
+# under the operator's own domain, the longest name that fits) and a
+# publication broken in a way that once passed for "not published".
 set -u
 
+# shellcheck source=../lib/common.sh
+. "${DOTSTUB_SRC:-$(dirname "$0")/../..}/tests/lib/common.sh"
 # shellcheck source=../lib/provisioned.sh
-. "${DOTSTUB_SRC:-$(dirname "$0")/../..}/tests/lib/provisioned.sh"
+. "$DOTSTUB_SRC/tests/lib/provisioned.sh"
 prov_require ldns-key2ds ldns-keygen ldns-signzone awk grep sed
 prov_tmpdir
+trap 'prov_cleanup; rm -rf "$T_DIR"' EXIT
 
 ARPA=resolver-name.arpa
 T=$PROV_TMP
-PASS=0
-FAILED=0
 
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAILED=$((FAILED + 1)); echo "FAIL - $*"; }
+ok() { t_ok "$*"; }
+bad() { t_fail "$*"; }
 
 # discover OUTFILE ARGS...: run dotctl discover; prints the exit status.
 discover() {
@@ -202,6 +206,22 @@ st=$(discover none.out 127.0.0.56)
 expect_status "nothing published" "$st" 3 none.out
 expect_line "not published, not a failure" none.out '^result: not-published$'
 
+# ---- a resolver that refuses resolver-name.arpa to this client ----
+# It answers, so it is reachable; it publishes nothing for us.
+mkdir -p "$T/refuse"
+sed -e "s|$T/none|$T/refuse|g" -e 's/127\.0\.0\.56@53/127.0.0.60@53/' \
+	-e 's/static$/refuse/' -e '/local-data/d' "$T/none/unbound.conf" >"$T/refuse/unbound.conf"
+PROV_READY_STATUS=REFUSED prov_start "$T/refuse" 127.0.0.60 || exit 1
+if dig @127.0.0.60 +time=2 +tries=1 DNSKEY $ARPA | grep -q 'status: REFUSED'; then
+	ok "the refusing resolver answers REFUSED"
+else
+	bad "the refusing resolver does not answer REFUSED"
+fi
+st=$(discover refused.out 127.0.0.60)
+expect_status "REFUSED: not published for this client" "$st" 3 refused.out
+expect_line "REFUSED: result not-published" refused.out '^result: not-published$'
+expect_line "REFUSED: the reason says it refused" refused.out '^reason: .*REFUSED'
+
 # ---- a resolver that does not answer ----
 st=$(discover silent.out 127.0.0.59 --timeout 1500)
 expect_status "no resolver" "$st" 1 silent.out
@@ -216,5 +236,84 @@ printf 'example. IN DNSKEY 257 3 13 AAAA\n' >"$T/bad.anchor"
 st=$(discover usage3.out 127.0.0.51 --anchor "$T/bad.anchor")
 expect_status "anchor for another zone" "$st" 2 usage3.out
 
-echo "$PASS passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+# ---------------------------------------------- other publishers' unique names
+# The name's form carries no security (everything under it validates from
+# the pinned key): any host name outside the special-use names is a unique
+# name; 12 base32hex characters + .zz is only the recommended form.
+
+# re NAME: NAME as an extended regular expression matching itself
+re() { printf '%s' "$1" | sed 's/[.]/\\./g'; }
+
+# name_ok ADDR NAME LABEL: provision NAME, serve it on ADDR, discover it
+name_ok() {
+	local a=$1 n=$2 label=$3 st
+	prov_up "$T/$label" "$a" --name "$n" || return 1
+	st=$(discover "$label.out" "$a")
+	expect_status "$label: discovered" "$st" 0 "$label.out"
+	expect_line "$label: result ok" "$label.out" '^result: ok$'
+	expect_line "$label: NS gives the name" "$label.out" "^step 2 .*NS +secure +NS $(re "$n")\\.\$"
+	expect_line "$label: KEY under the name" "$label.out" "^step 3 .* +KEY +secure"
+	expect_line "$label: TLSA under the name" "$label.out" "^step 5 .* +TLSA +secure"
+	expect_line "$label: described by its name" "$label.out" "^name: $(re "$n")\$"
+	expect_line "$label: address with port 853" "$label.out" "^address: $(re "$a"):853\$"
+	expect_line "$label: the form is noted as not the recommended one" "$label.out" \
+		'^note: .*not the recommended form'
+}
+names_teardown() { prov_stop_all; }
+
+s_name_base32() { name_ok 127.0.0.150 k3xq7mfa2vnw.zz base32; }
+s_name_long_label() { name_ok 127.0.0.151 office-resolver-1.zz long-label; }
+s_name_own_domain() { name_ok 127.0.0.152 dot.example.com own-domain; }
+# the longest N whose KEY owner N.resolver-name.arpa. fits in 255 octets
+s_name_longest() {
+	local l63 n
+	l63=$(printf 'a%.0s' $(seq 1 63))
+	n=$l63.$l63.$l63.$(printf 'b%.0s' $(seq 1 39)).zz
+	expect_eq "longest name: 234 characters" "${#n}" 234
+	name_ok 127.0.0.153 "$n" longest
+}
+# the recommended form gets no note
+s_name_recommended() {
+	local st
+	prov_up "$T/rec" 127.0.0.154 --name 0123456789uv.zz || return 1
+	st=$(discover rec.out 127.0.0.154)
+	expect_status "recommended form: discovered" "$st" 0 rec.out
+	expect_no_line "recommended form: no note" rec.out '^note: '
+}
+
+# --------------------------------- a broken publication is said to be broken
+# The operator serves resolver-name.arpa with its NS (the unique name) but
+# unsigned: no DNSKEY.  A broken publication, not a resolver that publishes
+# nothing.
+s_unsigned() {
+	local st
+	mkdir -p "$T/unsigned"
+	cat >"$T/unsigned/unbound.conf" <<EOF
+server:
+	chroot: ""
+	username: ""
+	directory: "$T/unsigned"
+	pidfile: "$T/unsigned/unbound.pid"
+	interface: 127.0.0.155@53
+	local-zone: "$ARPA." static
+	local-data: "$ARPA. 300 IN SOA a. b. 1 3600 600 86400 300"
+	local-data: "$ARPA. 300 IN NS abcd1234efgh.zz."
+EOF
+	prov_start "$T/unsigned" 127.0.0.155 || return 1
+	st=$(discover unsigned.out 127.0.0.155)
+	expect_status "unsigned publication: a failure" "$st" 1 unsigned.out
+	expect_line "unsigned publication: result failed" unsigned.out '^result: failed$'
+	expect_no_line "unsigned publication: not called not published" unsigned.out \
+		'not-published|does not publish'
+	expect_line "unsigned publication: the reason says what is broken" unsigned.out \
+		'^reason: step 1: .*NS abcd1234efgh\.zz\..*no DNSKEY'
+}
+
+scenario name-base32 s_name_base32 names_teardown
+scenario name-long-label s_name_long_label names_teardown
+scenario name-own-domain s_name_own_domain names_teardown
+scenario name-longest s_name_longest names_teardown
+scenario name-recommended s_name_recommended names_teardown
+scenario unsigned-publication s_unsigned names_teardown
+
+finish

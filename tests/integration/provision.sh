@@ -4,7 +4,8 @@
 # each with a real Unbound on 127.0.0.41..46 (and ::1), and check what they
 # publish with independent tools: delv validates the resolver-name.arpa
 # chain from the trust anchor down to the TLSA, openssl s_client checks the
-# TLSA against the certificate served on port 853.
+# TLSA against the certificate served on port 853.  --name takes any unique
+# name discovery accepts and refuses, with the reason, what it refuses.
 set -u
 
 # shellcheck source=../lib/provisioned.sh
@@ -247,3 +248,44 @@ done
 [ -e "$T/bad" ] && fail "a failed run left $T/bad"
 find "$T" -mindepth 1 -maxdepth 1 -name '*.new-*' | grep -q . && fail "a staging directory was left"
 ok "bad input refused, nothing left behind"
+
+# 8. --name: any host name is a unique name, except what discovery refuses;
+# that is refused here too, with the reason, exit status 2, nothing written
+l63=$(printf 'a%.0s' $(seq 1 63))
+l64=$(printf 'a%.0s' $(seq 1 64))
+long="$l63.$l63.$l63.$(printf 'b%.0s' $(seq 1 40)).zz"
+while IFS='|' read -r n why; do
+	out=$("$DOTCTL" provision --addr 127.0.0.1 --name "$n" --out "$T/bad" 2>&1)
+	st=$?
+	[ $st -eq 2 ] || fail "--name $n: exit $st, wanted 2"
+	case $out in
+	*"--name $n: $why"*) ;;
+	*) fail "--name $n: no reason '$why' in: $out" ;;
+	esac
+	[ -e "$T/bad" ] && fail "--name $n: refused, yet $T/bad was written"
+done <<EOF
+x.resolver-name.arpa|a special-use name
+resolver-name.arpa|a special-use name
+ns.resolver.arpa|a special-use name
+localhost|a special-use name
+dot.localhost|a special-use name
+foo.invalid|a special-use name
+arpa|a special-use name
+$l64.zz|not a host name
+_dot.example.com|not a host name
+dot_1.zz|not a host name
+-dot.zz|not a host name
+dot-.zz|not a host name
+a..zz|not a host name
+192.0.2.53|its last label is all digits
+$long|too long
+EOF
+ok "--name: special-use names, bad labels, numeric, too long: refused with the reason"
+for n in k3xq7mfa2vnw.zz office-resolver-1.zz dot.example.com x.home.arpa \
+    "$l63.$l63.$l63.$(printf 'b%.0s' $(seq 1 39)).zz"; do
+	"$DOTCTL" provision --addr 127.0.0.1 --name "$n" --out "$T/n" --force \
+	    >/dev/null || fail "--name $n refused"
+	[ "$(prov_name "$T/n")" = "$n" ] || fail "--name $n: name file"
+	[ -f "$T/n/zones/$n.zone.signed" ] || fail "--name $n: zone not signed"
+done
+ok "--name: base32, a long label, an own domain, the longest name: provisioned"

@@ -14,7 +14,9 @@
 #   unknown network; a transparent forwarder (dnsmasq) passing its
 #   upstream's publication through, that upstream reachable or not;
 #   tofu ask / approve, tofu off with managed anchors; a corrupt store is
-#   quarantined and the daemon still serves.
+#   quarantined and the daemon still serves; unique names in other forms
+#   (base32, a long label, under the operator's domain, the longest that
+#   fits) are discovered and used over DoT like any other.
 # Each scenario starts its own resolvers and daemons and stops them; the
 # first resolver (r1) is provisioned once, and a scenario that needs it
 # pinned pins it first (pin_r1).
@@ -448,6 +450,40 @@ s_slow_discovery() {
 	expect_contains "slow discovery, strict: EDE 14 Not Ready" "$out" "EDE: 14"
 }
 
+# ---------------------- other publishers' unique names: DoT all the same
+# A unique name in another form than 12 base32hex + .zz (PROTOCOL.md: any
+# host name outside the special-use names) is discovered, authenticated by
+# DANE, pinned and used; strict, so no answer could come in plain DNS.  After
+# a restart the stored name is used at once (the store keeps any name).
+# other_name ADDR NAME DIR
+other_name() {
+	local a=$1 n=$2 out st
+	prov_up "$PROV_TMP/$3" "$a" --name "$n" || return 1
+	ds_start a --listen $L:53 --network-resolver "$a" --unknown-network strict "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "$n: answer over discovered DoT" "$out" "192.0.2.10"
+	st=$(status_of a)
+	expect_contains "$n: upstream is the unique name" "$st" "upstream:   $n (from discovery)"
+	expect_contains "$n: DANE authenticated" "$st" "auth:     DANE, TLSA 3 1 1"
+	check "$n: pinned after the handshake" wait_for 5 sh -c "'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -qF '$n'"
+	ds_stop a
+	ds_start a --listen $L:53 --network-resolver "$a" --unknown-network strict "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test AAAA +short)
+	expect_eq "$n: answer after a restart" "$out" "2001:db8::10"
+	st=$(status_of a)
+	expect_contains "$n: restart: known network, the stored name" "$st" "upstream:   $n"
+	expect_contains "$n: restart: known network" "$st" "known network"
+}
+s_name_base32() { other_name 127.0.0.160 k3xq7mfa2vnw.zz base32; }
+s_name_long_label() { other_name 127.0.0.161 office-resolver-1.zz long-label; }
+s_name_own_domain() { other_name 127.0.0.162 dot.example.com own-domain; }
+# the longest N whose KEY owner N.resolver-name.arpa. fits in 255 octets
+s_name_longest() {
+	local l63
+	l63=$(printf 'a%.0s' $(seq 1 63))
+	other_name 127.0.0.163 "$l63.$l63.$l63.$(printf 'b%.0s' $(seq 1 39)).zz" longest
+}
+
 # ------------------------------------------------------------- store safety
 s_corrupt_store() {
 	local out
@@ -482,4 +518,8 @@ scenario tofu-off s_tofu_off teardown
 scenario publishes-nothing s_publishes_nothing teardown
 scenario slow-discovery s_slow_discovery teardown
 scenario corrupt-store s_corrupt_store teardown
+scenario name-base32 s_name_base32 teardown
+scenario name-long-label s_name_long_label teardown
+scenario name-own-domain s_name_own_domain teardown
+scenario name-longest s_name_longest teardown
 finish

@@ -8,6 +8,8 @@
 #   prov_up DIR ADDR [ARGS...]        # provision + start; sets PROV_NAME
 #   prov_provision DIR ADDR [ARGS...] # dotctl provision --addr ADDR --out DIR ARGS
 #   prov_start DIR ADDR               # unbound -c DIR/test-unbound.conf; waits
+#                                     # for SOA resolver-name.arpa to answer
+#                                     # ${PROV_READY_STATUS:-NOERROR}
 #   prov_stop DIR                     # stops that unbound
 #   prov_name DIR                     # prints N
 #   prov_anchor FILE > OUT            # DNSKEY/KEY lines -> delv trust-anchors
@@ -111,7 +113,7 @@ prov_start() {
 			return 1
 		fi
 		if dig @"$_a" +time=1 +tries=1 +norec SOA resolver-name.arpa \
-		    2>/dev/null | grep -q 'status: NOERROR'; then
+		    2>/dev/null | grep -q "status: ${PROV_READY_STATUS:-NOERROR}"; then
 			return 0
 		fi
 		sleep 0.1 # pacing of this poll loop (answering is the condition)

@@ -111,32 +111,92 @@ test_key_rdata(void **state)
 	assert_int_equal(trust_dnskey_rdata(&k, out, 7), -ENOBUFS);
 }
 
+/* check text as a unique name: the verdict, and out on success */
+static enum disc_name
+name_check(const char *text, char *out, size_t outlen)
+{
+	uint8_t wire[DNS_NAME_MAX];
+	int len = dns_name_from_str(text, wire);
+
+	assert_true(len > 0);
+	return disc_name_check(wire, (size_t)len, out, outlen);
+}
+
 static void
 test_unique_name(void **state)
 {
-	uint8_t wire[DNS_NAME_MAX];
-	char out[64];
-	int len;
+	char out[DISC_NAME_WIRE_MAX], l63[64], name[300];
 
-	len = dns_name_from_str("ABCD1234efgv.ZZ.", wire);
-	assert_true(len > 0);
-	assert_true(walk_unique_name(wire, (size_t)len, out, sizeof(out)));
+	/* the recommended form, and the forms of other publishers */
+	assert_int_equal(name_check("ABCD1234efgv.ZZ.", out, sizeof(out)), DISC_NAME_OK);
 	assert_string_equal(out, "abcd1234efgv.zz.");
-	assert_false(walk_unique_name(wire, (size_t)len, out, 8));
-
-	static const char *const bad[] = {
-		"abcd1234efg.zz.",          /* 11 characters */
-		"abcd1234efgw.zz.",         /* w is not base32hex */
-		"abcd1234efgh.zy.",
-		"x.abcd1234efgh.zz.",
-		"abcd1234efgh.zz.arpa.",
-		"abcd-234efgh.zz.",
+	assert_true(disc_name_recommended(out));
+	assert_true(disc_name_recommended("ABCD1234EFGV.zz"));
+	static const char *const good[] = {
+		"k3xq7mfa2vnw.zz",        /* RFC 4648 base32 */
+		"office-resolver-1.zz",   /* a longer label */
+		"dot.example.com",        /* under the operator's own domain */
+		"x.abcd1234efgh.zz",
+		"abcd1234efg.zz",         /* 11 characters */
+		"resolver.home.arpa",     /* under arpa, not a special-use name */
+		"zz",                     /* one label */
+		"1.example.com",
+		"a1.b2.c3",
 	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		len = dns_name_from_str(bad[i], wire);
-		assert_true(len > 0);
-		assert_false(walk_unique_name(wire, (size_t)len, out, sizeof(out)));
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(name_check(good[i], out, sizeof(out)), DISC_NAME_OK);
+		assert_false(disc_name_recommended(out));
 	}
+	assert_false(disc_name_recommended("abcd1234efgh.zz.arpa"));
+	assert_false(disc_name_recommended("abcd1234efgw.zz"));
+	assert_false(disc_name_recommended("abcd1234efg"));
+
+	static const struct {
+		const char *name;
+		enum disc_name want;
+	} bad[] = {
+		{ "resolver-name.arpa", DISC_NAME_SPECIAL },
+		{ "abcd1234efgh.zz.resolver-name.arpa", DISC_NAME_SPECIAL },
+		{ "RESOLVER.ARPA", DISC_NAME_SPECIAL },
+		{ "dns.resolver.arpa", DISC_NAME_SPECIAL },
+		{ "localhost", DISC_NAME_SPECIAL },
+		{ "dot.localhost", DISC_NAME_SPECIAL },
+		{ "foo.invalid", DISC_NAME_SPECIAL },
+		{ "arpa", DISC_NAME_SPECIAL },
+		{ "xresolver.arpa", DISC_NAME_OK }, /* not under resolver.arpa */
+		{ "u_p.zz", DISC_NAME_NOT_HOST },
+		{ "_853._tcp.x.zz", DISC_NAME_NOT_HOST },
+		{ "-up.zz", DISC_NAME_NOT_HOST },
+		{ "up-.zz", DISC_NAME_NOT_HOST },
+		{ "a\\.b.zz", DISC_NAME_NOT_HOST },
+		{ "a b.zz", DISC_NAME_NOT_HOST },
+		{ ".", DISC_NAME_NOT_HOST },
+		{ "192.0.2.53", DISC_NAME_NUMERIC },
+		{ "dot.123", DISC_NAME_NUMERIC },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(name_check(bad[i].name, out, sizeof(out)), bad[i].want);
+
+	/* the longest N: N.resolver-name.arpa. is exactly 255 octets */
+	memset(l63, 'a', 63);
+	l63[63] = '\0';
+	snprintf(name, sizeof(name), "%s.%s.%s.%.39s.zz", l63, l63, l63, l63);
+	assert_int_equal(strlen(name), 234);
+	assert_int_equal(name_check(name, out, sizeof(out)), DISC_NAME_OK);
+	assert_int_equal(strlen(out), 235);
+	snprintf(name, sizeof(name), "%s.%s.%s.%.40s.zz", l63, l63, l63, l63);
+	assert_int_equal(name_check(name, out, sizeof(out)), DISC_NAME_TOO_LONG);
+	/* a label of 64 octets is no host name (a wire name cannot even hold it) */
+	const uint8_t l64[] = { 64, 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+				'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+				'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+				'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+				'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+				'a', 'a', 'a', 'a', 2, 'z', 'z', 0 };
+	assert_int_equal(disc_name_check(l64, sizeof(l64), out, sizeof(out)), DISC_NAME_NOT_HOST);
+	/* every verdict has words */
+	assert_non_null(strstr(disc_name_problem(DISC_NAME_TOO_LONG), "234"));
+	assert_non_null(strstr(disc_name_problem(DISC_NAME_SPECIAL), "special-use"));
 }
 
 static void
