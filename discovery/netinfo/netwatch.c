@@ -82,6 +82,7 @@ struct ds_netwatch {
 
 	/* since the last report */
 	bool bounced;            /* an interface of cur went down */
+	bool paused;             /* the process did not run for a while */
 	bool overrun;            /* ENOBUFS: events were lost */
 
 	struct ds_netwatch_stats st;
@@ -194,11 +195,15 @@ static void report(struct ds_netwatch *w, const struct nlr_snapshot *s)
 		flags |= DS_NETWATCH_BOUNCED;
 	if (had && w->overrun && (s->fp.af[0].route || s->fp.af[1].route))
 		flags |= DS_NETWATCH_RESYNC | DS_NETWATCH_BOUNCED;
+	if (had && w->paused)
+		flags |= DS_NETWATCH_RESUMED;
 	w->bounced = false;
 	w->overrun = false;
+	w->paused = false;
 	w->cur_link[0] = s->link[0];
 	w->cur_link[1] = s->link[1];
-	if (!(flags & (DS_NETWATCH_INITIAL | DS_NETWATCH_CHANGED | DS_NETWATCH_BOUNCED))) {
+	if (!(flags & (DS_NETWATCH_INITIAL | DS_NETWATCH_CHANGED | DS_NETWATCH_BOUNCED |
+		       DS_NETWATCH_RESUMED))) {
 		if (w->pending_told) {
 			w->pending_told = false;
 			w->cb(w, &w->cur, &w->cur, DS_NETWATCH_SETTLED, w->arg);
@@ -438,6 +443,7 @@ static void on_pause_tick(evutil_socket_t fd, short what, void *arg)
 	if (read(fd, &ticks, sizeof(ticks)) != (ssize_t)sizeof(ticks) || ticks < 2)
 		return;
 	w->st.pauses++;
+	w->paused = true;
 	log_info("netinfo: resumed after a pause of about %llu s: reading the network again",
 		 (unsigned long long)(ticks * PAUSE_TICK_S));
 	arm_now(w);

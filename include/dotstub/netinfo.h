@@ -314,6 +314,9 @@ int ds_netfp_read(const struct ds_netaddr *res, size_t n, unsigned wait_ms, stru
  * or a new ifindex under the same name.  After an overrun a bounce cannot
  * be ruled out: DS_NETWATCH_RESYNC | DS_NETWATCH_BOUNCED is reported (if
  * there is a route at all).
+ * After a pause (a suspend, or the process stopped: see netwatch.c) the
+ * network is read again and DS_NETWATCH_RESUMED reported, with CHANGED if
+ * the network changed meanwhile: connections may be dead.
  * Between the first report and any later one, DS_NETWATCH_PENDING says
  * that a window opened (answers may belong to the network being left) and
  * DS_NETWATCH_SETTLED that it closed with nothing to report.
@@ -331,6 +334,8 @@ enum {
 	DS_NETWATCH_PENDING = 1u << 4,
 	/* alone, old == cur: the window closed and nothing changed */
 	DS_NETWATCH_SETTLED = 1u << 5,
+	/* the process did not run for a while (suspend, SIGSTOP) */
+	DS_NETWATCH_RESUMED = 1u << 6,
 };
 
 struct ds_netwatch;

@@ -98,8 +98,9 @@ static void on_netwatch(struct ds_netwatch *w, const struct ds_netfp *old,
 	ds_daemon_hold(nm->d, false);
 	if (flags == DS_NETWATCH_SETTLED)
 		return;
-	if ((flags & DS_NETWATCH_BOUNCED) && nm->d->up) {
-		log_notice("network %s: link bounced, same network: reconnecting", id);
+	if ((flags & (DS_NETWATCH_BOUNCED | DS_NETWATCH_RESUMED)) && nm->d->up) {
+		log_notice("network %s: %s, same network: reconnecting", id,
+			   flags & DS_NETWATCH_BOUNCED ? "link bounced" : "resumed after a pause");
 		nm->d->switch_start_us = ds_now_us();
 		ds_upstream_reset(nm->d->up);
 		ds_upstream_connect_now(nm->d->up);

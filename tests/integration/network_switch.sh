@@ -425,7 +425,7 @@ s_resume() {
 # the network is read again before the first query after it is answered,
 # and, the network being the same, its cache is kept
 s_pause() {
-	local hits n c out
+	local hits n c out t0 t1
 	net_up a || return 1
 	start_on a && learn a || return 1
 	wait_for 10 answered || { echo "A not answering"; return 1; }
@@ -444,6 +444,14 @@ s_pause() {
 	check "pause: the network was read again before that answer" test "$(ds_log_count d "resumed after a pause")" -gt "$n"
 	check "pause: same network, its cache is kept" test "$(ds_json d counters.cache_hits)" -gt "$hits"
 	expect_eq "pause: no network change" "$(ds_log_count d "network changed")" "$c"
+	# connections that lived through the pause may be dead: new ones, and
+	# a query the cache cannot answer is answered within 1 s
+	check "pause: connections renewed" wait_for 3 grep -q "resumed after a pause, same network: reconnecting" "$T_DIR/d/log"
+	t0=$(date +%s%N)
+	out=$($IN dig @$L +time=2 +tries=1 +short txt.example.test TXT 2>/dev/null)
+	t1=$(date +%s%N)
+	expect_eq "pause: a new query answered over the new connection" "$out" '"dotstub test"'
+	check "pause: ... within 1 s ($(((t1 - t0) / 1000000)) ms)" test $(((t1 - t0) / 1000000)) -lt 1000
 	same_daemon
 }
 
