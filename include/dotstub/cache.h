@@ -2,8 +2,9 @@
  * cache.h -- the answer cache of dotstubd.
  *
  * Wire answers (upstream OPT stripped) keyed by (lower-cased qname, qtype,
- * qclass, DO, CD), each with whether it came over an authenticated channel.  TTLs are decremented on the way out; negative answers
- * are cached per RFC 2308; SERVFAIL for at most DS_CACHE_SERVFAIL_TTL
+ * qclass, DO, CD), each with whether it came over an authenticated
+ * channel.  TTLs are decremented on the way out; negative answers are
+ * cached per RFC 2308; SERVFAIL for at most DS_CACHE_SERVFAIL_TTL
  * seconds.  Memory is bounded (bytes of entries including overhead) and
  * the least recently used entries are evicted first.  Time is given by the
  * caller in seconds of a monotonic clock, so tests can drive it.

@@ -64,10 +64,11 @@ int dns_qtype_local_rcode(uint16_t qtype, const char **text);
  * CD (copied), AD set (RFC 6840 5.7: we understand AD, so the upstream
  * reports it; dns_compose_answer passes it on only from an authenticated
  * upstream, and only to clients that asked with AD or DO), the question
- * as given (case kept), and an OPT record built afresh: UDP size DNS_EDNS_UDP_SIZE, version 0, DO copied from q,
- * optionally an empty EDNS keepalive option (RFC 7828: only over TCP/TLS),
- * then a PADDING option making the whole message a multiple of
- * DNS_PAD_BLOCK_QUERY octets (RFC 8467).  No client option is ever copied.
+ * as given (case kept), and an OPT record built afresh: UDP size
+ * DNS_EDNS_UDP_SIZE, version 0, DO copied from q, optionally an empty EDNS
+ * keepalive option (RFC 7828: only over TCP/TLS), then a PADDING option
+ * making the whole message a multiple of DNS_PAD_BLOCK_QUERY octets (RFC
+ * 8467).  No client option is ever copied.
  * Returns the length written, -EMSGSIZE, or -EINVAL if q->qname is not a
  * valid wire name. */
 int dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,

@@ -28,7 +28,6 @@ netns_reexec "$@"
 
 L=127.0.0.120 U=127.0.0.121 H=127.0.0.122 NAME=f1a9s3t5u7v9.zz
 HOSTILE=$DOTSTUB_SRC/tests/tools/hostile_plain.py
-DIG="dig -p 53 @$L +time=3 +tries=1"
 cleanup() { ds_stop_all; cap_stop_all; udot_cleanup; rm -rf "$T_DIR"; }
 trap cleanup EXIT
 udot_init
@@ -46,9 +45,11 @@ $ORIGIN sec.test.
 ns	300 IN A 192.0.2.53
 www	300 IN A 192.0.2.77
 EOF
-ZKEY=$(cd "$T_DIR/zone" && ldns-keygen -a ECDSAP256SHA256 -k sec.test) &&
-	(cd "$T_DIR/zone" && ldns-signzone -f sec.test.signed sec.test "$ZKEY") ||
-	{ echo "cannot sign the test zone"; exit 1; }
+sign_zone() {
+	ZKEY=$(cd "$T_DIR/zone" && ldns-keygen -a ECDSAP256SHA256 -k sec.test) || return 1
+	(cd "$T_DIR/zone" && ldns-signzone -f sec.test.signed sec.test "$ZKEY")
+}
+sign_zone || { echo "cannot sign the test zone"; exit 1; }
 ANCHOR=$(sed 's/;.*//' "$T_DIR/zone/$ZKEY.key")
 
 # up_dot: the validating Unbound with DoT (sec.test is resolved from its
