@@ -2,8 +2,9 @@
  * cache.h -- the answer cache of dotstubd.
  *
  * Wire answers (upstream OPT stripped) keyed by (lower-cased qname, qtype,
- * qclass, DO, CD).  TTLs are decremented on the way out; negative answers
- * are cached per RFC 2308; SERVFAIL for at most DS_CACHE_SERVFAIL_TTL
+ * qclass, DO, CD), each with whether it came over an authenticated
+ * channel.  TTLs are decremented on the way out; negative answers are
+ * cached per RFC 2308; SERVFAIL for at most DS_CACHE_SERVFAIL_TTL
  * seconds.  Memory is bounded (bytes of entries including overhead) and
  * the least recently used entries are evicted first.  Time is given by the
  * caller in seconds of a monotonic clock, so tests can drive it.
@@ -40,7 +41,9 @@ void ds_cache_free(struct ds_cache *c);
  * SERVFAIL: DS_CACHE_SERVFAIL_TTL; other rcodes than NOERROR/NXDOMAIN/
  * SERVFAIL, TC=1, r->ttl_overflow, or a lifetime of 0: not stored.
  * An entry larger than an eighth of max_bytes is not stored.  The body is
- * copied; the upstream's EDE code (r->has_ede) is kept, without its text.
+ * copied; the upstream's EDE code (r->has_ede) is kept, without its text,
+ * and so is r->authenticated: an answer that came over plain DNS never
+ * shows AD, on a hit either.
  * Returns 0, or 1 if not cacheable, -EINVAL if r does not answer q or does
  * not describe a stripped body, or -ENOMEM. */
 int ds_cache_insert(struct ds_cache *c, const struct dns_query *q, const uint8_t *body,

@@ -23,7 +23,9 @@ struct dns_query {
 	size_t qname_len;
 	uint16_t qtype;
 	uint16_t qclass;
-	bool has_edns;          /* an OPT record was present */
+	bool has_edns;          /* an OPT record was present (when the parse
+				 * failed: an OPT anywhere, well-formed or not,
+				 * so the error answer carries one, RFC 6891 7) */
 	uint8_t edns_version;
 	uint16_t udp_size;      /* advertised size: 512 without EDNS, >= 512 with */
 	bool do_bit;
@@ -44,7 +46,10 @@ enum dns_parse_result {
  * OPT (owner root), which must be the only additional record; trailing
  * garbage -> FORMERR.  On OK, q is filled.  On FORMERR/NOTIMP/BADVERS q->id
  * and q->flags are valid (and the question too if it could be read, with
- * qname_len 0 if not) so an error answer can be built. */
+ * qname_len 0 if not) so an error answer can be built; q->has_edns then
+ * says whether the query held an OPT record in any section, even a
+ * malformed one or one of two (DO and the UDP size are only taken from a
+ * well-formed one). */
 enum dns_parse_result dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q);
 
 /* Is qtype a question a stub may forward?  The meta-types and the
@@ -57,12 +62,13 @@ int dns_qtype_local_rcode(uint16_t qtype, const char **text);
 
 /* Build the query dotstub sends upstream for q: id, flags RD (copied) and
  * CD (copied), AD set (RFC 6840 5.7: we understand AD, so the upstream
- * reports it; dns_compose_answer clears it again for clients that asked
- * for neither AD nor DO), the question as given (case kept), and an OPT record built
- * afresh: UDP size DNS_EDNS_UDP_SIZE, version 0, DO copied from q,
- * optionally an empty EDNS keepalive option (RFC 7828: only over TCP/TLS),
- * then a PADDING option making the whole message a multiple of
- * DNS_PAD_BLOCK_QUERY octets (RFC 8467).  No client option is ever copied.
+ * reports it; dns_compose_answer passes it on only from an authenticated
+ * upstream, and only to clients that asked with AD or DO), the question
+ * as given (case kept), and an OPT record built afresh: UDP size
+ * DNS_EDNS_UDP_SIZE, version 0, DO copied from q, optionally an empty EDNS
+ * keepalive option (RFC 7828: only over TCP/TLS), then a PADDING option
+ * making the whole message a multiple of DNS_PAD_BLOCK_QUERY octets (RFC
+ * 8467).  No client option is ever copied.
  * Returns the length written, -EMSGSIZE, or -EINVAL if q->qname is not a
  * valid wire name. */
 int dns_build_upstream_query(const struct dns_query *q, uint16_t id, bool keepalive,
@@ -86,6 +92,12 @@ struct dns_response {
 	uint16_t ancount, nscount, arcount; /* arcount without the OPT */
 	size_t question_end;   /* offset just past the question */
 	size_t body_len;       /* length of the message without its OPT record */
+	/* Not from the wire: true only for an answer that came over an
+	 * authenticated channel (DoT authenticated with DANE), set by the one
+	 * who received it; dns_parse_response sets false.  Only then may the
+	 * upstream's AD reach a client (RFC 4035 4.9.3, RFC 6840 5.7): plain
+	 * DNS can be forged by anyone on path. */
+	bool authenticated;
 	/* offsets of every TTL field outside the OPT record (answer, authority,
 	 * additional), for decrementing them on the way out of the cache */
 	uint16_t ttl_off[DNS_MAX_TTL_FIELDS];
@@ -149,8 +161,10 @@ struct dns_answer_opts {
 
 /* Compose the answer for client query q from a stripped body (as made by
  * dns_response_strip_opt, described by r): copy, set the client's id, put
- * the client's question case back, RD and CD copied from the query, AD
- * cleared unless the client set AD or DO (RFC 6840 5.8), subtract age
+ * the client's question case back, fix the header flags up: RD and CD
+ * copied from the query, RA set (dotstub recurses for its clients), AA and
+ * Z cleared (it is no authority), AD kept only if r->authenticated and the
+ * client set AD or DO (RFC 6840 5.7, 5.8), subtract age
  * from every TTL (a TTL with the top bit set counts as 0, RFC 2181), add
  * an OPT (UDP size DNS_EDNS_UDP_SIZE, DO echoed) if and
  * only if the client sent one, with the EDE if asked, and the PADDING
@@ -167,27 +181,29 @@ int dns_compose_answer(const struct dns_query *q, const uint8_t *body, size_t bo
 		       const struct dns_response *r, const struct dns_answer_opts *o,
 		       size_t max_size, uint8_t *out, size_t cap);
 
-/* dns_compose_answer for callers that keep only the body and its TTL
- * offsets (the cache): the body's question must be q's question (same
- * name length; it is overwritten with q's case, not compared).  Every
- * ttl_off[i] must lie after the question and end within body_len, else
- * -EINVAL. */
+/* dns_compose_answer for callers that keep only the body, its TTL
+ * offsets and whether it came over an authenticated channel (the cache):
+ * the body's question must be q's question (same name length; it is
+ * overwritten with q's case, not compared).  Every ttl_off[i] must lie
+ * after the question and end within body_len, else -EINVAL. */
 int dns_compose_answer_body(const struct dns_query *q, const uint8_t *body, size_t body_len,
-			    const uint16_t *ttl_off, unsigned n_ttl,
+			    const uint16_t *ttl_off, unsigned n_ttl, bool authenticated,
 			    const struct dns_answer_opts *o, size_t max_size,
 			    uint8_t *out, size_t cap);
 
 /* Compose an answer with rcode and no records (SERVFAIL, FORMERR, REFUSED,
  * NOTIMP, BADVERS, NXDOMAIN, NODATA=NOERROR) to q, echoing the question if
- * q->qname_len > 0, with an OPT if the client sent one (or if rcode > 15),
- * carrying an EDE if o->ede_code >= 0 (and PADDING if o->pad_block).
- * Flags: QR, RA, opcode, RD and CD copied.  o may be NULL.  Returns
- * length, -EMSGSIZE, or -EINVAL if q->qname is set but not valid. */
+ * q->qname_len > 0, with an OPT if the client sent one (q->has_edns, also
+ * a malformed one) or if rcode > 15, carrying an EDE if o->ede_code >= 0
+ * (and PADDING if o->pad_block).  Flags: QR, RA, opcode, RD and CD copied;
+ * never AA or AD.  o may be NULL.  Returns length, -EMSGSIZE, or -EINVAL
+ * if q->qname is set but not valid. */
 int dns_compose_error(const struct dns_query *q, int rcode, const struct dns_answer_opts *o,
 		      uint8_t *out, size_t cap);
 
 /* Compose a local answer with one record of the question's name, type and
- * class: rdata as given, TTL ttl, AA set.  (localhost A/AAAA, RFC 6761.)
+ * class: rdata as given, TTL ttl; QR, RA, RD and CD copied, not AA (a stub
+ * is no authority, for localhost either).  (localhost A/AAAA, RFC 6761.)
  * An OPT (DO echoed) if the client sent one.  Returns length, -EMSGSIZE,
  * or -EINVAL if q has no valid question. */
 int dns_compose_local(const struct dns_query *q, uint32_t ttl, const uint8_t *rdata,

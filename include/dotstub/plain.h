@@ -9,7 +9,9 @@
  * Each query gets its own UDP socket (a fresh random source port) connected
  * to the resolver, a random ID, and the answer must match the ID and the
  * question; a truncated answer is asked again over TCP.  Answers are
- * unauthenticated: the resolver, or anyone on path, can forge them.
+ * unauthenticated: the resolver, or anyone on path, can forge them, their
+ * header flags too; so they are handed over with r->authenticated false,
+ * and their AD never reaches a client.
  * Same callback contract as the DoT client (dotstub/upstream.h): called
  * once per query unless cancelled, never from inside submit.
  */

@@ -37,6 +37,8 @@ struct cache_entry {
 	uint16_t n_ttl;
 	uint8_t qname_len;				/* 1..255 */
 	uint8_t key_flags;				/* KEY_FLAG_* */
+	bool authenticated;				/* came over authenticated DoT:
+							 * its AD may be shown */
 	int32_t ede;					/* upstream EDE code or -1 */
 	uint16_t ttl_off[];				/* then the body */
 };
@@ -383,6 +385,7 @@ ds_cache_insert(struct ds_cache *c, const struct dns_query *q, const uint8_t *bo
 	e->n_ttl = (uint16_t)r->n_ttl;
 	e->qname_len = (uint8_t)k.name_len;
 	e->key_flags = k.flags;
+	e->authenticated = r->authenticated;
 	e->ede = r->has_ede ? r->ede_code : -1;
 	memcpy(e->ttl_off, r->ttl_off, r->n_ttl * sizeof(uint16_t));
 	memcpy(entry_body(e), body, r->body_len);
@@ -435,8 +438,8 @@ ds_cache_answer(struct ds_cache *c, const struct dns_query *q, const struct dns_
 		opts.ede_code = e->ede;
 		opts.ede_text = NULL;
 	}
-	n = dns_compose_answer_body(q, entry_body(e), e->body_len, e->ttl_off, e->n_ttl, &opts,
-				    max_size, out, cap);
+	n = dns_compose_answer_body(q, entry_body(e), e->body_len, e->ttl_off, e->n_ttl,
+				    e->authenticated, &opts, max_size, out, cap);
 	if (n > 0)
 		c->st.hits++;
 	return n;

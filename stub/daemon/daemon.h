@@ -116,6 +116,8 @@ struct ds_request {
 	struct dns_query q;
 	struct ds_upstream_query *uq;
 	struct ds_plain_query *pq;
+	bool authenticated;               /* sent over DoT (DANE): its answer's
+					   * AD may be shown; never for plain */
 	uint64_t start_us;
 	bool waiting;                     /* on d->waitq */
 	TAILQ_ENTRY(ds_request) tcp_link;

@@ -295,10 +295,12 @@ static bool submit(struct ds_request *req)
 	struct ds_daemon *d = req->d;
 
 	if (d->up) {
+		req->authenticated = true;
 		req->uq = ds_upstream_submit(d->up, &req->q, upstream_done, req);
 		return req->uq != NULL;
 	}
 	if (d->plain) {
+		req->authenticated = false;
 		req->pq = ds_plain_submit(d->plain, &req->q, upstream_done, req);
 		return req->pq != NULL;
 	}
@@ -443,6 +445,8 @@ static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pk
 			o.ede_code = r->ede_code;
 			o.ede_text = ede_text;
 		}
+		/* what the cache keeps and the client sees: AD only from DoT */
+		r->authenticated = req->authenticated;
 		body = malloc(len);
 		n = body ? dns_response_strip_opt(pkt, r, body, len) : -ENOMEM;
 		if (n >= 0) {

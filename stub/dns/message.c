@@ -137,6 +137,35 @@ parse_query_opt(struct dns_reader *r, struct dns_query *q)
 	return true;
 }
 
+/* Does the query hold an OPT record in any section, well-formed or not?
+ * For the answer to a query refused before its OPT was read, or because of
+ * it: RFC 6891 7 wants an OPT in the FORMERR to a query that had one (so
+ * its sender can tell a broken OPT from a server without EDNS), and none
+ * in the answer to a query without.  Reads as far as the records parse. */
+static bool
+query_holds_opt(const uint8_t *pkt, size_t len, unsigned qd, unsigned nrr)
+{
+	struct dns_reader r;
+
+	dns_reader_init(&r, pkt, len);
+	dns_read_bytes(&r, NULL, DNS_HDR_LEN);
+	while (qd-- > 0 && r.err == 0) {
+		dns_skip_name(&r);
+		dns_read_bytes(&r, NULL, 4); /* type, class */
+	}
+	while (nrr-- > 0 && r.err == 0) {
+		uint16_t type;
+
+		dns_skip_name(&r);
+		type = dns_read_u16(&r);
+		if (r.err == 0 && type == DNS_TYPE_OPT)
+			return true;
+		dns_read_bytes(&r, NULL, 6); /* class, TTL */
+		dns_read_bytes(&r, NULL, dns_read_u16(&r));
+	}
+	return false;
+}
+
 enum dns_parse_result
 dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q)
 {
@@ -191,6 +220,8 @@ dns_parse_query(const uint8_t *pkt, size_t len, struct dns_query *q)
 	else if (t.has_edns && t.edns_version > 0)
 		res = DNS_PARSE_BADVERS;
 out:
+	if (res != DNS_PARSE_OK && !t.has_edns)
+		t.has_edns = query_holds_opt(pkt, len, qd, (unsigned)an + ns + ar);
 	*q = t;
 	return res;
 }
@@ -511,6 +542,7 @@ dns_parse_response(const uint8_t *pkt, size_t len, struct dns_response *resp)
 	t.ede_text_off = 0;
 	t.ede_text_len = 0;
 	t.opt_off = t.opt_len = 0;
+	t.authenticated = false;
 
 	for (sec = 0; sec < 3; sec++) {
 		for (i = 0; i < count[sec]; i++) {
@@ -627,14 +659,20 @@ client_opt_len(const struct dns_answer_opts *o)
 	return n;
 }
 
+/* The header flags of an answer to q from an upstream's header: the
+ * upstream's opcode, TC and RCODE; QR; RA set, for dotstub recurses for its
+ * clients (RFC 1035 4.1.1), whatever the upstream said; AA and Z cleared:
+ * a forwarder is no authority; RD and CD as the client sent them; AD only
+ * if the answer came over an authenticated channel (authenticated), the
+ * upstream set it, and the client asked for it with AD or DO (RFC 6840
+ * 5.7, 5.8; RFC 4035 4.9.3: an AD from anywhere else means nothing). */
 static uint16_t
-answer_flags(const struct dns_query *q, uint16_t body_flags)
+answer_flags(const struct dns_query *q, uint16_t upstream_flags, bool authenticated)
 {
-	uint16_t f = body_flags;
+	uint16_t f = upstream_flags & (0x7800 | DNS_FLAG_TC | DNS_FLAG_AD | 0x000f);
 
-	f = (uint16_t)((f & ~(DNS_FLAG_RD | DNS_FLAG_CD)) |
-		       (q->flags & (DNS_FLAG_RD | DNS_FLAG_CD)));
-	if (!(q->flags & DNS_FLAG_AD) && !q->do_bit)
+	f |= DNS_FLAG_QR | DNS_FLAG_RA | (q->flags & (DNS_FLAG_RD | DNS_FLAG_CD));
+	if (!authenticated || (!(q->flags & DNS_FLAG_AD) && !q->do_bit))
 		f &= (uint16_t)~DNS_FLAG_AD;
 	return f;
 }
@@ -663,7 +701,7 @@ compose_truncated(const struct dns_query *q, uint16_t flags, const struct dns_an
 
 int
 dns_compose_answer_body(const struct dns_query *q, const uint8_t *body, size_t body_len,
-			const uint16_t *ttl_off, unsigned n_ttl,
+			const uint16_t *ttl_off, unsigned n_ttl, bool authenticated,
 			const struct dns_answer_opts *o, size_t max_size,
 			uint8_t *out, size_t cap)
 {
@@ -679,7 +717,7 @@ dns_compose_answer_body(const struct dns_query *q, const uint8_t *body, size_t b
 	if (q->qname_len == 0 || q->qname_len > DNS_NAME_MAX || body_len < qend ||
 	    body_len > DNS_MSG_MAX)
 		return -EINVAL;
-	flags = answer_flags(q, get_u16(body + 2));
+	flags = answer_flags(q, get_u16(body + 2), authenticated);
 	/* The records come first: what does not fit goes in this order --
 	 * the padding (write_padding keeps within max_size), the EDE, and,
 	 * over TCP (max_size DNS_MSG_MAX: there is nothing to retry with),
@@ -733,8 +771,8 @@ dns_compose_answer(const struct dns_query *q, const uint8_t *body, size_t body_l
 {
 	if (!dns_response_matches(r, q) || r->opt_len != 0 || r->n_ttl > DNS_MAX_TTL_FIELDS)
 		return -EINVAL;
-	return dns_compose_answer_body(q, body, body_len, r->ttl_off, r->n_ttl, o, max_size,
-				       out, cap);
+	return dns_compose_answer_body(q, body, body_len, r->ttl_off, r->n_ttl, r->authenticated,
+				       o, max_size, out, cap);
 }
 
 int
@@ -779,8 +817,9 @@ dns_compose_local(const struct dns_query *q, uint32_t ttl, const uint8_t *rdata,
 
 	if (!dns_name_valid(q->qname, q->qname_len))
 		return -EINVAL;
-	flags = (uint16_t)(DNS_FLAG_QR | DNS_FLAG_AA | DNS_FLAG_RA |
-			   (q->flags & (DNS_FLAG_RD | DNS_FLAG_CD)));
+	/* not AA: dotstub answers for localhost as a resolver would, it is
+	 * no authority for it (and every answer it gives says the same) */
+	flags = (uint16_t)(DNS_FLAG_QR | DNS_FLAG_RA | (q->flags & (DNS_FLAG_RD | DNS_FLAG_CD)));
 	dns_writer_init(&w, out, cap);
 	dns_write_u16(&w, q->id);
 	dns_write_u16(&w, flags);

@@ -1,8 +1,9 @@
 /*
  * fuzz_query.c -- a client's query: dns_parse_query, then what the stub
  * does with it: the upstream query (must be a valid, padded query with the
- * same question and no client option), the error answers, a local answer,
- * and the name helpers.
+ * same question and no client option), the error answers (an OPT if and
+ * only if the query held one, even a broken one), a local answer, and the
+ * name helpers; no answer made here says AA or AD, each says RA.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,16 @@ check_names(const struct dns_query *q)
 		abort();
 }
 
+/* Our own header flags: QR and RA, never AA or AD. */
+static void
+check_flags(const uint8_t *pkt)
+{
+	uint16_t f = (uint16_t)(pkt[2] << 8 | pkt[3]);
+
+	if (!(f & DNS_FLAG_QR) || !(f & DNS_FLAG_RA) || (f & (DNS_FLAG_AA | DNS_FLAG_AD)))
+		abort();
+}
+
 static void
 check_error(const struct dns_query *q, int rcode, const struct dns_answer_opts *o)
 {
@@ -54,6 +65,11 @@ check_error(const struct dns_query *q, int rcode, const struct dns_answer_opts *
 	int n = dns_compose_error(q, rcode, o, out, sizeof(out));
 
 	if (n < DNS_HDR_LEN)
+		abort();
+	check_flags(out);
+	/* ARCOUNT: our OPT, there if and only if the query held one (RFC
+	 * 6891 7), or the rcode needs it */
+	if (((unsigned)out[10] << 8 | out[11]) != (q->has_edns || rcode > 15 ? 1u : 0u))
 		abort();
 	/* our own parser refuses extended rcodes and a missing question */
 	if (rcode > 15 || q->qname_len == 0)
@@ -93,6 +109,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			if (n < 0)
 				abort();
+			check_flags(out);
 			/* 4 octets are an address, not a name: check A only */
 			if (q.qtype == DNS_TYPE_A &&
 			    (dns_parse_response(out, (size_t)n, &r) != 0 || r.ancount != 1 ||

@@ -2,8 +2,9 @@
  * fuzz_response.c -- an upstream answer: dns_parse_response, then what the
  * stub does with it: strip the OPT (the body must parse to the same
  * description), compose the client's answer (must parse, question case and
- * TTLs as asked), and a cache insert + answer (must equal the direct
- * compose).
+ * TTLs as asked, header flags dotstub's own: AD only from an authenticated
+ * upstream to a client that asked, never AA, always RA), and a cache
+ * insert + answer (must equal the direct compose).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,23 @@ make_query(const struct dns_response *r, const uint8_t *data, size_t size,
 	q->udp_size = q->has_edns ? DNS_EDNS_UDP_SIZE : 512;
 }
 
+/* The answer's header: the upstream's opcode and rcode, QR and RA set, AA
+ * and Z clear, RD and CD the client's, AD only if r came over an
+ * authenticated channel, the upstream set it and the client asked. */
+static void
+check_flags(const struct dns_query *q, const struct dns_response *r, uint16_t upstream,
+	    uint16_t f)
+{
+	const uint16_t mine = DNS_FLAG_RD | DNS_FLAG_CD;
+	bool ad = r->authenticated && (upstream & DNS_FLAG_AD) &&
+		  ((q->flags & DNS_FLAG_AD) || q->do_bit);
+
+	if (!(f & DNS_FLAG_QR) || !(f & DNS_FLAG_RA) || (f & (DNS_FLAG_AA | 0x0040)) ||
+	    ((f & DNS_FLAG_AD) != 0) != ad || (f & mine) != (q->flags & mine) ||
+	    (f & 0x780f) != (upstream & 0x780f))
+		abort();
+}
+
 static void
 check_answer(const struct dns_query *q, const uint8_t *b, const struct dns_response *r,
 	     const uint8_t *a, int n, uint32_t age)
@@ -74,6 +92,7 @@ check_answer(const struct dns_query *q, const uint8_t *b, const struct dns_respo
 
 	if (n <= 0)
 		abort();
+	check_flags(q, r, (uint16_t)(b[2] << 8 | b[3]), (uint16_t)(a[2] << 8 | a[3]));
 	if ((size_t)n > DNS_MSG_MAX)
 		return;
 	if (dns_parse_response(a, (size_t)n, &ar) != 0 || ar.id != q->id ||
@@ -104,7 +123,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (dns_parse_response(data, size, &r) != 0)
 		return 0;
+	if (r.authenticated)
+		abort();
 	check_description(&r, size);
+	/* over DoT or plain DNS: the input decides */
+	r.authenticated = (data[size / 2] & 2) != 0;
 
 	n = dns_response_strip_opt(data, &r, body, sizeof(body));
 	if (n < 0 || (size_t)n != r.body_len || r.opt_len != 0)

@@ -151,6 +151,7 @@ test_key_distinct(void **state)
 
 	/* a DO=1 answer stored next to the DO=0 one: each gets its own */
 	make_answer(&b, "k.example", DNS_TYPE_A, DNS_CLASS_IN, DNS_FLAG_AD, 1, 600, 0, 0);
+	b.r.authenticated = true;
 	make_query(&q, "k.example", DNS_TYPE_A, true, true, false);
 	assert_int_equal(ds_cache_insert(c, &q, b.body, &b.r, 0), 0);
 	n = ds_cache_answer(c, &q, NULL, 1232, 0, out, sizeof(out));
@@ -173,6 +174,58 @@ test_key_distinct(void **state)
 	/* an answer that is not for this question */
 	make_query(&q, "other.example", DNS_TYPE_A, true, false, false);
 	assert_int_equal(ds_cache_insert(c, &q, a.body, &a.r, 0), -EINVAL);
+	ds_cache_free(c);
+}
+
+/* The cache remembers whether an answer came over an authenticated
+ * channel: one from plain DNS never shows AD, on a hit either, whatever its
+ * header says; one from DoT shows it to clients that ask (AD or DO) and to
+ * no other.  AA is never shown, RA always. */
+static void
+test_authenticated(void **state)
+{
+	struct ds_cache *c = ds_cache_new(1 << 20);
+	struct ans a;
+	struct dns_query q;
+	uint8_t out[4096];
+	int n;
+
+	(void)state;
+	for (int auth = 0; auth < 2; auth++) {
+		/* the upstream says AA and AD, not RA */
+		make_answer(&a, "sec.example", DNS_TYPE_A, DNS_CLASS_IN, DNS_FLAG_AA | DNS_FLAG_AD,
+			    1, 300, 0, 0);
+		a.body[3] &= (uint8_t)~DNS_FLAG_RA;
+		a.r.authenticated = auth;
+		make_query(&q, "sec.example", DNS_TYPE_A, true, false, false);
+		assert_int_equal(ds_cache_insert(c, &q, a.body, &a.r, 0), 0);
+		/* a client that sets AD */
+		q.flags |= DNS_FLAG_AD;
+		n = ds_cache_answer(c, &q, NULL, 1232, 1, out, sizeof(out));
+		assert_true(n > 0);
+		assert_int_equal(tp_get16(out + 2), DNS_FLAG_QR | DNS_FLAG_RA | DNS_FLAG_RD |
+							    (auth ? DNS_FLAG_AD : 0));
+		/* one that sets neither AD nor DO: the same entry, no AD */
+		q.flags &= (uint16_t)~DNS_FLAG_AD;
+		n = ds_cache_answer(c, &q, NULL, 1232, 1, out, sizeof(out));
+		assert_true(n > 0);
+		assert_int_equal(tp_get16(out + 2), DNS_FLAG_QR | DNS_FLAG_RA | DNS_FLAG_RD);
+		/* one that sets DO (its own entry) */
+		make_query(&q, "sec.example", DNS_TYPE_A, true, true, false);
+		assert_int_equal(ds_cache_insert(c, &q, a.body, &a.r, 0), 0);
+		n = ds_cache_answer(c, &q, NULL, 1232, 1, out, sizeof(out));
+		assert_true(n > 0);
+		assert_int_equal(tp_get16(out + 2), DNS_FLAG_QR | DNS_FLAG_RA | DNS_FLAG_RD |
+							    (auth ? DNS_FLAG_AD : 0));
+	}
+	/* replaced by an unauthenticated answer: no AD any more */
+	make_answer(&a, "sec.example", DNS_TYPE_A, DNS_CLASS_IN, DNS_FLAG_AD, 1, 300, 0, 0);
+	make_query(&q, "sec.example", DNS_TYPE_A, true, true, false);
+	assert_false(a.r.authenticated); /* what dns_parse_response says */
+	assert_int_equal(ds_cache_insert(c, &q, a.body, &a.r, 2), 0);
+	n = ds_cache_answer(c, &q, NULL, 1232, 3, out, sizeof(out));
+	assert_true(n > 0);
+	assert_false(tp_get16(out + 2) & DNS_FLAG_AD);
 	ds_cache_free(c);
 }
 
@@ -400,6 +453,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hit_and_ttl),
 		cmocka_unit_test(test_key_distinct),
+		cmocka_unit_test(test_authenticated),
 		cmocka_unit_test(test_lifetimes),
 		cmocka_unit_test(test_lru_eviction),
 		cmocka_unit_test(test_many),

@@ -75,8 +75,10 @@ test_compose_answer_basic(void **state)
 	/* the body itself is not touched */
 	assert_memory_equal(x.body + 12, "\3www\7example\3com", 17);
 
-	/* a client that sent RD=0 gets RD=0; AD kept when it set AD */
+	/* a client that sent RD=0 gets RD=0; AD kept when it set AD and the
+	 * answer came over an authenticated channel */
 	x.q.flags = DNS_FLAG_AD;
+	x.r.authenticated = true;
 	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, NULL, 512, out, sizeof(out));
 	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
 	assert_false(a.flags & DNS_FLAG_RD);
@@ -101,6 +103,7 @@ test_compose_answer_edns(void **state)
 
 	(void)state;
 	exchange_setup(&x, "www.example.com", true, 4096, true, 1);
+	x.r.authenticated = true;
 	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, &o, 4096, out, sizeof(out));
 	assert_int_equal(n, (int)(x.body_len + 11 + 4 + 2 + 8));
 	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
@@ -164,6 +167,52 @@ test_compose_answer_truncation(void **state)
 	assert_true(a.flags & DNS_FLAG_TC);
 	assert_true(a.has_edns);
 	assert_int_equal(a.ancount, 0);
+}
+
+/* The header flags are dotstub's own: AA and Z never (a forwarder is no
+ * authority), RA always (it recurses for its clients), AD only from an
+ * authenticated upstream to a client that asked with AD or DO (RFC 6840
+ * 5.7), RD and CD as the client sent them -- also when truncated. */
+static void
+test_compose_answer_flags(void **state)
+{
+	const uint16_t liar = DNS_FLAG_QR | DNS_FLAG_AA | DNS_FLAG_AD | 0x0040 /* Z */;
+	struct exchange x;
+	struct dns_response a;
+	uint8_t out[2048];
+	int n;
+
+	(void)state;
+	for (int i = 0; i < 16; i++) {
+		bool auth = i & 1, ad = i & 2, do_bit = i & 4, tc = i & 8;
+		uint16_t want;
+
+		exchange_setup(&x, "www.example.com", do_bit, 1232, do_bit, 0);
+		/* the upstream: AA, AD, Z set, RA clear */
+		x.body[2] = (uint8_t)(liar >> 8);
+		x.body[3] = (uint8_t)liar;
+		x.r.authenticated = auth;
+		x.q.flags = (uint16_t)(DNS_FLAG_CD | (ad ? DNS_FLAG_AD : 0));
+		n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, NULL,
+				       tc ? x.body_len - 1 : 512, out, sizeof(out));
+		assert_true(n > 0);
+		want = DNS_FLAG_QR | DNS_FLAG_RA | DNS_FLAG_CD | (tc ? DNS_FLAG_TC : 0);
+		if (auth && (ad || do_bit))
+			want |= DNS_FLAG_AD;
+		assert_int_equal(tp_get16(out + 2), want);
+		assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+	}
+
+	/* an upstream's RA=0 and RD=1 do not reach a client that sent RD=1
+	 * and RD=0 respectively; the rcode is the upstream's */
+	exchange_setup(&x, "www.example.com", false, 0, false, 0);
+	x.body[2] = (uint8_t)((DNS_FLAG_QR | DNS_FLAG_RD) >> 8);
+	x.body[3] = DNS_RCODE_NXDOMAIN;
+	x.q.flags = 0;
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, NULL, 512, out, sizeof(out));
+	assert_int_equal(tp_get16(out + 2), DNS_FLAG_QR | DNS_FLAG_RA | DNS_RCODE_NXDOMAIN);
+	/* the body is not touched */
+	assert_int_equal(x.body[2], (DNS_FLAG_QR | DNS_FLAG_RD) >> 8);
 }
 
 /* A body larger than 512 octets: TC=1 for a client without EDNS. */
@@ -380,6 +429,28 @@ test_compose_error(void **state)
 	assert_int_equal(out[n - 5], 0); /* version 0 */
 	assert_int_equal(dns_parse_response(out, (size_t)n, &a), -EBADMSG); /* ext rcode */
 
+	/* a query whose EDNS is broken (two OPTs): FORMERR with the question
+	 * and an OPT (RFC 6891 7), DO not echoed from a broken OPT */
+	{
+		struct dns_writer w;
+
+		dns_writer_init(&w, qpkt, sizeof(qpkt));
+		tp_header(&w, 78, DNS_FLAG_RD, 1, 0, 0, 2);
+		tp_question(&w, "Mixed.Case", DNS_TYPE_TXT, DNS_CLASS_IN);
+		tp_opt(&w, 1232, 0, 0, EDNS_FLAG_DO, NULL, 0);
+		tp_opt(&w, 1232, 0, 0, EDNS_FLAG_DO, NULL, 0);
+		assert_int_equal(dns_parse_query(qpkt, w.len, &q), DNS_PARSE_FORMERR);
+		n = dns_compose_error(&q, DNS_RCODE_FORMERR, NULL, out, sizeof(out));
+		assert_int_equal(n, 12 + 12 + 4 + 11);
+		assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
+		assert_int_equal(a.id, 78);
+		assert_int_equal(a.flags, DNS_FLAG_QR | DNS_FLAG_RA | DNS_FLAG_RD | DNS_RCODE_FORMERR);
+		assert_memory_equal(out + 12, "\5Mixed\4Case", 12);
+		assert_true(a.has_edns);
+		assert_false(a.do_bit);
+		assert_int_equal(a.arcount, 0);
+	}
+
 	/* FORMERR without a question, no EDNS */
 	q.qname_len = 0;
 	q.has_edns = false;
@@ -410,7 +481,8 @@ test_compose_local(void **state)
 	n = dns_compose_local(&q, 0, lo, 4, out, sizeof(out));
 	assert_true(n > 0);
 	assert_int_equal(dns_parse_response(out, (size_t)n, &a), 0);
-	assert_true(a.flags & DNS_FLAG_AA);
+	/* a stub is no authority, for localhost either; it does recurse */
+	assert_int_equal(a.flags, DNS_FLAG_QR | DNS_FLAG_RA | DNS_FLAG_RD);
 	assert_int_equal(a.ancount, 1);
 	assert_true(a.has_edns);
 	assert_memory_equal(out + 12, "\11LocalHost", 10);
@@ -426,6 +498,7 @@ main(void)
 		cmocka_unit_test(test_compose_answer_basic),
 		cmocka_unit_test(test_compose_answer_edns),
 		cmocka_unit_test(test_compose_answer_truncation),
+		cmocka_unit_test(test_compose_answer_flags),
 		cmocka_unit_test(test_compose_answer_big),
 		cmocka_unit_test(test_compose_answer_padding),
 		cmocka_unit_test(test_compose_answer_tcp_limit),

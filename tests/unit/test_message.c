@@ -74,7 +74,8 @@ test_query_edns_options(void **state)
 		       (const uint8_t[]){ 0, 10, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8 }, 12);
 	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_FORMERR);
 	assert_int_equal(q.id, 7);
-	assert_false(q.has_edns);
+	assert_true(q.has_edns);   /* the FORMERR carries an OPT (RFC 6891 7) */
+	assert_int_equal(q.qname_len, 13);
 	/* half an option header */
 	len = tp_query(pkt, sizeof(pkt), 7, 0, "example.org", DNS_TYPE_A, true, 1232, 0,
 		       (const uint8_t[]){ 0, 10 }, 2);
@@ -160,6 +161,110 @@ test_query_rejects(void **state)
 	dns_write_bytes(&w, (const uint8_t[]){ 0xc0, 0x04, 0, 1, 0, 1 }, 6);
 	assert_int_equal(dns_parse_query(pkt, w.len, &q), DNS_PARSE_FORMERR);
 	assert_int_equal(q.qname_len, 0);
+}
+
+/* A query refused for its EDNS, or with an OPT anywhere: has_edns says
+ * the query held an OPT (the error answer then carries one, RFC 6891 7),
+ * the question is kept when it parsed, DO and the UDP size are not taken
+ * from a broken OPT; without an OPT, has_edns stays false. */
+static void
+test_query_broken_edns(void **state)
+{
+	uint8_t pkt[512];
+	struct dns_query q;
+	struct dns_writer w;
+	size_t len;
+
+	(void)state;
+	/* two OPTs */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 3, 0, 1, 0, 0, 2);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_opt(&w, 4096, 0, 0, EDNS_FLAG_DO, NULL, 0);
+	tp_opt(&w, 4096, 0, 0, EDNS_FLAG_DO, NULL, 0);
+	assert_int_equal(dns_parse_query(pkt, w.len, &q), DNS_PARSE_FORMERR);
+	assert_true(q.has_edns);
+	assert_false(q.do_bit);
+	assert_int_equal(q.udp_size, 512);
+	assert_int_equal(q.qname_len, 11);
+	assert_int_equal(q.qtype, DNS_TYPE_A);
+
+	/* an OPT in the answer section, then in the authority section */
+	for (int sec = 0; sec < 2; sec++) {
+		dns_writer_init(&w, pkt, sizeof(pkt));
+		tp_header(&w, 3, 0, 1, sec == 0, sec == 1, 0);
+		tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+		tp_opt(&w, 1232, 0, 0, 0, NULL, 0);
+		assert_int_equal(dns_parse_query(pkt, w.len, &q), DNS_PARSE_FORMERR);
+		assert_true(q.has_edns);
+		assert_int_equal(q.qname_len, 11);
+	}
+
+	/* an answer record before a good OPT */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 3, 0, 1, 1, 0, 1);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_a(&w, TP_PTR_Q, 2, 60, 1);
+	tp_opt(&w, 1232, 0, 0, 0, NULL, 0);
+	assert_int_equal(dns_parse_query(pkt, w.len, &q), DNS_PARSE_FORMERR);
+	assert_true(q.has_edns);
+
+	/* an OPT whose owner is not the root */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 3, 0, 1, 0, 0, 1);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_rr(&w, TP_PTR_Q, 2, DNS_TYPE_OPT, 1232, 0, NULL, 0);
+	assert_int_equal(dns_parse_query(pkt, w.len, &q), DNS_PARSE_FORMERR);
+	assert_true(q.has_edns);
+
+	/* an OPT whose RDATA runs past the message: still an OPT */
+	len = tp_query(pkt, sizeof(pkt), 7, 0, "a.example", DNS_TYPE_A, true, 1232, 0, NULL, 0);
+	pkt[len - 1] = 9;
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_FORMERR);
+	assert_true(q.has_edns);
+	/* cut inside its type: nothing says it was an OPT */
+	assert_int_equal(dns_parse_query(pkt, len - 9, &q), DNS_PARSE_FORMERR);
+	assert_false(q.has_edns);
+
+	/* no question (QDCOUNT 0), an OPT: no question, an OPT */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 3, 0, 0, 0, 0, 1);
+	tp_opt(&w, 1232, 0, 0, 0, NULL, 0);
+	assert_int_equal(dns_parse_query(pkt, w.len, &q), DNS_PARSE_FORMERR);
+	assert_true(q.has_edns);
+	assert_int_equal(q.qname_len, 0);
+
+	/* another opcode with an OPT: NOTIMP with an OPT */
+	len = tp_query(pkt, sizeof(pkt), 7, 2 << 11, "a.example", DNS_TYPE_A, true, 1232, 0,
+		       NULL, 0);
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_NOTIMP);
+	assert_true(q.has_edns);
+	assert_int_equal(q.qname_len, 11);
+
+	/* no OPT: an A record as the additional record, counts wrong */
+	dns_writer_init(&w, pkt, sizeof(pkt));
+	tp_header(&w, 3, 0, 1, 0, 0, 1);
+	tp_question(&w, "a.example", DNS_TYPE_A, DNS_CLASS_IN);
+	tp_a(&w, TP_PTR_Q, 2, 60, 1);
+	assert_int_equal(dns_parse_query(pkt, w.len, &q), DNS_PARSE_FORMERR);
+	assert_false(q.has_edns);
+	len = tp_query(pkt, sizeof(pkt), 2, 0, "a.example", DNS_TYPE_A, false, 0, 0, NULL, 0);
+	pkt[9] = 1; /* NSCOUNT 1, nothing there */
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_FORMERR);
+	assert_false(q.has_edns);
+	pkt[5] = 9; /* QDCOUNT 9 */
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_FORMERR);
+	assert_false(q.has_edns);
+
+	/* BADVERS as before: the OPT's version, the question */
+	len = tp_query(pkt, sizeof(pkt), 9, 0, "a.example", DNS_TYPE_A, true, 1232, EDNS_FLAG_DO,
+		       NULL, 0);
+	pkt[len - 5] = 1;
+	assert_int_equal(dns_parse_query(pkt, len, &q), DNS_PARSE_BADVERS);
+	assert_true(q.has_edns);
+	assert_true(q.do_bit);
+	assert_int_equal(q.edns_version, 1);
+	assert_int_equal(q.qname_len, 11);
 }
 
 static void
@@ -764,6 +869,7 @@ main(void)
 		cmocka_unit_test(test_query_plain),
 		cmocka_unit_test(test_query_edns_options),
 		cmocka_unit_test(test_query_rejects),
+		cmocka_unit_test(test_query_broken_edns),
 		cmocka_unit_test(test_query_truncated_everywhere),
 		cmocka_unit_test(test_upstream_query_rebuilt),
 		cmocka_unit_test(test_upstream_query_padding_sizes),
