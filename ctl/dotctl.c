@@ -44,6 +44,10 @@ static void usage(FILE *f)
 		"  trust forget X       remove an anchor and what was learned under it\n"
 		"  trust import FILE|-  trust the DNSKEY records of a file (zone-file lines)\n"
 		"  trust export         the trusted and managed anchors as DNSKEY records\n"
+		"  hotspot-signon [MINUTES]  plain DNS, unauthenticated, to this network's\n"
+		"                       own resolver for MINUTES (default 5, at most 60) to\n"
+		"                       sign on to a captive portal; never on a known\n"
+		"                       (pinned) network; --seconds N for short tests\n"
 		"\n"
 		"Commands (standalone):\n"
 		"  discover ADDR ...    dry run of discovery against a resolver: every step\n"
@@ -293,6 +297,33 @@ static int trust_main(int argc, char **argv, bool json)
 	return request(line);
 }
 
+/* "hotspot-signon [MINUTES] | --seconds N" */
+static int hotspot_main(int argc, char **argv)
+{
+	char line[64], *end;
+	unsigned long v = 5, mult = 60;
+
+	if (argc == 3 && !strcmp(argv[1], "--seconds")) {
+		mult = 1;
+		argv++;
+		argc--;
+	}
+	if (argc > 2 || (argc == 2 && (argv[1][0] < '0' || argv[1][0] > '9'))) {
+		fprintf(stderr, "usage: dotctl hotspot-signon [MINUTES] | --seconds N\n");
+		return 2;
+	}
+	if (argc == 2) {
+		errno = 0;
+		v = strtoul(argv[1], &end, 10);
+		if (errno || *end || v == 0 || v * mult > 3600) {
+			fprintf(stderr, "dotctl: a sign-on lasts 1 s to 60 minutes\n");
+			return 2;
+		}
+	}
+	snprintf(line, sizeof(line), "hotspot-signon %lu", v * mult);
+	return request(line);
+}
+
 int main(int argc, char **argv)
 {
 	bool json = false;
@@ -329,6 +360,8 @@ int main(int argc, char **argv)
 		return ctl_discover_main(argc - i, argv + i);
 	if (!strcmp(argv[i], "trust"))
 		return trust_main(argc - i, argv + i, json);
+	if (!strcmp(argv[i], "hotspot-signon"))
+		return hotspot_main(argc - i, argv + i);
 	if (!strcmp(argv[i], "status") || !strcmp(argv[i], "network")) {
 		if (argc - i > 2 || (argc - i == 2 && strcmp(argv[i + 1], "--json") != 0)) {
 			fprintf(stderr, "usage: dotctl %s [--json]\n", argv[i]);

@@ -310,6 +310,13 @@ static void render_network(FILE *f, struct cj_value *root)
 	} else if (fwd) {
 		generic(f, "forwarder_upstreams", fwd, 2);
 	}
+	if (U(disc, "hotspot_seconds_left"))
+		fprintf(f, "  HOTSPOT:  sign-on in force: plain DNS to the network's resolver for %" PRIu64
+			   " s more\n",
+			U(disc, "hotspot_seconds_left"));
+	s = S(disc, "captive_portal");
+	if (s[0])
+		fprintf(f, "  captive portal suspected: %s\n", s);
 	s = S(disc, "transparent_forwarder");
 	if (s[0])
 		fprintf(f, "  transparent forwarder: publication describes %s\n", s);

@@ -80,8 +80,34 @@ static int cmd_network(struct ds_daemon *d, int argc, char **argv, struct evbuff
 	return 0;
 }
 
+/* "hotspot-signon SECONDS": plain DNS to this network's resolver for a
+ * while (netmgr_hotspot.c says when it may not) */
+static int cmd_hotspot(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out)
+{
+	char why[256] = "", *end;
+	unsigned long s;
+	int r;
+
+	if (argc != 2)
+		return -EINVAL;
+	errno = 0;
+	s = strtoul(argv[1], &end, 10);
+	if (errno || *end || argv[1][0] < '0' || argv[1][0] > '9' || s > 86400)
+		return -EINVAL;
+	r = ds_netmgr_hotspot_signon(d, (unsigned)s, why, sizeof(why));
+	if (r < 0) {
+		evbuffer_add_printf(out, "%s\n", why);
+		return r;
+	}
+	evbuffer_add_printf(out, "hotspot sign-on: plain DNS to the network's resolver for %lu s; "
+				 "discovery runs again when it ends\n",
+			    s);
+	return 0;
+}
+
 static const struct ctl_command commands[] = {
 	{ "status", cmd_status },
+	{ "hotspot-signon", cmd_hotspot },
 	{ "trust", ds_trustctl },
 	{ "network", cmd_network },
 };

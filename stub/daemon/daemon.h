@@ -170,6 +170,9 @@ struct trust_store *ds_netmgr_store(struct ds_daemon *d);
 void ds_netmgr_redecide(struct ds_daemon *d);
 /* the current fingerprint's text, or NULL */
 const char *ds_netmgr_fingerprint(struct ds_daemon *d);
+/* a user's hotspot sign-on: plain DNS to this (unknown) network's resolver
+ * for seconds; 0, or -errno with why filled in (netmgr_hotspot.c) */
+int ds_netmgr_hotspot_signon(struct ds_daemon *d, unsigned seconds, char *why, size_t whylen);
 
 /* ---- trustctl.c: control requests "trust ..." ---- */
 int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);

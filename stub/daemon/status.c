@@ -133,6 +133,8 @@ static void json_netmgr(struct ds_jw *w, const struct ds_netmgr_status *nm)
 	}
 	ds_jw_arr_end(w);
 	ds_jw_str(w, "transparent_forwarder", nm->transparent);
+	ds_jw_u64(w, "hotspot_seconds_left", nm->hotspot_left_s);
+	ds_jw_str(w, "captive_portal", nm->portal);
 	ds_jw_u64(w, "walks", nm->walks);
 	ds_jw_u64(w, "refreshes", nm->refreshes);
 	ds_jw_u64(w, "refresh_failures", nm->refresh_failures);

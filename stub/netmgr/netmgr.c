@@ -45,6 +45,9 @@ static void network_changed(struct ds_netmgr *nm, const struct ds_netfp *fp)
 	}
 	nm->changes++;
 	nm->retry_ms = 0;
+	nm_hotspot_end(nm, "another network");
+	nm->portal[0] = '\0';
+	nm->portal_logged = false;
 	/* the first answer's delay is measured from the event that caused
 	 * this (a link change, a resolver update, a trust store change) */
 	nm->d->switch_start_us = ds_now_us();
@@ -202,11 +205,12 @@ int ds_netmgr_start(struct ds_daemon *d)
 	nm->commit.ev = ds_timer_new(d->base, nm_commit_poll, nm);
 	nm->probe.ev = ds_timer_new(d->base, nm_probe_poll, nm);
 	nm->watch.ev = ds_timer_new(d->base, nm_watch_poll, nm);
+	nm->hotspot.ev = ds_timer_new(d->base, nm_hotspot_fired, nm);
 	nm->on_walk_done = nm_walk_done;
 	d->on_wait_expired = nm_wait_expired;
 	d->on_wait_expired_arg = nm;
 	if (!nm->retry_ev || !nm->commit.ev || !nm->settle_ev || !nm->refresh_ev || !nm->probe.ev ||
-	    !nm->watch.ev)
+	    !nm->watch.ev || !nm->hotspot.ev)
 		return -ENOMEM;
 
 	r = trust_store_open(&so, &nm->store, &rep);
@@ -274,6 +278,8 @@ void ds_netmgr_stop(struct ds_daemon *d)
 	nm_probe_reset(nm);
 	ds_timer_free(nm->probe.ev);
 	ds_timer_free(nm->watch.ev);
+	if (nm->hotspot.ev)
+		ds_timer_free(nm->hotspot.ev);
 	ds_upstream_desc_clear(&nm->cur_desc);
 	if (nm->retry_ev)
 		ds_timer_free(nm->retry_ev);

@@ -54,7 +54,7 @@ void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 		in->dane_failed = nm->watch.failed;
 	if (nm->match == TRUST_MATCH_NONE)
 		in->pinned_addr = nm->probe.state;
-	in->hotspot = TRUST_HOTSPOT_NONE;
+	in->hotspot = nm->hotspot.active ? TRUST_HOTSPOT_THIS_LINK : TRUST_HOTSPOT_NONE;
 	in->prefer_upstream = nm->d->cfg->prefer_upstream_resolver;
 }
 
@@ -140,6 +140,7 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 	char why[768];
 
 	trust_policy_decide(in, &dec);
+	nm_portal_note(nm, in, &dec);
 	if (in->pinned_addr == TRUST_PINNED_FAILED && dec.service != TRUST_SERVICE_DOT)
 		snprintf(why, sizeof(why),
 			 "resolver address of pinned %s, DoT failed (%s), looks like a new network; %s",

@@ -102,6 +102,15 @@ struct ds_netmgr {
 	} watch;
 	/* a forwarder's upstreams, from the last walk */
 	char upstreams[DISC_MAX_UPSTREAMS][DNS_NAME_MAX + 16];
+	/* a hotspot sign-on in force (netmgr_hotspot.c) */
+	struct {
+		bool active;
+		uint64_t until_ms;
+		char fp_id[DS_NETFP_ID_LEN + 1]; /* the network it is for */
+		struct ds_timer *ev;
+	} hotspot;
+	char portal[768];             /* "" or why a captive portal is suspected */
+	bool portal_logged;           /* said once on this network */
 	/* the last walk found a transparent forwarder: "NAME at ADDR ..." of
 	 * the resolver its publication describes, else "" */
 	char transparent[DNS_NAME_MAX + 4 + 4 * 48];
@@ -211,5 +220,13 @@ int nm_start_walk(struct ds_netmgr *nm, bool first_use);
 void nm_store_save(struct ds_netmgr *nm);
 /* walk job callback: policy, pinning, service */
 void nm_walk_done(void *arg, int rc, struct disc_result *res);
+
+/* netmgr_hotspot.c */
+#define NM_HOTSPOT_MAX_S (60 * 60)
+void nm_hotspot_end(struct ds_netmgr *nm, const char *why);
+void nm_hotspot_fired(void *arg);
+unsigned nm_hotspot_left_s(const struct ds_netmgr *nm);
+void nm_portal_note(struct ds_netmgr *nm, const struct trust_policy_input *in,
+		    const struct trust_decision *dec);
 
 #endif

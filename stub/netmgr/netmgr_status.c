@@ -49,6 +49,8 @@ void ds_netmgr_get_status(struct ds_daemon *d, struct ds_netmgr_status *st)
 	for (int i = 0; i < nm->nupstreams && i < DISC_MAX_UPSTREAMS; i++)
 		COPY(st->forwarder_upstreams[st->nforwarder_upstreams++], nm->upstreams[i]);
 	COPY(st->transparent, nm->transparent);
+	st->hotspot_left_s = nm_hotspot_left_s(nm);
+	COPY(st->portal, nm->portal);
 	st->refreshes = nm->refreshes;
 	st->refresh_failures = nm->refresh_failures;
 	COPY(st->last_refresh, nm->last_refresh);

@@ -46,6 +46,8 @@ struct ds_netmgr_status {
 	char forwarder_upstreams[DISC_MAX_UPSTREAMS][DNS_NAME_MAX + 16];
 	int nforwarder_upstreams;
 	char transparent[DNS_NAME_MAX + 4 + 4 * 48]; /* "" or "NAME at ADDR ..." */
+	unsigned hotspot_left_s;      /* a sign-on in force: seconds left, else 0 */
+	char portal[768];             /* "" or why a captive portal is suspected */
 	uint64_t refreshes, refresh_failures;
 	char last_refresh[DISC_REASON_MAX + 32];
 	/* the policy (configuration) */
