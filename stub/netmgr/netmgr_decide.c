@@ -131,6 +131,34 @@ static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
 	return &res->desc;
 }
 
+/* After a decision: the network's resolver answered discovery in plain DNS
+ * (the walk got answers) but there is no DoT and the policy allows no clear
+ * text -- what a captive portal looks like.  Shown in status, logged once
+ * per network. */
+static void nm_portal_note(struct ds_netmgr *nm, const struct trust_policy_input *in,
+		    const struct trust_decision *dec)
+{
+	bool answered = in->discovery == TRUST_DISC_NOT_PUBLISHED ||
+			in->discovery == TRUST_DISC_BOGUS || in->discovery == TRUST_DISC_FAILED ||
+			(in->discovery == TRUST_DISC_OK && in->dot_unreachable);
+
+	if (dec->service == TRUST_SERVICE_DOT || dec->service == TRUST_SERVICE_PLAIN) {
+		nm->portal[0] = '\0';
+		return;
+	}
+	if (!answered || in->hotspot == TRUST_HOTSPOT_THIS_LINK)
+		return;
+	snprintf(nm->portal, sizeof(nm->portal),
+		 "the network's resolver answers plain DNS, but %s%s", dec->reason,
+		 in->match == TRUST_MATCH_NONE ? "; `dotctl hotspot-signon` gives plain DNS for 5 "
+						 "minutes to sign on"
+					       : " (a known network: no sign-on)");
+	if (nm->portal_logged)
+		return;
+	nm->portal_logged = true;
+	log_warn("network %s: captive portal suspected: %s", nm->fp_id, nm->portal);
+}
+
 void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 		  const struct disc_result *res, const struct trust_dnskey *ksk,
 		  const struct ds_upstream_desc *use)

@@ -1,8 +1,9 @@
 /*
  * netmgr_hotspot.c -- a hotspot sign-on ("dotctl hotspot-signon"): plain
  * DNS to the network's own resolver for a bounded time, asked for by a
- * user, for this network only and never on a known one; and the
- * suspicion of a captive portal that makes a user ask for it.
+ * user, for this network only and never on a known one.  (The suspicion
+ * of a captive portal that makes a user ask for it is noted where the
+ * decision is carried out, netmgr_decide.c.)
  *
  * The sign-on is one input of the policy (trust/policy.c); this file only
  * starts and ends it, and says so loudly.  When it ends, discovery runs
@@ -78,32 +79,4 @@ unsigned nm_hotspot_left_s(const struct ds_netmgr *nm)
 	if (!nm->hotspot.active || now >= nm->hotspot.until_ms)
 		return 0;
 	return (unsigned)((nm->hotspot.until_ms - now + 999) / 1000);
-}
-
-/* After a decision: the network's resolver answered discovery in plain DNS
- * (the walk got answers) but there is no DoT and the policy allows no clear
- * text -- what a captive portal looks like.  Shown in status, logged once
- * per network. */
-void nm_portal_note(struct ds_netmgr *nm, const struct trust_policy_input *in,
-		    const struct trust_decision *dec)
-{
-	bool answered = in->discovery == TRUST_DISC_NOT_PUBLISHED ||
-			in->discovery == TRUST_DISC_BOGUS || in->discovery == TRUST_DISC_FAILED ||
-			(in->discovery == TRUST_DISC_OK && in->dot_unreachable);
-
-	if (dec->service == TRUST_SERVICE_DOT || dec->service == TRUST_SERVICE_PLAIN) {
-		nm->portal[0] = '\0';
-		return;
-	}
-	if (!answered || in->hotspot == TRUST_HOTSPOT_THIS_LINK)
-		return;
-	snprintf(nm->portal, sizeof(nm->portal),
-		 "the network's resolver answers plain DNS, but %s%s", dec->reason,
-		 in->match == TRUST_MATCH_NONE ? "; `dotctl hotspot-signon` gives plain DNS for 5 "
-						 "minutes to sign on"
-					       : " (a known network: no sign-on)");
-	if (nm->portal_logged)
-		return;
-	nm->portal_logged = true;
-	log_warn("network %s: captive portal suspected: %s", nm->fp_id, nm->portal);
 }

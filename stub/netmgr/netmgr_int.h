@@ -226,7 +226,5 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res);
 void nm_hotspot_end(struct ds_netmgr *nm, const char *why);
 void nm_hotspot_fired(void *arg);
 unsigned nm_hotspot_left_s(const struct ds_netmgr *nm);
-void nm_portal_note(struct ds_netmgr *nm, const struct trust_policy_input *in,
-		    const struct trust_decision *dec);
 
 #endif
