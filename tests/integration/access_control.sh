@@ -132,7 +132,9 @@ s_default() {
 	expect_eq "refused counted (4)" "$(acl refused)" 4
 	expect_eq "nothing denied" "$(acl denied)" 0
 	expect_eq "the default applies" "$(acl source)" default
+	grep -F access-control "$T_DIR/d1/log" | sed 's/^/# /'
 	out=$(ds_ctl d1 status)
+	printf '%s\n' "$out" | sed -n 's/^/# /; /access:/,+1p'
 	expect_contains "text view: the counters" "$out" "refused 4, denied 0"
 	expect_contains "text view: the allowed prefixes" "$out" "10.77.0.0/24 allow"
 }
