@@ -182,6 +182,24 @@ static void render_listen(FILE *f, struct cj_value *root)
 	fprintf(f, "\n");
 }
 
+/* access_control: where the rules come from, the counters, the rules */
+static void render_access(FILE *f, struct cj_value *root)
+{
+	struct cj_value *a = take(root, "access_control"), *rules;
+
+	if (!a || a->type != CJ_OBJECT) {
+		if (a && a->type != CJ_NULL)
+			generic(f, "access_control", a, 0);
+		return;
+	}
+	fprintf(f, "access:     %s; refused %" PRIu64 ", denied %" PRIu64 "\n", S(a, "source"),
+		U(a, "refused"), U(a, "denied"));
+	rules = take(a, "rules");
+	if (rules)
+		generic(f, "rules", rules, 2); /* a list: one line */
+	generic_members(f, a, 2);
+}
+
 static void render_dot(FILE *f, struct cj_value *up)
 {
 	const char *addr = S(up, "address"), *tls = S(up, "tls_version"), *tlsa;
@@ -421,6 +439,7 @@ int ctl_status_render(FILE *f, const char *json, size_t len, char *err, size_t e
 	fmt_duration(U(root, "uptime_s"), up, sizeof(up));
 	fprintf(f, "dotstubd %s, up %s\n", S(root, "version"), up);
 	render_listen(f, root);
+	render_access(f, root);
 	render_upstream(f, root);
 	render_network(f, root);
 	render_counters(f, root);

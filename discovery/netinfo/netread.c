@@ -22,6 +22,7 @@
 #include <netlink/errno.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
+#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/vlan.h>
 #include <netlink/route/neighbour.h>
@@ -692,6 +693,61 @@ out:
 	if (routes)
 		nl_cache_free(routes);
 	free(links.v);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Interface addresses */
+
+struct ifaddr_ctx {
+	struct ds_net_ifaddr *out;
+	size_t cap, n;
+};
+
+static void ifaddr_obj_read(struct nl_object *o, void *arg)
+{
+	struct ifaddr_ctx *c = arg;
+	struct rtnl_addr *a = (struct rtnl_addr *)o;
+	struct ds_net_ifaddr ia = { 0 };
+	unsigned bits;
+
+	ia.ifindex = rtnl_addr_get_ifindex(a);
+	if (c->n >= c->cap || ia.ifindex <= 0 ||
+	    nladdr_to_netaddr(rtnl_addr_get_local(a), &ia.addr) < 0)
+		return;
+	bits = ia.addr.family == AF_INET ? 32 : 128;
+	ia.prefixlen = (unsigned)rtnl_addr_get_prefixlen(a);
+	if (ia.prefixlen > bits)
+		return;
+	if (ia.addr.family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&ia.addr.u.v6))
+		ia.addr.scope = (uint32_t)ia.ifindex;
+	c->out[c->n++] = ia;
+}
+
+int nlr_ifaddrs(struct nl_sock *sk, struct ds_net_ifaddr *out, size_t cap)
+{
+	struct ifaddr_ctx c = { .out = out, .cap = cap };
+	struct nl_cache *addrs;
+	int r;
+
+	r = rtnl_addr_alloc_cache(sk, &addrs);
+	if (r < 0)
+		return nlr_errno(r);
+	nl_cache_foreach(addrs, ifaddr_obj_read, &c);
+	nl_cache_free(addrs);
+	return (int)c.n;
+}
+
+int ds_net_ifaddrs_read(struct ds_net_ifaddr *out, size_t cap)
+{
+	struct nl_sock *sk;
+	int r;
+
+	r = nlr_socket_new(&sk);
+	if (r < 0)
+		return r;
+	r = nlr_ifaddrs(sk, out, cap);
+	nl_socket_free(sk);
 	return r;
 }
 

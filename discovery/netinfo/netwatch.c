@@ -5,7 +5,9 @@
  * it closes, everything is read again (nlr_read) and compared with what
  * was last reported.  That one rule covers the kernel's silent removal of
  * the IPv4 default route on link down, NLM_F_DUMP_INTR races and socket
- * overruns (ENOBUFS), at the price of three small dumps per burst.
+ * overruns (ENOBUFS), at the price of three small dumps per burst.  An
+ * observer of the interfaces' addresses (the listeners' access control)
+ * gets a fourth dump on the same reads.
  *
  * A pause is a hint too: after a suspend (or SIGSTOP) the first query may
  * arrive before the kernel's news of the network it woke up on.  A
@@ -84,6 +86,14 @@ struct ds_netwatch {
 	bool bounced;            /* an interface of cur went down */
 	bool paused;             /* the process did not run for a while */
 	bool overrun;            /* ENOBUFS: events were lost */
+
+	/* the interfaces' addresses, for the observer (addr_cb) */
+	bool addrs_only;
+	ds_netwatch_addr_cb *addr_cb;
+	void *addr_arg;
+	bool addrs_told;         /* addr_cb was called with ifaddrs */
+	struct ds_net_ifaddr ifaddrs[DS_NET_MAX_IFADDRS];
+	size_t nifaddrs;
 
 	struct ds_netwatch_stats st;
 };
@@ -219,6 +229,28 @@ static void report(struct ds_netwatch *w, const struct nlr_snapshot *s)
 	w->cb(w, had ? &old : NULL, &w->cur, flags, w->arg);
 }
 
+/* Dump the interfaces' addresses; tell the observer if they changed. */
+static void addrs_read(struct ds_netwatch *w)
+{
+	struct ds_net_ifaddr now[DS_NET_MAX_IFADDRS];
+	size_t n;
+	int r;
+
+	r = nlr_ifaddrs(w->sync_sk, now, DS_NET_MAX_IFADDRS);
+	if (r < 0) {
+		log_debug("netinfo: reading the addresses failed (%s), retrying", strerror(-r));
+		arm_debounce(w);
+		return;
+	}
+	n = (size_t)r;
+	if (w->addrs_told && n == w->nifaddrs && !memcmp(now, w->ifaddrs, n * sizeof(now[0])))
+		return;
+	memcpy(w->ifaddrs, now, n * sizeof(now[0]));
+	w->nifaddrs = n;
+	w->addrs_told = true;
+	w->addr_cb(w, w->ifaddrs, w->nifaddrs, w->addr_arg);
+}
+
 /* Read everything again; hold the report while a gateway MAC is being
  * resolved. */
 static void recompute(struct ds_netwatch *w)
@@ -229,6 +261,10 @@ static void recompute(struct ds_netwatch *w)
 	int r;
 
 	w->st.reads++;
+	if (w->addr_cb)
+		addrs_read(w);
+	if (w->addrs_only)
+		return;
 	r = nlr_read(w->sync_sk, w->res, w->nres, &s, &links, &nlinks);
 	if (r < 0) {
 		log_debug("netinfo: reading the kernel state failed (%s), retrying", strerror(-r));
@@ -470,11 +506,12 @@ static int pause_timer(struct ds_netwatch *w)
 
 static int event_socket(struct ds_netwatch *w, int rcvbuf)
 {
+	/* the address groups first: an addrs_only watcher takes only them */
 	static const int groups[] = {
-		RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
-		RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NEIGH,
+		RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
+		RTNLGRP_LINK, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_NEIGH,
 	};
-	size_t i;
+	size_t i, ngroups = w->addrs_only ? 2 : sizeof(groups) / sizeof(groups[0]);
 	int r;
 
 	r = nlr_socket_new(&w->ev_sk);
@@ -482,7 +519,7 @@ static int event_socket(struct ds_netwatch *w, int rcvbuf)
 		return r;
 	nl_socket_disable_seq_check(w->ev_sk);
 	r = nl_socket_modify_cb(w->ev_sk, NL_CB_VALID, NL_CB_CUSTOM, on_msg, w);
-	for (i = 0; r == 0 && i < sizeof(groups) / sizeof(groups[0]); i++)
+	for (i = 0; r == 0 && i < ngroups; i++)
 		r = nl_socket_add_membership(w->ev_sk, groups[i]);
 	if (r == 0)
 		r = nl_socket_set_buffer_size(w->ev_sk, rcvbuf, 0);
@@ -505,6 +542,7 @@ int ds_netwatch_new(struct event_base *base, const struct ds_netwatch_opts *o,
 	w->arg = arg;
 	w->debounce_ms = o && o->debounce_ms ? o->debounce_ms : DEFAULT_DEBOUNCE_MS;
 	w->resolve_wait_ms = o && o->resolve_wait_ms ? o->resolve_wait_ms : DEFAULT_RESOLVE_WAIT_MS;
+	w->addrs_only = o && o->addrs_only;
 	ds_netfp_init(&w->cur);
 	r = event_socket(w, o && o->rcvbuf > 0 ? o->rcvbuf : DEFAULT_RCVBUF);
 	if (r == 0)
@@ -585,6 +623,13 @@ int ds_netwatch_set_ssid(struct ds_netwatch *w, const uint8_t *ssid, size_t len)
 	w->ssid_len = len;
 	arm_now(w);
 	return 0;
+}
+
+void ds_netwatch_set_addr_cb(struct ds_netwatch *w, ds_netwatch_addr_cb *cb, void *arg)
+{
+	w->addr_cb = cb;
+	w->addr_arg = arg;
+	w->addrs_told = false;
 }
 
 const struct ds_netfp *ds_netwatch_current(const struct ds_netwatch *w)

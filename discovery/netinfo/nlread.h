@@ -73,6 +73,10 @@ int nlr_route_table_from_msg(struct nl_msg *msg, unsigned *ret);
 int nlr_read(struct nl_sock *sk, const struct ds_netaddr *res, size_t n,
 	     struct nlr_snapshot *ret, struct ds_net_link **ret_links, size_t *ret_nlinks);
 
+/* Dump the addresses of every interface over sk into out (at most cap,
+ * more are left out).  Returns the count or a negative errno. */
+int nlr_ifaddrs(struct nl_sock *sk, struct ds_net_ifaddr *out, size_t cap);
+
 /* Provoke neighbour resolution of g: an empty UDP datagram to its port 9
  * (discard), sent out of g->ifindex.  Returns 0 or a negative errno. */
 int nlr_provoke(const struct nlr_gw *g);

@@ -18,11 +18,13 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "dotstub/acl.h"
 #include "dotstub/trust.h" /* the policy modes */
 #include "dotstub/upstream_desc.h"
 
 #define DS_MAX_LISTEN 16
 #define DS_MAX_NETWORK_RESOLVERS 8
+#define DS_MAX_ACCESS_CONTROL 64
 #define DS_DEFAULT_CONFIG DOTSTUB_SYSCONFDIR "/dotstub.conf"
 
 
@@ -30,6 +32,12 @@ struct ds_config {
 	/* listen ADDR[:PORT], repeatable; default 127.0.0.53:53 */
 	struct sockaddr_storage listen[DS_MAX_LISTEN];
 	int nlisten;
+	/* access-control NETMASK allow|refuse|deny, repeatable.  None: the
+	 * default (loopback and the listeners' directly connected prefixes);
+	 * any: these lines, plus 127.0.0.0/8 and ::1 allowed unless a line
+	 * names that very netmask (stub/daemon/access.c) */
+	struct ds_acl_rule access_control[DS_MAX_ACCESS_CONTROL];
+	int naccess_control;
 	/* upstream NAME@ADDR[:PORT] + tlsa "U S M HEX": a static upstream
 	 * (name empty if none is configured) */
 	struct ds_upstream_desc upstream;

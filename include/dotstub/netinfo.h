@@ -281,6 +281,20 @@ int ds_net_link_parse(const void *buf, size_t len, struct ds_net_link *ret);
  * negative errno (netlink socket or dump failure, -ENOMEM). */
 int ds_netfp_read(const struct ds_netaddr *res, size_t n, unsigned wait_ms, struct ds_netfp *ret);
 
+/* An address of an interface, as RTM_NEWADDR gives it: the local address
+ * and the length of the directly connected prefix it brings. */
+struct ds_net_ifaddr {
+	int ifindex;
+	struct ds_netaddr addr;   /* IFA_LOCAL (scope of a link-local: ifindex) */
+	unsigned prefixlen;
+};
+#define DS_NET_MAX_IFADDRS 128 /* addresses read; more are left out */
+
+/* Read the addresses of every interface (an RTM_GETADDR dump, IPv4 and
+ * IPv6) into out (cap entries; more are left out), in the kernel's order.
+ * Returns the count, or a negative errno. */
+int ds_net_ifaddrs_read(struct ds_net_ifaddr *out, size_t cap);
+
 /* ------------------------------------------------------------------ */
 /* 3. The change watcher                                               */
 
@@ -347,6 +361,9 @@ typedef void ds_netwatch_cb(struct ds_netwatch *w, const struct ds_netfp *old,
 
 struct ds_netwatch_opts {
 	unsigned debounce_ms;     /* 0: default 500 */
+	bool addrs_only;          /* watch interface addresses only (for
+				   * ds_netwatch_set_addr_cb): no fingerprint
+				   * is read, cb is never called (may be NULL) */
 	unsigned resolve_wait_ms; /* 0: default 1000 */
 	int rcvbuf;               /* netlink socket receive buffer; 0: default
 				   * 1 MiB (tests make it tiny to force ENOBUFS) */
@@ -385,6 +402,16 @@ int ds_netwatch_set_resolvers(struct ds_netwatch *w, const struct ds_netaddr *re
 /* Set the SSID (len 0: unknown); a change triggers a recompute.
  * Returns 0 or -EINVAL. */
 int ds_netwatch_set_ssid(struct ds_netwatch *w, const uint8_t *ssid, size_t len);
+/* The addresses of the interfaces changed: a (n entries, as
+ * ds_net_ifaddrs_read gives them) is valid during the call only. */
+typedef void ds_netwatch_addr_cb(struct ds_netwatch *w, const struct ds_net_ifaddr *a,
+				 size_t n, void *arg);
+/* Also watch the interfaces' addresses (one observer; NULL stops it):
+ * every read of the kernel state (the next one, then after each burst of
+ * events) dumps them too, and cb is called after the first read and then
+ * whenever they differ from the last call's.  The same rules as for the
+ * fingerprint callback apply. */
+void ds_netwatch_set_addr_cb(struct ds_netwatch *w, ds_netwatch_addr_cb *cb, void *arg);
 /* The fingerprint of the last report (empty before the first). */
 const struct ds_netfp *ds_netwatch_current(const struct ds_netwatch *w);
 void ds_netwatch_get_stats(const struct ds_netwatch *w, struct ds_netwatch_stats *ret);

@@ -25,6 +25,7 @@ enum key_id {
 	K_QUERY_TIMEOUT, K_NETWORK_RESOLVER, K_RESOLV_SOURCE, K_ANCHORS_DIR,
 	K_TOFU, K_UNKNOWN_NETWORK, K_PREFER_UPSTREAM, K_DISCOVERY_WAIT,
 	K_HOLD_DOWN, K_REFRESH, K_TCP_PER_ADDRESS, K_TCP_CLIENT_OUTPUT, K_TCP_OUTPUT_TOTAL,
+	K_ACCESS_CONTROL,
 };
 
 struct key_def {
@@ -36,6 +37,7 @@ struct key_def {
 
 static const struct key_def keys[] = {
 	{ "listen", K_LISTEN, true, "ADDR[:PORT]  UDP+TCP listener (default 127.0.0.53:53)" },
+	{ "access-control", K_ACCESS_CONTROL, true, "\"NETMASK allow|refuse|deny\"  who may query (default: loopback and the listeners' connected prefixes)" },
 	{ "upstream", K_UPSTREAM, true, "NAME@ADDR[:PORT]  static DoT upstream (port 853)" },
 	{ "tlsa", K_TLSA, true, "\"U S M HEX\"  TLSA record of the static upstream" },
 	{ "allow-tls12", K_ALLOW_TLS12, false, "yes|no  accept TLS 1.2 upstream (default no)" },
@@ -200,9 +202,31 @@ static void reset_list_once(struct ds_config *c, enum key_id id)
 	case K_NETWORK_RESOLVER:
 		c->nnetwork_resolver = 0;
 		break;
+	case K_ACCESS_CONTROL:
+		c->naccess_control = 0;
+		break;
 	default:
 		break;
 	}
+}
+
+static int set_access_control(struct ds_config *c, const char *v, char *err, size_t errlen)
+{
+	struct ds_acl_rule r;
+	const char *why;
+	char a[DS_ACL_RULE_STRLEN];
+
+	if (c->naccess_control >= DS_MAX_ACCESS_CONTROL)
+		return fail(err, errlen, "too many access-control lines (at most %d)",
+			    DS_MAX_ACCESS_CONTROL);
+	if (ds_acl_rule_parse(v, &r, &why) < 0)
+		return fail(err, errlen, "access-control: '%s': %s", v, why);
+	for (int i = 0; i < c->naccess_control; i++)
+		if (ds_acl_same_netmask(&c->access_control[i], &r))
+			return fail(err, errlen, "access-control: %s is given twice",
+				    ds_acl_rule_format(&r, a, sizeof(a)));
+	c->access_control[c->naccess_control++] = r;
+	return 0;
 }
 
 static int set_key(struct ds_config *c, const struct key_def *k, const char *v, char *err,
@@ -220,6 +244,8 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 			return fail(err, errlen, "listen: '%s' is not ADDR[:PORT]", v);
 		c->listen[c->nlisten++] = ss;
 		return 0;
+	case K_ACCESS_CONTROL:
+		return set_access_control(c, v, err, errlen);
 	case K_UPSTREAM:
 		r = ds_upstream_desc_add(&c->upstream, v);
 		if (r == -E2BIG)
@@ -520,6 +546,9 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 		ds_sockaddr_format(&c->listen[i], buf, sizeof(buf));
 		fprintf(f, "listen %s\n", buf);
 	}
+	for (int i = 0; i < c->naccess_control; i++)
+		fprintf(f, "access-control %s\n",
+			ds_acl_rule_format(&c->access_control[i], buf, sizeof(buf)));
 	for (int i = 0; i < c->upstream.naddr; i++) {
 		ds_sockaddr_format(&c->upstream.addr[i], buf, sizeof(buf));
 		fprintf(f, "upstream %s@%s\n", c->upstream.name, buf);

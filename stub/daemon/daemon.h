@@ -11,6 +11,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include "dotstub/acl.h"
 #include "dotstub/cache.h"
 #include "dotstub/clock.h"
 #include "dotstub/timer.h"
@@ -25,6 +26,8 @@ struct ds_tcp_client;
 struct ds_udp_listener;
 struct ds_listeners;
 struct ds_control;
+struct ds_access;
+struct ds_netwatch;
 
 /* Counters shown by `dotctl status` (status.h). */
 struct ds_stats {
@@ -54,6 +57,7 @@ struct ds_daemon {
 					     never set together with up */
 	char up_source[32];               /* "config", "discovery", ... */
 	struct ds_listeners *listeners;
+	struct ds_access *access;         /* who may query (access.c) */
 	struct ds_control *control;
 	struct ds_stats stats;
 	unsigned pending;                 /* requests waiting for the upstream */
@@ -150,6 +154,11 @@ void ds_daemon_not_ready(struct ds_daemon *d, bool discovering, int ede, const c
 /* The network may be changing (hold): every query, cache hits too, waits
  * up to discovery-wait for the decision; false releases them. */
 void ds_daemon_hold(struct ds_daemon *d, bool hold);
+/* A query from a client that access-control refuses: REFUSED with its
+ * question (if it has one), RA, and EDE 18 "Prohibited" if it had EDNS;
+ * nothing for what is not a query.  out must hold DNS_MSG_MAX octets. */
+enum ds_resolve_rc ds_resolve_refuse(struct ds_daemon *d, const uint8_t *pkt, size_t len,
+				     uint8_t *out, size_t *outlen);
 int ds_resolve_init(struct ds_daemon *d);
 void ds_resolve_fini(struct ds_daemon *d);
 
@@ -158,6 +167,23 @@ void ds_resolve_fini(struct ds_daemon *d);
 int ds_listeners_open(struct ds_daemon *d);
 void ds_listeners_close(struct ds_daemon *d);
 /* (the listeners' part of the status: ds_listeners_get_status, status.h) */
+
+/* ---- access.c: who may query (access-control) ---- */
+/* The table: the configured lines, or the default read now over netlink
+ * (logged).  Before the listeners open.  Returns 0 or -ENOMEM (logged). */
+int ds_access_open(struct ds_daemon *d);
+/* Follow address changes for the default (the network manager's watcher,
+ * or one of its own); after ds_netmgr_start.  Failures are logged. */
+void ds_access_watch(struct ds_daemon *d);
+/* Before ds_netmgr_stop. */
+void ds_access_close(struct ds_daemon *d);
+/* Must the clients of a listener on this address be checked? */
+bool ds_access_needed(const struct ds_daemon *d, const struct sockaddr_storage *listen);
+/* The action for a client (ds_access_needed said yes). */
+enum ds_acl_action ds_access_match(const struct ds_daemon *d, const struct sockaddr_storage *peer);
+/* Count a refused query or a denied query or connection. */
+void ds_access_count(struct ds_daemon *d, enum ds_acl_action action);
+/* (its part of the status: ds_access_get_status, status.h) */
 
 /* ---- netmgr.c: which network, which resolver, which trust ---- */
 /* Open the trust store and the watchers, and make the first decision.
@@ -168,6 +194,8 @@ void ds_netmgr_stop(struct ds_daemon *d);
 struct trust_store *ds_netmgr_store(struct ds_daemon *d);
 /* the trust store changed (approve, forget, import): decide again */
 void ds_netmgr_redecide(struct ds_daemon *d);
+/* its netlink watcher (NULL if none), for an observer of the addresses */
+struct ds_netwatch *ds_netmgr_netwatch(struct ds_daemon *d);
 /* the current fingerprint's text, or NULL */
 const char *ds_netmgr_fingerprint(struct ds_daemon *d);
 /* a user's hotspot sign-on: plain DNS to this (unknown) network's resolver

@@ -6,7 +6,9 @@
  * pipelined queries and answers them as they complete, out of order, with
  * limits on clients, queries in flight per client and buffered output; when
  * the client limit is reached or accept() runs out of descriptors, accepting
- * pauses instead of spinning.
+ * pauses instead of spinning.  Clients that access-control does not allow
+ * (access.c) are answered REFUSED or dropped here, before the query path:
+ * a denied TCP client's connection is closed at accept, before any read.
  */
 #include "daemon.h"
 #include "status.h"
@@ -47,6 +49,7 @@ struct ds_udp_listener {
 	int fd;
 	struct event *ev;
 	struct sockaddr_storage addr;
+	bool check;               /* clients are checked against access-control */
 	/* batch buffers, allocated once */
 	struct mmsghdr rx[UDP_BATCH], tx[UDP_BATCH];
 	struct iovec rxiov[UDP_BATCH], txiov[UDP_BATCH];
@@ -70,6 +73,7 @@ struct ds_tcp_listener {
 	struct event *ev;
 	struct event *pause_ev;
 	struct sockaddr_storage addr;
+	bool check;               /* clients are checked against access-control */
 	bool paused;
 };
 
@@ -90,6 +94,7 @@ struct ds_tcp_client {
 	bool blocked;      /* a limit held input back (tcp_frame_run) */
 	bool partial;      /* the input ends in an incomplete message */
 	bool over;         /* to be closed: output over twice tcp-client-output */
+	bool refused;      /* access-control: every query gets REFUSED */
 	LIST_ENTRY(ds_tcp_client) link;
 };
 
@@ -144,6 +149,23 @@ static int open_socket(const struct sockaddr_storage *ss, int type)
 
 /* ---------------------------------------------------------------- UDP */
 
+/* One datagram from peer: the answer into out, if one goes back now. */
+static enum ds_resolve_rc udp_query(struct ds_udp_listener *u, const struct ds_origin *o,
+				    const uint8_t *pkt, size_t len, size_t *outlen)
+{
+	if (u->check) {
+		enum ds_acl_action a = ds_access_match(u->d, &o->peer);
+
+		if (a != DS_ACL_ALLOW) {
+			ds_access_count(u->d, a);
+			if (a == DS_ACL_DENY)
+				return DS_RESOLVE_DROP;
+			return ds_resolve_refuse(u->d, pkt, len, u->scratch, outlen);
+		}
+	}
+	return ds_resolve(u->d, pkt, len, o, u->scratch, outlen);
+}
+
 static void udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct ds_udp_listener *u = arg;
@@ -176,8 +198,8 @@ static void udp_read(evutil_socket_t fd, short what, void *arg)
 			}
 			o.peer = u->peers[i];
 			o.peerlen = u->rx[i].msg_hdr.msg_namelen;
-			if (ds_resolve(u->d, u->rxbuf[i], u->rx[i].msg_len, &o, u->scratch,
-				       &outlen) != DS_RESOLVE_ANSWER)
+			if (udp_query(u, &o, u->rxbuf[i], u->rx[i].msg_len, &outlen) !=
+			    DS_RESOLVE_ANSWER)
 				continue;
 			if (outlen > sizeof(u->txbuf[0]))
 				continue; /* cannot happen: answers are capped to 1232 */
@@ -270,6 +292,7 @@ static int udp_open(struct ds_daemon *d, const struct sockaddr_storage *ss,
 	u->d = d;
 	u->fd = fd;
 	u->addr = *ss;
+	u->check = ds_access_needed(d, ss);
 	u->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, udp_read, u);
 	u->flush_ev = event_new(d->base, -1, 0, udp_flush_cb, u);
 	if (!u->ev || !u->flush_ev || event_add(u->ev, NULL) < 0) {
@@ -403,6 +426,13 @@ static bool client_message(void *arg, const uint8_t *msg, size_t len)
 
 	o.peer = c->peer;
 	o.peerlen = c->peerlen;
+	if (c->refused) {
+		ds_access_count(c->ls->d, DS_ACL_REFUSE);
+		if (ds_resolve_refuse(c->ls->d, msg, len, c->ls->scratch, &outlen) ==
+		    DS_RESOLVE_ANSWER)
+			client_send(c, c->ls->scratch, outlen);
+		return true;
+	}
 	switch (ds_resolve(c->ls->d, msg, len, &o, c->ls->scratch, &outlen)) {
 	case DS_RESOLVE_ANSWER:
 		client_send(c, c->ls->scratch, outlen);
@@ -669,6 +699,7 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 		struct timeval idle = { TCP_IDLE_TIMEOUT_S, 0 };
 		struct sockaddr_storage peer;
 		socklen_t peerlen = sizeof(peer);
+		enum ds_acl_action acl;
 		int cfd, one = 1;
 
 		/* full, and every client busy: leave new connections in the
@@ -690,6 +721,14 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 			}
 			return;
 		}
+		acl = t->check ? ds_access_match(t->d, &peer) : DS_ACL_ALLOW;
+		if (acl == DS_ACL_DENY) {
+			/* closed before anything is read: nothing at all for
+			 * a client we do not talk to */
+			ds_access_count(t->d, acl);
+			close(cfd);
+			continue;
+		}
 		if (!tcp_make_room(ls, &peer)) {
 			ls->refused++;
 			close(cfd);
@@ -702,6 +741,7 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		c->ls = ls;
+		c->refused = acl == DS_ACL_REFUSE;
 		c->peer = peer;
 		c->peerlen = peerlen;
 		c->progress_ms = ds_now_ms();
@@ -785,6 +825,7 @@ static int tcp_open(struct ds_daemon *d, const struct sockaddr_storage *ss,
 	t->d = d;
 	t->fd = fd;
 	t->addr = *ss;
+	t->check = ds_access_needed(d, ss);
 	t->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, tcp_accept, t);
 	t->pause_ev = evtimer_new(d->base, tcp_pause_done, t);
 	if (!t->ev || !t->pause_ev || event_add(t->ev, NULL) < 0) {

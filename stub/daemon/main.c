@@ -319,6 +319,8 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
+	if (ds_access_open(&d) < 0)
+		goto out;
 	r = ds_listeners_open(&d);
 	if (r < 0)
 		goto out;
@@ -339,6 +341,7 @@ int main(int argc, char **argv)
 			rc = 2;
 		goto out;
 	}
+	ds_access_watch(&d);
 
 	sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);
 	sigs[1] = evsignal_new(d.base, SIGTERM, on_signal, &d);
@@ -360,6 +363,7 @@ int main(int argc, char **argv)
 		if (sigs[i])
 			event_free(sigs[i]);
 out:
+	ds_access_close(&d);
 	ds_netmgr_stop(&d);
 	ds_daemon_set_upstream(&d, NULL, "none", false);
 	ds_resolve_fini(&d);

@@ -591,6 +591,20 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 	return DS_RESOLVE_PENDING;
 }
 
+enum ds_resolve_rc ds_resolve_refuse(struct ds_daemon *d, const uint8_t *pkt, size_t len,
+				     uint8_t *out, size_t *outlen)
+{
+	struct dns_query q;
+
+	/* no text with the EDE: an answer to a client we do not serve stays
+	 * as small as its query */
+	if (dns_parse_query(pkt, len, &q) == DNS_PARSE_DROP) {
+		d->stats.dropped++;
+		return DS_RESOLVE_DROP;
+	}
+	return error_answer(d, &q, DNS_RCODE_REFUSED, DNS_EDE_PROHIBITED, NULL, out, outlen);
+}
+
 void ds_request_cancel(struct ds_request *req)
 {
 	if (req->waiting)

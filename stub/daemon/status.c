@@ -19,6 +19,7 @@ void ds_status_collect(struct ds_daemon *d, struct ds_status *st)
 	st->version = DOTSTUB_VERSION;
 	st->uptime_s = (ds_now_ms() - d->started_ms) / 1000;
 	ds_listeners_get_status(d, &st->listen);
+	ds_access_get_status(d, &st->access);
 	if (d->up) {
 		st->up_kind = DS_STATUS_UP_DOT;
 		snprintf(st->up_source, sizeof(st->up_source), "%s", d->up_source);
@@ -144,6 +145,25 @@ static void json_netmgr(struct ds_jw *w, const struct ds_netmgr_status *nm)
 	ds_jw_obj_end(w);
 }
 
+static void json_access(struct ds_jw *w, const struct ds_access_status *as)
+{
+	char rule[DS_ACL_RULE_STRLEN];
+
+	if (!as->active) {
+		ds_jw_null(w, "access_control");
+		return;
+	}
+	ds_jw_obj_begin(w, "access_control");
+	ds_jw_str(w, "source", as->configured ? "config" : "default");
+	ds_jw_arr_begin(w, "rules");
+	for (size_t i = 0; i < as->table.n; i++)
+		ds_jw_str(w, NULL, ds_acl_rule_format(&as->table.rule[i], rule, sizeof(rule)));
+	ds_jw_arr_end(w);
+	ds_jw_u64(w, "refused", as->refused);
+	ds_jw_u64(w, "denied", as->denied);
+	ds_jw_obj_end(w);
+}
+
 /* keys of counters.servfail_by_error, by enum ds_upstream_err */
 static const char *const err_keys[] = {
 	[DS_UP_ERR_TIMEOUT] = "timeout",     [DS_UP_ERR_NETWORK] = "network",
@@ -215,6 +235,7 @@ void ds_status_json(const struct ds_status *st, struct evbuffer *out)
 	ds_jw_u64(&w, "tcp_output", st->listen.tcp_output);
 	ds_jw_u64(&w, "tcp_evicted", st->listen.tcp_evicted);
 	ds_jw_u64(&w, "tcp_refused", st->listen.tcp_refused);
+	json_access(&w, &st->access);
 	switch (st->up_kind) {
 	case DS_STATUS_UP_DOT:
 		json_dot(&w, st);

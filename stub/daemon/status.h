@@ -32,6 +32,16 @@ struct ds_listen_status {
 };
 void ds_listeners_get_status(const struct ds_daemon *d, struct ds_listen_status *st);
 
+/* access.c */
+struct ds_access_status {
+	bool active;                      /* false: not set up (yet) */
+	bool configured;                  /* access-control lines, or the default */
+	struct ds_acl table;              /* the rules in force */
+	uint64_t refused;                 /* queries answered REFUSED */
+	uint64_t denied;                  /* queries and TCP connections dropped */
+};
+void ds_access_get_status(const struct ds_daemon *d, struct ds_access_status *st);
+
 enum ds_status_upstream_kind {
 	DS_STATUS_UP_NONE,    /* no upstream: queries get SERVFAIL (not_ready) */
 	DS_STATUS_UP_DOT,     /* dot */
@@ -42,6 +52,7 @@ struct ds_status {
 	const char *version;
 	uint64_t uptime_s;
 	struct ds_listen_status listen;
+	struct ds_access_status access;
 	enum ds_status_upstream_kind up_kind;
 	char up_source[32];               /* DoT: "config", "discovery", ... */
 	struct ds_upstream_status dot;

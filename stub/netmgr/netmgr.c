@@ -307,6 +307,11 @@ void ds_netmgr_redecide(struct ds_daemon *d)
 		network_changed(d->netmgr, &d->netmgr->fp);
 }
 
+struct ds_netwatch *ds_netmgr_netwatch(struct ds_daemon *d)
+{
+	return d->netmgr ? d->netmgr->nw : NULL;
+}
+
 const char *ds_netmgr_fingerprint(struct ds_daemon *d)
 {
 	return d->netmgr && d->netmgr->have_fp ? d->netmgr->fp_text : NULL;

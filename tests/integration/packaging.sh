@@ -223,6 +223,8 @@ config dotstub 'main'
 	option enabled 'yes'
 	list listen '127.0.0.1:5453'
 	list listen '[::1]:5453'
+	list access_control '192.168.1.0/24 allow'
+	list access_control 'fd00::5 deny'
 	list network_resolver '192.168.100.1'
 	list network_resolver "fd00::1"
 	option resolv_source /tmp/resolv.conf.d/resolv.conf.auto
@@ -256,6 +258,8 @@ EOF
 cat >"$T/full.want" <<EOF
 listen 127.0.0.1:5453
 listen [::1]:5453
+access-control 192.168.1.0/24 allow
+access-control fd00::5/128 deny
 upstream abcd1234efgh.zz@192.0.2.53:853
 upstream abcd1234efgh.zz@[2001:db8::53]:8853
 tlsa "3 1 1 9cab2d0bd35a1f46c8a8b0eb5c9e3a5c1a1b5b0cb3f47a4d3c1c6f2b7e8d9a01"

@@ -210,6 +210,55 @@ static void test_print_roundtrip(void **state)
 	ds_config_free(&b);
 }
 
+/* access-control lines: parsed into rules, a netmask only once, the
+ * command line replacing the file's list, printed normalised */
+static void test_access_control(void **state)
+{
+	struct ds_config c, b;
+	char err[256] = "", *printed = NULL;
+	size_t plen = 0;
+	FILE *f;
+
+	ds_config_init(&c);
+	assert_int_equal(parse(&c,
+			       "access-control: 10.1.2.3/8 refuse\n"
+			       "access-control 192.168.1.0/24 allow   # the LAN\n"
+			       "access-control = fd00::5 deny\n",
+			       err, sizeof(err)), 0);
+	assert_int_equal(c.naccess_control, 3);
+	assert_int_equal(c.access_control[0].action, DS_ACL_REFUSE);
+	assert_int_equal(c.access_control[0].plen, 8);
+	assert_int_equal(c.access_control[2].family, AF_INET6);
+	assert_int_equal(c.access_control[2].plen, 128);
+	f = open_memstream(&printed, &plen);
+	ds_config_print(&c, f);
+	fclose(f);
+	assert_non_null(strstr(printed, "access-control 10.0.0.0/8 refuse\n"));
+	assert_non_null(strstr(printed, "access-control fd00::5/128 deny\n"));
+	ds_config_init(&b);
+	if (ds_config_parse(&b, printed, plen, "printed", err, sizeof(err)) < 0)
+		fail_msg("printed config does not parse: %s\n%s", err, printed);
+	assert_int_equal(b.naccess_control, 3);
+	assert_memory_equal(b.access_control, c.access_control, 3 * sizeof(c.access_control[0]));
+	free(printed);
+
+	/* the same netmask twice, even written otherwise */
+	assert_int_equal(parse(&c, "access-control 10.9.9.9/8 allow\n", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "twice"));
+	assert_int_equal(parse(&c, "access-control 10.0.0.0/8 permit\n", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "allow, refuse or deny"));
+	assert_int_equal(parse(&c, "access-control 10.0.0.0/40 allow\n", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "0..32"));
+
+	/* the command line replaces the file's lines */
+	assert_int_equal(ds_config_set(&c, "access-control", "0.0.0.0/0 allow", true, err,
+				       sizeof(err)), 0);
+	assert_int_equal(c.naccess_control, 1);
+	assert_int_equal(c.access_control[0].plen, 0);
+	ds_config_free(&c);
+	ds_config_free(&b);
+}
+
 static void test_load_file(void **state)
 {
 	struct ds_config c;
@@ -238,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_cmdline_overrides),
 		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_access_control),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

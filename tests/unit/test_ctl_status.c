@@ -402,6 +402,28 @@ static void test_render_tcp_limits(void **state)
 	free(t);
 }
 
+/* Access control: where the rules come from, the counters, the rules. */
+static void test_render_access(void **state)
+{
+	static const char json[] =
+		"{\"version\": \"0.1.0\", \"uptime_s\": 5, \"listen\": [\"10.77.0.1:53\"], "
+		"\"access_control\": {\"source\": \"default\", \"rules\": [\"127.0.0.0/8 allow\", "
+		"\"10.77.0.0/24 allow\", \"::1/128 allow\"], \"refused\": 4, \"denied\": 1}, "
+		"\"upstream\": null, \"discovery\": null}";
+	char *t = status(json);
+
+	assert_non_null(strstr(t, "(udp+tcp), 0 tcp clients\n"
+				  "access:     default; refused 4, denied 1\n"
+				  "  rules:    127.0.0.0/8 allow, 10.77.0.0/24 allow, ::1/128 allow\n"
+				  "upstream:"));
+	assert_null(strstr(t, "access_control"));
+	free(t);
+	/* a daemon without it (null, or older): nothing */
+	t = status("{\"version\": \"1\", \"uptime_s\": 1, \"access_control\": null}");
+	assert_null(strstr(t, "access"));
+	free(t);
+}
+
 /* A member the renderer does not know still shows, in its section. */
 static void test_render_unknown_members(void **state)
 {
@@ -489,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_render_plain_and_refused),
 		cmocka_unit_test(test_render_static_none),
 		cmocka_unit_test(test_render_tcp_limits),
+		cmocka_unit_test(test_render_access),
 		cmocka_unit_test(test_render_unknown_members),
 		cmocka_unit_test(test_render_sanitizes),
 		cmocka_unit_test(test_render_refuses_malformed),

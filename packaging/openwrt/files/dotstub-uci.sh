@@ -15,6 +15,7 @@
 #   config dotstub 'main'
 #     option enabled                   0|1 (default 1)
 #     list   listen                    ADDR[:PORT]
+#     list   access_control            "NETMASK allow|refuse|deny"
 #     option resolv_source             FILE
 #     list   network_resolver          ADDR[:PORT]
 #     option tofu                      auto|ask|off
@@ -127,6 +128,7 @@ dotstub_uci_each() {
 dotstub_uci_generate() {
 	echo "# generated from /etc/config/dotstub by /etc/init.d/dotstub: edit that file"
 	dotstub_uci_each main listen listen &&
+	dotstub_uci_each main access_control access-control &&
 	dotstub_uci_scalar main resolv_source resolv-source &&
 	dotstub_uci_each main network_resolver network-resolver &&
 	dotstub_uci_scalar main tofu tofu &&
