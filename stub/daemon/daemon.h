@@ -79,6 +79,18 @@ struct ds_daemon {
 	 * released to it), or not (they get SERVFAIL).  NULL: no hook. */
 	bool (*on_wait_expired)(void *arg);
 	void *on_wait_expired_arg;
+	/* The first decision is served (an upstream, plain DNS, or SERVFAIL
+	 * that no longer waits): main.c's hook tells the service manager
+	 * once.  NULL: no hook. */
+	void (*on_decided)(struct ds_daemon *d);
+	struct ds_timer *ready_timer;     /* main.c: READY=1 at the latest */
+	/* reload.c: the command line given at start (its options go over the
+	 * file again on SIGHUP), and how the reloads went */
+	int argc;
+	char **argv;
+	uint64_t reloads;                 /* applied */
+	uint64_t reloads_refused;
+	char last_reload[192];            /* "" or what the last SIGHUP did */
 };
 
 /* Where a query came from, and so where its answer goes. */
@@ -154,6 +166,11 @@ void ds_resolve_fini(struct ds_daemon *d);
 /* ---- listener.c ---- */
 /* Bind every listen address (UDP and TCP).  Returns 0 or -errno (logged). */
 int ds_listeners_open(struct ds_daemon *d);
+/* Listen on addr[0..n-1] instead: an address already bound keeps its
+ * sockets, new ones are bound first -- if one cannot be, nothing changes
+ * and -errno is returned (logged) -- then the removed ones are closed
+ * with their TCP clients.  The caller then makes cfg->listen say so. */
+int ds_listeners_rebind(struct ds_daemon *d, const struct sockaddr_storage *addr, int n);
 void ds_listeners_close(struct ds_daemon *d);
 /* (the listeners' part of the status: ds_listeners_get_status, status.h) */
 
@@ -168,6 +185,15 @@ struct trust_store *ds_netmgr_store(struct ds_daemon *d);
 void ds_netmgr_redecide(struct ds_daemon *d);
 /* the current fingerprint's text, or NULL */
 const char *ds_netmgr_fingerprint(struct ds_daemon *d);
+
+/* ---- reload.c ---- */
+/* Serve what the configuration says: the static upstream, or the network
+ * manager (trust store, watchers, the first decision).  0 or -errno
+ * (logged); -EPERM: the trust store may not be trusted. */
+int ds_reload_serve(struct ds_daemon *d);
+/* SIGHUP: read the configuration again and apply it, or keep the running
+ * one if the new one is invalid (logged either way). */
+void ds_reload(struct ds_daemon *d);
 
 /* ---- trustctl.c: control requests "trust ..." ---- */
 int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);
