@@ -42,6 +42,10 @@ static void usage(FILE *f)
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
 		"\n"
+		"SIGHUP reloads the file and these options; an invalid configuration is\n"
+		"refused and the running one kept.  With NOTIFY_SOCKET set, dotstubd tells\n"
+		"the service manager READY=1, RELOADING=1 and STOPPING=1.\n"
+		"\n"
 		"Every configuration key is also an option, --KEY VALUE or --KEY=VALUE;\n"
 		"options override the file, and a repeatable key on the command line\n"
 		"replaces the file's list:\n",

@@ -26,7 +26,10 @@ trap cleanup EXIT
 udot_init
 
 mkdir -p "$T_DIR/c1" "$T_DIR/c2"
-udot_cert $N1 "$T_DIR/c1" && udot_cert $N2 "$T_DIR/c2" || { echo "cannot make certificates"; exit 1; }
+if ! udot_cert $N1 "$T_DIR/c1" || ! udot_cert $N2 "$T_DIR/c2"; then
+	echo "cannot make certificates"
+	exit 1
+fi
 T1=$(udot_tlsa 3 1 1 "$T_DIR/c1/$N1.pem")
 T2=$(udot_tlsa 3 1 1 "$T_DIR/c2/$N2.pem")
 
@@ -214,6 +217,7 @@ notify_run() {
 	expect_eq "a query sent at once after READY=1 is answered" \
 		"$(grep -m1 '^ANSWER' "$rec")" "ANSWER rcode=0 a=192.0.2.1"
 	kill -HUP "$(ds_pid d6)"
+	# shellcheck disable=SC2016 # $1 is expanded by the inner sh
 	check "SIGHUP: READY=1 again" wait_for 10 sh -c '[ "$(grep -c "^READY=1" "$1")" -ge 2 ]' sh "$rec"
 	expect_eq "SIGHUP: RELOADING=1, then READY=1" \
 		"$(grep -oE '^(READY|RELOADING|STOPPING)=1' "$rec" | tr '\n' ' ')" "READY=1 RELOADING=1 READY=1 "
@@ -261,6 +265,7 @@ s_unit_verify() {
 	expect_eq "systemd-analyze verify: exit status" "$?" 0
 	expect_eq "systemd-analyze verify: nothing to say" "$(cat "$T_DIR/verify.out")" ""
 	u=$(cat "$T_DIR/unit/dotstubd.service")
+	# shellcheck disable=SC2016 # $MAINPID is systemd's, not the shell's
 	for l in "Type=notify" "NotifyAccess=main" "ExecReload=$DOTSTUBD -n" \
 	    'ExecReload=/bin/kill -HUP $MAINPID' "Before=network.target nss-lookup.target" \
 	    "Wants=nss-lookup.target" "Conflicts=systemd-resolved.service" "User=dotstub" \
