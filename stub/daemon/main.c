@@ -178,7 +178,8 @@ static int check_state_dir(const struct ds_config *c)
 static void on_decided(struct ds_daemon *d)
 {
 	ds_timer_disarm(d->ready_timer);
-	ds_notify_ready(d);
+	if (!ds_notify_ready_sent()) /* a reload may have said it */
+		ds_notify_ready(d);
 }
 
 /* No decision after discovery-wait: queries are answered by now (SERVFAIL
@@ -188,7 +189,8 @@ static void ready_timer_fired(void *arg)
 	struct ds_daemon *d = arg;
 
 	d->on_decided = NULL;
-	ds_notify_ready(d);
+	if (!ds_notify_ready_sent())
+		ds_notify_ready(d);
 }
 
 /* READY=1 when the first decision is served, or after discovery-wait. */

@@ -325,6 +325,8 @@ static void fail_not_ready(struct ds_request *req)
 	n = dns_compose_error(&req->q, DNS_RCODE_SERVFAIL, &o, out, sizeof(out));
 	if (n > 0)
 		req->origin.ops->reply(req, out, (size_t)n);
+	else
+		req->origin.ops->untrack(req);
 	request_free(req);
 }
 
