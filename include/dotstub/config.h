@@ -66,9 +66,11 @@ struct ds_config {
 	unsigned refresh_interval_s;    /* refresh-interval: 0 = RFC 5011 2.3 active refresh */
 	/* command-line only */
 	char config_file[PATH_MAX];
+	bool config_explicit;           /* named by -c: missing is an error */
 	bool foreground;
 	bool check_only;
 	bool verbose;
+	bool want_help, want_version;   /* -h, -V */
 	unsigned cmdline_lists;         /* internal: lists replaced from the command line */
 };
 
@@ -87,6 +89,12 @@ int ds_config_parse(struct ds_config *c, const char *text, size_t len, const cha
 int ds_config_load(struct ds_config *c, const char *path, char *err, size_t errlen);
 /* Apply defaults and check consistency (TLSA without upstream...). */
 int ds_config_finish(struct ds_config *c, char *err, size_t errlen);
+/* The whole configuration of dotstubd's command line: the file named by
+ * -c (or the default, which may be missing), then every --KEY VALUE over
+ * it, the flags (-f, -n, -v, -h, -V) noted, then ds_config_finish.  The
+ * daemon reads it so at start and again on SIGHUP.  Returns 0 or -errno
+ * with err. */
+int ds_config_read(struct ds_config *c, int argc, char *const argv[], char *err, size_t errlen);
 /* Print the normalised configuration, in file syntax. */
 void ds_config_print(const struct ds_config *c, FILE *f);
 

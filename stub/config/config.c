@@ -515,12 +515,29 @@ int ds_config_load(struct ds_config *c, const char *path, char *err, size_t errl
 	return r;
 }
 
+static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	char x[64], y[64];
+
+	ds_sockaddr_format(a, x, sizeof(x));
+	ds_sockaddr_format(b, y, sizeof(y));
+	return !strcmp(x, y);
+}
+
 int ds_config_finish(struct ds_config *c, char *err, size_t errlen)
 {
+	char a[64];
+
 	if (c->nlisten == 0) {
 		ds_parse_sockaddr("127.0.0.53", 53, &c->listen[0]);
 		c->nlisten = 1;
 	}
+	for (int i = 0; i < c->nlisten; i++)
+		for (int j = 0; j < i; j++)
+			if (same_sockaddr(&c->listen[i], &c->listen[j])) {
+				ds_sockaddr_format(&c->listen[i], a, sizeof(a));
+				return fail(err, errlen, "listen %s is given twice", a);
+			}
 	if (c->upstream.ntlsa > 0 && c->upstream.naddr == 0)
 		return fail(err, errlen, "tlsa is given but no upstream");
 	if (c->upstream.naddr > 0) {
@@ -536,6 +553,97 @@ int ds_config_finish(struct ds_config *c, char *err, size_t errlen)
 				    c->upstream.name);
 	}
 	return 0;
+}
+
+static bool is_flag(const char *a, char s, const char *l)
+{
+	return (a[0] == '-' && a[1] == s && a[2] == '\0') || !strcmp(a, l);
+}
+
+/* The file named by -c/--config (or the default): first pass over argv. */
+static void find_config_file(struct ds_config *c, int argc, char *const argv[])
+{
+	snprintf(c->config_file, sizeof(c->config_file), "%s", DS_DEFAULT_CONFIG);
+	c->config_explicit = false;
+	for (int i = 1; i < argc; i++) {
+		if (is_flag(argv[i], 'c', "--config") && i + 1 < argc) {
+			snprintf(c->config_file, sizeof(c->config_file), "%s", argv[++i]);
+			c->config_explicit = true;
+		} else if (!strncmp(argv[i], "--config=", 9)) {
+			snprintf(c->config_file, sizeof(c->config_file), "%s", argv[i] + 9);
+			c->config_explicit = true;
+		}
+	}
+}
+
+/* A flag of the daemon (no value): 1 if a was one, 0 if not. */
+static int take_flag(struct ds_config *c, const char *a)
+{
+	if (is_flag(a, 'f', "--foreground"))
+		c->foreground = true;
+	else if (is_flag(a, 'n', "--check"))
+		c->check_only = true;
+	else if (is_flag(a, 'v', "--verbose"))
+		c->verbose = true;
+	else if (!strcmp(a, "-nv") || !strcmp(a, "-vn"))
+		c->check_only = c->verbose = true;
+	else if (is_flag(a, 'h', "--help"))
+		c->want_help = true;
+	else if (is_flag(a, 'V', "--version"))
+		c->want_version = true;
+	else
+		return 0;
+	return 1;
+}
+
+/* One --KEY VALUE or --KEY=VALUE at argv[*i]; advances *i past a value. */
+static int take_option(struct ds_config *c, int argc, char *const argv[], int *i, char *err,
+		       size_t errlen)
+{
+	const char *a = argv[*i], *val, *eq;
+	char key[64], sub[512];
+
+	if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
+		return fail(err, errlen, "unknown argument '%s' (see --help)", a);
+	eq = strchr(a, '=');
+	if (eq) {
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - a - 2), a + 2);
+		val = eq + 1;
+	} else {
+		if (*i + 1 >= argc)
+			return fail(err, errlen, "%s needs a value", a);
+		snprintf(key, sizeof(key), "%s", a + 2);
+		val = argv[++*i];
+	}
+	if (ds_config_set(c, key, val, true, sub, sizeof(sub)) < 0)
+		return fail(err, errlen, "--%s: %s", key, sub);
+	return 0;
+}
+
+int ds_config_read(struct ds_config *c, int argc, char *const argv[], char *err, size_t errlen)
+{
+	int r;
+
+	find_config_file(c, argc, argv);
+	for (int i = 1; i < argc; i++)
+		if (is_flag(argv[i], 'c', "--config") && i + 1 >= argc)
+			return fail(err, errlen, "%s needs a file", argv[i]);
+	r = ds_config_load(c, c->config_file, err, errlen);
+	if (r < 0 && !(r == -ENOENT && !c->config_explicit))
+		return r;
+	for (int i = 1; i < argc; i++) {
+		if (is_flag(argv[i], 'c', "--config")) {
+			i++;
+			continue;
+		}
+		if (!strncmp(argv[i], "--config=", 9) || take_flag(c, argv[i]))
+			continue;
+		if (take_option(c, argc, argv, &i, err, errlen) < 0)
+			return -EINVAL;
+	}
+	if (c->want_help || c->want_version)
+		return 0;
+	return ds_config_finish(c, err, errlen);
 }
 
 void ds_config_print(const struct ds_config *c, FILE *f)

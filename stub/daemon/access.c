@@ -237,16 +237,39 @@ void ds_access_close(struct ds_daemon *d)
 
 bool ds_access_needed(const struct ds_daemon *d, const struct sockaddr_storage *listen)
 {
-	return d->access && (d->access->configured || !addr_is_loopback(listen));
+	return !addr_is_loopback(listen) || (d->access && d->access->configured);
 }
 
+/* Without a table (it could not be made) only loopback clients are
+ * served: never an open resolver by accident. */
 enum ds_acl_action ds_access_match(const struct ds_daemon *d, const struct sockaddr_storage *peer)
 {
+	if (!d->access)
+		return addr_is_loopback(peer) ? DS_ACL_ALLOW : DS_ACL_REFUSE;
 	return ds_acl_match(&d->access->table, peer);
+}
+
+void ds_access_get_counts(const struct ds_daemon *d, struct ds_access_counts *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (d->access) {
+		ret->refused = d->access->refused;
+		ret->denied = d->access->denied;
+	}
+}
+
+void ds_access_set_counts(struct ds_daemon *d, const struct ds_access_counts *c)
+{
+	if (d->access) {
+		d->access->refused = c->refused;
+		d->access->denied = c->denied;
+	}
 }
 
 void ds_access_count(struct ds_daemon *d, enum ds_acl_action action)
 {
+	if (!d->access)
+		return;
 	if (action == DS_ACL_REFUSE)
 		d->access->refused++;
 	else if (action == DS_ACL_DENY)

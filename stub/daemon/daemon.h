@@ -83,6 +83,18 @@ struct ds_daemon {
 	 * released to it), or not (they get SERVFAIL).  NULL: no hook. */
 	bool (*on_wait_expired)(void *arg);
 	void *on_wait_expired_arg;
+	/* The first decision is served (an upstream, plain DNS, or SERVFAIL
+	 * that no longer waits): main.c's hook tells the service manager
+	 * once.  NULL: no hook. */
+	void (*on_decided)(struct ds_daemon *d);
+	struct ds_timer *ready_timer;     /* main.c: READY=1 at the latest */
+	/* reload.c: the command line given at start (its options go over the
+	 * file again on SIGHUP), and how the reloads went */
+	int argc;
+	char **argv;
+	uint64_t reloads;                 /* applied */
+	uint64_t reloads_refused;
+	char last_reload[192];            /* "" or what the last SIGHUP did */
 };
 
 /* Where a query came from, and so where its answer goes. */
@@ -165,7 +177,14 @@ void ds_resolve_fini(struct ds_daemon *d);
 /* ---- listener.c ---- */
 /* Bind every listen address (UDP and TCP).  Returns 0 or -errno (logged). */
 int ds_listeners_open(struct ds_daemon *d);
+/* Listen on addr[0..n-1] instead: an address already bound keeps its
+ * sockets, new ones are bound first -- if one cannot be, nothing changes
+ * and -errno is returned (logged) -- then the removed ones are closed
+ * with their TCP clients.  The caller then makes cfg->listen say so. */
+int ds_listeners_rebind(struct ds_daemon *d, const struct sockaddr_storage *addr, int n);
 void ds_listeners_close(struct ds_daemon *d);
+/* The access table was made again (a reload): which listeners check. */
+void ds_listeners_access_changed(struct ds_daemon *d);
 /* (the listeners' part of the status: ds_listeners_get_status, status.h) */
 
 /* ---- access.c: who may query (access-control) ---- */
@@ -182,6 +201,12 @@ bool ds_access_needed(const struct ds_daemon *d, const struct sockaddr_storage *
 /* The action for a client (ds_access_needed said yes). */
 enum ds_acl_action ds_access_match(const struct ds_daemon *d, const struct sockaddr_storage *peer);
 /* Count a refused query or a denied query or connection. */
+/* The counters, kept across a reload (reload.c closes and opens again). */
+struct ds_access_counts {
+	uint64_t refused, denied;
+};
+void ds_access_get_counts(const struct ds_daemon *d, struct ds_access_counts *ret);
+void ds_access_set_counts(struct ds_daemon *d, const struct ds_access_counts *c);
 void ds_access_count(struct ds_daemon *d, enum ds_acl_action action);
 /* (its part of the status: ds_access_get_status, status.h) */
 
@@ -201,6 +226,15 @@ const char *ds_netmgr_fingerprint(struct ds_daemon *d);
 /* a user's hotspot sign-on: plain DNS to this (unknown) network's resolver
  * for seconds; 0, or -errno with why filled in (netmgr_hotspot.c) */
 int ds_netmgr_hotspot_signon(struct ds_daemon *d, unsigned seconds, char *why, size_t whylen);
+
+/* ---- reload.c ---- */
+/* Serve what the configuration says: the static upstream, or the network
+ * manager (trust store, watchers, the first decision).  0 or -errno
+ * (logged); -EPERM: the trust store may not be trusted. */
+int ds_reload_serve(struct ds_daemon *d);
+/* SIGHUP: read the configuration again and apply it, or keep the running
+ * one if the new one is invalid (logged either way). */
+void ds_reload(struct ds_daemon *d);
 
 /* ---- trustctl.c: control requests "trust ..." ---- */
 int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);

@@ -65,6 +65,12 @@ struct ds_udp_listener {
 	struct iovec qiov[UDP_BATCH];
 	struct sockaddr_storage qpeer[UDP_BATCH];
 	uint8_t qbuf[UDP_BATCH][DNS_EDNS_UDP_SIZE];
+	/* requests of its clients waiting for the upstream: a listener
+	 * removed by a reload is closed at once and freed when they are done
+	 * (their answers are dropped) */
+	unsigned inflight;
+	bool retired;
+	LIST_ENTRY(ds_udp_listener) retired_link;
 };
 
 struct ds_tcp_listener {
@@ -79,6 +85,7 @@ struct ds_tcp_listener {
 
 struct ds_tcp_client {
 	struct ds_listeners *ls;
+	struct ds_tcp_listener *t;  /* accepted on it */
 	struct bufferevent *bev;
 	struct evbuffer_cb_entry *out_cb;  /* keeps ls->out_total */
 	struct event *resume_ev;  /* take the input already received */
@@ -105,6 +112,7 @@ struct ds_listeners {
 	int n;
 	unsigned nclients;
 	LIST_HEAD(, ds_tcp_client) clients;
+	LIST_HEAD(, ds_udp_listener) retired;  /* removed, answers still due */
 	size_t out_total;         /* output buffered for all clients */
 	struct event *budget_ev;  /* out_total is over tcp-output-total */
 	uint64_t evicted, refused;
@@ -312,11 +320,38 @@ static void udp_close(struct ds_udp_listener *u)
 {
 	if (!u)
 		return;
+	if (u->retired)
+		LIST_REMOVE(u, retired_link);
+	else {
+		udp_flush(u);
+		event_free(u->ev);
+		event_free(u->flush_ev);
+		close(u->fd);
+	}
+	free(u);
+}
+
+/* Removed by a reload: closed now; freed once no request of its clients
+ * waits for an answer. */
+static void udp_retire(struct ds_listeners *ls, struct ds_udp_listener *u)
+{
 	udp_flush(u);
 	event_free(u->ev);
 	event_free(u->flush_ev);
 	close(u->fd);
-	free(u);
+	u->fd = -1;
+	u->retired = true;
+	LIST_INSERT_HEAD(&ls->retired, u, retired_link);
+	if (u->inflight == 0)
+		udp_close(u);
+}
+
+/* A request of u's clients is done (answered or not). */
+static void udp_request_done(struct ds_udp_listener *u)
+{
+	u->inflight--;
+	if (u->retired && u->inflight == 0)
+		udp_close(u);
 }
 
 /* ---------------------------------------------------------------- TCP */
@@ -540,14 +575,18 @@ static void origin_track(struct ds_request *req)
 {
 	if (req->origin.kind == DS_ORIGIN_TCP)
 		TAILQ_INSERT_TAIL(&req->origin.tcp->reqs, req, tcp_link);
+	else
+		req->origin.udp->inflight++;
 }
 
 static void origin_untrack(struct ds_request *req)
 {
 	struct ds_tcp_client *c;
 
-	if (req->origin.kind != DS_ORIGIN_TCP)
+	if (req->origin.kind != DS_ORIGIN_TCP) {
+		udp_request_done(req->origin.udp);
 		return;
+	}
 	c = req->origin.tcp;
 	TAILQ_REMOVE(&c->reqs, req, tcp_link);
 	c->inflight--;
@@ -559,7 +598,10 @@ static void origin_untrack(struct ds_request *req)
 static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 {
 	if (req->origin.kind == DS_ORIGIN_UDP) {
-		udp_queue(req->origin.udp, &req->origin.peer, req->origin.peerlen, pkt, len);
+		if (!req->origin.udp->retired)
+			udp_queue(req->origin.udp, &req->origin.peer, req->origin.peerlen, pkt,
+				  len);
+		udp_request_done(req->origin.udp);
 		return;
 	}
 	struct ds_tcp_client *c = req->origin.tcp;
@@ -742,6 +784,7 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 		}
 		c->ls = ls;
 		c->refused = acl == DS_ACL_REFUSE;
+		c->t = t;
 		c->peer = peer;
 		c->peerlen = peerlen;
 		c->progress_ms = ds_now_ms();
@@ -862,6 +905,7 @@ int ds_listeners_open(struct ds_daemon *d)
 		return -ENOMEM;
 	ls->d = d;
 	LIST_INIT(&ls->clients);
+	LIST_INIT(&ls->retired);
 	ls->budget_ev = event_new(d->base, -1, 0, tcp_budget, ls);
 	if (!ls->budget_ev) {
 		free(ls);
@@ -881,6 +925,129 @@ int ds_listeners_open(struct ds_daemon *d)
 	return 0;
 }
 
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	char x[64], y[64];
+
+	ds_sockaddr_format(a, x, sizeof(x));
+	ds_sockaddr_format(b, y, sizeof(y));
+	return !strcmp(x, y);
+}
+
+/* The index of the listener bound to ss, or -1. */
+static int find_listener(const struct ds_listeners *ls, const struct sockaddr_storage *ss)
+{
+	for (int k = 0; k < ls->n; k++)
+		if (ls->udp[k] && same_addr(&ls->udp[k]->addr, ss))
+			return k;
+	return -1;
+}
+
+/* Close a TCP listener removed by a reload, and the connections it took. */
+static void tcp_remove(struct ds_listeners *ls, struct ds_tcp_listener *t)
+{
+	struct ds_tcp_client *c, *next;
+
+	for (c = LIST_FIRST(&ls->clients); c; c = next) {
+		next = LIST_NEXT(c, link);
+		if (c->t == t)
+			client_free(c);
+	}
+	tcp_close(t);
+}
+
+/* Bind the listeners of addr that are not bound yet into udp[]/tcp[]
+ * (marked in opened[]; those that are bound: moved there, and marked in
+ * kept[]).  On failure, closes what it bound and returns -errno. */
+static int rebind_new(struct ds_daemon *d, const struct sockaddr_storage *addr, int n,
+		      struct ds_udp_listener **udp, struct ds_tcp_listener **tcp, bool *kept,
+		      bool *opened)
+{
+	struct ds_listeners *ls = d->listeners;
+	char a[64];
+	int r = 0, i;
+
+	for (i = 0; i < n && r == 0; i++) {
+		int k = find_listener(ls, &addr[i]);
+
+		if (k >= 0) {
+			udp[i] = ls->udp[k];
+			tcp[i] = ls->tcp[k];
+			kept[k] = true;
+			continue;
+		}
+		r = udp_open(d, &addr[i], &udp[i]);
+		if (r == 0 && (r = tcp_open(d, &addr[i], &tcp[i])) < 0) {
+			udp_close(udp[i]);
+			udp[i] = NULL;
+		}
+		opened[i] = r == 0;
+		if (r < 0) {
+			ds_sockaddr_format(&addr[i], a, sizeof(a));
+			log_err("cannot listen on %s: %s%s", a, strerror(-r),
+				r == -EACCES ? " (a port below 1024 needs CAP_NET_BIND_SERVICE, "
+					       "which a daemon that dropped privileges has not)"
+					     : "");
+		}
+	}
+	if (r == 0)
+		return 0;
+	for (int j = 0; j < i; j++)
+		if (opened[j]) {
+			udp_close(udp[j]);
+			tcp_close(tcp[j]);
+		}
+	return r;
+}
+
+int ds_listeners_rebind(struct ds_daemon *d, const struct sockaddr_storage *addr, int n)
+{
+	struct ds_listeners *ls = d->listeners;
+	struct ds_udp_listener *udp[DS_MAX_LISTEN] = { 0 };
+	struct ds_tcp_listener *tcp[DS_MAX_LISTEN] = { 0 };
+	bool kept[DS_MAX_LISTEN] = { false }, opened[DS_MAX_LISTEN] = { false };
+	char a[64];
+	int r;
+
+	if (!ls || n < 1 || n > DS_MAX_LISTEN)
+		return -EINVAL;
+	r = rebind_new(d, addr, n, udp, tcp, kept, opened);
+	if (r < 0)
+		return r;
+	for (int k = 0; k < ls->n; k++) {
+		if (kept[k])
+			continue;
+		ds_sockaddr_format(&ls->udp[k]->addr, a, sizeof(a));
+		log_notice("no longer listening on %s", a);
+		udp_retire(ls, ls->udp[k]);
+		tcp_remove(ls, ls->tcp[k]);
+	}
+	for (int i = 0; i < n; i++) {
+		if (opened[i]) {
+			ds_sockaddr_format(&addr[i], a, sizeof(a));
+			log_notice("listening on %s", a);
+		}
+	}
+	memcpy(ls->udp, udp, sizeof(udp));
+	memcpy(ls->tcp, tcp, sizeof(tcp));
+	ls->n = n;
+	return 0;
+}
+
+void ds_listeners_access_changed(struct ds_daemon *d)
+{
+	struct ds_listeners *ls = d->listeners;
+
+	if (!ls)
+		return;
+	for (int i = 0; i < ls->n; i++) {
+		if (ls->udp[i])
+			ls->udp[i]->check = ds_access_needed(d, &ls->udp[i]->addr);
+		if (ls->tcp[i])
+			ls->tcp[i]->check = ds_access_needed(d, &ls->tcp[i]->addr);
+	}
+}
+
 void ds_listeners_close(struct ds_daemon *d)
 {
 	struct ds_listeners *ls = d->listeners;
@@ -894,6 +1061,8 @@ void ds_listeners_close(struct ds_daemon *d)
 		udp_close(ls->udp[i]);
 		tcp_close(ls->tcp[i]);
 	}
+	while (LIST_FIRST(&ls->retired))
+		udp_close(LIST_FIRST(&ls->retired));
 	event_free(ls->budget_ev);
 	free(ls);
 	d->listeners = NULL;

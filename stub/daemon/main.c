@@ -5,6 +5,7 @@
  */
 #include "dotstub-config.h"
 #include "daemon.h"
+#include "notify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,10 @@ static void usage(FILE *f)
 		"  -V, --version       print the version\n"
 		"  -h, --help          this text\n"
 		"\n"
+		"SIGHUP reloads the file and these options; an invalid configuration is\n"
+		"refused and the running one kept.  With NOTIFY_SOCKET set, dotstubd tells\n"
+		"the service manager READY=1, RELOADING=1 and STOPPING=1.\n"
+		"\n"
 		"Every configuration key is also an option, --KEY VALUE or --KEY=VALUE;\n"
 		"options override the file, and a repeatable key on the command line\n"
 		"replaces the file's list:\n",
@@ -51,97 +56,23 @@ static void usage(FILE *f)
 		   "9cab2d0bd35a1f46c8a8b0eb5c9e3a5c1a1b5b0cb3f47a4d3c1c6f2b7e8d9a01\"\n");
 }
 
-static bool is_flag(const char *a, char s, const char *l)
-{
-	return (a[0] == '-' && a[1] == s && a[2] == '\0') || !strcmp(a, l);
-}
-
-/* Two passes: find -c first so the file can be read, then apply options
- * over it. */
 static int parse_args(int argc, char **argv, struct ds_config *c)
 {
-	char err[512];
-	bool explicit_file = false;
+	char err[512] = "";
 	int r;
 
-	snprintf(c->config_file, sizeof(c->config_file), "%s", DS_DEFAULT_CONFIG);
-	for (int i = 1; i < argc; i++) {
-		if (is_flag(argv[i], 'c', "--config")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "dotstubd: %s needs a file\n", argv[i]);
-				return -EINVAL;
-			}
-			snprintf(c->config_file, sizeof(c->config_file), "%s", argv[++i]);
-			explicit_file = true;
-		} else if (!strncmp(argv[i], "--config=", 9)) {
-			snprintf(c->config_file, sizeof(c->config_file), "%s", argv[i] + 9);
-			explicit_file = true;
-		}
-	}
-	r = ds_config_load(c, c->config_file, err, sizeof(err));
-	if (r < 0 && !(r == -ENOENT && !explicit_file)) {
-		fprintf(stderr, "dotstubd: %s\n", err);
+	r = ds_config_read(c, argc, argv, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "dotstubd: %s\n", err[0] ? err : strerror(-r));
 		return r;
 	}
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		char key[64];
-		const char *val, *eq;
-
-		if (is_flag(a, 'c', "--config")) {
-			i++;
-			continue;
-		}
-		if (!strncmp(a, "--config=", 9))
-			continue;
-		if (is_flag(a, 'f', "--foreground")) {
-			c->foreground = true;
-			continue;
-		}
-		if (is_flag(a, 'n', "--check")) {
-			c->check_only = true;
-			continue;
-		}
-		if (is_flag(a, 'v', "--verbose")) {
-			c->verbose = true;
-			continue;
-		}
-		if (!strcmp(a, "-nv") || !strcmp(a, "-vn")) {
-			c->check_only = c->verbose = true;
-			continue;
-		}
-		if (is_flag(a, 'h', "--help")) {
-			usage(stdout);
-			exit(0);
-		}
-		if (is_flag(a, 'V', "--version")) {
-			printf("dotstubd %s\n", DOTSTUB_VERSION);
-			exit(0);
-		}
-		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
-			fprintf(stderr, "dotstubd: unknown argument '%s' (see --help)\n", a);
-			return -EINVAL;
-		}
-		eq = strchr(a, '=');
-		if (eq) {
-			snprintf(key, sizeof(key), "%.*s", (int)(eq - a - 2), a + 2);
-			val = eq + 1;
-		} else {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "dotstubd: %s needs a value\n", a);
-				return -EINVAL;
-			}
-			snprintf(key, sizeof(key), "%s", a + 2);
-			val = argv[++i];
-		}
-		if (ds_config_set(c, key, val, true, err, sizeof(err)) < 0) {
-			fprintf(stderr, "dotstubd: --%s: %s\n", key, err);
-			return -EINVAL;
-		}
+	if (c->want_help) {
+		usage(stdout);
+		exit(0);
 	}
-	if (ds_config_finish(c, err, sizeof(err)) < 0) {
-		fprintf(stderr, "dotstubd: %s\n", err);
-		return -EINVAL;
+	if (c->want_version) {
+		printf("dotstubd %s\n", DOTSTUB_VERSION);
+		exit(0);
 	}
 	return 0;
 }
@@ -157,6 +88,11 @@ static int drop_privileges(const struct ds_config *c)
 	if (!pw) {
 		log_err("user %s does not exist", c->user);
 		return -ENOENT;
+	}
+	/* started as that user already (systemd's User=): nothing to drop */
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid) {
+		log_info("running as user %s", c->user);
+		return 0;
 	}
 	/* never through a symbolic link: the descriptor of the directory
 	 * itself (check_state_dir refused a link already) */
@@ -185,16 +121,11 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	struct ds_daemon *d = arg;
 
 	if (sig == SIGHUP) {
-		log_notice("SIGHUP: flushing the cache, closing connections, deciding again");
-		if (d->cache)
-			ds_cache_flush(d->cache);
-		if (d->netmgr)
-			ds_netmgr_redecide(d);
-		else if (d->up)
-			ds_upstream_reset(d->up);
+		ds_reload(d);
 		return;
 	}
 	log_notice("signal %d, exiting", (int)sig);
+	ds_notify_stopping();
 	event_base_loopbreak(d->base);
 }
 
@@ -243,32 +174,51 @@ static int check_state_dir(const struct ds_config *c)
 	return r;
 }
 
-static int start_static_upstream(struct ds_daemon *d)
+/* The first decision is served: the service manager may go on. */
+static void on_decided(struct ds_daemon *d)
 {
-	struct ds_upstream_opts o;
-	struct ds_upstream *up;
-	int err = 0;
+	ds_timer_disarm(d->ready_timer);
+	if (!ds_notify_ready_sent()) /* a reload may have said it */
+		ds_notify_ready(d);
+}
 
-	ds_upstream_opts_default(&o);
-	o.allow_tls12 = d->cfg->allow_tls12;
-	o.query_timeout_ms = d->cfg->query_timeout_ms / 3 ? d->cfg->query_timeout_ms / 3 : 1;
-	up = ds_upstream_new(d->base, &d->cfg->upstream, &o, &err);
-	if (!up) {
-		log_err("upstream %s: %s", d->cfg->upstream.name,
-			err == -ENOKEY ? "no usable TLSA record, refusing to use it"
-				       : strerror(-err));
-		return err;
-	}
-	ds_daemon_set_upstream(d, up, "config", false);
-	ds_upstream_connect_now(up);
+/* No decision after discovery-wait: queries are answered by now (SERVFAIL
+ * or plain DNS where the policy allows it), so the daemon is ready. */
+static void ready_timer_fired(void *arg)
+{
+	struct ds_daemon *d = arg;
+
+	d->on_decided = NULL;
+	if (!ds_notify_ready_sent())
+		ds_notify_ready(d);
+}
+
+/* READY=1 when the first decision is served, or after discovery-wait. */
+static int ready_when_decided(struct ds_daemon *d)
+{
+	d->ready_timer = ds_timer_new(d->base, ready_timer_fired, d);
+	if (!d->ready_timer)
+		return -ENOMEM;
+	d->on_decided = on_decided;
+	ds_timer_arm_ms(d->ready_timer, d->cfg->discovery_wait_ms + 500);
 	return 0;
+}
+
+static void log_started(const struct ds_config *cfg)
+{
+	char a[64];
+
+	ds_sockaddr_format(&cfg->listen[0], a, sizeof(a));
+	log_notice("dotstubd %s started, listening on %s%s, upstream %s", DOTSTUB_VERSION, a,
+		   cfg->nlisten > 1 ? " and more" : "",
+		   cfg->upstream.name[0] ? cfg->upstream.name : "none");
 }
 
 int main(int argc, char **argv)
 {
 	static struct ds_config cfg;
 	struct ds_daemon d;
-	struct event *sigs[3];
+	struct event *sigs[3] = { NULL, NULL, NULL };
 	int r, rc = 1;
 
 	ds_config_init(&cfg);
@@ -286,10 +236,13 @@ int main(int argc, char **argv)
 		cfg.log_level = LOG_DEBUG;
 	ds_log_init("dotstubd", cfg.log_level, cfg.foreground || isatty(STDERR_FILENO));
 	signal(SIGPIPE, SIG_IGN);
+	ds_notify_init();
 
 	memset(&d, 0, sizeof(d));
 	TAILQ_INIT(&d.waitq);
 	d.cfg = &cfg;
+	d.argc = argc;
+	d.argv = argv;
 	d.started_ms = ds_now_ms();
 	d.started_wall = time(NULL);
 	snprintf(d.up_source, sizeof(d.up_source), "none");
@@ -333,37 +286,32 @@ int main(int argc, char **argv)
 		log_err("daemon: %s", strerror(errno));
 		goto out;
 	}
-	if (cfg.upstream.naddr > 0) {
-		if (start_static_upstream(&d) < 0)
-			goto out;
-	} else if ((r = ds_netmgr_start(&d)) < 0) {
-		if (r == -EPERM) /* the store may not be trusted */
-			rc = 2;
-		goto out;
-	}
-	ds_access_watch(&d);
-
+	/* the signals first: SIGHUP may come as soon as READY=1 went out */
 	sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);
 	sigs[1] = evsignal_new(d.base, SIGTERM, on_signal, &d);
 	sigs[2] = evsignal_new(d.base, SIGHUP, on_signal, &d);
 	for (int i = 0; i < 3; i++)
 		if (sigs[i])
 			event_add(sigs[i], NULL);
-
-	{
-		char a[64];
-		ds_sockaddr_format(&cfg.listen[0], a, sizeof(a));
-		log_notice("dotstubd %s started, listening on %s%s, upstream %s", DOTSTUB_VERSION,
-			   a, cfg.nlisten > 1 ? " and more" : "",
-			   cfg.upstream.name[0] ? cfg.upstream.name : "none");
+	if (ready_when_decided(&d) < 0)
+		goto out;
+	if ((r = ds_reload_serve(&d)) < 0) {
+		if (r == -EPERM) /* the store may not be trusted */
+			rc = 2;
+		goto out;
 	}
+	ds_access_watch(&d);
+	log_started(&cfg);
 	event_base_dispatch(d.base);
 	rc = 0;
+out:
 	for (int i = 0; i < 3; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
-out:
-	ds_access_close(&d);
+	if (d.ready_timer)
+		ds_timer_free(d.ready_timer);
+	ds_notify_close();
+	ds_access_close(&d); /* before the watcher it may observe goes */
 	ds_netmgr_stop(&d);
 	ds_daemon_set_upstream(&d, NULL, "none", false);
 	ds_resolve_fini(&d);

@@ -327,6 +327,8 @@ static void fail_not_ready(struct ds_request *req)
 	n = dns_compose_error(&req->q, DNS_RCODE_SERVFAIL, &o, out, sizeof(out));
 	if (n > 0)
 		req->origin.ops->reply(req, out, (size_t)n);
+	else
+		req->origin.ops->untrack(req);
 	request_free(req);
 }
 
@@ -404,6 +406,16 @@ void ds_resolve_fini(struct ds_daemon *d)
 	d->failrate = NULL;
 }
 
+/* A decision is served: tell the hook (once). */
+static void decided(struct ds_daemon *d)
+{
+	void (*hook)(struct ds_daemon *) = d->on_decided;
+
+	d->on_decided = NULL;
+	if (hook)
+		hook(d);
+}
+
 void ds_daemon_hold(struct ds_daemon *d, bool hold)
 {
 	d->holding = hold;
@@ -417,8 +429,10 @@ void ds_daemon_not_ready(struct ds_daemon *d, bool discovering, int ede, const c
 	d->discovering = discovering;
 	d->not_ready_ede = ede;
 	snprintf(d->not_ready_text, sizeof(d->not_ready_text), "%s", text);
-	if (!discovering)
+	if (!discovering) {
 		release_waiting(d);
+		decided(d);
+	}
 }
 
 static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pkt, size_t len,
@@ -627,6 +641,8 @@ void ds_daemon_set_plain(struct ds_daemon *d, struct ds_plain *p)
 	if (p)
 		d->discovering = false;
 	release_waiting(d);
+	if (p)
+		decided(d);
 }
 
 void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
@@ -650,4 +666,6 @@ void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const c
 	/* with no upstream, queries waiting for a decision go on waiting */
 	if (up || (!d->discovering && !d->holding))
 		release_waiting(d);
+	if (up)
+		decided(d);
 }

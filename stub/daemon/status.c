@@ -9,15 +9,23 @@
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dotstub-config.h"
 #include "jsonw.h"
+#include "dotstub/log.h"
 
 void ds_status_collect(struct ds_daemon *d, struct ds_status *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->version = DOTSTUB_VERSION;
 	st->uptime_s = (ds_now_ms() - d->started_ms) / 1000;
+	st->pid = (uint64_t)getpid();
+	st->log_level = ds_log_level_name(ds_log_level());
+	st->config_file = d->cfg->config_file;
+	st->reloads = d->reloads;
+	st->reloads_refused = d->reloads_refused;
+	snprintf(st->last_reload, sizeof(st->last_reload), "%s", d->last_reload);
 	ds_listeners_get_status(d, &st->listen);
 	ds_access_get_status(d, &st->access);
 	if (d->up) {
@@ -227,6 +235,14 @@ void ds_status_json(const struct ds_status *st, struct evbuffer *out)
 	ds_jw_obj_begin(&w, NULL);
 	ds_jw_str(&w, "version", st->version);
 	ds_jw_u64(&w, "uptime_s", st->uptime_s);
+	ds_jw_u64(&w, "pid", st->pid);
+	ds_jw_str(&w, "log_level", st->log_level);
+	ds_jw_str(&w, "config_file", st->config_file);
+	ds_jw_obj_begin(&w, "reload");
+	ds_jw_u64(&w, "applied", st->reloads);
+	ds_jw_u64(&w, "refused", st->reloads_refused);
+	ds_jw_str(&w, "last", st->last_reload);
+	ds_jw_obj_end(&w);
 	ds_jw_arr_begin(&w, "listen");
 	for (int i = 0; i < st->listen.naddr; i++)
 		ds_jw_str(&w, NULL, st->listen.addr[i]);

@@ -51,6 +51,11 @@ enum ds_status_upstream_kind {
 struct ds_status {
 	const char *version;
 	uint64_t uptime_s;
+	uint64_t pid;
+	const char *log_level;            /* in force: "notice", "debug", ... */
+	const char *config_file;
+	uint64_t reloads, reloads_refused;
+	char last_reload[192];            /* "", "applied", "refused: why" */
 	struct ds_listen_status listen;
 	struct ds_access_status access;
 	enum ds_status_upstream_kind up_kind;
