@@ -61,6 +61,11 @@ net_up() {
 	ip -n "$NS_OUT" route add 10.77.0.0/24 via 10.88.0.1 dev "${NS_P}o"
 	ip -n "$NS_OUT" -6 route add fd77::/64 via fd88::1 dev "${NS_P}o"
 	ip -n "$R" neigh replace 10.77.0.2 lladdr 02:00:00:00:00:10 dev "${NS_P}g" nud permanent
+	# the link-local addresses the kernel adds still run duplicate address
+	# detection: until it is done, neighbour discovery on the link (a
+	# new client's first TCP answer) can stall past a query's timeout
+	wait_for 10 sh -c "[ -z \"\$(ip -n '$NS_OUT' -6 addr show tentative)\" ] && [ -z \"\$(ip -n '$R' -6 addr show tentative)\" ] && [ -z \"\$(ip -n '$NS_CLI' -6 addr show tentative)\" ]" ||
+		echo "# IPv6 addresses still tentative after 10 s"
 	UDOT_NETNS=$R UDOT_CERT=$T_DIR/cert/$NAME.pem UDOT_KEY=$T_DIR/cert/$NAME.key \
 		udot_start u1 $U $NAME || { echo "unbound did not start"; return 1; }
 }
