@@ -30,6 +30,12 @@ ddr_svc_key_name(uint16_t key, char buf[16])
 	return buf;
 }
 
+bool
+ddr_svc_has(const struct ddr_svc_params *p, enum ddr_svc_key k)
+{
+	return k <= DDR_KEY_DOHPATH && (p->present & (1u << k)) != 0;
+}
+
 int
 ddr_reason(char *reason, size_t reasonlen, const char *fmt, ...)
 {

@@ -99,11 +99,8 @@ struct ddr_svc_params {
  * of its own.  Returns a string that lives as long as buf. */
 const char *ddr_svc_key_name(uint16_t key, char buf[16]);
 
-static inline bool
-ddr_svc_has(const struct ddr_svc_params *p, enum ddr_svc_key k)
-{
-	return k <= DDR_KEY_DOHPATH && (p->present & (1u << k)) != 0;
-}
+/* Is the known key k (0..7) among the parsed parameters? */
+bool ddr_svc_has(const struct ddr_svc_params *p, enum ddr_svc_key k);
 
 /* Parse SvcParams (RFC 9460 2.2): keys in strictly increasing order, no
  * duplicate, each value checked by its key's rules, mandatory honoured

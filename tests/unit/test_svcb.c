@@ -238,6 +238,10 @@ test_values(void **state)
 					    0x00, 0x05, 0x00, 0x02, 0xab, 0xcd };
 	static const uint8_t mand_unknown[] = { 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x9b,
 						0x02, 0x9b, 0x00, 0x00 };
+	static const uint8_t mand_order[] = { 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x04,
+					      0x00, 0x04, 0x00, 0x01,
+					      0x00, 0x01, 0x00, 0x03, 0x02, 'h', '2',
+					      0x00, 0x04, 0x00, 0x04, 192, 0, 2, 1 };
 	static const uint8_t nda_alone[] = { 0x00, 0x01, 0x00, 0x00, 0x02, 0x00, 0x00 };
 	static const uint8_t ddr[] = {
 		0x00, 0x01, 3, 'd', 'n', 's', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'n', 'e', 't', 0,
@@ -259,6 +263,8 @@ test_values(void **state)
 	expect_bad(mand_odd, sizeof(mand_odd), "mandatory length 3 is not a multiple of 2");
 	expect_bad(mand_ech, sizeof(mand_ech), "mandatory key ech is not supported");
 	expect_bad(mand_unknown, sizeof(mand_unknown), "mandatory key key667 is not supported");
+	expect_bad(mand_order, sizeof(mand_order),
+		   "mandatory keys out of order: alpn after ipv4hint");
 	expect_bad(nda_alone, sizeof(nda_alone), "no-default-alpn without alpn");
 
 	/* what a DDR resolver publishes: every known key at once */
