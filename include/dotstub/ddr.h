@@ -1,0 +1,203 @@
+/*
+ * ddr.h -- what a network says about its encrypted resolvers: the SVCB
+ * record of Discovery of Designated Resolvers (RFC 9462, "_dns.resolver.arpa
+ * SVCB", RDATA of RFC 9460) and the Encrypted DNS options of Discovery of
+ * Network-designated Resolvers (RFC 9463: DHCPv6 option 144, DHCPv4 option
+ * 162, IPv6 Router Advertisement option 144).  PROTOCOL.md, "DDR and DNR:
+ * what is parsed", is the summary.
+ *
+ * Parsers only: nothing here sends a packet, resolves a name, verifies a
+ * certificate or decides what to use.  Every octet handed in is untrusted:
+ * no function reads outside the buffer it is given, whatever its content;
+ * a malformed input is rejected with a reason, never a crash.  Nothing here
+ * allocates or logs; the results are plain structures owned by the caller,
+ * and every string in them is printable ASCII.
+ *
+ * Names are kept in uncompressed wire form (dotstub/wire.h); a compressed
+ * TargetName or ADN is malformed (RFC 9460 2.2, RFC 8415 10).
+ */
+#ifndef DOTSTUB_DDR_H
+#define DOTSTUB_DDR_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dotstub/wire.h"
+
+/* SvcParamKeys (RFC 9460 14.3.2, RFC 9461 5) */
+enum ddr_svc_key {
+	DDR_KEY_MANDATORY = 0,
+	DDR_KEY_ALPN = 1,
+	DDR_KEY_NO_DEFAULT_ALPN = 2,
+	DDR_KEY_PORT = 3,
+	DDR_KEY_IPV4HINT = 4,
+	DDR_KEY_ECH = 5,
+	DDR_KEY_IPV6HINT = 6,
+	DDR_KEY_DOHPATH = 7,
+	DDR_KEY_INVALID = 65535, /* reserved: never valid on the wire */
+};
+
+/* Recognised ALPN ids (RFC 7858/8310 "dot", RFC 9250 "doq", RFC 8484 over
+ * HTTP/2 and HTTP/3). */
+#define DDR_ALPN_DOT 0x01u
+#define DDR_ALPN_DOQ 0x02u
+#define DDR_ALPN_H2 0x04u
+#define DDR_ALPN_H3 0x08u
+#define DDR_ALPN_OTHER 0x10u /* at least one id not recognised */
+
+#define DDR_PORT_DOT 853 /* RFC 7858; also DoQ's, RFC 9250 */
+
+#define DDR_REASON_MAX 160
+#define DDR_MAX_HINTS 8        /* addresses kept per hint key */
+#define DDR_ALPN_RAW_MAX 255   /* octets of the alpn list kept, whole ids */
+#define DDR_MAX_MANDATORY 8    /* keys a valid mandatory list can hold */
+#define DDR_MAX_UNKNOWN 8      /* unknown keys kept */
+#define DDR_UNKNOWN_VALUE_MAX 64
+#define DDR_DOHPATH_MAX 255
+
+struct ddr_unknown_param {
+	uint16_t key;
+	uint16_t len;                        /* the value's length on the wire */
+	uint8_t value[DDR_UNKNOWN_VALUE_MAX]; /* its first octets */
+};
+
+/* SvcParams as parsed.  present has bit k set for every known key k
+ * (0..7) present; the rest of the keys are in unknown[]. */
+struct ddr_svc_params {
+	uint32_t present;
+	uint16_t mandatory[DDR_MAX_MANDATORY];
+	unsigned n_mandatory;
+	/* alpn: flags of the recognised ids, and the list as on the wire
+	 * (length-prefixed ids), cut at an id boundary if longer than
+	 * DDR_ALPN_RAW_MAX (alpn_cut) */
+	unsigned alpn;
+	unsigned n_alpn;                     /* ids in the record */
+	uint8_t alpn_raw[DDR_ALPN_RAW_MAX];
+	size_t alpn_raw_len;
+	bool alpn_cut;
+	bool no_default_alpn;
+	/* port: the port param if present (port_explicit), else DDR_PORT_DOT */
+	uint16_t port;
+	bool port_explicit;
+	struct in_addr ipv4hint[DDR_MAX_HINTS];
+	unsigned n_ipv4hint;                 /* kept; total_ipv4hint in the record */
+	unsigned total_ipv4hint;
+	struct in6_addr ipv6hint[DDR_MAX_HINTS];
+	unsigned n_ipv6hint;
+	unsigned total_ipv6hint;
+	uint16_t ech_len;                    /* ech: ignored, only its length */
+	uint16_t dohpath_len;                /* dohpath: ignored, kept for display */
+	char dohpath[DDR_DOHPATH_MAX + 1];   /* its first octets, non-printable as '?' */
+	struct ddr_unknown_param unknown[DDR_MAX_UNKNOWN];
+	unsigned n_unknown;                  /* kept; total_unknown in the record */
+	unsigned total_unknown;
+};
+
+/* The key's presentation name ("alpn", "key667"), in buf if it has none
+ * of its own.  Returns a string that lives as long as buf. */
+const char *ddr_svc_key_name(uint16_t key, char buf[16]);
+
+/* Is the known key k (0..7) among the parsed parameters? */
+bool ddr_svc_has(const struct ddr_svc_params *p, enum ddr_svc_key k);
+
+/* Parse SvcParams (RFC 9460 2.2): keys in strictly increasing order, no
+ * duplicate, each value checked by its key's rules, mandatory honoured
+ * (every key it lists present and understood, itself not listed), and
+ * no-default-alpn only with alpn.  Returns 0, or -EBADMSG with reason
+ * (at most reasonlen octets, NUL-terminated) saying why. */
+int ddr_svc_params_parse(const uint8_t *p, size_t len, struct ddr_svc_params *out,
+			 char *reason, size_t reasonlen);
+
+/* The parameters in presentation form, space-separated, in wire order
+ * ("alpn=\"dot,doq\" port=853 ipv4hint=192.0.2.53"), like dig; ech and
+ * unknown values longer than DDR_UNKNOWN_VALUE_MAX are shown by their
+ * length ("ech=(71 octets)").  "" if there is none.  0 or -ENOSPC. */
+int ddr_svc_params_format(const struct ddr_svc_params *p, char *out, size_t outlen);
+
+/* ---- SVCB / HTTPS RDATA (RFC 9460 2.2) ---- */
+struct ddr_svcb {
+	uint16_t priority;       /* 0: AliasMode */
+	uint8_t target[DNS_NAME_MAX];
+	size_t target_len;
+	bool params_ignored;     /* AliasMode with SvcParams: ignored (RFC 9460 2.4.2) */
+	struct ddr_svc_params params;
+	char reason[DDR_REASON_MAX]; /* why it was rejected; "" when accepted */
+};
+
+/* Parse one SVCB or HTTPS RDATA.  0, or -EBADMSG with out->reason set. */
+int ddr_svcb_parse(const uint8_t *rdata, size_t len, struct ddr_svcb *out);
+
+/* "1 dot.example.net. alpn=\"dot\" port=853": the RDATA as dig shows it.
+ * 0 or -ENOSPC. */
+int ddr_svcb_format(const struct ddr_svcb *s, char *out, size_t outlen);
+
+/* ---- DNR: Encrypted DNS options (RFC 9463) ---- */
+#define DDR_DHCP6_OPTION_DNR 144
+#define DDR_DHCP4_OPTION_DNR 162
+#define DDR_RA_OPTION_DNR 144
+#define DDR_DNR_MAX_INSTANCES 8
+#define DDR_DNR_MAX_ADDRS 8
+#define DDR_DNR_LIFETIME_INFINITE 0xffffffffu
+
+enum ddr_dnr_source {
+	DDR_DNR_DHCP6,
+	DDR_DNR_DHCP4,
+	DDR_DNR_RA,
+};
+
+struct ddr_dnr_instance {
+	unsigned index;          /* 1-based place in the option */
+	uint16_t priority;
+	bool has_lifetime;       /* from an RA */
+	uint32_t lifetime;       /* RA only, seconds; DDR_DNR_LIFETIME_INFINITE for DHCP */
+	uint8_t adn[DNS_NAME_MAX];
+	size_t adn_len;
+	bool adn_only;           /* no addresses and no SvcParams (RFC 9463 3.1.6) */
+	int family;              /* AF_INET (DHCPv4) or AF_INET6 */
+	struct in_addr addr4[DDR_DNR_MAX_ADDRS];
+	struct in6_addr addr6[DDR_DNR_MAX_ADDRS];
+	unsigned naddr;          /* usable addresses kept */
+	unsigned ndiscarded;     /* unusable ones dropped (see note) */
+	char note[DDR_REASON_MAX]; /* the first address dropped and why, or "" */
+	struct ddr_svc_params params;
+};
+
+struct ddr_dnr_bad {
+	unsigned index;          /* 1-based place of the instance in the option */
+	char reason[DDR_REASON_MAX];
+};
+
+struct ddr_dnr {
+	enum ddr_dnr_source source;
+	unsigned total;          /* instances seen in the option */
+	struct ddr_dnr_instance inst[DDR_DNR_MAX_INSTANCES];
+	unsigned n;              /* valid instances kept */
+	struct ddr_dnr_bad bad[DDR_DNR_MAX_INSTANCES];
+	unsigned nbad;           /* rejected instances recorded */
+};
+
+/* Each parser fills out and returns how many valid instances it kept
+ * (out->n, possibly 0); the rejected ones are in out->bad[] with the reason
+ * ("instance 2: Addr Length 6 is not a multiple of 4").  A malformed
+ * instance never hides a valid one before or after it, as long as the
+ * framing (the instance lengths) holds.
+ *
+ * ddr_dnr_parse_dhcp6: the option-data of one OPTION_V6_DNR (after the
+ *   option code and length), one instance.
+ * ddr_dnr_parse_dhcp4: the data of OPTION_V4_DNR (after code and length;
+ *   several options 162 in one message concatenated first, RFC 3396), any
+ *   number of instances each with its own length.
+ * ddr_dnr_parse_ra: one whole RA option including its Type and Length
+ *   octets (Length in units of 8 octets, padding at the end). */
+int ddr_dnr_parse_dhcp6(const uint8_t *data, size_t len, struct ddr_dnr *out);
+int ddr_dnr_parse_dhcp4(const uint8_t *data, size_t len, struct ddr_dnr *out);
+int ddr_dnr_parse_ra(const uint8_t *opt, size_t len, struct ddr_dnr *out);
+
+/* "1 resolver.example.net. 192.0.2.53,192.0.2.54 alpn=\"dot\" port=8853"
+ * (the addresses "-" in ADN-only mode; " lifetime 1800" appended for an RA
+ * instance).  0 or -ENOSPC. */
+int ddr_dnr_format(const struct ddr_dnr_instance *in, char *out, size_t outlen);
+
+#endif
