@@ -16,6 +16,7 @@
 #include "dotstub/clock.h"
 #include "dotstub/timer.h"
 #include "dotstub/config.h"
+#include "dotstub/netinfo.h" /* the search list's bounds */
 #include "dotstub/plain.h"
 #include "dotstub/upstream.h"
 #include "dotstub/wire.h"
@@ -28,6 +29,7 @@ struct ds_listeners;
 struct ds_control;
 struct ds_access;
 struct ds_netwatch;
+struct ds_stubresolv;
 
 /* Counters shown by `dotctl status` (status.h). */
 struct ds_stats {
@@ -59,6 +61,7 @@ struct ds_daemon {
 	struct ds_listeners *listeners;
 	struct ds_access *access;         /* who may query (access.c) */
 	struct ds_control *control;
+	struct ds_stubresolv *stubresolv; /* resolv-conf-out, or NULL (stubresolv.c) */
 	struct ds_stats stats;
 	unsigned pending;                 /* requests waiting for the upstream */
 	uint64_t started_ms;              /* monotonic */
@@ -204,6 +207,20 @@ int ds_netmgr_hotspot_signon(struct ds_daemon *d, unsigned seconds, char *why, s
 
 /* ---- trustctl.c: control requests "trust ..." ---- */
 int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);
+
+/* ---- stubresolv.c: the resolv.conf for /etc/resolv.conf to link to ---- */
+/* Start writing resolv-conf-out (nothing for "none"); writes it now if
+ * what it should hold differs from what it holds.  After the privileges
+ * are dropped.  Returns 0 or -ENOMEM; write failures are logged. */
+int ds_stubresolv_open(struct ds_daemon *d);
+void ds_stubresolv_close(struct ds_daemon *d);
+/* The network's search list (validated host names, e.g. from
+ * resolv-source; n 0: none).  Rewrites the file if that changes it. */
+void ds_stubresolv_set_search(struct ds_daemon *d,
+			      const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n);
+/* What serves the queries may have changed (DoT, plain, nothing):
+ * rewrites the file if that changes it ("trust-ad" only with DoT). */
+void ds_stubresolv_update(struct ds_daemon *d);
 
 /* ---- control.c ---- */
 int ds_control_open(struct ds_daemon *d);

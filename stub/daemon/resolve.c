@@ -419,6 +419,7 @@ void ds_daemon_not_ready(struct ds_daemon *d, bool discovering, int ede, const c
 	snprintf(d->not_ready_text, sizeof(d->not_ready_text), "%s", text);
 	if (!discovering)
 		release_waiting(d);
+	ds_stubresolv_update(d);
 }
 
 static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pkt, size_t len,
@@ -616,21 +617,32 @@ void ds_request_cancel(struct ds_request *req)
 	request_free(req);
 }
 
+static void set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
+			 bool flush);
+
 void ds_daemon_set_plain(struct ds_daemon *d, struct ds_plain *p)
 {
 	struct ds_plain *old = d->plain;
 
-	ds_daemon_set_upstream(d, NULL, "plain", false);
+	set_upstream(d, NULL, "plain", false);
 	d->plain = p;
 	if (old)
 		ds_plain_free(old);
 	if (p)
 		d->discovering = false;
 	release_waiting(d);
+	ds_stubresolv_update(d);
 }
 
 void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
 			    bool flush)
+{
+	set_upstream(d, up, source, flush);
+	ds_stubresolv_update(d);
+}
+
+static void set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
+			 bool flush)
 {
 	struct ds_upstream *old = d->up;
 	struct ds_plain *oldp = d->plain;
