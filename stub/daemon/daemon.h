@@ -30,6 +30,7 @@ struct ds_control;
 struct ds_access;
 struct ds_netwatch;
 struct ds_stubresolv;
+struct ds_ctlquery;
 
 /* Counters shown by `dotctl status` (status.h). */
 struct ds_stats {
@@ -89,7 +90,7 @@ struct ds_daemon {
 };
 
 /* Where a query came from, and so where its answer goes. */
-enum ds_origin_kind { DS_ORIGIN_UDP, DS_ORIGIN_TCP };
+enum ds_origin_kind { DS_ORIGIN_UDP, DS_ORIGIN_TCP, DS_ORIGIN_CTL };
 
 struct ds_request;
 
@@ -113,6 +114,7 @@ struct ds_origin {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	struct ds_tcp_client *tcp;        /* DS_ORIGIN_TCP */
+	struct ds_ctlquery *ctl;          /* DS_ORIGIN_CTL: dotctl query */
 };
 
 /* A query waiting for the upstream.  Owned by resolve.c; a TCP client keeps
@@ -221,6 +223,18 @@ void ds_stubresolv_set_search(struct ds_daemon *d,
 /* What serves the queries may have changed (DoT, plain, nothing):
  * rewrites the file if that changes it ("trust-ad" only with DoT). */
 void ds_stubresolv_update(struct ds_daemon *d);
+
+/* ---- ctlquery.c: the control request "query HEX" ---- */
+/* Called once with the answer (r 0, body the JSON) or a failure (r < 0,
+ * body says why, may be NULL); body is freed after the call. */
+typedef void ds_ctlquery_cb(void *arg, int r, struct evbuffer *body);
+/* Resolve the query through ds_resolve.  Returns 0 with the JSON in out
+ * (answered at once), 1 with *ret (cb is called later, unless
+ * ds_ctlquery_free comes first), or -errno with why in out. */
+int ds_ctlquery_start(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out,
+		      ds_ctlquery_cb *cb, void *arg, struct ds_ctlquery **ret);
+/* After cb, or to give up a pending query (its client went away). */
+void ds_ctlquery_free(struct ds_ctlquery *q);
 
 /* ---- control.c ---- */
 int ds_control_open(struct ds_daemon *d);

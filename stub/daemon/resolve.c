@@ -35,7 +35,7 @@ static size_t max_answer_size(const struct ds_origin *o, const struct dns_query 
 {
 	size_t sz;
 
-	if (o->kind == DS_ORIGIN_TCP)
+	if (o->kind != DS_ORIGIN_UDP)
 		return DNS_MSG_MAX;
 	if (!q->has_edns)
 		return 512;
@@ -499,7 +499,7 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 	d->stats.queries++;
 	if (o->kind == DS_ORIGIN_UDP)
 		d->stats.queries_udp++;
-	else
+	else if (o->kind == DS_ORIGIN_TCP)
 		d->stats.queries_tcp++;
 
 	pr = dns_parse_query(pkt, len, &q);

@@ -24,8 +24,11 @@
 #define STUBRESOLV_MAX 4096    /* the whole file; the search list is bounded */
 #define STUBRESOLV_MAXNS 3     /* libc reads no more nameserver lines */
 
+enum ds_stubresolv_posture { DS_STUBRESOLV_NONE, DS_STUBRESOLV_DOT, DS_STUBRESOLV_PLAIN };
+
 struct ds_stubresolv {
 	char path[PATH_MAX];
+	enum ds_stubresolv_posture posture; /* the one written last */
 	char search[DS_RESOLVCONF_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
 	size_t nsearch;
 	char last[STUBRESOLV_MAX];  /* what the file holds, as far as we know */
@@ -33,14 +36,17 @@ struct ds_stubresolv {
 	bool failed;                /* the last write failed (logged once) */
 };
 
-/* What the daemon serves with now. */
-enum posture { POSTURE_DOT, POSTURE_PLAIN, POSTURE_NONE };
-
-static enum posture posture_of(const struct ds_daemon *d)
+/* What the daemon serves with now.  While it waits for a decision
+ * (discovering: queries wait, none is answered), the last one stands, so
+ * that a decision taken again to the same end (SIGHUP, a link bounce)
+ * leaves the file alone. */
+static enum ds_stubresolv_posture posture_of(const struct ds_daemon *d)
 {
 	if (d->up)
-		return POSTURE_DOT;
-	return d->plain ? POSTURE_PLAIN : POSTURE_NONE;
+		return DS_STUBRESOLV_DOT;
+	if (d->plain)
+		return DS_STUBRESOLV_PLAIN;
+	return d->discovering && d->stubresolv ? d->stubresolv->posture : DS_STUBRESOLV_NONE;
 }
 
 /* The address a local process reaches a listener with, as text: a
@@ -97,16 +103,16 @@ static size_t add_nameservers(const struct ds_config *c, char *buf, size_t len, 
 	return len < cap ? len : cap - 1;
 }
 
-static const char *posture_text(enum posture p)
+static const char *posture_text(enum ds_stubresolv_posture p)
 {
 	switch (p) {
-	case POSTURE_DOT:
+	case DS_STUBRESOLV_DOT:
 		return "# Now: every query goes over DNS-over-TLS authenticated with DANE, so\n"
 		       "# \"trust-ad\" lets applications see dotstubd's AD flag.\n";
-	case POSTURE_PLAIN:
+	case DS_STUBRESOLV_PLAIN:
 		return "# Now: queries go to the network's resolver in plain DNS (opportunistic,\n"
 		       "# unauthenticated), so there is no \"trust-ad\".\n";
-	case POSTURE_NONE:
+	case DS_STUBRESOLV_NONE:
 		break;
 	}
 	return "# Now: no authenticated resolver is in use (being discovered, or refused\n"
@@ -114,10 +120,9 @@ static const char *posture_text(enum posture p)
 }
 
 /* The file's content for the daemon's state now; its length. */
-static size_t render(const struct ds_daemon *d, const struct ds_stubresolv *sr, char *buf,
-		     size_t cap)
+static size_t render(const struct ds_daemon *d, const struct ds_stubresolv *sr,
+		     enum ds_stubresolv_posture p, char *buf, size_t cap)
 {
-	enum posture p = posture_of(d);
 	size_t len;
 
 	len = (size_t)snprintf(buf, cap,
@@ -139,7 +144,7 @@ static size_t render(const struct ds_daemon *d, const struct ds_stubresolv *sr, 
 	}
 	if (len < cap)
 		len += (size_t)snprintf(buf + len, cap - len, "options edns0%s\n",
-					p == POSTURE_DOT ? " trust-ad" : "");
+					p == DS_STUBRESOLV_DOT ? " trust-ad" : "");
 	return len < cap ? len : 0;
 }
 
@@ -212,12 +217,14 @@ static void stubresolv_sync(struct ds_daemon *d)
 {
 	struct ds_stubresolv *sr = d->stubresolv;
 	char buf[STUBRESOLV_MAX];
+	enum ds_stubresolv_posture p;
 	size_t len;
 	int r;
 
 	if (!sr)
 		return;
-	len = render(d, sr, buf, sizeof(buf));
+	p = posture_of(d);
+	len = render(d, sr, p, buf, sizeof(buf));
 	if (len == 0 || (len == sr->last_len && memcmp(buf, sr->last, len) == 0))
 		return;
 	r = replace_file(sr->path, buf, len);
@@ -232,8 +239,9 @@ static void stubresolv_sync(struct ds_daemon *d)
 	sr->failed = false;
 	memcpy(sr->last, buf, len);
 	sr->last_len = len;
+	sr->posture = p;
 	log_info("resolv-conf-out %s: written (%s, %zu search domains)", sr->path,
-		 posture_of(d) == POSTURE_DOT ? "trust-ad" : "no trust-ad", sr->nsearch);
+		 p == DS_STUBRESOLV_DOT ? "trust-ad" : "no trust-ad", sr->nsearch);
 }
 
 /* What the file holds already (an earlier run's), so that the same
