@@ -68,6 +68,7 @@ s_dot() {
 
 	# glibc through the written file
 	q0=$(ds_json a counters.queries_udp)
+	# shellcheck disable=SC2016 # $1 is expanded by the inner sh
 	out=$(unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && getent ahosts www.example.test' \
 		sh "$T_DIR/a/resolv.conf" 2>&1)
 	expect_contains "glibc: getent resolves through dotstubd" "$out" "192.0.2.10"
