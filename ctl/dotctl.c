@@ -19,6 +19,7 @@
 #include "dotstub/ctlproto.h"
 #include "dotstub/provision.h"
 #include "json.h"
+#include "query.h"
 #include "status_text.h"
 
 static const char *control_path = DOTSTUB_RUNDIR "/control";
@@ -36,6 +37,11 @@ static void usage(FILE *f)
 		"                       TLSA, connection state), network, discovery state,\n"
 		"                       policy and counters\n"
 		"  network              the current network fingerprint\n"
+		"  query NAME [TYPE]    resolve through dotstubd (TYPE: A by default, a\n"
+		"                       number or a mnemonic): the answer records, the\n"
+		"                       rcode, any EDE, which path answered (cache, DoT\n"
+		"                       to whom with which TLSA, plain DNS, local, no\n"
+		"                       answer) and the network; --json as data\n"
 		"  trust list           pinned and managed anchors: resolver, key tag/alg,\n"
 		"                       SHA-256 prefix, first/last seen, state, networks\n"
 		"  trust show X         everything about one anchor (X: resolver name, key\n"
@@ -297,6 +303,39 @@ static int trust_main(int argc, char **argv, bool json)
 	return request(line);
 }
 
+/* "query NAME [TYPE] [--json]": exit 0 answered, 1 SERVFAIL or a daemon
+ * error, 2 a bad name or type, or no daemon */
+static int query_main(int argc, char **argv, bool json)
+{
+	char line[DS_CTL_LINE_MAX], err[160];
+	struct body b = { 0 };
+	int r;
+
+	if (argc > 1 && !strcmp(argv[argc - 1], "--json")) {
+		json = true;
+		argc--;
+	}
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: dotctl query NAME [TYPE] [--json]\n");
+		return 2;
+	}
+	if (ctl_query_request(argv[1], argc == 3 ? argv[2] : NULL, line, sizeof(line), err,
+			      sizeof(err)) < 0) {
+		fprintf(stderr, "dotctl: query: %s\n", err);
+		return 2;
+	}
+	r = request_to(line, &b);
+	if (r == 0) {
+		r = ctl_query_render(stdout, b.buf ? b.buf : "", b.len, json, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "dotctl: the daemon's query answer is not valid: %s\n", err);
+			r = 1;
+		}
+	}
+	free(b.buf);
+	return r;
+}
+
 /* "hotspot-signon [MINUTES] | --seconds N" */
 static int hotspot_main(int argc, char **argv)
 {
@@ -362,6 +401,8 @@ int main(int argc, char **argv)
 		return trust_main(argc - i, argv + i, json);
 	if (!strcmp(argv[i], "hotspot-signon"))
 		return hotspot_main(argc - i, argv + i);
+	if (!strcmp(argv[i], "query"))
+		return query_main(argc - i, argv + i, json);
 	if (!strcmp(argv[i], "status") || !strcmp(argv[i], "network")) {
 		if (argc - i > 2 || (argc - i == 2 && strcmp(argv[i + 1], "--json") != 0)) {
 			fprintf(stderr, "usage: dotctl %s [--json]\n", argv[i]);

@@ -1,6 +1,7 @@
 /*
  * resolvconf.c -- the resolv.conf-style resolver source: a strict parser
- * and an inotify watcher (include/dotstub/netinfo.h).
+ * (nameservers and the search list) and an inotify watcher
+ * (include/dotstub/netinfo.h).
  */
 #include "dotstub/netinfo.h"
 
@@ -66,6 +67,102 @@ static int parse_line(const char *line, size_t len, struct ds_netaddr *ret)
 	return 1;
 }
 
+/* A host name of a search list: LDH labels of 1..63, at most
+ * DS_RESOLVCONF_NAME_MAX characters without the optional final dot, not
+ * the root.  Copied lower-case, without the final dot, into out. */
+static bool search_name(const char *tok, size_t len, char out[DS_RESOLVCONF_NAME_MAX + 1])
+{
+	size_t i, label = 0;
+
+	if (len > 1 && tok[len - 1] == '.')
+		len--;
+	if (len == 0 || len > DS_RESOLVCONF_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = tok[i];
+
+		if (c == '.') {
+			if (label == 0 || tok[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			   (c == '-' && label > 0)) {
+			label++;
+		} else if (c >= 'A' && c <= 'Z') {
+			c = (char)(c - 'A' + 'a');
+			label++;
+		} else {
+			return false;
+		}
+		if (label > 63)
+			return false;
+		out[i] = c;
+	}
+	if (label == 0 || tok[len - 1] == '-')
+		return false;
+	out[len] = '\0';
+	return true;
+}
+
+/* The words after a "search" or "domain" keyword (line[i..len)).  Returns
+ * 1 and fills list/nlist for a good line, -EINVAL for a bad one. */
+static int parse_search(const char *line, size_t i, size_t len, bool one,
+			char list[DS_RESOLVCONF_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1],
+			size_t *nlist)
+{
+	char name[DS_RESOLVCONF_NAME_MAX + 1];
+	size_t t, n = 0, words = 0, k;
+
+	for (;;) {
+		while (i < len && is_blank(line[i]))
+			i++;
+		if (i == len || line[i] == '#' || line[i] == ';')
+			break;
+		for (t = i; i < len && !is_blank(line[i]); i++)
+			;
+		if (!search_name(line + t, i - t, name))
+			return -EINVAL;
+		words++;
+		for (k = 0; k < n && strcmp(list[k], name) != 0; k++)
+			;
+		if (k == n && n < DS_RESOLVCONF_MAX_SEARCH)
+			memcpy(list[n++], name, strlen(name) + 1);
+	}
+	if (words == 0 || (one && words > 1))
+		return -EINVAL;
+	*nlist = n;
+	return 1;
+}
+
+/* A "search" or "domain" line: 0 if it is neither, 1 if it replaced the
+ * search list of rc, -EINVAL for a bad one. */
+static int parse_search_line(const char *line, size_t len, struct ds_resolvconf *rc)
+{
+	static const char *const kws[] = { "search", "domain" };
+	char list[DS_RESOLVCONF_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
+	size_t i = 0, n = 0, kl;
+	int r;
+
+	if (len && line[len - 1] == '\r')
+		len--;
+	while (i < len && is_blank(line[i]))
+		i++;
+	for (size_t k = 0; k < 2; k++) {
+		kl = strlen(kws[k]);
+		if (len - i <= kl || memcmp(line + i, kws[k], kl) != 0 || !is_blank(line[i + kl]))
+			continue;
+		if (i > 0)
+			return -EINVAL; /* indented */
+		r = parse_search(line, i + kl, len, k == 1, list, &n);
+		if (r < 0)
+			return r;
+		memcpy(rc->search, list, sizeof(list[0]) * n);
+		rc->nsearch = n;
+		return 1;
+	}
+	return 0;
+}
+
 static void add_res(struct ds_resolvconf *rc, const struct ds_netaddr *a)
 {
 	size_t i;
@@ -102,6 +199,8 @@ int ds_resolvconf_parse(const char *buf, size_t len, struct ds_resolvconf *ret)
 				rc.bad_lines++;
 			else if (r > 0)
 				add_res(&rc, &a);
+			else if (parse_search_line(p, ll, &rc) < 0)
+				rc.bad_search++;
 		}
 		p += ll + (nl != NULL);
 	}
@@ -162,8 +261,12 @@ static bool rc_equal(const struct ds_resolvconf *a, const struct ds_resolvconf *
 {
 	size_t i;
 
-	if (a->nres != b->nres || a->bad_lines != b->bad_lines || a->truncated != b->truncated)
+	if (a->nres != b->nres || a->bad_lines != b->bad_lines || a->truncated != b->truncated ||
+	    a->nsearch != b->nsearch || a->bad_search != b->bad_search)
 		return false;
+	for (i = 0; i < a->nsearch; i++)
+		if (strcmp(a->search[i], b->search[i]) != 0)
+			return false;
 	for (i = 0; i < a->nres; i++)
 		if (ds_netaddr_cmp(&a->res[i], &b->res[i]) != 0 || a->res[i].scope != b->res[i].scope)
 			return false;
@@ -184,8 +287,9 @@ static void reload(struct ds_resolvwatch *rw)
 	rw->have_last = true;
 	rw->last_err = r;
 	rw->last = rc;
-	log_debug("netinfo: %s: %zu nameservers, %u bad lines (%d)", rw->path, rc.nres,
-		  rc.bad_lines, r);
+	log_debug("netinfo: %s: %zu nameservers, %u bad lines, %zu search domains, %u bad "
+		  "search lines (%d)",
+		  rw->path, rc.nres, rc.bad_lines, rc.nsearch, rc.bad_search, r);
 	rw->cb(rw, &rw->last, r, rw->arg);
 }
 

@@ -45,6 +45,10 @@ struct ds_config {
 	size_t cache_bytes;             /* cache-size; 0 disables the cache */
 	char control_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char state_dir[PATH_MAX];
+	/* resolv-conf-out PATH|none: the resolv.conf written for
+	 * /etc/resolv.conf to link to; "none": not written.  Default (set by
+	 * ds_config_finish): resolv.conf in the control socket's directory */
+	char resolv_conf_out[PATH_MAX];
 	char user[64];                  /* drop privileges to it after binding */
 	int log_level;                  /* syslog level */
 	unsigned max_tcp_clients;       /* tcp-clients (default 256) */

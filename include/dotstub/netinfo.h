@@ -422,24 +422,40 @@ void ds_netwatch_get_stats(const struct ds_netwatch *w, struct ds_netwatch_stats
 #define DS_RESOLVCONF_MAX_SIZE (64 * 1024) /* larger files are refused */
 #define DS_RESOLVCONF_MAX_LINE 1024        /* longer lines are bad lines */
 
-/* What a resolv.conf-style file says about resolvers. */
+#define DS_RESOLVCONF_MAX_SEARCH 6         /* search domains kept (libc's old MAXDNSRCH) */
+#define DS_RESOLVCONF_NAME_MAX 253         /* a search domain, no trailing dot */
+
+/* What a resolv.conf-style file says about resolvers and search domains. */
 struct ds_resolvconf {
 	struct ds_netaddr res[DS_NETFP_MAX_RES]; /* in file order, unique */
 	size_t nres;
 	unsigned bad_lines; /* "nameserver" lines rejected (and ignored) */
 	bool truncated;     /* more distinct nameservers than DS_NETFP_MAX_RES */
+	/* the search list: host names, lower-case, no trailing dot, unique */
+	char search[DS_RESOLVCONF_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
+	size_t nsearch;
+	unsigned bad_search; /* "search"/"domain" lines rejected (and ignored) */
 };
 
 /*
- * Parse buf (len bytes, need not be NUL-terminated; untrusted).  Only lines
- * "nameserver ADDR" count: the keyword in the first column, blanks (space,
- * tab) after it, one address as for ds_netaddr_parse, then only blanks or a
- * '#'/';' comment; a final CR is tolerated.  IPv6 link-local addresses need
- * a scope; the unspecified addresses are refused.  Every other line
- * (comments, search, options, "nameservers"...) is ignored; a malformed or
- * indented nameserver line (which libc would misread or skip), a line
- * longer than DS_RESOLVCONF_MAX_LINE or one holding a NUL byte is counted
- * in bad_lines and ignored.  Duplicates are dropped.
+ * Parse buf (len bytes, need not be NUL-terminated; untrusted).  Lines
+ * "nameserver ADDR" give the resolvers: the keyword in the first column,
+ * blanks (space, tab) after it, one address as for ds_netaddr_parse, then
+ * only blanks or a '#'/';' comment; a final CR is tolerated.  IPv6
+ * link-local addresses need a scope; the unspecified addresses are
+ * refused.  A malformed or indented nameserver line (which libc would
+ * misread or skip), a line longer than DS_RESOLVCONF_MAX_LINE or one
+ * holding a NUL byte is counted in bad_lines and ignored.  Duplicates are
+ * dropped.
+ * Lines "search NAME..." and "domain NAME" give the search list; as for
+ * libc, the last such line wins.  Every NAME must be a host name (letters,
+ * digits, inner hyphens; labels of 1 to 63, at most 253 characters, an
+ * optional final dot; not the root): a line with any other name, or
+ * indented, or "domain" with more than one name, is counted in bad_search
+ * and ignored (an earlier good line stays).  Names are kept lower-case,
+ * without their final dot, duplicates dropped, the first
+ * DS_RESOLVCONF_MAX_SEARCH only.
+ * Every other line (comments, options, "nameservers"...) is ignored.
  * Returns 0, or -EFBIG if len > DS_RESOLVCONF_MAX_SIZE.
  */
 int ds_resolvconf_parse(const char *buf, size_t len, struct ds_resolvconf *ret);

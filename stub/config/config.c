@@ -25,7 +25,7 @@ enum key_id {
 	K_QUERY_TIMEOUT, K_NETWORK_RESOLVER, K_RESOLV_SOURCE, K_ANCHORS_DIR,
 	K_TOFU, K_UNKNOWN_NETWORK, K_PREFER_UPSTREAM, K_DISCOVERY_WAIT,
 	K_HOLD_DOWN, K_REFRESH, K_TCP_PER_ADDRESS, K_TCP_CLIENT_OUTPUT, K_TCP_OUTPUT_TOTAL,
-	K_ACCESS_CONTROL,
+	K_ACCESS_CONTROL, K_RESOLV_CONF_OUT,
 };
 
 struct key_def {
@@ -43,6 +43,7 @@ static const struct key_def keys[] = {
 	{ "allow-tls12", K_ALLOW_TLS12, false, "yes|no  accept TLS 1.2 upstream (default no)" },
 	{ "cache-size", K_CACHE_SIZE, false, "N[k|m|g] bytes, or \"N entries\" (default 4m; 0 = off)" },
 	{ "control", K_CONTROL, false, "PATH  control socket (default " DOTSTUB_RUNDIR "/control)" },
+	{ "resolv-conf-out", K_RESOLV_CONF_OUT, false, "PATH|none  the resolv.conf written for /etc/resolv.conf to link to (default: next to the control socket, " DOTSTUB_RUNDIR "/resolv.conf)" },
 	{ "state-dir", K_STATE_DIR, false, "DIR  trust store directory (default " DOTSTUB_STATEDIR ")" },
 	{ "user", K_USER, false, "NAME  drop privileges to this user after binding" },
 	{ "log-level", K_LOG_LEVEL, false, "err|warning|notice|info|debug (default notice)" },
@@ -280,6 +281,11 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 	case K_CONTROL:
 		if (copy_path(c->control_path, sizeof(c->control_path), v) < 0)
 			return fail(err, errlen, "control: path empty or longer than %zu", sizeof(c->control_path) - 1);
+		return 0;
+	case K_RESOLV_CONF_OUT:
+		if (copy_path(c->resolv_conf_out, sizeof(c->resolv_conf_out), v) < 0 ||
+		    (strcmp(v, "none") != 0 && v[0] != '/'))
+			return fail(err, errlen, "resolv-conf-out: '%s' is not an absolute path or none", v);
 		return 0;
 	case K_STATE_DIR:
 		if (copy_path(c->state_dir, sizeof(c->state_dir), v) < 0)
@@ -524,6 +530,19 @@ static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockadd
 	return !strcmp(x, y);
 }
 
+/* resolv.conf in the directory of the control socket (by default the
+ * run directory) */
+static int resolv_conf_out_default(struct ds_config *c)
+{
+	const char *slash = strrchr(c->control_path, '/');
+	int dl = slash ? (int)(slash - c->control_path) : 1;
+	int n;
+
+	n = snprintf(c->resolv_conf_out, sizeof(c->resolv_conf_out), "%.*s/resolv.conf", dl,
+		     slash ? c->control_path : ".");
+	return n < 0 || (size_t)n >= sizeof(c->resolv_conf_out) ? -ENAMETOOLONG : 0;
+}
+
 int ds_config_finish(struct ds_config *c, char *err, size_t errlen)
 {
 	char a[64];
@@ -538,6 +557,8 @@ int ds_config_finish(struct ds_config *c, char *err, size_t errlen)
 				ds_sockaddr_format(&c->listen[i], a, sizeof(a));
 				return fail(err, errlen, "listen %s is given twice", a);
 			}
+	if (!c->resolv_conf_out[0] && resolv_conf_out_default(c) < 0)
+		return fail(err, errlen, "resolv-conf-out: the control socket's directory is too long");
 	if (c->upstream.ntlsa > 0 && c->upstream.naddr == 0)
 		return fail(err, errlen, "tlsa is given but no upstream");
 	if (c->upstream.naddr > 0) {
@@ -668,6 +689,8 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	fprintf(f, "allow-tls12 %s\n", c->allow_tls12 ? "yes" : "no");
 	fprintf(f, "cache-size %zu\n", c->cache_bytes);
 	fprintf(f, "control %s\n", c->control_path);
+	if (c->resolv_conf_out[0])
+		fprintf(f, "resolv-conf-out %s\n", c->resolv_conf_out);
 	fprintf(f, "state-dir %s\n", c->state_dir);
 	if (c->user[0])
 		fprintf(f, "user %s\n", c->user);

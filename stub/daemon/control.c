@@ -1,7 +1,8 @@
 /*
  * control.c -- dotstubd's control socket (protocol: dotstub/ctlproto.h).
  * Peer credentials are checked before a request is read; requests are
- * size-checked; one request per connection.
+ * size-checked; one request per connection.  A "query" may wait for its
+ * answer, within the connection's timeout (then it is cancelled).
  */
 #include "daemon.h"
 #include "status.h"
@@ -34,6 +35,7 @@ struct ds_control {
 struct ctl_client {
 	struct ds_control *ctl;
 	struct bufferevent *bev;
+	struct ds_ctlquery *query;   /* "query" waiting for its answer */
 	bool done;
 };
 
@@ -112,6 +114,9 @@ static const struct ctl_command commands[] = {
 	{ "network", cmd_network },
 };
 
+/* "query HEX" (ctlquery.c) is not in this table: it may be answered
+ * after the request returns. */
+
 /* ---------------------------------------------------------------- socket */
 
 /* Root, the daemon's own user, or a member of the daemon's group (as the
@@ -140,6 +145,7 @@ static bool peer_allowed(int fd, uid_t *ret_uid)
 
 static void client_close(struct ctl_client *cl)
 {
+	ds_ctlquery_free(cl->query); /* gone before its answer: cancelled */
 	cl->ctl->nclients--;
 	bufferevent_free(cl->bev);
 	free(cl);
@@ -151,6 +157,33 @@ static void client_finish(struct ctl_client *cl)
 	bufferevent_disable(cl->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(cl->bev)) == 0)
 		client_close(cl);
+}
+
+/* The first line of the answer, then the body. */
+static void put_answer(struct evbuffer *out, int r, struct evbuffer *body, const char *cmd)
+{
+	if (r == -ENOENT)
+		evbuffer_add_printf(out, "error: unknown request '%s'\n", cmd);
+	else if (r < 0 && (!body || evbuffer_get_length(body) == 0))
+		evbuffer_add_printf(out, "error: %s\n", strerror(-r));
+	else if (r < 0) {
+		evbuffer_add_printf(out, "error: ");
+		evbuffer_add_buffer(out, body);
+	} else {
+		evbuffer_add_printf(out, "ok\n");
+		evbuffer_add_buffer(out, body);
+	}
+}
+
+/* "query HEX" answered after it was read (ctlquery.c) */
+static void query_done(void *arg, int r, struct evbuffer *body)
+{
+	struct ctl_client *cl = arg;
+
+	ds_ctlquery_free(cl->query);
+	cl->query = NULL;
+	put_answer(bufferevent_get_output(cl->bev), r, body, "query");
+	client_finish(cl);
 }
 
 static void run_request(struct ctl_client *cl, char *line)
@@ -167,20 +200,13 @@ static void run_request(struct ctl_client *cl, char *line)
 		evbuffer_add_printf(out, "error: empty request\n");
 		goto done;
 	}
+	if (!strcmp(argv[0], "query"))
+		r = ds_ctlquery_start(cl->ctl->d, argc, argv, body, query_done, cl, &cl->query);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(commands[i].name, argv[0]))
 			r = commands[i].fn(cl->ctl->d, argc, argv, body);
-	if (r == -ENOENT)
-		evbuffer_add_printf(out, "error: unknown request '%s'\n", argv[0]);
-	else if (r < 0 && evbuffer_get_length(body) == 0)
-		evbuffer_add_printf(out, "error: %s\n", strerror(-r));
-	else if (r < 0) {
-		evbuffer_add_printf(out, "error: ");
-		evbuffer_add_buffer(out, body);
-	} else {
-		evbuffer_add_printf(out, "ok\n");
-		evbuffer_add_buffer(out, body);
-	}
+	if (r != 1) /* 1: a query, answered later (query_done) */
+		put_answer(out, r, body, argv[0]);
 done:
 	if (body)
 		evbuffer_free(body);
@@ -193,8 +219,8 @@ static void client_read(struct bufferevent *bev, void *arg)
 	size_t len;
 	char *line;
 
-	if (cl->done)
-		return;
+	if (cl->done || cl->query)
+		return; /* one request per connection */
 	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 	if (!line) {
 		if (evbuffer_get_length(in) > DS_CTL_LINE_MAX) {
@@ -208,7 +234,8 @@ static void client_read(struct bufferevent *bev, void *arg)
 	else
 		run_request(cl, line);
 	free(line);
-	client_finish(cl);
+	if (!cl->query)
+		client_finish(cl);
 }
 
 static void client_write(struct bufferevent *bev, void *arg)

@@ -16,6 +16,7 @@
 #include "dotstub/clock.h"
 #include "dotstub/timer.h"
 #include "dotstub/config.h"
+#include "dotstub/netinfo.h" /* the search list's bounds */
 #include "dotstub/plain.h"
 #include "dotstub/upstream.h"
 #include "dotstub/wire.h"
@@ -28,6 +29,8 @@ struct ds_listeners;
 struct ds_control;
 struct ds_access;
 struct ds_netwatch;
+struct ds_stubresolv;
+struct ds_ctlquery;
 
 /* Counters shown by `dotctl status` (status.h). */
 struct ds_stats {
@@ -59,6 +62,7 @@ struct ds_daemon {
 	struct ds_listeners *listeners;
 	struct ds_access *access;         /* who may query (access.c) */
 	struct ds_control *control;
+	struct ds_stubresolv *stubresolv; /* resolv-conf-out, or NULL (stubresolv.c) */
 	struct ds_stats stats;
 	unsigned pending;                 /* requests waiting for the upstream */
 	uint64_t started_ms;              /* monotonic */
@@ -98,7 +102,7 @@ struct ds_daemon {
 };
 
 /* Where a query came from, and so where its answer goes. */
-enum ds_origin_kind { DS_ORIGIN_UDP, DS_ORIGIN_TCP };
+enum ds_origin_kind { DS_ORIGIN_UDP, DS_ORIGIN_TCP, DS_ORIGIN_CTL };
 
 struct ds_request;
 
@@ -122,6 +126,7 @@ struct ds_origin {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
 	struct ds_tcp_client *tcp;        /* DS_ORIGIN_TCP */
+	struct ds_ctlquery *ctl;          /* DS_ORIGIN_CTL: dotctl query */
 };
 
 /* A query waiting for the upstream.  Owned by resolve.c; a TCP client keeps
@@ -238,6 +243,32 @@ void ds_reload(struct ds_daemon *d);
 
 /* ---- trustctl.c: control requests "trust ..." ---- */
 int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);
+
+/* ---- stubresolv.c: the resolv.conf for /etc/resolv.conf to link to ---- */
+/* Start writing resolv-conf-out (nothing for "none"); writes it now if
+ * what it should hold differs from what it holds.  After the privileges
+ * are dropped.  Returns 0 or -ENOMEM; write failures are logged. */
+int ds_stubresolv_open(struct ds_daemon *d);
+void ds_stubresolv_close(struct ds_daemon *d);
+/* The network's search list (validated host names, e.g. from
+ * resolv-source; n 0: none).  Rewrites the file if that changes it. */
+void ds_stubresolv_set_search(struct ds_daemon *d,
+			      const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n);
+/* What serves the queries may have changed (DoT, plain, nothing):
+ * rewrites the file if that changes it ("trust-ad" only with DoT). */
+void ds_stubresolv_update(struct ds_daemon *d);
+
+/* ---- ctlquery.c: the control request "query HEX" ---- */
+/* Called once with the answer (r 0, body the JSON) or a failure (r < 0,
+ * body says why, may be NULL); body is freed after the call. */
+typedef void ds_ctlquery_cb(void *arg, int r, struct evbuffer *body);
+/* Resolve the query through ds_resolve.  Returns 0 with the JSON in out
+ * (answered at once), 1 with *ret (cb is called later, unless
+ * ds_ctlquery_free comes first), or -errno with why in out. */
+int ds_ctlquery_start(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out,
+		      ds_ctlquery_cb *cb, void *arg, struct ds_ctlquery **ret);
+/* After cb, or to give up a pending query (its client went away). */
+void ds_ctlquery_free(struct ds_ctlquery *q);
 
 /* ---- control.c ---- */
 int ds_control_open(struct ds_daemon *d);

@@ -77,6 +77,32 @@ static int parse_args(int argc, char **argv, struct ds_config *c)
 	return 0;
 }
 
+/* The directory of the control socket (the run directory) also holds
+ * resolv-conf-out, replaced by rename after the privileges are dropped:
+ * it goes to the daemon's user too.  Another directory is left alone. */
+static void chown_run_dir(const struct ds_config *c, const struct passwd *pw)
+{
+	const char *cs = strrchr(c->control_path, '/');
+	const char *rs = strrchr(c->resolv_conf_out, '/');
+	char dir[sizeof(c->control_path)];
+	size_t dl;
+	int fd;
+
+	if (!cs || !rs || cs == c->control_path)
+		return;
+	dl = (size_t)(cs - c->control_path);
+	if ((size_t)(rs - c->resolv_conf_out) != dl ||
+	    memcmp(c->control_path, c->resolv_conf_out, dl) != 0)
+		return;
+	memcpy(dir, c->control_path, dl);
+	dir[dl] = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchown(fd, pw->pw_uid, pw->pw_gid) < 0)
+		log_warn("chown %s: %s, ignoring", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 static int drop_privileges(const struct ds_config *c)
 {
 	struct passwd *pw;
@@ -103,6 +129,7 @@ static int drop_privileges(const struct ds_config *c)
 		close(fd);
 	if (fchownat(AT_FDCWD, c->control_path, pw->pw_uid, pw->pw_gid, AT_SYMLINK_NOFOLLOW) < 0)
 		log_warn("chown %s: %s, ignoring", c->control_path, strerror(errno));
+	chown_run_dir(c, pw);
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
 		log_err("cannot drop privileges to %s: %s", c->user, strerror(errno));
@@ -286,6 +313,10 @@ int main(int argc, char **argv)
 		log_err("daemon: %s", strerror(errno));
 		goto out;
 	}
+	if (ds_stubresolv_open(&d) < 0) {
+		log_err("out of memory");
+		goto out;
+	}
 	/* the signals first: SIGHUP may come as soon as READY=1 went out */
 	sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);
 	sigs[1] = evsignal_new(d.base, SIGTERM, on_signal, &d);
@@ -311,6 +342,9 @@ out:
 	if (d.ready_timer)
 		ds_timer_free(d.ready_timer);
 	ds_notify_close();
+	/* the file stays as it was: what stops the daemon is not a network
+	 * decision */
+	ds_stubresolv_close(&d);
 	ds_access_close(&d); /* before the watcher it may observe goes */
 	ds_netmgr_stop(&d);
 	ds_daemon_set_upstream(&d, NULL, "none", false);

@@ -35,7 +35,7 @@ static size_t max_answer_size(const struct ds_origin *o, const struct dns_query 
 {
 	size_t sz;
 
-	if (o->kind == DS_ORIGIN_TCP)
+	if (o->kind != DS_ORIGIN_UDP)
 		return DNS_MSG_MAX;
 	if (!q->has_edns)
 		return 512;
@@ -433,6 +433,7 @@ void ds_daemon_not_ready(struct ds_daemon *d, bool discovering, int ede, const c
 		release_waiting(d);
 		decided(d);
 	}
+	ds_stubresolv_update(d);
 }
 
 static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pkt, size_t len,
@@ -512,7 +513,7 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 	d->stats.queries++;
 	if (o->kind == DS_ORIGIN_UDP)
 		d->stats.queries_udp++;
-	else
+	else if (o->kind == DS_ORIGIN_TCP)
 		d->stats.queries_tcp++;
 
 	pr = dns_parse_query(pkt, len, &q);
@@ -630,11 +631,14 @@ void ds_request_cancel(struct ds_request *req)
 	request_free(req);
 }
 
+static void set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
+			 bool flush);
+
 void ds_daemon_set_plain(struct ds_daemon *d, struct ds_plain *p)
 {
 	struct ds_plain *old = d->plain;
 
-	ds_daemon_set_upstream(d, NULL, "plain", false);
+	set_upstream(d, NULL, "plain", false);
 	d->plain = p;
 	if (old)
 		ds_plain_free(old);
@@ -643,10 +647,18 @@ void ds_daemon_set_plain(struct ds_daemon *d, struct ds_plain *p)
 	release_waiting(d);
 	if (p)
 		decided(d);
+	ds_stubresolv_update(d);
 }
 
 void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
 			    bool flush)
+{
+	set_upstream(d, up, source, flush);
+	ds_stubresolv_update(d);
+}
+
+static void set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
+			 bool flush)
 {
 	struct ds_upstream *old = d->up;
 	struct ds_plain *oldp = d->plain;

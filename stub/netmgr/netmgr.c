@@ -143,8 +143,10 @@ static void on_resolv(struct ds_resolvwatch *rw, const struct ds_resolvconf *rc,
 	if (err < 0)
 		log_warn("resolv-source %s: %s", nm->d->cfg->resolv_source, strerror(-err));
 	else
-		log_info("resolv-source: %zu resolver(s)%s", rc->nres,
-			 rc->bad_lines ? ", some nameserver lines were malformed" : "");
+		log_info("resolv-source: %zu resolver(s)%s, %zu search domain(s)%s", rc->nres,
+			 rc->bad_lines ? ", some nameserver lines were malformed" : "",
+			 rc->nsearch, rc->bad_search ? ", some search lines were refused" : "");
+	ds_stubresolv_set_search(nm->d, rc->search, err < 0 ? 0 : rc->nsearch);
 	set_resolvers_from(nm, err < 0 ? NULL : rc->res, err < 0 ? 0 : rc->nres);
 	if (!nm->nw) {
 		struct ds_netfp fp;

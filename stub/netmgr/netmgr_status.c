@@ -25,8 +25,11 @@ void ds_netmgr_get_status(struct ds_daemon *d, struct ds_netmgr_status *st)
 		return;
 	st->active = true;
 	COPY(st->fp_id, nm->fp_id);
-	if (nm->have_fp)
+	if (nm->have_fp) {
 		COPY(st->fingerprint, nm->fp_text);
+		COPY(st->ifname, nm->fp.af[DS_NETFP_V4].route ? nm->fp.af[DS_NETFP_V4].ifname
+							       : nm->fp.af[DS_NETFP_V6].ifname);
+	}
 	COPY(st->match, trust_match_name(nm->match));
 	st->known = nm->match != TRUST_MATCH_NONE;
 	st->changes = nm->changes;

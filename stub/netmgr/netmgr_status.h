@@ -24,6 +24,7 @@ struct ds_netmgr_status {
 	/* the network */
 	char fp_id[DS_NETFP_ID_LEN + 1];
 	char fingerprint[DS_NETFP_TEXT_MAX];  /* "" until one is known */
+	char ifname[IF_NAMESIZE];     /* the default route's interface, or "" */
 	char match[32];               /* "exact", "partial", "impostor", "none" */
 	bool known;
 	uint64_t changes;

@@ -158,6 +158,37 @@ static void test_consistency(void **state)
 	ds_config_free(&c);
 }
 
+/* resolv-conf-out: next to the control socket unless given; "none";
+ * absolute paths only */
+static void test_resolv_conf_out(void **state)
+{
+	struct ds_config c;
+	char err[256] = "";
+
+	ds_config_init(&c);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.resolv_conf_out, DOTSTUB_RUNDIR "/resolv.conf");
+	ds_config_free(&c);
+
+	ds_config_init(&c);
+	assert_int_equal(parse(&c, "control /tmp/x/ctl\n", err, sizeof(err)), 0);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.resolv_conf_out, "/tmp/x/resolv.conf");
+	ds_config_free(&c);
+
+	ds_config_init(&c);
+	assert_int_equal(parse(&c, "control /tmp/x/ctl\nresolv-conf-out none\n", err, sizeof(err)), 0);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), 0);
+	assert_string_equal(c.resolv_conf_out, "none");
+	assert_int_equal(ds_config_set(&c, "resolv-conf-out", "/run/x/r.conf", true, err,
+				       sizeof(err)), 0);
+	assert_string_equal(c.resolv_conf_out, "/run/x/r.conf");
+	assert_int_equal(ds_config_set(&c, "resolv-conf-out", "relative/r.conf", true, err,
+				       sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "resolv-conf-out"));
+	ds_config_free(&c);
+}
+
 static void test_cmdline_overrides(void **state)
 {
 	struct ds_config c;
@@ -284,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_default_listen),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_consistency),
+		cmocka_unit_test(test_resolv_conf_out),
 		cmocka_unit_test(test_cmdline_overrides),
 		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_load_file),

@@ -724,6 +724,77 @@ static void test_resolvconf_hostile(void **state)
 	assert_int_equal(rc.nres, 0);
 }
 
+static void test_resolvconf_search(void **state)
+{
+	static const char good[] =
+		"search first.example\n"
+		"nameserver 192.0.2.53\n"
+		"search Corp.Example.  lan\tcorp.example # a comment\n"
+		"search\n"                             /* nothing: not a search line */
+		"searchx foo\n";                       /* another keyword */
+	static const char *const bad[] = {
+		"search a..b",
+		"search .example",
+		"search .",
+		"search under_score.example",
+		"search -lead.example",
+		"search trail-.example",
+		"search sp%ce.example",
+		"search x.example\001",
+		"search caf\xc3\xa9.example",
+		" search indented.example",
+		"domain one.example two.example",
+		"domain ",
+		"search good.example bad!.example",
+		"search 01234567890123456789012345678901234567890123456789012345678901234.example",
+	};
+	struct ds_resolvconf rc;
+	char buf[2048];
+	size_t i, n;
+
+	assert_int_equal(ds_resolvconf_parse(good, sizeof(good) - 1, &rc), 0);
+	assert_int_equal(rc.bad_search, 0);
+	assert_int_equal(rc.nres, 1);
+	assert_int_equal(rc.nsearch, 2);
+	assert_string_equal(rc.search[0], "corp.example");
+	assert_string_equal(rc.search[1], "lan");
+
+	/* domain: the last line wins, as for libc */
+	assert_int_equal(ds_resolvconf_parse("search a.example\ndomain b.example.\r\n", 36, &rc), 0);
+	assert_int_equal(rc.nsearch, 1);
+	assert_string_equal(rc.search[0], "b.example");
+
+	/* a bad line is ignored; the good one before it stays */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = (size_t)snprintf(buf, sizeof(buf), "search ok.example\n%s\n", bad[i]);
+		assert_int_equal(ds_resolvconf_parse(buf, n, &rc), 0);
+		if (rc.bad_search != 1 || rc.nsearch != 1 || strcmp(rc.search[0], "ok.example"))
+			fail_msg("not refused: \"%s\"", bad[i]);
+	}
+
+	/* bounded: the longest name fits, one more octet does not; at most
+	 * DS_RESOLVCONF_MAX_SEARCH names */
+	n = (size_t)snprintf(buf, sizeof(buf), "search ");
+	for (i = 0; i < 4; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%.*s%s", i < 3 ? 63 : 61,
+				      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				      i < 3 ? "." : "");
+	assert_int_equal(n - 7, DS_RESOLVCONF_NAME_MAX);
+	assert_int_equal(ds_resolvconf_parse(buf, n, &rc), 0);
+	assert_int_equal(rc.nsearch, 1);
+	assert_int_equal(strlen(rc.search[0]), DS_RESOLVCONF_NAME_MAX);
+	buf[n++] = 'a';
+	assert_int_equal(ds_resolvconf_parse(buf, n, &rc), 0);
+	assert_int_equal(rc.bad_search, 1);
+	assert_int_equal(rc.nsearch, 0);
+	n = (size_t)snprintf(buf, sizeof(buf), "search");
+	for (i = 0; i < 10; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " d%zu.example", i);
+	assert_int_equal(ds_resolvconf_parse(buf, n, &rc), 0);
+	assert_int_equal(rc.nsearch, DS_RESOLVCONF_MAX_SEARCH);
+	assert_string_equal(rc.search[5], "d5.example");
+}
+
 /* ------------------------------------------------------------------ */
 /* resolv.conf files and the watcher */
 
@@ -856,6 +927,7 @@ int main(void)
 		cmocka_unit_test(test_link_hostile),
 		cmocka_unit_test(test_resolvconf_good),
 		cmocka_unit_test(test_resolvconf_hostile),
+		cmocka_unit_test(test_resolvconf_search),
 		cmocka_unit_test(test_resolvwatch),
 	};
 

@@ -22,7 +22,7 @@
 #     option unknown_network           opportunistic|strict
 #     option prefer_upstream_resolver  0|1
 #     option allow_tls12               0|1
-#     option anchors_dir, state_dir, control, user, log_level, cache_size,
+#     option anchors_dir, state_dir, control, resolv_conf_out, user, log_level, cache_size,
 #            tcp_clients, tcp_clients_per_address, tcp_client_output,
 #            tcp_output_total, max_pending, query_timeout, discovery_wait,
 #            refresh_interval (the dotstub.conf keys, "_" for "-")
@@ -138,6 +138,7 @@ dotstub_uci_generate() {
 	dotstub_uci_scalar main anchors_dir anchors-dir &&
 	dotstub_uci_scalar main state_dir state-dir &&
 	dotstub_uci_scalar main control control &&
+	dotstub_uci_scalar main resolv_conf_out resolv-conf-out &&
 	dotstub_uci_scalar main user user &&
 	dotstub_uci_scalar main log_level log-level &&
 	dotstub_uci_scalar main cache_size cache-size &&
