@@ -120,11 +120,13 @@ static void reload_serve_again(struct ds_daemon *d)
 	/* the access table observes the network manager's watcher: it goes
 	 * first, and comes back from the new configuration (its counters
 	 * kept) once the new watcher is there */
+	/* queries wait for the new decision; until then what was served
+	 * stands (a reload to the same end leaves resolv-conf-out alone) */
+	ds_daemon_not_ready(d, true, DNS_EDE_NOT_READY, "reloading");
 	ds_access_get_counts(d, &kept);
 	ds_access_close(d);
 	ds_netmgr_stop(d);
 	ds_daemon_set_plain(d, NULL); /* and no DoT upstream either */
-	ds_daemon_not_ready(d, true, DNS_EDE_NOT_READY, "reloading");
 	r = ds_reload_serve(d);
 	if (r < 0) {
 		ds_netmgr_stop(d);
