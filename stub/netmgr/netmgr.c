@@ -101,6 +101,12 @@ static void on_netwatch(struct ds_netwatch *w, const struct ds_netfp *old,
 	ds_daemon_hold(nm->d, false);
 	if (flags == DS_NETWATCH_SETTLED)
 		return;
+	/* the sign-on's timer does not run while suspended; its end does */
+	if ((flags & DS_NETWATCH_RESUMED) && nm->hotspot.active &&
+	    ds_now_ms() >= nm->hotspot.until_ms) {
+		nm_hotspot_fired(nm);
+		return;
+	}
 	if ((flags & (DS_NETWATCH_BOUNCED | DS_NETWATCH_RESUMED)) && nm->d->up) {
 		log_notice("network %s: %s, same network: reconnecting", id,
 			   flags & DS_NETWATCH_BOUNCED ? "link bounced" : "resumed after a pause");
