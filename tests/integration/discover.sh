@@ -316,4 +316,125 @@ scenario name-longest s_name_longest names_teardown
 scenario name-recommended s_name_recommended names_teardown
 scenario unsigned-publication s_unsigned names_teardown
 
+# ------------------------------ DDR: _dns.resolver.arpa SVCB (RFC 9462 4)
+# dotctl discover also asks the resolver itself which designated resolvers
+# it names, and shows them unverified.  These resolvers publish no
+# resolver-name.arpa (a static empty zone), so the walk's exit status 3 is
+# what the command returns whatever DDR says.
+
+# ddr_unbound LABEL ADDR [LOCAL-DATA...]: an Unbound on ADDR with a static
+# resolver.arpa holding the SVCB records given, and nothing for
+# resolver-name.arpa
+ddr_unbound() {
+	local d=$T/$1 a=$2 rr
+	shift 2
+	mkdir -p "$d"
+	cat >"$d/unbound.conf" <<EOF
+server:
+	chroot: ""
+	username: ""
+	directory: "$d"
+	pidfile: "$d/unbound.pid"
+	interface: $a@53
+	local-zone: "$ARPA." static
+	local-data: "$ARPA. 300 IN SOA a. b. 1 3600 600 86400 300"
+	local-zone: "resolver.arpa." static
+	local-data: "resolver.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
+EOF
+	for rr in "$@"; do
+		printf '\tlocal-data: '"'"'%s'"'"'\n' "$rr" >>"$d/unbound.conf"
+	done
+	prov_start "$d" "$a"
+}
+ddr_teardown() { prov_stop_all; }
+
+s_ddr_dot() {
+	local st
+	ddr_unbound ddr-dot 127.0.0.160 \
+		'_dns.resolver.arpa. 300 IN SVCB 1 dot.example.net. alpn="dot" port=853 ipv4hint=127.0.0.51' ||
+		return 1
+	if dig @127.0.0.160 +time=2 +tries=1 _dns.resolver.arpa SVCB |
+	    grep -q 'SVCB.*dot\.example\.net\.'; then
+		ok "DDR DoT: Unbound serves the SVCB record"
+	else
+		bad "DDR DoT: Unbound does not serve the SVCB record"
+	fi
+	st=$(discover ddr-dot.out 127.0.0.160)
+	expect_status "DDR DoT: exit status of the walk" "$st" 3 ddr-dot.out
+	expect_line "DDR DoT: walk result first" ddr-dot.out '^result: not-published$'
+	expect_line "DDR DoT: a ddr block" ddr-dot.out '^ddr: _dns\.resolver\.arpa SVCB from 127\.0\.0\.160 port 53$'
+	expect_line "DDR DoT: result ok" ddr-dot.out '^ddr: result ok$'
+	expect_line "DDR DoT: the designation shown, qualifying" ddr-dot.out \
+		'^ddr: designated resolver 1: priority 1, target dot\.example\.net\., alpn "dot" \(dot: yes\), port 853, hints 127\.0\.0\.51: qualifies for DoT$'
+	expect_line "DDR DoT: said to be unverified" ddr-dot.out \
+		'^ddr: not verified \(RFC 9462 4\.2 needs the certificate to name 127\.0\.0\.160\)$'
+	st=$(discover ddr-dot-json.out 127.0.0.160 --json)
+	expect_status "DDR DoT, JSON: exit status of the walk" "$st" 3 ddr-dot-json.out
+	expect_line "DDR DoT, JSON: ddr member" ddr-dot-json.out \
+		'"ddr":\{"result":"ok","reason":"","verified":false,.*"records":\[\{"priority":1,"target":"dot\.example\.net\.","alpn":\["dot"\],"dot":true,"port":853,"ipv4hint":\["127\.0\.0\.51"\],"ipv6hint":\[\],.*"qualifies_dot":true\}\]\}\}$'
+	if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/ddr-dot-json.out" 2>/dev/null; then
+		ok "DDR DoT, JSON: one valid JSON document"
+	else
+		bad "DDR DoT, JSON: not valid JSON"
+		sed 's/^/    /' "$T/ddr-dot-json.out"
+	fi
+	st=$(discover ddr-skip.out 127.0.0.160 --no-ddr)
+	expect_status "--no-ddr: exit status of the walk" "$st" 3 ddr-skip.out
+	expect_no_line "--no-ddr: no ddr block" ddr-skip.out '^ddr:'
+}
+
+s_ddr_h2() {
+	local st
+	ddr_unbound ddr-h2 127.0.0.161 \
+		'_dns.resolver.arpa. 300 IN SVCB 1 doh.example.net. alpn="h2" port=443 ipv6hint=2001:db8::53' ||
+		return 1
+	st=$(discover ddr-h2.out 127.0.0.161)
+	expect_status "DDR h2 only: exit status of the walk" "$st" 3 ddr-h2.out
+	expect_line "DDR h2 only: result ok" ddr-h2.out '^ddr: result ok$'
+	expect_line "DDR h2 only: shown, not qualifying" ddr-h2.out \
+		'^ddr: designated resolver 1: priority 1, target doh\.example\.net\., alpn "h2" \(dot: no\), port 443, hints 2001:db8::53: does not qualify for DoT'
+	expect_no_line "DDR h2 only: nothing qualifies" ddr-h2.out ': qualifies for DoT$'
+}
+
+s_ddr_none() {
+	local st
+	ddr_unbound ddr-none 127.0.0.162 || return 1
+	st=$(discover ddr-none.out 127.0.0.162)
+	expect_status "DDR none: exit status of the walk" "$st" 3 ddr-none.out
+	expect_line "DDR none: result none" ddr-none.out '^ddr: result none$'
+	expect_line "DDR none: the reason" ddr-none.out '^ddr: reason .*no SVCB'
+	expect_no_line "DDR none: no designated resolver" ddr-none.out '^ddr: designated resolver'
+}
+
+s_ddr_hostile() {
+	local st
+	mkdir -p "$T/ddr-hostile"
+	python3 "$DOTSTUB_SRC/tests/tools/hostile_ddr.py" --addr 127.0.0.163 \
+		--log "$T/ddr-hostile/log" &
+	echo $! >"$T/ddr-hostile/pid"
+	if ! wait_for 5 grep -q '^ready ' "$T/ddr-hostile/log"; then
+		bad "DDR hostile: the hostile resolver did not start"
+		return 1
+	fi
+	st=$(discover ddr-hostile.out 127.0.0.163)
+	expect_status "DDR hostile: exit status of the walk" "$st" 3 ddr-hostile.out
+	expect_line "DDR hostile: TC=1 over UDP, asked again over TCP" ddr-hostile/log \
+		'^query _dns\.resolver\.arpa\. 64 tcp '
+	expect_line "DDR hostile: result malformed" ddr-hostile.out '^ddr: result malformed$'
+	expect_line "DDR hostile: the reason names the ipv4hint" ddr-hostile.out \
+		'^ddr: reason record 2: .*ipv4hint.*5'
+	expect_line "DDR hostile: the valid record still shown" ddr-hostile.out \
+		'^ddr: designated resolver 1: priority 1, target dot\.hostile\.test\., .*: qualifies for DoT$'
+	expect_no_line "DDR hostile: the malformed record not shown" ddr-hostile.out 'bad\.hostile\.test'
+}
+ddr_hostile_teardown() {
+	[ -f "$T/ddr-hostile/pid" ] && pid_stop "$(cat "$T/ddr-hostile/pid")"
+	rm -f "$T/ddr-hostile/pid"
+}
+
+scenario ddr-dot s_ddr_dot ddr_teardown
+scenario ddr-h2-only s_ddr_h2 ddr_teardown
+scenario ddr-none s_ddr_none ddr_teardown
+scenario ddr-hostile s_ddr_hostile ddr_hostile_teardown
+
 finish
