@@ -353,3 +353,10 @@ ddr_svcb_parse(const uint8_t *rdata, size_t len, struct ddr_svcb *out)
 	return ddr_svc_params_parse(rdata + 2 + tlen, len - 2 - (size_t)tlen, &out->params,
 				    out->reason, sizeof(out->reason));
 }
+
+bool
+ddr_svcb_qualifies_dot(const struct ddr_svcb *s)
+{
+	return s->priority != 0 && ddr_svc_has(&s->params, DDR_KEY_ALPN) &&
+	       (s->params.alpn & DDR_ALPN_DOT);
+}

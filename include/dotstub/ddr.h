@@ -6,12 +6,15 @@
  * 162, IPv6 Router Advertisement option 144).  PROTOCOL.md, "DDR and DNR:
  * what is parsed", is the summary.
  *
- * Parsers only: nothing here sends a packet, resolves a name, verifies a
+ * Parsers, and one query: ddr_query asks a resolver for its own
+ * designations (RFC 9462 4).  Nothing here resolves a name, verifies a
  * certificate or decides what to use.  Every octet handed in is untrusted:
  * no function reads outside the buffer it is given, whatever its content;
  * a malformed input is rejected with a reason, never a crash.  Nothing here
  * allocates or logs; the results are plain structures owned by the caller,
  * and every string in them is printable ASCII.
+ *
+ * Nothing but ddr_query does I/O.
  *
  * Names are kept in uncompressed wire form (dotstub/wire.h); a compressed
  * TargetName or ADN is malformed (RFC 9460 2.2, RFC 8415 10).
@@ -21,6 +24,7 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -132,6 +136,53 @@ int ddr_svcb_parse(const uint8_t *rdata, size_t len, struct ddr_svcb *out);
 /* "1 dot.example.net. alpn=\"dot\" port=853": the RDATA as dig shows it.
  * 0 or -ENOSPC. */
 int ddr_svcb_format(const struct ddr_svcb *s, char *out, size_t outlen);
+
+/* Does the record designate a DoT resolver: ServiceMode, and "dot" among
+ * its alpn ids? */
+bool ddr_svcb_qualifies_dot(const struct ddr_svcb *s);
+
+/* ---- DDR: the resolver's own designations (RFC 9462 4) ---- */
+#define DDR_QUERY_NAME "_dns.resolver.arpa"
+#define DDR_TYPE_SVCB 64
+#define DDR_QUERY_MAX_RECORDS 8       /* valid records kept */
+#define DDR_QUERY_TIMEOUT_MS 3000     /* UDP and a TCP retry together */
+
+enum ddr_query_result {
+	DDR_QUERY_OK,          /* at least one valid record, none malformed */
+	DDR_QUERY_NONE,        /* an answer without SVCB records (or an error rcode) */
+	DDR_QUERY_UNREACHABLE, /* no answer to the query */
+	DDR_QUERY_MALFORMED,   /* the answer or one of its records is malformed */
+};
+
+struct ddr_query {
+	enum ddr_query_result result;
+	char reason[DDR_REASON_MAX]; /* why not ok; "" when ok */
+	bool tcp;                    /* the answer came over TCP (after TC=1) */
+	unsigned rcode;
+	unsigned total;              /* SVCB records for the name in the answer */
+	unsigned n;                  /* valid ones kept in rec[] */
+	struct ddr_svcb rec[DDR_QUERY_MAX_RECORDS];
+};
+
+/* "ok", "none", "unreachable", "malformed" */
+const char *ddr_query_result_name(enum ddr_query_result r);
+
+/* Read the answer msg[0..len) to "_dns.resolver.arpa SVCB" (its header and
+ * question already matched to the query): every SVCB record of that owner
+ * in the answer section is parsed, the valid ones kept in order; other
+ * records are skipped.  The first malformed record (or the section's
+ * framing, every record length checked) gives the reason ("record 2:
+ * ipv4hint length 5 is not a multiple of 4").  Sets out->result; returns
+ * 0 (ok or none) or -EBADMSG (malformed). */
+int ddr_query_answer(const uint8_t *msg, size_t len, struct ddr_query *out);
+
+/* Ask the resolver at server (address and port) for _dns.resolver.arpa
+ * SVCB over plain DNS, RD set (RFC 9462 4), over UDP and again over TCP on
+ * TC=1, within timeout_ms; nothing in the answer is authenticated.  Fills
+ * out (result and reason always set).  Returns 0, -EBADMSG (malformed),
+ * -ETIMEDOUT or another -errno (unreachable). */
+int ddr_query(const struct sockaddr_storage *server, unsigned timeout_ms,
+	      struct ddr_query *out);
 
 /* ---- DNR: Encrypted DNS options (RFC 9463) ---- */
 #define DDR_DHCP6_OPTION_DNR 144
