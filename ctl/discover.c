@@ -1,7 +1,9 @@
 /*
  * discover.c -- `dotctl discover ADDR`: a dry run of the discovery walk
  * against a resolver.  Prints each step as it happens, then the verdict
- * and the upstream description the daemon would use.  Pins nothing.
+ * and the upstream description the daemon would use; then asks the
+ * resolver for its designated resolvers (DDR, RFC 9462) and shows them,
+ * unverified.  Pins nothing.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,8 +12,12 @@
 #include <string.h>
 
 #include "dotstub/ctl_discover.h"
+#include "dotstub/ddr.h"
 #include "dotstub/discovery.h"
 #include "dotstub/log.h"
+#include "dotstub/sockaddr.h"
+
+#include "discover_ddr.h"
 
 enum {
 	EXIT_WALK_OK = 0,
@@ -28,6 +34,7 @@ struct discover_opts {
 	unsigned long confirm_ms;
 	bool json;
 	bool verbose;
+	bool no_ddr;
 	struct trust_dnskey anchors[DISC_MAX_ANCHORS];
 	int nanchors;
 };
@@ -37,11 +44,15 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: dotctl discover ADDR... [--port P] [--anchor FILE]... [--json]\n"
-		"                      [--timeout MS] [--confirm-delay MS] [--verbose]\n"
+		"                      [--timeout MS] [--confirm-delay MS] [--no-ddr]\n"
+		"                      [--verbose]\n"
 		"\n"
 		"Walk resolver-name.arpa at the resolver ADDR (numeric IPv4 or IPv6) as\n"
 		"dotstubd would on a new network, validating every step with DNSSEC, and\n"
-		"print each step and the upstream it would use.  Nothing is pinned.\n"
+		"print each step and the upstream it would use.  Then ask the first ADDR\n"
+		"for _dns.resolver.arpa SVCB (DDR, RFC 9462) and show the designated\n"
+		"resolvers it names, and which qualify for DoT; they are not verified.\n"
+		"Nothing is pinned.\n"
 		"\n"
 		"  --port P            the resolver's plain DNS port (default 53)\n"
 		"  --anchor FILE       known anchors for resolver-name.arpa, one DNSKEY\n"
@@ -50,12 +61,13 @@ usage(FILE *f)
 		"  --timeout MS        for the whole walk (default 15000)\n"
 		"  --confirm-delay MS  first use: pause before observing the DNSKEY\n"
 		"                      RRset again (default 1000)\n"
+		"  --no-ddr            do not ask for _dns.resolver.arpa SVCB\n"
 		"  --verbose           debug log on stderr\n"
 		"\n"
 		"Exit status: 0 the walk succeeded; 1 it failed (bogus, anchor mismatch,\n"
 		"broken publication, no answer); 2 usage or local error; 3 the resolver\n"
 		"does not publish resolver-name.arpa (NXDOMAIN, NODATA, or REFUSED to\n"
-		"this client).\n");
+		"this client).  What DDR finds does not change it.\n");
 }
 
 static int
@@ -136,6 +148,7 @@ parse_args(int argc, char **argv, struct discover_opts *o)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "confirm-delay", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-ddr", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -165,6 +178,9 @@ parse_args(int argc, char **argv, struct discover_opts *o)
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case 'D':
+			o->no_ddr = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -202,6 +218,60 @@ print_step(void *arg, const struct disc_step *s)
 	fflush(f);
 }
 
+/* Ask the first address for its DDR designations.  NULL if there is
+ * nothing to show (--no-ddr, out of memory: said on stderr). */
+static struct ddr_query *
+discover_ddr(const struct discover_opts *o)
+{
+	struct sockaddr_storage ss;
+	struct ddr_query *q;
+
+	if (o->no_ddr)
+		return NULL;
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		fprintf(stderr, "dotctl discover: ddr: out of memory\n");
+		return NULL;
+	}
+	if (ds_parse_sockaddr(o->addr[0], (unsigned)o->port, &ss) < 0) {
+		q->result = DDR_QUERY_UNREACHABLE;
+		snprintf(q->reason, sizeof(q->reason), "bad address %s", o->addr[0]);
+		return q;
+	}
+	ddr_query(&ss, DDR_QUERY_TIMEOUT_MS, q);
+	return q;
+}
+
+/* The walk's JSON object with a "ddr" member added before its end. */
+static int
+print_json(const struct disc_result *res, const struct ddr_query *q,
+	   const struct discover_opts *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	int r;
+
+	if (!q)
+		return disc_result_print(res, stdout, true, true);
+	m = open_memstream(&buf, &len);
+	if (!m)
+		return -ENOMEM;
+	r = disc_result_print(res, m, true, true);
+	if (fclose(m) != 0 && r == 0)
+		r = -EIO;
+	if (r == 0 && (len < 2 || buf[len - 2] != '}' || buf[len - 1] != '\n'))
+		r = -EINVAL;
+	if (r == 0) {
+		fwrite(buf, 1, len - 2, stdout);
+		fputs(",\"ddr\":", stdout);
+		ctl_ddr_print_json(stdout, q, o->addr[0], (unsigned)o->port);
+		fputs("}\n", stdout);
+	}
+	free(buf);
+	return r;
+}
+
 static int
 exit_status(enum trust_discovery k)
 {
@@ -229,6 +299,7 @@ ctl_discover_main(int argc, char **argv)
 	struct discover_opts *o;
 	struct disc_params p;
 	struct disc_result *res = NULL;
+	struct ddr_query *q;
 	char fwd[DISC_MAX_RESOLVERS][DISC_ADDR_STR_MAX];
 	int i, r, status;
 
@@ -275,13 +346,21 @@ ctl_discover_main(int argc, char **argv)
 		free(o);
 		return EXIT_USAGE;
 	}
-	if (disc_result_print(res, stdout, o->json, o->json) < 0 || fflush(stdout) != 0)
+	q = discover_ddr(o);
+	if (o->json)
+		r = print_json(res, q, o);
+	else
+		r = disc_result_print(res, stdout, false, false);
+	if (r < 0 || fflush(stdout) != 0)
 		fprintf(stderr, "dotctl discover: cannot write the result\n");
 	if (!o->json && res->kind == TRUST_DISC_OK && !disc_name_recommended(res->desc.name))
 		printf("note: %s is a valid unique name but not the recommended form (%s)\n",
 		       res->desc.name, DISC_NAME_RECOMMENDED);
+	if (!o->json && q)
+		ctl_ddr_print_text(stdout, q, o->addr[0], (unsigned)o->port);
 	if (!o->json)
 		printf("dry run: nothing pinned\n");
+	free(q);
 	status = exit_status(res->kind);
 	disc_result_free(res);
 	free(o);

@@ -114,8 +114,8 @@ ddr_query_answer(const uint8_t *msg, size_t len, struct ddr_query *out)
 		return ddr_malformed(out, "header or question truncated (%zu octets)", len);
 	out->rcode = DNS_RCODE(flags);
 	if (out->rcode != DNS_RCODE_NOERROR) {
-		ddr_reason(out->reason, sizeof(out->reason), "the resolver answers %s",
-			   ddr_rcode_name(out->rcode));
+		ddr_reason(out->reason, sizeof(out->reason), "no SVCB record for %s. (%s)",
+			   DDR_QUERY_NAME, ddr_rcode_name(out->rcode));
 		return 0;
 	}
 	if (flags & DNS_FLAG_TC)
