@@ -134,7 +134,7 @@ ctl_ddr_print_text(FILE *f, const struct ddr_query *q, const char *addr, unsigne
 	for (i = 0; i < q->n; i++)
 		text_record(f, i + 1, &q->rec[i]);
 	if (q->total > q->n)
-		fprintf(f, "ddr: (%u SVCB records in all, %u shown)\n", q->total, q->n);
+		fprintf(f, "ddr: (%u SVCB records read, %u valid shown)\n", q->total, q->n);
 	if (q->n > 0)
 		fprintf(f, "ddr: not verified (RFC 9462 4.2 needs the certificate to name %s)\n",
 			addr);
