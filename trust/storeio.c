@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dotstub/log.h"
+#include "dotstub/fdio.h"
 #include "dotstub/trust.h"
 #include "trust-int.h"
 
@@ -367,23 +368,6 @@ static void remove_stale_temps(const struct trust_store *s)
 	closedir(d);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The text must parse back to exactly itself. */
 static int check_round_trip(const struct trust_store *s, const char *text, size_t len)
 {
@@ -439,7 +423,7 @@ static int write_file(struct trust_store *s, const char *text, size_t len)
 		return fd;
 	r = fchmod(fd, 0644) < 0 ? -errno : 0;
 	if (r == 0)
-		r = write_all(fd, text, len);
+		r = ds_write_all(fd, text, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && fstat(fd, &st) < 0)

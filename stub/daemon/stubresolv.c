@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "dotstub/log.h"
+#include "dotstub/fdio.h"
 
 #define STUBRESOLV_MAX 4096    /* the whole file; the search list is bounded */
 #define STUBRESOLV_MAXNS 3     /* libc reads no more nameserver lines */
@@ -148,21 +149,6 @@ static size_t render(const struct ds_daemon *d, const struct ds_stubresolv *sr,
 	return len < cap ? len : 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void fsync_dir(const char *path)
 {
 	char dir[PATH_MAX];
@@ -196,7 +182,7 @@ static int replace_file(const char *path, const char *buf, size_t len)
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, buf, len);
+	r = ds_write_all(fd, buf, len);
 	if (r == 0 && fchmod(fd, 0644) < 0)
 		r = -errno;
 	if (r == 0 && fsync(fd) < 0)
