@@ -12,40 +12,13 @@ Logs one line per query to --log: "query QNAME QTYPE proto T" (T: epoch
 seconds), and "ready" once both sockets are bound.  A test tool, not
 installed.
 """
-import argparse
-import asyncio
-import socket
 import struct
-import time
+
+from dnsserve import parse, serve
 
 DDR_NAME = "_dns.resolver.arpa."
 SVCB = 64
 
-
-def log(f, *words):
-    f.write(" ".join(str(w) for w in words) + " %.6f\n" % time.time())
-    f.flush()
-
-
-def parse(msg):
-    """(id, flags, qname text, question octets, qtype) or None."""
-    if len(msg) < 12:
-        return None
-    qid, flags, qd = struct.unpack(">HHH", msg[:6])
-    if flags & 0x8000 or qd != 1:
-        return None
-    labels, pos = [], 12
-    while pos < len(msg) and msg[pos] != 0:
-        n = msg[pos]
-        if n & 0xC0:
-            return None
-        labels.append(msg[pos + 1:pos + 1 + n].decode("ascii", "replace").lower())
-        pos += 1 + n
-    qend = pos + 1 + 4
-    if qend > len(msg):
-        return None
-    qtype = struct.unpack(">H", msg[pos + 1:pos + 3])[0]
-    return qid, flags, ".".join(labels) + ".", msg[12:qend], qtype
 
 
 def wire_name(text):
@@ -77,7 +50,7 @@ def answer(msg, tcp):
     p = parse(msg)
     if p is None:
         return None, None, None
-    qid, qflags, name, question, qtype = p
+    qid, qflags, name, question, qtype = p[:5]
     flags = 0x8000 | 0x0080 | (qflags & 0x0100)  # QR, RA; RD copied
     an, body = 0, b""
     if name == DDR_NAME and qtype == SVCB:
@@ -91,52 +64,5 @@ def answer(msg, tcp):
     return name, qtype, hdr + question + body
 
 
-class Udp(asyncio.DatagramProtocol):
-    def __init__(self, f):
-        self.f = f
-
-    def connection_made(self, transport):
-        self.transport = transport
-
-    def datagram_received(self, data, addr):
-        name, qtype, out = answer(data, False)
-        if out is None:
-            return
-        log(self.f, "query", name, qtype, "udp")
-        self.transport.sendto(out, addr)
-
-
-async def tcp_client(reader, writer, f):
-    try:
-        while True:
-            hdr = await reader.readexactly(2)
-            msg = await reader.readexactly(struct.unpack(">H", hdr)[0])
-            name, qtype, out = answer(msg, True)
-            if out is None:
-                break
-            log(f, "query", name, qtype, "tcp")
-            writer.write(struct.pack(">H", len(out)) + out)
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
-        pass
-    writer.close()
-
-
-async def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--addr", required=True)
-    ap.add_argument("--port", type=int, default=53)
-    ap.add_argument("--log", required=True)
-    a = ap.parse_args()
-    f = open(a.log, "a")
-    loop = asyncio.get_running_loop()
-    await loop.create_datagram_endpoint(lambda: Udp(f), local_addr=(a.addr, a.port),
-                                        family=socket.AF_INET)
-    server = await asyncio.start_server(lambda r, w: tcp_client(r, w, f), a.addr, a.port)
-    log(f, "ready")
-    async with server:
-        await server.serve_forever()
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    serve(answer)
