@@ -18,6 +18,7 @@ PKGS=(
 	dnsmasq-base
 	iproute2 tcpdump procps psmisc util-linux python3
 	groff-base man-db shellcheck systemd
+	debhelper dpkg-dev lintian
 )
 
 missing=()
