@@ -79,7 +79,7 @@ s_inflight() {
 # ready: 30 get SERVFAIL at once ("too many queries pending"), counted as
 # overload, one log line for the burst
 s_max_pending() {
-	local res words
+	local res words out
 	d1_silent --max-pending 20 || return 1
 	res=$($TC udpburst $L 50 p 1)
 	echo "# udp burst: $res"
