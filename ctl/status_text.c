@@ -174,11 +174,13 @@ static void render_listen(FILE *f, struct cj_value *root)
 		}
 	fprintf(f, " (udp+tcp), %" PRIu64 " tcp clients", U(root, "tcp_clients"));
 	uint64_t out = U(root, "tcp_output"), evicted = U(root, "tcp_evicted"),
-		 refused = U(root, "tcp_refused");
+		 refused = U(root, "tcp_refused"), held = U(root, "tcp_held");
 	if (out)
 		fprintf(f, ", %" PRIu64 " KiB of answers buffered", (out + 1023) / 1024);
 	if (evicted || refused)
 		fprintf(f, "; %" PRIu64 " closed by limits, %" PRIu64 " refused", evicted, refused);
+	if (held)
+		fprintf(f, "; %" PRIu64 " times a client was held at its in-flight limit", held);
 	fprintf(f, "\n");
 }
 
@@ -371,6 +373,9 @@ static void render_counters(FILE *f, struct cj_value *root)
 		"\n",
 		U(c, "servfail_upstream"), U(c, "servfail_not_ready"), U(c, "overload"),
 		U(c, "formerr"), U(c, "notimp"), U(c, "dropped"), U(c, "truncated"));
+	if (U(c, "control_refused"))
+		fprintf(f, "limits:     control connections refused %" PRIu64 "\n",
+			U(c, "control_refused"));
 	by = take(c, "servfail_by_error");
 	if (by && by->type == CJ_OBJECT && by->child) {
 		/* servfail upstream, by the upstream's error: "timeout 1, tls 0, ..." */

@@ -22,6 +22,17 @@ const char *ds_log_level_name(int level);
 
 void ds_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A line that a client could make repeat for every packet: at most one
+ * per DS_LOG_RL_INTERVAL_MS.  The caller passes the monotonic clock. */
+#define DS_LOG_RL_INTERVAL_MS 10000
+struct ds_log_rl {
+	unsigned long long next_ms;     /* no line before this */
+	unsigned long long suppressed;  /* lines left out since the last one */
+};
+/* true: log the line now; *suppressed is how many were left out before it */
+bool ds_log_rl_pass(struct ds_log_rl *rl, unsigned long long now_ms,
+		    unsigned long long *suppressed);
+
 #define log_err(...) ds_log(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) ds_log(LOG_WARNING, __VA_ARGS__)
 #define log_notice(...) ds_log(LOG_NOTICE, __VA_ARGS__)

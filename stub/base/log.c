@@ -69,3 +69,18 @@ void ds_log(int level, const char *fmt, ...)
 	}
 	va_end(ap);
 }
+
+bool ds_log_rl_pass(struct ds_log_rl *rl, unsigned long long now_ms,
+		    unsigned long long *suppressed)
+{
+	if (rl->next_ms != 0 && now_ms < rl->next_ms) {
+		rl->suppressed++;
+		return false;
+	}
+	*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	rl->next_ms = now_ms + DS_LOG_RL_INTERVAL_MS;
+	if (rl->next_ms == 0)
+		rl->next_ms = 1;
+	return true;
+}

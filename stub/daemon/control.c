@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "dotstub/clock.h"
 #include "dotstub/ctlproto.h"
 #include "dotstub/log.h"
 
@@ -30,6 +31,7 @@ struct ds_control {
 	int fd;
 	struct event *ev;
 	unsigned nclients;
+	struct ds_log_rl full_rl;    /* the "too many connections" line */
 };
 
 struct ctl_client {
@@ -251,6 +253,20 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 	client_close(arg);
 }
 
+/* CTL_MAX_CLIENTS are open: the new one is closed, counted and logged
+ * (at most once every DS_LOG_RL_INTERVAL_MS) */
+static void ctl_refuse_full(struct ds_control *ctl, int cfd)
+{
+	unsigned long long more;
+
+	close(cfd);
+	ctl->d->stats.control_refused++;
+	if (ds_log_rl_pass(&ctl->full_rl, ds_now_ms(), &more))
+		log_notice("control: connection refused: %d control connections open "
+			   "(%llu more refused since the last line)",
+			   CTL_MAX_CLIENTS, more);
+}
+
 static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct ds_control *ctl = arg;
@@ -273,7 +289,7 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (ctl->nclients >= CTL_MAX_CLIENTS) {
-		close(cfd);
+		ctl_refuse_full(ctl, cfd);
 		return;
 	}
 	cl = calloc(1, sizeof(*cl));

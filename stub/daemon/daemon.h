@@ -16,6 +16,7 @@
 #include "dotstub/clock.h"
 #include "dotstub/timer.h"
 #include "dotstub/config.h"
+#include "dotstub/log.h"
 #include "dotstub/netinfo.h" /* the search list's bounds */
 #include "dotstub/plain.h"
 #include "dotstub/upstream.h"
@@ -42,6 +43,7 @@ struct ds_stats {
 	uint64_t formerr, notimp, dropped;
 	uint64_t meta_qtype;          /* meta-type questions answered locally */
 	uint64_t refused_failing;     /* REFUSED: the client's queries keep failing */
+	uint64_t control_refused;     /* control connections closed: CTL_MAX_CLIENTS open */
 	uint64_t truncated;           /* TC=1 answers sent over UDP */
 	uint64_t fail_by_err[DS_UP_ERR_CANCELLED + 1];
 };
@@ -65,6 +67,7 @@ struct ds_daemon {
 	struct ds_stubresolv *stubresolv; /* resolv-conf-out, or NULL (stubresolv.c) */
 	struct ds_stats stats;
 	unsigned pending;                 /* requests waiting for the upstream */
+	struct ds_log_rl overload_rl;     /* the max-pending log line */
 	uint64_t started_ms;              /* monotonic */
 	time_t started_wall;
 	/* While no upstream is usable: why (EDE code and text for SERVFAIL),

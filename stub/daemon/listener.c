@@ -116,6 +116,8 @@ struct ds_listeners {
 	size_t out_total;         /* output buffered for all clients */
 	struct event *budget_ev;  /* out_total is over tcp-output-total */
 	uint64_t evicted, refused;
+	uint64_t held;            /* clients held at TCP_MAX_INFLIGHT */
+	struct ds_log_rl held_rl; /* their log line */
 	uint8_t scratch[DNS_MSG_MAX];
 	uint8_t inbuf[DNS_MSG_MAX];
 };
@@ -412,12 +414,28 @@ static bool client_may_take(void *arg)
 		       c->ls->d->cfg->tcp_client_output;
 }
 
+/* The client has TCP_MAX_INFLIGHT queries in flight: no more is read
+ * from it until answers go out; counted, logged at most once every
+ * DS_LOG_RL_INTERVAL_MS */
+static void client_held(struct ds_tcp_client *c)
+{
+	unsigned long long more;
+
+	c->ls->held++;
+	if (ds_log_rl_pass(&c->ls->held_rl, ds_now_ms(), &more))
+		log_notice("tcp: a client has %d queries in flight: not reading more from it "
+			   "(%llu more times since the last line)",
+			   TCP_MAX_INFLIGHT, more);
+}
+
 static void client_update_reading(struct ds_tcp_client *c)
 {
 	bool can = client_may_take(c), want = !c->eof && can;
 
 	if (want != c->reading) {
 		c->reading = want;
+		if (!want && !c->eof && c->inflight >= TCP_MAX_INFLIGHT)
+			client_held(c);
 		if (want)
 			bufferevent_enable(c->bev, EV_READ);
 		else
@@ -1078,5 +1096,6 @@ void ds_listeners_get_status(const struct ds_daemon *d, struct ds_listen_status 
 		st->tcp_output = d->listeners->out_total;
 		st->tcp_evicted = d->listeners->evicted;
 		st->tcp_refused = d->listeners->refused;
+		st->tcp_held = d->listeners->held;
 	}
 }

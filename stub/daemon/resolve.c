@@ -313,6 +313,19 @@ static bool serving(const struct ds_daemon *d)
 	return d->up || d->plain;
 }
 
+/* A query refused for max-pending (or the upstream's own queue): counted,
+ * and logged at most once every DS_LOG_RL_INTERVAL_MS */
+static void overload_count(struct ds_daemon *d)
+{
+	unsigned long long more;
+
+	d->stats.overload++;
+	if (ds_log_rl_pass(&d->overload_rl, ds_now_us() / 1000, &more))
+		log_notice("max-pending reached (%u queries pending): SERVFAIL to new queries "
+			   "(%llu more since the last line)",
+			   d->cfg->max_client_pending, more);
+}
+
 /* Answer a request that cannot be served with SERVFAIL and the daemon's
  * current not-ready reason, and free it. */
 static void fail_not_ready(struct ds_request *req)
@@ -573,7 +586,7 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 				    "too many failing queries from this client", out, outlen);
 	}
 	if (d->pending >= d->cfg->max_client_pending) {
-		d->stats.overload++;
+		overload_count(d);
 		return error_answer(d, &q, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
 				    "too many queries pending", out, outlen);
 	}
@@ -597,7 +610,7 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 
 		request_free(req);
 		if (overloaded)
-			d->stats.overload++;
+			overload_count(d);
 		return error_answer(d, &q, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER,
 				    overloaded ? "too many queries pending" : "upstream error",
 				    out, outlen);

@@ -196,6 +196,7 @@ static void json_counters(struct ds_jw *w, const struct ds_stats *s)
 	ds_jw_u64(w, "notimp", s->notimp);
 	ds_jw_u64(w, "meta_qtype", s->meta_qtype);
 	ds_jw_u64(w, "refused_failing", s->refused_failing);
+	ds_jw_u64(w, "control_refused", s->control_refused);
 	ds_jw_u64(w, "dropped", s->dropped);
 	ds_jw_u64(w, "truncated", s->truncated);
 	ds_jw_obj_begin(w, "servfail_by_error");
@@ -251,6 +252,7 @@ void ds_status_json(const struct ds_status *st, struct evbuffer *out)
 	ds_jw_u64(&w, "tcp_output", st->listen.tcp_output);
 	ds_jw_u64(&w, "tcp_evicted", st->listen.tcp_evicted);
 	ds_jw_u64(&w, "tcp_refused", st->listen.tcp_refused);
+	ds_jw_u64(&w, "tcp_held", st->listen.tcp_held);
 	json_access(&w, &st->access);
 	switch (st->up_kind) {
 	case DS_STATUS_UP_DOT:

@@ -29,6 +29,7 @@ struct ds_listen_status {
 	uint64_t tcp_output;              /* octets of answers buffered for TCP clients */
 	uint64_t tcp_evicted;             /* closed to make room or over tcp-output-total */
 	uint64_t tcp_refused;             /* not admitted: their address's clients all busy */
+	uint64_t tcp_held;                /* clients no longer read: TCP_MAX_INFLIGHT in flight */
 };
 void ds_listeners_get_status(const struct ds_daemon *d, struct ds_listen_status *st);
 

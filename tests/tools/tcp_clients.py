@@ -21,6 +21,20 @@ in count and in time.
   idle ADDR CONNS SECONDS
       CONNS connections that send nothing, held for SECONDS; prints how
       many the daemon closed during that time.
+  inflight ADDR N PREFIX SECONDS READYFILE
+      one connection asks localhost A and reads the answer, then sends N
+      queries (PREFIX<i>.test A) in one write and never reads; writes
+      READYFILE once they are sent and holds the connection SECONDS.
+  udpburst ADDR N PREFIX SECONDS
+      N UDP queries (PREFIX<i>.test A) from one socket at once; reads the
+      answers for up to SECONDS; prints "answers A servfail S other O".
+  ctlidle PATH N SECONDS READYFILE
+      N connections to the control socket PATH that send nothing; once the
+      daemon closed one (or after 1 s) writes READYFILE with how many it
+      closed, holds the rest until SECONDS, then closes them all.
+  silent ADDR PORT SECONDS
+      a TCP server that never accepts: connections wait in its backlog and
+      a TLS handshake never completes (an upstream that is not ready).
 Ports: 53.
 """
 import os
@@ -220,6 +234,95 @@ def idle(addr, conns, seconds):
     print(len(closed))
 
 
+def read_answer(s):
+    buf = b""
+    while len(buf) < 2 or len(buf) < 2 + struct.unpack(">H", buf[:2])[0]:
+        data = s.recv(65536)
+        if not data:
+            raise OSError("closed before the answer")
+        buf += data
+    return buf[2:]
+
+
+def inflight(addr, n, prefix, seconds, readyfile):
+    s = socket.create_connection((addr, PORT), timeout=seconds)
+    s.sendall(query(0xffff, "localhost", 1))
+    read_answer(s)
+    s.sendall(b"".join(query(i, "%s%d.test" % (prefix, i), 1) for i in range(n)))
+    with open(readyfile, "w") as f:
+        f.write("sent %d\n" % n)
+    time.sleep(seconds)  # holding the connection is the point
+    s.close()
+
+
+def udpburst(addr, n, prefix, seconds):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(n):
+        s.sendto(query(i, "%s%d.test" % (prefix, i), 1)[2:], (addr, PORT))
+    seen, servfail, other = set(), 0, 0
+    deadline = time.monotonic() + seconds
+    while len(seen) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            msg = s.recv(65536)
+        except (socket.timeout, OSError):
+            break
+        if len(msg) < 12:
+            continue
+        qid = struct.unpack(">H", msg[:2])[0]
+        if qid in seen:
+            continue
+        seen.add(qid)
+        if msg[3] & 0x0f == 2:
+            servfail += 1
+        else:
+            other += 1
+    print("answers %d servfail %d other %d" % (len(seen), servfail, other))
+
+
+def ctlidle(path, n, seconds, readyfile):
+    start = time.monotonic()
+    socks = []
+    for _ in range(n):
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(path)
+        c.setblocking(False)
+        socks.append(c)
+    closed = set()
+    reported = False
+    while time.monotonic() < start + seconds:
+        for i, c in enumerate(socks):
+            if i in closed:
+                continue
+            try:
+                if not c.recv(256):
+                    closed.add(i)
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed.add(i)
+        if not reported and (closed or time.monotonic() > start + 1):
+            with open(readyfile, "w") as f:
+                f.write("closed %d\n" % len(closed))
+            reported = True
+        time.sleep(0.05)  # pacing: the daemon closing a connection is the condition
+    for c in socks:
+        c.close()
+    print(len(closed))
+
+
+def silent(addr, port, seconds):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(1024)
+    time.sleep(seconds)  # never accepting is the point
+    s.close()
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == "pipeline":
@@ -230,6 +333,14 @@ def main(argv):
         slow(argv[2], int(argv[3]), int(argv[4]), float(argv[5]), argv[6])
     elif cmd == "idle":
         idle(argv[2], int(argv[3]), float(argv[4]))
+    elif cmd == "inflight":
+        inflight(argv[2], int(argv[3]), argv[4], float(argv[5]), argv[6])
+    elif cmd == "udpburst":
+        udpburst(argv[2], int(argv[3]), argv[4], float(argv[5]))
+    elif cmd == "ctlidle":
+        ctlidle(argv[2], int(argv[3]), float(argv[4]), argv[5])
+    elif cmd == "silent":
+        silent(argv[2], int(argv[3]), float(argv[4]))
     else:
         sys.exit("unknown command " + cmd)
 
