@@ -429,8 +429,14 @@ s_pause() {
 	net_up a || return 1
 	start_on a && learn a || return 1
 	wait_for 10 answered || { echo "A not answering"; return 1; }
+	# the positive control, once the switch to A has settled (until then
+	# queries are held and not counted as hits)
 	hits=$(ds_json d counters.cache_hits)
-	q >/dev/null
+	for _ in $(seq 1 50); do
+		q >/dev/null
+		[ "$(ds_json d counters.cache_hits)" -gt "$hits" ] && break
+		sleep 0.1 # pacing of this poll loop (a cache hit is the condition)
+	done
 	check "pause: A's answer is cached (a hit before the pause)" test "$(ds_json d counters.cache_hits)" -gt "$hits"
 	hits=$(ds_json d counters.cache_hits)
 	n=$(ds_log_count d "resumed after a pause")
