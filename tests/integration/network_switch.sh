@@ -154,6 +154,19 @@ learn() {
 		return 1
 	fi
 }
+# cache_hit_once: a query is answered from the cache (the positive control
+# before a stop), once the last switch has settled: until then queries are
+# held and not counted as hits
+cache_hit_once() {
+	local hits
+	hits=$(ds_json d counters.cache_hits)
+	for _ in $(seq 1 50); do
+		q >/dev/null
+		[ "$(ds_json d counters.cache_hits)" -gt "$hits" ] && return 0
+		sleep 0.1 # pacing of this poll loop (a cache hit is the condition)
+	done
+	return 1
+}
 same_daemon() { check "the daemon never restarted" test "$(ds_pid d)" = "$PID0"; }
 teardown() { net_down; rm -rf "$T_DIR/d"; }
 
@@ -400,15 +413,7 @@ s_resume() {
 	start_on a && learn a && learn b || return 1
 	switch_to a
 	wait_for 10 answered || { echo "A not answering"; return 1; }
-	# the positive control: A's answer is in the cache, a query hits it
-	# (once the switch to A has settled: until then queries are held)
-	hits=$(ds_json d counters.cache_hits)
-	for _ in $(seq 1 50); do
-		q >/dev/null
-		[ "$(ds_json d counters.cache_hits)" -gt "$hits" ] && break
-		sleep 0.1 # pacing of this poll loop (a cache hit is the condition)
-	done
-	check "resume: A's answer is cached (a hit before the stop)" test "$(ds_json d counters.cache_hits)" -gt "$hits"
+	check "resume: A's answer is cached (a hit before the stop)" cache_hit_once
 	hits=$(ds_json d counters.cache_hits)
 	kill -STOP "$(ds_pid d)"
 	switch_to b
@@ -429,15 +434,7 @@ s_pause() {
 	net_up a || return 1
 	start_on a && learn a || return 1
 	wait_for 10 answered || { echo "A not answering"; return 1; }
-	# the positive control, once the switch to A has settled (until then
-	# queries are held and not counted as hits)
-	hits=$(ds_json d counters.cache_hits)
-	for _ in $(seq 1 50); do
-		q >/dev/null
-		[ "$(ds_json d counters.cache_hits)" -gt "$hits" ] && break
-		sleep 0.1 # pacing of this poll loop (a cache hit is the condition)
-	done
-	check "pause: A's answer is cached (a hit before the pause)" test "$(ds_json d counters.cache_hits)" -gt "$hits"
+	check "pause: A's answer is cached (a hit before the pause)" cache_hit_once
 	hits=$(ds_json d counters.cache_hits)
 	n=$(ds_log_count d "resumed after a pause")
 	c=$(ds_log_count d "network changed")
