@@ -87,7 +87,7 @@ struct query_view {
 	bool has_ede;
 	uint64_t ede_code;
 	const char *ede_text;
-	const char *up_name, *up_addr, *up_tlsa;
+	const char *up_name, *up_addr, *up_tlsa, *up_auth;
 	const char *net_id, *net_if;
 	ldns_pkt *pkt;
 };
@@ -128,6 +128,8 @@ static int view_parse(struct cj_value *root, struct query_view *v, char *err, si
 	if (!get_obj_str(up, "name", &v->up_name) || !get_obj_str(up, "address", &v->up_addr) ||
 	    !get_obj_str(up, "tlsa", &v->up_tlsa))
 		v->up_name = v->up_addr = v->up_tlsa = NULL;
+	if (!get_obj_str(up, "auth", &v->up_auth))
+		v->up_auth = "dane";
 	net = cj_get(root, "network");
 	if (!get_obj_str(net, "id", &v->net_id) || !get_obj_str(net, "interface", &v->net_if))
 		v->net_id = v->net_if = NULL;
@@ -155,9 +157,15 @@ static void path_text(const struct query_view *v, char *out, size_t outlen)
 				 (unsigned long long)v->ede_code, v->ede_text);
 		else
 			snprintf(out, outlen, "no answer: %s", rcode_name(v->rcode));
+	} else if (!strcmp(v->path, "dot") && v->up_name && !strcmp(v->up_auth, "pkix")) {
+		snprintf(out, outlen, "DoT to %s (%s, certificate verified (PKIX))", v->up_name,
+			 v->up_addr);
 	} else if (!strcmp(v->path, "dot") && v->up_name) {
 		snprintf(out, outlen, "DoT to %s (%s, DANE TLSA %s)", v->up_name, v->up_addr,
 			 v->up_tlsa[0] ? v->up_tlsa : "?");
+	} else if (!strcmp(v->path, "dot-unauthenticated") && v->up_name) {
+		snprintf(out, outlen, "DoT to %s (%s), unauthenticated (opportunistic)", v->up_name,
+			 v->up_addr);
 	} else if (!strcmp(v->path, "plain") && v->up_addr) {
 		snprintf(out, outlen, "plain DNS to %s (opportunistic, unauthenticated)", v->up_addr);
 	} else if (!strcmp(v->path, "cache")) {

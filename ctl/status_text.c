@@ -204,7 +204,7 @@ static void render_access(FILE *f, struct cj_value *root)
 
 static void render_dot(FILE *f, struct cj_value *up)
 {
-	const char *addr = S(up, "address"), *tls = S(up, "tls_version"), *tlsa;
+	const char *addr = S(up, "address"), *tls = S(up, "tls_version"), *tlsa, *auth;
 	const char *err;
 	uint64_t v;
 
@@ -216,7 +216,14 @@ static void render_dot(FILE *f, struct cj_value *up)
 			B(up, "resumed") ? ", resumed session" : "");
 	}
 	tlsa = S(up, "matched_tlsa");
-	if (tlsa[0])
+	auth = S(up, "auth");
+	if (!strcmp(auth, "pkix"))
+		fprintf(f, "  auth:     certificate verified (PKIX), key sha256 %s\n",
+			S(up, "key_sha256"));
+	else if (!strcmp(auth, "opportunistic"))
+		fprintf(f, "  auth:     none: DoT, unauthenticated (opportunistic), key sha256 %s\n",
+			S(up, "key_sha256"));
+	else if (tlsa[0])
 		fprintf(f, "  auth:     DANE, TLSA %s\n", tlsa);
 	fprintf(f,
 		"  conns:    %" PRIu64 " open, %" PRIu64 " in flight, %" PRIu64 " waiting; "

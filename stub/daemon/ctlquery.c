@@ -42,7 +42,7 @@ static const char *immediate_path(const struct ds_stats *before, const struct ds
 
 static void json_upstream(struct ds_daemon *d, const char *path, struct ds_jw *w)
 {
-	if (!strcmp(path, "dot") && d->up) {
+	if ((!strcmp(path, "dot") || !strcmp(path, "dot-unauthenticated")) && d->up) {
 		struct ds_upstream_status us;
 		char tlsa[8];
 
@@ -53,6 +53,7 @@ static void json_upstream(struct ds_daemon *d, const char *path, struct ds_jw *w
 		ds_jw_str(w, "name", us.name);
 		ds_jw_str(w, "address", us.addr);
 		ds_jw_str(w, "tlsa", tlsa);
+		ds_jw_str(w, "auth", us.auth);
 		ds_jw_obj_end(w);
 	} else if (!strcmp(path, "plain") && d->plain) {
 		struct ds_plain_status ps;
@@ -168,7 +169,9 @@ static const char *pending_path(const struct ds_request *req, const uint8_t *pkt
 {
 	if (len < DNS_HDR_LEN || (pkt[3] & 0x0f) == DNS_RCODE_SERVFAIL)
 		return "none";
-	return req->authenticated ? "dot" : "plain";
+	if (req->via_dot)
+		return req->authenticated ? "dot" : "dot-unauthenticated";
+	return "plain";
 }
 
 static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)

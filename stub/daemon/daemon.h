@@ -140,8 +140,11 @@ struct ds_request {
 	struct dns_query q;
 	struct ds_upstream_query *uq;
 	struct ds_plain_query *pq;
-	bool authenticated;               /* sent over DoT (DANE): its answer's
-					   * AD may be shown; never for plain */
+	bool authenticated;               /* sent over authenticated DoT (DANE
+					   * or PKIX): its answer's AD may be
+					   * shown; never for plain or
+					   * opportunistic DoT */
+	bool via_dot;                     /* sent over DoT, authenticated or not */
 	uint64_t start_us;
 	bool waiting;                     /* on d->waitq */
 	TAILQ_ENTRY(ds_request) tcp_link;

@@ -295,12 +295,15 @@ static bool submit(struct ds_request *req)
 	struct ds_daemon *d = req->d;
 
 	if (d->up) {
-		req->authenticated = true;
+		/* opportunistic DoT is encrypted, not authenticated */
+		req->authenticated = ds_upstream_authenticates(d->up);
+		req->via_dot = true;
 		req->uq = ds_upstream_submit(d->up, &req->q, upstream_done, req);
 		return req->uq != NULL;
 	}
 	if (d->plain) {
 		req->authenticated = false;
+		req->via_dot = false;
 		req->pq = ds_plain_submit(d->plain, &req->q, upstream_done, req);
 		return req->pq != NULL;
 	}

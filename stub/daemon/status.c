@@ -60,6 +60,8 @@ static void json_dot(struct ds_jw *w, const struct ds_status *st)
 	ds_jw_str(w, "tls_version", us->tls_version);
 	ds_jw_str(w, "cipher", us->cipher);
 	ds_jw_str(w, "matched_tlsa", us->matched_tlsa);
+	ds_jw_str(w, "auth", us->auth != NULL ? us->auth : "dane");
+	ds_jw_str(w, "key_sha256", us->spki_sha256);
 	ds_jw_bool(w, "resumed", us->resumed);
 	ds_jw_u64(w, "conns", us->conns);
 	ds_jw_u64(w, "inflight", us->inflight);
