@@ -48,6 +48,7 @@ static void network_changed(struct ds_netmgr *nm, const struct ds_netfp *fp)
 	nm_hotspot_end(nm, "another network");
 	nm->portal[0] = '\0';
 	nm->portal_logged = false;
+	nm->hijack[0] = '\0';
 	/* the first answer's delay is measured from the event that caused
 	 * this (a link change, a resolver update, a trust store change) */
 	nm->d->switch_start_us = ds_now_us();

@@ -133,11 +133,14 @@ static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
 
 /* After a decision: the network's resolver answered discovery in plain DNS
  * (the walk got answers) but there is no DoT and the policy allows no clear
- * text -- what a captive portal looks like.  Shown in status, logged once
- * per network. */
+ * text -- what a captive portal looks like, the more so if it made up an
+ * answer for a name that cannot exist (hijack, from the walk).  Shown in
+ * status, logged once per network. */
 static void nm_portal_note(struct ds_netmgr *nm, const struct trust_policy_input *in,
 		    const struct trust_decision *dec)
 {
+	const char *hijack = nm->hijack;
+
 	bool answered = in->discovery == TRUST_DISC_NOT_PUBLISHED ||
 			in->discovery == TRUST_DISC_BOGUS || in->discovery == TRUST_DISC_FAILED ||
 			(in->discovery == TRUST_DISC_OK && in->dot_unreachable);
@@ -149,7 +152,8 @@ static void nm_portal_note(struct ds_netmgr *nm, const struct trust_policy_input
 	if (!answered || in->hotspot == TRUST_HOTSPOT_THIS_LINK)
 		return;
 	snprintf(nm->portal, sizeof(nm->portal),
-		 "the network's resolver answers plain DNS, but %s%s", dec->reason,
+		 "the network's resolver answers plain DNS%s%s, but %s%s",
+		 hijack[0] ? " and " : "", hijack, dec->reason,
 		 in->match == TRUST_MATCH_NONE ? "; `dotctl hotspot-signon` gives plain DNS for 5 "
 						 "minutes to sign on"
 					       : " (a known network: no sign-on)");
@@ -391,6 +395,9 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 	log_info("network %s: discovery: %s", nm->fp_id, nm->last_walk);
 
 	nm_note_transparent(nm, res);
+	snprintf(nm->hijack, sizeof(nm->hijack), "%s", res->hijack);
+	if (res->hijack[0])
+		log_notice("network %s: the resolver %s", nm->fp_id, res->hijack);
 	nm_policy_input(nm, res->kind, &in);
 	in.first_use = nm->job_first_use;
 	in.transparent = res->kind == TRUST_DISC_OK && res->transparent;

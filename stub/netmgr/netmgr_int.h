@@ -111,6 +111,8 @@ struct ds_netmgr {
 	} hotspot;
 	char portal[768];             /* "" or why a captive portal is suspected */
 	bool portal_logged;           /* said once on this network */
+	char hijack[DISC_REASON_MAX]; /* the last walk: the resolver makes up
+					 answers (disc_result.hijack), or "" */
 	/* the last walk found a transparent forwarder: "NAME at ADDR ..." of
 	 * the resolver its publication describes, else "" */
 	char transparent[DNS_NAME_MAX + 4 + 4 * 48];
