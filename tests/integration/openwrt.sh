@@ -257,7 +257,7 @@ translate_in() {
 
 	# the keys: what it writes is dotstubd's, and it has them all
 	keys=" $("$DOTSTUBD" --help | sed -n 's/^  --\([a-z0-9-]*\) .*/\1/p' | tr '\n' ' ') "
-	written=$(cat "$T_DIR"/tr."$sh".*.conf | sed -n 's/^\([a-z0-9-]*\) .*/\1/p' | sort -u)
+	written=$(cat "$T_DIR"/tr."$sh".*.conf | sed -n 's/^\([^# ][^ ]*\) .*/\1/p' | sort -u)
 	for k in $written; do
 		case $keys in *" $k "*) ;; *) missing="$missing $k" ;; esac
 	done
