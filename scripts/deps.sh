@@ -15,7 +15,7 @@ PKGS=(
 	libssl-dev libevent-dev libunbound-dev nettle-dev libnl-3-dev
 	libnl-route-3-dev libldns-dev libcmocka-dev
 	openssl unbound ldnsutils knot-dnsutils bind9 bind9-dnsutils stubby dnsperf
-	dnsmasq-base
+	dnsmasq-base busybox
 	iproute2 tcpdump procps psmisc util-linux python3
 	groff-base man-db shellcheck systemd
 	debhelper dpkg-dev lintian
