@@ -68,6 +68,10 @@ struct ds_config {
 	unsigned discovery_wait_ms;     /* discovery-wait: how long queries wait */
 	unsigned rfc5011_hold_down_s;   /* rfc5011-hold-down (test use; default 30 days) */
 	unsigned refresh_interval_s;    /* refresh-interval: 0 = RFC 5011 2.3 active refresh */
+	/* the org.freedesktop.resolve1 D-Bus API (stub/bus/) */
+	bool resolve1;                  /* resolve1 yes|no (default no) */
+	char resolve1_group[64];        /* resolve1-group NAME: may change links too */
+	unsigned dbus_max_calls;        /* dbus-max-calls: resolve calls in flight (64) */
 	/* command-line only */
 	char config_file[PATH_MAX];
 	bool config_explicit;           /* named by -c: missing is an error */

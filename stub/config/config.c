@@ -25,7 +25,7 @@ enum key_id {
 	K_QUERY_TIMEOUT, K_NETWORK_RESOLVER, K_RESOLV_SOURCE, K_ANCHORS_DIR,
 	K_TOFU, K_UNKNOWN_NETWORK, K_PREFER_UPSTREAM, K_DISCOVERY_WAIT,
 	K_HOLD_DOWN, K_REFRESH, K_TCP_PER_ADDRESS, K_TCP_CLIENT_OUTPUT, K_TCP_OUTPUT_TOTAL,
-	K_ACCESS_CONTROL, K_RESOLV_CONF_OUT,
+	K_ACCESS_CONTROL, K_RESOLV_CONF_OUT, K_RESOLVE1, K_RESOLVE1_GROUP, K_DBUS_MAX_CALLS,
 };
 
 struct key_def {
@@ -62,6 +62,9 @@ static const struct key_def keys[] = {
 	{ "discovery-wait", K_DISCOVERY_WAIT, false, "MS  how long queries wait for discovery (default 3000)" },
 	{ "rfc5011-hold-down", K_HOLD_DOWN, false, "SECONDS  RFC 5011 add hold-down (default 30 days)" },
 	{ "refresh-interval", K_REFRESH, false, "SECONDS  re-validate the resolver over DoT (default 0: RFC 5011 timing)" },
+	{ "resolve1", K_RESOLVE1, false, "yes|no  serve org.freedesktop.resolve1 on the system bus (default no)" },
+	{ "resolve1-group", K_RESOLVE1_GROUP, false, "NAME  a group that may change links over D-Bus too (root and the daemon's user may)" },
+	{ "dbus-max-calls", K_DBUS_MAX_CALLS, false, "N  D-Bus resolve calls in flight (default 64)" },
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -97,6 +100,7 @@ void ds_config_init(struct ds_config *c)
 	c->unknown_network = TRUST_UNKNOWN_OPPORTUNISTIC;
 	c->discovery_wait_ms = 3000;
 	c->rfc5011_hold_down_s = 30 * 86400;
+	c->dbus_max_calls = 64;
 }
 
 void ds_config_free(struct ds_config *c)
@@ -302,6 +306,20 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 	case K_USER:
 		if (copy_path(c->user, sizeof(c->user), v) < 0)
 			return fail(err, errlen, "user: bad name");
+		return 0;
+	case K_RESOLVE1:
+		if (parse_bool(v, &c->resolve1) < 0)
+			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+		return 0;
+	case K_RESOLVE1_GROUP:
+		if (copy_path(c->resolve1_group, sizeof(c->resolve1_group), v) < 0 ||
+		    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+			    strlen(v))
+			return fail(err, errlen, "resolve1-group: '%s' is not a group name", v);
+		return 0;
+	case K_DBUS_MAX_CALLS:
+		if (parse_uint(v, 4096, &c->dbus_max_calls) < 0 || c->dbus_max_calls == 0)
+			return fail(err, errlen, "dbus-max-calls: '%s' is not a number in 1..4096", v);
 		return 0;
 	case K_LOG_LEVEL:
 		lvl = ds_log_parse_level(v);
@@ -715,6 +733,10 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	fprintf(f, "discovery-wait %u\n", c->discovery_wait_ms);
 	fprintf(f, "rfc5011-hold-down %u\n", c->rfc5011_hold_down_s);
 	fprintf(f, "refresh-interval %u\n", c->refresh_interval_s);
+	fprintf(f, "resolve1 %s\n", c->resolve1 ? "yes" : "no");
+	if (c->resolve1_group[0])
+		fprintf(f, "resolve1-group %s\n", c->resolve1_group);
+	fprintf(f, "dbus-max-calls %u\n", c->dbus_max_calls);
 }
 
 void ds_config_usage(FILE *f)

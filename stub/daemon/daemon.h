@@ -32,6 +32,8 @@ struct ds_access;
 struct ds_netwatch;
 struct ds_stubresolv;
 struct ds_ctlquery;
+struct ds_busquery;
+struct ds_resolve1d;
 
 /* Counters shown by `dotctl status` (status.h). */
 struct ds_stats {
@@ -102,10 +104,11 @@ struct ds_daemon {
 	uint64_t reloads;                 /* applied */
 	uint64_t reloads_refused;
 	char last_reload[192];            /* "" or what the last SIGHUP did */
+	struct ds_resolve1d *resolve1;    /* the D-Bus API, or NULL (resolve1d.c) */
 };
 
 /* Where a query came from, and so where its answer goes. */
-enum ds_origin_kind { DS_ORIGIN_UDP, DS_ORIGIN_TCP, DS_ORIGIN_CTL };
+enum ds_origin_kind { DS_ORIGIN_UDP, DS_ORIGIN_TCP, DS_ORIGIN_CTL, DS_ORIGIN_BUS };
 
 struct ds_request;
 
@@ -130,6 +133,7 @@ struct ds_origin {
 	socklen_t peerlen;
 	struct ds_tcp_client *tcp;        /* DS_ORIGIN_TCP */
 	struct ds_ctlquery *ctl;          /* DS_ORIGIN_CTL: dotctl query */
+	struct ds_busquery *bus;          /* DS_ORIGIN_BUS: a resolve1 call's query */
 };
 
 /* A query waiting for the upstream.  Owned by resolve.c; a TCP client keeps
@@ -238,6 +242,11 @@ const char *ds_netmgr_fingerprint(struct ds_daemon *d);
  * for seconds; 0, or -errno with why filled in (netmgr_hotspot.c) */
 int ds_netmgr_hotspot_signon(struct ds_daemon *d, unsigned seconds, char *why, size_t whylen);
 
+/* the network's resolvers as a link source gives them (the resolve1 API's
+ * default-route link), the way resolv-source does: the network is read
+ * again with them */
+void ds_netmgr_set_resolvers(struct ds_daemon *d, const struct ds_netaddr *res, size_t n);
+
 /* ---- reload.c ---- */
 /* Serve what the configuration says: the static upstream, or the network
  * manager (trust store, watchers, the first decision).  0 or -errno
@@ -275,6 +284,16 @@ int ds_ctlquery_start(struct ds_daemon *d, int argc, char **argv, struct evbuffe
 		      ds_ctlquery_cb *cb, void *arg, struct ds_ctlquery **ret);
 /* After cb, or to give up a pending query (its client went away). */
 void ds_ctlquery_free(struct ds_ctlquery *q);
+
+/* ---- resolve1d.c: the org.freedesktop.resolve1 D-Bus API's hooks ---- */
+/* Serve it if the configuration says resolve1 yes (after the privileges
+ * are dropped and the network manager started).  0 or -errno (logged). */
+int ds_resolve1d_open(struct ds_daemon *d);
+/* Its pending queries are cancelled; before the query path goes. */
+void ds_resolve1d_close(struct ds_daemon *d);
+/* After a reload: open, close or take the new settings, and hand the
+ * links' resolvers to the new network manager again. */
+void ds_resolve1d_reload(struct ds_daemon *d);
 
 /* ---- control.c ---- */
 int ds_control_open(struct ds_daemon *d);

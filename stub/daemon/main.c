@@ -332,10 +332,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ds_access_watch(&d);
+	if (ds_resolve1d_open(&d) < 0)
+		goto out;
 	log_started(&cfg);
 	event_base_dispatch(d.base);
 	rc = 0;
 out:
+	ds_resolve1d_close(&d); /* cancels its queries: before the query path goes */
 	for (int i = 0; i < 3; i++)
 		if (sigs[i])
 			event_free(sigs[i]);

@@ -163,6 +163,21 @@ static void on_resolv(struct ds_resolvwatch *rw, const struct ds_resolvconf *rc,
 	}
 }
 
+void ds_netmgr_set_resolvers(struct ds_daemon *d, const struct ds_netaddr *res, size_t n)
+{
+	struct ds_netmgr *nm = d->netmgr;
+
+	if (!nm)
+		return;
+	set_resolvers_from(nm, res, n);
+	if (!nm->nw) {
+		struct ds_netfp fp;
+		ds_netfp_init(&fp);
+		ds_netfp_set_resolvers(&fp, res, n);
+		network_changed(nm, &fp);
+	}
+}
+
 static void resolv_watch_retry(void *arg);
 
 /* Watch resolv-source; its directory may not exist yet (the network
