@@ -51,8 +51,9 @@ static int append_server(sd_bus_message *reply, int ifindex, bool with_ifindex,
 	r = sd_bus_message_append(reply, "i", (int32_t)family);
 	if (r >= 0)
 		r = sd_bus_message_append_array(reply, 'y', a, alen);
+	/* port 0 is resolved's "the default", 53 */
 	if (r >= 0 && ex)
-		r = sd_bus_message_append(reply, "qs", port, name ? name : "");
+		r = sd_bus_message_append(reply, "qs", port == 53 ? 0 : port, name ? name : "");
 	return r;
 }
 
