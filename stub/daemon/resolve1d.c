@@ -460,8 +460,8 @@ int ds_resolve1d_open(struct ds_daemon *d)
 		log_notice("resolve1: network-resolver is configured: the links' DNS servers are "
 			   "shown, not used");
 	else if (d->cfg->resolv_source[0])
-		log_warn("resolve1: resolv-source is configured too: the network's resolvers "
-			 "are the last ones either of them gave");
+		log_notice("resolve1: resolv-source is configured too: the network's resolvers "
+			   "are the ones either of them changed last");
 	d->resolve1 = rd;
 	return 0;
 }
