@@ -312,15 +312,19 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_RESOLVE1_GROUP:
-		if (copy_path(c->resolve1_group, sizeof(c->resolve1_group), v) < 0 ||
-		    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
-			    strlen(v))
+		if (strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+			    strlen(v) ||
+		    copy_path(c->resolve1_group, sizeof(c->resolve1_group), v) < 0)
 			return fail(err, errlen, "resolve1-group: '%s' is not a group name", v);
 		return 0;
-	case K_DBUS_MAX_CALLS:
-		if (parse_uint(v, 4096, &c->dbus_max_calls) < 0 || c->dbus_max_calls == 0)
+	case K_DBUS_MAX_CALLS: {
+		unsigned n;
+
+		if (parse_uint(v, 4096, &n) < 0 || n == 0)
 			return fail(err, errlen, "dbus-max-calls: '%s' is not a number in 1..4096", v);
+		c->dbus_max_calls = n;
 		return 0;
+	}
 	case K_LOG_LEVEL:
 		lvl = ds_log_parse_level(v);
 		if (lvl < 0)

@@ -112,7 +112,7 @@ common_setup() {
 
 # ---------------------------------------------------------------- NetworkManager's calls
 s_nm() {
-	local out q0
+	local out q0 n
 	common_setup || return 1
 	r1_daemon a $L || return 1
 	check "nm: dotstubd owns $R1" wait_for 5 owns_name
@@ -126,7 +126,7 @@ s_nm() {
 		wait_for 5 grep -qx "search lan.example" "$T_DIR/a/resolv.conf"
 
 	out=$(rctl status)
-	echo "$out" | sed 's/^/# resolvectl status: /'
+	printf '# resolvectl status: %s\n' "${out//$'\n'/$'\n# resolvectl status: '}"
 	expect_contains "resolvectl status: the link" "$out" "Link $IFX ($IFACE)"
 	expect_contains "resolvectl status: its DNS server" "$out" "DNS Servers: $GW"
 	expect_contains "resolvectl status: its domain" "$out" "DNS Domain: lan.example"
@@ -143,7 +143,7 @@ s_nm() {
 
 	q0=$(grep -c "www.example.test. A IN" "$PROV_TMP/r1/unbound.log")
 	out=$(rctl query www.example.test)
-	echo "$out" | sed 's/^/# resolvectl query: /'
+	printf '# resolvectl query: %s\n' "${out//$'\n'/$'\n# resolvectl query: '}"
 	expect_contains "resolvectl query: the A record" "$out" "192.0.2.10"
 	expect_contains "resolvectl query: the AAAA record" "$out" "2001:db8::10"
 	expect_contains "resolvectl query: over an encrypted transport" "$out" \
@@ -184,6 +184,15 @@ s_nm() {
 	check "ResetServerFeatures by root" m ResetServerFeatures
 	out=$(rctl query www.example.test)
 	expect_contains "after FlushCaches: from the network again" "$out" "Data from: network"
+	# a reload starts the network manager again: the links' resolvers are
+	# handed over again, the links kept
+	n=$(ds_log_count a "the network's resolvers are those of link $IFX")
+	kill -HUP "$(ds_pid a)"
+	check "nm: after SIGHUP the link's resolvers are handed over again" \
+		ds_wait_log a "the network's resolvers are those of link $IFX" "$n" 10
+	check "nm: and DoT again" wait_for 20 state_is a dot
+	expect_eq "nm: the link kept its DNS over the reload" "$(link_prop "$IFX" DNSEx)" \
+		"a(iayqs) 1 2 4 10 77 0 1 853 \"$N1\""
 	check "nm: the daemon still runs" pid_alive "$(ds_pid a)"
 }
 

@@ -22,7 +22,7 @@
 DBUS_PID=
 
 dbus_start() {
-	local dir=$1 i
+	local dir=$1
 	mkdir -p "$dir"
 	chmod 755 "$dir"
 	cat >"$dir/system.conf" <<CONF
@@ -58,7 +58,7 @@ CONF
 		3>"$dir/address" 2>"$dir/dbus.log" &
 	DBUS_PID=$!
 	echo "$DBUS_PID" >"$dir/dbus.pid"
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ -s "$dir/address" ] && [ -S "$dir/system_bus_socket" ] && break
 		sleep 0.05 # pacing of this poll loop (the socket appearing is the condition)
 	done
