@@ -59,6 +59,9 @@ main max_pending uint max-pending
 main query_timeout uint query-timeout
 main discovery_wait uint discovery-wait
 main refresh_interval uint refresh-interval
+main resolve1 bool resolve1
+main resolve1_group ident resolve1-group
+main dbus_max_calls uint dbus-max-calls
 static enabled bool -
 static name host -
 static address list:addr upstream
