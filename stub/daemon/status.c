@@ -28,17 +28,17 @@ void ds_status_collect(struct ds_daemon *d, struct ds_status *st)
 	snprintf(st->last_reload, sizeof(st->last_reload), "%s", d->last_reload);
 	ds_listeners_get_status(d, &st->listen);
 	ds_access_get_status(d, &st->access);
-	if (d->up) {
+	if (d->def.up) {
 		st->up_kind = DS_STATUS_UP_DOT;
-		snprintf(st->up_source, sizeof(st->up_source), "%s", d->up_source);
-		ds_upstream_get_status(d->up, &st->dot);
-	} else if (d->plain) {
+		snprintf(st->up_source, sizeof(st->up_source), "%s", d->def.up_source);
+		ds_upstream_get_status(d->def.up, &st->dot);
+	} else if (d->def.plain) {
 		st->up_kind = DS_STATUS_UP_PLAIN;
-		ds_plain_get_status(d->plain, &st->plain);
+		ds_plain_get_status(d->def.plain, &st->plain);
 	} else {
 		st->up_kind = DS_STATUS_UP_NONE;
 		snprintf(st->not_ready, sizeof(st->not_ready), "%s",
-			 d->discovering ? "waiting for discovery" : d->not_ready_text);
+			 d->def.discovering ? "waiting for discovery" : d->def.not_ready_text);
 	}
 	ds_netmgr_get_status(d, &st->nm);
 	st->counters = d->stats;
