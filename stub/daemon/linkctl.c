@@ -108,8 +108,9 @@ int ds_linkctl(struct ds_daemon *d, uid_t uid, int argc, char **argv, struct evb
 			return link_usage(out);
 		r = ds_netmgr_link_revert(d, (int)ifindex, DS_LINKSRC_DOTCTL);
 		if (r == -ENOENT) {
+			/* (-ENOENT would read as an unknown request) */
 			evbuffer_add_printf(out, "%s: dotctl configures nothing there\n", argv[1]);
-			return r;
+			return -ENODATA;
 		}
 		if (r == 0)
 			evbuffer_add_printf(out, "link %s (%u): reverted\n", argv[1], ifindex);

@@ -153,6 +153,58 @@ static void json_netmgr(struct ds_jw *w, const struct ds_netmgr_status *nm)
 	ds_jw_obj_end(w);
 }
 
+static void json_strs(struct ds_jw *w, const char *key, const char *arr, size_t stride, int n)
+{
+	ds_jw_arr_begin(w, key);
+	for (int i = 0; i < n; i++)
+		ds_jw_str(w, NULL, arr + (size_t)i * stride);
+	ds_jw_arr_end(w);
+}
+
+/* "links": the default network first, then every configured link */
+static void json_links(struct ds_jw *w, const struct ds_netmgr_status *nm)
+{
+	ds_jw_arr_begin(w, "links");
+	for (int i = 0; nm->active && i < nm->nlinks; i++) {
+		const struct ds_link_status *ls = &nm->links[i];
+
+		ds_jw_obj_begin(w, NULL);
+		ds_jw_u64(w, "ifindex", ls->ifindex > 0 ? (uint64_t)ls->ifindex : 0);
+		ds_jw_str(w, "interface", ls->ifname);
+		ds_jw_str(w, "source", ls->source ? ls->source : "");
+		ds_jw_bool(w, "default", ls->is_default);
+		ds_jw_bool(w, "default_route", ls->default_route);
+		json_strs(w, "resolvers", ls->resolvers[0], sizeof(ls->resolvers[0]),
+			  ls->nresolvers);
+		json_strs(w, "search_domains", ls->search[0], sizeof(ls->search[0]), ls->nsearch);
+		json_strs(w, "routing_domains", ls->routing[0], sizeof(ls->routing[0]),
+			  ls->nrouting);
+		ds_jw_str(w, "network", ls->network);
+		ds_jw_str(w, "state", ls->state ? ls->state : "");
+		ds_jw_str(w, "reason", ls->reason);
+		ds_jw_str(w, "transport", ls->transport ? ls->transport : "none");
+		ds_jw_bool(w, "authenticated", ls->authenticated);
+		ds_jw_str(w, "upstream", ls->upstream);
+		ds_jw_str(w, "address", ls->address);
+		ds_jw_str(w, "tlsa", ls->tlsa);
+		ds_jw_bool(w, "strict", ls->strict);
+		if (ls->have_anchor) {
+			ds_jw_obj_begin(w, "anchor");
+			ds_jw_u64(w, "tag", ls->anchor_tag);
+			ds_jw_u64(w, "algorithm", ls->anchor_alg);
+			ds_jw_u64(w, "since", ls->anchor_since > 0 ? (uint64_t)ls->anchor_since : 0);
+			ds_jw_obj_end(w);
+		} else {
+			ds_jw_null(w, "anchor");
+		}
+		ds_jw_u64(w, "since", ls->since > 0 ? (uint64_t)ls->since : 0);
+		ds_jw_u64(w, "hotspot_until", ls->hotspot_until > 0 ? (uint64_t)ls->hotspot_until : 0);
+		ds_jw_u64(w, "queries", ls->queries);
+		ds_jw_obj_end(w);
+	}
+	ds_jw_arr_end(w);
+}
+
 static void json_access(struct ds_jw *w, const struct ds_access_status *as)
 {
 	char rule[DS_ACL_RULE_STRLEN];
@@ -267,6 +319,7 @@ void ds_status_json(const struct ds_status *st, struct evbuffer *out)
 	}
 	ds_jw_str(&w, "not_ready", st->not_ready);
 	json_netmgr(&w, &st->nm);
+	json_links(&w, &st->nm);
 	json_counters(&w, &st->counters);
 	json_cache(&w, st);
 	ds_jw_obj_end(&w);
