@@ -169,13 +169,24 @@ for l in json.load(sys.stdin)["links"]:
 }
 link_is() { [ "$(link_json "$1" "$2")" = "$3" ]; }
 ms_now() { echo $(($(date +%s%N) / 1000000)); }
+# within SECONDS CMD...: poll CMD until it succeeds, for at most SECONDS of
+# wall-clock time (wait_for counts polls, and CMD here may take a while)
+within() {
+	local end=$(($(ms_now) + $1 * 1000))
+	shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(ms_now)" -ge "$end" ] && return 1
+		sleep 0.05 # pacing of this poll loop (CMD succeeding is the condition)
+	done
+}
 # ms_until SECONDS CMD...: milliseconds until CMD succeeds, or 99999
 ms_until() {
 	local t0 s
 	t0=$(ms_now)
 	s=$1
 	shift
-	wait_for "$s" "$@" || { echo 99999; return; }
+	within "$s" "$@" || { echo 99999; return; }
 	echo $(($(ms_now) - t0))
 }
 teardown() { net_down; rm -rf "${T_DIR:?}/d" "$T_DIR"/nd; }
@@ -185,15 +196,15 @@ s_split() {
 	local ms n out
 	net_up || return 1
 	start_daemon || return 1
-	check "wifi: the default link serves plain DNS" wait_for 15 link_is "${P}w" transport plain
-	check "wifi: www.example.test from the wifi's resolver" wait_for 5 answers www.example.test 192.0.2.20
+	check "wifi: the default link serves plain DNS" within 15 link_is "${P}w" transport plain
+	check "wifi: www.example.test from the wifi's resolver" within 5 answers www.example.test 192.0.2.20
 	ms=$(ms_until 20 answers intranet.corp.example 10.99.1.1 &
 		sleep 0.05 # let the poll start first: the timing counts from the command
 		ds_ctl d link "${P}v" dns 10.99.0.1 domain '~corp.example' >/dev/null; wait)
 	check "vpn: corp names answered by the VPN's resolver after dotctl link ($ms ms)" test "$ms" -lt 99999
 	echo "# timing: dotctl link -> first corp answer from the VPN: $ms ms"
-	check "vpn: its own transport is DoT" wait_for 10 link_is "${P}v" transport dot
-	check "vpn: DANE-authenticated" wait_for 10 link_is "${P}v" authenticated true
+	check "vpn: its own transport is DoT" within 10 link_is "${P}v" transport dot
+	check "vpn: DANE-authenticated" within 10 link_is "${P}v" authenticated true
 	expect_eq "vpn: its upstream is the discovered resolver" "$(link_json "${P}v" upstream)" "$VPN_NAME"
 	expect_eq "vpn: the TLSA that matched" "$(link_json "${P}v" tlsa)" "3 1 1"
 	expect_eq "wifi: still plain" "$(link_json "${P}w" transport)" "plain"
@@ -230,7 +241,7 @@ s_split() {
 	# revert: corp names never reach the VPN's resolver again
 	n=$(seen "$PROV_TMP/vpn" intranet.corp.example.)
 	ds_ctl d link "${P}v" revert >/dev/null
-	check "revert: corp names answered by the wifi's resolver" wait_for 5 answers intranet.corp.example 192.0.2.66
+	check "revert: corp names answered by the wifi's resolver" within 5 answers intranet.corp.example 192.0.2.66
 	check "revert: a fresh corp name too (the wifi's NXDOMAIN)" rcode_is other.corp.example NXDOMAIN
 	expect_eq "revert: the VPN's resolver saw no corp query since" "$(seen "$PROV_TMP/vpn" intranet.corp.example.)" "$n"
 	expect_eq "revert: nor other.corp.example" "$(seen "$PROV_TMP/vpn" other.corp.example.)" 0
@@ -267,7 +278,7 @@ s_networkd() {
 	nd_wrap
 	idx=$($IN cat "/sys/class/net/${P}v/ifindex")
 	WRAP=$WRAP start_daemon --networkd yes || return 1
-	check "networkd: the default link serves" wait_for 15 answers www.example.test 192.0.2.20
+	check "networkd: the default link serves" within 15 answers www.example.test 192.0.2.20
 	ms=$(ms_until 20 answers intranet.corp.example 10.99.1.1 &
 		sleep 0.05 # let the poll start first
 		nd_write "$idx" "$(printf '# This is private data. Do not parse.\nADMIN_STATE=configured\nOPER_STATE=routable\nNETWORK_FILE=/etc/systemd/network/vpn.network\nDNS=10.99.0.1\nNTP=\nDOMAINS=\nROUTE_DOMAINS=corp.example\nLLMNR=no\nMDNS=no\nDNS_DEFAULT_ROUTE=no\n')"; wait)
@@ -279,21 +290,21 @@ s_networkd() {
 	expect_eq "networkd: the wifi's resolver never saw it" "$(seen "$WIFI" intranet.corp.example.)" 0
 	# dotctl is the higher source: its domains replace networkd's
 	ds_ctl d link "${P}v" dns 10.99.0.1 domain '~lab.example' >/dev/null
-	check "dotctl over networkd: corp names back to the wifi" wait_for 5 answers intranet.corp.example 192.0.2.66
+	check "dotctl over networkd: corp names back to the wifi" within 5 answers intranet.corp.example 192.0.2.66
 	expect_eq "dotctl over networkd: the source" "$(link_json "${P}v" source)" dotctl
 	ds_ctl d link "${P}v" revert >/dev/null
-	check "revert: networkd's configuration again" wait_for 5 link_is "${P}v" source networkd
-	check "revert: corp names to the VPN again" wait_for 10 answers intranet.corp.example 10.99.1.1
+	check "revert: networkd's configuration again" within 5 link_is "${P}v" source networkd
+	check "revert: corp names to the VPN again" within 10 answers intranet.corp.example 10.99.1.1
 	check "revert: a fresh corp name too (the VPN's NXDOMAIN)" rcode_is other2.corp.example NXDOMAIN
 	expect_eq "revert: the wifi never saw other2" "$(seen "$WIFI" other2.corp.example.)" 0
 	# a value networkd would never write is left out, the rest used
 	nd_write "$idx" "$(printf 'DNS=10.99.0.1 bogus%%x 10.99.0.1#vpn-dns.corp.example\nROUTE_DOMAINS=corp.example bad..name\nDNS_DEFAULT_ROUTE=maybe\n')"
-	check "networkd: a bad value is logged and left out" wait_for 5 grep -q "could not be read" "$T_DIR/d/log"
+	check "networkd: a bad value is logged and left out" within 5 grep -q "could not be read" "$T_DIR/d/log"
 	expect_eq "networkd: the good values stay" "$(link_json "${P}v" routing_domains)" '["corp.example"]'
 	rm -f "$T_DIR/nd/links/$idx"
-	check "networkd: the file gone, corp names to the wifi" wait_for 5 answers intranet.corp.example 192.0.2.66
+	check "networkd: the file gone, corp names to the wifi" within 5 answers intranet.corp.example 192.0.2.66
 	check "networkd: a fresh corp name (the wifi's NXDOMAIN)" rcode_is other3.corp.example NXDOMAIN
-	check "networkd: the wifi's resolver got it" wait_for 2 test "$(seen "$WIFI" other3.corp.example.)" -gt 0
+	check "networkd: the wifi's resolver got it" within 2 test "$(seen "$WIFI" other3.corp.example.)" -gt 0
 	expect_eq "networkd: the VPN's never did" "$(seen "$PROV_TMP/vpn" other3.corp.example.)" 0
 	out=$(ds_ctl d status --json)
 	expect_not_contains "networkd: the link is gone from status" "$out" "\"interface\":\"${P}v\""
@@ -304,7 +315,7 @@ s_rewrite() {
 	local ms
 	net_up || return 1
 	start_daemon || return 1
-	check "rewrite: the first resolver answers" wait_for 15 answers www.example.test 192.0.2.20
+	check "rewrite: the first resolver answers" within 15 answers www.example.test 192.0.2.20
 	ms=$(ms_until 20 answers www.example.test 192.0.2.53 &
 		sleep 0.05 # let the poll start first
 		src_write "$(printf 'nameserver 10.81.0.53\nsearch home.example\n')"; wait)
@@ -320,10 +331,10 @@ s_glibc() {
 	local out
 	net_up || return 1
 	start_daemon || return 1
-	check "glibc: the default link serves" wait_for 15 answers www.example.test 192.0.2.20
+	check "glibc: the default link serves" within 15 answers www.example.test 192.0.2.20
 	ds_ctl d link "${P}v" dns 10.99.0.1 domain corp.example >/dev/null
-	check "glibc: both links' search domains written" wait_for 15 grep -qx "search home.example corp.example" "$T_DIR/d.resolv.conf"
-	check "glibc: the VPN served" wait_for 15 link_is "${P}v" authenticated true
+	check "glibc: both links' search domains written" within 15 grep -qx "search home.example corp.example" "$T_DIR/d.resolv.conf"
+	check "glibc: the VPN served" within 15 link_is "${P}v" authenticated true
 	# shellcheck disable=SC2016 # $1 is expanded by the inner sh
 	out=$($IN unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && getent ahosts intranet' \
 		sh "$T_DIR/d.resolv.conf" 2>&1)
