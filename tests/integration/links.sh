@@ -21,6 +21,7 @@
 #   glibc:     the written resolv.conf holds both links' search domains;
 #              getent (with it bound over /etc/resolv.conf) resolves a
 #              short name under the VPN's search domain through dotstubd
+#   root_only: the daemon's own user may read the status, not change a link
 # The time from a link configured to its first correct answer is printed
 # ("# timing").  Runs the daemon in the client namespace.
 set -u
@@ -327,6 +328,26 @@ s_rewrite() {
 }
 
 # ---------------------------------------------------------------- glibc
+# glibc_getent NAME: `getent ahosts NAME` in the client namespace, with the
+# written resolv.conf bind-mounted as /etc/resolv.conf in a private mount
+# namespace.  Where the machine's /etc/resolv.conf is a symbolic link to
+# nowhere (nothing can be mounted on it), a copy of the files of /etc that
+# glibc reads is mounted over /etc first.
+glibc_getent() {
+	# shellcheck disable=SC2016 # $1..$3 are expanded by the inner sh
+	$IN unshare -m sh -c '
+		if [ ! -e /etc/resolv.conf ]; then
+			mkdir -p "$2" || exit 1
+			for f in nsswitch.conf hosts host.conf gai.conf ld.so.cache ld.so.conf passwd group; do
+				[ -e "/etc/$f" ] && cp -a "/etc/$f" "$2/"
+			done
+			: >"$2/resolv.conf"
+			mount --bind "$2" /etc || exit 1
+		fi
+		mount --bind "$1" /etc/resolv.conf && getent ahosts "$3"' \
+		sh "$T_DIR/d.resolv.conf" "$T_DIR/etc" "$1" 2>&1
+}
+
 s_glibc() {
 	local out
 	net_up || return 1
@@ -335,21 +356,37 @@ s_glibc() {
 	ds_ctl d link "${P}v" dns 10.99.0.1 domain corp.example >/dev/null
 	check "glibc: both links' search domains written" within 15 grep -qx "search home.example corp.example" "$T_DIR/d.resolv.conf"
 	check "glibc: the VPN served" within 15 link_is "${P}v" authenticated true
-	# shellcheck disable=SC2016 # $1 is expanded by the inner sh
-	out=$($IN unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && getent ahosts intranet' \
-		sh "$T_DIR/d.resolv.conf" 2>&1)
+	out=$(glibc_getent intranet)
 	expect_contains "glibc: a short name found under the VPN's search domain" "$out" "10.99.1.1"
-	# shellcheck disable=SC2016
-	out=$($IN unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && getent ahosts printer' \
-		sh "$T_DIR/d.resolv.conf" 2>&1)
+	out=$(glibc_getent printer)
 	expect_contains "glibc: one under the wifi's" "$out" "10.81.0.99"
 	check "glibc: the VPN's resolver got the VPN's name" test "$(seen "$PROV_TMP/vpn" intranet.corp.example.)" -gt 0
 	expect_eq "glibc: the wifi's never did" "$(seen "$WIFI" intranet.corp.example.)" 0
 	expect_eq "glibc: the VPN's never saw the wifi's name" "$(seen "$PROV_TMP/vpn" printer.home.example.)" 0
 }
 
+# ---------------------------------------------------------------- root only
+# The control socket admits the daemon's own user (and group) too; changing
+# a link is root's only.
+s_root_only() {
+	local out
+	ds_start d --listen $L:53 --network-resolver 127.0.0.9 --resolv-conf-out none \
+		--user nobody || return 1
+	chmod o+x "$T_DIR" "$T_DIR/d"
+	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$DOTCTL" -s "$T_DIR/d/control" \
+		link lo dns 127.0.0.10 2>&1)
+	expect_contains "the daemon's user may not change a link" "$out" "only root may change a link"
+	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$DOTCTL" -s "$T_DIR/d/control" \
+		status 2>&1)
+	expect_contains "it may read the status" "$out" "links:"
+	check "root may" ds_ctl d link lo dns 127.0.0.10 domain '~root.example'
+	check "root's configuration is in force" within 5 link_is lo source dotctl
+	check "and root may revert it" ds_ctl d link lo revert
+}
+
 scenario split s_split teardown
 scenario networkd s_networkd teardown
 scenario rewrite s_rewrite teardown
 scenario glibc s_glibc teardown
+scenario root_only s_root_only teardown
 finish
