@@ -133,7 +133,8 @@ int ds_linkconf_add_domain(struct ds_linkconf *lc, const char *text)
  * link-local), each optionally followed by "#SERVERNAME". */
 int ds_link_dns_parse(const char *text, struct ds_link_dns *ret)
 {
-	char buf[DS_NETADDR_STRLEN + 8], *hash, *p = buf, *port = NULL;
+	char buf[DS_NETADDR_STRLEN + 8], *hash, *p = buf, *port = NULL, *pct;
+	char scope[IF_NAMESIZE + 1] = "";
 	struct ds_link_dns out;
 	struct ds_netaddr a;
 	unsigned long pn = 53;
@@ -152,6 +153,18 @@ int ds_link_dns_parse(const char *text, struct ds_link_dns *ret)
 		if (ds_link_domain_parse(hash + 1, &d) < 0 || d.route_only || !d.name[0])
 			return -EINVAL;
 		snprintf(out.server_name, sizeof(out.server_name), "%s", d.name);
+	}
+	/* a scope ("%IFACE" or networkd's "%IFINDEX"), inside the brackets
+	 * or after the port: taken out, put back on an IPv6 address below */
+	pct = strchr(buf, '%');
+	if (pct) {
+		size_t sl = strcspn(pct + 1, "]");
+
+		if (sl == 0 || sl >= sizeof(scope))
+			return -EINVAL;
+		memcpy(scope, pct + 1, sl);
+		scope[sl] = '\0';
+		memmove(pct, pct + 1 + sl, strlen(pct + 1 + sl) + 1);
 	}
 	if (buf[0] == '[') {
 		char *close = strchr(buf, ']');
@@ -177,6 +190,13 @@ int ds_link_dns_parse(const char *text, struct ds_link_dns *ret)
 	}
 	if (ds_netaddr_parse(p, &a) < 0)
 		return -EINVAL;
+	if (scope[0] && a.family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&a.u.v6)) {
+		char scoped[DS_NETADDR_STRLEN + 8];
+
+		if (snprintf(scoped, sizeof(scoped), "%s%%%s", p, scope) >= (int)sizeof(scoped) ||
+		    ds_netaddr_parse(scoped, &a) < 0)
+			return -EINVAL;
+	}
 	if (a.family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&out.addr;
 

@@ -114,6 +114,7 @@ static int teardown(void **state)
 	char cmd[128];
 
 	ds_netmgr_stop(&f->d);
+	ds_netmgr_links_free(&f->d);
 	ds_daemon_set_upstream(&f->d, NULL, "none", false);
 	ds_resolve_fini(&f->d);
 	ds_cache_free(f->d.cache);

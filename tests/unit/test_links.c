@@ -161,6 +161,15 @@ static void test_dns_words(void **state)
 	assert_int_equal(ntohs(sin6->sin6_port), 53);
 	assert_int_equal(ds_link_dns_parse("fe80::1%1", &d), 0);
 	assert_int_equal(sin6->sin6_scope_id, 1);
+	/* networkd's forms: the scope after the port, inside the brackets */
+	assert_int_equal(ds_link_dns_parse("[fe80::1]:5353%1#ns.example", &d), 0);
+	assert_int_equal(sin6->sin6_scope_id, 1);
+	assert_int_equal(ntohs(sin6->sin6_port), 5353);
+	assert_int_equal(ds_link_dns_parse("[fe80::1%1]:53", &d), 0);
+	assert_int_equal(sin6->sin6_scope_id, 1);
+	assert_int_equal(ds_link_dns_parse("10.0.0.1:53%1", &d), 0); /* an IPv4 scope means nothing */
+	assert_int_equal(ntohs(sin->sin_port), 53);
+	assert_int_equal(ds_link_dns_parse("10.0.0.1%", &d), -EINVAL);
 	assert_int_equal(ds_link_dns_parse("0.0.0.0", &d), -EINVAL);
 	assert_int_equal(ds_link_dns_parse("::", &d), -EINVAL);
 	assert_int_equal(ds_link_dns_parse("10.99.0.1:0", &d), -EINVAL);
