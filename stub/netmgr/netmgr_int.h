@@ -150,12 +150,14 @@ struct nm_hub {
 	int default_ifindex;          /* the default link (0: none) */
 	/* the resolv.conf source (netmgr_sources.c) and where it is placed */
 	bool have_rc;
+	bool rc_reported;             /* the watcher reported at least once */
 	struct ds_linkconf rc;
 	int rc_ifindex;               /* 0: not placed (no default route known yet) */
 	struct ds_resolvwatch *rw;
 	struct ds_timer *rw_retry_ev;
 	/* systemd-networkd's state files */
 	struct ds_networkd_watch *ndw;
+	bool nd_reported;             /* the watcher reported at least once */
 	struct ds_timer *nd_retry_ev;
 	bool nd_missing_logged;
 	/* the interfaces' addresses: each link's reverse zones */

@@ -430,6 +430,10 @@ static void write_search(struct nm_hub *hub, const struct ds_linktab *t)
 	char search[DS_LINK_MAX_DOMAINS][DS_RESOLVCONF_NAME_MAX + 1];
 	size_t n = 0;
 
+	/* a watched source that has not reported yet (at start, after a
+	 * reload) would take its domains out of the file for a moment */
+	if ((hub->rw && !hub->rc_reported) || (hub->ndw && !hub->nd_reported))
+		return;
 	if (hub->default_ifindex)
 		add_search(search, &n, DS_LINK_MAX_DOMAINS, ds_linktab_get(t, hub->default_ifindex));
 	else if (hub->have_rc && !hub->rc_ifindex)

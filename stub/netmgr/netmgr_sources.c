@@ -30,6 +30,7 @@ static void on_resolv(struct ds_resolvwatch *rw, const struct ds_resolvconf *rc,
 			 rc->bad_lines ? ", some nameserver lines were malformed" : "",
 			 rc->nsearch, rc->bad_search ? ", some search lines were refused" : "");
 	hub->have_rc = err >= 0;
+	hub->rc_reported = true;
 	if (err >= 0)
 		ds_linkconf_from_resolvconf(rc, hub->rc_ifindex, &hub->rc);
 	else
@@ -80,6 +81,9 @@ static void on_networkd(struct ds_networkd_watch *w, const struct ds_linkconf *l
 
 	if (!t)
 		return;
+	if (!hub->nd_reported)
+		changed = true; /* the first report: the search list may be written */
+	hub->nd_reported = true;
 	if (err < 0) {
 		log_warn("networkd: %s: %s", DS_NETWORKD_LINKS_DIR, strerror(-err));
 		n = 0;

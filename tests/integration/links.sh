@@ -21,6 +21,8 @@
 #   glibc:     the written resolv.conf holds both links' search domains;
 #              getent (with it bound over /etc/resolv.conf) resolves a
 #              short name under the VPN's search domain through dotstubd
+#   trust_ad:  "trust-ad" in the written resolv.conf while every link in
+#              use is on DANE-authenticated DoT, not while one is plain
 #   root_only: the daemon's own user may read the status, not change a link
 # The time from a link configured to its first correct answer is printed
 # ("# timing").  Runs the daemon in the client namespace.
@@ -68,10 +70,17 @@ PROV_EXTRA_CONF='	log-queries: yes
 	access-control: 0.0.0.0/0 allow
 	local-zone: "corp.example." static
 	local-data: "intranet.corp.example. 300 IN A 10.99.1.1"
+	local-data: "probe1.corp.example. 300 IN A 10.99.1.2"
+	local-data: "probe2.corp.example. 300 IN A 10.99.1.2"
 	local-zone: "0.99.10.in-addr.arpa." static
 	local-data: "7.0.99.10.in-addr.arpa. 300 IN PTR host7.corp.example."' \
 	prov_write_conf "$PROV_TMP/vpn"
 VPN_NAME=$(prov_name "$PROV_TMP/vpn")
+# a wifi resolver that publishes resolver-name.arpa too (the trust_ad scenario)
+"$DOTCTL" provision --addr 10.81.0.77 --out "$PROV_TMP/wdot" >/dev/null ||
+	{ echo "cannot provision the wifi's DoT resolver"; exit 1; }
+PROV_EXTRA_CONF='	log-queries: yes
+	access-control: 0.0.0.0/0 allow' prov_write_conf "$PROV_TMP/wdot"
 
 # plain_conf DIR ADDR WWW: a plain Unbound on ADDR that publishes no
 # resolver-name.arpa, with its own view of the names (www.example.test is
@@ -142,6 +151,10 @@ net_up() {
 	serve "$GW" "$WIFI" 10.81.0.1 || return 1
 	serve "$GW" "$WIFI2" 10.81.0.53 || return 1
 	serve "$VPN" "$PROV_TMP/vpn" 10.99.0.1 || return 1
+	if [ -n "${WITH_WDOT:-}" ]; then
+		ip -n "$GW" addr add 10.81.0.77/24 dev "${P}gw"
+		serve "$GW" "$PROV_TMP/wdot" 10.81.0.77 || return 1
+	fi
 }
 
 src_write() {
@@ -199,7 +212,9 @@ s_split() {
 	start_daemon || return 1
 	check "wifi: the default link serves plain DNS" within 15 link_is "${P}w" transport plain
 	check "wifi: www.example.test from the wifi's resolver" within 5 answers www.example.test 192.0.2.20
-	ms=$(ms_until 20 answers intranet.corp.example 10.99.1.1 &
+	# (the poll's own name: before the link is configured it goes to the
+	# wifi, which must never see intranet.corp.example)
+	ms=$(ms_until 20 answers probe1.corp.example 10.99.1.2 &
 		sleep 0.05 # let the poll start first: the timing counts from the command
 		ds_ctl d link "${P}v" dns 10.99.0.1 domain '~corp.example' >/dev/null; wait)
 	check "vpn: corp names answered by the VPN's resolver after dotctl link ($ms ms)" test "$ms" -lt 99999
@@ -280,7 +295,7 @@ s_networkd() {
 	idx=$($IN cat "/sys/class/net/${P}v/ifindex")
 	WRAP=$WRAP start_daemon --networkd yes || return 1
 	check "networkd: the default link serves" within 15 answers www.example.test 192.0.2.20
-	ms=$(ms_until 20 answers intranet.corp.example 10.99.1.1 &
+	ms=$(ms_until 20 answers probe2.corp.example 10.99.1.2 &
 		sleep 0.05 # let the poll start first
 		nd_write "$idx" "$(printf '# This is private data. Do not parse.\nADMIN_STATE=configured\nOPER_STATE=routable\nNETWORK_FILE=/etc/systemd/network/vpn.network\nDNS=10.99.0.1\nNTP=\nDOMAINS=\nROUTE_DOMAINS=corp.example\nLLMNR=no\nMDNS=no\nDNS_DEFAULT_ROUTE=no\n')"; wait)
 	check "networkd: its state file routes corp names to the VPN ($ms ms)" test "$ms" -lt 99999
@@ -365,6 +380,29 @@ s_glibc() {
 	expect_eq "glibc: the VPN's never saw the wifi's name" "$(seen "$PROV_TMP/vpn" printer.home.example.)" 0
 }
 
+# ---------------------------------------------------------------- trust-ad
+# "options edns0 trust-ad" only while every link in use is on
+# DANE-authenticated DoT
+options_are() { [ "$(grep ^options "$T_DIR/d.resolv.conf")" = "$1" ]; }
+s_trust_ad() {
+	WITH_WDOT=1 net_up || return 1
+	src_write "$(printf 'nameserver 10.81.0.77\n')"
+	DS_WRAP=$IN ds_start d --listen $L:53 --resolv-source "$RESOLV" \
+		--resolv-conf-out "$T_DIR/d.resolv.conf" --discovery-wait 8000 --log-level info || return 1
+	check "trust-ad: the wifi link on DoT" within 15 link_is "${P}w" authenticated true
+	check "trust-ad: written while the only link is on DoT" within 5 options_are "options edns0 trust-ad"
+	ds_ctl d link "${P}v" dns 10.99.0.1 domain '~corp.example' >/dev/null
+	check "trust-ad: the VPN on DoT too" within 15 link_is "${P}v" authenticated true
+	check "trust-ad: still written with both on DoT" within 5 options_are "options edns0 trust-ad"
+	check "trust-ad: corp names answered" within 5 answers intranet.corp.example 10.99.1.1
+	# the VPN's names now to a resolver that publishes nothing: plain
+	ds_ctl d link "${P}v" dns 10.81.0.53 domain '~corp.example' >/dev/null
+	check "trust-ad: the VPN link now plain" within 15 link_is "${P}v" transport plain
+	check "trust-ad: gone while one link in use is plain" within 5 options_are "options edns0"
+	ds_ctl d link "${P}v" revert >/dev/null
+	check "trust-ad: back once that link is gone" within 5 options_are "options edns0 trust-ad"
+}
+
 # ---------------------------------------------------------------- root only
 # The control socket admits the daemon's own user (and group) too; changing
 # a link is root's only.
@@ -388,5 +426,6 @@ scenario split s_split teardown
 scenario networkd s_networkd teardown
 scenario rewrite s_rewrite teardown
 scenario glibc s_glibc teardown
+scenario trust_ad s_trust_ad teardown
 scenario root_only s_root_only teardown
 finish

@@ -17,6 +17,8 @@
 #     list   listen                    ADDR[:PORT]
 #     list   access_control            "NETMASK allow|refuse|deny"
 #     option resolv_source             FILE
+#     option resolv_source_link        IFACE (default: the default route's)
+#     option networkd                  yes|no|auto (OpenWrt has no networkd)
 #     list   network_resolver          ADDR[:PORT]
 #     option tofu                      auto|ask|off
 #     option unknown_network           opportunistic|strict
@@ -130,6 +132,8 @@ dotstub_uci_generate() {
 	dotstub_uci_each main listen listen &&
 	dotstub_uci_each main access_control access-control &&
 	dotstub_uci_scalar main resolv_source resolv-source &&
+	dotstub_uci_scalar main resolv_source_link resolv-source-link &&
+	dotstub_uci_scalar main networkd networkd &&
 	dotstub_uci_each main network_resolver network-resolver &&
 	dotstub_uci_scalar main tofu tofu &&
 	dotstub_uci_scalar main unknown_network unknown-network &&
