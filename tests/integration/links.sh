@@ -302,6 +302,7 @@ s_networkd() {
 	echo "# timing: networkd state file -> first corp answer from the VPN: $ms ms"
 	expect_eq "networkd: the source" "$(link_json "${P}v" source)" networkd
 	expect_eq "networkd: default route no" "$(link_json "${P}v" default_route)" false
+	check "networkd: intranet.corp.example -> the VPN's answer" answers intranet.corp.example 10.99.1.1
 	check "networkd: the VPN's resolver answered" test "$(seen "$PROV_TMP/vpn" intranet.corp.example.)" -gt 0
 	expect_eq "networkd: the wifi's resolver never saw it" "$(seen "$WIFI" intranet.corp.example.)" 0
 	# dotctl is the higher source: its domains replace networkd's
