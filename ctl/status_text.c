@@ -460,6 +460,9 @@ static void render_link(FILE *f, struct cj_value *l)
 	if (S(l, "network")[0])
 		fprintf(f, "    network:   %s, %" PRIu64 " queries\n", S(l, "network"), U(l, "queries"));
 	/* shown above */
+	B(l, "authenticated");
+	B(l, "strict");
+	B(l, "default");
 	S(l, "state");
 	S(l, "upstream");
 	S(l, "address");
