@@ -12,6 +12,7 @@
 #define DOTSTUB_CONFIG_H
 
 #include <limits.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,6 +27,9 @@
 #define DS_MAX_NETWORK_RESOLVERS 8
 #define DS_MAX_ACCESS_CONTROL 64
 #define DS_DEFAULT_CONFIG DOTSTUB_SYSCONFDIR "/dotstub.conf"
+
+/* networkd yes|no|auto: read systemd-networkd's per-link state files */
+enum ds_networkd_mode { DS_NETWORKD_AUTO = 0, DS_NETWORKD_YES, DS_NETWORKD_NO };
 
 
 struct ds_config {
@@ -61,6 +65,10 @@ struct ds_config {
 	struct sockaddr_storage network_resolver[DS_MAX_NETWORK_RESOLVERS];
 	int nnetwork_resolver;          /* network-resolver ADDR[:PORT], repeatable */
 	char resolv_source[PATH_MAX];   /* resolv-source FILE */
+	/* resolv-source-link IFACE: the link resolv-source configures ("":
+	 * the default route's) */
+	char resolv_source_link[IF_NAMESIZE];
+	enum ds_networkd_mode networkd; /* networkd yes|no|auto (default auto) */
 	char anchors_dir[PATH_MAX];     /* anchors-dir DIR: managed anchors */
 	enum trust_tofu tofu;         /* tofu auto|ask|off */
 	enum trust_unknown_mode unknown_network; /* unknown-network opportunistic|strict */

@@ -26,6 +26,7 @@ enum key_id {
 	K_TOFU, K_UNKNOWN_NETWORK, K_PREFER_UPSTREAM, K_DISCOVERY_WAIT,
 	K_HOLD_DOWN, K_REFRESH, K_TCP_PER_ADDRESS, K_TCP_CLIENT_OUTPUT, K_TCP_OUTPUT_TOTAL,
 	K_ACCESS_CONTROL, K_RESOLV_CONF_OUT, K_RESOLVE1, K_RESOLVE1_GROUP, K_DBUS_MAX_CALLS,
+	K_RESOLV_SOURCE_LINK, K_NETWORKD,
 };
 
 struct key_def {
@@ -55,6 +56,8 @@ static const struct key_def keys[] = {
 	{ "query-timeout", K_QUERY_TIMEOUT, false, "MS  time budget of one query (default 4000)" },
 	{ "network-resolver", K_NETWORK_RESOLVER, true, "ADDR[:PORT]  the network's resolver" },
 	{ "resolv-source", K_RESOLV_SOURCE, false, "FILE  resolv.conf-format file naming the network's resolvers" },
+	{ "resolv-source-link", K_RESOLV_SOURCE_LINK, false, "IFACE  the link resolv-source configures (default: the default route's)" },
+	{ "networkd", K_NETWORKD, false, "yes|no|auto  read systemd-networkd's per-link DNS (default auto: if networkd wrote its state)" },
 	{ "anchors-dir", K_ANCHORS_DIR, false, "DIR  managed trust anchors (*.key)" },
 	{ "tofu", K_TOFU, false, "auto|ask|off  first use of an unknown anchor (default auto)" },
 	{ "unknown-network", K_UNKNOWN_NETWORK, false, "opportunistic|strict  network without resolver-name.arpa" },
@@ -298,6 +301,22 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 	case K_RESOLV_SOURCE:
 		if (copy_path(c->resolv_source, sizeof(c->resolv_source), v) < 0)
 			return fail(err, errlen, "resolv-source: bad path");
+		return 0;
+	case K_RESOLV_SOURCE_LINK:
+		if (!v[0] || strlen(v) >= sizeof(c->resolv_source_link) || strpbrk(v, "/ \t"))
+			return fail(err, errlen, "resolv-source-link: '%s' is not an interface name", v);
+		snprintf(c->resolv_source_link, sizeof(c->resolv_source_link), "%s", v);
+		return 0;
+	case K_NETWORKD:
+		if (!strcmp(v, "auto")) {
+			c->networkd = DS_NETWORKD_AUTO;
+		} else {
+			bool b;
+
+			if (parse_bool(v, &b) < 0)
+				return fail(err, errlen, "networkd: '%s' is not yes, no or auto", v);
+			c->networkd = b ? DS_NETWORKD_YES : DS_NETWORKD_NO;
+		}
 		return 0;
 	case K_ANCHORS_DIR:
 		if (copy_path(c->anchors_dir, sizeof(c->anchors_dir), v) < 0)
@@ -729,6 +748,11 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	}
 	if (c->resolv_source[0])
 		fprintf(f, "resolv-source %s\n", c->resolv_source);
+	if (c->resolv_source_link[0])
+		fprintf(f, "resolv-source-link %s\n", c->resolv_source_link);
+	fprintf(f, "networkd %s\n", c->networkd == DS_NETWORKD_YES  ? "yes"
+				    : c->networkd == DS_NETWORKD_NO ? "no"
+								    : "auto");
 	fprintf(f, "anchors-dir %s\n", c->anchors_dir);
 	fprintf(f, "tofu %s\n", trust_tofu_name(c->tofu));
 	fprintf(f, "unknown-network %s\n",

@@ -2,17 +2,17 @@
  * resolve1d.c -- the daemon's side of the org.freedesktop.resolve1 D-Bus
  * API (stub/bus/, dotstub/resolve1.h): the hooks it calls.
  *
- *  - A link's configuration (SetLinkDNS, SetLinkDomains, ...) is logged,
- *    and the resolvers of the default-route link are handed to the
- *    network manager the way resolv-source hands them over
- *    (feed_network), with its search domains for resolv-conf-out: a
- *    laptop whose NetworkManager talks to dotstubd needs no resolv.conf
- *    file in between.
+ *  - A link's configuration (SetLinkDNS, SetLinkDomains, ...) is logged
+ *    and handed to the network manager's link table as the resolve1
+ *    source (ds_netmgr_link_set): each link is discovered, decided and
+ *    served on its own, its domains routed to it; a laptop whose
+ *    NetworkManager talks to dotstubd needs no resolv.conf file in
+ *    between.
  *  - Resolve calls go through the query path (resolve.c) as an internal
  *    client, like dotctl query: local names, the cache, the upstream,
  *    waiting while the network changes, SERVFAIL with a reason.
- *  - FlushCaches flushes the cache, ResetServerFeatures reconnects to the
- *    upstream.
+ *  - FlushCaches flushes the cache, ResetServerFeatures reconnects every
+ *    link's upstream.
  */
 #include "daemon.h"
 
@@ -30,13 +30,6 @@
 struct ds_resolve1d {
 	struct ds_daemon *d;
 	struct ds_r1 *r1;
-	/* what feed_network handed over last */
-	bool fed;
-	int fed_ifindex;
-	struct ds_netaddr fed_res[DS_MAX_NETWORK_RESOLVERS];
-	size_t nfed_res;
-	char fed_search[DS_RESOLVCONF_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
-	size_t nfed_search;
 };
 
 /* ---------------------------------------------------------------- the log line */
@@ -100,160 +93,68 @@ static void log_link(const struct ds_linkconf *lc, uid_t uid)
 		   lc->mdns[0] ? lc->mdns : "unset", (long)uid);
 }
 
-/* ---------------------------------------------------------------- the network's resolvers */
+/* ---------------------------------------------------------------- lanes */
 
-/* resolved's rule for a link whose DefaultRoute was not set */
-static bool is_default_route(const struct ds_linkconf *lc)
+/* The lane that serves link ifindex: its own, or the default one. */
+static struct ds_lane *lane_of(struct ds_daemon *d, int ifindex)
 {
-	bool search = false;
+	struct ds_lane *l;
 
-	if (lc->default_route != DS_UNSET)
-		return lc->default_route == DS_YES;
-	for (int i = 0; i < lc->ndomains; i++) {
-		if (lc->domains[i].route_only && !lc->domains[i].name[0])
-			return true;
-		search |= !lc->domains[i].route_only;
-	}
-	return lc->ndomains == 0 || search;
-}
-
-/* A search domain resolv.conf may carry: letters, digits, inner hyphens. */
-static bool host_name(const char *s)
-{
-	size_t label = 0;
-
-	if (!s[0])
-		return false;
-	for (const char *p = s;; p++) {
-		if (*p == '.' || !*p) {
-			if (label == 0 || label > 63 || p[-1] == '-')
-				return false;
-			if (!*p)
-				return true;
-			label = 0;
-			continue;
-		}
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		      (*p == '-' && label > 0)))
-			return false;
-		label++;
-	}
-}
-
-/* The link whose DNS servers are the network's: a default-route link with
- * servers -- the one the kernel's default route leaves by, else the one
- * with the lowest index.  0: none. */
-static int pick_link(struct ds_daemon *d, const struct ds_linkconf *links, int n)
-{
-	struct ds_netwatch *w = ds_netmgr_netwatch(d);
-	const struct ds_netfp *fp = w ? ds_netwatch_current(w) : NULL;
-	int best = -1;
-
-	for (int i = 0; i < n; i++) {
-		if (links[i].ndns == 0 || !is_default_route(&links[i]))
-			continue;
-		for (int f = 0; fp && f < DS_NETFP_NAF; f++)
-			if (fp->af[f].route && fp->af[f].ifindex == links[i].ifindex)
-				return i;
-		if (best < 0 || links[i].ifindex < links[best].ifindex)
-			best = i;
-	}
-	return best;
-}
-
-/*
- * Hand the network manager the resolvers of the default-route link, and
- * resolv-conf-out its search domains, as resolv-source does (not when
- * network-resolver names them in the configuration).  When the network
- * manager keeps a table of links itself, this goes.
- */
-static void feed_network(struct ds_resolve1d *rd, bool force)
-{
-	struct ds_daemon *d = rd->d;
-	struct ds_linkconf *links = malloc(DS_R1_MAX_LINKS * sizeof(*links));
-	struct ds_netaddr res[DS_MAX_NETWORK_RESOLVERS];
-	char search[DS_RESOLVCONF_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
-	size_t nres = 0, nsearch = 0;
-	int n, pick, ifindex = 0;
-
-	if (!links || d->cfg->nnetwork_resolver > 0) {
-		free(links);
-		return;
-	}
-	n = ds_r1_links(rd->r1, links, DS_R1_MAX_LINKS);
-	if (n > DS_R1_MAX_LINKS)
-		n = DS_R1_MAX_LINKS;
-	pick = pick_link(d, links, n);
-	memset(search, 0, sizeof(search));
-	if (pick >= 0) {
-		const struct ds_linkconf *lc = &links[pick];
-
-		ifindex = lc->ifindex;
-		for (int i = 0; i < lc->ndns && nres < DS_MAX_NETWORK_RESOLVERS; i++)
-			if (ds_netaddr_from_sockaddr((const struct sockaddr *)&lc->dns[i].addr,
-						     sizeof(lc->dns[i].addr), &res[nres]) == 0)
-				nres++;
-		for (int i = 0; i < lc->ndomains && nsearch < DS_RESOLVCONF_MAX_SEARCH; i++)
-			if (!lc->domains[i].route_only && host_name(lc->domains[i].name))
-				snprintf(search[nsearch++], sizeof(search[0]), "%s",
-					 lc->domains[i].name);
-	}
-	free(links);
-	if (!rd->fed && nres == 0)
-		return; /* nothing was handed over, nothing to take back */
-	if (!force && rd->fed_ifindex == ifindex &&
-	    rd->nfed_res == nres && !memcmp(rd->fed_res, res, nres * sizeof(res[0])) &&
-	    rd->nfed_search == nsearch && !memcmp(rd->fed_search, search, sizeof(search)))
-		return;
-	if (ifindex)
-		log_notice("resolve1: the network's resolvers are those of link %d now (%zu "
-			   "resolver(s), %zu search domain(s))",
-			   ifindex, nres, nsearch);
-	else
-		log_notice("resolve1: no link with DNS servers is a default route: the network has "
-			   "no resolver from D-Bus now");
-	rd->fed = true;
-	rd->fed_ifindex = ifindex;
-	memcpy(rd->fed_res, res, nres * sizeof(res[0]));
-	rd->nfed_res = nres;
-	memcpy(rd->fed_search, search, sizeof(search));
-	rd->nfed_search = nsearch;
-	ds_stubresolv_set_search(d, (const char(*)[DS_RESOLVCONF_NAME_MAX + 1])search, nsearch);
-	ds_netmgr_set_resolvers(d, res, nres);
+	TAILQ_FOREACH(l, &d->lanes, link)
+		if (ifindex > 0 && l->ifindex == ifindex)
+			return l;
+	return &d->def;
 }
 
 /* ---------------------------------------------------------------- hooks: links */
 
 static void h_set_link(void *arg, const struct ds_linkconf *lc, uid_t uid)
 {
+	struct ds_resolve1d *rd = arg;
+	struct ds_linkconf c = *lc;
+	int r;
+
 	log_link(lc, uid);
-	feed_network(arg, false);
+	c.source = DS_LINKSRC_RESOLVE1;
+	r = ds_netmgr_link_set(rd->d, &c);
+	if (r < 0)
+		log_warn("resolve1: link %s (%d): not taken: %s", lc->ifname, lc->ifindex,
+			 strerror(-r));
 }
 
 static void h_revert_link(void *arg, int ifindex, uid_t uid)
 {
+	struct ds_resolve1d *rd = arg;
+
 	if (uid != (uid_t)-1)
 		log_notice("resolve1: link %d: reverted to no DNS configuration by uid %ld", ifindex,
 			   (long)uid);
-	feed_network(arg, false);
+	(void)ds_netmgr_link_revert(rd->d, ifindex, DS_LINKSRC_RESOLVE1);
 }
 
 static void h_flush_caches(void *arg)
 {
 	struct ds_resolve1d *rd = arg;
 
-	if (rd->d->cache)
-		ds_cache_flush(rd->d->cache);
+	ds_netmgr_flush_caches(rd->d);
+}
+
+static void reset_lane(struct ds_lane *l)
+{
+	if (l->up) {
+		ds_upstream_reset(l->up);
+		ds_upstream_connect_now(l->up);
+	}
 }
 
 static void h_reset_server_features(void *arg)
 {
 	struct ds_resolve1d *rd = arg;
+	struct ds_lane *l;
 
-	if (rd->d->up) {
-		ds_upstream_reset(rd->d->up);
-		ds_upstream_connect_now(rd->d->up);
-	}
+	reset_lane(&rd->d->def);
+	TAILQ_FOREACH(l, &rd->d->lanes, link)
+		reset_lane(l);
 }
 
 /* ---------------------------------------------------------------- hooks: queries */
@@ -265,9 +166,16 @@ struct ds_busquery {
 	void *cbarg;
 };
 
-static bool serving(const struct ds_daemon *d)
+static bool serving(struct ds_daemon *d)
 {
-	return d->up || d->plain;
+	struct ds_lane *l;
+
+	if (d->def.up || d->def.plain)
+		return true;
+	TAILQ_FOREACH(l, &d->lanes, link)
+		if (l->up || l->plain)
+			return true;
+	return false;
 }
 
 static void origin_track(struct ds_request *req)
@@ -291,7 +199,7 @@ static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 	if (len >= DNS_HDR_LEN && (pkt[3] & 0x0f) == DNS_RCODE_SERVFAIL && !serving(q->d))
 		flags = DS_R1_ANS_NO_SERVER;
 	else
-		flags = req->authenticated ? DS_R1_ANS_DOT : DS_R1_ANS_PLAIN;
+		flags = req->via_dot ? DS_R1_ANS_DOT : DS_R1_ANS_PLAIN;
 	q->done(q->cbarg, 0, pkt, len, flags);
 	free(q);
 }
@@ -361,25 +269,26 @@ static void h_link_state(void *arg, int ifindex, struct ds_r1_linkstate *out)
 {
 	struct ds_resolve1d *rd = arg;
 	struct ds_daemon *d = rd->d;
+	struct ds_lane *l = lane_of(d, ifindex);
 	bool strict = d->cfg->upstream.naddr > 0 || d->cfg->unknown_network == TRUST_UNKNOWN_STRICT;
 
 	memset(out, 0, sizeof(*out));
-	out->transport = d->up ? "dot" : d->plain ? "plain" : "none";
+	out->transport = l->up ? "dot" : l->plain ? "plain" : "none";
 	out->dot_mode = strict ? "yes" : "opportunistic";
-	out->ifindex = rd->fed_ifindex;
-	if (ifindex != 0 && ifindex != rd->fed_ifindex)
+	out->ifindex = l->ifindex;
+	if (ifindex != 0 && l->ifindex != 0 && ifindex != l->ifindex)
 		return;
-	if (d->up) {
+	if (l->up) {
 		struct ds_upstream_status us;
 
-		ds_upstream_get_status(d->up, &us);
+		ds_upstream_get_status(l->up, &us);
 		out->serving = us.addr[0] && ds_parse_sockaddr(us.addr, 853, &out->current) == 0;
 		snprintf(out->server_name, sizeof(out->server_name), "%.*s",
 			 (int)sizeof(out->server_name) - 1, us.name);
-	} else if (d->plain) {
+	} else if (l->plain) {
 		struct ds_plain_status ps;
 
-		ds_plain_get_status(d->plain, &ps);
+		ds_plain_get_status(l->plain, &ps);
 		out->serving = ps.addr[0] && ds_parse_sockaddr(ps.addr, 53, &out->current) == 0;
 	}
 }
@@ -492,6 +401,6 @@ void ds_resolve1d_reload(struct ds_daemon *d)
 	}
 	make_opts(d->cfg, &o);
 	ds_r1_set_opts(d->resolve1->r1, &o);
-	/* a new network manager: it has no resolver from the links yet */
-	feed_network(d->resolve1, true);
+	/* the links' configuration lives in the network manager's link
+	 * table, which a reload keeps */
 }

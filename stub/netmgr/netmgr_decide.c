@@ -45,7 +45,9 @@ void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 {
 	memset(in, 0, sizeof(*in));
 	in->tofu = nm->d->cfg->tofu;
-	in->unknown = nm->d->cfg->unknown_network;
+	/* a link that asks for DoT (DNSOverTLS=yes) is strict; nothing a
+	 * link says makes the configured policy weaker */
+	in->unknown = nm->strict ? TRUST_UNKNOWN_STRICT : nm->d->cfg->unknown_network;
 	in->have_resolver = nm->nres > 0;
 	in->have_route = !no_route_to_resolvers(nm);
 	in->discovery = disc;
@@ -368,6 +370,9 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 	nm->job = NULL;
 	if (nm->rerun || rc == -ECANCELED) {
 		nm->rerun = false;
+		if (nm->job_refresh && nm->refresh_hook)
+			nm->refresh_hook(nm, false);
+		nm->job_refresh = false;
 		if (res)
 			disc_result_free(res);
 		if (!ds_timer_armed(nm->settle_ev))
@@ -376,6 +381,8 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 	}
 	if (nm->job_refresh) {
 		nm->job_refresh = false;
+		if (nm->refresh_hook)
+			nm->refresh_hook(nm, false);
 		if (rc < 0) {
 			nm_refresh_arm(nm, true);
 			return;
@@ -468,7 +475,6 @@ void nm_commit_poll_arm(struct ds_netmgr *nm)
 bool nm_wait_expired(void *arg)
 {
 	struct ds_netmgr *nm = arg;
-	struct ds_daemon *d = nm->d;
 	struct trust_policy_input in;
 	struct trust_decision dec;
 
@@ -482,7 +488,7 @@ bool nm_wait_expired(void *arg)
 	/* the walk goes on; its result replaces this */
 	nm_serve_plain(nm, dec.reason);
 	nm->state = dec.posture;
-	return d->plain != NULL;
+	return nm->lane->plain != NULL;
 }
 
 /* Timer: DoT to the pinned resolver's address authenticated, or failed:
@@ -519,10 +525,12 @@ void nm_watch_poll(void *arg)
 	struct ds_netmgr *nm = arg;
 	struct ds_upstream_status st;
 
-	if (nm->state != TRUST_POSTURE_DOT || !nm->from_store || !nm->d->up)
+	if (nm->state != TRUST_POSTURE_DOT || !nm->from_store || !nm->lane->up)
 		return;
-	ds_upstream_get_status(nm->d->up, &st);
+	ds_upstream_get_status(nm->lane->up, &st);
 	if (st.handshakes != nm->watch.handshakes) {
+		if (nm->watch.handshakes == 0)
+			nm_say_transport(nm); /* now authenticated, with its TLSA */
 		nm->watch.handshakes = st.handshakes;
 		nm->watch.fail_base = st.fail_auth;
 	}

@@ -39,6 +39,8 @@ main wan_interface list:ident -
 main listen list:addr listen
 main access_control list:acl access-control
 main resolv_source path resolv-source
+main resolv_source_link ident resolv-source-link
+main networkd enum:yes:no:auto networkd
 main network_resolver list:addr network-resolver
 main tofu enum:auto:ask:off tofu
 main unknown_network enum:opportunistic:strict unknown-network
