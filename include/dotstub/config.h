@@ -25,8 +25,26 @@
 #define DS_MAX_LISTEN 16
 #define DS_MAX_NETWORK_RESOLVERS 8
 #define DS_MAX_ACCESS_CONTROL 64
+#define DS_MAX_SERVE_DOT 8
 #define DS_DEFAULT_CONFIG DOTSTUB_SYSCONFDIR "/dotstub.conf"
 
+/* The DoT server (router mode, stub/daemon/dotsrv*.c): its addresses, its
+ * identity and the limits on its clients (dotstub.conf(5), LIMITS). */
+struct ds_serve_dot_config {
+	struct sockaddr_storage addr[DS_MAX_SERVE_DOT]; /* serve-dot ADDR[:PORT] (853) */
+	int naddr;
+	char cert[PATH_MAX];            /* serve-dot-cert FILE, or "": generated */
+	char key[PATH_MAX];             /* serve-dot-key FILE (with cert) */
+	char name[254];                 /* serve-dot-name NAME of the generated
+					   certificate, or "": a random unique name */
+	unsigned clients;               /* dot-clients (256) */
+	unsigned clients_per_address;   /* dot-clients-per-address (32; 0: no limit) */
+	size_t client_output;           /* dot-client-output (256k) */
+	size_t output_total;            /* dot-output-total (16m) */
+	unsigned client_inflight;       /* dot-client-inflight (128) */
+	unsigned idle_timeout_ms;       /* dot-idle-timeout (30000) */
+	unsigned handshake_timeout_ms;  /* dot-handshake-timeout (5000) */
+};
 
 struct ds_config {
 	/* listen ADDR[:PORT], repeatable; default 127.0.0.53:53 */
@@ -68,6 +86,7 @@ struct ds_config {
 	unsigned discovery_wait_ms;     /* discovery-wait: how long queries wait */
 	unsigned rfc5011_hold_down_s;   /* rfc5011-hold-down (test use; default 30 days) */
 	unsigned refresh_interval_s;    /* refresh-interval: 0 = RFC 5011 2.3 active refresh */
+	struct ds_serve_dot_config dot; /* serve-dot and its keys */
 	/* command-line only */
 	char config_file[PATH_MAX];
 	bool config_explicit;           /* named by -c: missing is an error */
@@ -75,7 +94,7 @@ struct ds_config {
 	bool check_only;
 	bool verbose;
 	bool want_help, want_version;   /* -h, -V */
-	unsigned cmdline_lists;         /* internal: lists replaced from the command line */
+	unsigned long long cmdline_lists; /* internal: lists replaced from the command line */
 };
 
 /* Defaults (no listen address yet: ds_config_finish adds the default). */
