@@ -219,12 +219,11 @@ static int id_cert(const struct ds_serve_dot_config *cfg, const char *path, EVP_
 		return 0;
 	}
 	/* the name: serve-dot-name; else the one it had; else a new one */
+	r = 0;
 	if (cfg->name[0])
 		snprintf(name, sizeof(name), "%s", cfg->name);
 	else if (!x || ds_cert_dns_name(x, name, sizeof(name)) < 0)
 		r = ds_cert_random_name(name, sizeof(name));
-	else
-		r = 0;
 	X509_free(x);
 	x = r == 0 ? ds_cert_make(name, key, NULL, key, DS_CERT_DAYS) : NULL;
 	if (x == NULL) {

@@ -26,6 +26,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -162,6 +163,33 @@ static void ssl_why(char *why, size_t whylen, const char *what)
 	ERR_clear_error();
 }
 
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	return -1;
+}
+
+/* The private key of the context's certificate, from a PEM file: an
+ * unencrypted key that matches the certificate. */
+static int use_key(SSL_CTX *ctx, const char *path, char *why, size_t whylen)
+{
+	BIO *b = BIO_new_file(path, "r");
+	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+	int r = -EINVAL;
+
+	BIO_free(b);
+	if (k == NULL)
+		ssl_why(why, whylen, "cannot read an (unencrypted) PEM private key");
+	else if (x == NULL || X509_check_private_key(x, k) != 1)
+		ssl_why(why, whylen, "the private key does not match the certificate");
+	else if (SSL_CTX_use_PrivateKey(ctx, k) != 1)
+		ssl_why(why, whylen, "cannot use the private key");
+	else
+		r = 0;
+	EVP_PKEY_free(k);
+	return r;
+}
+
 SSL_CTX *dotsrv_tls_ctx_new(const char *chain, const char *key, struct dotsrv_tickets *tk,
 			    char *why, size_t whylen)
 {
@@ -201,14 +229,8 @@ SSL_CTX *dotsrv_tls_ctx_new(const char *chain, const char *key, struct dotsrv_ti
 		ssl_why(why, whylen, "cannot use the certificate chain");
 		goto fail;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		ssl_why(why, whylen, "cannot use the private key");
+	if (use_key(ctx, key, why, whylen) < 0)
 		goto fail;
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		ssl_why(why, whylen, "the private key does not match the certificate");
-		goto fail;
-	}
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);
