@@ -787,6 +787,8 @@ static void origin_untrack(struct ds_request *req)
 	TAILQ_REMOVE(&c->reqs, req, tcp_link);
 	c->inflight--;
 	client_wake(c);
+	if (c->inflight == 0)
+		accept_resume(c->s); /* c can be closed to make room now */
 }
 
 static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
@@ -810,6 +812,8 @@ static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 	client_send(c, s->reply, len);
 	/* written from the loop, with the other answers that complete now */
 	client_wake(c);
+	if (c->inflight == 0)
+		accept_resume(s); /* c can be closed to make room now */
 }
 
 /* ---------------------------------------------------------------- accept */
@@ -1270,16 +1274,16 @@ int ds_dotsrv_reload_prepare(struct ds_daemon *d, const struct ds_config *n, cha
 			s->next_l[i] = s->l[k];
 		} else if ((r = listener_open(s, &n->dot.addr[i], &s->next_l[i])) < 0) {
 			s->next_n = i;
-			prepared_drop(s);
 			ds_sockaddr_format(&n->dot.addr[i], a, sizeof(a));
 			snprintf(why, whylen, "cannot serve DoT on %s (%s)", a, strerror(-r));
+			ds_dotsrv_reload_abort(d);
 			return r;
 		}
 		s->next_n = i + 1;
 	}
 	r = identity_load(s, n, &s->next_id, &s->next_ctx, why, whylen);
 	if (r < 0) {
-		prepared_drop(s);
+		ds_dotsrv_reload_abort(d);
 		return r;
 	}
 	s->prepared = true;
@@ -1292,8 +1296,7 @@ void ds_dotsrv_reload_abort(struct ds_daemon *d)
 
 	if (!s)
 		return;
-	if (s->prepared)
-		prepared_drop(s);
+	prepared_drop(s);
 	if (s->n == 0)
 		ds_dotsrv_close(d); /* made for this reload only */
 }
