@@ -228,7 +228,7 @@ s_clients() {
 	local out
 	up_d1 --dot-clients 8 || return 1
 	out=$($DC idle $L 20 2)
-	expect_eq "20 idle connections, dot-clients 8: 12 closed" "$out" "open 8 closed 12"
+	expect_eq "20 idle connections, dot-clients 8: 12 closed" "${out% after*}" "open 8 closed 12"
 	expect_eq "... counted (dot_server.evicted)" "$(ds_json d1 dot_server.evicted)" 12
 	check "... logged" ds_wait_log d1 "dot: dot-clients reached" 0 2
 	expect_eq "a new client is answered" "$($KDIG @$L www.test A +short)" "192.0.2.1"
@@ -240,7 +240,7 @@ s_per_address() {
 	local out
 	up_d1 --dot-clients-per-address 4 || return 1
 	out=$($DC idle $L 10 2 127.0.0.86)
-	expect_eq "10 idle connections from one address, limit 4: 6 closed" "$out" "open 4 closed 6"
+	expect_eq "10 idle connections from one address, limit 4: 6 closed" "${out% after*}" "open 4 closed 6"
 	expect_eq "... counted" "$(ds_json d1 dot_server.evicted)" 6
 	check "... logged" ds_wait_log d1 "dot: dot-clients-per-address reached" 0 2
 	expect_eq "another address is answered" "$($DC query $L www.test A 127.0.0.87)" "rcode 0 ede -1"
@@ -276,6 +276,21 @@ if ldd "$DOTSTUBD" 2>/dev/null | grep -q libasan; then
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1:thread_local_quarantine_size_kb=64"
 fi
 
+# noread_settled CLIENTS: the connections the daemon holds (established on
+# its side, OPEN) and those it closed (EVICTED) add up to CLIENTS, and have
+# for the last 10 calls (half a second of wait_for)
+noread_settled() {
+	local was="${OPEN:-}/${EVICTED:-}"
+	OPEN=$(ss -Htn state established "( sport = :853 )" | grep -cF "$L:853")
+	EVICTED=$(ds_json d1 dot_server.evicted)
+	if [ $((OPEN + EVICTED)) -eq "$1" ] && [ "$was" = "$OPEN/$EVICTED" ]; then
+		STABLE=$((STABLE + 1))
+	else
+		STABLE=0
+	fi
+	[ "$STABLE" -ge 10 ]
+}
+
 # noread CLIENTS QUERIES SECONDS: clients that pipeline huge.test TXT
 # and never read; once the daemon's memory settles, while they are still
 # connected, sets GROWTH_KIB, OPEN (connections the daemon still holds,
@@ -283,15 +298,16 @@ fi
 # OUTPUT (dot_server.output) and EVICTED (dot_server.evicted)
 noread() {
 	local r words pid
+	OPEN= EVICTED= STABLE=0
 	rm -f "$T_DIR/ready"
-	$DC noread $L "$(ds_pid d1)" "$1" "$2" huge.test "$3" "$T_DIR/ready" 30 >/dev/null &
+	$DC noread $L "$(ds_pid d1)" "$1" "$2" huge.test "$3" "$T_DIR/ready" 60 >/dev/null &
 	pid=$!
 	wait_for $(($3 + 10)) test -s "$T_DIR/ready"
 	r=$(cat "$T_DIR/ready")
-	# the daemon's side of the connections: established ones are held
-	OPEN=$(ss -Htn state established "( sport = :853 )" | grep -cF "$L:853")
+	# the daemon's side: established connections are the ones it holds,
+	# once that agrees with what it says it closed and stays so
+	wait_for 10 noread_settled "$1" || echo "# the connections did not settle"
 	OUTPUT=$(ds_json d1 dot_server.output)
-	EVICTED=$(ds_json d1 dot_server.evicted)
 	pid_stop $pid
 	echo "# noread $1 clients x $2 queries: rss before/after (KiB) $r; still open $OPEN," \
 		"output $OUTPUT, evicted $EVICTED"
@@ -307,7 +323,7 @@ s_output_client() {
 	up_d1 || return 1
 	out=$($KDIG @$L huge.test TXT +short | wc -l)
 	expect_eq "the large answer is complete over DoT" "$out" 700
-	noread 10 300 6
+	noread 10 100 6
 	check "10 clients that do not read: RSS grows by less than 16 MiB ($((GROWTH_KIB / 1024)) MiB)" \
 		test "$GROWTH_KIB" -lt $((16 * 1024))
 	expect_eq "... every one of them still connected (the per-client bound holds)" "$OPEN" 10
@@ -322,7 +338,7 @@ s_output_client() {
 s_output_total() {
 	up_d1 --dot-output-total 1m || return 1
 	$KDIG @$L huge.test TXT +short >/dev/null
-	noread 10 300 6
+	noread 10 100 6
 	check "total 1m: connections with the most buffered were closed ($OPEN of 10 open)" \
 		test "$OPEN" -le 6
 	check "... counted ($EVICTED)" test "$EVICTED" -ge 4 -a "$EVICTED" -eq $((10 - OPEN))
@@ -334,13 +350,12 @@ s_output_total() {
 # ---- dot-idle-timeout: an idle connection is closed after it; one with
 # queries kept going is not
 s_idle() {
-	local out t0 ms
+	local out
 	up_d1 --dot-idle-timeout 1000 || return 1
-	t0=$(date +%s%N)
 	out=$($DC idle $L 3 5)
-	ms=$((($(date +%s%N) - t0) / 1000000))
-	expect_eq "3 idle connections closed by dot-idle-timeout 1000" "$out" "open 0 closed 3"
-	check "... after about 1 s, not at once and not late ($ms ms)" test "$ms" -ge 900 -a "$ms" -lt 3000
+	expect_eq "3 idle connections closed by dot-idle-timeout 1000" "${out% after*}" "open 0 closed 3"
+	check "... about 1 s after their handshake, not at once and not late ($out)" \
+		sh -c "echo '$out' | awk '{ exit !(\$6 >= 0.9 && \$6 < 2.0) }'"
 	expect_eq "... counted (dot_server.idle_closed)" "$(ds_json d1 dot_server.idle_closed)" 3
 	out=$($DC pipeline $L 20 i 5)
 	expect_eq "a busy connection is served" "$out" 20

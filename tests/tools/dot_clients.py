@@ -27,8 +27,9 @@ Every loop is bounded in count and in time.  ADDR is ADDR or ADDR:PORT
       ended without an answer.
   idle ADDR CONNS SECONDS [SOURCE]
       CONNS connections, each completes its handshake then sends nothing,
-      held for SECONDS; prints "open O closed C" -- how many the server
-      closed meanwhile (and how many failed their handshake, as closed).
+      held for SECONDS; prints "open O closed C after S" -- how many the
+      server closed meanwhile (and how many failed their handshake, as
+      closed), and the longest a closed one lived after its handshake.
   noread ADDR PID CLIENTS QUERIES NAME SECONDS READYFILE HOLD
       CLIENTS connections (small receive buffers) each send QUERIES
       queries for NAME TXT and never read; once the daemon's memory
@@ -269,24 +270,26 @@ def closed_by_server(s):
 
 
 def idle(addr, conns, seconds, source=None):
-    socks, closed = [], 0
+    socks, born, closed = [], [], 0
     for _ in range(conns):
         try:
             s = connect(addr, 2, source)
             s.setblocking(False)
             socks.append(s)
+            born.append(time.monotonic())
         except (OSError, ssl.SSLError):
             closed += 1
-    gone = set()
+    gone, after = set(), 0.0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and len(gone) < len(socks):
-        time.sleep(0.1)  # pacing: the daemon closing connections is the condition
+        time.sleep(0.05)  # pacing: the daemon closing connections is the condition
         for i, s in enumerate(socks):
             if i not in gone and closed_by_server(s):
                 gone.add(i)
+                after = max(after, time.monotonic() - born[i])
     for s in socks:
         s.close()
-    print("open %d closed %d" % (len(socks) - len(gone), closed + len(gone)))
+    print("open %d closed %d after %.1f" % (len(socks) - len(gone), closed + len(gone), after))
 
 
 def noread(addr, pid, clients, queries, name, seconds, readyfile, hold):
