@@ -149,6 +149,7 @@ void dotsrv_conn_close(struct ds_dot_client *c, enum dot_why why, const char *de
 	}
 	dotsrv_conn_free(c);
 }
+
 /* ---------------------------------------------------------------- limits */
 
 static size_t out_len(const struct ds_dot_client *c)
@@ -189,6 +190,7 @@ static void client_held(struct ds_dot_client *c)
 			   "reading more from it (%llu more times since the last line)",
 			   dotsrv_limits(c->s)->client_inflight, more);
 }
+
 /* ---------------------------------------------------------------- timer */
 
 /* When the connection's timer is due, and for what (W_N: not at all):
