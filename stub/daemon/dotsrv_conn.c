@@ -231,7 +231,9 @@ static void client_arm(struct ds_dot_client *c)
 		}
 		return;
 	}
-	if (at == c->deadline_ms)
+	/* armed for earlier already: it fires, finds the new deadline and
+	 * arms for it (one timer operation per idle period, not per event) */
+	if (c->deadline_ms && c->deadline_ms <= at)
 		return;
 	c->deadline_ms = at;
 	now = ds_now_ms();

@@ -33,8 +33,9 @@ mkdir -p "$T_DIR/cert" "$T_DIR/own"
 udot_cert $NAME "$T_DIR/cert" || { echo "cannot make a certificate"; exit 1; }
 TLSA311=$(udot_tlsa 3 1 1 "$T_DIR/cert/$NAME.pem")
 # a certificate of our own for serve-dot-cert, and a second one for a reload
-udot_cert own1.example "$T_DIR/own" && udot_cert own2.example "$T_DIR/own" ||
-	{ echo "cannot make a certificate"; exit 1; }
+for n in own1.example own2.example; do
+	udot_cert $n "$T_DIR/own" || { echo "cannot make a certificate"; exit 1; }
+done
 # 700 TXT records of ~60 octets: an answer of about 48 KB
 BIG=$(udot_big_txt huge.test. 700)
 KDIG="kdig -p 853 +tls +time=3 +retry=0"
@@ -155,7 +156,7 @@ s_padding() {
 	local out
 	up_d1 || return 1
 	out=$($DC padding $L)
-	echo "$out" | sed 's/^/# /'
+	printf '# %s\n' "${out//$'\n'/$'\n'# }"
 	expect_contains "a padded query: a 468-octet answer with PADDING" "$out" "edns-padded 468 padding=1 rcode=0"
 	expect_contains "an EDNS query without padding: padded all the same" "$out" "edns 468 padding=1 rcode=0"
 	check "no EDNS: no OPT, no padding" sh -c "echo '$out' | grep -Eq '^no-edns [0-9]+ padding=0 rcode=0$'"
@@ -298,7 +299,7 @@ noread_settled() {
 # OUTPUT (dot_server.output) and EVICTED (dot_server.evicted)
 noread() {
 	local r words pid
-	OPEN= EVICTED= STABLE=0
+	OPEN='' EVICTED='' STABLE=0
 	rm -f "$T_DIR/ready"
 	$DC noread $L "$(ds_pid d1)" "$1" "$2" huge.test "$3" "$T_DIR/ready" 60 >/dev/null &
 	pid=$!

@@ -246,6 +246,16 @@ config dotstub 'main'
 	option query_timeout '2000'
 	option discovery_wait '500'
 	option refresh_interval '3600'
+	list serve_dot '192.168.1.1'
+	list serve_dot '[fd00::1]:8853'
+	option serve_dot_name 'router.lan'
+	option dot_clients '64'
+	option dot_clients_per_address '8'
+	option dot_client_output '131072'
+	option dot_output_total '8388608'
+	option dot_client_inflight '32'
+	option dot_idle_timeout '20000'
+	option dot_handshake_timeout '3000'
 
 config upstream 'static'
 	option enabled '1'
@@ -284,6 +294,16 @@ unknown-network strict
 prefer-upstream-resolver yes
 discovery-wait 500
 refresh-interval 3600
+serve-dot 192.168.1.1:853
+serve-dot [fd00::1]:8853
+serve-dot-name router.lan
+dot-clients 64
+dot-clients-per-address 8
+dot-client-output 131072
+dot-output-total 8388608
+dot-client-inflight 32
+dot-idle-timeout 20000
+dot-handshake-timeout 3000
 EOF
 st=$(gen full)
 # Compare the keys the sample sets (cache-size aside: printed in bytes).

@@ -26,6 +26,10 @@
 #            tcp_clients, tcp_clients_per_address, tcp_client_output,
 #            tcp_output_total, max_pending, query_timeout, discovery_wait,
 #            refresh_interval (the dotstub.conf keys, "_" for "-")
+#     list   serve_dot                 ADDR[:PORT]: DNS-over-TLS for the LAN
+#     option serve_dot_cert, serve_dot_key, serve_dot_name, dot_clients,
+#            dot_clients_per_address, dot_client_output, dot_output_total,
+#            dot_client_inflight, dot_idle_timeout, dot_handshake_timeout
 #   config upstream 'static'           a fixed DoT upstream instead of discovery
 #     option enabled                   0|1 (default 0)
 #     option name                      the upstream's TLS/DANE name
@@ -150,6 +154,17 @@ dotstub_uci_generate() {
 	dotstub_uci_scalar main query_timeout query-timeout &&
 	dotstub_uci_scalar main discovery_wait discovery-wait &&
 	dotstub_uci_scalar main refresh_interval refresh-interval || return 1
+	dotstub_uci_each main serve_dot serve-dot &&
+	dotstub_uci_scalar main serve_dot_cert serve-dot-cert &&
+	dotstub_uci_scalar main serve_dot_key serve-dot-key &&
+	dotstub_uci_scalar main serve_dot_name serve-dot-name &&
+	dotstub_uci_scalar main dot_clients dot-clients &&
+	dotstub_uci_scalar main dot_clients_per_address dot-clients-per-address &&
+	dotstub_uci_scalar main dot_client_output dot-client-output &&
+	dotstub_uci_scalar main dot_output_total dot-output-total &&
+	dotstub_uci_scalar main dot_client_inflight dot-client-inflight &&
+	dotstub_uci_scalar main dot_idle_timeout dot-idle-timeout &&
+	dotstub_uci_scalar main dot_handshake_timeout dot-handshake-timeout || return 1
 
 	dotstub_e=$(dotstub_uci_get static enabled)
 	if ! dotstub_e=$(dotstub_uci_bool "${dotstub_e:-0}"); then
