@@ -368,8 +368,9 @@ static int identity_load(struct ds_dotsrv *s, const struct ds_config *cfg, struc
 	}
 	*ret = dotsrv_tls_ctx_new(id->chain, id->key, s->tickets, sub, sizeof(sub));
 	if (!*ret) {
-		snprintf(why, whylen, "DoT server certificate %s, key %s: %s", id->chain, id->key,
-			 sub);
+		/* (paths cut at 256 characters in the message) */
+		snprintf(why, whylen, "DoT server certificate %.256s, key %.256s: %s", id->chain,
+			 id->key, sub);
 		return -EINVAL;
 	}
 	return 0;
@@ -480,7 +481,7 @@ int ds_dotsrv_start(struct ds_daemon *d)
 	struct timeval tv = { DOTSRV_TICKET_ROTATE_S, 0 };
 	struct dotsrv_id id;
 	SSL_CTX *ctx = NULL;
-	char why[768], a[64];
+	char why[1024], a[64];
 	int r;
 
 	if (!s)
