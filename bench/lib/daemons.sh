@@ -25,7 +25,7 @@ bench_start_dotstubd() {
 		--control dotstubd.ctl \
 		--state-dir dotstubd-state \
 		--anchors-dir dotstubd-anchors \
-		--serve-dot "$1" \
+		--serve-dot "$1" --dot-clients-per-address 0 \
 		--log-level warning
 	bench_wait_udp "$1" && bench_wait_dot "$1"
 }

@@ -95,7 +95,7 @@ bench_targets() {
 				d = w SUBSEP "dotstubd"; s = w SUBSEP "stubby"; u = w SUBSEP "unbound"; f = w SUBSEP "floor"
 				if (w ~ /^dot/) {
 					if (u in qps && qps[u] > 0)
-						printf "  %-19s vs Unbound DoT: qps %.2fx, cpu/q %.2fx, p99 %s vs %s ms (information)\n", name, qps[d] / qps[u], usq[u] > 0 ? usq[d] / usq[u] : 0, p99[d], p99[u]
+						printf "  %-19s vs Unbound DoT: qps %.2fx, cpu/q %.2fx, p99 %s vs %s ms (information)\n", name, qps[d] / qps[u], (usq[u] > 0 ? usq[d] / usq[u] : 0), p99[d], p99[u]
 				} else if (w ~ /^forwarded/) {
 					if (s in qps && qps[s] > 0)
 						printf "  %-19s qps >= 3x Stubby: %.1fx  %s\n", name, qps[d] / qps[s], verdict(qps[d] >= 3 * qps[s])
