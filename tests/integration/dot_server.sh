@@ -168,10 +168,13 @@ s_padding() {
 }
 
 # ---- session resumption: openssl s_client saves the ticket (a full
-# handshake), and resumes with it; ALPN dot; TLS 1.2 and other ALPNs refused
+# handshake), and resumes with it; ALPN dot; TLS 1.2 and other ALPNs
+# refused; a second address, IPv6
 s_tls() {
 	local out pid
-	up_d1 || return 1
+	up_d1 --serve-dot "[::1]:8853" || return 1
+	expect_eq "IPv6: kdig +tls @::1 -p 8853" "$(kdig -p 8853 +tls +time=3 +retry=0 @::1 www.test A +short)" \
+		"192.0.2.1"
 	mkfifo "$T_DIR/in"
 	openssl s_client -connect $L:853 -alpn dot -sess_out "$T_DIR/sess.pem" <"$T_DIR/in" >"$T_DIR/s1.out" 2>&1 &
 	pid=$!
