@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # bench/run.sh -- dotstubd against Stubby and Unbound-as-forwarder: the same
 # DoT upstream (a real Unbound on loopback), the same dnsperf load, numbers
 # side by side.  See bench/README.md for what is measured and how to read it.
@@ -145,9 +146,13 @@ bench_stop() {
 }
 
 cd "$BENCH_TMP"
+# shellcheck source=lib/upstream.sh
 . "$BENCH_DIR/lib/upstream.sh"
+# shellcheck source=lib/daemons.sh
 . "$BENCH_DIR/lib/daemons.sh"
+# shellcheck source=lib/measure.sh
 . "$BENCH_DIR/lib/measure.sh"
+# shellcheck source=lib/report.sh
 . "$BENCH_DIR/lib/report.sh"
 
 BENCH_UP_ADDR=$BENCH_NET.1

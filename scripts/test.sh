@@ -68,7 +68,7 @@ run_suite() { # build-dir label [meson setup args...]
 	echo "=== $label: tests"
 	# No log of an earlier run may stand in for this one.
 	rm -f "$dir/meson-logs/testlog.json"
-	meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2
+	meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 "${test_args[@]}"
 	rc=$?
 	if [ ! -f "$dir/meson-logs/testlog.json" ]; then
 		step_failed "$label: meson test (no test log)"
@@ -86,6 +86,7 @@ run_suite() { # build-dir label [meson setup args...]
 	fi
 }
 
+test_args=()
 run_suite build "normal build"
 
 # The README's other command, the demo, on the build just made: it must
@@ -106,6 +107,8 @@ rm -f "$demo_log"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# ShellCheck reads the scripts, not the build: once is enough
+test_args=(--no-suite lint)
 run_suite build-asan "ASan+UBSan build" -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dbuildtype=debug
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib/daemons.sh -- the three stubs under test, each on its own
 # loopback address, port 53 (UDP+TCP), forwarding over DoT to the upstream
 # of upstream.sh, pinned to CPU 1.  dotstubd and Unbound also serve DoT on

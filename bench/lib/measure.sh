@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib/measure.sh -- process accounting and one dnsperf run.
 # Sourced by bench/run.sh.
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib/report.sh -- the plain-text table, from rows.txt, rss.txt,
 # versions.txt and notes.txt in the current directory.  Sourced by run.sh.
 # Prints no path of this machine: addresses, versions and numbers only.

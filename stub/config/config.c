@@ -25,7 +25,8 @@ enum key_id {
 	K_QUERY_TIMEOUT, K_NETWORK_RESOLVER, K_RESOLV_SOURCE, K_ANCHORS_DIR,
 	K_TOFU, K_UNKNOWN_NETWORK, K_PREFER_UPSTREAM, K_DISCOVERY_WAIT,
 	K_HOLD_DOWN, K_REFRESH, K_TCP_PER_ADDRESS, K_TCP_CLIENT_OUTPUT, K_TCP_OUTPUT_TOTAL,
-	K_ACCESS_CONTROL, K_RESOLV_CONF_OUT,
+	K_ACCESS_CONTROL, K_RESOLV_CONF_OUT, K_RESOLVE1, K_RESOLVE1_GROUP, K_DBUS_MAX_CALLS,
+	K_RESOLV_SOURCE_LINK, K_NETWORKD,
 	K_SERVE_DOT, K_SERVE_DOT_CERT, K_SERVE_DOT_KEY, K_SERVE_DOT_NAME, K_DOT_CLIENTS,
 	K_DOT_PER_ADDRESS, K_DOT_CLIENT_OUTPUT, K_DOT_OUTPUT_TOTAL, K_DOT_CLIENT_INFLIGHT,
 	K_DOT_IDLE_TIMEOUT, K_DOT_HANDSHAKE_TIMEOUT,
@@ -58,6 +59,8 @@ static const struct key_def keys[] = {
 	{ "query-timeout", K_QUERY_TIMEOUT, false, "MS  time budget of one query (default 4000)" },
 	{ "network-resolver", K_NETWORK_RESOLVER, true, "ADDR[:PORT]  the network's resolver" },
 	{ "resolv-source", K_RESOLV_SOURCE, false, "FILE  resolv.conf-format file naming the network's resolvers" },
+	{ "resolv-source-link", K_RESOLV_SOURCE_LINK, false, "IFACE  the link resolv-source configures (default: the default route's)" },
+	{ "networkd", K_NETWORKD, false, "yes|no|auto  read systemd-networkd's per-link DNS (default auto: if networkd wrote its state)" },
 	{ "anchors-dir", K_ANCHORS_DIR, false, "DIR  managed trust anchors (*.key)" },
 	{ "tofu", K_TOFU, false, "auto|ask|off  first use of an unknown anchor (default auto)" },
 	{ "unknown-network", K_UNKNOWN_NETWORK, false, "opportunistic|strict  network without resolver-name.arpa" },
@@ -65,6 +68,9 @@ static const struct key_def keys[] = {
 	{ "discovery-wait", K_DISCOVERY_WAIT, false, "MS  how long queries wait for discovery (default 3000)" },
 	{ "rfc5011-hold-down", K_HOLD_DOWN, false, "SECONDS  RFC 5011 add hold-down (default 30 days)" },
 	{ "refresh-interval", K_REFRESH, false, "SECONDS  re-validate the resolver over DoT (default 0: RFC 5011 timing)" },
+	{ "resolve1", K_RESOLVE1, false, "yes|no  serve org.freedesktop.resolve1 on the system bus (default no)" },
+	{ "resolve1-group", K_RESOLVE1_GROUP, false, "NAME  a group that may change links over D-Bus too (root and the daemon's user may)" },
+	{ "dbus-max-calls", K_DBUS_MAX_CALLS, false, "N  D-Bus resolve calls in flight (default 64)" },
 	{ "serve-dot", K_SERVE_DOT, true, "ADDR[:PORT]  serve DNS over TLS to clients there (port 853)" },
 	{ "serve-dot-cert", K_SERVE_DOT_CERT, false, "FILE  the DoT server's certificate chain, PEM (default: generated in state-dir)" },
 	{ "serve-dot-key", K_SERVE_DOT_KEY, false, "FILE  its private key, PEM (with serve-dot-cert)" },
@@ -111,6 +117,7 @@ void ds_config_init(struct ds_config *c)
 	c->unknown_network = TRUST_UNKNOWN_OPPORTUNISTIC;
 	c->discovery_wait_ms = 3000;
 	c->rfc5011_hold_down_s = 30 * 86400;
+	c->dbus_max_calls = 64;
 	c->dot.clients = 256;
 	c->dot.clients_per_address = 32;
 	c->dot.client_output = 256u << 10;
@@ -415,6 +422,22 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		if (copy_path(c->resolv_source, sizeof(c->resolv_source), v) < 0)
 			return fail(err, errlen, "resolv-source: bad path");
 		return 0;
+	case K_RESOLV_SOURCE_LINK:
+		if (!v[0] || strlen(v) >= sizeof(c->resolv_source_link) || strpbrk(v, "/ \t"))
+			return fail(err, errlen, "resolv-source-link: '%s' is not an interface name", v);
+		snprintf(c->resolv_source_link, sizeof(c->resolv_source_link), "%s", v);
+		return 0;
+	case K_NETWORKD:
+		if (!strcmp(v, "auto")) {
+			c->networkd = DS_NETWORKD_AUTO;
+		} else {
+			bool b;
+
+			if (parse_bool(v, &b) < 0)
+				return fail(err, errlen, "networkd: '%s' is not yes, no or auto", v);
+			c->networkd = b ? DS_NETWORKD_YES : DS_NETWORKD_NO;
+		}
+		return 0;
 	case K_ANCHORS_DIR:
 		if (copy_path(c->anchors_dir, sizeof(c->anchors_dir), v) < 0)
 			return fail(err, errlen, "anchors-dir: bad path");
@@ -423,6 +446,24 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		if (copy_path(c->user, sizeof(c->user), v) < 0)
 			return fail(err, errlen, "user: bad name");
 		return 0;
+	case K_RESOLVE1:
+		if (parse_bool(v, &c->resolve1) < 0)
+			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+		return 0;
+	case K_RESOLVE1_GROUP:
+		if (strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+			    strlen(v) ||
+		    copy_path(c->resolve1_group, sizeof(c->resolve1_group), v) < 0)
+			return fail(err, errlen, "resolve1-group: '%s' is not a group name", v);
+		return 0;
+	case K_DBUS_MAX_CALLS: {
+		unsigned n;
+
+		if (parse_uint(v, 4096, &n) < 0 || n == 0)
+			return fail(err, errlen, "dbus-max-calls: '%s' is not a number in 1..4096", v);
+		c->dbus_max_calls = n;
+		return 0;
+	}
 	case K_LOG_LEVEL:
 		lvl = ds_log_parse_level(v);
 		if (lvl < 0)
@@ -887,6 +928,11 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	}
 	if (c->resolv_source[0])
 		fprintf(f, "resolv-source %s\n", c->resolv_source);
+	if (c->resolv_source_link[0])
+		fprintf(f, "resolv-source-link %s\n", c->resolv_source_link);
+	fprintf(f, "networkd %s\n", c->networkd == DS_NETWORKD_YES  ? "yes"
+				    : c->networkd == DS_NETWORKD_NO ? "no"
+								    : "auto");
 	fprintf(f, "anchors-dir %s\n", c->anchors_dir);
 	fprintf(f, "tofu %s\n", trust_tofu_name(c->tofu));
 	fprintf(f, "unknown-network %s\n",
@@ -895,6 +941,10 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	fprintf(f, "discovery-wait %u\n", c->discovery_wait_ms);
 	fprintf(f, "rfc5011-hold-down %u\n", c->rfc5011_hold_down_s);
 	fprintf(f, "refresh-interval %u\n", c->refresh_interval_s);
+	fprintf(f, "resolve1 %s\n", c->resolve1 ? "yes" : "no");
+	if (c->resolve1_group[0])
+		fprintf(f, "resolve1-group %s\n", c->resolve1_group);
+	fprintf(f, "dbus-max-calls %u\n", c->dbus_max_calls);
 	print_dot(&c->dot, f);
 }
 

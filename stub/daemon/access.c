@@ -6,9 +6,9 @@
  * and ::1 allowed unless a line names that very netmask (as Unbound).
  * Without any, it is loopback plus the directly connected prefixes of the
  * interfaces that hold the listen and serve-dot addresses (of every
- * interface for a wildcard address), read over netlink and read again whenever the
- * addresses change (the network manager's watcher, or one of our own with
- * a static upstream).  Everyone else is refused.
+ * interface for a wildcard address), read over netlink and read again
+ * whenever the addresses change (the network manager's watcher, or one of
+ * our own with a static upstream).  Everyone else is refused.
  *
  * The listeners ask ds_access_match for every UDP query and every TCP
  * connection of a listener that needs it: a listener on a loopback address

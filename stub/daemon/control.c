@@ -38,6 +38,7 @@ struct ctl_client {
 	struct ds_control *ctl;
 	struct bufferevent *bev;
 	struct ds_ctlquery *query;   /* "query" waiting for its answer */
+	uid_t uid;                   /* the peer's ("link" is root's only) */
 	bool done;
 };
 
@@ -204,6 +205,8 @@ static void run_request(struct ctl_client *cl, char *line)
 	}
 	if (!strcmp(argv[0], "query"))
 		r = ds_ctlquery_start(cl->ctl->d, argc, argv, body, query_done, cl, &cl->query);
+	if (!strcmp(argv[0], "link"))
+		r = ds_linkctl(cl->ctl->d, cl->uid, argc, argv, body);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(commands[i].name, argv[0]))
 			r = commands[i].fn(cl->ctl->d, argc, argv, body);
@@ -298,6 +301,7 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	cl->ctl = ctl;
+	cl->uid = uid;
 	cl->bev = bufferevent_socket_new(ctl->d->base, cfd, BEV_OPT_CLOSE_ON_FREE);
 	if (!cl->bev) {
 		close(cfd);

@@ -267,13 +267,11 @@ int main(int argc, char **argv)
 	ds_notify_init();
 
 	memset(&d, 0, sizeof(d));
-	TAILQ_INIT(&d.waitq);
 	d.cfg = &cfg;
 	d.argc = argc;
 	d.argv = argv;
 	d.started_ms = ds_now_ms();
 	d.started_wall = time(NULL);
-	snprintf(d.up_source, sizeof(d.up_source), "none");
 	d.base = event_base_new();
 	if (!d.base) {
 		log_err("cannot create the event loop");
@@ -339,10 +337,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ds_access_watch(&d);
+	if (ds_resolve1d_open(&d) < 0)
+		goto out;
 	log_started(&cfg);
 	event_base_dispatch(d.base);
 	rc = 0;
 out:
+	ds_resolve1d_close(&d); /* cancels its queries: before the query path goes */
 	for (int i = 0; i < 3; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
@@ -354,6 +355,7 @@ out:
 	ds_stubresolv_close(&d);
 	ds_access_close(&d); /* before the watcher it may observe goes */
 	ds_netmgr_stop(&d);
+	ds_netmgr_links_free(&d);
 	ds_daemon_set_upstream(&d, NULL, "none", false);
 	ds_resolve_fini(&d);
 	ds_control_close(&d);

@@ -182,6 +182,7 @@ void ds_reload(struct ds_daemon *d)
 	reload_log_level(d->cfg);
 	reload_cache(d);
 	reload_serve_again(d);
+	ds_resolve1d_reload(d);
 	d->reloads++;
 	snprintf(d->last_reload, sizeof(d->last_reload), "applied");
 	log_notice("reload: applied %s", d->cfg->config_file);

@@ -2,9 +2,10 @@
  * stubresolv.c -- the resolv.conf dotstubd writes for /etc/resolv.conf to
  * link to (resolv-conf-out), as systemd-resolved's stub-resolv.conf:
  * nameserver lines for the loopback listeners a local process can use,
- * the network's search list (from resolv-source), and "options edns0",
- * with "trust-ad" only while every query goes over DoT authenticated with
- * DANE.  Written crash-safely (temp file in the same directory, fsync,
+ * the search domains of every link (not the route-only ones), and
+ * "options edns0", with "trust-ad" only while every lane in use (the
+ * default one and every link's that names are routed to) sends its
+ * queries over DoT authenticated with DANE.  Written crash-safely (temp file in the same directory, fsync,
  * rename, fsync of the directory), and only when its content changes.
  */
 #include "daemon.h"
@@ -22,7 +23,8 @@
 #include "dotstub/log.h"
 #include "dotstub/fdio.h"
 
-#define STUBRESOLV_MAX 4096    /* the whole file; the search list is bounded */
+#define STUBRESOLV_MAX 8192    /* the whole file; the search list is bounded */
+#define STUBRESOLV_MAX_SEARCH 16 /* search domains written (every link's) */
 #define STUBRESOLV_MAXNS 3     /* libc reads no more nameserver lines */
 
 enum ds_stubresolv_posture { DS_STUBRESOLV_NONE, DS_STUBRESOLV_DOT, DS_STUBRESOLV_PLAIN };
@@ -30,24 +32,46 @@ enum ds_stubresolv_posture { DS_STUBRESOLV_NONE, DS_STUBRESOLV_DOT, DS_STUBRESOL
 struct ds_stubresolv {
 	char path[PATH_MAX];
 	enum ds_stubresolv_posture posture; /* the one written last */
-	char search[DS_RESOLVCONF_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
+	char search[STUBRESOLV_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
 	size_t nsearch;
 	char last[STUBRESOLV_MAX];  /* what the file holds, as far as we know */
 	size_t last_len;
 	bool failed;                /* the last write failed (logged once) */
 };
 
-/* What the daemon serves with now.  While it waits for a decision
- * (discovering: queries wait, none is answered), the last one stands, so
- * that a decision taken again to the same end (SIGHUP, a link bounce)
- * leaves the file alone. */
+static bool lane_routed(const struct ds_daemon *d, const struct ds_lane *l)
+{
+	for (size_t i = 0; i < d->nroutes; i++)
+		if (d->routes[i].lane == l)
+			return true;
+	return false;
+}
+
+/* What the daemon serves with now: DoT only if every lane in use does.
+ * While one waits for a decision (discovering: queries wait, none is
+ * answered), the last posture stands, so that a decision taken again to
+ * the same end (SIGHUP, a link bounce) leaves the file alone. */
 static enum ds_stubresolv_posture posture_of(const struct ds_daemon *d)
 {
-	if (d->up)
+	const struct ds_lane *l = &d->def;
+	bool all_dot = true, plain = false, waiting = false;
+
+	for (; l; l = l == &d->def ? TAILQ_FIRST(&d->lanes) : TAILQ_NEXT(l, link)) {
+		if (l != &d->def && !lane_routed(d, l))
+			continue;
+		if (l->up)
+			continue;
+		all_dot = false;
+		if (l->plain)
+			plain = true;
+		else if (l->discovering)
+			waiting = true;
+	}
+	if (waiting && d->stubresolv)
+		return d->stubresolv->posture;
+	if (all_dot)
 		return DS_STUBRESOLV_DOT;
-	if (d->plain)
-		return DS_STUBRESOLV_PLAIN;
-	return d->discovering && d->stubresolv ? d->stubresolv->posture : DS_STUBRESOLV_NONE;
+	return plain ? DS_STUBRESOLV_PLAIN : DS_STUBRESOLV_NONE;
 }
 
 /* The address a local process reaches a listener with, as text: a
@@ -111,7 +135,7 @@ static const char *posture_text(enum ds_stubresolv_posture p)
 		return "# Now: every query goes over DNS-over-TLS authenticated with DANE, so\n"
 		       "# \"trust-ad\" lets applications see dotstubd's AD flag.\n";
 	case DS_STUBRESOLV_PLAIN:
-		return "# Now: queries go to the network's resolver in plain DNS (opportunistic,\n"
+		return "# Now: queries go to a network's resolver in plain DNS (opportunistic,\n"
 		       "# unauthenticated), so there is no \"trust-ad\".\n";
 	case DS_STUBRESOLV_NONE:
 		break;
@@ -230,8 +254,16 @@ void ds_stubresolv_set_search(struct ds_daemon *d,
 
 	if (!sr)
 		return;
-	if (n > DS_RESOLVCONF_MAX_SEARCH)
-		n = DS_RESOLVCONF_MAX_SEARCH;
+	if (n == sr->nsearch) {
+		size_t i;
+
+		for (i = 0; i < n && !strcmp(sr->search[i], search[i]); i++)
+			;
+		if (i == n)
+			return;
+	}
+	if (n > STUBRESOLV_MAX_SEARCH)
+		n = STUBRESOLV_MAX_SEARCH;
 	for (size_t i = 0; i < n; i++)
 		snprintf(sr->search[i], sizeof(sr->search[i]), "%s", search[i]);
 	sr->nsearch = n;

@@ -201,6 +201,31 @@ static void test_resolv_conf_out(void **state)
 	ds_config_free(&c);
 }
 
+static void test_resolve1(void **state)
+{
+	struct ds_config c;
+	char err[256] = "";
+
+	ds_config_init(&c);
+	assert_false(c.resolve1);
+	assert_int_equal(c.dbus_max_calls, 64);
+	assert_string_equal(c.resolve1_group, "");
+	assert_int_equal(parse(&c, "resolve1 yes\nresolve1-group netdev\ndbus-max-calls 8\n", err,
+			       sizeof(err)), 0);
+	assert_true(c.resolve1);
+	assert_string_equal(c.resolve1_group, "netdev");
+	assert_int_equal(c.dbus_max_calls, 8);
+	assert_int_equal(ds_config_set(&c, "dbus-max-calls", "0", true, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "dbus-max-calls"));
+	assert_int_equal(ds_config_set(&c, "dbus-max-calls", "4097", true, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ds_config_set(&c, "resolve1", "maybe", true, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ds_config_set(&c, "resolve1-group", "a b", true, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ds_config_set(&c, "resolve1-group", "x/y", true, err, sizeof(err)), -EINVAL);
+	assert_int_equal(c.dbus_max_calls, 8);
+	assert_string_equal(c.resolve1_group, "netdev");
+	ds_config_free(&c);
+}
+
 static void test_cmdline_overrides(void **state)
 {
 	struct ds_config c;
@@ -401,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_consistency),
 		cmocka_unit_test(test_resolv_conf_out),
+		cmocka_unit_test(test_resolve1),
 		cmocka_unit_test(test_cmdline_overrides),
 		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_load_file),
