@@ -27,6 +27,9 @@ enum key_id {
 	K_HOLD_DOWN, K_REFRESH, K_TCP_PER_ADDRESS, K_TCP_CLIENT_OUTPUT, K_TCP_OUTPUT_TOTAL,
 	K_ACCESS_CONTROL, K_RESOLV_CONF_OUT, K_RESOLVE1, K_RESOLVE1_GROUP, K_DBUS_MAX_CALLS,
 	K_RESOLV_SOURCE_LINK, K_NETWORKD,
+	K_SERVE_DOT, K_SERVE_DOT_CERT, K_SERVE_DOT_KEY, K_SERVE_DOT_NAME, K_DOT_CLIENTS,
+	K_DOT_PER_ADDRESS, K_DOT_CLIENT_OUTPUT, K_DOT_OUTPUT_TOTAL, K_DOT_CLIENT_INFLIGHT,
+	K_DOT_IDLE_TIMEOUT, K_DOT_HANDSHAKE_TIMEOUT,
 };
 
 struct key_def {
@@ -68,6 +71,17 @@ static const struct key_def keys[] = {
 	{ "resolve1", K_RESOLVE1, false, "yes|no  serve org.freedesktop.resolve1 on the system bus (default no)" },
 	{ "resolve1-group", K_RESOLVE1_GROUP, false, "NAME  a group that may change links over D-Bus too (root and the daemon's user may)" },
 	{ "dbus-max-calls", K_DBUS_MAX_CALLS, false, "N  D-Bus resolve calls in flight (default 64)" },
+	{ "serve-dot", K_SERVE_DOT, true, "ADDR[:PORT]  serve DNS over TLS to clients there (port 853)" },
+	{ "serve-dot-cert", K_SERVE_DOT_CERT, false, "FILE  the DoT server's certificate chain, PEM (default: generated in state-dir)" },
+	{ "serve-dot-key", K_SERVE_DOT_KEY, false, "FILE  its private key, PEM (with serve-dot-cert)" },
+	{ "serve-dot-name", K_SERVE_DOT_NAME, false, "NAME  the name in the generated certificate (default: a random unique name, e.g. abcd1234efgh.zz)" },
+	{ "dot-clients", K_DOT_CLIENTS, false, "N  concurrent DoT clients (default 256)" },
+	{ "dot-clients-per-address", K_DOT_PER_ADDRESS, false, "N  DoT clients from one address (default 32; 0 = no limit)" },
+	{ "dot-client-output", K_DOT_CLIENT_OUTPUT, false, "SIZE  answers buffered for one DoT client (default 256k)" },
+	{ "dot-output-total", K_DOT_OUTPUT_TOTAL, false, "SIZE  answers buffered for all DoT clients (default 16m)" },
+	{ "dot-client-inflight", K_DOT_CLIENT_INFLIGHT, false, "N  queries in flight per DoT client (default 128)" },
+	{ "dot-idle-timeout", K_DOT_IDLE_TIMEOUT, false, "MS  close an idle DoT connection (default 30000)" },
+	{ "dot-handshake-timeout", K_DOT_HANDSHAKE_TIMEOUT, false, "MS  a TLS handshake must be done by then (default 5000)" },
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -104,6 +118,13 @@ void ds_config_init(struct ds_config *c)
 	c->discovery_wait_ms = 3000;
 	c->rfc5011_hold_down_s = 30 * 86400;
 	c->dbus_max_calls = 64;
+	c->dot.clients = 256;
+	c->dot.clients_per_address = 32;
+	c->dot.client_output = 256u << 10;
+	c->dot.output_total = 16u << 20;
+	c->dot.client_inflight = 128;
+	c->dot.idle_timeout_ms = 30000;
+	c->dot.handshake_timeout_ms = 5000;
 }
 
 void ds_config_free(struct ds_config *c)
@@ -189,7 +210,7 @@ static const struct key_def *find_key(const char *name)
  * names it. */
 static void reset_list_once(struct ds_config *c, enum key_id id)
 {
-	unsigned bit = 1u << id;
+	unsigned long long bit = 1ull << id;
 
 	if (c->cmdline_lists & bit)
 		return;
@@ -213,6 +234,9 @@ static void reset_list_once(struct ds_config *c, enum key_id id)
 	case K_ACCESS_CONTROL:
 		c->naccess_control = 0;
 		break;
+	case K_SERVE_DOT:
+		c->dot.naddr = 0;
+		break;
 	default:
 		break;
 	}
@@ -235,6 +259,102 @@ static int set_access_control(struct ds_config *c, const char *v, char *err, siz
 				    ds_acl_rule_format(&r, a, sizeof(a)));
 	c->access_control[c->naccess_control++] = r;
 	return 0;
+}
+
+/* A host name (labels of letters, digits and hyphens, not all digits at
+ * the end), lower-cased into out without a final dot. */
+static int parse_host_name(const char *v, char *out, size_t cap)
+{
+	size_t len = strlen(v), label = 0;
+	bool digits = true;
+
+	if (len > 0 && v[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253 || len >= cap)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		char ch = (char)tolower((unsigned char)v[i]);
+
+		if (ch == '.') {
+			if (label == 0 || v[i - 1] == '-')
+				return -EINVAL;
+			label = 0;
+			digits = true;
+		} else if (!(isalnum((unsigned char)ch) || (ch == '-' && label > 0)) ||
+			   ++label > 63) {
+			return -EINVAL;
+		}
+		digits = digits && (ch == '.' || isdigit((unsigned char)ch));
+		out[i] = ch;
+	}
+	if (label == 0 || v[len - 1] == '-' || digits)
+		return -EINVAL;
+	out[len] = '\0';
+	return 0;
+}
+
+/* The DoT server's keys (serve-dot and dot-*). */
+static int set_dot_key(struct ds_serve_dot_config *s, const struct key_def *k, const char *v,
+		       char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+
+	switch (k->id) {
+	case K_SERVE_DOT:
+		if (s->naddr >= DS_MAX_SERVE_DOT)
+			return fail(err, errlen, "too many serve-dot addresses (at most %d)",
+				    DS_MAX_SERVE_DOT);
+		if (ds_parse_sockaddr(v, 853, &ss) < 0)
+			return fail(err, errlen, "serve-dot: '%s' is not ADDR[:PORT]", v);
+		s->addr[s->naddr++] = ss;
+		return 0;
+	case K_SERVE_DOT_CERT:
+		if (copy_path(s->cert, sizeof(s->cert), v) < 0)
+			return fail(err, errlen, "serve-dot-cert: bad path");
+		return 0;
+	case K_SERVE_DOT_KEY:
+		if (copy_path(s->key, sizeof(s->key), v) < 0)
+			return fail(err, errlen, "serve-dot-key: bad path");
+		return 0;
+	case K_SERVE_DOT_NAME:
+		if (parse_host_name(v, s->name, sizeof(s->name)) < 0)
+			return fail(err, errlen, "serve-dot-name: '%s' is not a host name", v);
+		return 0;
+	case K_DOT_CLIENTS:
+		if (parse_uint(v, 65536, &s->clients) < 0 || s->clients == 0)
+			return fail(err, errlen, "dot-clients: '%s' is not a number in 1..65536", v);
+		return 0;
+	case K_DOT_PER_ADDRESS:
+		if (parse_uint(v, 65536, &s->clients_per_address) < 0)
+			return fail(err, errlen, "dot-clients-per-address: '%s' is not a number in 0..65536", v);
+		return 0;
+	case K_DOT_CLIENT_OUTPUT:
+		if (parse_size(v, &s->client_output) < 0 || s->client_output < (4u << 10) ||
+		    s->client_output > (64u << 20))
+			return fail(err, errlen, "dot-client-output: '%s' is not a size in 4k..64m", v);
+		return 0;
+	case K_DOT_OUTPUT_TOTAL:
+		if (parse_size(v, &s->output_total) < 0 || s->output_total < (64u << 10) ||
+		    s->output_total > (4ull << 30))
+			return fail(err, errlen, "dot-output-total: '%s' is not a size in 64k..4g", v);
+		return 0;
+	case K_DOT_CLIENT_INFLIGHT:
+		if (parse_uint(v, 4096, &s->client_inflight) < 0 || s->client_inflight == 0)
+			return fail(err, errlen, "dot-client-inflight: '%s' is not a number in 1..4096", v);
+		return 0;
+	case K_DOT_IDLE_TIMEOUT:
+		if (parse_uint(v, 3600000, &s->idle_timeout_ms) < 0 || s->idle_timeout_ms < 100)
+			return fail(err, errlen, "dot-idle-timeout: '%s' is not milliseconds in 100..3600000", v);
+		return 0;
+	case K_DOT_HANDSHAKE_TIMEOUT:
+		if (parse_uint(v, 60000, &s->handshake_timeout_ms) < 0 ||
+		    s->handshake_timeout_ms < 100)
+			return fail(err, errlen, "dot-handshake-timeout: '%s' is not milliseconds in 100..60000", v);
+		return 0;
+	default:
+		break;
+	}
+	return fail(err, errlen, "internal: unhandled key");
 }
 
 static int set_key(struct ds_config *c, const struct key_def *k, const char *v, char *err,
@@ -388,6 +508,18 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		if (parse_uint(v, 30u * 86400, &c->refresh_interval_s) < 0)
 			return fail(err, errlen, "refresh-interval: '%s' is not seconds", v);
 		return 0;
+	case K_SERVE_DOT:
+	case K_SERVE_DOT_CERT:
+	case K_SERVE_DOT_KEY:
+	case K_SERVE_DOT_NAME:
+	case K_DOT_CLIENTS:
+	case K_DOT_PER_ADDRESS:
+	case K_DOT_CLIENT_OUTPUT:
+	case K_DOT_OUTPUT_TOTAL:
+	case K_DOT_CLIENT_INFLIGHT:
+	case K_DOT_IDLE_TIMEOUT:
+	case K_DOT_HANDSHAKE_TIMEOUT:
+		return set_dot_key(&c->dot, k, v, err, errlen);
 	case K_NETWORK_RESOLVER:
 		if (c->nnetwork_resolver >= DS_MAX_NETWORK_RESOLVERS)
 			return fail(err, errlen, "too many network-resolver addresses (at most %d)",
@@ -584,6 +716,31 @@ static int resolv_conf_out_default(struct ds_config *c)
 	return n < 0 || (size_t)n >= sizeof(c->resolv_conf_out) ? -ENAMETOOLONG : 0;
 }
 
+/* serve-dot: no address twice, none that a listener holds (its TCP
+ * port); a certificate with its key; a name only for the generated one. */
+static int dot_finish(const struct ds_config *c, char *err, size_t errlen)
+{
+	const struct ds_serve_dot_config *s = &c->dot;
+	char a[64];
+
+	for (int i = 0; i < s->naddr; i++) {
+		ds_sockaddr_format(&s->addr[i], a, sizeof(a));
+		for (int j = 0; j < i; j++)
+			if (same_sockaddr(&s->addr[i], &s->addr[j]))
+				return fail(err, errlen, "serve-dot %s is given twice", a);
+		for (int j = 0; j < c->nlisten; j++)
+			if (same_sockaddr(&s->addr[i], &c->listen[j]))
+				return fail(err, errlen, "serve-dot %s is a listen address too", a);
+	}
+	if (!s->cert[0] != !s->key[0])
+		return fail(err, errlen, "serve-dot-cert and serve-dot-key go together");
+	if (s->cert[0] && s->name[0])
+		return fail(err, errlen,
+			    "serve-dot-name names the generated certificate; serve-dot-cert "
+			    "brings its own name");
+	return 0;
+}
+
 int ds_config_finish(struct ds_config *c, char *err, size_t errlen)
 {
 	char a[64];
@@ -598,6 +755,8 @@ int ds_config_finish(struct ds_config *c, char *err, size_t errlen)
 				ds_sockaddr_format(&c->listen[i], a, sizeof(a));
 				return fail(err, errlen, "listen %s is given twice", a);
 			}
+	if (dot_finish(c, err, errlen) < 0)
+		return -EINVAL;
 	if (!c->resolv_conf_out[0] && resolv_conf_out_default(c) < 0)
 		return fail(err, errlen, "resolv-conf-out: the control socket's directory is too long");
 	if (c->upstream.ntlsa > 0 && c->upstream.naddr == 0)
@@ -708,6 +867,27 @@ int ds_config_read(struct ds_config *c, int argc, char *const argv[], char *err,
 	return ds_config_finish(c, err, errlen);
 }
 
+static void print_dot(const struct ds_serve_dot_config *s, FILE *f)
+{
+	char buf[64];
+
+	for (int i = 0; i < s->naddr; i++) {
+		ds_sockaddr_format(&s->addr[i], buf, sizeof(buf));
+		fprintf(f, "serve-dot %s\n", buf);
+	}
+	if (s->cert[0])
+		fprintf(f, "serve-dot-cert %s\nserve-dot-key %s\n", s->cert, s->key);
+	if (s->name[0])
+		fprintf(f, "serve-dot-name %s\n", s->name);
+	fprintf(f, "dot-clients %u\n", s->clients);
+	fprintf(f, "dot-clients-per-address %u\n", s->clients_per_address);
+	fprintf(f, "dot-client-output %zu\n", s->client_output);
+	fprintf(f, "dot-output-total %zu\n", s->output_total);
+	fprintf(f, "dot-client-inflight %u\n", s->client_inflight);
+	fprintf(f, "dot-idle-timeout %u\n", s->idle_timeout_ms);
+	fprintf(f, "dot-handshake-timeout %u\n", s->handshake_timeout_ms);
+}
+
 void ds_config_print(const struct ds_config *c, FILE *f)
 {
 	char buf[DS_TLSA_DATA_MAX * 2 + 32];
@@ -765,6 +945,7 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	if (c->resolve1_group[0])
 		fprintf(f, "resolve1-group %s\n", c->resolve1_group);
 	fprintf(f, "dbus-max-calls %u\n", c->dbus_max_calls);
+	print_dot(&c->dot, f);
 }
 
 void ds_config_usage(FILE *f)

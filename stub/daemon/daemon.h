@@ -35,6 +35,8 @@ struct ds_stubresolv;
 struct ds_ctlquery;
 struct ds_busquery;
 struct ds_resolve1d;
+struct ds_dotsrv;
+struct ds_dot_client;
 
 /* Counters shown by `dotctl status` (status.h). */
 struct ds_stats {
@@ -113,6 +115,7 @@ struct ds_daemon {
 	struct ds_linktab *linktab;       /* per-link configuration, kept across
 					     reloads (netmgr_links.c) */
 	struct ds_listeners *listeners;
+	struct ds_dotsrv *dotsrv;         /* serve-dot, or NULL (dotsrv.c) */
 	struct ds_access *access;         /* who may query (access.c) */
 	struct ds_control *control;
 	struct ds_stubresolv *stubresolv; /* resolv-conf-out, or NULL (stubresolv.c) */
@@ -144,7 +147,7 @@ struct ds_daemon {
 };
 
 /* Where a query came from, and so where its answer goes. */
-enum ds_origin_kind { DS_ORIGIN_UDP, DS_ORIGIN_TCP, DS_ORIGIN_CTL, DS_ORIGIN_BUS };
+enum ds_origin_kind { DS_ORIGIN_UDP, DS_ORIGIN_TCP, DS_ORIGIN_CTL, DS_ORIGIN_BUS, DS_ORIGIN_DOT };
 
 struct ds_request;
 
@@ -170,10 +173,12 @@ struct ds_origin {
 	struct ds_tcp_client *tcp;        /* DS_ORIGIN_TCP */
 	struct ds_ctlquery *ctl;          /* DS_ORIGIN_CTL: dotctl query */
 	struct ds_busquery *bus;          /* DS_ORIGIN_BUS: a resolve1 call's query */
+	struct ds_dot_client *dot;        /* DS_ORIGIN_DOT: serve-dot (dotsrv.c) */
 };
 
-/* A query waiting for the upstream.  Owned by resolve.c; a TCP client keeps
- * its requests on a list so it can cancel them when it goes away. */
+/* A query waiting for the upstream.  Owned by resolve.c; a TCP or DoT
+ * client keeps its requests on a list (tcp_link) so it can cancel them
+ * when it goes away. */
 struct ds_request {
 	struct ds_daemon *d;
 	struct ds_origin origin;

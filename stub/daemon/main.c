@@ -5,6 +5,7 @@
  */
 #include "dotstub-config.h"
 #include "daemon.h"
+#include "dotsrv.h"
 #include "notify.h"
 
 #include <errno.h>
@@ -302,6 +303,9 @@ int main(int argc, char **argv)
 	r = ds_listeners_open(&d);
 	if (r < 0)
 		goto out;
+	r = ds_dotsrv_open(&d);
+	if (r < 0)
+		goto out;
 	r = ds_control_open(&d);
 	if (r < 0)
 		goto out;
@@ -315,6 +319,9 @@ int main(int argc, char **argv)
 		log_err("out of memory");
 		goto out;
 	}
+	/* its generated key and certificate belong to the daemon's user */
+	if (ds_dotsrv_start(&d) < 0)
+		goto out;
 	/* the signals first: SIGHUP may come as soon as READY=1 went out */
 	sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);
 	sigs[1] = evsignal_new(d.base, SIGTERM, on_signal, &d);
@@ -352,6 +359,7 @@ out:
 	ds_daemon_set_upstream(&d, NULL, "none", false);
 	ds_resolve_fini(&d);
 	ds_control_close(&d);
+	ds_dotsrv_close(&d);
 	ds_listeners_close(&d);
 	if (d.cache)
 		ds_cache_free(d.cache);

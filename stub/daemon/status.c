@@ -28,6 +28,7 @@ void ds_status_collect(struct ds_daemon *d, struct ds_status *st)
 	snprintf(st->last_reload, sizeof(st->last_reload), "%s", d->last_reload);
 	ds_listeners_get_status(d, &st->listen);
 	ds_access_get_status(d, &st->access);
+	ds_dotsrv_get_status(d, &st->dotsrv);
 	if (d->def.up) {
 		st->up_kind = DS_STATUS_UP_DOT;
 		snprintf(st->up_source, sizeof(st->up_source), "%s", d->def.up_source);
@@ -226,6 +227,40 @@ static void json_access(struct ds_jw *w, const struct ds_access_status *as)
 	ds_jw_obj_end(w);
 }
 
+static void json_dotsrv(struct ds_jw *w, const struct ds_dotsrv_status *ds)
+{
+	if (!ds->active) {
+		ds_jw_null(w, "dot_server");
+		return;
+	}
+	ds_jw_obj_begin(w, "dot_server");
+	ds_jw_arr_begin(w, "listen");
+	for (int i = 0; i < ds->naddr; i++)
+		ds_jw_str(w, NULL, ds->addr[i]);
+	ds_jw_arr_end(w);
+	ds_jw_str(w, "name", ds->name);
+	ds_jw_str(w, "certificate", ds->source);
+	ds_jw_str(w, "spki_sha256", ds->spki_sha256);
+	ds_jw_str(w, "tlsa", ds->tlsa);
+	ds_jw_u64(w, "expires_in_days", ds->expires_in_s > 0 ? (uint64_t)ds->expires_in_s / 86400 : 0);
+	ds_jw_u64(w, "clients", ds->clients);
+	ds_jw_u64(w, "handshaking", ds->handshaking);
+	ds_jw_u64(w, "output", ds->output);
+	ds_jw_u64(w, "accepted", ds->accepted);
+	ds_jw_u64(w, "handshakes", ds->handshakes);
+	ds_jw_u64(w, "resumed", ds->resumed);
+	ds_jw_u64(w, "queries", ds->queries);
+	ds_jw_u64(w, "handshake_timeouts", ds->handshake_timeouts);
+	ds_jw_u64(w, "handshake_failures", ds->handshake_failures);
+	ds_jw_u64(w, "protocol_errors", ds->protocol_errors);
+	ds_jw_u64(w, "idle_closed", ds->idle_closed);
+	ds_jw_u64(w, "evicted", ds->evicted);
+	ds_jw_u64(w, "refused", ds->refused);
+	ds_jw_u64(w, "held", ds->held);
+	ds_jw_u64(w, "ticket_rotations", ds->ticket_rotations);
+	ds_jw_obj_end(w);
+}
+
 /* keys of counters.servfail_by_error, by enum ds_upstream_err */
 static const char *const err_keys[] = {
 	[DS_UP_ERR_TIMEOUT] = "timeout",     [DS_UP_ERR_NETWORK] = "network",
@@ -308,6 +343,7 @@ void ds_status_json(const struct ds_status *st, struct evbuffer *out)
 	ds_jw_u64(&w, "tcp_refused", st->listen.tcp_refused);
 	ds_jw_u64(&w, "tcp_held", st->listen.tcp_held);
 	json_access(&w, &st->access);
+	json_dotsrv(&w, &st->dotsrv);
 	switch (st->up_kind) {
 	case DS_STATUS_UP_DOT:
 		json_dot(&w, st);

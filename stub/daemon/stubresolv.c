@@ -173,56 +173,6 @@ static size_t render(const struct ds_daemon *d, const struct ds_stubresolv *sr,
 	return len < cap ? len : 0;
 }
 
-static void fsync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return;
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
-/* Replace the file with buf: a temp file in the same directory, readable
- * by everyone (libc reads it in every process), fsync, rename. */
-static int replace_file(const char *path, const char *buf, size_t len)
-{
-	char tmp[PATH_MAX + 8];
-	int fd, r;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = ds_write_all(fd, buf, len);
-	if (r == 0 && fchmod(fd, 0644) < 0)
-		r = -errno;
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return r;
-	}
-	fsync_dir(path);
-	return 0;
-}
-
 static void stubresolv_sync(struct ds_daemon *d)
 {
 	struct ds_stubresolv *sr = d->stubresolv;
@@ -237,7 +187,8 @@ static void stubresolv_sync(struct ds_daemon *d)
 	len = render(d, sr, p, buf, sizeof(buf));
 	if (len == 0 || (len == sr->last_len && memcmp(buf, sr->last, len) == 0))
 		return;
-	r = replace_file(sr->path, buf, len);
+	/* readable by everyone: libc reads it in every process */
+	r = ds_file_replace(sr->path, buf, len, 0644);
 	if (r < 0) {
 		if (!sr->failed)
 			log_warn("resolv-conf-out %s: %s, ignoring", sr->path, strerror(-r));

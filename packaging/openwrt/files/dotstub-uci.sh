@@ -64,6 +64,17 @@ main refresh_interval uint refresh-interval
 main resolve1 bool resolve1
 main resolve1_group ident resolve1-group
 main dbus_max_calls uint dbus-max-calls
+main serve_dot list:addr serve-dot
+main serve_dot_cert path serve-dot-cert
+main serve_dot_key path serve-dot-key
+main serve_dot_name host serve-dot-name
+main dot_clients uint dot-clients
+main dot_clients_per_address uint dot-clients-per-address
+main dot_client_output size dot-client-output
+main dot_output_total size dot-output-total
+main dot_client_inflight uint dot-client-inflight
+main dot_idle_timeout uint dot-idle-timeout
+main dot_handshake_timeout uint dot-handshake-timeout
 static enabled bool -
 static name host -
 static address list:addr upstream
