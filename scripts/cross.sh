@@ -70,7 +70,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 # install_host ARCH: the cross compiler, qemu-user, ARCH in dpkg's list
 install_host() {
-	local arch=$1 p missing=()
+	local arch=$1 p missing=() LISTS=
 	if [ "$arch" = amd64 ]; then
 		bash scripts/deps.sh
 		return
@@ -81,23 +81,34 @@ install_host() {
 	done
 	if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
 		dpkg --add-architecture "$arch" || return 1
-		missing+=(update)
 	fi
-	[ ${#missing[@]} -eq 0 ] && return 0
-	echo "cross $arch: installing ${missing[*]}"
+	eval "$(apt-config shell LISTS Dir::State::lists/d)"
+	LISTS=${LISTS:-/var/lib/apt/lists/}
+	if [ ${#missing[@]} -eq 0 ] && compgen -G "$LISTS*_binary-${arch}_Packages*" >/dev/null; then
+		return 0
+	fi
+	echo "cross $arch: installing ${missing[*]:-nothing}, updating the package lists"
 	"${APT[@]}" update -qq || return 1
-	for p in "${missing[@]}"; do
-		[ "$p" = update ] && continue
-		"${APT[@]}" install -y -qq --no-install-recommends "$p" >/dev/null || return 1
-	done
+	compgen -G "$LISTS*_binary-${arch}_Packages*" >/dev/null || {
+		echo "cross $arch: apt has no package list for $arch" >&2
+		return 1
+	}
+	[ ${#missing[@]} -eq 0 ] ||
+		"${APT[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # make_sysroot ARCH DIR: the ARCH packages of LIBS and their dependencies,
 # unpacked into DIR/sysroot; done again only when the archive's versions
-# change (DIR/sysroot/.packages: apt's plan it was made from)
+# change (DIR/sysroot/.packages: apt's plan it was made from, looked at
+# again once apt has written newer package lists for ARCH)
 make_sysroot() {
-	local arch=$1 dir=$2 sys=$2/sysroot apt_dir=$2/apt plan deb a l
-	mkdir -p "$apt_dir/archives/partial" "$apt_dir/lists-lock"
+	local arch=$1 dir=$2 sys=$2/sysroot apt_dir=$2/apt plan deb a l LISTS=
+	eval "$(apt-config shell LISTS Dir::State::lists/d)"
+	if [ -f "$sys/.packages" ] && [ -n "$LISTS" ] &&
+		[ -z "$(find "$LISTS" -maxdepth 1 -name "*_binary-${arch}_Packages*" -cnewer "$sys/.packages")" ]; then
+		return 0
+	fi
+	mkdir -p "$apt_dir/archives/partial"
 	: >"$apt_dir/status"
 	# an empty package database: apt resolves everything LIBS need, and
 	# takes its locks in this directory, not in the host's
@@ -106,6 +117,7 @@ make_sysroot() {
 	plan=$("${apt_sys[@]}" -s install --no-install-recommends "${LIBS[@]/%/:$arch}" |
 		grep '^Inst ') || { echo "cross $arch: apt cannot resolve ${LIBS[*]} for $arch" >&2; return 1; }
 	if [ -f "$sys/.packages" ] && [ "$plan" = "$(cat "$sys/.packages")" ]; then
+		touch "$sys/.packages"
 		return 0
 	fi
 	echo "cross $arch: unpacking $(grep -c . <<<"$plan") packages into $sys"
