@@ -49,7 +49,8 @@ usage() {
 }
 [ $# -ge 1 ] || usage
 
-# the libraries dotstub builds and its tests link against, for ARCH
+# for ARCH: the C library and the -dev packages scripts/deps.sh installs
+# for the host
 LIBS=(libc6-dev libssl-dev libevent-dev libunbound-dev nettle-dev libnl-3-dev
 	libnl-route-3-dev libldns-dev libcmocka-dev)
 
@@ -65,7 +66,7 @@ arch_info() {
 	esac
 }
 
-APT=(apt-get -o DPkg::Lock::Timeout=600 -o APT::Sandbox::User=root -q)
+APT=(apt-get -o DPkg::Lock::Timeout=600 -q)
 export DEBIAN_FRONTEND=noninteractive
 
 # install_host ARCH: the cross compiler, qemu-user, ARCH in dpkg's list
@@ -110,10 +111,12 @@ make_sysroot() {
 	fi
 	mkdir -p "$apt_dir/archives/partial"
 	: >"$apt_dir/status"
-	# an empty package database: apt resolves everything LIBS need, and
-	# takes its locks in this directory, not in the host's
+	# an empty package database: apt resolves everything LIBS need; it
+	# downloads into this directory (as root: the unprivileged _apt user
+	# may not be able to write here) and takes none of the host's locks
 	local apt_sys=("${APT[@]}" -o Dir::State::status="$apt_dir/status"
-		-o Dir::Cache::archives="$apt_dir/archives" -o Debug::NoLocking=1)
+		-o Dir::Cache::archives="$apt_dir/archives" -o Debug::NoLocking=1
+		-o APT::Sandbox::User=root)
 	plan=$("${apt_sys[@]}" -s install --no-install-recommends "${LIBS[@]/%/:$arch}" |
 		grep '^Inst ') || { echo "cross $arch: apt cannot resolve ${LIBS[*]} for $arch" >&2; return 1; }
 	if [ -f "$sys/.packages" ] && [ "$plan" = "$(cat "$sys/.packages")" ]; then
