@@ -4,8 +4,9 @@
 # unit, integration and fuzz-corpus suites on both, runs the demo on the
 # normal build, builds the libFuzzer targets with clang and runs each
 # briefly, and cross-builds for mipsel and s390x, running the unit and
-# fuzz-corpus suites under qemu-user (scripts/cross.sh).  Any failure or sanitizer report fails the run.  Needs root
-# (network namespaces, port 53/853 on loopback addresses).
+# fuzz-corpus suites under qemu-user (scripts/cross.sh).  Any failure or
+# sanitizer report fails the run.  Needs root (network namespaces, port
+# 53/853 on loopback addresses).
 #
 # The closing line "N passed, N failed" counts every test of both builds,
 # the demo, each fuzz target and both cross builds, and every step that
