@@ -10,11 +10,13 @@
 #   1. installs Debian 12's cross compiler (gcc-TRIPLET) and qemu-user, and
 #      unpacks the ARCH builds of the libraries dotstub links (libssl-dev,
 #      libevent-dev, libunbound-dev, nettle-dev, libnl-3-dev,
-#      libnl-route-3-dev, libldns-dev, libcmocka-dev, libc6-dev and what
-#      they depend on) into sysroot/ (why not Multi-Arch: below);
+#      libnl-route-3-dev, libldns-dev, libcmocka-dev, libsystemd-dev,
+#      libc6-dev and what they depend on) into sysroot/ (why not
+#      Multi-Arch: below);
 #   2. writes the meson cross file cross.ini (gcc --sysroot, pkg-config in
 #      the sysroot, exe_wrapper qemu-ARCH -L sysroot) and configures a
-#      buildtype=minsize (-Os) build;
+#      buildtype=minsize (-Os) build, with the resolve1 D-Bus API but on
+#      mipsel (see arch_info);
 #   3. builds dotstubd, dotctl and what the 'unit' and 'fuzz-corpus' suites
 #      need, and runs those suites (the corpora replay through the
 #      non-libFuzzer driver) under qemu-user, except call_cycles and the
@@ -52,14 +54,21 @@ usage() {
 # for ARCH: the C library and the -dev packages scripts/deps.sh installs
 # for the host
 LIBS=(libc6-dev libssl-dev libevent-dev libunbound-dev nettle-dev libnl-3-dev
-	libnl-route-3-dev libldns-dev libcmocka-dev)
+	libnl-route-3-dev libldns-dev libcmocka-dev libsystemd-dev)
 
-# arch_info ARCH: sets TRIPLET QEMU CPU_FAMILY CPU ENDIAN
+# arch_info ARCH: sets TRIPLET QEMU CPU_FAMILY CPU ENDIAN, and RESOLVE1:
+# mipsel is built as packaging/openwrt builds it, without the resolve1
+# D-Bus API (no systemd on a router); the others with it, so that its code
+# is built and tested too
 arch_info() {
+	RESOLVE1=enabled
 	case $1 in
 	armhf) TRIPLET=arm-linux-gnueabihf QEMU=qemu-arm CPU_FAMILY=arm CPU=armv7 ENDIAN=little ;;
 	arm64) TRIPLET=aarch64-linux-gnu QEMU=qemu-aarch64 CPU_FAMILY=aarch64 CPU=aarch64 ENDIAN=little ;;
-	mipsel) TRIPLET=mipsel-linux-gnu QEMU=qemu-mipsel CPU_FAMILY=mips CPU=mips32r2 ENDIAN=little ;;
+	mipsel)
+		TRIPLET=mipsel-linux-gnu QEMU=qemu-mipsel CPU_FAMILY=mips CPU=mips32r2 ENDIAN=little
+		RESOLVE1=disabled
+		;;
 	s390x) TRIPLET=s390x-linux-gnu QEMU=qemu-s390x CPU_FAMILY=s390x CPU=s390x ENDIAN=big ;;
 	amd64) TRIPLET=x86_64-linux-gnu QEMU='' CPU_FAMILY=x86_64 CPU=x86_64 ENDIAN=little ;;
 	*) return 1 ;;
@@ -99,13 +108,14 @@ install_host() {
 }
 
 # make_sysroot ARCH DIR: the ARCH packages of LIBS and their dependencies,
-# unpacked into DIR/sysroot; done again only when the archive's versions
-# change (DIR/sysroot/.packages: apt's plan it was made from, looked at
-# again once apt has written newer package lists for ARCH)
+# unpacked into DIR/sysroot; done again only when LIBS or the archive's
+# versions change (DIR/sysroot/.packages: LIBS and apt's plan it was made
+# from, the plan looked at again once apt has written newer package lists
+# for ARCH)
 make_sysroot() {
 	local arch=$1 dir=$2 sys=$2/sysroot apt_dir=$2/apt plan deb a l LISTS=
 	eval "$(apt-config shell LISTS Dir::State::lists/d)"
-	if [ -f "$sys/.packages" ] && [ -n "$LISTS" ] &&
+	if [ -f "$sys/.packages" ] && [ "$(head -1 "$sys/.packages")" = "LIBS ${LIBS[*]}" ] &&
 		[ -z "$(find "$LISTS" -maxdepth 1 -name "*_binary-${arch}_Packages*" -cnewer "$sys/.packages")" ]; then
 		return 0
 	fi
@@ -119,11 +129,13 @@ make_sysroot() {
 		-o APT::Sandbox::User=root)
 	plan=$("${apt_sys[@]}" -s install --no-install-recommends "${LIBS[@]/%/:$arch}" |
 		grep '^Inst ') || { echo "cross $arch: apt cannot resolve ${LIBS[*]} for $arch" >&2; return 1; }
+	plan="LIBS ${LIBS[*]}
+$plan"
 	if [ -f "$sys/.packages" ] && [ "$plan" = "$(cat "$sys/.packages")" ]; then
 		touch "$sys/.packages"
 		return 0
 	fi
-	echo "cross $arch: unpacking $(grep -c . <<<"$plan") packages into $sys"
+	echo "cross $arch: unpacking $(grep -c '^Inst ' <<<"$plan") packages into $sys"
 	rm -rf "$sys" "$apt_dir/archives"
 	mkdir -p "$sys" "$apt_dir/archives/partial"
 	"${apt_sys[@]}" install -y -qq --download-only --no-install-recommends \
@@ -178,8 +190,9 @@ EOF
 }
 
 # idle_memory DOTSTUBD: "RSS PSS" in kB of DOTSTUBD up and idle: a static
-# upstream (never asked), listening on 127.0.0.1 in a private network
-# namespace; up means it said READY=1 on its notify socket
+# upstream at an address where nothing listens (no query is asked),
+# listening on 127.0.0.1 in a private network namespace; up means it said
+# READY=1 on its notify socket
 idle_memory() {
 	local tmp rc
 	tmp=$(mktemp -d) || return 1
@@ -245,7 +258,7 @@ for t in json.load(sys.stdin):
 ' "$1"
 }
 
-declare -A SIZE_D SIZE_C MEM
+declare -A SIZE_D SIZE_C MEM R1
 failed=0
 
 # cross_one ARCH: steps 1 to 4; returns 1 if one failed
@@ -262,9 +275,9 @@ cross_one() {
 		strip=$TRIPLET-strip
 	fi
 	t0=$(date +%s)
-	echo "=== cross $arch: configure and build ($dir, buildtype=minsize)"
+	echo "=== cross $arch: configure and build ($dir, buildtype=minsize, resolve1 $RESOLVE1)"
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "${setup_args[@]}" -Dbuildtype=minsize >/dev/null ||
+		meson setup "$dir" "${setup_args[@]}" -Dbuildtype=minsize -Dresolve1="$RESOLVE1" >/dev/null ||
 			{ echo "cross $arch: meson setup failed" >&2; return 1; }
 	fi
 	tests=() targets=(dotstubd ctl/dotctl)
@@ -288,6 +301,8 @@ cross_one() {
 		echo "cross $arch: strip failed" >&2
 		return 1
 	fi
+	R1[$arch]=$(meson introspect --buildoptions "$dir" |
+		python3 -c 'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "resolve1"][0])')
 	SIZE_D[$arch]=$(stat -c %s "$dir/stripped/dotstubd")
 	SIZE_C[$arch]=$(stat -c %s "$dir/stripped/dotctl")
 	echo "cross $arch: stripped dotstubd ${SIZE_D[$arch]} bytes, dotctl ${SIZE_C[$arch]} bytes (-Os)"
@@ -311,7 +326,7 @@ done
 
 echo
 echo "stripped sizes at -Os (buildtype=minsize), dynamic against the shared libraries:"
-printf '%-8s %10s %10s %s\n' arch dotstubd dotctl "idle dotstubd"
+printf '%-8s %10s %10s %-9s %s\n' arch dotstubd dotctl resolve1 "idle dotstubd"
 for a in "${archs[@]}"; do
 	[ -n "${SIZE_D[$a]:-}" ] || continue
 	mem=
@@ -319,6 +334,6 @@ for a in "${archs[@]}"; do
 		read -r rss pss <<<"${MEM[$a]}"
 		mem="RSS $rss kB, PSS $pss kB"
 	fi
-	printf '%-8s %10s %10s %s\n' "$a" "${SIZE_D[$a]}" "${SIZE_C[$a]}" "$mem"
+	printf '%-8s %10s %10s %-9s %s\n' "$a" "${SIZE_D[$a]}" "${SIZE_C[$a]}" "${R1[$a]}" "$mem"
 done
 exit $failed
