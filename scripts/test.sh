@@ -3,13 +3,16 @@
 # (normal, and with AddressSanitizer + UndefinedBehaviorSanitizer), runs the
 # unit, integration and fuzz-corpus suites on both, runs the demo on the
 # normal build, builds the libFuzzer targets with clang and runs each
-# briefly.  Any failure or sanitizer report fails the run.  Needs root
-# (network namespaces, port 53/853 on loopback addresses).
+# briefly, and cross-builds for mipsel and s390x, running the unit and
+# fuzz-corpus suites under qemu-user (scripts/cross.sh).  Any failure or
+# sanitizer report fails the run.  Needs root (network namespaces, port
+# 53/853 on loopback addresses).
 #
 # The closing line "N passed, N failed" counts every test of both builds,
-# the demo and each fuzz target, and every step that failed before its
-# tests could run (installing, meson setup, ninja, the fuzz build, a fuzz
-# target that was not built): each such step counts 1 failed.
+# the demo, each fuzz target and both cross builds, and every step that
+# failed before its tests could run (installing, meson setup, ninja, the
+# fuzz build, a fuzz target that was not built, a cross build): each such
+# step counts 1 failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -148,6 +151,34 @@ if [ $fuzz_built = yes ]; then
 		rm -rf "$corpus" "$corpus.log"
 	done
 fi
+
+# Portability (scripts/cross.sh): cross-built at -Os for mipsel (a router
+# CPU: 32-bit, little-endian, traps unaligned loads) and s390x (64-bit,
+# big-endian), each running its unit tests and fuzz corpora under
+# qemu-user; every test counts, and a step that failed before its tests
+# could run (installing, the sysroot, meson setup, the build) counts 1
+# failed.
+for arch in mipsel s390x; do
+	dir=build-cross-$arch
+	# no log of an earlier run may stand in for this one
+	rm -f "$dir/meson-logs/testlog.json"
+	bash scripts/cross.sh "$arch"
+	rc=$?
+	if [ ! -f "$dir/meson-logs/testlog.json" ]; then
+		step_failed "cross $arch: install, configure or build"
+		continue
+	fi
+	if ! read -r ok bad < <(count "$dir/meson-logs/testlog.json"); then
+		step_failed "cross $arch: meson test (test log unreadable)"
+		continue
+	fi
+	passed=$((passed + ok)) failed=$((failed + bad))
+	if [ "$bad" -gt 0 ]; then
+		failed_steps+=("cross $arch: $bad tests")
+	elif [ "$rc" -ne 0 ]; then
+		step_failed "cross $arch: exit $rc, no failed test"
+	fi
+done
 
 summary
 [ ${#failed_steps[@]} -eq 0 ] && [ "$failed" -eq 0 ]

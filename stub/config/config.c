@@ -158,8 +158,10 @@ static int parse_uint(const char *v, unsigned long max, unsigned *out)
 	return 0;
 }
 
-/* "4m", "65536", "10000 entries" -> bytes */
-static int parse_size(const char *v, size_t *out)
+/* "4m", "65536", "10000 entries" -> bytes, at most HI; -ERANGE if they
+ * do not fit this machine's size_t (4g and more on a 32-bit router), never
+ * a value cut to its low bits */
+static int parse_size(const char *v, unsigned long long hi, size_t *out)
 {
 	char *ep;
 	unsigned long long n, mult = 1;
@@ -184,8 +186,18 @@ static int parse_size(const char *v, size_t *out)
 		return -EINVAL;
 	if (n > (1ull << 40) / mult)
 		return -EINVAL;
-	*out = (size_t)(n * mult);
+	n *= mult;
+	if (n > hi)
+		return -EINVAL;
+	if ((size_t)n != n)
+		return -ERANGE;
+	*out = (size_t)n;
 	return 0;
+}
+
+static int too_big(char *err, size_t errlen, const char *key, const char *v)
+{
+	return fail(err, errlen, "%s: '%s' is more than this machine can address", key, v);
 }
 
 static int copy_path(char *dst, size_t cap, const char *v)
@@ -402,7 +414,10 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_CACHE_SIZE:
-		if (parse_size(v, &c->cache_bytes) < 0)
+		r = parse_size(v, 1ull << 40, &c->cache_bytes);
+		if (r == -ERANGE)
+			return too_big(err, errlen, k->name, v);
+		if (r < 0)
 			return fail(err, errlen, "cache-size: '%s' is not a size (e.g. 4m, 65536, \"10000 entries\")", v);
 		return 0;
 	case K_CONTROL:
@@ -479,13 +494,17 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 			return fail(err, errlen, "tcp-clients-per-address: '%s' is not a number in 0..65536", v);
 		return 0;
 	case K_TCP_CLIENT_OUTPUT:
-		if (parse_size(v, &c->tcp_client_output) < 0 || c->tcp_client_output < (4u << 10) ||
-		    c->tcp_client_output > (64u << 20))
+		r = parse_size(v, 64u << 20, &c->tcp_client_output);
+		if (r == -ERANGE)
+			return too_big(err, errlen, k->name, v);
+		if (r < 0 || c->tcp_client_output < (4u << 10))
 			return fail(err, errlen, "tcp-client-output: '%s' is not a size in 4k..64m", v);
 		return 0;
 	case K_TCP_OUTPUT_TOTAL:
-		if (parse_size(v, &c->tcp_output_total) < 0 || c->tcp_output_total < (64u << 10) ||
-		    c->tcp_output_total > (4ull << 30))
+		r = parse_size(v, 4ull << 30, &c->tcp_output_total);
+		if (r == -ERANGE)
+			return too_big(err, errlen, k->name, v);
+		if (r < 0 || c->tcp_output_total < (64u << 10))
 			return fail(err, errlen, "tcp-output-total: '%s' is not a size in 64k..4g", v);
 		return 0;
 	case K_MAX_PENDING:

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,44 @@ static void test_bad_files(void **state)
 			fail_msg("case %zu: error '%s' lacks '%s'", i, err, cases[i].expect);
 		ds_config_free(&c);
 	}
+}
+
+/* Sizes never wrap: a value that does not fit this machine's size_t (4g
+ * and more on a 32-bit router) is refused, never cut to its low 32 bits
+ * (there, cache-size 4g was a cache of 0 octets, the cache off, and a
+ * tcp-output-total of 4g + 64k passed as 64k). */
+static void test_sizes_do_not_wrap(void **state)
+{
+	struct ds_config c;
+	char err[256] = "";
+	int r;
+
+	ds_config_init(&c);
+	r = parse(&c, "cache-size 4g\n", err, sizeof(err));
+	if (SIZE_MAX >= (4ull << 30)) {
+		assert_int_equal(r, 0);
+		assert_true(c.cache_bytes == (4ull << 30));
+	} else {
+		assert_int_equal(r, -EINVAL);
+		if (!strstr(err, "cache-size: '4g' is more than this machine can address"))
+			fail_msg("error '%s'", err);
+		assert_int_equal(c.cache_bytes, 4u << 20); /* the default, unchanged */
+	}
+	ds_config_free(&c);
+
+	/* 4g + 64k is above tcp-output-total's range on any machine */
+	ds_config_init(&c);
+	assert_int_equal(parse(&c, "tcp-output-total 4194368k\n", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "tcp-output-total"));
+	assert_int_equal(c.tcp_output_total, 16u << 20);
+	ds_config_free(&c);
+
+	/* and the largest value that fits is taken as it is */
+	ds_config_init(&c);
+	assert_int_equal(parse(&c, SIZE_MAX >= (4ull << 30) ? "tcp-output-total 4g\n" :
+				   "tcp-output-total 4194303k\n", err, sizeof(err)), 0);
+	assert_true(c.tcp_output_total == (SIZE_MAX >= (4ull << 30) ? 4ull << 30 : 4194303ull << 10));
+	ds_config_free(&c);
 }
 
 static void test_consistency(void **state)
@@ -424,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_default_listen),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_sizes_do_not_wrap),
 		cmocka_unit_test(test_consistency),
 		cmocka_unit_test(test_resolv_conf_out),
 		cmocka_unit_test(test_resolve1),
