@@ -310,6 +310,7 @@ static int set_dot_key(struct ds_serve_dot_config *s, const struct key_def *k, c
 		       char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
+	int r;
 
 	switch (k->id) {
 	case K_SERVE_DOT:
@@ -341,13 +342,17 @@ static int set_dot_key(struct ds_serve_dot_config *s, const struct key_def *k, c
 			return fail(err, errlen, "dot-clients-per-address: '%s' is not a number in 0..65536", v);
 		return 0;
 	case K_DOT_CLIENT_OUTPUT:
-		if (parse_size(v, &s->client_output) < 0 || s->client_output < (4u << 10) ||
-		    s->client_output > (64u << 20))
+		r = parse_size(v, 64u << 20, &s->client_output);
+		if (r == -ERANGE)
+			return too_big(err, errlen, "dot-client-output", v);
+		if (r < 0 || s->client_output < (4u << 10))
 			return fail(err, errlen, "dot-client-output: '%s' is not a size in 4k..64m", v);
 		return 0;
 	case K_DOT_OUTPUT_TOTAL:
-		if (parse_size(v, &s->output_total) < 0 || s->output_total < (64u << 10) ||
-		    s->output_total > (4ull << 30))
+		r = parse_size(v, 4ull << 30, &s->output_total);
+		if (r == -ERANGE)
+			return too_big(err, errlen, "dot-output-total", v);
+		if (r < 0 || s->output_total < (64u << 10))
 			return fail(err, errlen, "dot-output-total: '%s' is not a size in 64k..4g", v);
 		return 0;
 	case K_DOT_CLIENT_INFLIGHT:
