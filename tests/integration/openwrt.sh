@@ -123,6 +123,9 @@ lib_package() {
 	# checked below), so its dotstubd does not link it
 	libsystemd.so.*) echo - ;;
 	libc.so.* | libm.so.* | libdl.so.* | libpthread.so.* | ld-linux*) echo - ;;
+	# the sanitizer runtimes of the suite's ASan+UBSan build: never in a
+	# package
+	libasan.so.* | libubsan.so.*) echo - ;;
 	*) echo "?" ;;
 	esac
 }
