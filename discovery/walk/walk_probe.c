@@ -60,16 +60,18 @@ probe_addr(const char *fwd, struct sockaddr_storage *ss, socklen_t *sslen)
 	return -EINVAL;
 }
 
-int
-walk_probe_rcode(const struct walk *w, const char *fwd, const char *name, uint16_t type,
-		 unsigned max_ms)
+/* Ask fwd name/type once into answer[0..cap), within max_ms and the walk's
+ * deadline.  0 with the answer's length in *len, or a negative errno. */
+static int
+probe_ask(const struct walk *w, const char *fwd, const char *name, uint16_t type,
+	  unsigned max_ms, uint8_t *answer, size_t cap, size_t *len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	uint8_t qname[DNS_NAME_MAX], answer[DNS_HDR_LEN + DNS_NAME_MAX + 4];
+	uint8_t qname[DNS_NAME_MAX];
 	struct dns_exchange x = {
 		.server = &ss, .qname = qname, .qtype = type, .cancel = w->p->cancel,
-		.answer = answer, .cap = sizeof(answer),
+		.answer = answer, .cap = cap,
 	};
 	uint64_t now = walk_now_ms();
 	int r;
@@ -84,7 +86,19 @@ walk_probe_rcode(const struct walk *w, const char *fwd, const char *name, uint16
 	r = dns_exchange(&x);
 	if (r < 0)
 		return r;
-	return DNS_RCODE(answer[3]);
+	*len = x.len;
+	return 0;
+}
+
+int
+walk_probe_rcode(const struct walk *w, const char *fwd, const char *name, uint16_t type,
+		 unsigned max_ms)
+{
+	uint8_t answer[DNS_HDR_LEN + DNS_NAME_MAX + 4];
+	size_t len;
+	int r = probe_ask(w, fwd, name, type, max_ms, answer, sizeof(answer), &len);
+
+	return r < 0 ? r : DNS_RCODE(answer[3]);
 }
 
 /* The first A record of the answer msg[0..len) to the probe, as text in
@@ -124,15 +138,9 @@ int
 walk_probe_hijack(const struct walk *w, const char *fwd, unsigned max_ms, char *why,
 		  size_t whylen)
 {
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	uint8_t qname[DNS_NAME_MAX], answer[512], rnd[6];
+	uint8_t answer[512], rnd[6];
 	char name[64], addr[INET_ADDRSTRLEN];
-	struct dns_exchange x = {
-		.server = &ss, .qname = qname, .qtype = DNS_TYPE_A, .cancel = w->p->cancel,
-		.answer = answer, .cap = sizeof(answer),
-	};
-	uint64_t now = walk_now_ms();
+	size_t len;
 	int r;
 
 	why[0] = '\0';
@@ -141,18 +149,11 @@ walk_probe_hijack(const struct walk *w, const char *fwd, unsigned max_ms, char *
 		return -EIO;
 	snprintf(name, sizeof(name), "dotstub-%02x%02x%02x%02x%02x%02x.invalid", rnd[0], rnd[1],
 		 rnd[2], rnd[3], rnd[4], rnd[5]);
-	r = dns_name_from_str(name, qname);
-	if (r <= 0 || probe_addr(fwd, &ss, &sslen) < 0)
-		return -EINVAL;
-	x.qlen = (size_t)r;
-	if (now >= w->deadline_ms)
-		return -ETIMEDOUT;
-	x.timeout_ms = w->deadline_ms - now < max_ms ? (unsigned)(w->deadline_ms - now) : max_ms;
-	r = dns_exchange(&x);
+	r = probe_ask(w, fwd, name, DNS_TYPE_A, max_ms, answer, sizeof(answer), &len);
 	if (r < 0)
 		return r;
 	/* RFC 6761 6.4: nothing under invalid. exists */
-	if (DNS_RCODE(answer[3]) != DNS_RCODE_NOERROR || !first_a(answer, x.len, addr, sizeof(addr)))
+	if (DNS_RCODE(answer[3]) != DNS_RCODE_NOERROR || !first_a(answer, len, addr, sizeof(addr)))
 		return 0;
 	snprintf(why, whylen, "it answers names that cannot exist (%s A %s)", name, addr);
 	return 1;
