@@ -255,7 +255,7 @@ discover_ddr(const struct discover_opts *o)
 /* Try the DoT designations of q over DoT; how many verdicts. */
 static int
 verify_ddr(const struct discover_opts *o, const struct ddr_query *q,
-	   struct ctl_ddr_verdict *v, int cap)
+	   struct ds_ddr_verdict *v, int cap)
 {
 	struct sockaddr_storage ss;
 
@@ -269,7 +269,7 @@ verify_ddr(const struct discover_opts *o, const struct ddr_query *q,
  * its end. */
 static int
 print_json(const struct disc_result *res, const struct ddr_query *q,
-	   const struct ctl_ddr_verdict *v, int nv, const struct discover_opts *o)
+	   const struct ds_ddr_verdict *v, int nv, const struct discover_opts *o)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -326,7 +326,7 @@ ctl_discover_main(int argc, char **argv)
 	struct disc_params p;
 	struct disc_result *res = NULL;
 	struct ddr_query *q;
-	struct ctl_ddr_verdict verdicts[DDR_MAX_DESIGNATIONS];
+	struct ds_ddr_verdict verdicts[DDR_MAX_DESIGNATIONS];
 	char fwd[DISC_MAX_RESOLVERS][DISC_ADDR_STR_MAX];
 	int i, r, status, nv;
 

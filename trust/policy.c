@@ -44,6 +44,15 @@
  * on an unknown network only.  Where DoT to a pinned resolver's address
  * failed, anything but DoT raises an alert: it may be a network made to
  * look new (unknown-network strict is the defence).
+ *
+ * Designated resolvers (DDR, DNR) come after resolver-name.arpa: wherever a
+ * walk's verdict leaves an unknown network without DoT (plain DNS, or
+ * SERVFAIL because unknown networks are strict; never a refusal, a
+ * pending anchor or a known network), a verified designated resolver is
+ * used over DoT (authenticated by its certificate), and an opportunistic
+ * one (the resolver's own private address, unauthenticated) instead of
+ * plain DNS, where plain DNS would be allowed and the network is not
+ * made to look new at a pinned resolver's address.
  */
 #include <string.h>
 
@@ -78,6 +87,35 @@ static void set(struct trust_decision *d, enum trust_action action, enum trust_s
 	d->reason = reason;
 }
 
+/* A walk's verdict leaves this unknown network without DoT from
+ * resolver-name.arpa: its designated resolver, if one answered DoT and the
+ * policy accepts how it did.  True if it decided. */
+static bool use_designated(const struct trust_policy_input *in, struct trust_decision *d)
+{
+	if (in->discovery == TRUST_DISC_NONE || in->discovery == TRUST_DISC_RUNNING ||
+	    in->discovery == TRUST_DISC_ERROR)
+		return false;
+	switch (in->designated) {
+	case TRUST_DESIG_VERIFIED:
+		set(d, TRUST_ACT_USE_DESIGNATED, TRUST_SERVICE_DOT, false,
+		    "no DoT from resolver-name.arpa; the network's designated resolver is "
+		    "verified by its certificate (DDR/DNR): DoT, authenticated");
+		return true;
+	case TRUST_DESIG_OPPORTUNISTIC:
+		if (in->unknown != TRUST_UNKNOWN_OPPORTUNISTIC ||
+		    in->pinned_addr == TRUST_PINNED_FAILED)
+			return false;
+		set(d, TRUST_ACT_USE_OPPORTUNISTIC, TRUST_SERVICE_DOT, false,
+		    "no DoT from resolver-name.arpa and no verifiable designated resolver: DoT, "
+		    "unauthenticated (DDR opportunistic) to the network's resolver");
+		d->posture = TRUST_POSTURE_DOT_UNAUTH;
+		return true;
+	case TRUST_DESIG_NONE:
+		break;
+	}
+	return false;
+}
+
 /* No DoT for now: SERVFAIL on a known network or in strict mode, else
  * plain DNS to the network's resolver. */
 static enum trust_service fallback(const struct trust_policy_input *in)
@@ -87,13 +125,18 @@ static enum trust_service fallback(const struct trust_policy_input *in)
 	return TRUST_SERVICE_PLAIN;
 }
 
-static void no_dot(const struct trust_policy_input *in, struct trust_decision *d,
+/* An unknown network without DoT from resolver-name.arpa: its designated
+ * resolver (true: decided), else plain DNS or SERVFAIL. */
+static bool no_dot(const struct trust_policy_input *in, struct trust_decision *d,
 		   const char *plain_reason, const char *strict_reason)
 {
+	if (use_designated(in, d))
+		return true;
 	if (fallback(in) == TRUST_SERVICE_PLAIN)
 		set(d, TRUST_ACT_PLAIN, TRUST_SERVICE_PLAIN, false, plain_reason);
 	else
 		set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, false, strict_reason);
+	return false;
 }
 
 static void decide_unknown_anchor(const struct trust_policy_input *in, struct trust_decision *d)
@@ -103,11 +146,12 @@ static void decide_unknown_anchor(const struct trust_policy_input *in, struct tr
 		if (in->dot_unreachable) {
 			/* nothing pinned: never an outage longer than
 			 * discovery-wait on a network we know nothing of */
-			no_dot(in, d,
-			       "the resolver resolver-name.arpa describes does not answer DoT from "
-			       "here: plain DNS to the network's resolver (opportunistic)",
-			       "the resolver resolver-name.arpa describes does not answer DoT from "
-			       "here and unknown networks are strict: no DNS");
+			if (no_dot(in, d,
+				   "the resolver resolver-name.arpa describes does not answer DoT "
+				   "from here: plain DNS to the network's resolver (opportunistic)",
+				   "the resolver resolver-name.arpa describes does not answer DoT "
+				   "from here and unknown networks are strict: no DNS"))
+				return;
 			d->ede = DNS_EDE_NO_REACHABLE_AUTHORITY;
 			d->retry = true;
 			return;
@@ -212,12 +256,12 @@ static void decide_walk_result(const struct trust_policy_input *in, struct trust
 		if (known)
 			set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, false,
 			    "the network's resolver does not answer discovery");
-		else
-			no_dot(in, d,
-			       "the network's resolver does not answer resolver-name.arpa: plain "
-			       "DNS (opportunistic)",
-			       "the network's resolver does not answer resolver-name.arpa and "
-			       "unknown networks are strict: no DNS");
+		else if (no_dot(in, d,
+				"the network's resolver does not answer resolver-name.arpa: plain "
+				"DNS (opportunistic)",
+				"the network's resolver does not answer resolver-name.arpa and "
+				"unknown networks are strict: no DNS"))
+			return;
 		d->retry = true;
 		return;
 	case TRUST_DISC_ANCHOR_MISMATCH:
@@ -399,6 +443,8 @@ const char *trust_action_name(enum trust_action a)
 	case TRUST_ACT_REFUSE: return "refuse";
 	case TRUST_ACT_PLAIN: return "plain";
 	case TRUST_ACT_SERVFAIL: return "servfail";
+	case TRUST_ACT_USE_DESIGNATED: return "use-designated";
+	case TRUST_ACT_USE_OPPORTUNISTIC: return "use-opportunistic";
 	}
 	return "?";
 }
@@ -425,6 +471,7 @@ const char *trust_posture_name(enum trust_posture p)
 	case TRUST_POSTURE_PENDING: return "pending approval";
 	case TRUST_POSTURE_REFUSED: return "refused";
 	case TRUST_POSTURE_FAILED: return "failed (strict)";
+	case TRUST_POSTURE_DOT_UNAUTH: return "DoT, unauthenticated (DDR opportunistic)";
 	}
 	return "?";
 }
@@ -441,6 +488,16 @@ const char *trust_discovery_name(enum trust_discovery v)
 	case TRUST_DISC_BOGUS: return "bogus";
 	case TRUST_DISC_FAILED: return "failed";
 	case TRUST_DISC_ERROR: return "error";
+	}
+	return "?";
+}
+
+const char *trust_designated_name(enum trust_designated g)
+{
+	switch (g) {
+	case TRUST_DESIG_NONE: return "none";
+	case TRUST_DESIG_VERIFIED: return "verified";
+	case TRUST_DESIG_OPPORTUNISTIC: return "opportunistic";
 	}
 	return "?";
 }

@@ -91,6 +91,14 @@ struct ds_config {
 	enum trust_tofu tofu;         /* tofu auto|ask|off */
 	enum trust_unknown_mode unknown_network; /* unknown-network opportunistic|strict */
 	bool prefer_upstream_resolver;  /* prefer-upstream-resolver yes|no */
+	/* designated resolvers (RFC 9462, RFC 9463), where resolver-name.arpa
+	 * gives no DoT: ddr yes|no asks the network's resolver for
+	 * _dns.resolver.arpa SVCB, dnr yes|no uses the DNR options a link
+	 * source hands over (both default yes); ca-file FILE verifies their
+	 * certificates ("": the system's store) */
+	bool ddr;
+	bool dnr;
+	char ca_file[PATH_MAX];
 	unsigned discovery_wait_ms;     /* discovery-wait: how long queries wait */
 	unsigned rfc5011_hold_down_s;   /* rfc5011-hold-down (test use; default 30 days) */
 	unsigned refresh_interval_s;    /* refresh-interval: 0 = RFC 5011 2.3 active refresh */

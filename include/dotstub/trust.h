@@ -455,6 +455,23 @@ enum trust_hotspot {
 };
 #define TRUST_HOTSPOT_COUNT (TRUST_HOTSPOT_OTHER_LINK + 1)
 
+/* What the network's designated resolvers gave (DDR, RFC 9462; DNR, RFC
+ * 9463), looked at only where resolver-name.arpa gives no DoT (it takes
+ * precedence): the first designation, by priority, whose DoT handshake
+ * succeeded. */
+enum trust_designated {
+	TRUST_DESIG_NONE = 0,      /* none, disabled, or no handshake succeeded */
+	/* its certificate is valid for its ADN under the CA store and, for
+	 * DDR, names the network's resolver's address (RFC 9462 4.2) */
+	TRUST_DESIG_VERIFIED,
+	/* only encrypted, unauthenticated DoT to the network's resolver's own
+	 * private address (RFC 9462 4.3) */
+	TRUST_DESIG_OPPORTUNISTIC,
+};
+#define TRUST_DESIG_COUNT (TRUST_DESIG_OPPORTUNISTIC + 1)
+/* "none", "verified", "opportunistic" */
+const char *trust_designated_name(enum trust_designated g);
+
 /* Everything the decision depends on.  The policy is the only place that
  * decides between DoT, plain DNS and SERVFAIL; the network manager fills
  * this in and carries out the decision. */
@@ -485,6 +502,9 @@ struct trust_policy_input {
 	bool dot_unreachable; /* TRUST_DISC_OK: the resolver it describes
 				 completed no DoT handshake within
 				 discovery-wait (not reachable from here) */
+	/* a walk's verdict (not NONE, RUNNING or ERROR): the designated
+	 * resolvers' outcome */
+	enum trust_designated designated;
 };
 
 enum trust_action {
@@ -499,8 +519,11 @@ enum trust_action {
 	TRUST_ACT_REFUSE,         /* do not use the anchor; alert */
 	TRUST_ACT_PLAIN,          /* opportunistic: plain DNS to the network's resolver */
 	TRUST_ACT_SERVFAIL,       /* no service: answer SERVFAIL */
+	TRUST_ACT_USE_DESIGNATED, /* DoT to the verified designated resolver (PKIX) */
+	TRUST_ACT_USE_OPPORTUNISTIC, /* DoT, unauthenticated, to the resolver's own
+					private address (DDR opportunistic) */
 };
-#define TRUST_ACT_COUNT (TRUST_ACT_SERVFAIL + 1)
+#define TRUST_ACT_COUNT (TRUST_ACT_USE_OPPORTUNISTIC + 1)
 
 /* How queries are answered meanwhile. */
 enum trust_service {
@@ -531,6 +554,8 @@ enum trust_posture {
 	TRUST_POSTURE_PENDING,     /* anchor pinned as pending: waiting for approval */
 	TRUST_POSTURE_REFUSED,     /* anchor refused: alert */
 	TRUST_POSTURE_FAILED,      /* no service (strict, or nothing usable) */
+	TRUST_POSTURE_DOT_UNAUTH,  /* DoT, encrypted but unauthenticated (DDR
+				      opportunistic): never shown as authenticated */
 };
 const char *trust_posture_name(enum trust_posture p);
 

@@ -29,7 +29,7 @@ enum key_id {
 	K_RESOLV_SOURCE_LINK, K_NETWORKD,
 	K_SERVE_DOT, K_SERVE_DOT_CERT, K_SERVE_DOT_KEY, K_SERVE_DOT_NAME, K_DOT_CLIENTS,
 	K_DOT_PER_ADDRESS, K_DOT_CLIENT_OUTPUT, K_DOT_OUTPUT_TOTAL, K_DOT_CLIENT_INFLIGHT,
-	K_DOT_IDLE_TIMEOUT, K_DOT_HANDSHAKE_TIMEOUT,
+	K_DOT_IDLE_TIMEOUT, K_DOT_HANDSHAKE_TIMEOUT, K_DDR, K_DNR, K_CA_FILE,
 };
 
 struct key_def {
@@ -65,6 +65,9 @@ static const struct key_def keys[] = {
 	{ "tofu", K_TOFU, false, "auto|ask|off  first use of an unknown anchor (default auto)" },
 	{ "unknown-network", K_UNKNOWN_NETWORK, false, "opportunistic|strict  network without resolver-name.arpa" },
 	{ "prefer-upstream-resolver", K_PREFER_UPSTREAM, false, "yes|no  bypass a forwarder that names a DoT upstream" },
+	{ "ddr", K_DDR, false, "yes|no  ask the network's resolver for its designated DoT resolvers, _dns.resolver.arpa SVCB (default yes)" },
+	{ "dnr", K_DNR, false, "yes|no  use the DoT resolvers DHCP or RAs designate (DNR, e.g. from `dotctl link IFACE dnr`; default yes)" },
+	{ "ca-file", K_CA_FILE, false, "FILE  CA certificates (PEM) that verify DDR/DNR designated resolvers (default: the system's store)" },
 	{ "discovery-wait", K_DISCOVERY_WAIT, false, "MS  how long queries wait for discovery (default 3000)" },
 	{ "rfc5011-hold-down", K_HOLD_DOWN, false, "SECONDS  RFC 5011 add hold-down (default 30 days)" },
 	{ "refresh-interval", K_REFRESH, false, "SECONDS  re-validate the resolver over DoT (default 0: RFC 5011 timing)" },
@@ -114,6 +117,8 @@ void ds_config_init(struct ds_config *c)
 	c->max_client_pending = 4096;
 	c->query_timeout_ms = 4000;
 	c->tofu = TRUST_TOFU_AUTO;
+	c->ddr = true;
+	c->dnr = true;
 	c->unknown_network = TRUST_UNKNOWN_OPPORTUNISTIC;
 	c->discovery_wait_ms = 3000;
 	c->rfc5011_hold_down_s = 30 * 86400;
@@ -417,6 +422,18 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 	case K_PREFER_UPSTREAM:
 		if (parse_bool(v, &c->prefer_upstream_resolver) < 0)
 			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+		return 0;
+	case K_DDR:
+		if (parse_bool(v, &c->ddr) < 0)
+			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+		return 0;
+	case K_DNR:
+		if (parse_bool(v, &c->dnr) < 0)
+			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+		return 0;
+	case K_CA_FILE:
+		if (copy_path(c->ca_file, sizeof(c->ca_file), v) < 0 || v[0] != '/')
+			return fail(err, errlen, "ca-file: '%s' is not an absolute path", v);
 		return 0;
 	case K_CACHE_SIZE:
 		r = parse_size(v, 1ull << 40, &c->cache_bytes);
@@ -962,6 +979,10 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	fprintf(f, "unknown-network %s\n",
 		trust_unknown_mode_name(c->unknown_network));
 	fprintf(f, "prefer-upstream-resolver %s\n", c->prefer_upstream_resolver ? "yes" : "no");
+	fprintf(f, "ddr %s\n", c->ddr ? "yes" : "no");
+	fprintf(f, "dnr %s\n", c->dnr ? "yes" : "no");
+	if (c->ca_file[0])
+		fprintf(f, "ca-file %s\n", c->ca_file);
 	fprintf(f, "discovery-wait %u\n", c->discovery_wait_ms);
 	fprintf(f, "rfc5011-hold-down %u\n", c->rfc5011_hold_down_s);
 	fprintf(f, "refresh-interval %u\n", c->refresh_interval_s);

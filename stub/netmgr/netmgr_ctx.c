@@ -52,6 +52,8 @@ void nm_network_changed(struct ds_netmgr *nm, const struct ds_netfp *fp)
 	ds_lane_flush(nm->lane);
 	nm_commit_clear(nm);
 	nm_probe_reset(nm);
+	nm_ddr_stop(nm);
+	nm->desig.said[0] = '\0';
 	nm->watch.failed = false;
 	ds_timer_disarm(nm->watch.ev);
 	if (nm->job) {
@@ -117,6 +119,7 @@ void nm_ctx_free(struct ds_netmgr *nm)
 	nm->job = NULL;
 	nm_commit_clear(nm);
 	nm_probe_reset(nm);
+	nm_ddr_stop(nm);
 	ds_timer_free(nm->probe.ev);
 	ds_timer_free(nm->watch.ev);
 	ds_timer_free(nm->hotspot.ev);

@@ -240,6 +240,10 @@ void nm_carry_out(struct ds_netmgr *nm, const struct trust_policy_input *in,
 		}
 		ds_timer_arm_ms(nm->probe.ev, 50);
 		break;
+	case TRUST_ACT_USE_DESIGNATED:
+	case TRUST_ACT_USE_OPPORTUNISTIC:
+		nm_ddr_serve(nm, &dec, why);
+		return;
 	case TRUST_ACT_USE_STORED:
 	case TRUST_ACT_NONE:
 	case TRUST_ACT_PLAIN:
@@ -316,6 +320,7 @@ void nm_decide(struct ds_netmgr *nm)
 		ds_walkjob_cancel(nm->job);
 		return;
 	}
+	nm_ddr_stop(nm);
 	nm_commit_clear(nm);
 	nm->alert = false;
 	nm->have_anchor = false;
@@ -360,12 +365,22 @@ void nm_decide(struct ds_netmgr *nm)
 	ds_upstream_desc_clear(&desc);
 }
 
+/* The designated resolvers were tried: decide on the held walk result. */
+static void nm_ddr_done(void *arg, const struct ds_ddr_verdict *v, int n)
+{
+	struct ds_netmgr *nm = arg;
+	bool first_use;
+	struct disc_result *res = nm_ddr_result(nm, v, n, &first_use);
+
+	if (res)
+		nm_walk_decide(nm, res, first_use);
+}
+
 void nm_walk_done(void *arg, int rc, struct disc_result *res)
 {
 	struct ds_netmgr *nm = arg;
+	const struct ddr_query *ddr = ds_walkjob_ddr(nm->job);
 	struct trust_policy_input in;
-	const struct trust_dnskey *ksk = NULL;
-	const struct ds_upstream_desc *use = NULL;
 
 	nm->job = NULL;
 	if (nm->rerun || rc == -ECANCELED) {
@@ -405,15 +420,29 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 	snprintf(nm->hijack, sizeof(nm->hijack), "%s", res->hijack);
 	if (res->hijack[0])
 		log_notice("network %s: the resolver %s", nm->fp_id, res->hijack);
-	nm_policy_input(nm, res->kind, &in);
-	in.first_use = nm->job_first_use;
-	in.transparent = res->kind == TRUST_DISC_OK && res->transparent;
 	if (res->kind == TRUST_DISC_OK || res->kind == TRUST_DISC_NOT_PUBLISHED)
 		nm->retry_ms = 0;
+	/* resolver-name.arpa gave no DoT here: its designated resolvers are
+	 * tried first, and the policy decides with what they gave */
+	if (nm_ddr_start(nm, ddr, res, nm_ddr_done))
+		return;
+	nm_walk_decide(nm, res, nm->job_first_use);
+}
+
+void nm_walk_decide(struct ds_netmgr *nm, struct disc_result *res, bool first_use)
+{
+	struct trust_policy_input in;
+	const struct trust_dnskey *ksk = NULL;
+	const struct ds_upstream_desc *use = NULL;
+
+	nm_policy_input(nm, res->kind, &in);
+	in.first_use = first_use;
+	in.transparent = res->kind == TRUST_DISC_OK && res->transparent;
+	in.designated = nm->desig.outcome;
 	if (res->kind == TRUST_DISC_OK) {
 		if (res->ksk_used >= 0)
 			ksk = &res->ksk[res->ksk_used].key;
-		if (!nm->job_first_use && res->anchor_matched >= 0) {
+		if (!first_use && res->anchor_matched >= 0) {
 			in.observed = TRUST_OBS_TRUSTED;
 			nm_observe_rollover(nm, res);
 		} else if (ksk) {
@@ -421,7 +450,7 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 		}
 		use = choose_desc(nm, res);
 	} else if (res->kind == TRUST_DISC_BOGUS || res->kind == TRUST_DISC_FAILED) {
-		if (nm->match == TRUST_MATCH_NONE && nm->job_first_use)
+		if (nm->match == TRUST_MATCH_NONE && first_use)
 			log_warn("network %s: resolver-name.arpa is broken (%s); treating the "
 				 "network as one that publishes nothing",
 				 nm->fp_id, res->reason);
@@ -478,7 +507,8 @@ bool nm_wait_expired(void *arg)
 	struct trust_policy_input in;
 	struct trust_decision dec;
 
-	if (!nm->job || nm->job_refresh || nm->state != TRUST_POSTURE_DISCOVERING)
+	if ((!nm->job && !nm->desig.run) || nm->job_refresh ||
+	    nm->state != TRUST_POSTURE_DISCOVERING)
 		return false;
 	nm_policy_input(nm, TRUST_DISC_RUNNING, &in);
 	in.wait_expired = true;

@@ -18,6 +18,7 @@
 #include "../daemon/daemon.h"
 
 #include "dotstub/clock.h"
+#include "dotstub/ddr_verify.h"
 #include "dotstub/discovery.h"
 #include "dotstub/netinfo.h"
 #include "dotstub/trust.h"
@@ -138,6 +139,19 @@ struct ds_netmgr {
 	 * the resolver its publication describes, else "" */
 	char transparent[DNS_NAME_MAX + 4 + 4 * 48];
 	int nupstreams;
+	/* designated resolvers (netmgr_ddr.c): where resolver-name.arpa gives
+	 * no DoT, the DDR answer the walk job got is tried over DoT before the
+	 * policy decides on the walk's result */
+	struct {
+		struct ds_ddr_verify *run;    /* the designations being tried */
+		struct disc_result *res;      /* the walk's result, held meanwhile */
+		bool first_use;               /* the held walk ran with no anchor */
+		struct sockaddr_storage resolver; /* the resolver asked */
+		enum trust_designated outcome;
+		struct ds_ddr_verdict verdict; /* the one used, when outcome is not NONE */
+		char said[320];               /* the last outcome, for status and the log */
+		uint64_t started_ms;          /* when the network's decision started */
+	} desig;
 };
 
 
@@ -311,6 +325,26 @@ int nm_start_walk(struct ds_netmgr *nm, bool first_use);
 void nm_store_save(struct ds_netmgr *nm);
 /* walk job callback: policy, pinning, service */
 void nm_walk_done(void *arg, int rc, struct disc_result *res);
+
+/* ---- netmgr_ddr.c: designated resolvers (DDR, RFC 9462) ---- */
+/* The walk job ended with q (NULL: not asked) and res: try the DoT
+ * designations, holding res; true if that started (done is called with nm
+ * when it ends), false if there is nothing to try. */
+bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q, struct disc_result *res,
+		  ds_ddr_verify_cb *done);
+/* In done: record the outcome (the first designation that answered,
+ * verified before opportunistic); returns the held walk result and
+ * whether that walk ran with no anchor. */
+struct disc_result *nm_ddr_result(struct ds_netmgr *nm, const struct ds_ddr_verdict *v, int n,
+				  bool *ret_first_use);
+/* Stop trying (a new decision or network); the held result is freed. */
+void nm_ddr_stop(struct ds_netmgr *nm);
+/* Serve the designated resolver the policy chose (dec: USE_DESIGNATED or
+ * USE_OPPORTUNISTIC). */
+void nm_ddr_serve(struct ds_netmgr *nm, const struct trust_decision *dec, const char *why);
+/* The policy's input and decision on a walk's result (netmgr_decide.c);
+ * frees res */
+void nm_walk_decide(struct ds_netmgr *nm, struct disc_result *res, bool first_use);
 
 /* netmgr_hotspot.c */
 #define NM_HOTSPOT_MAX_S (60 * 60)

@@ -21,6 +21,8 @@ struct ds_upstream *nm_make_upstream(struct ds_netmgr *nm, const struct ds_upstr
 	ds_upstream_opts_default(&o);
 	o.allow_tls12 = nm->d->cfg->allow_tls12;
 	o.query_timeout_ms = nm->d->cfg->query_timeout_ms / 3 ? nm->d->cfg->query_timeout_ms / 3 : 1;
+	/* for PKIX descriptions only (DDR verified) */
+	o.ca_file = nm->d->cfg->ca_file[0] ? nm->d->cfg->ca_file : NULL;
 	memset(&copy, 0, sizeof(copy));
 	if (ds_upstream_desc_copy(&copy, desc) < 0)
 		return NULL;
@@ -60,10 +62,18 @@ void nm_say_transport(struct ds_netmgr *nm)
 		if (us.handshakes > 0 && us.matched_tlsa[0])
 			snprintf(said, sizeof(said), "DoT authenticated to %s (DANE TLSA %.5s): %s",
 				 nm->upstream_name, us.matched_tlsa, nm->reason);
+		else if (nm->cur_desc.auth == DS_AUTH_PKIX)
+			snprintf(said, sizeof(said),
+				 "DoT authenticated to %s (certificate verified, PKIX): %s",
+				 nm->upstream_name, nm->reason);
 		else
 			snprintf(said, sizeof(said), "DoT to %s: %s", nm->upstream_name, nm->reason);
 		break;
 	}
+	case TRUST_POSTURE_DOT_UNAUTH:
+		snprintf(said, sizeof(said), "DoT, unauthenticated (DDR opportunistic) to %s: %s",
+			 nm->upstream_name, nm->reason);
+		break;
 	case TRUST_POSTURE_PLAIN:
 		snprintf(said, sizeof(said), "plain DNS%s (opportunistic, unauthenticated): %s",
 			 nm->hotspot.active ? " for a hotspot sign-on" : "", nm->reason);
@@ -122,7 +132,9 @@ void nm_serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc, con
 	ds_upstream_desc_clear(&nm->cur_desc);
 	memset(&nm->cur_desc, 0, sizeof(nm->cur_desc));
 	ds_upstream_desc_copy(&nm->cur_desc, desc);
-	nm_set_state(nm, TRUST_POSTURE_DOT, how);
+	/* encrypted and unauthenticated is never shown as authenticated */
+	nm_set_state(nm, desc->auth == DS_AUTH_OPPORTUNISTIC ? TRUST_POSTURE_DOT_UNAUTH
+							      : TRUST_POSTURE_DOT, how);
 	ds_lane_set_upstream(nm->lane, up, nm->from_store ? "known network" : "discovery", false);
 	ds_upstream_connect_now(up);
 }

@@ -80,7 +80,11 @@ static int start_walk_at(struct ds_netmgr *nm, bool first_use, bool refresh)
 	p.nanchors = nm->job_nanchors;
 	nm->job_first_use = nm->job_nanchors == 0;
 	nm->job_refresh = refresh;
-	r = ds_walkjob_start(nm->d->base, &p, nm->on_walk_done, nm, &nm->job);
+	/* DDR (RFC 9462 4) is asked of the network's resolver itself, not of
+	 * our own DoT on a refresh */
+	r = ds_walkjob_start_ddr(nm->d->base, &p,
+				 !refresh && nm->d->cfg->ddr && nm->nres > 0 ? &nm->res[0] : NULL,
+				 nm->on_walk_done, nm, &nm->job);
 	if (r < 0)
 		return r;
 	nm->walks++;

@@ -23,6 +23,10 @@ struct ds_walkjob {
 	struct trust_dnskey anchors[DISC_MAX_ANCHORS];
 	int rc;
 	struct disc_result *res;
+	bool want_ddr;          /* ask ddr_server for its designations too */
+	struct sockaddr_storage ddr_server;
+	bool ddr_asked;
+	struct ddr_query ddr;
 };
 
 static void job_free(struct ds_walkjob *j)
@@ -42,6 +46,11 @@ static void *job_run(void *arg)
 	char one = 1;
 
 	j->rc = disc_walk(&j->params, &j->res);
+	if (j->want_ddr && j->rc == 0 && j->res && !atomic_load(&j->cancel) &&
+	    (j->res->kind != TRUST_DISC_OK || j->res->transparent)) {
+		ddr_query(&j->ddr_server, DDR_QUERY_TIMEOUT_MS, &j->ddr);
+		j->ddr_asked = true;
+	}
 	while (write(j->pipe[1], &one, 1) < 0 && errno == EINTR)
 		;
 	return NULL;
@@ -65,6 +74,18 @@ static void job_done(evutil_socket_t fd, short what, void *arg)
 int ds_walkjob_start(struct event_base *base, const struct disc_params *p, ds_walkjob_cb *cb,
 		     void *arg, struct ds_walkjob **ret)
 {
+	return ds_walkjob_start_ddr(base, p, NULL, cb, arg, ret);
+}
+
+const struct ddr_query *ds_walkjob_ddr(const struct ds_walkjob *j)
+{
+	return j && j->ddr_asked ? &j->ddr : NULL;
+}
+
+int ds_walkjob_start_ddr(struct event_base *base, const struct disc_params *p,
+			 const struct sockaddr_storage *ddr_server, ds_walkjob_cb *cb, void *arg,
+			 struct ds_walkjob **ret)
+{
 	struct ds_walkjob *j;
 	int r;
 
@@ -81,6 +102,10 @@ int ds_walkjob_start(struct event_base *base, const struct disc_params *p, ds_wa
 	j->cb = cb;
 	j->arg = arg;
 	j->params = *p;
+	if (ddr_server) {
+		j->want_ddr = true;
+		j->ddr_server = *ddr_server;
+	}
 	for (int i = 0; i < p->nresolvers; i++) {
 		snprintf(j->resolvers[i], sizeof(j->resolvers[i]), "%s", p->resolvers[i]);
 		j->params.resolvers[i] = j->resolvers[i];

@@ -6,6 +6,7 @@
 #ifndef DOTSTUB_WALKJOB_H
 #define DOTSTUB_WALKJOB_H
 
+#include "dotstub/ddr.h"
 #include "dotstub/discovery.h"
 
 struct event_base;
@@ -22,6 +23,15 @@ typedef void ds_walkjob_cb(void *arg, int rc, struct disc_result *res);
  * -errno. */
 int ds_walkjob_start(struct event_base *base, const struct disc_params *p, ds_walkjob_cb *cb,
 		     void *arg, struct ds_walkjob **ret);
+/* The same, and after a walk that validated nothing (or found a
+ * transparent forwarder), in the same thread, the DDR query (RFC 9462 4:
+ * _dns.resolver.arpa SVCB over plain DNS) to ddr_server. */
+int ds_walkjob_start_ddr(struct event_base *base, const struct disc_params *p,
+			 const struct sockaddr_storage *ddr_server, ds_walkjob_cb *cb, void *arg,
+			 struct ds_walkjob **ret);
+/* During the callback only: the DDR query's answer, or NULL if it was not
+ * asked. */
+const struct ddr_query *ds_walkjob_ddr(const struct ds_walkjob *j);
 /* Tell the walk to stop soon; the callback still runs.  NULL is fine. */
 void ds_walkjob_cancel(struct ds_walkjob *j);
 /* Cancel, wait for the thread and free the job without calling back

@@ -3,7 +3,8 @@
  * combination of every input (resolver, route, discovery outcome, wait,
  * first use, network match, stored data, observed anchor, tofu,
  * unknown-network mode, hotspot sign-on, a transparent forwarder's
- * publication, prefer-upstream-resolver, an upstream not answering DoT) against a table that restates
+ * publication, prefer-upstream-resolver, an upstream not answering DoT,
+ * the designated resolvers' outcome) against a table that restates
  * doc/DESIGN.md "Policy" independently of the code (first matching row
  * wins), plus invariants that must hold whatever the table says; and the
  * ranking of candidate anchors.  tests/meson.build also builds this test
@@ -43,6 +44,8 @@ enum {
 	REFUSE = TRUST_ACT_REFUSE,
 	PLAIN = TRUST_ACT_PLAIN,
 	SERVFAIL = TRUST_ACT_SERVFAIL,
+	USE_DESIG = TRUST_ACT_USE_DESIGNATED,
+	USE_OPP = TRUST_ACT_USE_OPPORTUNISTIC,
 };
 enum {
 	S_DOT = TRUST_SERVICE_DOT,
@@ -59,6 +62,7 @@ enum {
 	P_PENDING = TRUST_POSTURE_PENDING,
 	P_REFUSED = TRUST_POSTURE_REFUSED,
 	P_FAILED = TRUST_POSTURE_FAILED,
+	P_DOT_UNAUTH = TRUST_POSTURE_DOT_UNAUTH,
 };
 enum {
 	PIN_NONE = TRUST_PINNED_NONE,
@@ -195,6 +199,40 @@ static void hotspot_rule(const struct trust_policy_input *in, int *action, int *
 						  : P_PLAIN;
 }
 
+/* Designated resolvers (DDR, DNR) come after resolver-name.arpa: where a
+ * walk that ran leaves an unknown network with plain DNS, or with SERVFAIL
+ * only because unknown networks are strict (no alert, no refusal, nothing
+ * pending), a verified designated resolver gives authenticated DoT; an
+ * opportunistic one gives unauthenticated DoT where plain DNS was allowed,
+ * except on a network made to look new at a pinned resolver's address. */
+static void designated_rule(const struct trust_policy_input *in, int *action, int *service,
+			    int *retry, int *posture, int alert)
+{
+	unsigned walked = D(OK) | D(NOT_PUBLISHED) | D(UNREACHABLE) | D(BOGUS) | D(FAILED);
+
+	if (!in->have_resolver || !in->have_route || is_known(in) ||
+	    !(walked & (1u << in->discovery)) || alert ||
+	    (*action != PLAIN && *action != SERVFAIL))
+		return;
+	/* a known anchor the network's resolver publishes itself keeps it
+	 * strict under that anchor */
+	if (in->discovery == TRUST_DISC_OK && !(in->transparent && !in->prefer_upstream) &&
+	    (in->observed == TRUST_OBS_TRUSTED || in->observed == TRUST_OBS_MANAGED))
+		return;
+	if (in->designated == TRUST_DESIG_VERIFIED) {
+		*action = USE_DESIG;
+		*posture = P_DOT;
+	} else if (in->designated == TRUST_DESIG_OPPORTUNISTIC && *action == PLAIN &&
+		   in->pinned_addr != TRUST_PINNED_FAILED) {
+		*action = USE_OPP;
+		*posture = P_DOT_UNAUTH;
+	} else {
+		return;
+	}
+	*service = S_DOT;
+	*retry = 0;
+}
+
 /* DoT to a pinned resolver's address failed on a network that looks new:
  * anything but DoT (or waiting) raises an alert. */
 static void lookalike_rule(const struct trust_policy_input *in, int service, int *alert)
@@ -208,7 +246,9 @@ static void lookalike_rule(const struct trust_policy_input *in, int service, int
 static void check_invariants(const struct trust_policy_input *in, const struct trust_decision *d)
 {
 	bool dot_action = d->action == TRUST_ACT_USE || d->action == TRUST_ACT_PIN_AND_USE ||
-			  d->action == TRUST_ACT_USE_STORED;
+			  d->action == TRUST_ACT_USE_STORED ||
+			  d->action == TRUST_ACT_USE_DESIGNATED ||
+			  d->action == TRUST_ACT_USE_OPPORTUNISTIC;
 	bool hotspot_here = in->hotspot == TRUST_HOTSPOT_THIS_LINK;
 
 	assert_non_null(d->reason);
@@ -217,7 +257,18 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 	assert_string_not_equal(trust_service_name(d->service), "?");
 	assert_string_not_equal(trust_posture_name(d->posture), "?");
 	assert_int_equal(dot_action, d->service == TRUST_SERVICE_DOT);
-	assert_int_equal(d->service == TRUST_SERVICE_DOT, d->posture == TRUST_POSTURE_DOT);
+	assert_int_equal(d->service == TRUST_SERVICE_DOT, d->posture == TRUST_POSTURE_DOT ||
+							   d->posture == TRUST_POSTURE_DOT_UNAUTH);
+	/* unauthenticated DoT is shown as such, never as authenticated, and
+	 * only where plain DNS would be allowed: an unknown network in
+	 * opportunistic mode, to a resolver that answered only so */
+	assert_int_equal(d->posture == TRUST_POSTURE_DOT_UNAUTH,
+			 d->action == TRUST_ACT_USE_OPPORTUNISTIC);
+	if (d->action == TRUST_ACT_USE_OPPORTUNISTIC)
+		assert_true(!is_known(in) && in->unknown == TRUST_UNKNOWN_OPPORTUNISTIC &&
+			    in->designated == TRUST_DESIG_OPPORTUNISTIC);
+	if (d->action == TRUST_ACT_USE_DESIGNATED)
+		assert_true(!is_known(in) && in->designated == TRUST_DESIG_VERIFIED);
 	/* a known network never gets plain DNS */
 	if (is_known(in))
 		assert_int_not_equal(d->service, TRUST_SERVICE_PLAIN);
@@ -256,7 +307,10 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 			    (in->discovery == TRUST_DISC_NONE && in->stored &&
 			     in->match == TRUST_MATCH_EXACT && !in->dane_failed) ||
 			    (in->discovery == TRUST_DISC_NONE && in->match == TRUST_MATCH_NONE &&
-			     in->pinned_addr == TRUST_PINNED_AUTHENTICATED)));
+			     in->pinned_addr == TRUST_PINNED_AUTHENTICATED) ||
+			    (d->action == TRUST_ACT_USE_DESIGNATED &&
+			     in->designated == TRUST_DESIG_VERIFIED) ||
+			    d->action == TRUST_ACT_USE_OPPORTUNISTIC));
 	/* a network made to look new at a pinned resolver's address never
 	 * gets plain DNS or SERVFAIL quietly */
 	if (in->match == TRUST_MATCH_NONE && in->pinned_addr == TRUST_PINNED_FAILED &&
@@ -285,14 +339,16 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 	 * user prefers it, and a resolver that does not answer DoT never is */
 	if (in->discovery == TRUST_DISC_OK &&
 	    ((in->transparent && !in->prefer_upstream) || in->dot_unreachable))
-		assert_int_not_equal(d->service, TRUST_SERVICE_DOT);
+		assert_true(d->action != TRUST_ACT_USE && d->action != TRUST_ACT_PIN_AND_USE);
 	/* an unreachable DoT upstream on an unknown network with nothing
 	 * pinned never leaves an opportunistic user without DNS */
 	if (in->have_resolver && in->have_route && in->discovery == TRUST_DISC_OK &&
 	    in->dot_unreachable && !is_known(in) && !in->dane_failed &&
 	    in->unknown == TRUST_UNKNOWN_OPPORTUNISTIC && in->observed != TRUST_OBS_TRUSTED &&
 	    in->observed != TRUST_OBS_MANAGED)
-		assert_int_equal(d->service, TRUST_SERVICE_PLAIN);
+		assert_true(d->service == TRUST_SERVICE_PLAIN ||
+			    d->action == TRUST_ACT_USE_DESIGNATED ||
+			    d->action == TRUST_ACT_USE_OPPORTUNISTIC);
 }
 
 static void decide(const struct trust_policy_input *in, struct trust_decision *d)
@@ -320,9 +376,10 @@ static void test_exhaustive(void **state)
 	for (int tofu = TRUST_TOFU_AUTO; tofu <= TRUST_TOFU_OFF; tofu++)
 	for (int unk = OPP; unk <= STRICT; unk++)
 	for (int hot = 0; hot < TRUST_HOTSPOT_COUNT; hot++)
-	for (int fwd = 0; fwd < 8; fwd++) {
+	for (int fwd = 0; fwd < 8; fwd++)
+	for (int desig = 0; desig < TRUST_DESIG_COUNT; desig++) {
 		struct trust_decision d, without;
-		int action, service, posture, alert;
+		int action, service, posture, alert, retry;
 		size_t i;
 
 		memset(&in, 0, sizeof(in));
@@ -342,6 +399,7 @@ static void test_exhaustive(void **state)
 		in.transparent = fwd & 1;
 		in.prefer_upstream = fwd & 2;
 		in.dot_unreachable = fwd & 4;
+		in.designated = (enum trust_designated)desig;
 		decide(&in, &d);
 		for (i = 0; i < NROWS; i++)
 			if (row_matches(&table[i], &in))
@@ -357,21 +415,23 @@ static void test_exhaustive(void **state)
 		service = table[i].service;
 		posture = table[i].posture;
 		alert = table[i].alert;
+		retry = table[i].retry;
+		designated_rule(&in, &action, &service, &retry, &posture, alert);
 		hotspot_rule(&in, &action, &service, &posture);
 		lookalike_rule(&in, service, &alert);
 		if ((int)d.action != action || (int)d.service != service ||
 		    d.alert != alert || d.record_pending != table[i].record ||
-		    d.retry != table[i].retry || (int)d.posture != posture ||
+		    d.retry != retry || (int)d.posture != posture ||
 		    !field_matches(service == S_PLAIN || service == S_DOT ? ANY : table[i].ede, d.ede))
 			fail_msg("row %zu, res=%d route=%d disc=%s wait=%d first=%d match=%s "
 				 "stored=%d pinned=%s obs=%d dane=%d tofu=%d unk=%d hotspot=%d transparent=%d "
-				 "prefer=%d unreachable=%d: got %s/%s/alert %d/"
+				 "prefer=%d unreachable=%d designated=%s: got %s/%s/alert %d/"
 				 "record %d/retry %d/%s/ede %d (%s)",
 				 i, res, route, trust_discovery_name(in.discovery), wait, first,
 				 trust_match_name(in.match), stored,
 				 trust_pinned_addr_name(in.pinned_addr), obs, dane, tofu, unk, hot,
 				 in.transparent, in.prefer_upstream, in.dot_unreachable,
-				 trust_action_name(d.action), trust_service_name(d.service), d.alert,
+				 trust_designated_name(in.designated), trust_action_name(d.action), trust_service_name(d.service), d.alert,
 				 d.record_pending, d.retry, trust_posture_name(d.posture), d.ede,
 				 d.reason);
 		check_invariants(&in, &d);
@@ -384,7 +444,8 @@ static void test_exhaustive(void **state)
 		}
 	}
 	assert_int_equal(combos, 2 * 2 * TRUST_DISC_COUNT * 2 * 2 * TRUST_MATCH_COUNT * 2 *
-					 TRUST_PINNED_COUNT * 5 * 2 * 3 * 2 * TRUST_HOTSPOT_COUNT * 8);
+					 TRUST_PINNED_COUNT * 5 * 2 * 3 * 2 * TRUST_HOTSPOT_COUNT * 8 *
+					 TRUST_DESIG_COUNT);
 	for (size_t i = 0; i < NROWS; i++)
 		if (!used[i])
 			fail_msg("table row %zu never applies", i);
@@ -501,6 +562,41 @@ static void test_named_cases(void **state)
 	trust_policy_decide(&in, &d);
 	assert_int_equal(d.service, TRUST_SERVICE_SERVFAIL);
 	assert_int_equal(d.ede, DNS_EDE_NO_REACHABLE_AUTHORITY);
+	/* a café whose resolver publishes no resolver-name.arpa but designates
+	 * itself over DDR, with a certificate naming its address: DoT,
+	 * authenticated; strict mode takes it too */
+	in = walked(TRUST_DISC_NOT_PUBLISHED);
+	in.designated = TRUST_DESIG_VERIFIED;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.action, TRUST_ACT_USE_DESIGNATED);
+	assert_int_equal(d.posture, TRUST_POSTURE_DOT);
+	in.unknown = TRUST_UNKNOWN_STRICT;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.action, TRUST_ACT_USE_DESIGNATED);
+	/* a home router on a private address, no verifiable certificate:
+	 * unauthenticated DoT where plain DNS would do, said so ... */
+	in.designated = TRUST_DESIG_OPPORTUNISTIC;
+	in.unknown = TRUST_UNKNOWN_OPPORTUNISTIC;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.action, TRUST_ACT_USE_OPPORTUNISTIC);
+	assert_int_equal(d.posture, TRUST_POSTURE_DOT_UNAUTH);
+	assert_non_null(strstr(trust_posture_name(d.posture), "unauthenticated"));
+	/* ... never in strict mode ... */
+	in.unknown = TRUST_UNKNOWN_STRICT;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.service, TRUST_SERVICE_SERVFAIL);
+	/* ... and never where resolver-name.arpa is known */
+	in = walked(TRUST_DISC_NOT_PUBLISHED);
+	in.match = TRUST_MATCH_EXACT;
+	in.designated = TRUST_DESIG_VERIFIED;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.action, TRUST_ACT_SERVFAIL);
+	assert_true(d.alert);
+	/* resolver-name.arpa first: a validated anchor wins over DDR */
+	in = walked(TRUST_DISC_OK);
+	in.designated = TRUST_DESIG_VERIFIED;
+	trust_policy_decide(&in, &d);
+	assert_int_equal(d.action, TRUST_ACT_PIN_AND_USE);
 	/* observed_of maps the store's states */
 	assert_int_equal(trust_observed_of(NULL), TRUST_OBS_UNKNOWN);
 }
