@@ -434,9 +434,20 @@ static void render_link(FILE *f, struct cj_value *l)
 	if (!strcmp(tr, "dot")) {
 		const char *tlsa = S(l, "tlsa");
 
-		fprintf(f, "DoT to %s (%s), %s", up, S(l, "address"),
-			B(l, "authenticated") && tlsa[0] ? "authenticated by DANE TLSA " : "not authenticated yet");
-		if (B(l, "authenticated") && tlsa[0])
+		const char *auth = S(l, "auth");
+
+		if (!strcmp(auth, "opportunistic"))
+			fprintf(f, "DoT to %s (%s), unauthenticated (DDR opportunistic)", up,
+				S(l, "address"));
+		else if (!strcmp(auth, "pkix"))
+			fprintf(f, "DoT to %s (%s), %s", up, S(l, "address"),
+				B(l, "authenticated") ? "authenticated by its certificate (PKIX)"
+						      : "not authenticated yet");
+		else
+			fprintf(f, "DoT to %s (%s), %s", up, S(l, "address"),
+				B(l, "authenticated") && tlsa[0] ? "authenticated by DANE TLSA "
+								 : "not authenticated yet");
+		if ((!auth[0] || !strcmp(auth, "dane")) && B(l, "authenticated") && tlsa[0])
 			fputs(tlsa, f);
 	} else if (!strcmp(tr, "plain")) {
 		fprintf(f, "PLAIN DNS to %s (opportunistic, unauthenticated)", S(l, "address"));

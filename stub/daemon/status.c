@@ -187,6 +187,7 @@ static void json_links(struct ds_jw *w, const struct ds_netmgr_status *nm)
 		ds_jw_str(w, "reason", ls->reason);
 		ds_jw_str(w, "transport", ls->transport ? ls->transport : "none");
 		ds_jw_bool(w, "authenticated", ls->authenticated);
+		ds_jw_str(w, "auth", ls->auth ? ls->auth : "");
 		ds_jw_str(w, "upstream", ls->upstream);
 		ds_jw_str(w, "address", ls->address);
 		ds_jw_str(w, "tlsa", ls->tlsa);

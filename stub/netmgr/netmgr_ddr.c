@@ -55,8 +55,6 @@ struct disc_result *nm_ddr_result(struct ds_netmgr *nm, const struct ds_ddr_verd
 	const struct ds_ddr_verdict *ver = NULL, *opp = NULL;
 
 	*ret_first_use = nm->desig.first_use;
-	ds_ddr_verify_free(nm->desig.run);
-	nm->desig.run = NULL;
 	nm->desig.res = NULL;
 	for (int i = 0; i < n; i++) {
 		if (v[i].verified && !ver)
@@ -80,6 +78,9 @@ struct disc_result *nm_ddr_result(struct ds_netmgr *nm, const struct ds_ddr_verd
 		ddr_say(nm, "%s not verified: %s%s%s", v[0].g.adn, v[0].why,
 			v[0].opp_why[0] ? "; opportunistic: " : "", v[0].opp_why);
 	}
+	/* v lives in the run: freed last */
+	ds_ddr_verify_free(nm->desig.run);
+	nm->desig.run = NULL;
 	return res;
 }
 

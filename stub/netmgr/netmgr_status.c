@@ -52,7 +52,8 @@ static void link_serving(const struct ds_netmgr *nm, struct ds_link_status *ls)
 		ds_upstream_get_status(l->up, &us);
 		ls->transport = "dot";
 		COPY(ls->address, us.addr);
-		ls->authenticated = us.handshakes > 0;
+		ls->authenticated = us.handshakes > 0 && ds_upstream_authenticates(l->up);
+		ls->auth = us.auth;
 		snprintf(ls->tlsa, sizeof(ls->tlsa), "%.5s", us.matched_tlsa);
 	} else if (l->plain) {
 		struct ds_plain_status ps;

@@ -44,7 +44,8 @@ struct ds_link_status {
 	char upstream[DNS_NAME_MAX + 1];  /* the discovered resolver's name */
 	char address[64];             /* where queries go now */
 	char tlsa[8];                 /* "3 1 1" of the matched TLSA, once authenticated */
-	bool authenticated;           /* a DANE-authenticated handshake */
+	bool authenticated;           /* an authenticated handshake (DANE or PKIX) */
+	const char *auth;             /* ds_auth_name of the DoT upstream, or NULL */
 	bool strict;                  /* DNSOverTLS=yes */
 	bool have_anchor;
 	uint16_t anchor_tag;

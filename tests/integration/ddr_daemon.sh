@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# dotstubd and the network's designated resolvers (DDR, RFC 9462): the
+# network's resolver, a real Unbound in the "gateway" namespace, publishes
+# no resolver-name.arpa but answers _dns.resolver.arpa SVCB with a DoT
+# designation of itself, and serves DoT with a certificate from a test CA.
+#   verified: the certificate names the ADN and the resolver's (public)
+#   address and the CA is given with ca-file: DoT authenticated by PKIX,
+#   and after discovery no clear-text DNS on the wire (capture on the veth);
+#   no-ip: the certificate lacks the address: not verified, and on a
+#   public address no opportunistic use: plain DNS per unknown-network
+#   opportunistic, SERVFAIL per strict;
+#   opportunistic: a private address whose certificate nobody can verify:
+#   DoT, unauthenticated, shown so, where unknown-network allows
+#   opportunistic service, SERVFAIL where it is strict;
+#   ddr-off: `ddr no` asks nothing and serves plain DNS.
+# The time from the daemon's start to its first answer is printed.
+set -u
+# shellcheck source=../lib/netns.sh
+. "$DOTSTUB_SRC/tests/lib/netns.sh"
+netns_reexec "$@"
+
+# shellcheck source=../lib/common.sh
+. "$DOTSTUB_SRC/tests/lib/common.sh"
+# shellcheck source=../lib/unbound-dot.sh
+. "$DOTSTUB_SRC/tests/lib/unbound-dot.sh"
+trap 'ds_stop_all; cap_stop_all; gw_stop; rm -rf "$T_DIR"' EXIT
+
+L=127.0.0.53
+DIG="dig @$L +time=5 +tries=1"
+ADN=dns.example.test
+PUB=192.0.2.53      # a public-looking address: no opportunistic use
+PRIV=10.77.0.1      # the gateway's own, private address
+VETH=${NS_P}c
+WAIT=(--discovery-wait 10000)
+ip -n "$NS_GW" addr add $PUB/32 dev "${NS_P}g" || exit 1
+
+# gw_unbound LABEL ADDR CERTDIR: an Unbound in the gateway namespace on
+# ADDR port 53 (plain) and 853 (DoT, CERTDIR's certificate for $ADN), with
+# no resolver-name.arpa and a DDR record designating itself
+gw_unbound() {
+	local d=$T_DIR/$1 a=$2 c=$3
+	mkdir -p "$d"
+	cat >"$d/unbound.conf" <<EOF
+server:
+	chroot: ""
+	username: ""
+	directory: "$d"
+	pidfile: "$d/unbound.pid"
+	verbosity: 1
+	use-syslog: no
+	logfile: "$d/unbound.log"
+	num-threads: 1
+	interface: $a@53
+	interface: $a@853
+	tls-port: 853
+	tls-service-key: "$c/$ADN.key"
+	tls-service-pem: "$c/$ADN.pem"
+	access-control: 0.0.0.0/0 allow
+	do-not-query-address: 0.0.0.0/0
+	do-not-query-address: ::/0
+	local-zone: "resolver-name.arpa." static
+	local-data: "resolver-name.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
+	local-zone: "resolver.arpa." static
+	local-data: "resolver.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
+	local-data: '_dns.resolver.arpa. 300 IN SVCB 1 $ADN. alpn="dot" ipv4hint=$a'
+	local-zone: "example.test." static
+	local-data: "www.example.test. 300 IN A 192.0.2.80"
+	local-data: "secret-name.example.test. 300 IN A 192.0.2.81"
+	local-data: "asked.example.test. 300 IN A 192.0.2.82"
+remote-control:
+	control-enable: no
+EOF
+	ip netns exec "$NS_GW" unbound -d -c "$d/unbound.conf" >>"$d/stderr" 2>&1 &
+	echo $! >"$T_DIR/gw-unbound.pid"
+	if ! wait_for 5 sh -c "dig @$a +time=1 +tries=1 _dns.resolver.arpa SVCB | grep -q 'SVCB.*$ADN'"; then
+		echo "unbound on $a does not answer:"
+		cat "$d/stderr" "$d/unbound.log" 2>/dev/null
+		return 1
+	fi
+}
+
+gw_stop() {
+	local p
+	p=$(cat "$T_DIR/gw-unbound.pid" 2>/dev/null) || return 0
+	rm -f "$T_DIR/gw-unbound.pid"
+	pid_stop "$p"
+}
+teardown() { gw_stop; }
+
+# certs DIR ADDR: a test CA and a certificate for $ADN (with IP:ADDR if
+# ADDR is given) in DIR
+certs() {
+	mkdir -p "$1"
+	UDOT_SAN_EXTRA=${2:+",IP:$2"} udot_ca_chain $ADN "$1"
+}
+
+status_of() { ds_ctl "$1" status 2>&1; }
+
+# first_answer NAME: the daemon's own measure of its first answer after
+# the network change, in ms ("" if not logged)
+first_answer() {
+	sed -n 's/.*first answer over the new upstream \([0-9.]*\) ms after the network change.*/\1/p' \
+		"$T_DIR/$1/log" | head -1
+}
+
+# ------------------------------------------------------------- verified
+s_verified() {
+	local out st ms t0 t1
+	certs "$T_DIR/ca-ip" $PUB || return 1
+	gw_unbound verified $PUB "$T_DIR/ca-ip" || return 1
+	cap_start verified "$VETH" "" "host $PUB" || return 1
+	t0=$(date +%s%N)
+	ds_start a --listen $L:53 --network-resolver $PUB --ca-file "$T_DIR/ca-ip/$ADN.ca.pem" \
+		"${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	t1=$(date +%s%N)
+	expect_eq "verified: the first answer, over DoT" "$out" "192.0.2.80"
+	out=$($DIG secret-name.example.test A +short)
+	expect_eq "verified: a second name" "$out" "192.0.2.81"
+	st=$(status_of a)
+	expect_contains "verified: status: upstream is the ADN" "$st" "upstream:   $ADN"
+	expect_contains "verified: status: authenticated by the certificate (PKIX)" "$st" \
+		"auth:     certificate verified (PKIX)"
+	expect_contains "verified: status: why (DDR, PKIX)" "$st" "DDR, verified by its certificate (PKIX)"
+	expect_contains "verified: status: the link's transport" "$st" \
+		"DoT to $ADN ($PUB:853), authenticated by its certificate (PKIX)"
+	expect_not_contains "verified: status: not shown as unauthenticated" "$st" "unauthenticated"
+	out=$(ds_ctl a query asked.example.test)
+	expect_contains "verified: dotctl query says PKIX" "$out" \
+		"answered by: DoT to $ADN ($PUB:853, certificate verified (PKIX))"
+	expect_contains "verified: the log says DDR verified it" "$(ds_log a)" \
+		"DDR: $ADN verified: its certificate is valid for $ADN and names the network's resolver"
+	expect_contains "verified: the log says the transport" "$(ds_log a)" \
+		"DoT authenticated to $ADN (certificate verified, PKIX)"
+	cap_stop verified $PUB
+	cap_expect_seen "verified: the capture saw the discovery in plain DNS (port 53)" verified "dst port 53"
+	cap_expect_seen "verified: the capture saw DoT to the resolver (port 853)" verified "tcp dst port 853"
+	cap_expect_absent "verified: the first query never went out in clear text" verified "www"
+	cap_expect_absent "verified: the second query never went out in clear text" verified "secret-name"
+	ms=$(first_answer a)
+	check "verified: the daemon logged its first answer's delay" test -n "$ms"
+	echo "# timing: DDR verified: first authenticated answer $ms ms after the network change" \
+		"(daemon start to dig's answer: $(((t1 - t0) / 1000000)) ms)"
+}
+
+# ---------------------------------------------- a certificate without the IP
+s_no_ip() {
+	local out st
+	certs "$T_DIR/ca-noip" || return 1
+	gw_unbound noip $PUB "$T_DIR/ca-noip" || return 1
+	ds_start a --listen $L:53 --network-resolver $PUB --ca-file "$T_DIR/ca-noip/$ADN.ca.pem" \
+		--unknown-network opportunistic "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "no IP: answered (plain DNS, opportunistic)" "$out" "192.0.2.80"
+	st=$(status_of a)
+	expect_contains "no IP: status says plain DNS" "$st" "PLAIN DNS to $PUB"
+	expect_contains "no IP: the log says why it is not verified" "$(ds_log a)" \
+		"DDR: $ADN not verified: $PUB:853: certificate verification failed: IP address mismatch"
+	expect_not_contains "no IP: no opportunistic DoT to a public address" "$(ds_log a)" \
+		"DDR opportunistic"
+	ds_stop a
+	ds_start b --listen $L:53 --network-resolver $PUB --ca-file "$T_DIR/ca-noip/$ADN.ca.pem" \
+		--unknown-network strict "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A)
+	expect_contains "no IP, strict: SERVFAIL" "$out" "status: SERVFAIL"
+}
+
+# ------------------------------------- a private address, nothing verifiable
+s_opportunistic() {
+	local out st
+	certs "$T_DIR/ca-priv" || return 1
+	gw_unbound priv $PRIV "$T_DIR/ca-priv" || return 1
+	cap_start opp "$VETH" "" "host $PRIV" || return 1
+	ds_start a --listen $L:53 --network-resolver $PRIV --unknown-network opportunistic \
+		"${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "opportunistic: answered" "$out" "192.0.2.80"
+	out=$($DIG +adflag secret-name.example.test A)
+	expect_contains "opportunistic: a second name" "$out" "192.0.2.81"
+	expect_not_contains "opportunistic: never AD (unauthenticated)" "$out" " ad;"
+	st=$(status_of a)
+	expect_contains "opportunistic: status says unauthenticated DoT" "$st" \
+		"DoT, unauthenticated (DDR opportunistic)"
+	expect_contains "opportunistic: status: the link's transport" "$st" \
+		"DoT to $ADN ($PRIV:853), unauthenticated (DDR opportunistic)"
+	expect_contains "opportunistic: status: auth none" "$st" \
+		"auth:     none: DoT, unauthenticated (opportunistic)"
+	expect_not_contains "opportunistic: status: never PKIX" "$st" "certificate verified (PKIX)"
+	expect_contains "opportunistic: the log says so" "$(ds_log a)" \
+		"DoT, unauthenticated (DDR opportunistic) to $ADN"
+	cap_stop opp $PRIV
+	cap_expect_seen "opportunistic: the capture saw DoT (port 853)" opp "tcp dst port 853"
+	cap_expect_absent "opportunistic: the queries never went out in clear text" opp "secret-name"
+	out=$(ds_ctl a query asked.example.test)
+	expect_contains "opportunistic: dotctl query says unauthenticated DoT" "$out" \
+		"answered by: DoT to $ADN ($PRIV:853), unauthenticated (opportunistic)"
+	ds_stop a
+	ds_start b --listen $L:53 --network-resolver $PRIV --unknown-network strict \
+		"${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A)
+	expect_contains "opportunistic, strict: SERVFAIL" "$out" "status: SERVFAIL"
+	expect_not_contains "opportunistic, strict: no unauthenticated DoT" "$(ds_log b)" \
+		"DoT, unauthenticated (DDR opportunistic) to"
+}
+
+# --------------------------------------------------------------- ddr no
+s_ddr_off() {
+	local out
+	certs "$T_DIR/ca-off" $PUB || return 1
+	gw_unbound off $PUB "$T_DIR/ca-off" || return 1
+	cap_start off "$VETH" "" "host $PUB" || return 1
+	ds_start a --listen $L:53 --network-resolver $PUB --ca-file "$T_DIR/ca-off/$ADN.ca.pem" \
+		--ddr no "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "ddr no: answered in plain DNS" "$out" "192.0.2.80"
+	expect_contains "ddr no: status says plain DNS" "$(status_of a)" "PLAIN DNS to $PUB"
+	cap_stop off $PUB
+	cap_expect_seen "ddr no: the capture saw plain DNS" off "dst port 53"
+	cap_expect_absent "ddr no: no _dns.resolver.arpa query" off "_dns"
+	cap_expect_none "ddr no: no DoT" off "tcp dst port 853"
+}
+
+scenario verified s_verified teardown
+scenario no-ip s_no_ip teardown
+scenario opportunistic s_opportunistic teardown
+scenario ddr-off s_ddr_off teardown
+finish
