@@ -91,6 +91,8 @@ struct ds_config {
 	enum trust_tofu tofu;         /* tofu auto|ask|off */
 	enum trust_unknown_mode unknown_network; /* unknown-network opportunistic|strict */
 	bool prefer_upstream_resolver;  /* prefer-upstream-resolver yes|no */
+	bool publish;                   /* publish yes|no: resolver-name.arpa and
+					   the unique zone as a forwarder */
 	unsigned discovery_wait_ms;     /* discovery-wait: how long queries wait */
 	unsigned rfc5011_hold_down_s;   /* rfc5011-hold-down (test use; default 30 days) */
 	unsigned refresh_interval_s;    /* refresh-interval: 0 = RFC 5011 2.3 active refresh */

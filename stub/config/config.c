@@ -29,7 +29,7 @@ enum key_id {
 	K_RESOLV_SOURCE_LINK, K_NETWORKD,
 	K_SERVE_DOT, K_SERVE_DOT_CERT, K_SERVE_DOT_KEY, K_SERVE_DOT_NAME, K_DOT_CLIENTS,
 	K_DOT_PER_ADDRESS, K_DOT_CLIENT_OUTPUT, K_DOT_OUTPUT_TOTAL, K_DOT_CLIENT_INFLIGHT,
-	K_DOT_IDLE_TIMEOUT, K_DOT_HANDSHAKE_TIMEOUT,
+	K_DOT_IDLE_TIMEOUT, K_DOT_HANDSHAKE_TIMEOUT, K_PUBLISH,
 };
 
 struct key_def {
@@ -82,6 +82,7 @@ static const struct key_def keys[] = {
 	{ "dot-client-inflight", K_DOT_CLIENT_INFLIGHT, false, "N  queries in flight per DoT client (default 128)" },
 	{ "dot-idle-timeout", K_DOT_IDLE_TIMEOUT, false, "MS  close an idle DoT connection (default 30000)" },
 	{ "dot-handshake-timeout", K_DOT_HANDSHAKE_TIMEOUT, false, "MS  a TLS handshake must be done by then (default 5000)" },
+	{ "publish", K_PUBLISH, false, "yes|no  publish resolver-name.arpa and our unique zone as a forwarder (needs serve-dot; default no)" },
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -416,6 +417,10 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		return 0;
 	case K_PREFER_UPSTREAM:
 		if (parse_bool(v, &c->prefer_upstream_resolver) < 0)
+			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+		return 0;
+	case K_PUBLISH:
+		if (parse_bool(v, &c->publish) < 0)
 			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_CACHE_SIZE:
@@ -762,6 +767,10 @@ static int dot_finish(const struct ds_config *c, char *err, size_t errlen)
 		return fail(err, errlen,
 			    "serve-dot-name names the generated certificate; serve-dot-cert "
 			    "brings its own name");
+	if (c->publish && s->naddr == 0)
+		return fail(err, errlen,
+			    "publish yes needs serve-dot: the publication names the DoT server "
+			    "and its TLSA");
 	return 0;
 }
 
@@ -962,6 +971,7 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	fprintf(f, "unknown-network %s\n",
 		trust_unknown_mode_name(c->unknown_network));
 	fprintf(f, "prefer-upstream-resolver %s\n", c->prefer_upstream_resolver ? "yes" : "no");
+	fprintf(f, "publish %s\n", c->publish ? "yes" : "no");
 	fprintf(f, "discovery-wait %u\n", c->discovery_wait_ms);
 	fprintf(f, "rfc5011-hold-down %u\n", c->rfc5011_hold_down_s);
 	fprintf(f, "refresh-interval %u\n", c->refresh_interval_s);

@@ -115,6 +115,7 @@ static const struct ctl_command commands[] = {
 	{ "hotspot-signon", cmd_hotspot },
 	{ "trust", ds_trustctl },
 	{ "network", cmd_network },
+	{ "publish", ds_publishctl },
 };
 
 /* "query HEX" (ctlquery.c) is not in this table: it may be answered

@@ -37,6 +37,8 @@ struct ds_busquery;
 struct ds_resolve1d;
 struct ds_dotsrv;
 struct ds_dot_client;
+struct ds_publishd;
+struct trust_dnskey;
 
 /* Counters shown by `dotctl status` (status.h). */
 struct ds_stats {
@@ -144,6 +146,7 @@ struct ds_daemon {
 	uint64_t reloads_refused;
 	char last_reload[192];            /* "" or what the last SIGHUP did */
 	struct ds_resolve1d *resolve1;    /* the D-Bus API, or NULL (resolve1d.c) */
+	struct ds_publishd *publish;      /* publish yes, or NULL (publishd.c) */
 };
 
 /* Where a query came from, and so where its answer goes. */
@@ -394,6 +397,28 @@ void ds_resolve1d_close(struct ds_daemon *d);
 /* After a reload: open, close or take the new settings, and hand the
  * links' resolvers to the new network manager again. */
 void ds_resolve1d_reload(struct ds_daemon *d);
+
+/* ---- publishd.c: publish yes ---- */
+/* Load (or make, on first start) the publication's keys in
+ * state-dir/publish and sign the zones, after ds_dotsrv_start (they name
+ * the DoT server and its TLSA) and before anything is served.  Nothing
+ * to do with publish no.  0 or -errno (logged). */
+int ds_publishd_open(struct ds_daemon *d);
+void ds_publishd_close(struct ds_daemon *d);
+/* A query for resolver-name.arpa or our unique zone from a client (not
+ * from the router itself): answered from the publication into out (the
+ * length in *outlen, 0: nothing to send) and true; false if it is not the
+ * publisher's to answer. */
+bool ds_publishd_answer(struct ds_daemon *d, const struct dns_query *q, const struct ds_origin *o,
+			size_t max, uint8_t *out, size_t *outlen);
+/* The default network's upstream changed (the network manager): desc is
+ * what its DoT is made from, NULL if it is served otherwise; key its
+ * unique zone's KSK if discovery saw it, else NULL.  Published, signed
+ * again if that changes anything; logged. */
+void ds_publishd_upstream(struct ds_daemon *d, const struct ds_upstream_desc *desc,
+			  const struct trust_dnskey *key);
+/* The control request "publish show": the trust anchor to hand out. */
+int ds_publishctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);
 
 /* ---- control.c ---- */
 int ds_control_open(struct ds_daemon *d);

@@ -322,6 +322,10 @@ int main(int argc, char **argv)
 	/* its generated key and certificate belong to the daemon's user */
 	if (ds_dotsrv_start(&d) < 0)
 		goto out;
+	/* the publication names the DoT server: its keys are loaded or made
+	 * now, before anything is served */
+	if (ds_publishd_open(&d) < 0)
+		goto out;
 	/* the signals first: SIGHUP may come as soon as READY=1 went out */
 	sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);
 	sigs[1] = evsignal_new(d.base, SIGTERM, on_signal, &d);
@@ -359,6 +363,7 @@ out:
 	ds_daemon_set_upstream(&d, NULL, "none", false);
 	ds_resolve_fini(&d);
 	ds_control_close(&d);
+	ds_publishd_close(&d);
 	ds_dotsrv_close(&d);
 	ds_listeners_close(&d);
 	if (d.cache)
