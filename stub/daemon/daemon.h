@@ -400,10 +400,11 @@ void ds_resolve1d_reload(struct ds_daemon *d);
 
 /* ---- publishd.c: publish yes ---- */
 /* Load (or make, on first start) the publication's keys in
- * state-dir/publish and sign the zones, after ds_dotsrv_start (they name
- * the DoT server and its TLSA) and before anything is served.  Nothing
- * to do with publish no.  0 or -errno (logged). */
-int ds_publishd_open(struct ds_daemon *d);
+ * state-dir/publish and sign the zones for the DoT server's name and
+ * TLSA ("3 1 1 <hex>"; main.c reads both from the started DoT server),
+ * before anything is served.  Nothing to do with publish no.  0 or
+ * -errno (logged). */
+int ds_publishd_open(struct ds_daemon *d, const char *name, const char *tlsa);
 void ds_publishd_close(struct ds_daemon *d);
 /* A query for resolver-name.arpa or our unique zone from a client (not
  * from the router itself): answered from the publication into out (the

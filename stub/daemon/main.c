@@ -242,6 +242,17 @@ static void log_started(const struct ds_config *cfg)
 		   cfg->upstream.name[0] ? cfg->upstream.name : "none");
 }
 
+/* publish yes: the publication names the started DoT server and its TLSA */
+static int publish_open(struct ds_daemon *d)
+{
+	struct ds_dotsrv_status st;
+
+	if (!d->cfg->publish)
+		return 0;
+	ds_dotsrv_get_status(d, &st);
+	return ds_publishd_open(d, st.name, st.tlsa);
+}
+
 int main(int argc, char **argv)
 {
 	static struct ds_config cfg;
@@ -324,7 +335,7 @@ int main(int argc, char **argv)
 		goto out;
 	/* the publication names the DoT server: its keys are loaded or made
 	 * now, before anything is served */
-	if (ds_publishd_open(&d) < 0)
+	if (publish_open(&d) < 0)
 		goto out;
 	/* the signals first: SIGHUP may come as soon as READY=1 went out */
 	sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);

@@ -16,7 +16,6 @@
  * upstream's resolver-name.arpa.
  */
 #include "daemon.h"
-#include "dotsrv.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -77,9 +76,9 @@ static size_t own_addresses(const struct ds_config *c, char (*out)[46], size_t m
 	return n;
 }
 
-static struct ds_publisher *publisher_make(struct ds_daemon *d)
+static struct ds_publisher *publisher_make(struct ds_daemon *d, const char *name,
+					  const char *tlsa)
 {
-	struct ds_dotsrv_status st;
 	struct ds_pub_keys keys;
 	struct ds_publisher *p;
 	char dir[PATH_MAX], why[768], addr[16][46];
@@ -87,8 +86,7 @@ static struct ds_publisher *publisher_make(struct ds_daemon *d)
 	size_t n;
 	bool created;
 
-	ds_dotsrv_get_status(d, &st);
-	if (!st.name[0] || !st.tlsa[0]) {
+	if (!name[0] || !tlsa[0]) {
 		log_err("publish: the DoT server has no name or TLSA to publish");
 		return NULL;
 	}
@@ -96,24 +94,24 @@ static struct ds_publisher *publisher_make(struct ds_daemon *d)
 		log_err("publish: state-dir %s: path too long", d->cfg->state_dir);
 		return NULL;
 	}
-	if (ds_pub_state_load(&keys, dir, st.name, &created, why, sizeof(why)) < 0) {
+	if (ds_pub_state_load(&keys, dir, name, &created, why, sizeof(why)) < 0) {
 		log_err("publish: %s", why);
 		return NULL;
 	}
 	if (created)
-		log_notice("publish: generated new keys for %s and %s in %s", DS_PUB_ARPA, st.name,
+		log_notice("publish: generated new keys for %s and %s in %s", DS_PUB_ARPA, name,
 			   dir);
 	n = own_addresses(d->cfg, addr, 16);
 	for (size_t i = 0; i < n; i++)
 		ap[i] = addr[i];
-	p = ds_publisher_new(&keys, st.name, ap, n, st.tlsa, why, sizeof(why));
+	p = ds_publisher_new(&keys, name, ap, n, tlsa, why, sizeof(why));
 	ds_pub_keys_free(&keys);
 	if (!p)
 		log_err("publish: cannot make the publication: %s", why);
 	return p;
 }
 
-int ds_publishd_open(struct ds_daemon *d)
+int ds_publishd_open(struct ds_daemon *d, const char *name, const char *tlsa)
 {
 	struct ds_publishd *pd;
 	char anchor[1024];
@@ -126,7 +124,7 @@ int ds_publishd_open(struct ds_daemon *d)
 		return -ENOMEM;
 	}
 	pd->d = d;
-	pd->pub = publisher_make(d);
+	pd->pub = publisher_make(d, name, tlsa);
 	pd->resign_ev = pd->pub ? ds_timer_new(d->base, resign_fired, pd) : NULL;
 	if (!pd->resign_ev) {
 		if (pd->pub)

@@ -87,11 +87,11 @@ net_up() {
 }
 teardown() { net_down; rm -rf "${T_DIR:?}/rt" "${T_DIR:?}/cl"; }
 
-# router_up [options]: the router's daemon; waits until it published
-# the ISP's resolver as its upstream
+# router_up: the router's daemon; waits until it published the ISP's
+# resolver as its upstream
 router_up() {
 	DS_WRAP="ip netns exec $RT" ds_start rt --listen 127.0.0.53:53 --listen $LAN_IP:53 \
-		--serve-dot $LAN_IP:853 --publish yes --network-resolver $ISP_IP "$@" || return 1
+		--serve-dot $LAN_IP:853 --publish yes --network-resolver $ISP_IP || return 1
 	if ! ds_wait_log rt "publish: upstream $ISP_NAME (dot, with its KEY) published" 0 20; then
 		echo "the router did not publish its upstream:"
 		tail -20 "$T_DIR/rt/log"
