@@ -25,7 +25,7 @@ enum key_id {
 	K_QUERY_TIMEOUT, K_NETWORK_RESOLVER, K_RESOLV_SOURCE, K_ANCHORS_DIR,
 	K_TOFU, K_UNKNOWN_NETWORK, K_PREFER_UPSTREAM, K_DISCOVERY_WAIT,
 	K_HOLD_DOWN, K_REFRESH, K_TCP_PER_ADDRESS, K_TCP_CLIENT_OUTPUT, K_TCP_OUTPUT_TOTAL,
-	K_ACCESS_CONTROL, K_RESOLV_CONF_OUT,
+	K_ACCESS_CONTROL, K_RESOLV_CONF_OUT, K_SECCOMP,
 };
 
 struct key_def {
@@ -46,6 +46,7 @@ static const struct key_def keys[] = {
 	{ "resolv-conf-out", K_RESOLV_CONF_OUT, false, "PATH|none  the resolv.conf written for /etc/resolv.conf to link to (default: next to the control socket, " DOTSTUB_RUNDIR "/resolv.conf)" },
 	{ "state-dir", K_STATE_DIR, false, "DIR  trust store directory (default " DOTSTUB_STATEDIR ")" },
 	{ "user", K_USER, false, "NAME  drop privileges to this user after binding" },
+	{ "seccomp", K_SECCOMP, false, "yes|no  seccomp filters on both processes (default yes; no: for debugging)" },
 	{ "log-level", K_LOG_LEVEL, false, "err|warning|notice|info|debug (default notice)" },
 	{ "tcp-clients", K_TCP_CLIENTS, false, "N  concurrent TCP clients (default 256)" },
 	{ "tcp-clients-per-address", K_TCP_PER_ADDRESS, false, "N  TCP clients from one address (default 32; 0 = no limit)" },
@@ -97,6 +98,7 @@ void ds_config_init(struct ds_config *c)
 	c->unknown_network = TRUST_UNKNOWN_OPPORTUNISTIC;
 	c->discovery_wait_ms = 3000;
 	c->rfc5011_hold_down_s = 30 * 86400;
+	c->seccomp = true;
 }
 
 void ds_config_free(struct ds_config *c)
@@ -265,6 +267,10 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		free(t.data);
 		if (r < 0)
 			return fail(err, errlen, "tlsa: too many records (at most %d)", DS_MAX_TLSA);
+		return 0;
+	case K_SECCOMP:
+		if (parse_bool(v, &c->seccomp) < 0)
+			return fail(err, errlen, "seccomp: '%s' is not yes or no", v);
 		return 0;
 	case K_ALLOW_TLS12:
 		if (parse_bool(v, &c->allow_tls12) < 0)
@@ -694,6 +700,7 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	fprintf(f, "state-dir %s\n", c->state_dir);
 	if (c->user[0])
 		fprintf(f, "user %s\n", c->user);
+	fprintf(f, "seccomp %s\n", c->seccomp ? "yes" : "no");
 	fprintf(f, "log-level %s\n", ds_log_level_name(c->log_level));
 	fprintf(f, "tcp-clients %u\n", c->max_tcp_clients);
 	fprintf(f, "tcp-clients-per-address %u\n", c->tcp_clients_per_address);

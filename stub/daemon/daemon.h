@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "dotstub/acl.h"
 #include "dotstub/cache.h"
@@ -19,6 +20,7 @@
 #include "dotstub/log.h"
 #include "dotstub/netinfo.h" /* the search list's bounds */
 #include "dotstub/plain.h"
+#include "dotstub/trust.h"
 #include "dotstub/upstream.h"
 #include "dotstub/wire.h"
 
@@ -102,6 +104,23 @@ struct ds_daemon {
 	uint64_t reloads;                 /* applied */
 	uint64_t reloads_refused;
 	char last_reload[192];            /* "" or what the last SIGHUP did */
+	/* The process split (privsep.h).  Hooks are NULL in a daemon of one
+	 * process (and in the tests that run these files alone).  In the
+	 * network process: */
+	pid_t main_pid;                   /* the store process (status "pid"); 0: none */
+	/* listener.c: a bound listener socket for ss, or -errno (logged) */
+	int (*listen_fd)(struct ds_daemon *d, const struct sockaddr_storage *ss, int socktype);
+	/* netmgr.c: the trust store, instead of trust_store_open */
+	int (*store_open)(struct ds_daemon *d, const struct trust_store_opts *o,
+			  struct trust_store **ret, struct trust_open_report *report);
+	/* In the store process: */
+	struct trust_store *trust_store;  /* trustctl.c's store (NULL: the network manager's) */
+	void (*on_trust_changed)(struct ds_daemon *d); /* trustctl.c saved a change */
+	/* control.c: a request that is not "trust ...", with its client's
+	 * socket (0, or -errno: the client is told) */
+	int (*ctl_forward)(struct ds_daemon *d, int fd, const char *line);
+	pid_t ctl_refuse_pid;             /* control.c: a peer it refuses (the network process) */
+	void *privsep;                    /* storeproc.c's or netproc.c's state */
 };
 
 /* Where a query came from, and so where its answer goes. */
@@ -183,6 +202,9 @@ int ds_resolve_init(struct ds_daemon *d);
 void ds_resolve_fini(struct ds_daemon *d);
 
 /* ---- listener.c ---- */
+/* A listener socket bound to ss (SOCK_DGRAM, or SOCK_STREAM listening):
+ * its descriptor, or -errno (logged). */
+int ds_listen_bind(const struct sockaddr_storage *ss, int socktype);
 /* Bind every listen address (UDP and TCP).  Returns 0 or -errno (logged). */
 int ds_listeners_open(struct ds_daemon *d);
 /* Listen on addr[0..n-1] instead: an address already bound keeps its
@@ -240,14 +262,28 @@ int ds_netmgr_hotspot_signon(struct ds_daemon *d, unsigned seconds, char *why, s
  * manager (trust store, watchers, the first decision).  0 or -errno
  * (logged); -EPERM: the trust store may not be trusted. */
 int ds_reload_serve(struct ds_daemon *d);
-/* SIGHUP: read the configuration again and apply it, or keep the running
- * one if the new one is invalid (logged either way). */
-void ds_reload(struct ds_daemon *d);
+/* Read the configuration again and apply it, or keep the running one if
+ * the new one is invalid (logged either way): the network process, told
+ * by the store process, which got SIGHUP.  true: applied. */
+bool ds_reload_apply(struct ds_daemon *d);
+/* A reload the store process refused (and logged): counted, shown. */
+void ds_reload_count_refused(struct ds_daemon *d, const char *why);
 
 /* ---- trustctl.c: control requests "trust ..." ---- */
 int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);
 
 /* ---- stubresolv.c: the resolv.conf for /etc/resolv.conf to link to ---- */
+enum ds_stubresolv_posture { DS_STUBRESOLV_NONE, DS_STUBRESOLV_DOT, DS_STUBRESOLV_PLAIN };
+/* The network process writes no file: instead of ds_stubresolv_open,
+ * what the file should say goes to fn (the store process writes it),
+ * whenever that changes.  Returns 0 or -ENOMEM. */
+typedef void ds_stubresolv_relay_fn(void *arg, enum ds_stubresolv_posture p,
+				    const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n);
+int ds_stubresolv_open_relay(struct ds_daemon *d, ds_stubresolv_relay_fn *fn, void *arg);
+/* The store process: write the file for this posture and search list
+ * (from the network process), if that changes it. */
+void ds_stubresolv_apply(struct ds_daemon *d, enum ds_stubresolv_posture p,
+			 const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n);
 /* Start writing resolv-conf-out (nothing for "none"); writes it now if
  * what it should hold differs from what it holds.  After the privileges
  * are dropped.  Returns 0 or -ENOMEM; write failures are logged. */
@@ -274,7 +310,15 @@ int ds_ctlquery_start(struct ds_daemon *d, int argc, char **argv, struct evbuffe
 void ds_ctlquery_free(struct ds_ctlquery *q);
 
 /* ---- control.c ---- */
-int ds_control_open(struct ds_daemon *d);
+/* Bind and listen on the control socket (before privileges are dropped):
+ * its descriptor, or -errno (logged). */
+int ds_control_bind(const char *path);
+/* Accept on fd (from ds_control_bind) from now on.  0 or -ENOMEM. */
+int ds_control_start(struct ds_daemon *d, int fd);
+/* Answer a client whose request line another process read (the network
+ * process: fd is the client's socket, taken; refused: the control
+ * connections the store process refused so far).  0 or -errno. */
+int ds_control_adopt(struct ds_daemon *d, int fd, const char *line, uint64_t refused);
 void ds_control_close(struct ds_daemon *d);
 
 #endif

@@ -1,11 +1,12 @@
 /*
- * main.c -- dotstubd: wires the parts together.  Reads the configuration,
- * binds the listeners and the control socket, drops privileges, creates
- * the upstream client and runs the event loop.
+ * main.c -- dotstubd: reads the configuration and checks the state
+ * directory; then the store process binds, drops privileges and starts
+ * the network process (storeproc.c, netproc.c; privsep.h).
  */
 #include "dotstub-config.h"
 #include "daemon.h"
 #include "notify.h"
+#include "privsep.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,85 +78,6 @@ static int parse_args(int argc, char **argv, struct ds_config *c)
 	return 0;
 }
 
-/* The directory of the control socket (the run directory) also holds
- * resolv-conf-out, replaced by rename after the privileges are dropped:
- * it goes to the daemon's user too.  Another directory is left alone. */
-static void chown_run_dir(const struct ds_config *c, const struct passwd *pw)
-{
-	const char *cs = strrchr(c->control_path, '/');
-	const char *rs = strrchr(c->resolv_conf_out, '/');
-	char dir[sizeof(c->control_path)];
-	size_t dl;
-	int fd;
-
-	if (!cs || !rs || cs == c->control_path)
-		return;
-	dl = (size_t)(cs - c->control_path);
-	if ((size_t)(rs - c->resolv_conf_out) != dl ||
-	    memcmp(c->control_path, c->resolv_conf_out, dl) != 0)
-		return;
-	memcpy(dir, c->control_path, dl);
-	dir[dl] = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fchown(fd, pw->pw_uid, pw->pw_gid) < 0)
-		log_warn("chown %s: %s, ignoring", dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
-
-static int drop_privileges(const struct ds_config *c)
-{
-	struct passwd *pw;
-	int fd;
-
-	if (!c->user[0])
-		return 0;
-	pw = getpwnam(c->user);
-	if (!pw) {
-		log_err("user %s does not exist", c->user);
-		return -ENOENT;
-	}
-	/* started as that user already (systemd's User=): nothing to drop */
-	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid) {
-		log_info("running as user %s", c->user);
-		return 0;
-	}
-	/* never through a symbolic link: the descriptor of the directory
-	 * itself (check_state_dir refused a link already) */
-	fd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if ((fd < 0 && errno != ENOENT) || (fd >= 0 && fchown(fd, pw->pw_uid, pw->pw_gid) < 0))
-		log_warn("chown %s: %s, ignoring", c->state_dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (fchownat(AT_FDCWD, c->control_path, pw->pw_uid, pw->pw_gid, AT_SYMLINK_NOFOLLOW) < 0)
-		log_warn("chown %s: %s, ignoring", c->control_path, strerror(errno));
-	chown_run_dir(c, pw);
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		log_err("cannot drop privileges to %s: %s", c->user, strerror(errno));
-		return -errno;
-	}
-	if (setuid(0) == 0) {
-		log_err("privileges could be regained after dropping them to %s", c->user);
-		return -EPERM;
-	}
-	log_info("running as user %s", c->user);
-	return 0;
-}
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	struct ds_daemon *d = arg;
-
-	if (sig == SIGHUP) {
-		ds_reload(d);
-		return;
-	}
-	log_notice("signal %d, exiting", (int)sig);
-	ds_notify_stopping();
-	event_base_loopbreak(d->base);
-}
-
 static int make_dirs(const struct ds_config *c)
 {
 	char dir[sizeof(c->control_path)];
@@ -201,52 +123,11 @@ static int check_state_dir(const struct ds_config *c)
 	return r;
 }
 
-/* The first decision is served: the service manager may go on. */
-static void on_decided(struct ds_daemon *d)
-{
-	ds_timer_disarm(d->ready_timer);
-	if (!ds_notify_ready_sent()) /* a reload may have said it */
-		ds_notify_ready(d);
-}
-
-/* No decision after discovery-wait: queries are answered by now (SERVFAIL
- * or plain DNS where the policy allows it), so the daemon is ready. */
-static void ready_timer_fired(void *arg)
-{
-	struct ds_daemon *d = arg;
-
-	d->on_decided = NULL;
-	if (!ds_notify_ready_sent())
-		ds_notify_ready(d);
-}
-
-/* READY=1 when the first decision is served, or after discovery-wait. */
-static int ready_when_decided(struct ds_daemon *d)
-{
-	d->ready_timer = ds_timer_new(d->base, ready_timer_fired, d);
-	if (!d->ready_timer)
-		return -ENOMEM;
-	d->on_decided = on_decided;
-	ds_timer_arm_ms(d->ready_timer, d->cfg->discovery_wait_ms + 500);
-	return 0;
-}
-
-static void log_started(const struct ds_config *cfg)
-{
-	char a[64];
-
-	ds_sockaddr_format(&cfg->listen[0], a, sizeof(a));
-	log_notice("dotstubd %s started, listening on %s%s, upstream %s", DOTSTUB_VERSION, a,
-		   cfg->nlisten > 1 ? " and more" : "",
-		   cfg->upstream.name[0] ? cfg->upstream.name : "none");
-}
-
 int main(int argc, char **argv)
 {
 	static struct ds_config cfg;
-	struct ds_daemon d;
-	struct event *sigs[3] = { NULL, NULL, NULL };
-	int r, rc = 1;
+	static struct ds_daemon d;
+	int rc;
 
 	ds_config_init(&cfg);
 	if (parse_args(argc, argv, &cfg) < 0)
@@ -265,7 +146,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ds_notify_init();
 
-	memset(&d, 0, sizeof(d));
 	TAILQ_INIT(&d.waitq);
 	d.cfg = &cfg;
 	d.argc = argc;
@@ -273,87 +153,13 @@ int main(int argc, char **argv)
 	d.started_ms = ds_now_ms();
 	d.started_wall = time(NULL);
 	snprintf(d.up_source, sizeof(d.up_source), "none");
-	d.base = event_base_new();
-	if (!d.base) {
-		log_err("cannot create the event loop");
-		return 1;
-	}
-	/* two priorities: news of the network (netlink, resolv-source) is
-	 * handled before queries that arrived in the same loop iteration, so
-	 * a query after a switch never gets the old network's answer */
-	event_base_priority_init(d.base, 2);
-	if (ds_resolve_init(&d) < 0) {
-		log_err("out of memory");
-		goto out;
-	}
-	if (cfg.cache_bytes) {
-		d.cache = ds_cache_new(cfg.cache_bytes);
-		if (!d.cache) {
-			log_err("cannot allocate the cache");
-			goto out;
-		}
-	}
 	if (make_dirs(&cfg) < 0)
-		goto out;
-	if (check_state_dir(&cfg) < 0) {
+		rc = 1;
+	else if (check_state_dir(&cfg) < 0)
 		rc = 2;
-		goto out;
-	}
-	if (ds_access_open(&d) < 0)
-		goto out;
-	r = ds_listeners_open(&d);
-	if (r < 0)
-		goto out;
-	r = ds_control_open(&d);
-	if (r < 0)
-		goto out;
-	if (drop_privileges(&cfg) < 0)
-		goto out;
-	if (!cfg.foreground && daemon(0, 0) < 0) {
-		log_err("daemon: %s", strerror(errno));
-		goto out;
-	}
-	if (ds_stubresolv_open(&d) < 0) {
-		log_err("out of memory");
-		goto out;
-	}
-	/* the signals first: SIGHUP may come as soon as READY=1 went out */
-	sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);
-	sigs[1] = evsignal_new(d.base, SIGTERM, on_signal, &d);
-	sigs[2] = evsignal_new(d.base, SIGHUP, on_signal, &d);
-	for (int i = 0; i < 3; i++)
-		if (sigs[i])
-			event_add(sigs[i], NULL);
-	if (ready_when_decided(&d) < 0)
-		goto out;
-	if ((r = ds_reload_serve(&d)) < 0) {
-		if (r == -EPERM) /* the store may not be trusted */
-			rc = 2;
-		goto out;
-	}
-	ds_access_watch(&d);
-	log_started(&cfg);
-	event_base_dispatch(d.base);
-	rc = 0;
-out:
-	for (int i = 0; i < 3; i++)
-		if (sigs[i])
-			event_free(sigs[i]);
-	if (d.ready_timer)
-		ds_timer_free(d.ready_timer);
+	else /* the two processes: both return here (privsep.h) */
+		rc = ds_storeproc_main(&d);
 	ds_notify_close();
-	/* the file stays as it was: what stops the daemon is not a network
-	 * decision */
-	ds_stubresolv_close(&d);
-	ds_access_close(&d); /* before the watcher it may observe goes */
-	ds_netmgr_stop(&d);
-	ds_daemon_set_upstream(&d, NULL, "none", false);
-	ds_resolve_fini(&d);
-	ds_control_close(&d);
-	ds_listeners_close(&d);
-	if (d.cache)
-		ds_cache_free(d.cache);
-	event_base_free(d.base);
 	ds_config_free(&cfg);
 	return rc;
 }

@@ -25,8 +25,6 @@
 #define STUBRESOLV_MAX 4096    /* the whole file; the search list is bounded */
 #define STUBRESOLV_MAXNS 3     /* libc reads no more nameserver lines */
 
-enum ds_stubresolv_posture { DS_STUBRESOLV_NONE, DS_STUBRESOLV_DOT, DS_STUBRESOLV_PLAIN };
-
 struct ds_stubresolv {
 	char path[PATH_MAX];
 	enum ds_stubresolv_posture posture; /* the one written last */
@@ -35,6 +33,15 @@ struct ds_stubresolv {
 	char last[STUBRESOLV_MAX];  /* what the file holds, as far as we know */
 	size_t last_len;
 	bool failed;                /* the last write failed (logged once) */
+	/* the network process: what the file says goes to relay */
+	ds_stubresolv_relay_fn *relay;
+	void *relay_arg;
+	bool relayed;               /* something went to relay */
+	char relay_search[DS_RESOLVCONF_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
+	size_t relay_nsearch;       /* ... the search list it was told */
+	/* the store process: the posture the network process told */
+	bool applied;
+	enum ds_stubresolv_posture applied_posture;
 };
 
 /* What the daemon serves with now.  While it waits for a decision
@@ -43,6 +50,8 @@ struct ds_stubresolv {
  * leaves the file alone. */
 static enum ds_stubresolv_posture posture_of(const struct ds_daemon *d)
 {
+	if (d->stubresolv && d->stubresolv->applied)
+		return d->stubresolv->applied_posture;
 	if (d->up)
 		return DS_STUBRESOLV_DOT;
 	if (d->plain)
@@ -210,6 +219,18 @@ static void stubresolv_sync(struct ds_daemon *d)
 	if (!sr)
 		return;
 	p = posture_of(d);
+	if (sr->relay) {
+		if (!sr->relayed || p != sr->posture || sr->nsearch != sr->relay_nsearch ||
+		    memcmp(sr->search, sr->relay_search, sizeof(sr->search)) != 0) {
+			sr->relay(sr->relay_arg, p, (const char(*)[DS_RESOLVCONF_NAME_MAX + 1])sr->search,
+				  sr->nsearch);
+			sr->relayed = true;
+			sr->posture = p;
+			sr->relay_nsearch = sr->nsearch;
+			memcpy(sr->relay_search, sr->search, sizeof(sr->search));
+		}
+		return;
+	}
 	len = render(d, sr, p, buf, sizeof(buf));
 	if (len == 0 || (len == sr->last_len && memcmp(buf, sr->last, len) == 0))
 		return;
@@ -264,6 +285,34 @@ int ds_stubresolv_open(struct ds_daemon *d)
 	d->stubresolv = sr;
 	stubresolv_sync(d);
 	return 0;
+}
+
+int ds_stubresolv_open_relay(struct ds_daemon *d, ds_stubresolv_relay_fn *fn, void *arg)
+{
+	struct ds_stubresolv *sr;
+
+	if (!strcmp(d->cfg->resolv_conf_out, "none") || !d->cfg->resolv_conf_out[0])
+		return 0;
+	sr = calloc(1, sizeof(*sr));
+	if (!sr)
+		return -ENOMEM;
+	sr->relay = fn;
+	sr->relay_arg = arg;
+	d->stubresolv = sr;
+	stubresolv_sync(d);
+	return 0;
+}
+
+void ds_stubresolv_apply(struct ds_daemon *d, enum ds_stubresolv_posture p,
+			 const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n)
+{
+	struct ds_stubresolv *sr = d->stubresolv;
+
+	if (!sr)
+		return;
+	sr->applied = true;
+	sr->applied_posture = p;
+	ds_stubresolv_set_search(d, search, n);
 }
 
 void ds_stubresolv_close(struct ds_daemon *d)

@@ -1,0 +1,274 @@
+/*
+ * sandbox.c -- seccomp filters of dotstubd's two processes (privsep.h),
+ * with libseccomp.
+ *
+ * Each process allows the system calls it makes (found by running the
+ * whole test suite under strace, and kept to those) and is killed
+ * (SCMP_ACT_KILL_PROCESS, SIGSYS) by any other, by a call of another
+ * architecture (x32, i386 on x86_64) too.  no_new_privs is set first, in
+ * every case.
+ *
+ * The network process may not create, change or remove a file: open and
+ * openat only without O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND and
+ * O_TMPFILE; no rename, link, unlink, mkdir, mknod, chmod, chown,
+ * truncate, utimes, xattr or fallocate call at all; sockets only of the
+ * families it uses (AF_INET, AF_INET6, AF_NETLINK; AF_UNIX fails with
+ * EACCES, as a missing nscd socket does for glibc, so that it cannot make
+ * a socket file with bind); threads but no new process (clone only with
+ * CLONE_THREAD; clone3 fails with ENOSYS and glibc falls back to clone);
+ * no execve, no ptrace, no signal but to itself.  Loading libunbound for
+ * a walk (dlopen) needs open read-only and mmap/mprotect with PROT_EXEC;
+ * both are allowed.
+ *
+ * The store process writes the store and resolv-conf-out (open with any
+ * flags, rename, unlink, fsync, flock, fchmod), binds listeners (socket
+ * AF_INET, AF_INET6; AF_UNIX for the notify socket), hands descriptors to
+ * the network process (sendmsg, memfd_create) and signals only it (kill
+ * of that pid); it starts no process.
+ *
+ * Built with sanitizers (meson -Db_sanitize=...), both filters allow what
+ * the sanitizer runtimes call besides (LeakSanitizer stops the world with
+ * a clone without CLONE_THREAD and ptrace at exit; the symbolizer reads
+ * /proc): a wider set, in that build only.
+ */
+#include "dotstub-config.h"
+#include "privsep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dotstub/log.h"
+
+#if HAVE_SECCOMP
+#include <seccomp.h>
+
+/* Allowed with any arguments, in both processes. */
+static const char *const both[] = {
+	"read", "readv", "pread64", "write", "writev", "pwrite64", "close", "lseek",
+	"fstat", "newfstatat", "statx", "stat", "lstat", "fcntl", "ioctl", "getdents64",
+	"readlink", "readlinkat", "faccessat", "faccessat2", "access",
+	"mmap", "munmap", "mremap", "mprotect", "madvise", "brk",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "restart_syscall",
+	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll", "ppoll", "select",
+	"pselect6", "eventfd2", "pipe2",
+	"connect", "accept4", "sendto", "sendmsg", "sendmmsg", "recvfrom", "recvmsg",
+	"recvmmsg", "shutdown", "getsockname", "getpeername", "getsockopt", "setsockopt",
+	"socketpair",
+	"clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep",
+	"getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getgroups",
+	"getrandom", "uname", "sysinfo", "getrlimit", "prlimit64", "sched_yield",
+	"sched_getaffinity", "futex", "set_robust_list", "get_robust_list", "rseq",
+	"timerfd_create", "timerfd_settime", "timerfd_gettime",
+	"exit", "exit_group",
+};
+
+/* The store process: files, listeners, the network process. */
+static const char *const store_only[] = {
+	"openat", "open", "rename", "renameat", "renameat2", "unlink", "unlinkat", "fsync",
+	"fdatasync", "flock", "fchmod", "umask", "memfd_create", "bind", "listen", "wait4",
+	"waitid", "getcwd",
+};
+
+/* The network process: sockets and threads of its own, inotify. */
+static const char *const network_only[] = {
+	"bind", "inotify_init1", "inotify_add_watch", "inotify_rm_watch", "set_tid_address",
+};
+
+#if DS_SANITIZED
+/* The sanitizer runtimes' own (an ASan/UBSan build only). */
+static const char *const sanitizer[] = {
+	"clone", "ptrace", "wait4", "prctl",
+};
+#endif
+
+/* The distinct system calls a filter allows (for the log and the tests). */
+struct counted {
+	int nr[512];
+	unsigned n;
+};
+
+static void count_nr(struct counted *c, int nr)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->nr[i] == nr)
+			return;
+	if (c->n < sizeof(c->nr) / sizeof(c->nr[0]))
+		c->nr[c->n++] = nr;
+}
+
+/* Add one rule; a name this architecture does not have is skipped. */
+static int allow(scmp_filter_ctx ctx, const char *name, struct counted *count, unsigned n,
+		 const struct scmp_arg_cmp *cmp)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	int r;
+
+	if (nr == __NR_SCMP_ERROR || nr < 0)
+		return 0;
+	r = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp);
+	if (r == -EEXIST) /* allowed already (with any arguments) */
+		return 0;
+	if (r < 0)
+		return r;
+	count_nr(count, nr);
+	return 0;
+}
+
+static int allow_all(scmp_filter_ctx ctx, const char *const *names, size_t n,
+		     struct counted *count)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = allow(ctx, names[i], count, 0, NULL);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int fail_with(scmp_filter_ctx ctx, const char *name, int err, unsigned n,
+		     const struct scmp_arg_cmp *cmp)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+
+	if (nr == __NR_SCMP_ERROR || nr < 0)
+		return 0;
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO((uint32_t)err), nr, n, cmp);
+}
+
+#define WRITE_FLAGS (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE)
+
+static int network_rules(scmp_filter_ctx ctx, struct counted *count)
+{
+	const struct scmp_arg_cmp rdonly_at = SCMP_A2(SCMP_CMP_MASKED_EQ, WRITE_FLAGS, 0);
+	const struct scmp_arg_cmp rdonly = SCMP_A1(SCMP_CMP_MASKED_EQ, WRITE_FLAGS, 0);
+	const struct scmp_arg_cmp thread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
+	const struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
+	const struct scmp_arg_cmp unix_sock = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+	static const int families[] = { AF_INET, AF_INET6, AF_NETLINK };
+	int r;
+
+	r = allow_all(ctx, network_only, sizeof(network_only) / sizeof(network_only[0]), count);
+	if (r == 0)
+		r = allow(ctx, "openat", count, 1, &rdonly_at);
+	if (r == 0)
+		r = allow(ctx, "open", count, 1, &rdonly);
+	if (r == 0)
+		r = allow(ctx, "clone", count, 1, &thread);
+	if (r == 0)
+		r = allow(ctx, "tgkill", count, 1, &self);
+	for (size_t i = 0; r == 0 && i < sizeof(families) / sizeof(families[0]); i++) {
+		const struct scmp_arg_cmp fam = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]);
+
+		r = allow(ctx, "socket", count, 1, &fam);
+	}
+	if (r == 0)
+		r = fail_with(ctx, "socket", EACCES, 1, &unix_sock);
+	if (r == 0)
+		r = fail_with(ctx, "clone3", ENOSYS, 0, NULL);
+	return r;
+}
+
+static int store_rules(scmp_filter_ctx ctx, pid_t peer, struct counted *count)
+{
+	const struct scmp_arg_cmp child = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)peer);
+	static const int families[] = { AF_INET, AF_INET6, AF_UNIX };
+	int r;
+
+	r = allow_all(ctx, store_only, sizeof(store_only) / sizeof(store_only[0]), count);
+	/* kill: the network process only */
+	if (r == 0 && peer > 0)
+		r = allow(ctx, "kill", count, 1, &child);
+	for (size_t i = 0; r == 0 && i < sizeof(families) / sizeof(families[0]); i++) {
+		const struct scmp_arg_cmp fam = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]);
+
+		r = allow(ctx, "socket", count, 1, &fam);
+	}
+	return r;
+}
+
+static int build(enum ds_sandbox_kind kind, pid_t peer, scmp_filter_ctx *ret,
+		 struct counted *count)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	int r;
+
+	count->n = 0;
+	if (!ctx)
+		return -ENOMEM;
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (r == 0)
+		r = allow_all(ctx, both, sizeof(both) / sizeof(both[0]), count);
+#if DS_SANITIZED
+	if (r == 0)
+		r = allow_all(ctx, sanitizer, sizeof(sanitizer) / sizeof(sanitizer[0]), count);
+#endif
+	if (r == 0)
+		r = kind == DS_SANDBOX_NETWORK ? network_rules(ctx, count)
+					       : store_rules(ctx, peer, count);
+	if (r < 0) {
+		seccomp_release(ctx);
+		return r;
+	}
+	*ret = ctx;
+	return 0;
+}
+#endif /* HAVE_SECCOMP */
+
+static const char *kind_name(enum ds_sandbox_kind kind)
+{
+	return kind == DS_SANDBOX_NETWORK ? "network process" : "store process";
+}
+
+int ds_sandbox_enter(enum ds_sandbox_kind kind, bool seccomp_on, pid_t peer)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		int r = -errno;
+
+		log_err("%s: no_new_privs: %s", kind_name(kind), strerror(errno));
+		return r;
+	}
+#if HAVE_SECCOMP
+	if (seccomp_on) {
+		static struct counted count;
+		scmp_filter_ctx ctx;
+		int r = build(kind, peer, &ctx, &count);
+
+		if (r == 0) {
+			r = seccomp_load(ctx);
+			seccomp_release(ctx);
+		}
+		if (r < 0) {
+			log_err("%s: seccomp filter: %s", kind_name(kind), strerror(-r));
+			return r;
+		}
+		log_info("%s: seccomp filter of %u system calls%s", kind_name(kind), count.n,
+			 DS_SANITIZED ? " (with the sanitizers' own)" : "");
+		return 0;
+	}
+#endif
+	log_notice("%s: no seccomp filter (%s)", kind_name(kind),
+		   HAVE_SECCOMP ? "seccomp no" : "built without libseccomp");
+	return 0;
+}
+
+unsigned ds_sandbox_syscalls(enum ds_sandbox_kind kind)
+{
+#if HAVE_SECCOMP
+	static struct counted count;
+	scmp_filter_ctx ctx;
+
+	if (build(kind, getpid(), &ctx, &count) < 0)
+		return 0;
+	seccomp_release(ctx);
+	return count.n;
+#else
+	(void)kind;
+	return 0;
+#endif
+}
