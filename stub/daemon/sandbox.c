@@ -36,8 +36,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -47,36 +50,36 @@
 #if HAVE_SECCOMP
 #include <seccomp.h>
 
-/* Allowed with any arguments, in both processes. */
+/* Allowed with any arguments, in both processes: reading and writing
+ * descriptors they hold, memory, the event loop, signals, time. */
 static const char *const both[] = {
-	"read", "readv", "pread64", "write", "writev", "pwrite64", "close", "lseek",
-	"fstat", "newfstatat", "statx", "stat", "lstat", "fcntl", "ioctl", "getdents64",
-	"readlink", "readlinkat", "faccessat", "faccessat2", "access",
-	"mmap", "munmap", "mremap", "mprotect", "madvise", "brk",
-	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "restart_syscall",
-	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll", "ppoll", "select",
-	"pselect6", "eventfd2", "pipe2",
-	"connect", "accept4", "sendto", "sendmsg", "sendmmsg", "recvfrom", "recvmsg",
-	"recvmmsg", "shutdown", "getsockname", "getpeername", "getsockopt", "setsockopt",
-	"socketpair",
-	"clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep", "clock_nanosleep",
-	"getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getgroups",
-	"getrandom", "uname", "sysinfo", "getrlimit", "prlimit64", "sched_yield",
-	"sched_getaffinity", "futex", "set_robust_list", "get_robust_list", "rseq",
-	"timerfd_create", "timerfd_settime", "timerfd_gettime",
-	"exit", "exit_group",
+	"read", "readv", "write", "writev", "close", "lseek", "fstat", "newfstatat", "fcntl",
+	"brk", "munmap", "mremap", "madvise",
+	"epoll_create1", "epoll_ctl", "epoll_wait", "pipe2",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
+	"clock_gettime", "gettimeofday", "getpid", "getuid", "geteuid", "getgid", "getegid",
+	"getrandom", "futex", "exit_group",
+	"accept4", "sendto", "sendmsg", "recvmsg", "getsockopt", "setsockopt",
 };
 
-/* The store process: files, listeners, the network process. */
+/* The store process: the store and resolv-conf-out (write, fsync, rename,
+ * unlink, lock), listener sockets for a reload, the notify socket, the
+ * network process (a sealed memfd, its exit). */
 static const char *const store_only[] = {
-	"openat", "open", "rename", "renameat", "renameat2", "unlink", "unlinkat", "fsync",
-	"fdatasync", "flock", "fchmod", "umask", "memfd_create", "bind", "listen", "wait4",
-	"waitid", "getcwd",
+	"openat", "getdents64", "rename", "renameat", "renameat2", "unlink", "unlinkat", "fsync",
+	"flock", "fchmod", "memfd_create", "bind", "listen", "connect", "wait4",
 };
 
-/* The network process: sockets and threads of its own, inotify. */
+/* The network process: its sockets (UDP and TCP to clients, upstreams and
+ * the network's resolver; netlink), the walk (a thread, libunbound loaded
+ * with dlopen: mprotect with PROT_EXEC), inotify for resolv-source, the
+ * pause detector's timerfd, the store's memfd (pread). */
 static const char *const network_only[] = {
-	"bind", "inotify_init1", "inotify_add_watch", "inotify_rm_watch", "set_tid_address",
+	"pread64", "mmap", "mprotect", "bind", "connect", "getsockname", "getpeername", "shutdown",
+	"sendmmsg", "recvfrom", "recvmmsg", "socketpair", "poll", "timerfd_create",
+	"timerfd_settime", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
+	"set_robust_list", "rseq", "exit", "clock_nanosleep", "nanosleep", "sysinfo",
+	"sched_yield", "gettid",
 };
 
 #if DS_SANITIZED
@@ -180,7 +183,14 @@ static int store_rules(scmp_filter_ctx ctx, pid_t peer, struct counted *count)
 	static const int families[] = { AF_INET, AF_INET6, AF_UNIX };
 	int r;
 
+	const struct scmp_arg_cmp noexec = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+
 	r = allow_all(ctx, store_only, sizeof(store_only) / sizeof(store_only[0]), count);
+	/* (malloc's own: nothing of it is ever executable) */
+	if (r == 0)
+		r = allow(ctx, "mmap", count, 1, &noexec);
+	if (r == 0)
+		r = allow(ctx, "mprotect", count, 1, &noexec);
 	/* kill: the network process only */
 	if (r == 0 && peer > 0)
 		r = allow(ctx, "kill", count, 1, &child);
@@ -196,6 +206,8 @@ static int build(enum ds_sandbox_kind kind, pid_t peer, scmp_filter_ctx *ret,
 		 struct counted *count)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	const struct scmp_arg_cmp fionread = SCMP_A1(SCMP_CMP_EQ, FIONREAD);
+	const struct scmp_arg_cmp ifindex = SCMP_A1(SCMP_CMP_EQ, SIOCGIFINDEX);
 	int r;
 
 	count->n = 0;
@@ -204,6 +216,12 @@ static int build(enum ds_sandbox_kind kind, pid_t peer, scmp_filter_ctx *ret,
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	if (r == 0)
 		r = allow_all(ctx, both, sizeof(both) / sizeof(both[0]), count);
+	/* ioctl: FIONREAD (libevent sizes its reads), SIOCGIFINDEX (glibc's
+	 * if_nametoindex, for an address with a scope) */
+	if (r == 0)
+		r = allow(ctx, "ioctl", count, 1, &fionread);
+	if (r == 0)
+		r = allow(ctx, "ioctl", count, 1, &ifindex);
 #if DS_SANITIZED
 	if (r == 0)
 		r = allow_all(ctx, sanitizer, sizeof(sanitizer) / sizeof(sanitizer[0]), count);
