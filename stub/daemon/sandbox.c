@@ -2,11 +2,14 @@
  * sandbox.c -- seccomp filters of dotstubd's two processes (privsep.h),
  * with libseccomp.
  *
- * Each process allows the system calls it makes (found by running the
- * whole test suite under strace, and kept to those) and is killed
+ * Each process allows the system calls it makes and is killed
  * (SCMP_ACT_KILL_PROCESS, SIGSYS) by any other, by a call of another
  * architecture (x32, i386 on x86_64) too.  no_new_privs is set first, in
- * every case.
+ * every case.  The lists are what the integration suite makes each process
+ * call (tests/tools/seccomp_calls.py says how to see that again), and the
+ * calls of paths it reaches rarely, read from the code: a signal's return,
+ * a reload (the configuration read again, new listeners bound), the syslog
+ * socket reconnected, a failed write cleaned up.
  *
  * The network process may not create, change or remove a file: open and
  * openat only without O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND and
