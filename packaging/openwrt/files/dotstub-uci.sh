@@ -22,6 +22,7 @@
 #     option unknown_network           opportunistic|strict
 #     option prefer_upstream_resolver  0|1
 #     option allow_tls12               0|1
+#     option seccomp                   0|1 (default 1: dotstubd(8), PROCESSES)
 #     option anchors_dir, state_dir, control, resolv_conf_out, user, log_level, cache_size,
 #            tcp_clients, tcp_clients_per_address, tcp_client_output,
 #            tcp_output_total, max_pending, query_timeout, discovery_wait,
@@ -135,6 +136,7 @@ dotstub_uci_generate() {
 	dotstub_uci_scalar main unknown_network unknown-network &&
 	dotstub_uci_flag main prefer_upstream_resolver prefer-upstream-resolver &&
 	dotstub_uci_flag main allow_tls12 allow-tls12 &&
+	dotstub_uci_flag main seccomp seccomp &&
 	dotstub_uci_scalar main anchors_dir anchors-dir &&
 	dotstub_uci_scalar main state_dir state-dir &&
 	dotstub_uci_scalar main control control &&
