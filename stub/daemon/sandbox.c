@@ -30,9 +30,10 @@
  * of that pid); it starts no process.
  *
  * Built with sanitizers (meson -Db_sanitize=...), both filters allow what
- * the sanitizer runtimes call besides (LeakSanitizer stops the world with
- * a clone without CLONE_THREAD and ptrace at exit; the symbolizer reads
- * /proc): a wider set, in that build only.
+ * the sanitizer runtimes call besides (the list "sanitizer" below:
+ * LeakSanitizer stops the world with a clone without CLONE_THREAD and
+ * ptrace at exit; a report starts the symbolizer): a wider set, in that
+ * build only, where those calls are allowed with any arguments.
  */
 #include "dotstub-config.h"
 #include "privsep.h"
@@ -43,6 +44,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -70,7 +72,8 @@ static const char *const both[] = {
  * unlink, lock), listener sockets for a reload, the notify socket, the
  * network process (a sealed memfd, its exit). */
 static const char *const store_only[] = {
-	"openat", "getdents64", "rename", "renameat", "renameat2", "unlink", "unlinkat", "fsync",
+	"openat", "open", "getdents64", "rename", "renameat", "renameat2", "unlink", "unlinkat",
+	"fsync",
 	"flock", "fchmod", "memfd_create", "bind", "listen", "connect", "wait4",
 };
 
@@ -87,9 +90,15 @@ static const char *const network_only[] = {
 };
 
 #if DS_SANITIZED
-/* The sanitizer runtimes' own (an ASan/UBSan build only). */
+/* The sanitizer runtimes' own, with any arguments (an ASan/UBSan build
+ * only): thread bookkeeping (gettid, sched_getaffinity, sigaltstack),
+ * LeakSanitizer stopping the world at exit (a clone without CLONE_THREAD
+ * that ptraces the threads it finds in /proc/self/task), abort_on_error
+ * (tgkill), and a report's symbolizer (fork, dup2, execve). */
 static const char *const sanitizer[] = {
-	"clone", "ptrace", "wait4", "prctl",
+	"clone", "fork", "execve", "ptrace", "wait4", "prctl", "gettid", "getppid",
+	"sched_getaffinity", "sched_yield", "sigaltstack", "getdents", "getdents64", "exit", "tgkill",
+	"readlink", "dup2", "dup3",
 };
 #endif
 
@@ -148,7 +157,9 @@ static int fail_with(scmp_filter_ctx ctx, const char *name, int err, unsigned n,
 	return seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO((uint32_t)err), nr, n, cmp);
 }
 
-#define WRITE_FLAGS (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | __O_TMPFILE)
+/* (O_TMPFILE includes O_DIRECTORY: only its own bit, or no directory
+ * could be opened) */
+#define WRITE_FLAGS (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | (O_TMPFILE & ~O_DIRECTORY))
 
 static int network_rules(scmp_filter_ctx ctx, struct counted *count)
 {
@@ -212,6 +223,7 @@ static int build(enum ds_sandbox_kind kind, pid_t peer, scmp_filter_ctx *ret,
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	const struct scmp_arg_cmp fionread = SCMP_A1(SCMP_CMP_EQ, FIONREAD);
 	const struct scmp_arg_cmp ifindex = SCMP_A1(SCMP_CMP_EQ, SIOCGIFINDEX);
+	const struct scmp_arg_cmp tcgets = SCMP_A1(SCMP_CMP_EQ, TCGETS);
 	int r;
 
 	count->n = 0;
@@ -221,11 +233,14 @@ static int build(enum ds_sandbox_kind kind, pid_t peer, scmp_filter_ctx *ret,
 	if (r == 0)
 		r = allow_all(ctx, both, sizeof(both) / sizeof(both[0]), count);
 	/* ioctl: FIONREAD (libevent sizes its reads), SIOCGIFINDEX (glibc's
-	 * if_nametoindex, for an address with a scope) */
+	 * if_nametoindex, for an address with a scope), TCGETS (stdio's
+	 * isatty on a character device) */
 	if (r == 0)
 		r = allow(ctx, "ioctl", count, 1, &fionread);
 	if (r == 0)
 		r = allow(ctx, "ioctl", count, 1, &ifindex);
+	if (r == 0)
+		r = allow(ctx, "ioctl", count, 1, &tcgets);
 #if DS_SANITIZED
 	if (r == 0)
 		r = allow_all(ctx, sanitizer, sizeof(sanitizer) / sizeof(sanitizer[0]), count);

@@ -5,7 +5,8 @@
  *
  *	sandbox_probe store|network OP PATH
  *
- * OP: open-read, open-write, open-rdwr, open-creat, open-trunc, creat,
+ * OP: open-read, open-dir (PATH's directory), open-raw (open(2), not
+ * openat), open-write, open-rdwr, open-creat, open-trunc, creat,
  * rename (PATH to PATH.moved), unlink, mkdir, symlink, link, chmod,
  * truncate, socket-unix (bind one to PATH), fork, exec (/bin/true).
  *
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +49,15 @@ static int try_op(const char *op, const char *path)
 	snprintf(other, sizeof(other), "%s.moved", path);
 	if (!strcmp(op, "open-read"))
 		return done(open(path, O_RDONLY | O_CLOEXEC), op);
+	if (!strcmp(op, "open-dir")) { /* the directory PATH is in */
+		char dir[4096];
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		*(strrchr(dir, '/') ? strrchr(dir, '/') : dir) = '\0';
+		return done(open(dir[0] ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), op);
+	}
+	if (!strcmp(op, "open-raw")) /* the open system call itself, not openat */
+		return done((int)syscall(SYS_open, path, O_RDONLY | O_CLOEXEC), op);
 	if (!strcmp(op, "open-write"))
 		return done(openat(AT_FDCWD, path, O_WRONLY | O_CLOEXEC), op);
 	if (!strcmp(op, "open-rdwr"))
