@@ -52,6 +52,11 @@ struct ds_stats {
 
 TAILQ_HEAD(ds_request_list, ds_request);
 
+/* What resolv-conf-out says beyond the listeners (stubresolv.c). */
+enum ds_stubresolv_posture { DS_STUBRESOLV_NONE, DS_STUBRESOLV_DOT, DS_STUBRESOLV_PLAIN };
+typedef void ds_stubresolv_relay_fn(void *arg, enum ds_stubresolv_posture p,
+				    const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n);
+
 struct ds_netmgr;
 struct ds_failrate;
 
@@ -113,6 +118,9 @@ struct ds_daemon {
 	/* netmgr.c: the trust store, instead of trust_store_open */
 	int (*store_open)(struct ds_daemon *d, const struct trust_store_opts *o,
 			  struct trust_store **ret, struct trust_open_report *report);
+	/* stubresolv.c: what resolv-conf-out should say, instead of writing it */
+	ds_stubresolv_relay_fn *stubresolv_relay;
+	void *stubresolv_relay_arg;
 	/* In the store process: */
 	struct trust_store *trust_store;  /* trustctl.c's store (NULL: the network manager's) */
 	void (*on_trust_changed)(struct ds_daemon *d); /* trustctl.c saved a change */
@@ -273,20 +281,16 @@ void ds_reload_count_refused(struct ds_daemon *d, const char *why);
 int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);
 
 /* ---- stubresolv.c: the resolv.conf for /etc/resolv.conf to link to ---- */
-enum ds_stubresolv_posture { DS_STUBRESOLV_NONE, DS_STUBRESOLV_DOT, DS_STUBRESOLV_PLAIN };
-/* The network process writes no file: instead of ds_stubresolv_open,
- * what the file should say goes to fn (the store process writes it),
- * whenever that changes.  Returns 0 or -ENOMEM. */
-typedef void ds_stubresolv_relay_fn(void *arg, enum ds_stubresolv_posture p,
-				    const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n);
-int ds_stubresolv_open_relay(struct ds_daemon *d, ds_stubresolv_relay_fn *fn, void *arg);
+
 /* The store process: write the file for this posture and search list
  * (from the network process), if that changes it. */
 void ds_stubresolv_apply(struct ds_daemon *d, enum ds_stubresolv_posture p,
 			 const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n);
 /* Start writing resolv-conf-out (nothing for "none"); writes it now if
  * what it should hold differs from what it holds.  After the privileges
- * are dropped.  Returns 0 or -ENOMEM; write failures are logged. */
+ * are dropped.  With d->stubresolv_relay (the network process, which
+ * writes no file), what the file should say goes there instead, whenever
+ * that changes.  Returns 0 or -ENOMEM; write failures are logged. */
 int ds_stubresolv_open(struct ds_daemon *d);
 void ds_stubresolv_close(struct ds_daemon *d);
 /* The network's search list (validated host names, e.g. from

@@ -1,7 +1,9 @@
 /*
- * main.c -- dotstubd: reads the configuration and checks the state
- * directory; then the store process binds, drops privileges and starts
- * the network process (storeproc.c, netproc.c; privsep.h).
+ * main.c -- dotstubd: wires the parts together.  Reads the configuration
+ * and checks the state directory; the store process then binds the
+ * listeners and the control socket, drops privileges and starts the
+ * network process (storeproc.c, netproc.c; privsep.h), which creates the
+ * upstream client and runs the event loop (serve, here).
  */
 #include "dotstub-config.h"
 #include "daemon.h"
@@ -78,6 +80,16 @@ static int parse_args(int argc, char **argv, struct ds_config *c)
 	return 0;
 }
 
+/* SIGTERM or SIGINT (SIGHUP goes to the store process, which tells us to
+ * reload). */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct ds_daemon *d = arg;
+
+	log_info("network process: signal %d, stopping", (int)sig);
+	event_base_loopbreak(d->base);
+}
+
 static int make_dirs(const struct ds_config *c)
 {
 	char dir[sizeof(c->control_path)];
@@ -123,6 +135,111 @@ static int check_state_dir(const struct ds_config *c)
 	return r;
 }
 
+/* The first decision is served: the service manager may go on. */
+static void on_decided(struct ds_daemon *d)
+{
+	ds_timer_disarm(d->ready_timer);
+	if (!ds_notify_ready_sent()) /* a reload may have said it */
+		ds_notify_ready(d);
+}
+
+/* No decision after discovery-wait: queries are answered by now (SERVFAIL
+ * or plain DNS where the policy allows it), so the daemon is ready. */
+static void ready_timer_fired(void *arg)
+{
+	struct ds_daemon *d = arg;
+
+	d->on_decided = NULL;
+	if (!ds_notify_ready_sent())
+		ds_notify_ready(d);
+}
+
+/* READY=1 when the first decision is served, or after discovery-wait. */
+static int ready_when_decided(struct ds_daemon *d)
+{
+	d->ready_timer = ds_timer_new(d->base, ready_timer_fired, d);
+	if (!d->ready_timer)
+		return -ENOMEM;
+	d->on_decided = on_decided;
+	ds_timer_arm_ms(d->ready_timer, d->cfg->discovery_wait_ms + 500);
+	return 0;
+}
+
+static void log_started(const struct ds_config *cfg)
+{
+	char a[64];
+
+	ds_sockaddr_format(&cfg->listen[0], a, sizeof(a));
+	log_notice("dotstubd %s started, listening on %s%s, upstream %s", DOTSTUB_VERSION, a,
+		   cfg->nlisten > 1 ? " and more" : "",
+		   cfg->upstream.name[0] ? cfg->upstream.name : "none");
+}
+
+/* What dotstubd serves with, in its network process (netproc.c calls it
+ * with d->base made, confined; the listeners come bound).  Returns the
+ * exit status. */
+static int serve(struct ds_daemon *d)
+{
+	struct event *sigs[2] = { NULL, NULL };
+	int r, rc = 1;
+
+	if (ds_resolve_init(d) < 0) {
+		log_err("out of memory");
+		goto out;
+	}
+	if (d->cfg->cache_bytes) {
+		d->cache = ds_cache_new(d->cfg->cache_bytes);
+		if (!d->cache) {
+			log_err("cannot allocate the cache");
+			goto out;
+		}
+	}
+	if (ds_access_open(d) < 0)
+		goto out;
+	r = ds_listeners_open(d);
+	if (r < 0)
+		goto out;
+	if (ds_stubresolv_open(d) < 0) {
+		log_err("out of memory");
+		goto out;
+	}
+	/* the signals first */
+	sigs[0] = evsignal_new(d->base, SIGINT, on_signal, d);
+	sigs[1] = evsignal_new(d->base, SIGTERM, on_signal, d);
+	for (int i = 0; i < 2; i++)
+		if (sigs[i])
+			event_add(sigs[i], NULL);
+	if (ready_when_decided(d) < 0)
+		goto out;
+	if ((r = ds_reload_serve(d)) < 0) {
+		if (r == -EPERM) /* the store may not be trusted */
+			rc = 2;
+		goto out;
+	}
+	ds_access_watch(d);
+	log_started(d->cfg);
+	event_base_dispatch(d->base);
+	rc = 0;
+out:
+	for (int i = 0; i < 2; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	if (d->ready_timer)
+		ds_timer_free(d->ready_timer);
+	/* the file stays as it was: what stops the daemon is not a network
+	 * decision */
+	ds_stubresolv_close(d);
+	ds_access_close(d); /* before the watcher it may observe goes */
+	ds_netmgr_stop(d);
+	ds_daemon_set_upstream(d, NULL, "none", false);
+	ds_resolve_fini(d);
+	ds_control_close(d);
+	ds_listeners_close(d);
+	if (d->cache)
+		ds_cache_free(d->cache);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static struct ds_config cfg;
@@ -157,8 +274,8 @@ int main(int argc, char **argv)
 		rc = 1;
 	else if (check_state_dir(&cfg) < 0)
 		rc = 2;
-	else /* the two processes: both return here (privsep.h) */
-		rc = ds_storeproc_main(&d);
+	else /* both processes return here (privsep.h) */
+		rc = ds_storeproc_main(&d, serve);
 	ds_notify_close();
 	ds_config_free(&cfg);
 	return rc;

@@ -426,55 +426,7 @@ static void chan_read(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* ---------------------------------------------------------------- serving */
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	struct ds_daemon *d = arg;
-
-	log_info("network process: signal %d, stopping", (int)sig);
-	event_base_loopbreak(d->base);
-}
-
-/* The first decision is served: the service manager may go on. */
-static void on_decided(struct ds_daemon *d)
-{
-	ds_timer_disarm(d->ready_timer);
-	if (!ds_notify_ready_sent()) /* a reload may have said it */
-		ds_notify_ready(d);
-}
-
-/* No decision after discovery-wait: queries are answered by now (SERVFAIL
- * or plain DNS where the policy allows it), so the daemon is ready. */
-static void ready_timer_fired(void *arg)
-{
-	struct ds_daemon *d = arg;
-
-	d->on_decided = NULL;
-	if (!ds_notify_ready_sent())
-		ds_notify_ready(d);
-}
-
-/* READY=1 when the first decision is served, or after discovery-wait. */
-static int ready_when_decided(struct ds_daemon *d)
-{
-	d->ready_timer = ds_timer_new(d->base, ready_timer_fired, d);
-	if (!d->ready_timer)
-		return -ENOMEM;
-	d->on_decided = on_decided;
-	ds_timer_arm_ms(d->ready_timer, d->cfg->discovery_wait_ms + 500);
-	return 0;
-}
-
-static void log_started(const struct ds_config *cfg)
-{
-	char a[64];
-
-	ds_sockaddr_format(&cfg->listen[0], a, sizeof(a));
-	log_notice("dotstubd %s started, listening on %s%s, upstream %s", DOTSTUB_VERSION, a,
-		   cfg->nlisten > 1 ? " and more" : "",
-		   cfg->upstream.name[0] ? cfg->upstream.name : "none");
-}
+/* ---------------------------------------------------------------- running */
 
 /* Alone, with nothing but what it was given. */
 static int confine(struct netproc *np, pid_t store_pid)
@@ -490,60 +442,10 @@ static int confine(struct netproc *np, pid_t store_pid)
 	return ds_sandbox_enter(DS_SANDBOX_NETWORK, np->d->cfg->seccomp, 0);
 }
 
-static int serve(struct netproc *np, struct event **sigs)
-{
-	struct ds_daemon *d = np->d;
-	int r;
-
-	d->base = event_base_new();
-	if (!d->base)
-		return -ENOMEM;
-	/* two priorities: news of the network (netlink, resolv-source) is
-	 * handled before queries that arrived in the same loop iteration, so
-	 * a query after a switch never gets the old network's answer */
-	event_base_priority_init(d->base, 2);
-	if (ds_resolve_init(d) < 0)
-		return -ENOMEM;
-	if (d->cfg->cache_bytes) {
-		d->cache = ds_cache_new(d->cfg->cache_bytes);
-		if (!d->cache) {
-			log_err("cannot allocate the cache");
-			return -ENOMEM;
-		}
-	}
-	if ((r = ds_access_open(d)) < 0 || (r = ds_listeners_open(d)) < 0)
-		return r;
-	if (ds_stubresolv_open_relay(d, relay_resolvconf, np) < 0)
-		return -ENOMEM;
-	/* the store process's messages first (a reload, a store) */
-	np->chan_ev = event_new(d->base, np->chan, EV_READ | EV_PERSIST, chan_read, np);
-	if (!np->chan_ev)
-		return -ENOMEM;
-	event_priority_set(np->chan_ev, 0);
-	event_add(np->chan_ev, NULL);
-	sigs[0] = evsignal_new(d->base, SIGINT, on_signal, d);
-	sigs[1] = evsignal_new(d->base, SIGTERM, on_signal, d);
-	for (int i = 0; i < 2; i++)
-		if (sigs[i])
-			event_add(sigs[i], NULL);
-	if (ready_when_decided(d) < 0)
-		return -ENOMEM;
-	r = ds_reload_serve(d);
-	if (r < 0)
-		return r;
-	fds_drop(np);
-	ds_access_watch(d);
-	log_started(d->cfg);
-	event_base_dispatch(d->base);
-	return 0;
-}
-
 int ds_netproc_main(struct ds_daemon *d, int chan, struct ds_listen_fds *fds, char *store_text,
-		    size_t store_len, pid_t store_pid)
+		    size_t store_len, pid_t store_pid, ds_serve_fn *serve)
 {
 	static struct netproc np;
-	struct event *sigs[2] = { NULL, NULL };
-	int r;
 
 	np.d = d;
 	np.chan = chan;
@@ -554,36 +456,35 @@ int ds_netproc_main(struct ds_daemon *d, int chan, struct ds_listen_fds *fds, ch
 	d->main_pid = store_pid;
 	d->listen_fd = take_listen_fd;
 	d->store_open = store_open;
+	d->stubresolv_relay = relay_resolvconf;
+	d->stubresolv_relay_arg = &np;
 	ds_notify_relay(relay_ready, &np);
-	if (confine(&np, store_pid) < 0) {
+	if (confine(&np, store_pid) < 0 || !(d->base = event_base_new())) {
 		np.rc = 1;
-	} else {
-		r = serve(&np, sigs);
-		if (r < 0 && np.rc == 0) /* -EPERM: the store may not be trusted */
-			np.rc = r == -EPERM ? 2 : 1;
+		goto out;
 	}
-	for (int i = 0; i < 2; i++)
-		if (sigs[i])
-			event_free(sigs[i]);
-	if (d->ready_timer)
-		ds_timer_free(d->ready_timer);
-	/* the file stays as it was: what stops the daemon is not a network
-	 * decision */
-	ds_stubresolv_close(d);
-	if (d->base) {
-		ds_access_close(d); /* before the watcher it may observe goes */
-		ds_netmgr_stop(d);
-		ds_daemon_set_upstream(d, NULL, "none", false);
-		ds_resolve_fini(d);
-		ds_control_close(d);
-		ds_listeners_close(d);
+	/* two priorities: news of the network (netlink, resolv-source) is
+	 * handled before queries that arrived in the same loop iteration, so
+	 * a query after a switch never gets the old network's answer; and
+	 * the store process's messages (a reload, a store) first of all */
+	event_base_priority_init(d->base, 2);
+	np.chan_ev = event_new(d->base, np.chan, EV_READ | EV_PERSIST, chan_read, &np);
+	if (!np.chan_ev || event_priority_set(np.chan_ev, 0) < 0 || event_add(np.chan_ev, NULL) < 0) {
+		np.rc = 1;
+		goto out;
 	}
-	if (d->cache)
-		ds_cache_free(d->cache);
+	{
+		int rc = serve(d);
+
+		if (np.rc == 0) /* a broken channel said 1 already */
+			np.rc = rc;
+	}
+out:
 	if (np.chan_ev)
 		event_free(np.chan_ev);
 	if (d->base)
 		event_base_free(d->base);
+	d->base = NULL;
 	fds_drop(&np);
 	close(chan);
 	free(np.store_text);

@@ -283,19 +283,24 @@ struct ds_listen_fds {
 	int n;
 };
 
+/* What the network process serves with (main.c): called with d->base
+ * made, the process confined and the hooks of d set; returns the exit
+ * status. */
+typedef int ds_serve_fn(struct ds_daemon *d);
+
 /* ---- storeproc.c ---- */
 /* Run dotstubd from here on (after the configuration was read and the
  * state directory checked): bind, drop privileges, open the store, start
- * the network process and serve as the store process until a signal
- * stops it.  Returns the exit status. */
-int ds_storeproc_main(struct ds_daemon *d);
+ * the network process (which runs serve) and serve as the store process
+ * until a signal stops it.  Returns the exit status (in both processes). */
+int ds_storeproc_main(struct ds_daemon *d, ds_serve_fn *serve);
 
 /* ---- netproc.c ---- */
 /* The network process, started by the store process (fork) with its end
  * of the channel, the listener sockets and the store's text (NULL: no
- * store).  Returns the exit status. */
+ * store): confines itself and runs serve.  Returns the exit status. */
 int ds_netproc_main(struct ds_daemon *d, int chan, struct ds_listen_fds *fds, char *store_text,
-		    size_t store_len, pid_t store_pid);
+		    size_t store_len, pid_t store_pid, ds_serve_fn *serve);
 
 /* ---- privdrop.c ---- */
 /* The store process, before the network process starts: as root with

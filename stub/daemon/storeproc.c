@@ -598,7 +598,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 /* ---------------------------------------------------------------- running */
 
-static int serve(struct storeproc *sp)
+static int store_serve(struct storeproc *sp)
 {
 	static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 	struct ds_daemon *d = sp->d;
@@ -670,7 +670,7 @@ static void cleanup(struct storeproc *sp)
 	d->base = NULL;
 }
 
-int ds_storeproc_main(struct ds_daemon *d)
+int ds_storeproc_main(struct ds_daemon *d, ds_serve_fn *serve)
 {
 	static struct storeproc sp;
 	char *text = NULL;
@@ -722,14 +722,14 @@ int ds_storeproc_main(struct ds_daemon *d)
 		close(sp.ctl_fd);
 		trust_store_close(sp.store);
 		sp.store = NULL;
-		return ds_netproc_main(d, sv[1], &sp.fds, text, len, self);
+		return ds_netproc_main(d, sv[1], &sp.fds, text, len, self, serve);
 	}
 	close(sv[1]);
 	free(text);
 	text = NULL;
 	sp.chan = sv[0];
 	fds_close(&sp.fds); /* the network process has them */
-	r = serve(&sp);
+	r = store_serve(&sp);
 	if (r < 0) {
 		log_err("store process: %s", strerror(-r));
 		sp.rc = 1;

@@ -281,23 +281,10 @@ int ds_stubresolv_open(struct ds_daemon *d)
 	if (!sr)
 		return -ENOMEM;
 	snprintf(sr->path, sizeof(sr->path), "%s", d->cfg->resolv_conf_out);
-	read_existing(sr);
-	d->stubresolv = sr;
-	stubresolv_sync(d);
-	return 0;
-}
-
-int ds_stubresolv_open_relay(struct ds_daemon *d, ds_stubresolv_relay_fn *fn, void *arg)
-{
-	struct ds_stubresolv *sr;
-
-	if (!strcmp(d->cfg->resolv_conf_out, "none") || !d->cfg->resolv_conf_out[0])
-		return 0;
-	sr = calloc(1, sizeof(*sr));
-	if (!sr)
-		return -ENOMEM;
-	sr->relay = fn;
-	sr->relay_arg = arg;
+	sr->relay = d->stubresolv_relay;
+	sr->relay_arg = d->stubresolv_relay_arg;
+	if (!sr->relay)
+		read_existing(sr);
 	d->stubresolv = sr;
 	stubresolv_sync(d);
 	return 0;
