@@ -117,6 +117,22 @@ static void count_nr(struct counted *c, int nr)
 		c->nr[c->n++] = nr;
 }
 
+/* Argument n equals v; argument n with mask m equals v.  (Every field
+ * set: libseccomp's SCMP_A* leave datum_b to the compiler.) */
+static struct scmp_arg_cmp arg_eq(unsigned n, scmp_datum_t v)
+{
+	struct scmp_arg_cmp c = { n, SCMP_CMP_EQ, v, 0 };
+
+	return c;
+}
+
+static struct scmp_arg_cmp arg_masked(unsigned n, scmp_datum_t m, scmp_datum_t v)
+{
+	struct scmp_arg_cmp c = { n, SCMP_CMP_MASKED_EQ, m, v };
+
+	return c;
+}
+
 /* Add one rule; a name this architecture does not have is skipped. */
 static int allow(scmp_filter_ctx ctx, const char *name, struct counted *count, unsigned n,
 		 const struct scmp_arg_cmp *cmp)
@@ -163,11 +179,11 @@ static int fail_with(scmp_filter_ctx ctx, const char *name, int err, unsigned n,
 
 static int network_rules(scmp_filter_ctx ctx, struct counted *count)
 {
-	const struct scmp_arg_cmp rdonly_at = SCMP_A2(SCMP_CMP_MASKED_EQ, WRITE_FLAGS, 0);
-	const struct scmp_arg_cmp rdonly = SCMP_A1(SCMP_CMP_MASKED_EQ, WRITE_FLAGS, 0);
-	const struct scmp_arg_cmp thread = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD);
-	const struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid());
-	const struct scmp_arg_cmp unix_sock = SCMP_A0(SCMP_CMP_EQ, AF_UNIX);
+	const struct scmp_arg_cmp rdonly_at = arg_masked(2, WRITE_FLAGS, 0);
+	const struct scmp_arg_cmp rdonly = arg_masked(1, WRITE_FLAGS, 0);
+	const struct scmp_arg_cmp thread = arg_masked(0, CLONE_THREAD, CLONE_THREAD);
+	const struct scmp_arg_cmp self = arg_eq(0, (scmp_datum_t)getpid());
+	const struct scmp_arg_cmp unix_sock = arg_eq(0, AF_UNIX);
 	static const int families[] = { AF_INET, AF_INET6, AF_NETLINK };
 	int r;
 
@@ -181,7 +197,7 @@ static int network_rules(scmp_filter_ctx ctx, struct counted *count)
 	if (r == 0)
 		r = allow(ctx, "tgkill", count, 1, &self);
 	for (size_t i = 0; r == 0 && i < sizeof(families) / sizeof(families[0]); i++) {
-		const struct scmp_arg_cmp fam = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]);
+		const struct scmp_arg_cmp fam = arg_eq(0, (scmp_datum_t)families[i]);
 
 		r = allow(ctx, "socket", count, 1, &fam);
 	}
@@ -194,11 +210,11 @@ static int network_rules(scmp_filter_ctx ctx, struct counted *count)
 
 static int store_rules(scmp_filter_ctx ctx, pid_t peer, struct counted *count)
 {
-	const struct scmp_arg_cmp child = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)peer);
+	const struct scmp_arg_cmp child = arg_eq(0, (scmp_datum_t)peer);
 	static const int families[] = { AF_INET, AF_INET6, AF_UNIX };
 	int r;
 
-	const struct scmp_arg_cmp noexec = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+	const struct scmp_arg_cmp noexec = arg_masked(2, PROT_EXEC, 0);
 
 	r = allow_all(ctx, store_only, sizeof(store_only) / sizeof(store_only[0]), count);
 	/* (malloc's own: nothing of it is ever executable) */
@@ -210,7 +226,7 @@ static int store_rules(scmp_filter_ctx ctx, pid_t peer, struct counted *count)
 	if (r == 0 && peer > 0)
 		r = allow(ctx, "kill", count, 1, &child);
 	for (size_t i = 0; r == 0 && i < sizeof(families) / sizeof(families[0]); i++) {
-		const struct scmp_arg_cmp fam = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]);
+		const struct scmp_arg_cmp fam = arg_eq(0, (scmp_datum_t)families[i]);
 
 		r = allow(ctx, "socket", count, 1, &fam);
 	}
@@ -221,9 +237,9 @@ static int build(enum ds_sandbox_kind kind, pid_t peer, scmp_filter_ctx *ret,
 		 struct counted *count)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	const struct scmp_arg_cmp fionread = SCMP_A1(SCMP_CMP_EQ, FIONREAD);
-	const struct scmp_arg_cmp ifindex = SCMP_A1(SCMP_CMP_EQ, SIOCGIFINDEX);
-	const struct scmp_arg_cmp tcgets = SCMP_A1(SCMP_CMP_EQ, TCGETS);
+	const struct scmp_arg_cmp fionread = arg_eq(1, FIONREAD);
+	const struct scmp_arg_cmp ifindex = arg_eq(1, SIOCGIFINDEX);
+	const struct scmp_arg_cmp tcgets = arg_eq(1, TCGETS);
 	int r;
 
 	count->n = 0;
