@@ -34,7 +34,11 @@
  * copy with its own clock and rules, writes the file on COMMIT, and
  * answers every COMMIT with its whole store (STORE, a sealed memfd), which
  * the network process takes as its copy: the two are the same after
- * every commit, and a refused change leaves no trace.
+ * every commit, and a refused change leaves no trace.  (Messages the
+ * other way are checked alike; a bad one makes the network process exit.)
+ *
+ * What a compromised network process can still do, and what it cannot:
+ * dotstubd(8), PROCESSES.
  */
 #ifndef DOTSTUB_PRIVSEP_H
 #define DOTSTUB_PRIVSEP_H
