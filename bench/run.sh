@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # bench/run.sh -- dotstubd against Stubby and Unbound-as-forwarder: the same
 # DoT upstream (a real Unbound on loopback), the same dnsperf load, numbers
 # side by side.  See bench/README.md for what is measured and how to read it.
@@ -145,22 +146,33 @@ bench_stop() {
 }
 
 cd "$BENCH_TMP"
+# shellcheck source=lib/upstream.sh
 . "$BENCH_DIR/lib/upstream.sh"
+# shellcheck source=lib/daemons.sh
 . "$BENCH_DIR/lib/daemons.sh"
+# shellcheck source=lib/measure.sh
 . "$BENCH_DIR/lib/measure.sh"
+# shellcheck source=lib/report.sh
 . "$BENCH_DIR/lib/report.sh"
 
 BENCH_UP_ADDR=$BENCH_NET.1
 declare -A BENCH_ADDR=([dotstubd]=$BENCH_NET.2 [stubby]=$BENCH_NET.3 [unbound]=$BENCH_NET.4 [floor]=$BENCH_NET.5)
 declare -A BENCH_DIDX=([dotstubd]=1 [stubby]=2 [unbound]=3 [floor]=4)
 
-# Workloads: name, dnsperf input, clients, outstanding.
+# Workloads: name, dnsperf input, clients, outstanding, transport.  The
+# DoT ones ask the daemons' DNS-over-TLS servers (dotstubd's serve-dot,
+# Unbound's tls-port) on port 853; Stubby and the floor have none.
 BENCH_WORKLOADS=(
-	"cache-hit c1 q10|hit.txt|1|10"
-	"cache-hit c10 q100|hit.txt|10|100"
-	"forwarded c1 q10|fw.txt|1|10"
-	"forwarded c10 q100|fw.txt|10|100"
+	"cache-hit c1 q10|hit.txt|1|10|udp"
+	"cache-hit c10 q100|hit.txt|10|100|udp"
+	"forwarded c1 q10|fw.txt|1|10|udp"
+	"forwarded c10 q100|fw.txt|10|100|udp"
+	"dot hit c1 q10|hit.txt|1|10|dot"
+	"dot hit c10 q100|hit.txt|10|100|dot"
+	"dot hit c50 q500|hit.txt|50|500|dot"
 )
+# the daemons with a DoT server
+declare -A BENCH_DOT=([dotstubd]=1 [unbound]=1)
 
 IFS=, read -r -a BENCH_LIST <<<"$BENCH_DAEMONS"
 for d in "${BENCH_LIST[@]}"; do
@@ -211,11 +223,13 @@ for rep in $(seq 1 "$BENCH_REPEAT"); do
 	wi=0
 	for w in "${BENCH_WORKLOADS[@]}"; do
 		wi=$((wi + 1))
-		IFS='|' read -r wname wfile wc wq <<<"$w"
+		IFS='|' read -r wname wfile wc wq wmode <<<"$w"
 		for d in "${BENCH_RUN[@]}"; do
 			addr=${BENCH_ADDR[$d]}
 			pid=${BENCH_DPID[$d]}
 			kill -0 "$pid" 2>/dev/null || continue
+			[ "$wmode" = udp ] || [ -n "${BENCH_DOT[$d]:-}" ] || continue
+			BENCH_MODE=$wmode
 			bench_note "$wname: $d (round $rep of $BENCH_REPEAT)"
 			bench_dnsperf "$addr" "$wfile" "$wc" "$wq" "$BENCH_WARMUP" warmup.out || true
 			up0=$(bench_up_queries)

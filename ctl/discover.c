@@ -18,6 +18,7 @@
 #include "dotstub/sockaddr.h"
 
 #include "discover_ddr.h"
+#include "discover_verify.h"
 
 enum {
 	EXIT_WALK_OK = 0,
@@ -35,6 +36,7 @@ struct discover_opts {
 	bool json;
 	bool verbose;
 	bool no_ddr;
+	const char *ca_file;
 	struct trust_dnskey anchors[DISC_MAX_ANCHORS];
 	int nanchors;
 };
@@ -45,13 +47,15 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: dotctl discover ADDR... [--port P] [--anchor FILE]... [--json]\n"
 		"                      [--timeout MS] [--confirm-delay MS] [--no-ddr]\n"
-		"                      [--verbose]\n"
+		"                      [--ca-file FILE] [--verbose]\n"
 		"\n"
 		"Walk resolver-name.arpa at the resolver ADDR (numeric IPv4 or IPv6) as\n"
 		"dotstubd would on a new network, validating every step with DNSSEC, and\n"
 		"print each step and the upstream it would use.  Then ask the first ADDR\n"
-		"for _dns.resolver.arpa SVCB (DDR, RFC 9462) and show the designated\n"
-		"resolvers it names, and which qualify for DoT; they are not verified.\n"
+		"for _dns.resolver.arpa SVCB (DDR, RFC 9462), show the designated\n"
+		"resolvers it names, and try each over DoT: verified (RFC 9462 4.2: the\n"
+		"certificate valid for its name under the CA store and naming ADDR), or\n"
+		"else opportunistic where 4.3 allows it (ADDR private and designated).\n"
 		"Nothing is pinned.\n"
 		"\n"
 		"  --port P            the resolver's plain DNS port (default 53)\n"
@@ -62,6 +66,8 @@ usage(FILE *f)
 		"  --confirm-delay MS  first use: pause before observing the DNSKEY\n"
 		"                      RRset again (default 1000)\n"
 		"  --no-ddr            do not ask for _dns.resolver.arpa SVCB\n"
+		"  --ca-file FILE      CA certificates (PEM) to verify designated\n"
+		"                      resolvers with (default: the system's store)\n"
 		"  --verbose           debug log on stderr\n"
 		"\n"
 		"Exit status: 0 the walk succeeded; 1 it failed (bogus, anchor mismatch,\n"
@@ -149,6 +155,7 @@ parse_args(int argc, char **argv, struct discover_opts *o)
 		{ "confirm-delay", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-ddr", no_argument, NULL, 'D' },
+		{ "ca-file", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -181,6 +188,9 @@ parse_args(int argc, char **argv, struct discover_opts *o)
 			break;
 		case 'D':
 			o->no_ddr = true;
+			break;
+		case 'C':
+			o->ca_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -242,10 +252,24 @@ discover_ddr(const struct discover_opts *o)
 	return q;
 }
 
-/* The walk's JSON object with a "ddr" member added before its end. */
+/* Try the DoT designations of q over DoT; how many verdicts. */
+static int
+verify_ddr(const struct discover_opts *o, const struct ddr_query *q,
+	   struct ctl_ddr_verdict *v, int cap)
+{
+	struct sockaddr_storage ss;
+
+	if (!q || q->result != DDR_QUERY_OK ||
+	    ds_parse_sockaddr(o->addr[0], (unsigned)o->port, &ss) < 0)
+		return 0;
+	return ctl_ddr_verify(q, &ss, o->ca_file, 3000, v, cap);
+}
+
+/* The walk's JSON object with "ddr" and "ddr_verify" members added before
+ * its end. */
 static int
 print_json(const struct disc_result *res, const struct ddr_query *q,
-	   const struct discover_opts *o)
+	   const struct ctl_ddr_verdict *v, int nv, const struct discover_opts *o)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -266,6 +290,8 @@ print_json(const struct disc_result *res, const struct ddr_query *q,
 		fwrite(buf, 1, len - 2, stdout);
 		fputs(",\"ddr\":", stdout);
 		ctl_ddr_print_json(stdout, q, o->addr[0], (unsigned)o->port);
+		fputs(",\"ddr_verify\":", stdout);
+		ctl_ddr_verify_print_json(stdout, v, nv);
 		fputs("}\n", stdout);
 	}
 	free(buf);
@@ -300,8 +326,9 @@ ctl_discover_main(int argc, char **argv)
 	struct disc_params p;
 	struct disc_result *res = NULL;
 	struct ddr_query *q;
+	struct ctl_ddr_verdict verdicts[DDR_MAX_DESIGNATIONS];
 	char fwd[DISC_MAX_RESOLVERS][DISC_ADDR_STR_MAX];
-	int i, r, status;
+	int i, r, status, nv;
 
 	o = calloc(1, sizeof(*o));
 	if (!o) {
@@ -316,8 +343,9 @@ ctl_discover_main(int argc, char **argv)
 		free(o);
 		return EXIT_USAGE;
 	}
-	if (o->verbose)
-		ds_log_init("dotctl", LOG_DEBUG, true);
+	/* the result says what happened; the DoT client's notices would
+	 * only repeat it (and break --json on a shared terminal) */
+	ds_log_init("dotctl", o->verbose ? LOG_DEBUG : LOG_WARNING, true);
 	for (i = 0; i < o->naddr; i++) {
 		r = snprintf(fwd[i], sizeof(fwd[i]), "%s@%lu", o->addr[i], o->port);
 		if (r < 0 || (size_t)r >= sizeof(fwd[i]) || strchr(o->addr[i], '@')) {
@@ -347,8 +375,9 @@ ctl_discover_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	q = discover_ddr(o);
+	nv = verify_ddr(o, q, verdicts, DDR_MAX_DESIGNATIONS);
 	if (o->json)
-		r = print_json(res, q, o);
+		r = print_json(res, q, verdicts, nv, o);
 	else
 		r = disc_result_print(res, stdout, false, false);
 	if (r < 0 || fflush(stdout) != 0)
@@ -356,8 +385,10 @@ ctl_discover_main(int argc, char **argv)
 	if (!o->json && res->kind == TRUST_DISC_OK && !disc_name_recommended(res->desc.name))
 		printf("note: %s is a valid unique name but not the recommended form (%s)\n",
 		       res->desc.name, DISC_NAME_RECOMMENDED);
-	if (!o->json && q)
+	if (!o->json && q) {
 		ctl_ddr_print_text(stdout, q, o->addr[0], (unsigned)o->port);
+		ctl_ddr_verify_print_text(stdout, verdicts, nv, o->addr[0]);
+	}
 	if (!o->json)
 		printf("dry run: nothing pinned\n");
 	free(q);

@@ -2,9 +2,8 @@
  * discover_ddr.c -- the designated resolvers a resolver names for itself
  * (_dns.resolver.arpa SVCB, RFC 9462 4), as `dotctl discover` shows them:
  * priority, target, alpn (and whether "dot" is among the ids), port,
- * address hints, and whether each one qualifies for DoT.  Nothing of it is
- * verified: the answer came over plain DNS, and RFC 9462 4.2 wants the
- * designated resolver's certificate to name the address that was asked.
+ * address hints, and whether each one qualifies for DoT.  The answer came
+ * over plain DNS: discover_verify.c tries each designation over DoT.
  * Every string printed comes from the network: non-printable octets are
  * escaped.
  */
@@ -135,9 +134,6 @@ ctl_ddr_print_text(FILE *f, const struct ddr_query *q, const char *addr, unsigne
 		text_record(f, i + 1, &q->rec[i]);
 	if (q->total > q->n)
 		fprintf(f, "ddr: (%u SVCB records read, %u valid shown)\n", q->total, q->n);
-	if (q->n > 0)
-		fprintf(f, "ddr: not verified (RFC 9462 4.2 needs the certificate to name %s)\n",
-			addr);
 }
 
 static void
@@ -167,15 +163,10 @@ json_record(FILE *f, const struct ddr_svcb *s)
 void
 ctl_ddr_print_json(FILE *f, const struct ddr_query *q, const char *addr, unsigned port)
 {
-	char note[DDR_REASON_MAX + 64];
 	unsigned i;
 
 	fprintf(f, "{\"result\":\"%s\",\"reason\":", ddr_query_result_name(q->result));
 	json_str(f, q->reason);
-	snprintf(note, sizeof(note), "not verified (RFC 9462 4.2 needs the certificate to name %s)",
-		 addr);
-	fputs(",\"verified\":false,\"note\":", f);
-	json_str(f, note);
 	fputs(",\"resolver\":", f);
 	json_str(f, addr);
 	fprintf(f, ",\"port\":%u,\"tcp\":%s,\"total\":%u,\"records\":[", port,

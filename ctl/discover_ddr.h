@@ -1,8 +1,8 @@
 /*
  * discover_ddr.h -- the DDR part of `dotctl discover`: what the resolver
- * says about its designated resolvers (RFC 9462 4, dotstub/ddr.h), shown
- * unverified, as a "ddr:" block of text or as the "ddr" member of the
- * JSON output.
+ * says about its designated resolvers (RFC 9462 4, dotstub/ddr.h), as
+ * read (discover_verify.c tries them): a "ddr:" block of text or the
+ * "ddr" member of the JSON output.
  */
 #ifndef DOTSTUB_CTL_DISCOVER_DDR_H
 #define DOTSTUB_CTL_DISCOVER_DDR_H

@@ -41,7 +41,7 @@ static void usage(FILE *f)
 		"                       number or a mnemonic): the answer records, the\n"
 		"                       rcode, any EDE, which path answered (cache, DoT\n"
 		"                       to whom with which TLSA, plain DNS, local, no\n"
-		"                       answer) and the network; --json as data\n"
+		"                       answer), the link and the network; --json as data\n"
 		"  trust list           pinned and managed anchors: resolver, key tag/alg,\n"
 		"                       SHA-256 prefix, first/last seen, state, networks\n"
 		"  trust show X         everything about one anchor (X: resolver name, key\n"
@@ -50,6 +50,10 @@ static void usage(FILE *f)
 		"  trust forget X       remove an anchor and what was learned under it\n"
 		"  trust import FILE|-  trust the DNSKEY records of a file (zone-file lines)\n"
 		"  trust export         the trusted and managed anchors as DNSKEY records\n"
+		"  link IFACE dns ADDR... [domain DOMAIN...] [default-route yes|no] [dot yes|no]\n"
+		"                       this link's resolvers and domains (~DOMAIN: routing\n"
+		"                       only; ~.: every name), over any other source (root)\n"
+		"  link IFACE revert    forget what dotctl link said about IFACE (root)\n"
 		"  hotspot-signon [MINUTES]  plain DNS, unauthenticated, to this network's\n"
 		"                       own resolver for MINUTES (default 5, at most 60) to\n"
 		"                       sign on to a captive portal; never on a known\n"
@@ -337,6 +341,27 @@ static int query_main(int argc, char **argv, bool json)
 	return r;
 }
 
+/* "link IFACE dns ADDR... [domain D...] [default-route yes|no] [dot yes|no]"
+ * and "link IFACE revert": the daemon checks the words */
+static int link_main(int argc, char **argv)
+{
+	char line[DS_CTL_LINE_MAX];
+
+	if (argc < 3 || (strcmp(argv[2], "dns") && strcmp(argv[2], "revert"))) {
+		fprintf(stderr, "usage: dotctl link IFACE dns ADDR... [domain DOMAIN...] "
+				"[default-route yes|no] [dot yes|no]\n"
+				"       dotctl link IFACE revert\n");
+		return 2;
+	}
+	if (argc > DS_CTL_MAX_ARGS) {
+		fprintf(stderr, "dotctl: too many words (at most %d)\n", DS_CTL_MAX_ARGS);
+		return 2;
+	}
+	if (join_request(argc, argv, false, line, sizeof(line)) < 0)
+		return 2;
+	return request(line);
+}
+
 /* "hotspot-signon [MINUTES] | --seconds N" */
 static int hotspot_main(int argc, char **argv)
 {
@@ -404,6 +429,8 @@ int main(int argc, char **argv)
 		return hotspot_main(argc - i, argv + i);
 	if (!strcmp(argv[i], "query"))
 		return query_main(argc - i, argv + i, json);
+	if (!strcmp(argv[i], "link"))
+		return link_main(argc - i, argv + i);
 	if (!strcmp(argv[i], "status") || !strcmp(argv[i], "network")) {
 		if (argc - i > 2 || (argc - i == 2 && strcmp(argv[i + 1], "--json") != 0)) {
 			fprintf(stderr, "usage: dotctl %s [--json]\n", argv[i]);

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include <ldns/ldns.h>
-#include <openssl/rand.h>
 
+#include "dotstub/cert.h"
 #include "dotstub/discovery.h"
 #include "dotstub/provision.h"
 #include "dotstub/wire.h"
@@ -83,25 +83,6 @@ usage(FILE *fp)
 	    "           [--server-type-mismatch]\n"
 	    "       dotctl provision resign [--sig-validity DAYS]\n"
 	    "           [--sig-inception UNIX_TIME | --sig-expired] DIR\n");
-}
-
-/* N: 12 base32hex characters (60 random bits) + ".zz". */
-static int
-random_name(char *out, size_t size)
-{
-	static const char b32hex[] = "0123456789abcdefghijklmnopqrstuv";
-	unsigned char rnd[8];
-	uint64_t v = 0;
-	size_t i;
-
-	if (size < 16 || RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return -EIO;
-	for (i = 0; i < sizeof(rnd); i++)
-		v = v << 8 | rnd[i];
-	for (i = 0; i < 12; i++)
-		out[i] = b32hex[(v >> (59 - 5 * i)) & 31];
-	strcpy(out + 12, ".zz");
-	return 0;
 }
 
 static int
@@ -527,7 +508,7 @@ provision_check(struct ctl_prov_conf *c)
 	}
 	if (c->nallow == 0 && default_allow(c) < 0)
 		return -EINVAL;
-	if (c->name[0] == '\0' && random_name(c->name, sizeof(c->name)) < 0) {
+	if (c->name[0] == '\0' && ds_cert_random_name(c->name, sizeof(c->name)) < 0) {
 		ctl_prov_err("no random numbers");
 		return -EIO;
 	}

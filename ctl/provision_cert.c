@@ -2,24 +2,22 @@
  * provision_cert.c -- the TLS side of a provisioned resolver: its P-256
  * key, its certificate for N (self-signed, or issued by a private CA), and
  * the TLSA record that authenticates it (DANE-EE 3 1 1 or DANE-TA 2 0 1).
+ * The key and certificate are made by the shared stub/cert/cert.c, as
+ * the DoT server of dotstubd makes its own.
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
-#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "dotstub/cert.h"
 #include "dotstub/provision.h"
 
 #define CERT_DAYS 365
-/* ub-common-name (RFC 5280) */
-#define CN_MAX 64
 /* PEM files larger than this are not a CA certificate or key. */
 #define PEM_FILE_MAX (256 * 1024)
 
@@ -146,127 +144,15 @@ load_ca_key(const char *path, X509 *ca)
 	return key;
 }
 
-static int
-set_serial(X509 *x)
-{
-	unsigned char buf[16];
-	BIGNUM *bn;
-	int ok;
-
-	if (RAND_bytes(buf, sizeof(buf)) != 1)
-		return -EIO;
-	buf[0] &= 0x7f;		/* positive */
-	if ((bn = BN_bin2bn(buf, sizeof(buf), NULL)) == NULL)
-		return -ENOMEM;
-	ok = BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
-	BN_free(bn);
-	return ok ? 0 : -ENOMEM;
-}
-
-static int
-add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
-{
-	X509_EXTENSION *ext;
-	int ok;
-
-	ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
-	if (ext == NULL)
-		return -EINVAL;
-	ok = X509_add_ext(x, ext, -1);
-	X509_EXTENSION_free(ext);
-	return ok ? 0 : -ENOMEM;
-}
-
-static int
-add_extensions(X509 *x, X509 *issuer, const char *name)
-{
-	char san[CTL_PROV_NAME_SIZE + 8];
-	X509V3_CTX ctx;
-
-	snprintf(san, sizeof(san), "DNS:%s", name);
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
-	if (add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE") ||
-	    add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature") ||
-	    add_ext(x, &ctx, NID_ext_key_usage, "serverAuth") ||
-	    add_ext(x, &ctx, NID_subject_alt_name, san) ||
-	    add_ext(x, &ctx, NID_subject_key_identifier, "hash"))
-		return -EINVAL;
-	if (issuer != NULL &&
-	    add_ext(x, &ctx, NID_authority_key_identifier, "keyid,issuer"))
-		return -EINVAL;
-	return 0;
-}
-
-/* Ed25519/Ed448 sign without a separate digest. */
-static const EVP_MD *
-sign_digest(EVP_PKEY *k)
-{
-	if (EVP_PKEY_is_a(k, "ED25519") || EVP_PKEY_is_a(k, "ED448"))
-		return NULL;
-	return EVP_sha256();
-}
-
-/* The subject's CN: the name itself, or, for a name longer than a CN may
- * be (64 characters, RFC 5280), its first label; the name is always in
- * the subjectAltName, which is what TLS clients match. */
-static int
-set_subject(X509_NAME *subject, const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len > CN_MAX)
-		len = strcspn(name, ".");
-	return X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-	    (const unsigned char *)name, (int)len, -1, 0);
-}
-
-static X509 *
-make_cert(const char *name, EVP_PKEY *key, X509 *issuer, EVP_PKEY *signer)
-{
-	X509_NAME *subject;
-	X509 *x;
-
-	if ((x = X509_new()) == NULL)
-		return NULL;
-	subject = X509_get_subject_name(x);
-	if (!X509_set_version(x, X509_VERSION_3) || set_serial(x) < 0 ||
-	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(x), 86400L * CERT_DAYS) ||
-	    !set_subject(subject, name) ||
-	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) :
-	    subject) ||
-	    !X509_set_pubkey(x, key) ||
-	    add_extensions(x, issuer, name) < 0 ||
-	    !X509_sign(x, signer, sign_digest(signer))) {
-		X509_free(x);
-		return NULL;
-	}
-	if (issuer != NULL &&
-	    X509_verify(x, X509_get0_pubkey(issuer)) != 1) {
-		X509_free(x);
-		return NULL;
-	}
-	return x;
-}
-
 /* "U S 1 <hex of SHA-256 of der>" into tls->tlsa. */
 static int
 set_tlsa(struct ctl_prov_tls *tls, int usage, int selector,
     unsigned char *der, int len)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen, i;
-	char *p;
-
-	if (len <= 0 || !EVP_Digest(der, (size_t)len, md, &mdlen,
-	    EVP_sha256(), NULL))
+	if (len <= 0)
 		return -EIO;
-	p = tls->tlsa + snprintf(tls->tlsa, sizeof(tls->tlsa), "%d %d 1 ",
-	    usage, selector);
-	for (i = 0; i < mdlen; i++, p += 2)
-		snprintf(p, 3, "%02x", md[i]);
-	return 0;
+	return ds_cert_tlsa_der(usage, selector, der, (size_t)len, tls->tlsa,
+	    sizeof(tls->tlsa));
 }
 
 static int
@@ -300,13 +186,13 @@ ctl_prov_tls_make(struct ctl_prov_tls *tls, const char *name,
 		if ((signer = load_ca_key(ca_key, tls->ca[0])) == NULL)
 			return -EINVAL;
 	}
-	if ((tls->key = EVP_EC_gen("P-256")) == NULL) {
+	if ((tls->key = ds_cert_key_new()) == NULL) {
 		print_ssl_error("cannot generate the TLS key");
 		EVP_PKEY_free(signer);
 		return -EIO;
 	}
-	tls->cert = make_cert(name, tls->key, tls->nca ? tls->ca[0] : NULL,
-	    signer ? signer : tls->key);
+	tls->cert = ds_cert_make(name, tls->key, tls->nca ? tls->ca[0] : NULL,
+	    signer ? signer : tls->key, CERT_DAYS);
 	EVP_PKEY_free(signer);
 	if (tls->cert == NULL) {
 		print_ssl_error("cannot make the certificate");

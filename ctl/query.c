@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <ldns/ldns.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,8 +88,11 @@ struct query_view {
 	bool has_ede;
 	uint64_t ede_code;
 	const char *ede_text;
-	const char *up_name, *up_addr, *up_tlsa;
+	const char *up_name, *up_addr, *up_tlsa, *up_auth;
 	const char *net_id, *net_if;
+	const char *link_if;          /* NULL: an older daemon */
+	uint64_t link_index;
+	bool link_default;
 	ldns_pkt *pkt;
 };
 
@@ -107,7 +111,7 @@ static bool get_obj_str(struct cj_value *obj, const char *key, const char **out)
 
 static int view_parse(struct cj_value *root, struct query_view *v, char *err, size_t errlen)
 {
-	struct cj_value *ede, *up, *net;
+	struct cj_value *ede, *up, *net, *link;
 	const char *hex;
 	uint8_t *wire;
 	size_t hl;
@@ -128,9 +132,17 @@ static int view_parse(struct cj_value *root, struct query_view *v, char *err, si
 	if (!get_obj_str(up, "name", &v->up_name) || !get_obj_str(up, "address", &v->up_addr) ||
 	    !get_obj_str(up, "tlsa", &v->up_tlsa))
 		v->up_name = v->up_addr = v->up_tlsa = NULL;
+	if (!get_obj_str(up, "auth", &v->up_auth))
+		v->up_auth = "dane";
 	net = cj_get(root, "network");
 	if (!get_obj_str(net, "id", &v->net_id) || !get_obj_str(net, "interface", &v->net_if))
 		v->net_id = v->net_if = NULL;
+	link = cj_get(root, "link");
+	if (!get_obj_str(link, "interface", &v->link_if) ||
+	    !cj_get_u64(link, "ifindex", &v->link_index))
+		v->link_if = NULL;
+	else
+		cj_get_bool(link, "default", &v->link_default);
 	hl = strlen(hex);
 	if (hl % 2 || hl / 2 > DNS_MSG_MAX || !(wire = malloc(hl / 2 + 1))) {
 		snprintf(err, errlen, "the answer is not a DNS message in hex");
@@ -155,9 +167,15 @@ static void path_text(const struct query_view *v, char *out, size_t outlen)
 				 (unsigned long long)v->ede_code, v->ede_text);
 		else
 			snprintf(out, outlen, "no answer: %s", rcode_name(v->rcode));
+	} else if (!strcmp(v->path, "dot") && v->up_name && !strcmp(v->up_auth, "pkix")) {
+		snprintf(out, outlen, "DoT to %s (%s, certificate verified (PKIX))", v->up_name,
+			 v->up_addr);
 	} else if (!strcmp(v->path, "dot") && v->up_name) {
 		snprintf(out, outlen, "DoT to %s (%s, DANE TLSA %s)", v->up_name, v->up_addr,
 			 v->up_tlsa[0] ? v->up_tlsa : "?");
+	} else if (!strcmp(v->path, "dot-unauthenticated") && v->up_name) {
+		snprintf(out, outlen, "DoT to %s (%s), unauthenticated (opportunistic)", v->up_name,
+			 v->up_addr);
 	} else if (!strcmp(v->path, "plain") && v->up_addr) {
 		snprintf(out, outlen, "plain DNS to %s (opportunistic, unauthenticated)", v->up_addr);
 	} else if (!strcmp(v->path, "cache")) {
@@ -223,6 +241,11 @@ static void render_text(FILE *f, const struct query_view *v)
 		fprintf(f, "EDE:         %llu (%s)\n", (unsigned long long)v->ede_code, v->ede_text);
 	path_text(v, buf, sizeof(buf));
 	fprintf(f, "answered by: %s\n", buf);
+	if (v->link_if)
+		fprintf(f, "link:        %s%s%.0" PRIu64 "%s%s\n",
+			v->link_if[0] ? v->link_if : "(none)", v->link_index ? " (" : "",
+			v->link_index, v->link_index ? ")" : "",
+			v->link_default ? ", the default link" : ", by its domain");
 	if (v->net_id)
 		fprintf(f, "network:     %s%s%s\n", v->net_id[0] ? v->net_id : "(none)",
 			v->net_if[0] ? " on " : "", v->net_if);
@@ -285,6 +308,15 @@ static void render_json(FILE *f, const struct query_view *v)
 		fputs(",\"tlsa\":", f);
 		json_put_str(f, v->up_tlsa);
 		fputc('}', f);
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\"link\":", f);
+	if (v->link_if) {
+		fputs("{\"interface\":", f);
+		json_put_str(f, v->link_if);
+		fprintf(f, ",\"ifindex\":%" PRIu64 ",\"default\":%s}", v->link_index,
+			v->link_default ? "true" : "false");
 	} else {
 		fputs("null", f);
 	}

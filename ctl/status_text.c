@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "json.h"
 
@@ -204,7 +205,7 @@ static void render_access(FILE *f, struct cj_value *root)
 
 static void render_dot(FILE *f, struct cj_value *up)
 {
-	const char *addr = S(up, "address"), *tls = S(up, "tls_version"), *tlsa;
+	const char *addr = S(up, "address"), *tls = S(up, "tls_version"), *tlsa, *auth;
 	const char *err;
 	uint64_t v;
 
@@ -216,7 +217,14 @@ static void render_dot(FILE *f, struct cj_value *up)
 			B(up, "resumed") ? ", resumed session" : "");
 	}
 	tlsa = S(up, "matched_tlsa");
-	if (tlsa[0])
+	auth = S(up, "auth");
+	if (!strcmp(auth, "pkix"))
+		fprintf(f, "  auth:     certificate verified (PKIX), key sha256 %s\n",
+			S(up, "key_sha256"));
+	else if (!strcmp(auth, "opportunistic"))
+		fprintf(f, "  auth:     none: DoT, unauthenticated (opportunistic), key sha256 %s\n",
+			S(up, "key_sha256"));
+	else if (tlsa[0])
 		fprintf(f, "  auth:     DANE, TLSA %s\n", tlsa);
 	fprintf(f,
 		"  conns:    %" PRIu64 " open, %" PRIu64 " in flight, %" PRIu64 " waiting; "
@@ -353,6 +361,145 @@ static void render_network(FILE *f, struct cj_value *root)
 	generic_members(f, disc, 2);
 }
 
+/* a wall-clock time of the daemon's, in local time */
+enum time_form { TF_HMS, TF_HM, TF_DATE };
+
+static void fmt_time(uint64_t t, enum time_form form, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	size_t n = 0;
+
+	if (t != 0 && localtime_r(&tt, &tm))
+		n = form == TF_HMS  ? strftime(buf, len, "%H:%M:%S", &tm)
+		    : form == TF_HM ? strftime(buf, len, "%H:%M", &tm)
+				    : strftime(buf, len, "%Y-%m-%d %H:%M", &tm);
+	if (n == 0)
+		snprintf(buf, len, "-");
+}
+
+/* a list of strings on one line, with a prefix for each */
+static void string_list(FILE *f, struct cj_value *arr, const char *pfx)
+{
+	bool first = true;
+
+	if (!arr || arr->type != CJ_ARRAY || !arr->child) {
+		fputs("-", f);
+		return;
+	}
+	for (struct cj_value *e = arr->child; e; e = e->next) {
+		if (e->type != CJ_STRING)
+			continue;
+		fprintf(f, "%s%s%s", first ? "" : ", ", pfx, e->text);
+		first = false;
+	}
+}
+
+static void render_link(FILE *f, struct cj_value *l)
+{
+	const char *tr = S(l, "transport"), *reason = S(l, "reason"), *up = S(l, "upstream");
+	const char *name = S(l, "interface"), *src = S(l, "source");
+	struct cj_value *anchor;
+	char when[32];
+	uint64_t idx = U(l, "ifindex");
+
+	if (idx)
+		fprintf(f, "  %s (%" PRIu64 ")", name[0] ? name : "?", idx);
+	else
+		fprintf(f, "  (no link)");
+	fprintf(f, "%s%s%s; default route %s\n", B(l, "default") ? ", the default link" : "",
+		src[0] && strcmp(src, "none") ? ", from " : "", strcmp(src, "none") ? src : "",
+		B(l, "default_route") ? "yes" : "no");
+	fprintf(f, "    resolvers: ");
+	string_list(f, take(l, "resolvers"), "");
+	fprintf(f, "\n    domains:   ");
+	{
+		struct cj_value *se = take(l, "search_domains"), *ro = take(l, "routing_domains");
+		bool none = (!se || !se->child) && (!ro || !ro->child);
+
+		if (none) {
+			fputs("-", f);
+		} else {
+			if (se && se->child)
+				string_list(f, se, "");
+			if (se && se->child && ro && ro->child)
+				fputs(", ", f);
+			if (ro && ro->child)
+				string_list(f, ro, "~");
+		}
+	}
+	fputc('\n', f);
+	fmt_time(U(l, "since"), TF_HMS, when, sizeof(when));
+	fprintf(f, "    transport: ");
+	if (!strcmp(tr, "dot")) {
+		const char *tlsa = S(l, "tlsa");
+
+		fprintf(f, "DoT to %s (%s), %s", up, S(l, "address"),
+			B(l, "authenticated") && tlsa[0] ? "authenticated by DANE TLSA " : "not authenticated yet");
+		if (B(l, "authenticated") && tlsa[0])
+			fputs(tlsa, f);
+	} else if (!strcmp(tr, "plain")) {
+		fprintf(f, "PLAIN DNS to %s (opportunistic, unauthenticated)", S(l, "address"));
+		if (U(l, "hotspot_until")) {
+			char until[32];
+
+			fmt_time(U(l, "hotspot_until"), TF_HM, until, sizeof(until));
+			fprintf(f, ", hotspot until %s", until);
+		}
+	} else {
+		fprintf(f, "none (%s)", S(l, "state")[0] ? S(l, "state") : "not served");
+	}
+	if (U(l, "since"))
+		fprintf(f, ", since %s", when);
+	if (B(l, "strict"))
+		fputs("; strict (DNSOverTLS=yes)", f);
+	fputc('\n', f);
+	if (reason[0])
+		fprintf(f, "    why:       %s\n", reason);
+	anchor = take(l, "anchor");
+	if (anchor && anchor->type == CJ_OBJECT) {
+		fmt_time(U(anchor, "since"), TF_DATE, when, sizeof(when));
+		fprintf(f, "    anchor:    resolver-name.arpa key tag %" PRIu64 " alg %" PRIu64
+			   ", pinned since %s\n",
+			U(anchor, "tag"), U(anchor, "algorithm"), when);
+		generic_members(f, anchor, 6);
+	}
+	if (S(l, "network")[0])
+		fprintf(f, "    network:   %s, %" PRIu64 " queries\n", S(l, "network"), U(l, "queries"));
+	/* shown above */
+	B(l, "authenticated");
+	B(l, "strict");
+	B(l, "default");
+	S(l, "state");
+	S(l, "upstream");
+	S(l, "address");
+	S(l, "tlsa");
+	U(l, "queries");
+	U(l, "hotspot_until");
+	generic_members(f, l, 4);
+}
+
+static void render_links(FILE *f, struct cj_value *root)
+{
+	struct cj_value *links = take(root, "links");
+
+	if (!links)
+		return;
+	if (links->type != CJ_ARRAY) {
+		generic(f, "links", links, 0);
+		return;
+	}
+	if (!links->child)
+		return;
+	fprintf(f, "links:\n");
+	for (struct cj_value *l = links->child; l; l = l->next) {
+		if (l->type == CJ_OBJECT)
+			render_link(f, l);
+		else
+			generic(f, NULL, l, 2);
+	}
+}
+
 static void render_counters(FILE *f, struct cj_value *root)
 {
 	struct cj_value *c = take(root, "counters"), *by;
@@ -447,6 +594,7 @@ int ctl_status_render(FILE *f, const char *json, size_t len, char *err, size_t e
 	render_access(f, root);
 	render_upstream(f, root);
 	render_network(f, root);
+	render_links(f, root);
 	render_counters(f, root);
 	render_cache(f, root);
 	generic_members(f, root, 0);

@@ -13,9 +13,10 @@ set -euo pipefail
 PKGS=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-dev llvm
 	libssl-dev libevent-dev libunbound-dev nettle-dev libnl-3-dev
-	libnl-route-3-dev libldns-dev libcmocka-dev libseccomp-dev
+	libnl-route-3-dev libldns-dev libcmocka-dev libsystemd-dev libseccomp-dev
 	openssl unbound ldnsutils knot-dnsutils bind9 bind9-dnsutils stubby dnsperf
-	dnsmasq-base
+	dbus-daemon dbus-bin libglib2.0-bin
+	dnsmasq-base busybox
 	iproute2 tcpdump procps psmisc util-linux python3
 	groff-base man-db shellcheck systemd
 	debhelper dpkg-dev lintian
@@ -26,8 +27,19 @@ for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing+=("$p")
 done
+# resolvectl for the resolve1 test, unpacked, never installed (see there)
+fetch_resolvectl() {
+	local here out
+	here=$(cd "$(dirname "$0")" && pwd)
+	if out=$(bash "$here/fetch-resolvectl.sh" 2>&1); then
+		echo "deps: resolvectl for the tests: $out"
+	else
+		echo "deps: no resolvectl for the tests: $out" >&2
+	fi
+}
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: everything is installed"
+	[ "$(id -u)" -ne 0 ] || fetch_resolvectl
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -45,4 +57,5 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fetch_resolvectl
 echo "deps: done"

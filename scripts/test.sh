@@ -3,13 +3,16 @@
 # (normal, and with AddressSanitizer + UndefinedBehaviorSanitizer), runs the
 # unit, integration and fuzz-corpus suites on both, runs the demo on the
 # normal build, builds the libFuzzer targets with clang and runs each
-# briefly.  Any failure or sanitizer report fails the run.  Needs root
-# (network namespaces, port 53/853 on loopback addresses).
+# briefly, and cross-builds for mipsel and s390x, running the unit and
+# fuzz-corpus suites under qemu-user (scripts/cross.sh).  Any failure or
+# sanitizer report fails the run.  Needs root (network namespaces, port
+# 53/853 on loopback addresses).
 #
 # The closing line "N passed, N failed" counts every test of both builds,
-# the demo and each fuzz target, and every step that failed before its
-# tests could run (installing, meson setup, ninja, the fuzz build, a fuzz
-# target that was not built): each such step counts 1 failed.
+# the demo, each fuzz target and both cross builds, and every step that
+# failed before its tests could run (installing, meson setup, ninja, the
+# fuzz build, a fuzz target that was not built, a cross build): each such
+# step counts 1 failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -68,7 +71,7 @@ run_suite() { # build-dir label [meson setup args...]
 	echo "=== $label: tests"
 	# No log of an earlier run may stand in for this one.
 	rm -f "$dir/meson-logs/testlog.json"
-	meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2
+	meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 "${test_args[@]}"
 	rc=$?
 	if [ ! -f "$dir/meson-logs/testlog.json" ]; then
 		step_failed "$label: meson test (no test log)"
@@ -86,6 +89,7 @@ run_suite() { # build-dir label [meson setup args...]
 	fi
 }
 
+test_args=()
 run_suite build "normal build"
 
 # The README's other command, the demo, on the build just made: it must
@@ -106,6 +110,8 @@ rm -f "$demo_log"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# ShellCheck reads the scripts, not the build: once is enough
+test_args=(--no-suite lint)
 run_suite build-asan "ASan+UBSan build" -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dbuildtype=debug
 
@@ -145,6 +151,34 @@ if [ $fuzz_built = yes ]; then
 		rm -rf "$corpus" "$corpus.log"
 	done
 fi
+
+# Portability (scripts/cross.sh): cross-built at -Os for mipsel (a router
+# CPU: 32-bit, little-endian, traps unaligned loads) and s390x (64-bit,
+# big-endian), each running its unit tests and fuzz corpora under
+# qemu-user; every test counts, and a step that failed before its tests
+# could run (installing, the sysroot, meson setup, the build) counts 1
+# failed.
+for arch in mipsel s390x; do
+	dir=build-cross-$arch
+	# no log of an earlier run may stand in for this one
+	rm -f "$dir/meson-logs/testlog.json"
+	bash scripts/cross.sh "$arch"
+	rc=$?
+	if [ ! -f "$dir/meson-logs/testlog.json" ]; then
+		step_failed "cross $arch: install, configure or build"
+		continue
+	fi
+	if ! read -r ok bad < <(count "$dir/meson-logs/testlog.json"); then
+		step_failed "cross $arch: meson test (test log unreadable)"
+		continue
+	fi
+	passed=$((passed + ok)) failed=$((failed + bad))
+	if [ "$bad" -gt 0 ]; then
+		failed_steps+=("cross $arch: $bad tests")
+	elif [ "$rc" -ne 0 ]; then
+		step_failed "cross $arch: exit $rc, no failed test"
+	fi
+done
 
 summary
 [ ${#failed_steps[@]} -eq 0 ] && [ "$failed" -eq 0 ]

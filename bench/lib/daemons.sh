@@ -1,6 +1,9 @@
+# shellcheck shell=bash
 # bench/lib/daemons.sh -- the three stubs under test, each on its own
 # loopback address, port 53 (UDP+TCP), forwarding over DoT to the upstream
-# of upstream.sh, pinned to CPU 1.  Sourced by bench/run.sh; files live in
+# of upstream.sh, pinned to CPU 1.  dotstubd and Unbound also serve DoT on
+# port 853 of their address (serve-dot; tls-port with a P-256 certificate
+# of its own), for the DoT server workloads.  Sourced by bench/run.sh; files live in
 # the current directory (the temp dir), named by relative paths only.
 #
 # bench_start_NAME ADDR: start the daemon, wait until it answers, set
@@ -23,8 +26,9 @@ bench_start_dotstubd() {
 		--control dotstubd.ctl \
 		--state-dir dotstubd-state \
 		--anchors-dir dotstubd-anchors \
+		--serve-dot "$1" --dot-clients-per-address 0 \
 		--log-level warning
-	bench_wait_udp "$1"
+	bench_wait_udp "$1" && bench_wait_dot "$1"
 }
 
 bench_counters_dotstubd() {
@@ -74,6 +78,8 @@ bench_version_unbound() {
 }
 
 bench_start_unbound() {
+	# its DoT server's certificate: P-256, self-signed, as dotstubd makes
+	udot_cert fwd.bench.example . || bench_die "cannot make the forwarder's certificate"
 	cat >fwd.conf <<EOF
 server:
 	directory: "."
@@ -85,6 +91,11 @@ server:
 	verbosity: 0
 	num-threads: 1
 	interface: $1@53
+	interface: $1@853
+	tls-port: 853
+	tls-service-key: "fwd.bench.example.key"
+	tls-service-pem: "fwd.bench.example.pem"
+	incoming-num-tcp: 100
 	do-ip6: no
 	do-not-query-localhost: no
 	module-config: "iterator"
@@ -104,7 +115,7 @@ remote-control:
 EOF
 	unbound-checkconf fwd.conf >/dev/null || bench_die "forwarder unbound.conf rejected"
 	bench_spawn BENCH_PID unbound taskset -c 1 unbound -d -c fwd.conf
-	bench_wait_udp "$1"
+	bench_wait_udp "$1" && bench_wait_dot "$1"
 }
 
 bench_counters_unbound() {
@@ -125,6 +136,21 @@ bench_start_floor() {
 	}
 	bench_spawn BENCH_PID floor taskset -c 1 ./floor "$1" "$BENCH_UP_ADDR"
 	bench_wait_udp "$1"
+}
+
+# bench_wait_dot ADDR: wait (at most 10 s) until ADDR:853 answers the hit
+# name over DoT.
+bench_wait_dot() {
+	local _
+	for _ in $(seq 1 50); do
+		if kdig @"$1" -p 853 +tls +timeout=1 +retry=0 +short "$BENCH_HIT_NAME" A 2>/dev/null |
+			grep -q '^192\.0\.2\.1$'; then
+			return 0
+		fi
+		kill -0 "$BENCH_PID" 2>/dev/null || return 1
+		sleep 0.2
+	done
+	return 1
 }
 
 # bench_wait_udp ADDR: wait (at most 10 s) until ADDR:53 answers the hit

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib/measure.sh -- process accounting and one dnsperf run.
 # Sourced by bench/run.sh.
 
@@ -30,14 +31,23 @@ bench_now_ns() {
 }
 
 # bench_dnsperf ADDR FILE CLIENTS OUTSTANDING SECONDS OUT: dnsperf over
-# UDP, pinned to CPU 0, verbose (one line per answer, with its latency).
+# UDP (or, with BENCH_MODE=dot, DNS-over-TLS to port 853: CLIENTS
+# connections, each with its handshake at the start of the run, padded
+# queries), pinned to
+# CPU 0, verbose (one line per answer, with its latency).
 # SCHED_BATCH: dnsperf's receiver thread signals the sender before it counts
 # the answers it read; when the sender, woken on the same CPU, preempts it,
 # it sees the old count, waits again, and both sleep until the receiver's
 # 100 ms poll timeout.  Without wakeup preemption the count is right.  This
 # made a fast daemon look 30x slower at -c 1 -q 10 (dnsperf 2.10).
 bench_dnsperf() {
-	chrt -b 0 taskset -c 0 dnsperf -s "$1" -p 53 -d "$2" -c "$3" -q "$4" -l "$5" \
+	local mode=(-p 53)
+	# over DoT the queries carry a PADDING option (www.test A padded to
+	# 128 octets, RFC 8467), so that both servers pad their answers
+	if [ "${BENCH_MODE:-udp}" = dot ]; then
+		mode=(-m dot -p 853 -E "12:$(printf '%0174d' 0)")
+	fi
+	chrt -b 0 taskset -c 0 dnsperf -s "$1" "${mode[@]}" -d "$2" -c "$3" -q "$4" -l "$5" \
 		-t 2 -v >"$6" 2>&1
 }
 

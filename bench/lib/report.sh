@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib/report.sh -- the plain-text table, from rows.txt, rss.txt,
 # versions.txt and notes.txt in the current directory.  Sourced by run.sh.
 # Prints no path of this machine: addresses, versions and numbers only.
@@ -9,7 +10,8 @@ bench_report() {
 	# the machine only ever makes a run slower.
 	sort -k1,1n -k2,2n -k5,5gr rows.txt | awk '!seen[$1, $2]++' >best.txt
 	mv best.txt rows.txt
-	echo "dotstub benchmark: ${BENCH_SECONDS} s per run after ${BENCH_WARMUP} s warm-up; dnsperf over UDP"
+	echo "dotstub benchmark: ${BENCH_SECONDS} s per run after ${BENCH_WARMUP} s warm-up; dnsperf over UDP,"
+	echo "and over DoT to the DoT servers of dotstubd (serve-dot) and Unbound (tls-port) in the dot rows"
 	if [ "$BENCH_REPEAT" -gt 1 ]; then
 		echo "each row: the best (highest qps) of $BENCH_REPEAT interleaved runs"
 	fi
@@ -65,6 +67,8 @@ bench_report() {
 	echo "cpu%, cpu us/q: the daemon's utime+stime per wall second, per answered query;"
 	echo "up/q: upstream queries per answered query (1.00 = every query forwarded, 0.00 = all"
 	echo "from the daemon's cache); cpu0%: how busy CPU 0 (dnsperf, and the upstream by default) was;"
+	echo "dot rows: dnsperf -m dot to port 853, one TLS 1.3 connection per client (-c), both servers"
+	echo "answering from their cache (up/q 0.00); cpu us/q includes each connection's handshake;"
 	echo "RSS: VmRSS; anon: RssAnon, the part not shared with other processes (heap, stacks);"
 	echo "PSS: shared pages divided among the processes that map them (depends on what else runs)."
 	echo "floor: bench/floor.c, one fixed answer with dotstubd's UDP I/O and no DNS work: the"
@@ -90,7 +94,10 @@ bench_targets() {
 			for (w in wl) {
 				name = w; gsub("_", " ", name)
 				d = w SUBSEP "dotstubd"; s = w SUBSEP "stubby"; u = w SUBSEP "unbound"; f = w SUBSEP "floor"
-				if (w ~ /^forwarded/) {
+				if (w ~ /^dot/) {
+					if (u in qps && qps[u] > 0)
+						printf "  %-19s vs Unbound DoT: qps %.2fx, cpu/q %.2fx, p99 %s vs %s ms (information)\n", name, qps[d] / qps[u], (usq[u] > 0 ? usq[d] / usq[u] : 0), p99[d], p99[u]
+				} else if (w ~ /^forwarded/) {
 					if (s in qps && qps[s] > 0)
 						printf "  %-19s qps >= 3x Stubby: %.1fx  %s\n", name, qps[d] / qps[s], verdict(qps[d] >= 3 * qps[s])
 					printf "  %-19s p99 <= 4 ms: %s ms  %s\n", name, p99[d], verdict(p99[d] != "-" && p99[d] + 0 <= 4)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/lib/upstream.sh -- the benchmark's DoT upstream: a real Unbound on
 # a loopback address (DoT on 853, fresh self-signed P-256 certificate),
 # started by the tests' helper tests/lib/unbound-dot.sh, which serves
@@ -14,7 +15,7 @@
 
 BENCH_HIT_NAME=www.test
 
-# shellcheck source=/dev/null
+# shellcheck source-path=SCRIPTDIR source=../../tests/lib/unbound-dot.sh
 . "$BENCH_ROOT/tests/lib/unbound-dot.sh"
 
 # bench_up_inputs: the two dnsperf input files.
@@ -41,7 +42,9 @@ bench_up_start() {
 	cp "$(udot_cert_file up)" up-cert.pem
 	BENCH_UP_CERT=up-cert.pem
 	tlsa=$(udot_tlsa 3 1 1 "$BENCH_UP_CERT") || bench_die "no TLSA for the upstream"
+	# shellcheck disable=SC2034 # read by daemons.sh and run.sh, which source this file
 	BENCH_UP_SPKI_HEX=${tlsa#3 1 1 }
+	# shellcheck disable=SC2034 # read by daemons.sh
 	BENCH_UP_SPKI_B64=$(openssl x509 -in "$BENCH_UP_CERT" -noout -pubkey |
 		openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | openssl base64 -A)
 }

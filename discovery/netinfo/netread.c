@@ -301,10 +301,13 @@ int ds_net_link_parse(const void *buf, size_t len, struct ds_net_link *ret)
 	if (h.nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)) || h.nlmsg_len > len ||
 	    (h.nlmsg_type != RTM_NEWLINK && h.nlmsg_type != RTM_DELLINK))
 		return -EINVAL;
-	/* nlmsg_convert copies nlmsg_len bytes (checked above) with memcpy */
-	msg = nlmsg_convert((struct nlmsghdr *)buf);
+	/* copied into a message of its own, nlmsg_len bytes (checked above):
+	 * not with nlmsg_convert, which reads the header in place, a bus error
+	 * on a CPU that traps unaligned loads (MIPS) */
+	msg = nlmsg_alloc_size(NLMSG_ALIGN(h.nlmsg_len));
 	if (!msg)
 		return -ENOMEM;
+	memcpy(nlmsg_hdr(msg), buf, h.nlmsg_len);
 	nlmsg_set_proto(msg, NETLINK_ROUTE);
 	r = nlr_link_from_msg(msg, ret);
 	nlmsg_free(msg);

@@ -102,6 +102,9 @@ walk_steps(struct walk *w)
 	return 0;
 }
 
+/* the question for a name that cannot exist: at most this long */
+#define HIJACK_PROBE_MS 1000
+
 int
 disc_walk(const struct disc_params *p, struct disc_result **ret)
 {
@@ -147,6 +150,11 @@ disc_walk(const struct disc_params *p, struct disc_result **ret)
 	}
 	if (rc == 0)
 		r->kind = TRUST_DISC_OK;
+	/* the resolver answered but publishes nothing (usably): does it make
+	 * up answers?  (what a captive portal does) */
+	if (r->kind != TRUST_DISC_OK && r->kind != TRUST_DISC_UNREACHABLE &&
+	    walk_probe_hijack(&w, w.fwd[0], HIJACK_PROBE_MS, r->hijack, sizeof(r->hijack)) == 1)
+		log_debug("discovery: %s: %s", w.fwd[0], r->hijack);
 	log_debug("discovery: %s: %s", trust_discovery_name(r->kind),
 		  r->kind == TRUST_DISC_OK ? r->desc.name : r->reason);
 	*ret = r;

@@ -84,6 +84,11 @@ size_t walk_q_count(const struct walk_q *q);
  * answer), -ECANCELED, -EINVAL or -errno. */
 int walk_probe_rcode(const struct walk *w, const char *fwd, const char *name, uint16_t type,
 		     unsigned max_ms);
+/* Ask fwd for the A record of a random name under invalid. (RFC 6761):
+ * 1 with the reason in why if it answered one (a resolver that makes up
+ * answers: a captive portal), 0 if not, or a negative errno as above. */
+int walk_probe_hijack(const struct walk *w, const char *fwd, unsigned max_ms, char *why,
+		      size_t whylen);
 
 /* ---- walk_result.c: recording steps and the verdict ---- */
 /* Record a step; detail is printf-formatted and sanitised (printable

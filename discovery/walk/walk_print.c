@@ -107,6 +107,8 @@ print_text(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 	fprintf(f, "result: %s\n", trust_discovery_name(r->kind));
 	if (r->kind != TRUST_DISC_OK)
 		fprintf(f, "reason: %s\n", r->reason);
+	if (r->hijack[0])
+		fprintf(f, "hijacking: %s\n", r->hijack);
 	for (i = 0; i < r->nksk; i++) {
 		const struct disc_ksk *k = &r->ksk[i];
 
@@ -217,8 +219,9 @@ print_json(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 			r->ksk[i].validates ? "true" : "false", i == r->ksk_used ? "true" : "false",
 			r->ksk[i].known);
 	}
-	fprintf(f, "],\"ksk_seen\":%d,\"transparent\":%s", r->nksk_seen,
+	fprintf(f, "],\"ksk_seen\":%d,\"transparent\":%s,\"hijack\":", r->nksk_seen,
 		r->transparent ? "true" : "false");
+	json_str(f, r->hijack);
 	if (r->desc.name[0]) {
 		fprintf(f, ",\"upstream\":{");
 		json_desc(f, &r->desc);

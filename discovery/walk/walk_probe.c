@@ -1,6 +1,10 @@
 /*
- * walk_probe.c -- the one question the walk asks without libunbound: what
- * rcode the resolver itself gives to DNSKEY resolver-name.arpa.  libunbound
+ * walk_probe.c -- the questions the walk asks without libunbound: what
+ * rcode the resolver itself gives to DNSKEY resolver-name.arpa, and
+ * whether it answers a name that cannot exist (a captive portal's
+ * resolver that answers every name with its own address).
+ *
+ * The rcode:   libunbound
  * turns a REFUSED from its forwarder into its own SERVFAIL, exactly as it
  * does for a forwarder that never answers, and the two mean different
  * things: a resolver that refuses resolver-name.arpa to this client
@@ -14,6 +18,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <openssl/rand.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,16 +60,18 @@ probe_addr(const char *fwd, struct sockaddr_storage *ss, socklen_t *sslen)
 	return -EINVAL;
 }
 
-int
-walk_probe_rcode(const struct walk *w, const char *fwd, const char *name, uint16_t type,
-		 unsigned max_ms)
+/* Ask fwd name/type once into answer[0..cap), within max_ms and the walk's
+ * deadline.  0 with the answer's length in *len, or a negative errno. */
+static int
+probe_ask(const struct walk *w, const char *fwd, const char *name, uint16_t type,
+	  unsigned max_ms, uint8_t *answer, size_t cap, size_t *len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
-	uint8_t qname[DNS_NAME_MAX], answer[DNS_HDR_LEN + DNS_NAME_MAX + 4];
+	uint8_t qname[DNS_NAME_MAX];
 	struct dns_exchange x = {
 		.server = &ss, .qname = qname, .qtype = type, .cancel = w->p->cancel,
-		.answer = answer, .cap = sizeof(answer),
+		.answer = answer, .cap = cap,
 	};
 	uint64_t now = walk_now_ms();
 	int r;
@@ -79,5 +86,75 @@ walk_probe_rcode(const struct walk *w, const char *fwd, const char *name, uint16
 	r = dns_exchange(&x);
 	if (r < 0)
 		return r;
-	return DNS_RCODE(answer[3]);
+	*len = x.len;
+	return 0;
+}
+
+int
+walk_probe_rcode(const struct walk *w, const char *fwd, const char *name, uint16_t type,
+		 unsigned max_ms)
+{
+	uint8_t answer[DNS_HDR_LEN + DNS_NAME_MAX + 4];
+	size_t len;
+	int r = probe_ask(w, fwd, name, type, max_ms, answer, sizeof(answer), &len);
+
+	return r < 0 ? r : DNS_RCODE(answer[3]);
+}
+
+/* The first A record of the answer msg[0..len) to the probe, as text in
+ * out; false if there is none (or the message is broken). */
+static bool
+first_a(const uint8_t *msg, size_t len, char *out, size_t outlen)
+{
+	struct dns_reader r;
+	unsigned an, i;
+
+	dns_reader_init(&r, msg, len);
+	dns_read_bytes(&r, NULL, 6);
+	an = dns_read_u16(&r);
+	dns_read_bytes(&r, NULL, 4);
+	dns_skip_name(&r);
+	dns_read_bytes(&r, NULL, 4);
+	for (i = 0; i < an && r.err == 0; i++) {
+		uint16_t type, rdlen;
+		uint8_t a[4];
+
+		dns_skip_name(&r);
+		type = dns_read_u16(&r);
+		dns_read_bytes(&r, NULL, 6);
+		rdlen = dns_read_u16(&r);
+		if (r.err == 0 && type == DNS_TYPE_A && rdlen == 4) {
+			dns_read_bytes(&r, a, 4);
+			if (r.err == 0 && inet_ntop(AF_INET, a, out, (socklen_t)outlen) != NULL)
+				return true;
+		} else {
+			dns_read_bytes(&r, NULL, rdlen);
+		}
+	}
+	return false;
+}
+
+int
+walk_probe_hijack(const struct walk *w, const char *fwd, unsigned max_ms, char *why,
+		  size_t whylen)
+{
+	uint8_t answer[512], rnd[6];
+	char name[64], addr[INET_ADDRSTRLEN];
+	size_t len;
+	int r;
+
+	why[0] = '\0';
+	/* a new name each time: nothing on the way can have it cached */
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return -EIO;
+	snprintf(name, sizeof(name), "dotstub-%02x%02x%02x%02x%02x%02x.invalid", rnd[0], rnd[1],
+		 rnd[2], rnd[3], rnd[4], rnd[5]);
+	r = probe_ask(w, fwd, name, DNS_TYPE_A, max_ms, answer, sizeof(answer), &len);
+	if (r < 0)
+		return r;
+	/* RFC 6761 6.4: nothing under invalid. exists */
+	if (DNS_RCODE(answer[3]) != DNS_RCODE_NOERROR || !first_a(answer, len, addr, sizeof(addr)))
+		return 0;
+	snprintf(why, whylen, "it answers names that cannot exist (%s A %s)", name, addr);
+	return 1;
 }

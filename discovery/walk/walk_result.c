@@ -16,10 +16,12 @@ static void
 copy_name(char *dst, size_t len, const char *name)
 {
 	char clean[WALK_NAME_STR * 4];
+	size_t n;
 
 	walk_sanitize(clean, sizeof(clean), name);
-	if (strlen(clean) < len)
-		snprintf(dst, len, "%s", clean);
+	n = strlen(clean);
+	if (n < len)
+		memcpy(dst, clean, n + 1);
 	else
 		snprintf(dst, len, "%.*s...", (int)(len - 4), clean);
 }

@@ -2,7 +2,7 @@
  * cache.h -- the answer cache of dotstubd.
  *
  * Wire answers (upstream OPT stripped) keyed by (lower-cased qname, qtype,
- * qclass, DO, CD), each with whether it came over an authenticated
+ * qclass, DO, CD, partition), each with whether it came over an authenticated
  * channel.  TTLs are decremented on the way out; negative answers are
  * cached per RFC 2308; SERVFAIL for at most DS_CACHE_SERVFAIL_TTL
  * seconds.  Memory is bounded (bytes of entries including overhead) and
@@ -63,6 +63,19 @@ int ds_cache_answer(struct ds_cache *c, const struct dns_query *q, const struct 
 /* Drop everything (network change: one network's answers never leak into
  * another). */
 void ds_cache_flush(struct ds_cache *c);
+
+/* Partitions: the same functions within one partition.  An answer
+ * inserted into one partition is never found in another (the daemon
+ * keeps one per link it routes names to, so that a link's answer is never
+ * handed out for a name routed to another link).  The functions above
+ * work on partition 0. */
+int ds_cache_insert_in(struct ds_cache *c, uint32_t part, const struct dns_query *q,
+		       const uint8_t *body, const struct dns_response *r, uint64_t now);
+int ds_cache_answer_in(struct ds_cache *c, uint32_t part, const struct dns_query *q,
+		       const struct dns_answer_opts *o, size_t max_size, uint64_t now,
+		       uint8_t *out, size_t cap);
+/* Drop the entries of one partition. */
+void ds_cache_flush_part(struct ds_cache *c, uint32_t part);
 
 void ds_cache_get_stats(const struct ds_cache *c, struct ds_cache_stats *st);
 

@@ -12,6 +12,7 @@
 #define DOTSTUB_CONFIG_H
 
 #include <limits.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -25,8 +26,29 @@
 #define DS_MAX_LISTEN 16
 #define DS_MAX_NETWORK_RESOLVERS 8
 #define DS_MAX_ACCESS_CONTROL 64
+#define DS_MAX_SERVE_DOT 8
 #define DS_DEFAULT_CONFIG DOTSTUB_SYSCONFDIR "/dotstub.conf"
 
+/* networkd yes|no|auto: read systemd-networkd's per-link state files */
+enum ds_networkd_mode { DS_NETWORKD_AUTO = 0, DS_NETWORKD_YES, DS_NETWORKD_NO };
+
+/* The DoT server (router mode, stub/daemon/dotsrv*.c): its addresses, its
+ * identity and the limits on its clients (dotstub.conf(5), LIMITS). */
+struct ds_serve_dot_config {
+	struct sockaddr_storage addr[DS_MAX_SERVE_DOT]; /* serve-dot ADDR[:PORT] (853) */
+	int naddr;
+	char cert[PATH_MAX];            /* serve-dot-cert FILE, or "": generated */
+	char key[PATH_MAX];             /* serve-dot-key FILE (with cert) */
+	char name[254];                 /* serve-dot-name NAME of the generated
+					   certificate, or "": a random unique name */
+	unsigned clients;               /* dot-clients (256) */
+	unsigned clients_per_address;   /* dot-clients-per-address (32; 0: no limit) */
+	size_t client_output;           /* dot-client-output (256k) */
+	size_t output_total;            /* dot-output-total (16m) */
+	unsigned client_inflight;       /* dot-client-inflight (128) */
+	unsigned idle_timeout_ms;       /* dot-idle-timeout (30000) */
+	unsigned handshake_timeout_ms;  /* dot-handshake-timeout (5000) */
+};
 
 struct ds_config {
 	/* listen ADDR[:PORT], repeatable; default 127.0.0.53:53 */
@@ -62,6 +84,10 @@ struct ds_config {
 	struct sockaddr_storage network_resolver[DS_MAX_NETWORK_RESOLVERS];
 	int nnetwork_resolver;          /* network-resolver ADDR[:PORT], repeatable */
 	char resolv_source[PATH_MAX];   /* resolv-source FILE */
+	/* resolv-source-link IFACE: the link resolv-source configures ("":
+	 * the default route's) */
+	char resolv_source_link[IF_NAMESIZE];
+	enum ds_networkd_mode networkd; /* networkd yes|no|auto (default auto) */
 	char anchors_dir[PATH_MAX];     /* anchors-dir DIR: managed anchors */
 	enum trust_tofu tofu;         /* tofu auto|ask|off */
 	enum trust_unknown_mode unknown_network; /* unknown-network opportunistic|strict */
@@ -69,6 +95,11 @@ struct ds_config {
 	unsigned discovery_wait_ms;     /* discovery-wait: how long queries wait */
 	unsigned rfc5011_hold_down_s;   /* rfc5011-hold-down (test use; default 30 days) */
 	unsigned refresh_interval_s;    /* refresh-interval: 0 = RFC 5011 2.3 active refresh */
+	/* the org.freedesktop.resolve1 D-Bus API (stub/bus/) */
+	bool resolve1;                  /* resolve1 yes|no (default no) */
+	char resolve1_group[64];        /* resolve1-group NAME: may change links too */
+	unsigned dbus_max_calls;        /* dbus-max-calls: resolve calls in flight (64) */
+	struct ds_serve_dot_config dot; /* serve-dot and its keys */
 	/* command-line only */
 	char config_file[PATH_MAX];
 	bool config_explicit;           /* named by -c: missing is an error */
@@ -76,7 +107,7 @@ struct ds_config {
 	bool check_only;
 	bool verbose;
 	bool want_help, want_version;   /* -h, -V */
-	unsigned cmdline_lists;         /* internal: lists replaced from the command line */
+	unsigned long long cmdline_lists; /* internal: lists replaced from the command line */
 };
 
 /* Defaults (no listen address yet: ds_config_finish adds the default). */

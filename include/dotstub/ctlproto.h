@@ -15,6 +15,6 @@
 #define DOTSTUB_CTLPROTO_H
 
 #define DS_CTL_LINE_MAX 4096
-#define DS_CTL_MAX_ARGS 16
+#define DS_CTL_MAX_ARGS 64
 
 #endif

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dotstub/upstream_desc.h"
 #include "dotstub/wire.h"
 
 /* SvcParamKeys (RFC 9460 14.3.2, RFC 9461 5) */
@@ -250,5 +251,61 @@ int ddr_dnr_parse_ra(const uint8_t *opt, size_t len, struct ddr_dnr *out);
  * (the addresses "-" in ADN-only mode; " lifetime 1800" appended for an RA
  * instance).  0 or -ENOSPC. */
 int ddr_dnr_format(const struct ddr_dnr_instance *in, char *out, size_t outlen);
+
+/* ---- Designated resolvers: what DoT to try (RFC 9462 4.2 and 4.3,
+ * RFC 9463 3.2), from a DDR answer or DNR instances.  Pure: no I/O. ---- */
+
+#define DDR_MAX_DESIGNATIONS 8
+
+enum ddr_origin {
+	DDR_ORIGIN_DDR,   /* _dns.resolver.arpa SVCB from the network's resolver */
+	DDR_ORIGIN_DNR,   /* a DHCP or RA option (RFC 9463) */
+};
+
+struct ddr_designation {
+	enum ddr_origin origin;
+	uint16_t priority;               /* lower first, as in the record */
+	char adn[DNS_NAME_MAX + 1];      /* the Authentication Domain Name, no trailing dot */
+	struct sockaddr_storage addr[DS_MAX_UPSTREAM_ADDRS]; /* with the port */
+	int naddr;
+	/* no address came with it (no hints, ADN-only DNR): the ADN must be
+	 * resolved first, through the network's resolver */
+	bool needs_resolution;
+	/* RFC 9462 4.3: the unencrypted resolver's address is private or
+	 * local (no certificate can carry it) and the designation lists that
+	 * same address: encrypted, unauthenticated DoT to it is allowed where
+	 * the policy accepts opportunistic service */
+	bool opportunistic_ok;
+};
+
+/* Is the address private or local (RFC 1918, 100.64.0.0/10, 169.254/16,
+ * 127/8, fc00::/7, fe80::/10, ::1; IPv4-mapped ones too): one no public
+ * certificate can carry (RFC 9462 4.3)? */
+bool ddr_addr_is_private(const struct sockaddr_storage *ss);
+
+/* The DoT designations of a DDR answer q, asked of the unencrypted
+ * resolver at resolver: ServiceMode records with "dot" in alpn, sorted by
+ * priority, each with its hints (port from the record, else 853).  A
+ * record whose TargetName is "." (the owner, resolver.arpa: no name to
+ * verify) is skipped.  Returns how many were written to out (at most cap),
+ * 0 if none qualifies (reason says why). */
+int ddr_designate_query(const struct ddr_query *q, const struct sockaddr_storage *resolver,
+			struct ddr_designation *out, int cap, char *reason, size_t reasonlen);
+
+/* The DoT designations of DNR instances (RFC 9463): "dot" in alpn, a
+ * lifetime not 0, sorted by priority; ADN-only ones need resolution.
+ * Returns how many were written (at most cap). */
+int ddr_designate_dnr(const struct ddr_dnr *dnr, struct ddr_designation *out, int cap,
+		      char *reason, size_t reasonlen);
+
+/* The DoT client's description for designation g: its ADN (the SNI) and
+ * addresses; verified (PKIX: the ADN and, for DDR, the unencrypted
+ * resolver's address in the certificate, RFC 9462 4.2), or, if
+ * opportunistic and g->opportunistic_ok, encrypted and unauthenticated
+ * to the resolver's own address only.  out must be zeroed or clear.
+ * Returns 0, -ENOENT (no address yet: needs_resolution), -EPERM
+ * (opportunistic not allowed for g) or -EINVAL. */
+int ddr_designation_desc(const struct ddr_designation *g, const struct sockaddr_storage *resolver,
+			 bool opportunistic, struct ds_upstream_desc *out);
 
 #endif

@@ -173,6 +173,11 @@ struct disc_result {
 	 * (the walk only reports it; whether to use that resolver is the
 	 * caller's policy) */
 	bool transparent;
+	/* The resolver answered a name that cannot exist (a random name under
+	 * invalid., RFC 6761) with an address: "it answers names that cannot
+	 * exist (NAME A ADDR)", else "".  Asked only when the walk did not
+	 * succeed but got answers: what a captive portal's resolver does. */
+	char hijack[DISC_REASON_MAX];
 
 	/* Forwarders: the upstreams listed (first DISC_MAX_UPSTREAMS) */
 	struct disc_upstream upstreams[DISC_MAX_UPSTREAMS];

@@ -201,6 +201,19 @@ int dns_compose_answer_body(const struct dns_query *q, const uint8_t *body, size
 int dns_compose_error(const struct dns_query *q, int rcode, const struct dns_answer_opts *o,
 		      uint8_t *out, size_t cap);
 
+/* Pad an answer already composed for a client (in msg, len octets, cap
+ * the room of msg) to a multiple of block octets (RFC 7830, RFC 8467 4.1:
+ * DNS_PAD_BLOCK_RESPONSE over an encrypted client link), for the answers
+ * of every path alike (cache, upstream, local, errors, REFUSED): a
+ * PADDING option is appended to the message's OPT record, which must be
+ * its last record (as every dotstub answer has it).  No OPT (the client
+ * sent none: RFC 6891 7 forbids adding one), an OPT that is not last, one
+ * that holds PADDING already, or no room for the option header: msg is
+ * left as it is.  Never more than min(cap, DNS_MSG_MAX) octets (then
+ * padded up to that).  Returns the new length, or -EINVAL if msg does not
+ * parse as a DNS message. */
+int dns_answer_pad(uint8_t *msg, size_t len, size_t cap, size_t block);
+
 /* Compose a local answer with one record of the question's name, type and
  * class: rdata as given, TTL ttl; QR, RA, RD and CD copied, not AA (a stub
  * is no authority, for localhost either).  (localhost A/AAAA, RFC 6761.)

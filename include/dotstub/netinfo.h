@@ -12,6 +12,10 @@
  *  3. The change watcher, driven by a libevent base; netwatch.c.
  *  4. The resolv.conf-style resolver source: a strict parser and an inotify
  *     watcher; resolvconf.c.
+ *  5. Links: the link table (one struct ds_linkconf per link and source,
+ *     linktab.c), systemd-networkd's per-link state files as a source
+ *     (networkd.c), and a link's own fingerprint and reverse zones
+ *     (linkfp.c).
  *
  * Conventions: functions return 0 (or a count) on success and a negative
  * errno on failure; ret_ / out arguments are written only on success.
@@ -32,6 +36,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dotstub/linkconf.h"
 #include "dotstub/trust.h" /* TRUST_FP_MAX */
 
 struct event_base;
@@ -482,5 +487,124 @@ int ds_resolvwatch_new(struct event_base *base, const char *path, unsigned debou
 		       ds_resolvwatch_cb *cb, void *arg, struct ds_resolvwatch **ret);
 /* NULL is fine.  Not from the callback. */
 void ds_resolvwatch_free(struct ds_resolvwatch *rw);
+
+/* ------------------------------------------------------------------ */
+/* 5. Links                                                            */
+
+/*
+ * The link table: for every link (interface index) what each source said
+ * (struct ds_linkconf, dotstub/linkconf.h); the highest source that said
+ * anything is in force for that link ("effective").  A plain container:
+ * the network manager owns one and acts on it.
+ */
+#define DS_LINKTAB_MAX 64 /* links with a configuration */
+
+struct ds_linktab;
+
+/* NULL on ENOMEM. */
+struct ds_linktab *ds_linktab_new(void);
+void ds_linktab_free(struct ds_linktab *t); /* NULL is fine */
+/* lc (copied) becomes what lc->source says about link lc->ifindex,
+ * replacing what it said before.  Returns 1 if the link's effective
+ * configuration changed, 0 if not, -EINVAL (ifindex <= 0, no source,
+ * counts out of range), -E2BIG (DS_LINKTAB_MAX links) or -ENOMEM. */
+int ds_linktab_set(struct ds_linktab *t, const struct ds_linkconf *lc);
+/* Forget what src said about ifindex.  1 if the effective configuration
+ * changed, 0 if not (src said nothing, or a higher source is in force),
+ * -EINVAL for a bad source.  A link nobody configures is dropped. */
+int ds_linktab_revert(struct ds_linktab *t, int ifindex, enum ds_link_source src);
+/* Forget what src said about every link (DS_LINKSRC_NONE: every source).
+ * Returns the number of links whose effective configuration changed. */
+int ds_linktab_flush(struct ds_linktab *t, enum ds_link_source src);
+/* The configuration in force for ifindex, or NULL. */
+const struct ds_linkconf *ds_linktab_get(const struct ds_linktab *t, int ifindex);
+/* What one source said (DS_LINKSRC_NONE: the one in force), or NULL. */
+const struct ds_linkconf *ds_linktab_get_source(const struct ds_linktab *t, int ifindex,
+						enum ds_link_source src);
+/* Which sources configure ifindex: bit (1 << source) each. */
+unsigned ds_linktab_sources(const struct ds_linktab *t, int ifindex);
+/* The links, by ascending ifindex: how many, and the i-th's configuration
+ * in force.  Valid until the table changes.  t may be NULL (none). */
+size_t ds_linktab_count(const struct ds_linktab *t);
+const struct ds_linkconf *ds_linktab_at(const struct ds_linktab *t, size_t i);
+
+/* "resolv.conf", "networkd", "resolve1", "dotctl" ("none"). */
+const char *ds_link_source_name(enum ds_link_source s);
+/* An empty configuration of ifindex from src (default_route unset). */
+void ds_linkconf_init(struct ds_linkconf *lc, int ifindex, enum ds_link_source src);
+/* Whether the link takes the names no domain routes: its default_route,
+ * or if unset, yes unless every domain it has is route-only. */
+bool ds_linkconf_default_route(const struct ds_linkconf *lc);
+/* Same value (every member that is part of it)? */
+bool ds_linkconf_equal(const struct ds_linkconf *a, const struct ds_linkconf *b);
+/* A domain in text: "corp.example" (searched and routed), "~corp.example"
+ * (routed only), "~." (the root, routed only); a final dot is allowed,
+ * letters are made lower case.  Labels of letters, digits, '-' (not first
+ * or last) and '_', 1 to 63 long, 253 in all.  Returns 0 or -EINVAL. */
+int ds_link_domain_parse(const char *text, struct ds_link_domain *ret);
+/* Parse and add a domain (the same name again: searched wins).  0,
+ * -EINVAL, or -E2BIG (DS_LINK_MAX_DOMAINS). */
+int ds_linkconf_add_domain(struct ds_linkconf *lc, const char *text);
+/* A resolver in text: "ADDR", "ADDR:PORT" (IPv4), "[ADDR]:PORT", an IPv6
+ * link-local "ADDR%IFACE" (name or index), each optionally followed by
+ * "#SERVERNAME"; port 53 unless given; the unspecified addresses are
+ * refused.  Returns 0 or -EINVAL. */
+int ds_link_dns_parse(const char *text, struct ds_link_dns *ret);
+/* Parse and add one (duplicates dropped).  0, -EINVAL, or -E2BIG. */
+int ds_linkconf_add_dns(struct ds_linkconf *lc, const char *text);
+/* What a parsed resolv.conf says, as the configuration of ifindex
+ * (source DS_LINKSRC_RESOLVCONF): its resolvers (port 53) and its search
+ * list as searched domains. */
+void ds_linkconf_from_resolvconf(const struct ds_resolvconf *rc, int ifindex,
+				 struct ds_linkconf *ret);
+
+/*
+ * systemd-networkd's per-link state files (networkd.c says which keys).
+ */
+#define DS_NETWORKD_LINKS_DIR "/run/systemd/netif/links"
+#define DS_NETWORKD_STATE_FILE "/run/systemd/netif/state" /* networkd runs, or ran */
+#define DS_NETWORKD_MAX_SIZE (64 * 1024) /* larger files are refused */
+
+/* Parse one link's state file (buf, len octets, untrusted) into ret
+ * (source DS_LINKSRC_NETWORKD); values that cannot be read are left out
+ * and counted in *bad (may be NULL).  Returns 0, 1 if there is nothing to
+ * configure (an unmanaged link, or no resolver and no domain; ret is then
+ * empty), or -EFBIG. */
+int ds_networkd_parse(const char *buf, size_t len, int ifindex, struct ds_linkconf *ret,
+		      unsigned *bad);
+/* Read every link's file in dir: *ret (calloc'd, NULL if none; free it)
+ * holds *ret_n configurations, the links with nothing to configure left
+ * out.  Returns 0 or the negative errno of opendir. */
+int ds_networkd_read(const char *dir, struct ds_linkconf **ret, size_t *ret_n, unsigned *bad);
+
+/* Watch dir (inotify): cb is called once from the loop after creation,
+ * then after every burst of changes (debounced), with every link that has
+ * something to configure (links, n: valid during the call), or links NULL
+ * and err < 0 when the directory cannot be read; err >= 0 is the number of
+ * values left out. */
+struct ds_networkd_watch;
+typedef void ds_networkd_cb(struct ds_networkd_watch *w, const struct ds_linkconf *links, size_t n,
+			    int err, void *arg);
+/* Returns 0 and *ret, or a negative errno (-ENOENT: no such directory). */
+int ds_networkd_watch_new(struct event_base *base, const char *dir, ds_networkd_cb *cb, void *arg,
+			  struct ds_networkd_watch **ret);
+void ds_networkd_watch_free(struct ds_networkd_watch *w); /* NULL is fine */
+
+/* A link's own fingerprint (linkfp.c): its resolvers, and in the IPv4
+ * part its name and, if it has one, its Ethernet address; no gateway.
+ * Returns 0 or -EINVAL. */
+int ds_netfp_of_link(const char *ifname, const struct ds_netaddr *res, size_t n,
+		     struct ds_netfp *ret);
+
+/* The reverse zones (in-addr.arpa, ip6.arpa, text without a final dot)
+ * that hold the prefix of a with prefixlen: one zone when the prefix ends
+ * on a label (8 bits, 4 for IPv6), else the zones one label longer, at
+ * most DS_REVZONE_SPLIT of them (a shorter prefix: the zone that holds
+ * it).  A prefix of length 0 has none.  Returns the count written to out
+ * (at most cap), or -EINVAL. */
+#define DS_REVZONE_MAX 80
+#define DS_REVZONE_SPLIT 16
+int ds_reverse_zones(const struct ds_netaddr *a, unsigned prefixlen,
+		     char (*out)[DS_REVZONE_MAX], int cap);
 
 #endif

@@ -44,6 +44,11 @@ struct ds_upstream_opts {
 	unsigned backoff_min_ms;       /* default 250 */
 	unsigned backoff_max_ms;       /* default 30000 */
 	unsigned connect_timeout_ms;   /* TCP + TLS handshake; default 3000 */
+	const char *ca_file;           /* PKIX descriptions: the CA certificates
+					  (PEM) to verify with; NULL: the
+					  system's store.  Read when the first
+					  PKIX connection is made; not copied:
+					  must outlive the client */
 	bool no_quickack;              /* default false: acknowledge answers
 					  promptly (TCP_QUICKACK, deferred by
 					  at most 1 ms under load), so a server
@@ -94,6 +99,8 @@ struct ds_upstream_status {
 	char tls_version[16];   /* "TLSv1.3" or "" */
 	char cipher[64];
 	char matched_tlsa[96];  /* "3 1 1 ab12cd34..." or "" */
+	const char *auth;       /* ds_auth_name of the description */
+	char spki_sha256[65];   /* the certificate's key (TLSA 3 1 1 data), or "" */
 	bool resumed;           /* current connection resumed a session */
 	unsigned conns;         /* open connections */
 	unsigned inflight;      /* queries sent and not answered */
@@ -107,5 +114,8 @@ struct ds_upstream_status {
 	char last_error[160];
 };
 void ds_upstream_get_status(const struct ds_upstream *u, struct ds_upstream_status *st);
+/* Whether its answers come over an authenticated channel (DANE or PKIX):
+ * false for an opportunistic description. */
+bool ds_upstream_authenticates(const struct ds_upstream *u);
 
 #endif

@@ -70,8 +70,31 @@ enum ds_transport {
 /* "dot", "do53", "unknown" (what dotctl discover prints) */
 const char *ds_transport_name(enum ds_transport t);
 
+/* How the DoT client authenticates the server's certificate.  The zero
+ * value is DANE and stays so, like DS_TRANSPORT_DOT: every description made
+ * from resolver-name.arpa, the anchor store or a static upstream is zeroed
+ * and filled in.
+ *  DANE: the TLSA records (usage 2 or 3), nothing else; no CA store.
+ *  PKIX: a certificate valid for the name under the CA store (the system's,
+ *        or the client's ca_file), and for pkix_ip too when it is set: RFC
+ *        9462 4.2 verified discovery (an ADN and the unencrypted resolver's
+ *        address) and RFC 9463 (the ADN).
+ *  OPPORTUNISTIC: encrypted, not authenticated (RFC 9462 4.3); answers
+ *        never count as authenticated (no AD passed on, no pin). */
+enum ds_auth {
+	DS_AUTH_DANE = 0,
+	DS_AUTH_PKIX,
+	DS_AUTH_OPPORTUNISTIC,
+};
+/* "dane", "pkix", "opportunistic" */
+const char *ds_auth_name(enum ds_auth a);
+
 struct ds_upstream_desc {
 	enum ds_transport transport;
+	enum ds_auth auth;
+	/* PKIX only: an address the certificate must also carry (family 0:
+	 * none), the resolver the designation was asked of (RFC 9462 4.2) */
+	struct sockaddr_storage pkix_ip;
 	/* the unique name, presentation form without the trailing dot:
 	 * the TLS SNI and the DANE reference name (at most 253 characters;
 	 * the buffer is sized by the wire form's DNS_NAME_MAX) */
@@ -111,8 +134,8 @@ enum ds_upstream_err {
 	DS_UP_ERR_TIMEOUT,   /* no answer in time on any try */
 	DS_UP_ERR_NETWORK,   /* no TCP connection to any address */
 	DS_UP_ERR_TLS,       /* TLS handshake failed (not authentication) */
-	DS_UP_ERR_AUTH,      /* DANE authentication failed */
-	DS_UP_ERR_NO_TLSA,   /* no usable TLSA record: refused to connect */
+	DS_UP_ERR_AUTH,      /* authentication (DANE or PKIX) failed */
+	DS_UP_ERR_NO_TLSA,   /* DANE with no usable TLSA record: refused to connect */
 	DS_UP_ERR_OVERLOAD,  /* too many queries pending */
 	DS_UP_ERR_BADANSWER, /* the upstream's answer was malformed */
 	DS_UP_ERR_CANCELLED, /* the upstream was reset or replaced */

@@ -19,7 +19,7 @@
 
 #define KEY_FLAG_DO 0x01
 #define KEY_FLAG_CD 0x02
-#define KEY_MAX (DNS_NAME_MAX + 5)
+#define KEY_MAX (DNS_NAME_MAX + 9)
 #define INITIAL_BUCKETS 64
 /* what malloc itself costs per block, roughly: counted against the bound */
 #define MALLOC_OVERHEAD 16
@@ -37,6 +37,7 @@ struct cache_entry {
 	uint16_t n_ttl;
 	uint8_t qname_len;				/* 1..255 */
 	uint8_t key_flags;				/* KEY_FLAG_* */
+	uint32_t part;					/* the partition (cache.h) */
 	bool authenticated;				/* came over authenticated DoT:
 							 * its AD may be shown */
 	int32_t ede;					/* upstream EDE code or -1 */
@@ -54,11 +55,12 @@ struct ds_cache {
 };
 
 struct cache_key {
-	uint8_t buf[KEY_MAX]; /* lower-cased name, type, class, flags */
+	uint8_t buf[KEY_MAX]; /* lower-cased name, type, class, flags, partition */
 	size_t name_len;
 	size_t len;
 	uint64_t hash;
 	uint8_t flags;
+	uint32_t part;
 };
 
 /* ---- SipHash-1-3 (Aumasson, Bernstein): a keyed hash for short keys ---- */
@@ -130,7 +132,7 @@ key_flags_of(const struct dns_query *q)
 
 /* false if q has no question to look up */
 static bool
-key_make(const struct ds_cache *c, const struct dns_query *q, struct cache_key *k)
+key_make(const struct ds_cache *c, uint32_t part, const struct dns_query *q, struct cache_key *k)
 {
 	size_t i, n = q->qname_len;
 
@@ -147,8 +149,13 @@ key_make(const struct ds_cache *c, const struct dns_query *q, struct cache_key *
 	k->buf[n + 2] = (uint8_t)(q->qclass >> 8);
 	k->buf[n + 3] = (uint8_t)q->qclass;
 	k->buf[n + 4] = k->flags;
+	k->buf[n + 5] = (uint8_t)(part >> 24);
+	k->buf[n + 6] = (uint8_t)(part >> 16);
+	k->buf[n + 7] = (uint8_t)(part >> 8);
+	k->buf[n + 8] = (uint8_t)part;
+	k->part = part;
 	k->name_len = n;
-	k->len = n + 5;
+	k->len = n + 9;
 	k->hash = siphash13(c->sipkey, k->buf, k->len);
 	return true;
 }
@@ -177,7 +184,7 @@ entry_matches(struct cache_entry *e, const struct cache_key *k, uint16_t qtype,
 	      uint16_t qclass)
 {
 	return e->hash == (uint32_t)k->hash && e->qtype == qtype && e->qclass == qclass &&
-	       e->key_flags == k->flags && e->qname_len == k->name_len &&
+	       e->key_flags == k->flags && e->part == k->part && e->qname_len == k->name_len &&
 	       memcmp(entry_body(e) + DNS_HDR_LEN, k->buf, k->name_len) == 0;
 }
 
@@ -346,6 +353,13 @@ int
 ds_cache_insert(struct ds_cache *c, const struct dns_query *q, const uint8_t *body,
 		const struct dns_response *r, uint64_t now)
 {
+	return ds_cache_insert_in(c, 0, q, body, r, now);
+}
+
+int
+ds_cache_insert_in(struct ds_cache *c, uint32_t part, const struct dns_query *q,
+		   const uint8_t *body, const struct dns_response *r, uint64_t now)
+{
 	struct cache_key k;
 	struct cache_entry *e;
 	uint32_t lifetime = cache_lifetime(r);
@@ -357,7 +371,7 @@ ds_cache_insert(struct ds_cache *c, const struct dns_query *q, const uint8_t *bo
 	    r->body_len > DNS_MSG_MAX ||
 	    r->question_end != DNS_HDR_LEN + r->qname_len + 4 || r->body_len < r->question_end)
 		return -EINVAL;
-	if (!key_make(c, q, &k))
+	if (!key_make(c, part, q, &k))
 		return -EINVAL;
 	size = entry_size(r->n_ttl, r->body_len);
 	if (size > c->max_bytes / 8)
@@ -385,6 +399,7 @@ ds_cache_insert(struct ds_cache *c, const struct dns_query *q, const uint8_t *bo
 	e->n_ttl = (uint16_t)r->n_ttl;
 	e->qname_len = (uint8_t)k.name_len;
 	e->key_flags = k.flags;
+	e->part = part;
 	e->authenticated = r->authenticated;
 	e->ede = r->has_ede ? r->ede_code : -1;
 	memcpy(e->ttl_off, r->ttl_off, r->n_ttl * sizeof(uint16_t));
@@ -406,6 +421,14 @@ int
 ds_cache_answer(struct ds_cache *c, const struct dns_query *q, const struct dns_answer_opts *o,
 		size_t max_size, uint64_t now, uint8_t *out, size_t cap)
 {
+	return ds_cache_answer_in(c, 0, q, o, max_size, now, out, cap);
+}
+
+int
+ds_cache_answer_in(struct ds_cache *c, uint32_t part, const struct dns_query *q,
+		   const struct dns_answer_opts *o, size_t max_size, uint64_t now, uint8_t *out,
+		   size_t cap)
+{
 	struct dns_answer_opts opts = { .age = 0, .ede_code = -1 };
 	struct cache_key k;
 	struct cache_entry *e;
@@ -413,7 +436,7 @@ ds_cache_answer(struct ds_cache *c, const struct dns_query *q, const struct dns_
 	int n;
 
 	c->st.lookups++;
-	if (!key_make(c, q, &k) || (e = lookup(c, &k, q->qtype, q->qclass)) == NULL) {
+	if (!key_make(c, part, q, &k) || (e = lookup(c, &k, q->qtype, q->qclass)) == NULL) {
 		c->st.misses++;
 		return 0;
 	}
@@ -443,6 +466,18 @@ ds_cache_answer(struct ds_cache *c, const struct dns_query *q, const struct dns_
 	if (n > 0)
 		c->st.hits++;
 	return n;
+}
+
+void
+ds_cache_flush_part(struct ds_cache *c, uint32_t part)
+{
+	struct cache_entry *e, *next;
+
+	for (e = c->lru_head; e != NULL; e = next) {
+		next = e->lru_next;
+		if (e->part == part)
+			entry_remove(c, e);
+	}
 }
 
 void

@@ -25,7 +25,11 @@ enum key_id {
 	K_QUERY_TIMEOUT, K_NETWORK_RESOLVER, K_RESOLV_SOURCE, K_ANCHORS_DIR,
 	K_TOFU, K_UNKNOWN_NETWORK, K_PREFER_UPSTREAM, K_DISCOVERY_WAIT,
 	K_HOLD_DOWN, K_REFRESH, K_TCP_PER_ADDRESS, K_TCP_CLIENT_OUTPUT, K_TCP_OUTPUT_TOTAL,
-	K_ACCESS_CONTROL, K_RESOLV_CONF_OUT, K_SECCOMP,
+	K_ACCESS_CONTROL, K_RESOLV_CONF_OUT, K_RESOLVE1, K_RESOLVE1_GROUP, K_DBUS_MAX_CALLS,
+	K_RESOLV_SOURCE_LINK, K_NETWORKD,
+	K_SERVE_DOT, K_SERVE_DOT_CERT, K_SERVE_DOT_KEY, K_SERVE_DOT_NAME, K_DOT_CLIENTS,
+	K_DOT_PER_ADDRESS, K_DOT_CLIENT_OUTPUT, K_DOT_OUTPUT_TOTAL, K_DOT_CLIENT_INFLIGHT,
+	K_DOT_IDLE_TIMEOUT, K_DOT_HANDSHAKE_TIMEOUT, K_SECCOMP,
 };
 
 struct key_def {
@@ -56,6 +60,8 @@ static const struct key_def keys[] = {
 	{ "query-timeout", K_QUERY_TIMEOUT, false, "MS  time budget of one query (default 4000)" },
 	{ "network-resolver", K_NETWORK_RESOLVER, true, "ADDR[:PORT]  the network's resolver" },
 	{ "resolv-source", K_RESOLV_SOURCE, false, "FILE  resolv.conf-format file naming the network's resolvers" },
+	{ "resolv-source-link", K_RESOLV_SOURCE_LINK, false, "IFACE  the link resolv-source configures (default: the default route's)" },
+	{ "networkd", K_NETWORKD, false, "yes|no|auto  read systemd-networkd's per-link DNS (default auto: if networkd wrote its state)" },
 	{ "anchors-dir", K_ANCHORS_DIR, false, "DIR  managed trust anchors (*.key)" },
 	{ "tofu", K_TOFU, false, "auto|ask|off  first use of an unknown anchor (default auto)" },
 	{ "unknown-network", K_UNKNOWN_NETWORK, false, "opportunistic|strict  network without resolver-name.arpa" },
@@ -63,6 +69,20 @@ static const struct key_def keys[] = {
 	{ "discovery-wait", K_DISCOVERY_WAIT, false, "MS  how long queries wait for discovery (default 3000)" },
 	{ "rfc5011-hold-down", K_HOLD_DOWN, false, "SECONDS  RFC 5011 add hold-down (default 30 days)" },
 	{ "refresh-interval", K_REFRESH, false, "SECONDS  re-validate the resolver over DoT (default 0: RFC 5011 timing)" },
+	{ "resolve1", K_RESOLVE1, false, "yes|no  serve org.freedesktop.resolve1 on the system bus (default no)" },
+	{ "resolve1-group", K_RESOLVE1_GROUP, false, "NAME  a group that may change links over D-Bus too (root and the daemon's user may)" },
+	{ "dbus-max-calls", K_DBUS_MAX_CALLS, false, "N  D-Bus resolve calls in flight (default 64)" },
+	{ "serve-dot", K_SERVE_DOT, true, "ADDR[:PORT]  serve DNS over TLS to clients there (port 853)" },
+	{ "serve-dot-cert", K_SERVE_DOT_CERT, false, "FILE  the DoT server's certificate chain, PEM (default: generated in state-dir)" },
+	{ "serve-dot-key", K_SERVE_DOT_KEY, false, "FILE  its private key, PEM (with serve-dot-cert)" },
+	{ "serve-dot-name", K_SERVE_DOT_NAME, false, "NAME  the name in the generated certificate (default: a random unique name, e.g. abcd1234efgh.zz)" },
+	{ "dot-clients", K_DOT_CLIENTS, false, "N  concurrent DoT clients (default 256)" },
+	{ "dot-clients-per-address", K_DOT_PER_ADDRESS, false, "N  DoT clients from one address (default 32; 0 = no limit)" },
+	{ "dot-client-output", K_DOT_CLIENT_OUTPUT, false, "SIZE  answers buffered for one DoT client (default 256k)" },
+	{ "dot-output-total", K_DOT_OUTPUT_TOTAL, false, "SIZE  answers buffered for all DoT clients (default 16m)" },
+	{ "dot-client-inflight", K_DOT_CLIENT_INFLIGHT, false, "N  queries in flight per DoT client (default 128)" },
+	{ "dot-idle-timeout", K_DOT_IDLE_TIMEOUT, false, "MS  close an idle DoT connection (default 30000)" },
+	{ "dot-handshake-timeout", K_DOT_HANDSHAKE_TIMEOUT, false, "MS  a TLS handshake must be done by then (default 5000)" },
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -99,6 +119,14 @@ void ds_config_init(struct ds_config *c)
 	c->discovery_wait_ms = 3000;
 	c->rfc5011_hold_down_s = 30 * 86400;
 	c->seccomp = true;
+	c->dbus_max_calls = 64;
+	c->dot.clients = 256;
+	c->dot.clients_per_address = 32;
+	c->dot.client_output = 256u << 10;
+	c->dot.output_total = 16u << 20;
+	c->dot.client_inflight = 128;
+	c->dot.idle_timeout_ms = 30000;
+	c->dot.handshake_timeout_ms = 5000;
 }
 
 void ds_config_free(struct ds_config *c)
@@ -132,8 +160,10 @@ static int parse_uint(const char *v, unsigned long max, unsigned *out)
 	return 0;
 }
 
-/* "4m", "65536", "10000 entries" -> bytes */
-static int parse_size(const char *v, size_t *out)
+/* "4m", "65536", "10000 entries" -> bytes, at most HI; -ERANGE if they
+ * do not fit this machine's size_t (4g and more on a 32-bit router), never
+ * a value cut to its low bits */
+static int parse_size(const char *v, unsigned long long hi, size_t *out)
 {
 	char *ep;
 	unsigned long long n, mult = 1;
@@ -158,8 +188,18 @@ static int parse_size(const char *v, size_t *out)
 		return -EINVAL;
 	if (n > (1ull << 40) / mult)
 		return -EINVAL;
-	*out = (size_t)(n * mult);
+	n *= mult;
+	if (n > hi)
+		return -EINVAL;
+	if ((size_t)n != n)
+		return -ERANGE;
+	*out = (size_t)n;
 	return 0;
+}
+
+static int too_big(char *err, size_t errlen, const char *key, const char *v)
+{
+	return fail(err, errlen, "%s: '%s' is more than this machine can address", key, v);
 }
 
 static int copy_path(char *dst, size_t cap, const char *v)
@@ -184,7 +224,7 @@ static const struct key_def *find_key(const char *name)
  * names it. */
 static void reset_list_once(struct ds_config *c, enum key_id id)
 {
-	unsigned bit = 1u << id;
+	unsigned long long bit = 1ull << id;
 
 	if (c->cmdline_lists & bit)
 		return;
@@ -208,6 +248,9 @@ static void reset_list_once(struct ds_config *c, enum key_id id)
 	case K_ACCESS_CONTROL:
 		c->naccess_control = 0;
 		break;
+	case K_SERVE_DOT:
+		c->dot.naddr = 0;
+		break;
 	default:
 		break;
 	}
@@ -230,6 +273,107 @@ static int set_access_control(struct ds_config *c, const char *v, char *err, siz
 				    ds_acl_rule_format(&r, a, sizeof(a)));
 	c->access_control[c->naccess_control++] = r;
 	return 0;
+}
+
+/* A host name (labels of letters, digits and hyphens, not all digits at
+ * the end), lower-cased into out without a final dot. */
+static int parse_host_name(const char *v, char *out, size_t cap)
+{
+	size_t len = strlen(v), label = 0;
+	bool digits = true;
+
+	if (len > 0 && v[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253 || len >= cap)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		char ch = (char)tolower((unsigned char)v[i]);
+
+		if (ch == '.') {
+			if (label == 0 || v[i - 1] == '-')
+				return -EINVAL;
+			label = 0;
+			digits = true;
+		} else if (!(isalnum((unsigned char)ch) || (ch == '-' && label > 0)) ||
+			   ++label > 63) {
+			return -EINVAL;
+		}
+		digits = digits && (ch == '.' || isdigit((unsigned char)ch));
+		out[i] = ch;
+	}
+	if (label == 0 || v[len - 1] == '-' || digits)
+		return -EINVAL;
+	out[len] = '\0';
+	return 0;
+}
+
+/* The DoT server's keys (serve-dot and dot-*). */
+static int set_dot_key(struct ds_serve_dot_config *s, const struct key_def *k, const char *v,
+		       char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	int r;
+
+	switch (k->id) {
+	case K_SERVE_DOT:
+		if (s->naddr >= DS_MAX_SERVE_DOT)
+			return fail(err, errlen, "too many serve-dot addresses (at most %d)",
+				    DS_MAX_SERVE_DOT);
+		if (ds_parse_sockaddr(v, 853, &ss) < 0)
+			return fail(err, errlen, "serve-dot: '%s' is not ADDR[:PORT]", v);
+		s->addr[s->naddr++] = ss;
+		return 0;
+	case K_SERVE_DOT_CERT:
+		if (copy_path(s->cert, sizeof(s->cert), v) < 0)
+			return fail(err, errlen, "serve-dot-cert: bad path");
+		return 0;
+	case K_SERVE_DOT_KEY:
+		if (copy_path(s->key, sizeof(s->key), v) < 0)
+			return fail(err, errlen, "serve-dot-key: bad path");
+		return 0;
+	case K_SERVE_DOT_NAME:
+		if (parse_host_name(v, s->name, sizeof(s->name)) < 0)
+			return fail(err, errlen, "serve-dot-name: '%s' is not a host name", v);
+		return 0;
+	case K_DOT_CLIENTS:
+		if (parse_uint(v, 65536, &s->clients) < 0 || s->clients == 0)
+			return fail(err, errlen, "dot-clients: '%s' is not a number in 1..65536", v);
+		return 0;
+	case K_DOT_PER_ADDRESS:
+		if (parse_uint(v, 65536, &s->clients_per_address) < 0)
+			return fail(err, errlen, "dot-clients-per-address: '%s' is not a number in 0..65536", v);
+		return 0;
+	case K_DOT_CLIENT_OUTPUT:
+		r = parse_size(v, 64u << 20, &s->client_output);
+		if (r == -ERANGE)
+			return too_big(err, errlen, "dot-client-output", v);
+		if (r < 0 || s->client_output < (4u << 10))
+			return fail(err, errlen, "dot-client-output: '%s' is not a size in 4k..64m", v);
+		return 0;
+	case K_DOT_OUTPUT_TOTAL:
+		r = parse_size(v, 4ull << 30, &s->output_total);
+		if (r == -ERANGE)
+			return too_big(err, errlen, "dot-output-total", v);
+		if (r < 0 || s->output_total < (64u << 10))
+			return fail(err, errlen, "dot-output-total: '%s' is not a size in 64k..4g", v);
+		return 0;
+	case K_DOT_CLIENT_INFLIGHT:
+		if (parse_uint(v, 4096, &s->client_inflight) < 0 || s->client_inflight == 0)
+			return fail(err, errlen, "dot-client-inflight: '%s' is not a number in 1..4096", v);
+		return 0;
+	case K_DOT_IDLE_TIMEOUT:
+		if (parse_uint(v, 3600000, &s->idle_timeout_ms) < 0 || s->idle_timeout_ms < 100)
+			return fail(err, errlen, "dot-idle-timeout: '%s' is not milliseconds in 100..3600000", v);
+		return 0;
+	case K_DOT_HANDSHAKE_TIMEOUT:
+		if (parse_uint(v, 60000, &s->handshake_timeout_ms) < 0 ||
+		    s->handshake_timeout_ms < 100)
+			return fail(err, errlen, "dot-handshake-timeout: '%s' is not milliseconds in 100..60000", v);
+		return 0;
+	default:
+		break;
+	}
+	return fail(err, errlen, "internal: unhandled key");
 }
 
 static int set_key(struct ds_config *c, const struct key_def *k, const char *v, char *err,
@@ -281,7 +425,10 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_CACHE_SIZE:
-		if (parse_size(v, &c->cache_bytes) < 0)
+		r = parse_size(v, 1ull << 40, &c->cache_bytes);
+		if (r == -ERANGE)
+			return too_big(err, errlen, k->name, v);
+		if (r < 0)
 			return fail(err, errlen, "cache-size: '%s' is not a size (e.g. 4m, 65536, \"10000 entries\")", v);
 		return 0;
 	case K_CONTROL:
@@ -301,6 +448,22 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		if (copy_path(c->resolv_source, sizeof(c->resolv_source), v) < 0)
 			return fail(err, errlen, "resolv-source: bad path");
 		return 0;
+	case K_RESOLV_SOURCE_LINK:
+		if (!v[0] || strlen(v) >= sizeof(c->resolv_source_link) || strpbrk(v, "/ \t"))
+			return fail(err, errlen, "resolv-source-link: '%s' is not an interface name", v);
+		snprintf(c->resolv_source_link, sizeof(c->resolv_source_link), "%s", v);
+		return 0;
+	case K_NETWORKD:
+		if (!strcmp(v, "auto")) {
+			c->networkd = DS_NETWORKD_AUTO;
+		} else {
+			bool b;
+
+			if (parse_bool(v, &b) < 0)
+				return fail(err, errlen, "networkd: '%s' is not yes, no or auto", v);
+			c->networkd = b ? DS_NETWORKD_YES : DS_NETWORKD_NO;
+		}
+		return 0;
 	case K_ANCHORS_DIR:
 		if (copy_path(c->anchors_dir, sizeof(c->anchors_dir), v) < 0)
 			return fail(err, errlen, "anchors-dir: bad path");
@@ -309,6 +472,24 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		if (copy_path(c->user, sizeof(c->user), v) < 0)
 			return fail(err, errlen, "user: bad name");
 		return 0;
+	case K_RESOLVE1:
+		if (parse_bool(v, &c->resolve1) < 0)
+			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+		return 0;
+	case K_RESOLVE1_GROUP:
+		if (strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+			    strlen(v) ||
+		    copy_path(c->resolve1_group, sizeof(c->resolve1_group), v) < 0)
+			return fail(err, errlen, "resolve1-group: '%s' is not a group name", v);
+		return 0;
+	case K_DBUS_MAX_CALLS: {
+		unsigned n;
+
+		if (parse_uint(v, 4096, &n) < 0 || n == 0)
+			return fail(err, errlen, "dbus-max-calls: '%s' is not a number in 1..4096", v);
+		c->dbus_max_calls = n;
+		return 0;
+	}
 	case K_LOG_LEVEL:
 		lvl = ds_log_parse_level(v);
 		if (lvl < 0)
@@ -324,13 +505,17 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 			return fail(err, errlen, "tcp-clients-per-address: '%s' is not a number in 0..65536", v);
 		return 0;
 	case K_TCP_CLIENT_OUTPUT:
-		if (parse_size(v, &c->tcp_client_output) < 0 || c->tcp_client_output < (4u << 10) ||
-		    c->tcp_client_output > (64u << 20))
+		r = parse_size(v, 64u << 20, &c->tcp_client_output);
+		if (r == -ERANGE)
+			return too_big(err, errlen, k->name, v);
+		if (r < 0 || c->tcp_client_output < (4u << 10))
 			return fail(err, errlen, "tcp-client-output: '%s' is not a size in 4k..64m", v);
 		return 0;
 	case K_TCP_OUTPUT_TOTAL:
-		if (parse_size(v, &c->tcp_output_total) < 0 || c->tcp_output_total < (64u << 10) ||
-		    c->tcp_output_total > (4ull << 30))
+		r = parse_size(v, 4ull << 30, &c->tcp_output_total);
+		if (r == -ERANGE)
+			return too_big(err, errlen, k->name, v);
+		if (r < 0 || c->tcp_output_total < (64u << 10))
 			return fail(err, errlen, "tcp-output-total: '%s' is not a size in 64k..4g", v);
 		return 0;
 	case K_MAX_PENDING:
@@ -353,6 +538,18 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		if (parse_uint(v, 30u * 86400, &c->refresh_interval_s) < 0)
 			return fail(err, errlen, "refresh-interval: '%s' is not seconds", v);
 		return 0;
+	case K_SERVE_DOT:
+	case K_SERVE_DOT_CERT:
+	case K_SERVE_DOT_KEY:
+	case K_SERVE_DOT_NAME:
+	case K_DOT_CLIENTS:
+	case K_DOT_PER_ADDRESS:
+	case K_DOT_CLIENT_OUTPUT:
+	case K_DOT_OUTPUT_TOTAL:
+	case K_DOT_CLIENT_INFLIGHT:
+	case K_DOT_IDLE_TIMEOUT:
+	case K_DOT_HANDSHAKE_TIMEOUT:
+		return set_dot_key(&c->dot, k, v, err, errlen);
 	case K_NETWORK_RESOLVER:
 		if (c->nnetwork_resolver >= DS_MAX_NETWORK_RESOLVERS)
 			return fail(err, errlen, "too many network-resolver addresses (at most %d)",
@@ -549,6 +746,31 @@ static int resolv_conf_out_default(struct ds_config *c)
 	return n < 0 || (size_t)n >= sizeof(c->resolv_conf_out) ? -ENAMETOOLONG : 0;
 }
 
+/* serve-dot: no address twice, none that a listener holds (its TCP
+ * port); a certificate with its key; a name only for the generated one. */
+static int dot_finish(const struct ds_config *c, char *err, size_t errlen)
+{
+	const struct ds_serve_dot_config *s = &c->dot;
+	char a[64];
+
+	for (int i = 0; i < s->naddr; i++) {
+		ds_sockaddr_format(&s->addr[i], a, sizeof(a));
+		for (int j = 0; j < i; j++)
+			if (same_sockaddr(&s->addr[i], &s->addr[j]))
+				return fail(err, errlen, "serve-dot %s is given twice", a);
+		for (int j = 0; j < c->nlisten; j++)
+			if (same_sockaddr(&s->addr[i], &c->listen[j]))
+				return fail(err, errlen, "serve-dot %s is a listen address too", a);
+	}
+	if (!s->cert[0] != !s->key[0])
+		return fail(err, errlen, "serve-dot-cert and serve-dot-key go together");
+	if (s->cert[0] && s->name[0])
+		return fail(err, errlen,
+			    "serve-dot-name names the generated certificate; serve-dot-cert "
+			    "brings its own name");
+	return 0;
+}
+
 int ds_config_finish(struct ds_config *c, char *err, size_t errlen)
 {
 	char a[64];
@@ -563,6 +785,8 @@ int ds_config_finish(struct ds_config *c, char *err, size_t errlen)
 				ds_sockaddr_format(&c->listen[i], a, sizeof(a));
 				return fail(err, errlen, "listen %s is given twice", a);
 			}
+	if (dot_finish(c, err, errlen) < 0)
+		return -EINVAL;
 	if (!c->resolv_conf_out[0] && resolv_conf_out_default(c) < 0)
 		return fail(err, errlen, "resolv-conf-out: the control socket's directory is too long");
 	if (c->upstream.ntlsa > 0 && c->upstream.naddr == 0)
@@ -673,6 +897,27 @@ int ds_config_read(struct ds_config *c, int argc, char *const argv[], char *err,
 	return ds_config_finish(c, err, errlen);
 }
 
+static void print_dot(const struct ds_serve_dot_config *s, FILE *f)
+{
+	char buf[64];
+
+	for (int i = 0; i < s->naddr; i++) {
+		ds_sockaddr_format(&s->addr[i], buf, sizeof(buf));
+		fprintf(f, "serve-dot %s\n", buf);
+	}
+	if (s->cert[0])
+		fprintf(f, "serve-dot-cert %s\nserve-dot-key %s\n", s->cert, s->key);
+	if (s->name[0])
+		fprintf(f, "serve-dot-name %s\n", s->name);
+	fprintf(f, "dot-clients %u\n", s->clients);
+	fprintf(f, "dot-clients-per-address %u\n", s->clients_per_address);
+	fprintf(f, "dot-client-output %zu\n", s->client_output);
+	fprintf(f, "dot-output-total %zu\n", s->output_total);
+	fprintf(f, "dot-client-inflight %u\n", s->client_inflight);
+	fprintf(f, "dot-idle-timeout %u\n", s->idle_timeout_ms);
+	fprintf(f, "dot-handshake-timeout %u\n", s->handshake_timeout_ms);
+}
+
 void ds_config_print(const struct ds_config *c, FILE *f)
 {
 	char buf[DS_TLSA_DATA_MAX * 2 + 32];
@@ -714,6 +959,11 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	}
 	if (c->resolv_source[0])
 		fprintf(f, "resolv-source %s\n", c->resolv_source);
+	if (c->resolv_source_link[0])
+		fprintf(f, "resolv-source-link %s\n", c->resolv_source_link);
+	fprintf(f, "networkd %s\n", c->networkd == DS_NETWORKD_YES  ? "yes"
+				    : c->networkd == DS_NETWORKD_NO ? "no"
+								    : "auto");
 	fprintf(f, "anchors-dir %s\n", c->anchors_dir);
 	fprintf(f, "tofu %s\n", trust_tofu_name(c->tofu));
 	fprintf(f, "unknown-network %s\n",
@@ -722,6 +972,11 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	fprintf(f, "discovery-wait %u\n", c->discovery_wait_ms);
 	fprintf(f, "rfc5011-hold-down %u\n", c->rfc5011_hold_down_s);
 	fprintf(f, "refresh-interval %u\n", c->refresh_interval_s);
+	fprintf(f, "resolve1 %s\n", c->resolve1 ? "yes" : "no");
+	if (c->resolve1_group[0])
+		fprintf(f, "resolve1-group %s\n", c->resolve1_group);
+	fprintf(f, "dbus-max-calls %u\n", c->dbus_max_calls);
+	print_dot(&c->dot, f);
 }
 
 void ds_config_usage(FILE *f)

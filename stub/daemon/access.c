@@ -5,10 +5,10 @@
  * With access-control lines, the table is those lines, plus 127.0.0.0/8
  * and ::1 allowed unless a line names that very netmask (as Unbound).
  * Without any, it is loopback plus the directly connected prefixes of the
- * interfaces that hold the listen addresses (of every interface for a
- * wildcard address), read over netlink and read again whenever the
- * addresses change (the network manager's watcher, or one of our own with
- * a static upstream).  Everyone else is refused.
+ * interfaces that hold the listen and serve-dot addresses (of every
+ * interface for a wildcard address), read over netlink and read again
+ * whenever the addresses change (the network manager's watcher, or one of
+ * our own with a static upstream).  Everyone else is refused.
  *
  * The listeners ask ds_access_match for every UDP query and every TCP
  * connection of a listener that needs it: a listener on a loopback address
@@ -64,13 +64,24 @@ static void add_loopback(struct ds_acl *t)
 		(void)ds_acl_add(t, &r);
 }
 
-/* Does the interface ifindex hold a listen address (or is there a
- * wildcard one)? */
+/* The listen addresses, then the DoT server's: the i-th of them, or NULL
+ * past the last. */
+static const struct sockaddr_storage *served_addr(const struct ds_config *cfg, int i)
+{
+	if (i < cfg->nlisten)
+		return &cfg->listen[i];
+	i -= cfg->nlisten;
+	return i < cfg->dot.naddr ? &cfg->dot.addr[i] : NULL;
+}
+
+/* Does the interface ifindex hold a listen or serve-dot address (or is
+ * there a wildcard one)? */
 static bool listened_on(const struct ds_config *cfg, const struct ds_net_ifaddr *ia, size_t n,
 			int ifindex)
 {
-	for (int l = 0; l < cfg->nlisten; l++) {
-		const struct sockaddr_storage *ss = &cfg->listen[l];
+	const struct sockaddr_storage *ss;
+
+	for (int l = 0; (ss = served_addr(cfg, l)) != NULL; l++) {
 		struct ds_netaddr la;
 
 		if (addr_is_wildcard(ss))
@@ -152,8 +163,8 @@ static void open_default(struct ds_access *a)
 
 	ds_acl_init(&a->table);
 	add_loopback(&a->table);
-	for (int l = 0; l < cfg->nlisten; l++)
-		a->follow |= !addr_is_loopback(&cfg->listen[l]);
+	for (int l = 0; served_addr(cfg, l) != NULL; l++)
+		a->follow |= !addr_is_loopback(served_addr(cfg, l));
 	if (!a->follow) {
 		log_info("access-control: none configured: loopback listeners, loopback allowed");
 		return;

@@ -39,6 +39,7 @@ struct ctl_client {
 	struct ds_control *ctl;
 	struct bufferevent *bev;
 	struct ds_ctlquery *query;   /* "query" waiting for its answer */
+	uid_t uid;                   /* the peer's ("link" is root's only) */
 	bool done;
 };
 
@@ -207,6 +208,8 @@ static void run_request(struct ctl_client *cl, char *line)
 	}
 	if (!strcmp(argv[0], "query"))
 		r = ds_ctlquery_start(cl->ctl->d, argc, argv, body, query_done, cl, &cl->query);
+	if (!strcmp(argv[0], "link"))
+		r = ds_linkctl(cl->ctl->d, cl->uid, argc, argv, body);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(commands[i].name, argv[0]))
 			r = commands[i].fn(cl->ctl->d, argc, argv, body);
@@ -297,9 +300,9 @@ static void ctl_refuse_full(struct ds_control *ctl, int cfd)
 			   CTL_MAX_CLIENTS, more);
 }
 
-/* A client on cfd (its peer allowed): NULL, cfd closed, if there is no
- * room or memory. */
-static struct ctl_client *client_new(struct ds_control *ctl, int cfd)
+/* A client on cfd (its peer allowed, uid): NULL, cfd closed, if there is
+ * no room or memory. */
+static struct ctl_client *client_new(struct ds_control *ctl, int cfd, uid_t uid)
 {
 	struct ctl_client *cl;
 	struct timeval tv = { CTL_TIMEOUT_S, 0 };
@@ -314,6 +317,7 @@ static struct ctl_client *client_new(struct ds_control *ctl, int cfd)
 		return NULL;
 	}
 	cl->ctl = ctl;
+	cl->uid = uid;
 	cl->bev = bufferevent_socket_new(ctl->d->base, cfd, BEV_OPT_CLOSE_ON_FREE);
 	if (!cl->bev) {
 		close(cfd);
@@ -346,7 +350,7 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 		close(cfd);
 		return;
 	}
-	cl = client_new(ctl, cfd);
+	cl = client_new(ctl, cfd, uid);
 	if (cl)
 		bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
 }
@@ -401,6 +405,8 @@ int ds_control_start(struct ds_daemon *d, int fd)
 int ds_control_adopt(struct ds_daemon *d, int fd, const char *line, uint64_t refused)
 {
 	struct ds_control *ctl = d->control ? d->control : control_new(d, -1);
+	struct ucred cred = { .uid = (uid_t)-1 };
+	socklen_t len = sizeof(cred);
 	struct ctl_client *cl;
 	char *copy;
 
@@ -413,7 +419,11 @@ int ds_control_adopt(struct ds_daemon *d, int fd, const char *line, uint64_t ref
 		d->stats.control_refused += refused - ctl->refused_seen;
 		ctl->refused_seen = refused;
 	}
-	cl = client_new(ctl, fd);
+	/* the peer's credentials are the connecting process's, whichever
+	 * process holds the socket now ("link" is root's only) */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred))
+		cred.uid = (uid_t)-1;
+	cl = client_new(ctl, fd, cred.uid);
 	if (!cl)
 		return -EBUSY; /* counted and logged, or out of memory */
 	copy = strdup(line);

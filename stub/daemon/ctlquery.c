@@ -3,7 +3,8 @@
  * query, in wire form as hex, resolved through the daemon's own query path
  * (resolve.c: local names, the cache, the upstream, waiting while a switch
  * is in progress) as an internal client, and answered with JSON: the
- * answer in wire form, its rcode and EDE, and which path answered.  The
+ * answer in wire form, its rcode and EDE, which path answered and the link
+ * its name was routed to.  The
  * control socket bounds it like any request (size, one per connection,
  * its timeout; the query is cancelled if the client goes).
  */
@@ -40,24 +41,25 @@ static const char *immediate_path(const struct ds_stats *before, const struct ds
 	return "local";
 }
 
-static void json_upstream(struct ds_daemon *d, const char *path, struct ds_jw *w)
+static void json_upstream(const struct ds_lane *l, const char *path, struct ds_jw *w)
 {
-	if (!strcmp(path, "dot") && d->up) {
+	if ((!strcmp(path, "dot") || !strcmp(path, "dot-unauthenticated")) && l->up) {
 		struct ds_upstream_status us;
 		char tlsa[8];
 
-		ds_upstream_get_status(d->up, &us);
+		ds_upstream_get_status(l->up, &us);
 		/* "U S M" of the matched record, without its data */
 		snprintf(tlsa, sizeof(tlsa), "%.5s", us.matched_tlsa);
 		ds_jw_obj_begin(w, "upstream");
 		ds_jw_str(w, "name", us.name);
 		ds_jw_str(w, "address", us.addr);
 		ds_jw_str(w, "tlsa", tlsa);
+		ds_jw_str(w, "auth", us.auth);
 		ds_jw_obj_end(w);
-	} else if (!strcmp(path, "plain") && d->plain) {
+	} else if (!strcmp(path, "plain") && l->plain) {
 		struct ds_plain_status ps;
 
-		ds_plain_get_status(d->plain, &ps);
+		ds_plain_get_status(l->plain, &ps);
 		ds_jw_obj_begin(w, "upstream");
 		ds_jw_str(w, "name", "");
 		ds_jw_str(w, "address", ps.addr);
@@ -68,10 +70,30 @@ static void json_upstream(struct ds_daemon *d, const char *path, struct ds_jw *w
 	}
 }
 
-static int json_network(struct ds_daemon *d, struct ds_jw *w)
+/* The link the name was routed to: its lane (the default one, or a
+ * link's with its own resolver). */
+static void json_link(const struct ds_daemon *d, const struct ds_lane *l, struct ds_jw *w)
 {
-	struct ds_netmgr_status *nm = malloc(sizeof(*nm));
+	ds_jw_obj_begin(w, "link");
+	ds_jw_u64(w, "ifindex", l->ifindex > 0 ? (uint64_t)l->ifindex : 0);
+	ds_jw_str(w, "interface", l->ifname);
+	ds_jw_bool(w, "default", l == &d->def);
+	ds_jw_obj_end(w);
+}
 
+static int json_network(struct ds_daemon *d, const struct ds_lane *l, struct ds_jw *w)
+{
+	struct ds_netmgr_status *nm;
+
+	if (l != &d->def) {
+		/* a link's own network */
+		ds_jw_obj_begin(w, "network");
+		ds_jw_str(w, "id", l->network);
+		ds_jw_str(w, "interface", l->ifname);
+		ds_jw_obj_end(w);
+		return 0;
+	}
+	nm = malloc(sizeof(*nm));
 	if (!nm)
 		return -ENOMEM;
 	ds_netmgr_get_status(d, nm);
@@ -111,9 +133,9 @@ static void json_ede(const uint8_t *pkt, size_t len, struct ds_jw *w)
 	ds_jw_obj_end(w);
 }
 
-/* The answer as JSON into out. */
-static int answer_json(struct ds_daemon *d, const char *path, const uint8_t *pkt, size_t len,
-		       struct evbuffer *out)
+/* The answer as JSON into out; l: the lane the name was routed to. */
+static int answer_json(struct ds_daemon *d, const struct ds_lane *l, const char *path,
+		       const uint8_t *pkt, size_t len, struct evbuffer *out)
 {
 	struct ds_jw w;
 	char *hex = malloc(2 * len + 1);
@@ -129,8 +151,9 @@ static int answer_json(struct ds_daemon *d, const char *path, const uint8_t *pkt
 	ds_jw_str(&w, "path", path);
 	ds_jw_u64(&w, "rcode", pkt[3] & 0x0f);
 	json_ede(pkt, len, &w);
-	json_upstream(d, path, &w);
-	r = json_network(d, &w);
+	json_upstream(l, path, &w);
+	json_link(d, l, &w);
+	r = json_network(d, l, &w);
 	ds_jw_str(&w, "answer", hex);
 	ds_jw_obj_end(&w);
 	evbuffer_add_printf(out, "\n");
@@ -168,14 +191,17 @@ static const char *pending_path(const struct ds_request *req, const uint8_t *pkt
 {
 	if (len < DNS_HDR_LEN || (pkt[3] & 0x0f) == DNS_RCODE_SERVFAIL)
 		return "none";
-	return req->authenticated ? "dot" : "plain";
+	if (req->via_dot)
+		return req->authenticated ? "dot" : "dot-unauthenticated";
+	return "plain";
 }
 
 static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 {
 	struct ds_ctlquery *q = req->origin.ctl;
 	struct evbuffer *body = evbuffer_new();
-	int r = body ? answer_json(q->d, pending_path(req, pkt, len), pkt, len, body) : -ENOMEM;
+	int r = body ? answer_json(q->d, req->lane, pending_path(req, pkt, len), pkt, len, body)
+		     : -ENOMEM;
 
 	finish(q, r, body);
 	if (body)
@@ -225,7 +251,8 @@ int ds_ctlquery_start(struct ds_daemon *d, int argc, char **argv, struct evbuffe
 		r = 1;
 		break;
 	case DS_RESOLVE_ANSWER:
-		r = answer_json(d, immediate_path(&before, &d->stats, ans, len), ans, len, out);
+		r = answer_json(d, ds_resolve_lane_of(d, pkt, hl / 2),
+				immediate_path(&before, &d->stats, ans, len), ans, len, out);
 		break;
 	case DS_RESOLVE_DROP:
 		evbuffer_add_printf(out, "query: the query path dropped it (not a query)\n");

@@ -34,6 +34,10 @@ struct ds_access;
 struct ds_netwatch;
 struct ds_stubresolv;
 struct ds_ctlquery;
+struct ds_busquery;
+struct ds_resolve1d;
+struct ds_dotsrv;
+struct ds_dot_client;
 
 /* Counters shown by `dotctl status` (status.h). */
 struct ds_stats {
@@ -54,21 +58,71 @@ TAILQ_HEAD(ds_request_list, ds_request);
 
 /* What resolv-conf-out says beyond the listeners (stubresolv.c). */
 enum ds_stubresolv_posture { DS_STUBRESOLV_NONE, DS_STUBRESOLV_DOT, DS_STUBRESOLV_PLAIN };
+#define DS_STUBRESOLV_MAX_SEARCH 16 /* resolv-conf-out's search domains (every link's) */
 typedef void ds_stubresolv_relay_fn(void *arg, enum ds_stubresolv_posture p,
 				    const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n);
 
 struct ds_netmgr;
 struct ds_failrate;
+struct ds_linktab;
+
+/* A lane: what serves the queries routed to one place.  The default lane
+ * (d->def) serves the names no link's domain routes elsewhere: the
+ * network of the default route.  A link with resolvers of its own (a VPN)
+ * gets a lane of its own (netmgr_links.c), with its own upstream, its own
+ * decision and its own cache partition.  The network manager says what
+ * serves a lane (ds_lane_set_upstream, ds_lane_set_plain,
+ * ds_lane_not_ready); the query path (resolve.c) sends each query to the
+ * lane its name is routed to (route.c). */
+struct ds_lane {
+	struct ds_daemon *d;
+	int ifindex;                      /* the link it serves; 0: not known */
+	char ifname[IF_NAMESIZE];         /* "" if not known */
+	char network[DS_NETFP_ID_LEN + 1];/* its network's id (dotctl query), or "" */
+	uint32_t part;                    /* its cache partition (0: the default lane) */
+	struct ds_upstream *up;           /* NULL while no upstream is known */
+	struct ds_plain *plain;           /* opportunistic plain DNS, or NULL;
+					     never set together with up */
+	char up_source[32];               /* "config", "discovery", ... */
+	/* While no upstream is usable: why (EDE code and text for SERVFAIL),
+	 * and whether queries should wait for one (discovery running). */
+	int not_ready_ede;
+	char not_ready_text[96];
+	bool discovering;
+	struct ds_request_list waitq;     /* queries waiting for discovery */
+	struct ds_timer *wait_timer;
+	/* Queries waited discovery-wait for an upstream: the network manager's
+	 * hook gives them something to be served with (true: the queue was
+	 * released to it), or not (they get SERVFAIL).  NULL: no hook. */
+	bool (*on_wait_expired)(void *arg);
+	void *on_wait_expired_arg;
+	uint64_t switch_start_us;         /* a change seen; 0 once served again */
+	uint64_t queries;                 /* queries routed here */
+	TAILQ_ENTRY(ds_lane) link;        /* d->lanes (not the default lane) */
+};
+TAILQ_HEAD(ds_lane_list, ds_lane);
+
+/* A routing domain (route.c): names at or below it go to its lane. */
+struct ds_route {
+	uint8_t name[DNS_NAME_MAX];       /* wire form, lower case */
+	uint16_t len;
+	uint8_t labels;                   /* 0: the root */
+	struct ds_lane *lane;
+};
 
 struct ds_daemon {
 	struct event_base *base;
 	struct ds_config *cfg;
 	struct ds_cache *cache;           /* NULL if cache-size is 0 */
-	struct ds_upstream *up;           /* NULL while no upstream is known */
-	struct ds_plain *plain;           /* opportunistic plain DNS, or NULL;
-					     never set together with up */
-	char up_source[32];               /* "config", "discovery", ... */
+	struct ds_lane def;               /* the default lane (the default route's network) */
+	struct ds_lane_list lanes;        /* the links' lanes */
+	uint32_t next_part;               /* the next lane's cache partition */
+	struct ds_route *routes;          /* where names go (route.c) */
+	size_t nroutes;
+	struct ds_linktab *linktab;       /* per-link configuration, kept across
+					     reloads (netmgr_links.c) */
 	struct ds_listeners *listeners;
+	struct ds_dotsrv *dotsrv;         /* serve-dot, or NULL (dotsrv.c) */
 	struct ds_access *access;         /* who may query (access.c) */
 	struct ds_control *control;
 	struct ds_stubresolv *stubresolv; /* resolv-conf-out, or NULL (stubresolv.c) */
@@ -77,26 +131,13 @@ struct ds_daemon {
 	struct ds_log_rl overload_rl;     /* the max-pending log line */
 	uint64_t started_ms;              /* monotonic */
 	time_t started_wall;
-	/* While no upstream is usable: why (EDE code and text for SERVFAIL),
-	 * and whether queries should wait for one (discovery running). */
-	int not_ready_ede;
-	char not_ready_text[96];
-	bool discovering;
 	bool holding;                     /* the network may be changing: every
 					     query waits (no cache) for the
 					     decision (ds_daemon_hold) */
-	struct ds_request_list waitq;     /* queries waiting for discovery */
-	struct ds_timer *wait_timer;
 	struct ds_timer *trim_timer;      /* gives freed heap back (resolve.c) */
 	unsigned freed_since_trim;        /* requests freed since the last trim */
 	struct ds_failrate *failrate;     /* clients whose queries keep failing */
-	uint64_t switch_start_us;         /* network change seen; 0 when served */
 	struct ds_netmgr *netmgr;         /* NULL with a static upstream */
-	/* Queries waited discovery-wait for an upstream: the network manager's
-	 * hook gives them something to be served with (true: the queue was
-	 * released to it), or not (they get SERVFAIL).  NULL: no hook. */
-	bool (*on_wait_expired)(void *arg);
-	void *on_wait_expired_arg;
 	/* The first decision is served (an upstream, plain DNS, or SERVFAIL
 	 * that no longer waits): main.c's hook tells the service manager
 	 * once.  NULL: no hook. */
@@ -109,6 +150,7 @@ struct ds_daemon {
 	uint64_t reloads;                 /* applied */
 	uint64_t reloads_refused;
 	char last_reload[192];            /* "" or what the last SIGHUP did */
+	struct ds_resolve1d *resolve1;    /* the D-Bus API, or NULL (resolve1d.c) */
 	/* The process split (privsep.h).  Hooks are NULL in a daemon of one
 	 * process (and in the tests that run these files alone).  In the
 	 * network process: */
@@ -132,7 +174,7 @@ struct ds_daemon {
 };
 
 /* Where a query came from, and so where its answer goes. */
-enum ds_origin_kind { DS_ORIGIN_UDP, DS_ORIGIN_TCP, DS_ORIGIN_CTL };
+enum ds_origin_kind { DS_ORIGIN_UDP, DS_ORIGIN_TCP, DS_ORIGIN_CTL, DS_ORIGIN_BUS, DS_ORIGIN_DOT };
 
 struct ds_request;
 
@@ -157,20 +199,27 @@ struct ds_origin {
 	socklen_t peerlen;
 	struct ds_tcp_client *tcp;        /* DS_ORIGIN_TCP */
 	struct ds_ctlquery *ctl;          /* DS_ORIGIN_CTL: dotctl query */
+	struct ds_busquery *bus;          /* DS_ORIGIN_BUS: a resolve1 call's query */
+	struct ds_dot_client *dot;        /* DS_ORIGIN_DOT: serve-dot (dotsrv.c) */
 };
 
-/* A query waiting for the upstream.  Owned by resolve.c; a TCP client keeps
- * its requests on a list so it can cancel them when it goes away. */
+/* A query waiting for the upstream.  Owned by resolve.c; a TCP or DoT
+ * client keeps its requests on a list (tcp_link) so it can cancel them
+ * when it goes away. */
 struct ds_request {
 	struct ds_daemon *d;
 	struct ds_origin origin;
 	struct dns_query q;
+	struct ds_lane *lane;             /* where its name is routed */
 	struct ds_upstream_query *uq;
 	struct ds_plain_query *pq;
-	bool authenticated;               /* sent over DoT (DANE): its answer's
-					   * AD may be shown; never for plain */
+	bool authenticated;               /* sent over authenticated DoT (DANE
+					   * or PKIX): its answer's AD may be
+					   * shown; never for plain or
+					   * opportunistic DoT */
+	bool via_dot;                     /* sent over DoT, authenticated or not */
 	uint64_t start_us;
-	bool waiting;                     /* on d->waitq */
+	bool waiting;                     /* on lane->waitq */
 	TAILQ_ENTRY(ds_request) tcp_link;
 	TAILQ_ENTRY(ds_request) wait_link;
 };
@@ -186,17 +235,38 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 			      const struct ds_origin *o, uint8_t *out, size_t *outlen);
 /* Forget a pending request (its client went away); frees it. */
 void ds_request_cancel(struct ds_request *req);
-/* Replace the upstream (NULL: none).  Pending requests of the old one get
- * SERVFAIL; the cache is flushed when flush is set.  Takes ownership. */
-void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
-			    bool flush);
-/* Opportunistic: plain DNS to the network's resolver (takes ownership;
- * replaces any DoT upstream).  Only the network manager calls this, and
- * only where the policy says opportunistic. */
-void ds_daemon_set_plain(struct ds_daemon *d, struct ds_plain *p);
+/* The lane a query (wire form) would be routed to: a link's, or the
+ * default lane (also for what is not a query). */
+struct ds_lane *ds_resolve_lane_of(struct ds_daemon *d, const uint8_t *pkt, size_t len);
+/* Replace a lane's upstream (NULL: none).  Pending requests of the old
+ * one get SERVFAIL; the lane's cached answers are dropped when flush is
+ * set (the default lane: the whole cache).  Takes ownership. */
+void ds_lane_set_upstream(struct ds_lane *l, struct ds_upstream *up, const char *source,
+			  bool flush);
+/* Opportunistic: plain DNS to the link's announced resolver (takes
+ * ownership; replaces any DoT upstream).  Only the network manager calls
+ * this, and only where the policy says opportunistic. */
+void ds_lane_set_plain(struct ds_lane *l, struct ds_plain *p);
 /* No usable upstream: queries get SERVFAIL with this EDE and text, or wait
  * up to discovery-wait for one if discovering is set.  Waiting queries are
- * released by ds_daemon_set_upstream or by ds_daemon_not_ready(d, false..). */
+ * released by ds_lane_set_upstream or by ds_lane_not_ready(l, false..). */
+void ds_lane_not_ready(struct ds_lane *l, bool discovering, int ede, const char *text);
+/* Drop the lane's cached answers (the default lane: the whole cache). */
+void ds_lane_flush(struct ds_lane *l);
+/* A lane for link ifindex (queries to it wait, as while discovering, until
+ * the network manager says what serves it), with a cache partition of its
+ * own.  NULL if out of memory. */
+struct ds_lane *ds_lane_new(struct ds_daemon *d, int ifindex, const char *ifname);
+/* Its routes go, its waiting and pending queries get SERVFAIL, its cached
+ * answers are dropped, then it is freed.  Not the default lane. */
+void ds_lane_free(struct ds_lane *l);
+/* Where names go from now on: routes[0..n) (copied; their lanes must be
+ * d->def or in d->lanes).  Returns 0 or -ENOMEM (the old routes stay). */
+int ds_daemon_set_routes(struct ds_daemon *d, const struct ds_route *routes, size_t n);
+/* The default lane's: ds_lane_set_upstream(&d->def, ...) and so on. */
+void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
+			    bool flush);
+void ds_daemon_set_plain(struct ds_daemon *d, struct ds_plain *p);
 void ds_daemon_not_ready(struct ds_daemon *d, bool discovering, int ede, const char *text);
 /* The network may be changing (hold): every query, cache hits too, waits
  * up to discovery-wait for the decision; false releases them. */
@@ -209,10 +279,22 @@ enum ds_resolve_rc ds_resolve_refuse(struct ds_daemon *d, const uint8_t *pkt, si
 int ds_resolve_init(struct ds_daemon *d);
 void ds_resolve_fini(struct ds_daemon *d);
 
+/* ---- route.c: routing domains ---- */
+/* A route for domain (text, "" or "." for the root) to lane.  0 or
+ * -EINVAL. */
+int ds_route_compile(const char *domain, struct ds_lane *lane, struct ds_route *ret);
+/* The lane of the longest route that holds qname (wire form, qlen octets
+ * with the final zero), the first of equal ones; NULL if none does. */
+struct ds_lane *ds_route_match(const struct ds_route *r, size_t n, const uint8_t *qname,
+			       size_t qlen);
+
 /* ---- listener.c ---- */
 /* A listener socket bound to ss (SOCK_DGRAM, or SOCK_STREAM listening):
  * its descriptor, or -errno (logged). */
 int ds_listen_bind(const struct sockaddr_storage *ss, int socktype);
+/* A listening socket for ss: the one the store process bound (in the
+ * network process: d->listen_fd), or one bound here.  -errno (logged). */
+int ds_listen_fd(struct ds_daemon *d, const struct sockaddr_storage *ss, int socktype);
 /* Bind every listen address (UDP and TCP).  Returns 0 or -errno (logged). */
 int ds_listeners_open(struct ds_daemon *d);
 /* Listen on addr[0..n-1] instead: an address already bound keeps its
@@ -265,6 +347,38 @@ const char *ds_netmgr_fingerprint(struct ds_daemon *d);
  * for seconds; 0, or -errno with why filled in (netmgr_hotspot.c) */
 int ds_netmgr_hotspot_signon(struct ds_daemon *d, unsigned seconds, char *why, size_t whylen);
 
+/* ---- netmgr_links.c: each link's DNS configuration ----
+ * The entry point of every link source (resolve1 over D-Bus, networkd's
+ * state files, the resolv.conf source, dotctl link): what a source says
+ * about a link is a struct ds_linkconf (dotstub/linkconf.h), kept per link
+ * and source; the highest source is in force.  Each change is acted on at
+ * once: the link's resolvers go through discovery and the policy as a
+ * network of their own, its domains are routed to it, the written
+ * resolv.conf follows.  Kept across reloads; with a static upstream they
+ * are kept but not used. */
+/* lc->source's whole configuration of link lc->ifindex (copied; an empty
+ * ifname is looked up).  0, or -EINVAL (bad value), -ENODEV (no such
+ * interface), -E2BIG (too many links), -ENOMEM.  Logged. */
+int ds_netmgr_link_set(struct ds_daemon *d, const struct ds_linkconf *lc);
+/* Forget what src said about ifindex.  0, -ENOENT (it said nothing),
+ * -EINVAL.  Logged. */
+int ds_netmgr_link_revert(struct ds_daemon *d, int ifindex, enum ds_link_source src);
+/* What src said about ifindex (DS_LINKSRC_NONE: what is in force) into
+ * *ret.  0 or -ENOENT. */
+int ds_netmgr_link_get(struct ds_daemon *d, int ifindex, enum ds_link_source src,
+		       struct ds_linkconf *ret);
+/* Forget what src said about every link (DS_LINKSRC_NONE: every source);
+ * the number of links whose configuration in force changed, or -EINVAL. */
+int ds_netmgr_link_flush(struct ds_daemon *d, enum ds_link_source src);
+/* Drop every cached answer (resolve1's FlushCaches). */
+void ds_netmgr_flush_caches(struct ds_daemon *d);
+/* At exit, after ds_netmgr_stop. */
+void ds_netmgr_links_free(struct ds_daemon *d);
+
+/* ---- linkctl.c: the control request "link IFACE ..." (dotctl link) ---- */
+/* uid: the peer's; only root may change a link. */
+int ds_linkctl(struct ds_daemon *d, uid_t uid, int argc, char **argv, struct evbuffer *out);
+
 /* ---- reload.c ---- */
 /* Serve what the configuration says: the static upstream, or the network
  * manager (trust store, watchers, the first decision).  0 or -errno
@@ -293,8 +407,9 @@ void ds_stubresolv_apply(struct ds_daemon *d, enum ds_stubresolv_posture p,
  * that changes.  Returns 0 or -ENOMEM; write failures are logged. */
 int ds_stubresolv_open(struct ds_daemon *d);
 void ds_stubresolv_close(struct ds_daemon *d);
-/* The network's search list (validated host names, e.g. from
- * resolv-source; n 0: none).  Rewrites the file if that changes it. */
+/* The search list: every link's searched domains (validated names, the
+ * default link's first; n 0: none; the first 16 are written).  Rewrites
+ * the file if that changes it. */
 void ds_stubresolv_set_search(struct ds_daemon *d,
 			      const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n);
 /* What serves the queries may have changed (DoT, plain, nothing):
@@ -312,6 +427,16 @@ int ds_ctlquery_start(struct ds_daemon *d, int argc, char **argv, struct evbuffe
 		      ds_ctlquery_cb *cb, void *arg, struct ds_ctlquery **ret);
 /* After cb, or to give up a pending query (its client went away). */
 void ds_ctlquery_free(struct ds_ctlquery *q);
+
+/* ---- resolve1d.c: the org.freedesktop.resolve1 D-Bus API's hooks ---- */
+/* Serve it if the configuration says resolve1 yes (after the privileges
+ * are dropped and the network manager started).  0 or -errno (logged). */
+int ds_resolve1d_open(struct ds_daemon *d);
+/* Its pending queries are cancelled; before the query path goes. */
+void ds_resolve1d_close(struct ds_daemon *d);
+/* After a reload: open, close or take the new settings, and hand the
+ * links' resolvers to the new network manager again. */
+void ds_resolve1d_reload(struct ds_daemon *d);
 
 /* ---- control.c ---- */
 /* Bind and listen on the control socket (before privileges are dropped):

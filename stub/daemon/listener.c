@@ -177,9 +177,7 @@ int ds_listen_bind(const struct sockaddr_storage *ss, int socktype)
 	return fd;
 }
 
-/* A bound socket: the store process's (the network process), or one bound
- * here. */
-static int listen_fd(struct ds_daemon *d, const struct sockaddr_storage *ss, int socktype)
+int ds_listen_fd(struct ds_daemon *d, const struct sockaddr_storage *ss, int socktype)
 {
 	return d->listen_fd ? d->listen_fd(d, ss, socktype) : ds_listen_bind(ss, socktype);
 }
@@ -317,7 +315,7 @@ static int udp_open(struct ds_daemon *d, const struct sockaddr_storage *ss,
 	struct ds_udp_listener *u;
 	int fd;
 
-	fd = listen_fd(d, ss, SOCK_DGRAM);
+	fd = ds_listen_fd(d, ss, SOCK_DGRAM);
 	if (fd < 0)
 		return fd;
 	u = calloc(1, sizeof(*u));
@@ -895,7 +893,7 @@ static int tcp_open(struct ds_daemon *d, const struct sockaddr_storage *ss,
 	struct ds_tcp_listener *t;
 	int fd;
 
-	fd = listen_fd(d, ss, SOCK_STREAM);
+	fd = ds_listen_fd(d, ss, SOCK_STREAM);
 	if (fd < 0)
 		return fd;
 	t = calloc(1, sizeof(*t));

@@ -7,6 +7,7 @@
  */
 #include "dotstub-config.h"
 #include "daemon.h"
+#include "dotsrv.h"
 #include "notify.h"
 #include "privsep.h"
 
@@ -263,13 +264,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ds_notify_init();
 
-	TAILQ_INIT(&d.waitq);
 	d.cfg = &cfg;
 	d.argc = argc;
 	d.argv = argv;
 	d.started_ms = ds_now_ms();
 	d.started_wall = time(NULL);
-	snprintf(d.up_source, sizeof(d.up_source), "none");
 	if (make_dirs(&cfg) < 0)
 		rc = 1;
 	else if (check_state_dir(&cfg) < 0)

@@ -290,7 +290,7 @@ static void relay_resolvconf(void *arg, enum ds_stubresolv_posture p,
 
 	memset(&b, 0, sizeof(b));
 	b.posture = (uint8_t)p;
-	b.nsearch = (uint8_t)(n < DS_RESOLVCONF_MAX_SEARCH ? n : DS_RESOLVCONF_MAX_SEARCH);
+	b.nsearch = (uint8_t)(n < DS_STUBRESOLV_MAX_SEARCH ? n : DS_STUBRESOLV_MAX_SEARCH);
 	for (size_t i = 0; i < b.nsearch; i++)
 		snprintf(b.search[i], sizeof(b.search[i]), "%s", search[i]);
 	send_msg(np, DS_PMSG_RESOLVCONF, &b, sizeof(b));

@@ -121,14 +121,14 @@ static void status_line(const struct ds_daemon *d, char *out, size_t len)
 		n += (size_t)snprintf(out + n, len - n, " and %d more", d->cfg->nlisten - 1);
 	if (n >= len)
 		return;
-	if (d->up) {
-		ds_upstream_get_status(d->up, &us);
-		snprintf(out + n, len - n, "; upstream %s (%s)", us.name, d->up_source);
-	} else if (d->plain) {
+	if (d->def.up) {
+		ds_upstream_get_status(d->def.up, &us);
+		snprintf(out + n, len - n, "; upstream %s (%s)", us.name, d->def.up_source);
+	} else if (d->def.plain) {
 		snprintf(out + n, len - n, "; plain DNS to the network's resolver");
 	} else {
 		snprintf(out + n, len - n, "; no upstream: %s",
-			 d->discovering ? "waiting for discovery" : d->not_ready_text);
+			 d->def.discovering ? "waiting for discovery" : d->def.not_ready_text);
 	}
 }
 

@@ -218,7 +218,7 @@ static int check_fields(const struct ds_pmsg *m, char *why, size_t whylen)
 	case DS_PMSG_RESOLVCONF: {
 		const struct ds_pmsg_resolvconf *rc = &m->u.resolvconf;
 
-		if (rc->posture > DS_STUBRESOLV_PLAIN || rc->nsearch > DS_RESOLVCONF_MAX_SEARCH)
+		if (rc->posture > DS_STUBRESOLV_PLAIN || rc->nsearch > DS_STUBRESOLV_MAX_SEARCH)
 			return violation(why, whylen, "RESOLVCONF: a field out of range");
 		for (size_t i = 0; i < rc->nsearch; i++)
 			if (!TERMINATED(rc->search[i]))

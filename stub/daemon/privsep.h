@@ -170,8 +170,8 @@ struct ds_pmsg_commit {
 /* RESOLVCONF: what resolv-conf-out says beyond the listeners. */
 struct ds_pmsg_resolvconf {
 	uint8_t posture; /* enum ds_stubresolv_posture (daemon.h) */
-	uint8_t nsearch; /* 0..DS_RESOLVCONF_MAX_SEARCH */
-	char search[DS_RESOLVCONF_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
+	uint8_t nsearch; /* 0..DS_STUBRESOLV_MAX_SEARCH */
+	char search[DS_STUBRESOLV_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
 };
 
 /* READY: READY=1 with this STATUS= (one line; the store process keeps
@@ -283,7 +283,7 @@ struct ds_listen_fd {
 	int fd;       /* -1: taken */
 };
 struct ds_listen_fds {
-	struct ds_listen_fd l[2 * DS_MAX_LISTEN];
+	struct ds_listen_fd l[2 * DS_MAX_LISTEN + DS_MAX_SERVE_DOT];
 	int n;
 };
 

@@ -7,16 +7,18 @@
  * line's options over it, exactly as at start, and validates all of it
  * before anything changes: an invalid configuration is refused with a log
  * line saying why, and the running one goes on unchanged.  Then, in this
- * order: the new listen addresses are taken (the store process bound
- * them; if one could not be, it refused the reload as a whole), the
- * removed ones closed; the keys that need a restart (state-dir, user,
- * control, seccomp) are kept with a note; the new values
+ * order: the new listen and serve-dot addresses are taken (the store
+ * process bound them and made the DoT server's certificate if it had to;
+ * if it could not, it refused the reload as a whole) and the certificate
+ * loaded, the removed ones closed; the keys that need a restart
+ * (state-dir, user, control, seccomp) are kept with a note; the new values
  * take effect (the log level, the cache, the limits, which every part
  * reads from the configuration); and what is served starts again: the
  * static upstream, or the network manager, which re-reads the trust store
  * and the managed anchors and decides again.
  */
 #include "daemon.h"
+#include "dotsrv.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -147,6 +149,7 @@ static void reload_serve_again(struct ds_daemon *d)
 	ds_access_set_counts(d, &kept);
 	ds_access_watch(d);
 	ds_listeners_access_changed(d);
+	ds_dotsrv_access_changed(d);
 }
 
 static void reload_refused(struct ds_daemon *d, const char *why)
@@ -172,17 +175,24 @@ bool ds_reload_apply(struct ds_daemon *d)
 		reload_refused(d, why);
 		goto out;
 	}
+	if (ds_dotsrv_reload_prepare(d, &n, why, sizeof(why)) < 0) {
+		reload_refused(d, why);
+		goto out;
+	}
 	r = ds_listeners_rebind(d, n.listen, n.nlisten);
 	if (r < 0) {
+		ds_dotsrv_reload_abort(d);
 		snprintf(why, sizeof(why), "cannot bind a new listen address (%s)", strerror(-r));
 		reload_refused(d, why);
 		goto out;
 	}
 	reload_keep_restart_keys(d->cfg, &n);
 	reload_commit(d, &n);
+	ds_dotsrv_reload_commit(d);
 	reload_log_level(d->cfg);
 	reload_cache(d);
 	reload_serve_again(d);
+	ds_resolve1d_reload(d);
 	d->reloads++;
 	snprintf(d->last_reload, sizeof(d->last_reload), "applied");
 	log_notice("reload: applied %s", d->cfg->config_file);

@@ -2,7 +2,9 @@
  * resolve.c -- what dotstubd does with one client query: parse it, answer
  * locally what must never leave the host (RFC 6761 localhost, RFC 9462
  * resolver.arpa), answer from the cache, or send it over the authenticated
- * upstream and answer when it replies.  Failures are explicit: SERVFAIL with
+ * upstream and answer when it replies.  Each query goes to the lane its
+ * name is routed to (a link's routing or search domain, else the default
+ * lane), and is answered from that lane's cache partition and upstream.  Failures are explicit: SERVFAIL with
  * an Extended DNS Error, never clear text.
  */
 #include "daemon.h"
@@ -292,25 +294,28 @@ static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pk
 
 static bool submit(struct ds_request *req)
 {
-	struct ds_daemon *d = req->d;
+	struct ds_lane *l = req->lane;
 
-	if (d->up) {
-		req->authenticated = true;
-		req->uq = ds_upstream_submit(d->up, &req->q, upstream_done, req);
+	if (l->up) {
+		/* opportunistic DoT is encrypted, not authenticated */
+		req->authenticated = ds_upstream_authenticates(l->up);
+		req->via_dot = true;
+		req->uq = ds_upstream_submit(l->up, &req->q, upstream_done, req);
 		return req->uq != NULL;
 	}
-	if (d->plain) {
+	if (l->plain) {
 		req->authenticated = false;
-		req->pq = ds_plain_submit(d->plain, &req->q, upstream_done, req);
+		req->via_dot = false;
+		req->pq = ds_plain_submit(l->plain, &req->q, upstream_done, req);
 		return req->pq != NULL;
 	}
 	errno = ENOTCONN;
 	return false;
 }
 
-static bool serving(const struct ds_daemon *d)
+static bool serving(const struct ds_lane *l)
 {
-	return d->up || d->plain;
+	return l->up || l->plain;
 }
 
 /* A query refused for max-pending (or the upstream's own queue): counted,
@@ -326,13 +331,14 @@ static void overload_count(struct ds_daemon *d)
 			   d->cfg->max_client_pending, more);
 }
 
-/* Answer a request that cannot be served with SERVFAIL and the daemon's
+/* Answer a request that cannot be served with SERVFAIL and its lane's
  * current not-ready reason, and free it. */
 static void fail_not_ready(struct ds_request *req)
 {
 	struct ds_daemon *d = req->d;
-	struct dns_answer_opts o = { .age = 0, .ede_code = d->not_ready_ede,
-				     .ede_text = d->not_ready_text };
+	struct ds_lane *l = req->lane;
+	struct dns_answer_opts o = { .age = 0, .ede_code = l->not_ready_ede,
+				     .ede_text = l->not_ready_text };
 	uint8_t out[512];
 	int n;
 
@@ -345,73 +351,93 @@ static void fail_not_ready(struct ds_request *req)
 	request_free(req);
 }
 
-static void wait_timer_arm(struct ds_daemon *d)
+static void wait_timer_arm(struct ds_lane *l)
 {
-	struct ds_request *head = TAILQ_FIRST(&d->waitq);
+	struct ds_request *head = TAILQ_FIRST(&l->waitq);
 	uint64_t deadline, now = ds_now_us();
 
-	if (!head || ds_timer_armed(d->wait_timer))
+	if (!head || ds_timer_armed(l->wait_timer))
 		return;
-	deadline = head->start_us + (uint64_t)d->cfg->discovery_wait_ms * 1000u;
+	deadline = head->start_us + (uint64_t)l->d->cfg->discovery_wait_ms * 1000u;
 	deadline = deadline > now ? deadline - now : 0;
-	ds_timer_arm_ms(d->wait_timer, (deadline + 999) / 1000);
+	ds_timer_arm_ms(l->wait_timer, (deadline + 999) / 1000);
 }
 
 static void wait_timer_fired(void *arg)
 {
-	struct ds_daemon *d = arg;
-	uint64_t limit = (uint64_t)d->cfg->discovery_wait_ms * 1000u, now = ds_now_us();
+	struct ds_lane *l = arg;
+	uint64_t limit = (uint64_t)l->d->cfg->discovery_wait_ms * 1000u, now = ds_now_us();
 	struct ds_request *req;
 
 	/* an unknown network in opportunistic mode: plain DNS meanwhile (the
 	 * network manager says whether that is allowed; it releases the
 	 * queue itself when it is) */
-	if (TAILQ_FIRST(&d->waitq) && now - TAILQ_FIRST(&d->waitq)->start_us >= limit &&
-	    d->on_wait_expired && d->on_wait_expired(d->on_wait_expired_arg))
+	if (TAILQ_FIRST(&l->waitq) && now - TAILQ_FIRST(&l->waitq)->start_us >= limit &&
+	    l->on_wait_expired && l->on_wait_expired(l->on_wait_expired_arg))
 		return;
-	while ((req = TAILQ_FIRST(&d->waitq)) && now - req->start_us >= limit) {
-		TAILQ_REMOVE(&d->waitq, req, wait_link);
+	while ((req = TAILQ_FIRST(&l->waitq)) && now - req->start_us >= limit) {
+		TAILQ_REMOVE(&l->waitq, req, wait_link);
 		req->waiting = false;
 		fail_not_ready(req);
 	}
-	wait_timer_arm(d);
+	wait_timer_arm(l);
 }
 
 /* The waiting queries go to the new upstream, or fail. */
-static void release_waiting(struct ds_daemon *d)
+static void release_waiting(struct ds_lane *l)
 {
 	struct ds_request *req;
 
-	while ((req = TAILQ_FIRST(&d->waitq))) {
-		TAILQ_REMOVE(&d->waitq, req, wait_link);
+	while ((req = TAILQ_FIRST(&l->waitq))) {
+		TAILQ_REMOVE(&l->waitq, req, wait_link);
 		req->waiting = false;
-		if (serving(d) && submit(req))
+		if (serving(l) && submit(req))
 			continue;
 		fail_not_ready(req);
 	}
-	ds_timer_disarm(d->wait_timer);
+	ds_timer_disarm(l->wait_timer);
+}
+
+static int lane_init(struct ds_daemon *d, struct ds_lane *l, int ifindex, const char *ifname)
+{
+	l->d = d;
+	l->ifindex = ifindex;
+	snprintf(l->ifname, sizeof(l->ifname), "%s", ifname ? ifname : "");
+	TAILQ_INIT(&l->waitq);
+	snprintf(l->up_source, sizeof(l->up_source), "none");
+	l->not_ready_ede = DNS_EDE_NOT_READY;
+	snprintf(l->not_ready_text, sizeof(l->not_ready_text), "no authenticated upstream yet");
+	l->wait_timer = ds_timer_new(d->base, wait_timer_fired, l);
+	return l->wait_timer ? 0 : -ENOMEM;
 }
 
 int ds_resolve_init(struct ds_daemon *d)
 {
-	TAILQ_INIT(&d->waitq);
-	d->not_ready_ede = DNS_EDE_NOT_READY;
-	snprintf(d->not_ready_text, sizeof(d->not_ready_text), "no authenticated upstream yet");
-	d->wait_timer = ds_timer_new(d->base, wait_timer_fired, d);
+	TAILQ_INIT(&d->lanes);
+	d->next_part = 1;
 	d->trim_timer = ds_timer_new(d->base, trim_timer_fired, d);
 	d->failrate = calloc(1, sizeof(*d->failrate));
-	return d->wait_timer && d->trim_timer && d->failrate ? 0 : -ENOMEM;
+	if (lane_init(d, &d->def, 0, NULL) < 0)
+		return -ENOMEM;
+	return d->trim_timer && d->failrate ? 0 : -ENOMEM;
 }
 
 void ds_resolve_fini(struct ds_daemon *d)
 {
-	d->discovering = false;
-	d->up = NULL;
-	d->plain = NULL;
-	release_waiting(d);
-	if (d->wait_timer)
-		ds_timer_free(d->wait_timer);
-	d->wait_timer = NULL;
+	struct ds_lane *l;
+
+	while ((l = TAILQ_FIRST(&d->lanes)))
+		ds_lane_free(l);
+	free(d->routes);
+	d->routes = NULL;
+	d->nroutes = 0;
+	d->def.discovering = false;
+	d->def.up = NULL;
+	d->def.plain = NULL;
+	release_waiting(&d->def);
+	if (d->def.wait_timer)
+		ds_timer_free(d->def.wait_timer);
+	d->def.wait_timer = NULL;
 	if (d->trim_timer)
 		ds_timer_free(d->trim_timer);
 	d->trim_timer = NULL;
@@ -429,24 +455,58 @@ static void decided(struct ds_daemon *d)
 		hook(d);
 }
 
+static void hold_release(struct ds_lane *l)
+{
+	/* released to what serves now; while discovery runs they wait on */
+	if (serving(l) || !l->discovering)
+		release_waiting(l);
+}
+
 void ds_daemon_hold(struct ds_daemon *d, bool hold)
 {
+	struct ds_lane *l, *next;
+
 	d->holding = hold;
-	/* released to what serves now; while discovery runs they wait on */
-	if (!hold && (serving(d) || !d->discovering))
-		release_waiting(d);
+	if (hold)
+		return;
+	hold_release(&d->def);
+	for (l = TAILQ_FIRST(&d->lanes); l; l = next) {
+		next = TAILQ_NEXT(l, link);
+		hold_release(l);
+	}
+}
+
+void ds_lane_not_ready(struct ds_lane *l, bool discovering, int ede, const char *text)
+{
+	l->discovering = discovering;
+	l->not_ready_ede = ede;
+	snprintf(l->not_ready_text, sizeof(l->not_ready_text), "%s", text);
+	if (!discovering) {
+		release_waiting(l);
+		if (l == &l->d->def)
+			decided(l->d);
+	}
+	ds_stubresolv_update(l->d);
 }
 
 void ds_daemon_not_ready(struct ds_daemon *d, bool discovering, int ede, const char *text)
 {
-	d->discovering = discovering;
-	d->not_ready_ede = ede;
-	snprintf(d->not_ready_text, sizeof(d->not_ready_text), "%s", text);
-	if (!discovering) {
-		release_waiting(d);
-		decided(d);
-	}
-	ds_stubresolv_update(d);
+	ds_lane_not_ready(&d->def, discovering, ede, text);
+}
+
+/* The time from a change of what serves a lane (a network change, a link
+ * configured) to its first answer. */
+static void first_answer(struct ds_lane *l)
+{
+	double ms = (double)(ds_now_us() - l->switch_start_us) / 1000.0;
+
+	if (l == &l->d->def)
+		log_notice("first answer over the new upstream %.1f ms after the network change",
+			   ms);
+	else
+		log_notice("link %s (%d): first answer %.1f ms after its configuration changed",
+			   l->ifname, l->ifindex, ms);
+	l->switch_start_us = 0;
 }
 
 static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pkt, size_t len,
@@ -479,8 +539,11 @@ static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pk
 		n = body ? dns_response_strip_opt(pkt, r, body, len) : -ENOMEM;
 		if (n >= 0) {
 			d->stats.upstream_answers++;
+			/* in the partition of the lane that answered: never
+			 * found for a name routed to another link */
 			if (d->cache && !r->has_ede)
-				ds_cache_insert(d->cache, &req->q, body, r, now_s());
+				ds_cache_insert_in(d->cache, req->lane->part, &req->q, body, r,
+						   now_s());
 			n = dns_compose_answer(&req->q, body, (size_t)n, r, &o,
 					       max_answer_size(&req->origin, &req->q), out,
 					       sizeof(out));
@@ -499,11 +562,8 @@ static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pk
 			d->stats.fail_by_err[err]++;
 		n = dns_compose_error(&req->q, DNS_RCODE_SERVFAIL, &o, out, sizeof(out));
 	}
-	if (err == DS_UP_OK && d->switch_start_us) {
-		log_notice("first answer over the new upstream %.1f ms after the network change",
-			   (double)(ds_now_us() - d->switch_start_us) / 1000.0);
-		d->switch_start_us = 0;
-	}
+	if (err == DS_UP_OK && req->lane->switch_start_us)
+		first_answer(req->lane);
 	if (n > 0) {
 		if (req->origin.kind == DS_ORIGIN_UDP && (out[2] & 0x02))
 			d->stats.truncated++;
@@ -514,11 +574,28 @@ static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pk
 	request_free(req);
 }
 
+static struct ds_lane *route(struct ds_daemon *d, const struct dns_query *q)
+{
+	struct ds_lane *l = ds_route_match(d->routes, d->nroutes, q->qname, q->qname_len);
+
+	return l ? l : &d->def;
+}
+
+struct ds_lane *ds_resolve_lane_of(struct ds_daemon *d, const uint8_t *pkt, size_t len)
+{
+	struct dns_query q;
+
+	if (dns_parse_query(pkt, len, &q) != DNS_PARSE_OK)
+		return &d->def;
+	return route(d, &q);
+}
+
 enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t len,
 			      const struct ds_origin *o, uint8_t *out, size_t *outlen)
 {
 	struct dns_query q;
 	struct ds_request *req;
+	struct ds_lane *l;
 	enum dns_parse_result pr;
 	const char *text;
 	int n;
@@ -563,9 +640,12 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 	if (answer_localhost(d, &q, out, outlen) || answer_resolver_arpa(d, &q, out, outlen))
 		return *outlen ? DS_RESOLVE_ANSWER : DS_RESOLVE_DROP;
 
+	/* which link: the longest routing domain, else the default lane */
+	l = route(d, &q);
+	l->queries++;
 	if (d->cache && !d->holding) {
-		n = ds_cache_answer(d->cache, &q, &no_opts, max_answer_size(o, &q), now_s(), out,
-				    DNS_MSG_MAX);
+		n = ds_cache_answer_in(d->cache, l->part, &q, &no_opts, max_answer_size(o, &q),
+				       now_s(), out, DNS_MSG_MAX);
 		if (n > 0) {
 			d->stats.cache_hits++;
 			if (o->kind == DS_ORIGIN_UDP && (out[2] & 0x02))
@@ -575,9 +655,9 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 		}
 	}
 
-	if (!serving(d) && !d->discovering && !d->holding) {
+	if (!serving(l) && !l->discovering && !d->holding) {
 		d->stats.servfail_not_ready++;
-		return error_answer(d, &q, DNS_RCODE_SERVFAIL, d->not_ready_ede, d->not_ready_text,
+		return error_answer(d, &q, DNS_RCODE_SERVFAIL, l->not_ready_ede, l->not_ready_text,
 				    out, outlen);
 	}
 	if (fail_limited(d, o, ds_now_us())) {
@@ -595,16 +675,17 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 		return error_answer(d, &q, DNS_RCODE_SERVFAIL, DNS_EDE_OTHER, "out of memory", out,
 				    outlen);
 	req->d = d;
+	req->lane = l;
 	req->origin = *o;
 	req->q = q;
 	req->start_us = ds_now_us();
 	d->pending++;
-	if (!serving(d) || d->holding) {
+	if (!serving(l) || d->holding) {
 		/* discovery is running, or the network may be changing: wait
 		 * for the decision, up to discovery-wait */
 		req->waiting = true;
-		TAILQ_INSERT_TAIL(&d->waitq, req, wait_link);
-		wait_timer_arm(d);
+		TAILQ_INSERT_TAIL(&l->waitq, req, wait_link);
+		wait_timer_arm(l);
 	} else if (!submit(req)) {
 		int overloaded = errno == EBUSY;
 
@@ -636,7 +717,7 @@ enum ds_resolve_rc ds_resolve_refuse(struct ds_daemon *d, const uint8_t *pkt, si
 void ds_request_cancel(struct ds_request *req)
 {
 	if (req->waiting)
-		TAILQ_REMOVE(&req->d->waitq, req, wait_link);
+		TAILQ_REMOVE(&req->lane->waitq, req, wait_link);
 	else if (req->uq)
 		ds_upstream_cancel(req->uq);
 	else if (req->pq)
@@ -644,53 +725,138 @@ void ds_request_cancel(struct ds_request *req)
 	request_free(req);
 }
 
-static void set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
+static void set_upstream(struct ds_lane *l, struct ds_upstream *up, const char *source,
 			 bool flush);
 
-void ds_daemon_set_plain(struct ds_daemon *d, struct ds_plain *p)
+void ds_lane_set_plain(struct ds_lane *l, struct ds_plain *p)
 {
-	struct ds_plain *old = d->plain;
+	struct ds_plain *old = l->plain;
 
-	set_upstream(d, NULL, "plain", false);
-	d->plain = p;
+	set_upstream(l, NULL, "plain", false);
+	l->plain = p;
 	if (old)
 		ds_plain_free(old);
 	if (p)
-		d->discovering = false;
-	release_waiting(d);
-	if (p)
-		decided(d);
-	ds_stubresolv_update(d);
+		l->discovering = false;
+	release_waiting(l);
+	if (p && l == &l->d->def)
+		decided(l->d);
+	ds_stubresolv_update(l->d);
+}
+
+void ds_daemon_set_plain(struct ds_daemon *d, struct ds_plain *p)
+{
+	ds_lane_set_plain(&d->def, p);
+}
+
+void ds_lane_set_upstream(struct ds_lane *l, struct ds_upstream *up, const char *source,
+			  bool flush)
+{
+	set_upstream(l, up, source, flush);
+	ds_stubresolv_update(l->d);
 }
 
 void ds_daemon_set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
 			    bool flush)
 {
-	set_upstream(d, up, source, flush);
-	ds_stubresolv_update(d);
+	ds_lane_set_upstream(&d->def, up, source, flush);
 }
 
-static void set_upstream(struct ds_daemon *d, struct ds_upstream *up, const char *source,
+void ds_lane_flush(struct ds_lane *l)
+{
+	if (!l->d->cache)
+		return;
+	if (l == &l->d->def)
+		ds_cache_flush(l->d->cache);
+	else
+		ds_cache_flush_part(l->d->cache, l->part);
+}
+
+static void set_upstream(struct ds_lane *l, struct ds_upstream *up, const char *source,
 			 bool flush)
 {
-	struct ds_upstream *old = d->up;
-	struct ds_plain *oldp = d->plain;
+	struct ds_upstream *old = l->up;
+	struct ds_plain *oldp = l->plain;
 
-	d->up = up;
-	d->plain = NULL;
+	l->up = up;
+	l->plain = NULL;
 	if (oldp)
 		ds_plain_free(oldp);
-	snprintf(d->up_source, sizeof(d->up_source), "%s", up ? source : "none");
-	if (flush && d->cache)
-		ds_cache_flush(d->cache);
+	snprintf(l->up_source, sizeof(l->up_source), "%s", up ? source : "none");
+	if (flush)
+		ds_lane_flush(l);
 	/* the old client fails what it still holds (SERVFAIL to the clients) */
 	if (old)
 		ds_upstream_free(old);
 	if (up)
-		d->discovering = false;
+		l->discovering = false;
 	/* with no upstream, queries waiting for a decision go on waiting */
-	if (up || (!d->discovering && !d->holding))
-		release_waiting(d);
-	if (up)
-		decided(d);
+	if (up || (!l->discovering && !l->d->holding))
+		release_waiting(l);
+	if (up && l == &l->d->def)
+		decided(l->d);
+}
+
+/* ---- lanes of links ---- */
+
+struct ds_lane *ds_lane_new(struct ds_daemon *d, int ifindex, const char *ifname)
+{
+	struct ds_lane *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	if (lane_init(d, l, ifindex, ifname) < 0) {
+		free(l);
+		return NULL;
+	}
+	/* a partition never used before: nothing cached can be found in it */
+	l->part = d->next_part++;
+	if (d->next_part == 0)
+		d->next_part = 1;
+	l->discovering = true;
+	TAILQ_INSERT_TAIL(&d->lanes, l, link);
+	return l;
+}
+
+void ds_lane_free(struct ds_lane *l)
+{
+	struct ds_daemon *d = l->d;
+	size_t k = 0;
+
+	if (l == &d->def)
+		return;
+	/* no name goes to it any more */
+	for (size_t i = 0; i < d->nroutes; i++)
+		if (d->routes[i].lane != l)
+			d->routes[k++] = d->routes[i];
+	d->nroutes = k;
+	snprintf(l->not_ready_text, sizeof(l->not_ready_text), "the link's configuration was removed");
+	l->not_ready_ede = DNS_EDE_NOT_READY;
+	l->discovering = false;
+	set_upstream(l, NULL, "none", true);
+	if (l->plain) {
+		ds_plain_free(l->plain);
+		l->plain = NULL;
+	}
+	release_waiting(l);
+	TAILQ_REMOVE(&d->lanes, l, link);
+	ds_timer_free(l->wait_timer);
+	free(l);
+	ds_stubresolv_update(d);
+}
+
+int ds_daemon_set_routes(struct ds_daemon *d, const struct ds_route *routes, size_t n)
+{
+	struct ds_route *copy = NULL;
+
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, routes, n * sizeof(*copy));
+	}
+	free(d->routes);
+	d->routes = copy;
+	d->nroutes = n;
+	return 0;
 }

@@ -29,17 +29,18 @@ void ds_status_collect(struct ds_daemon *d, struct ds_status *st)
 	snprintf(st->last_reload, sizeof(st->last_reload), "%s", d->last_reload);
 	ds_listeners_get_status(d, &st->listen);
 	ds_access_get_status(d, &st->access);
-	if (d->up) {
+	ds_dotsrv_get_status(d, &st->dotsrv);
+	if (d->def.up) {
 		st->up_kind = DS_STATUS_UP_DOT;
-		snprintf(st->up_source, sizeof(st->up_source), "%s", d->up_source);
-		ds_upstream_get_status(d->up, &st->dot);
-	} else if (d->plain) {
+		snprintf(st->up_source, sizeof(st->up_source), "%s", d->def.up_source);
+		ds_upstream_get_status(d->def.up, &st->dot);
+	} else if (d->def.plain) {
 		st->up_kind = DS_STATUS_UP_PLAIN;
-		ds_plain_get_status(d->plain, &st->plain);
+		ds_plain_get_status(d->def.plain, &st->plain);
 	} else {
 		st->up_kind = DS_STATUS_UP_NONE;
 		snprintf(st->not_ready, sizeof(st->not_ready), "%s",
-			 d->discovering ? "waiting for discovery" : d->not_ready_text);
+			 d->def.discovering ? "waiting for discovery" : d->def.not_ready_text);
 	}
 	ds_netmgr_get_status(d, &st->nm);
 	st->counters = d->stats;
@@ -61,6 +62,8 @@ static void json_dot(struct ds_jw *w, const struct ds_status *st)
 	ds_jw_str(w, "tls_version", us->tls_version);
 	ds_jw_str(w, "cipher", us->cipher);
 	ds_jw_str(w, "matched_tlsa", us->matched_tlsa);
+	ds_jw_str(w, "auth", us->auth != NULL ? us->auth : "dane");
+	ds_jw_str(w, "key_sha256", us->spki_sha256);
 	ds_jw_bool(w, "resumed", us->resumed);
 	ds_jw_u64(w, "conns", us->conns);
 	ds_jw_u64(w, "inflight", us->inflight);
@@ -154,6 +157,58 @@ static void json_netmgr(struct ds_jw *w, const struct ds_netmgr_status *nm)
 	ds_jw_obj_end(w);
 }
 
+static void json_strs(struct ds_jw *w, const char *key, const char *arr, size_t stride, int n)
+{
+	ds_jw_arr_begin(w, key);
+	for (int i = 0; i < n; i++)
+		ds_jw_str(w, NULL, arr + (size_t)i * stride);
+	ds_jw_arr_end(w);
+}
+
+/* "links": the default network first, then every configured link */
+static void json_links(struct ds_jw *w, const struct ds_netmgr_status *nm)
+{
+	ds_jw_arr_begin(w, "links");
+	for (int i = 0; nm->active && i < nm->nlinks; i++) {
+		const struct ds_link_status *ls = &nm->links[i];
+
+		ds_jw_obj_begin(w, NULL);
+		ds_jw_u64(w, "ifindex", ls->ifindex > 0 ? (uint64_t)ls->ifindex : 0);
+		ds_jw_str(w, "interface", ls->ifname);
+		ds_jw_str(w, "source", ls->source ? ls->source : "");
+		ds_jw_bool(w, "default", ls->is_default);
+		ds_jw_bool(w, "default_route", ls->default_route);
+		json_strs(w, "resolvers", ls->resolvers[0], sizeof(ls->resolvers[0]),
+			  ls->nresolvers);
+		json_strs(w, "search_domains", ls->search[0], sizeof(ls->search[0]), ls->nsearch);
+		json_strs(w, "routing_domains", ls->routing[0], sizeof(ls->routing[0]),
+			  ls->nrouting);
+		ds_jw_str(w, "network", ls->network);
+		ds_jw_str(w, "state", ls->state ? ls->state : "");
+		ds_jw_str(w, "reason", ls->reason);
+		ds_jw_str(w, "transport", ls->transport ? ls->transport : "none");
+		ds_jw_bool(w, "authenticated", ls->authenticated);
+		ds_jw_str(w, "upstream", ls->upstream);
+		ds_jw_str(w, "address", ls->address);
+		ds_jw_str(w, "tlsa", ls->tlsa);
+		ds_jw_bool(w, "strict", ls->strict);
+		if (ls->have_anchor) {
+			ds_jw_obj_begin(w, "anchor");
+			ds_jw_u64(w, "tag", ls->anchor_tag);
+			ds_jw_u64(w, "algorithm", ls->anchor_alg);
+			ds_jw_u64(w, "since", ls->anchor_since > 0 ? (uint64_t)ls->anchor_since : 0);
+			ds_jw_obj_end(w);
+		} else {
+			ds_jw_null(w, "anchor");
+		}
+		ds_jw_u64(w, "since", ls->since > 0 ? (uint64_t)ls->since : 0);
+		ds_jw_u64(w, "hotspot_until", ls->hotspot_until > 0 ? (uint64_t)ls->hotspot_until : 0);
+		ds_jw_u64(w, "queries", ls->queries);
+		ds_jw_obj_end(w);
+	}
+	ds_jw_arr_end(w);
+}
+
 static void json_access(struct ds_jw *w, const struct ds_access_status *as)
 {
 	char rule[DS_ACL_RULE_STRLEN];
@@ -170,6 +225,40 @@ static void json_access(struct ds_jw *w, const struct ds_access_status *as)
 	ds_jw_arr_end(w);
 	ds_jw_u64(w, "refused", as->refused);
 	ds_jw_u64(w, "denied", as->denied);
+	ds_jw_obj_end(w);
+}
+
+static void json_dotsrv(struct ds_jw *w, const struct ds_dotsrv_status *ds)
+{
+	if (!ds->active) {
+		ds_jw_null(w, "dot_server");
+		return;
+	}
+	ds_jw_obj_begin(w, "dot_server");
+	ds_jw_arr_begin(w, "listen");
+	for (int i = 0; i < ds->naddr; i++)
+		ds_jw_str(w, NULL, ds->addr[i]);
+	ds_jw_arr_end(w);
+	ds_jw_str(w, "name", ds->name);
+	ds_jw_str(w, "certificate", ds->source);
+	ds_jw_str(w, "spki_sha256", ds->spki_sha256);
+	ds_jw_str(w, "tlsa", ds->tlsa);
+	ds_jw_u64(w, "expires_in_days", ds->expires_in_s > 0 ? (uint64_t)ds->expires_in_s / 86400 : 0);
+	ds_jw_u64(w, "clients", ds->clients);
+	ds_jw_u64(w, "handshaking", ds->handshaking);
+	ds_jw_u64(w, "output", ds->output);
+	ds_jw_u64(w, "accepted", ds->accepted);
+	ds_jw_u64(w, "handshakes", ds->handshakes);
+	ds_jw_u64(w, "resumed", ds->resumed);
+	ds_jw_u64(w, "queries", ds->queries);
+	ds_jw_u64(w, "handshake_timeouts", ds->handshake_timeouts);
+	ds_jw_u64(w, "handshake_failures", ds->handshake_failures);
+	ds_jw_u64(w, "protocol_errors", ds->protocol_errors);
+	ds_jw_u64(w, "idle_closed", ds->idle_closed);
+	ds_jw_u64(w, "evicted", ds->evicted);
+	ds_jw_u64(w, "refused", ds->refused);
+	ds_jw_u64(w, "held", ds->held);
+	ds_jw_u64(w, "ticket_rotations", ds->ticket_rotations);
 	ds_jw_obj_end(w);
 }
 
@@ -255,6 +344,7 @@ void ds_status_json(const struct ds_status *st, struct evbuffer *out)
 	ds_jw_u64(&w, "tcp_refused", st->listen.tcp_refused);
 	ds_jw_u64(&w, "tcp_held", st->listen.tcp_held);
 	json_access(&w, &st->access);
+	json_dotsrv(&w, &st->dotsrv);
 	switch (st->up_kind) {
 	case DS_STATUS_UP_DOT:
 		json_dot(&w, st);
@@ -268,6 +358,7 @@ void ds_status_json(const struct ds_status *st, struct evbuffer *out)
 	}
 	ds_jw_str(&w, "not_ready", st->not_ready);
 	json_netmgr(&w, &st->nm);
+	json_links(&w, &st->nm);
 	json_counters(&w, &st->counters);
 	json_cache(&w, st);
 	ds_jw_obj_end(&w);

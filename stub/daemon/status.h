@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "daemon.h"
+#include "dotsrv.h"
 #include "dotstub/cache.h"
 #include "dotstub/config.h"
 #include "dotstub/plain.h"
@@ -59,6 +60,7 @@ struct ds_status {
 	char last_reload[192];            /* "", "applied", "refused: why" */
 	struct ds_listen_status listen;
 	struct ds_access_status access;
+	struct ds_dotsrv_status dotsrv;   /* active false: no serve-dot */
 	enum ds_status_upstream_kind up_kind;
 	char up_source[32];               /* DoT: "config", "discovery", ... */
 	struct ds_upstream_status dot;

@@ -30,6 +30,7 @@
 #include "dotstub-config.h"
 #include "privsep.h"
 #include "notify.h"
+#include "dotsrv.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -49,6 +50,7 @@
 #include "dotstub/sockaddr.h"
 
 #define STOP_KILL_MS 5000
+#define DOT_ID_CHECK_MS (3600 * 1000) /* the DoT server's certificate renewed */
 
 struct storeproc {
 	struct ds_daemon *d;
@@ -57,6 +59,7 @@ struct storeproc {
 	struct event *chan_ev;
 	struct event *sigs[4];
 	struct ds_timer *kill_timer;
+	struct ds_timer *dot_id_timer;
 	struct trust_store *store; /* NULL with a static upstream */
 	bool changed;             /* changes applied and not yet written */
 	uint32_t refused;         /* changes refused since the last COMMIT */
@@ -94,23 +97,28 @@ static void fds_close(struct ds_listen_fds *fds)
 	fds->n = 0;
 }
 
-/* Bind UDP and TCP on each of addr[0..n) that is not in have[0..nhave)
- * into fds.  On failure (logged), closes what it bound: -errno. */
+/* Bind UDP and TCP (only TCP: tcp_only) on each of addr[0..n) that is not
+ * in have[0..nhave), added to fds.  On failure (logged), closes what fds
+ * holds: -errno. */
 static int bind_new(struct ds_listen_fds *fds, const struct sockaddr_storage *addr, int n,
-		    const struct sockaddr_storage *have, int nhave)
+		    const struct sockaddr_storage *have, int nhave, bool tcp_only)
 {
-	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	static const int types[] = { SOCK_STREAM, SOCK_DGRAM };
 	char a[64];
 
-	fds->n = 0;
 	for (int i = 0; i < n; i++) {
 		bool bound = false;
 
 		for (int k = 0; k < nhave && !bound; k++)
 			bound = same_addr(&addr[i], &have[k]);
-		for (int t = 0; t < 2 && !bound; t++) {
-			int fd = ds_listen_bind(&addr[i], types[t]);
+		for (int t = 0; t < (tcp_only ? 1 : 2) && !bound; t++) {
+			int fd;
 
+			if (fds->n >= (int)(sizeof(fds->l) / sizeof(fds->l[0]))) {
+				fds_close(fds);
+				return -E2BIG;
+			}
+			fd = ds_listen_bind(&addr[i], types[t]);
 			if (fd < 0) {
 				ds_sockaddr_format(&addr[i], a, sizeof(a));
 				log_err("cannot listen on %s: %s%s", a, strerror(-fd),
@@ -127,6 +135,43 @@ static int bind_new(struct ds_listen_fds *fds, const struct sockaddr_storage *ad
 		}
 	}
 	return 0;
+}
+
+/* The listen addresses (UDP and TCP) and the serve-dot ones (TCP) of n
+ * that old (NULL: none) has not, bound into fds.  0 or -errno (logged). */
+static int bind_all(struct ds_listen_fds *fds, const struct ds_config *n,
+		    const struct ds_config *old)
+{
+	int r;
+
+	fds->n = 0;
+	r = bind_new(fds, n->listen, n->nlisten, old ? old->listen : NULL,
+		     old ? old->nlisten : 0, false);
+	if (r == 0)
+		r = bind_new(fds, n->dot.addr, n->dot.naddr, old ? old->dot.addr : NULL,
+			     old ? old->dot.naddr : 0, true);
+	return r;
+}
+
+/* The DoT server's generated certificate and key, made or made again here:
+ * the network process only reads them (dotsrv_id.c).  0 or -errno. */
+static int dot_id_make(const struct ds_config *c, const char *state_dir, char *why, size_t whylen)
+{
+	int r = dotsrv_id_make(&c->dot, state_dir, why, whylen);
+
+	return r < 0 ? r : 0;
+}
+
+/* Every hour: the certificate made again if it nears its end (the network
+ * process sees the new file within the hour). */
+static void dot_id_timer_fired(void *arg)
+{
+	struct storeproc *sp = arg;
+	char why[512];
+
+	ds_timer_arm_ms(sp->dot_id_timer, DOT_ID_CHECK_MS);
+	if (dot_id_make(sp->d->cfg, sp->d->cfg->state_dir, why, sizeof(why)) < 0)
+		log_err("dot: cannot renew the DoT server certificate: %s", why);
 }
 
 /* ---------------------------------------------------------------- the store */
@@ -296,7 +341,7 @@ static void reload(struct storeproc *sp)
 {
 	struct ds_daemon *d = sp->d;
 	struct ds_listen_fds fds;
-	char why[512];
+	char why[512], sub[384];
 	int r;
 
 	if (sp->reloading) { /* one at a time: again when this one is done */
@@ -314,9 +359,15 @@ static void reload(struct storeproc *sp)
 		return;
 	}
 	keep_restart_keys(d->cfg, &sp->next);
-	r = bind_new(&fds, sp->next.listen, sp->next.nlisten, d->cfg->listen, d->cfg->nlisten);
+	if (dot_id_make(&sp->next, d->cfg->state_dir, sub, sizeof(sub)) < 0) {
+		snprintf(why, sizeof(why), "DoT server certificate: %s", sub);
+		reload_refused(sp, why);
+		return;
+	}
+	r = bind_all(&fds, &sp->next, d->cfg);
 	if (r < 0) {
-		snprintf(why, sizeof(why), "cannot bind a new listen address (%s)", strerror(-r));
+		snprintf(why, sizeof(why), "cannot bind a new listen or serve-dot address (%s)",
+			 strerror(-r));
 		reload_refused(sp, why);
 		return;
 	}
@@ -615,9 +666,11 @@ static int store_serve(struct storeproc *sp)
 	 * list" after a pin sees it */
 	event_base_priority_init(d->base, 2);
 	sp->kill_timer = ds_timer_new(d->base, kill_timer_fired, sp);
+	sp->dot_id_timer = ds_timer_new(d->base, dot_id_timer_fired, sp);
 	sp->chan_ev = event_new(d->base, sp->chan, EV_READ | EV_PERSIST, chan_read, sp);
-	if (!sp->kill_timer || !sp->chan_ev)
+	if (!sp->kill_timer || !sp->dot_id_timer || !sp->chan_ev)
 		return -ENOMEM;
+	ds_timer_arm_ms(sp->dot_id_timer, DOT_ID_CHECK_MS);
 	event_priority_set(sp->chan_ev, 0);
 	event_add(sp->chan_ev, NULL);
 	for (int i = 0; i < 4; i++) {
@@ -657,6 +710,8 @@ static void cleanup(struct storeproc *sp)
 			event_free(sp->sigs[i]);
 	if (sp->kill_timer)
 		ds_timer_free(sp->kill_timer);
+	if (sp->dot_id_timer)
+		ds_timer_free(sp->dot_id_timer);
 	ds_notify_close();
 	ds_stubresolv_close(d);
 	ds_control_close(d);
@@ -673,6 +728,7 @@ static void cleanup(struct storeproc *sp)
 int ds_storeproc_main(struct ds_daemon *d, ds_serve_fn *serve)
 {
 	static struct storeproc sp;
+	char why[384];
 	char *text = NULL;
 	size_t len = 0;
 	pid_t self;
@@ -682,11 +738,16 @@ int ds_storeproc_main(struct ds_daemon *d, ds_serve_fn *serve)
 	sp.chan = sp.ctl_fd = -1;
 	sp.rc = 1;
 	d->privsep = &sp;
-	if (bind_new(&sp.fds, d->cfg->listen, d->cfg->nlisten, NULL, 0) < 0)
+	if (bind_all(&sp.fds, d->cfg, NULL) < 0)
 		goto out;
 	sp.ctl_fd = ds_control_bind(d->cfg->control_path);
 	if (sp.ctl_fd < 0 || ds_privdrop_store(d->cfg) < 0)
 		goto out;
+	/* as the daemon's user: the files are its */
+	if (dot_id_make(d->cfg, d->cfg->state_dir, why, sizeof(why)) < 0) {
+		log_err("dot: DoT server certificate: %s", why);
+		goto out;
+	}
 	if (!d->cfg->foreground && daemon(0, 0) < 0) {
 		log_err("daemon: %s", strerror(errno));
 		goto out;

@@ -2,9 +2,10 @@
  * stubresolv.c -- the resolv.conf dotstubd writes for /etc/resolv.conf to
  * link to (resolv-conf-out), as systemd-resolved's stub-resolv.conf:
  * nameserver lines for the loopback listeners a local process can use,
- * the network's search list (from resolv-source), and "options edns0",
- * with "trust-ad" only while every query goes over DoT authenticated with
- * DANE.  Written crash-safely (temp file in the same directory, fsync,
+ * the search domains of every link (not the route-only ones), and
+ * "options edns0", with "trust-ad" only while every lane in use (the
+ * default one and every link's that names are routed to) sends its
+ * queries over DoT authenticated with DANE.  Written crash-safely (temp file in the same directory, fsync,
  * rename, fsync of the directory), and only when its content changes.
  */
 #include "daemon.h"
@@ -22,13 +23,13 @@
 #include "dotstub/log.h"
 #include "dotstub/fdio.h"
 
-#define STUBRESOLV_MAX 4096    /* the whole file; the search list is bounded */
+#define STUBRESOLV_MAX 8192    /* the whole file; the search list is bounded */
 #define STUBRESOLV_MAXNS 3     /* libc reads no more nameserver lines */
 
 struct ds_stubresolv {
 	char path[PATH_MAX];
 	enum ds_stubresolv_posture posture; /* the one written last */
-	char search[DS_RESOLVCONF_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
+	char search[DS_STUBRESOLV_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
 	size_t nsearch;
 	char last[STUBRESOLV_MAX];  /* what the file holds, as far as we know */
 	size_t last_len;
@@ -37,26 +38,48 @@ struct ds_stubresolv {
 	ds_stubresolv_relay_fn *relay;
 	void *relay_arg;
 	bool relayed;               /* something went to relay */
-	char relay_search[DS_RESOLVCONF_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
+	char relay_search[DS_STUBRESOLV_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
 	size_t relay_nsearch;       /* ... the search list it was told */
 	/* the store process: the posture the network process told */
 	bool applied;
 	enum ds_stubresolv_posture applied_posture;
 };
 
-/* What the daemon serves with now.  While it waits for a decision
- * (discovering: queries wait, none is answered), the last one stands, so
- * that a decision taken again to the same end (SIGHUP, a link bounce)
- * leaves the file alone. */
+static bool lane_routed(const struct ds_daemon *d, const struct ds_lane *l)
+{
+	for (size_t i = 0; i < d->nroutes; i++)
+		if (d->routes[i].lane == l)
+			return true;
+	return false;
+}
+
+/* What the daemon serves with now: DoT only if every lane in use does.
+ * While one waits for a decision (discovering: queries wait, none is
+ * answered), the last posture stands, so that a decision taken again to
+ * the same end (SIGHUP, a link bounce) leaves the file alone. */
 static enum ds_stubresolv_posture posture_of(const struct ds_daemon *d)
 {
+	const struct ds_lane *l = &d->def;
+	bool all_dot = true, plain = false, waiting = false;
+
 	if (d->stubresolv && d->stubresolv->applied)
 		return d->stubresolv->applied_posture;
-	if (d->up)
+	for (; l; l = l == &d->def ? TAILQ_FIRST(&d->lanes) : TAILQ_NEXT(l, link)) {
+		if (l != &d->def && !lane_routed(d, l))
+			continue;
+		if (l->up)
+			continue;
+		all_dot = false;
+		if (l->plain)
+			plain = true;
+		else if (l->discovering)
+			waiting = true;
+	}
+	if (waiting && d->stubresolv)
+		return d->stubresolv->posture;
+	if (all_dot)
 		return DS_STUBRESOLV_DOT;
-	if (d->plain)
-		return DS_STUBRESOLV_PLAIN;
-	return d->discovering && d->stubresolv ? d->stubresolv->posture : DS_STUBRESOLV_NONE;
+	return plain ? DS_STUBRESOLV_PLAIN : DS_STUBRESOLV_NONE;
 }
 
 /* The address a local process reaches a listener with, as text: a
@@ -120,7 +143,7 @@ static const char *posture_text(enum ds_stubresolv_posture p)
 		return "# Now: every query goes over DNS-over-TLS authenticated with DANE, so\n"
 		       "# \"trust-ad\" lets applications see dotstubd's AD flag.\n";
 	case DS_STUBRESOLV_PLAIN:
-		return "# Now: queries go to the network's resolver in plain DNS (opportunistic,\n"
+		return "# Now: queries go to a network's resolver in plain DNS (opportunistic,\n"
 		       "# unauthenticated), so there is no \"trust-ad\".\n";
 	case DS_STUBRESOLV_NONE:
 		break;
@@ -158,56 +181,6 @@ static size_t render(const struct ds_daemon *d, const struct ds_stubresolv *sr,
 	return len < cap ? len : 0;
 }
 
-static void fsync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	char *slash;
-	int fd;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return;
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
-}
-
-/* Replace the file with buf: a temp file in the same directory, readable
- * by everyone (libc reads it in every process), fsync, rename. */
-static int replace_file(const char *path, const char *buf, size_t len)
-{
-	char tmp[PATH_MAX + 8];
-	int fd, r;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	r = ds_write_all(fd, buf, len);
-	if (r == 0 && fchmod(fd, 0644) < 0)
-		r = -errno;
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return r;
-	}
-	fsync_dir(path);
-	return 0;
-}
-
 static void stubresolv_sync(struct ds_daemon *d)
 {
 	struct ds_stubresolv *sr = d->stubresolv;
@@ -234,7 +207,8 @@ static void stubresolv_sync(struct ds_daemon *d)
 	len = render(d, sr, p, buf, sizeof(buf));
 	if (len == 0 || (len == sr->last_len && memcmp(buf, sr->last, len) == 0))
 		return;
-	r = replace_file(sr->path, buf, len);
+	/* readable by everyone: libc reads it in every process */
+	r = ds_file_replace(sr->path, buf, len, 0644);
 	if (r < 0) {
 		if (!sr->failed)
 			log_warn("resolv-conf-out %s: %s, ignoring", sr->path, strerror(-r));
@@ -300,6 +274,7 @@ void ds_stubresolv_apply(struct ds_daemon *d, enum ds_stubresolv_posture p,
 	sr->applied = true;
 	sr->applied_posture = p;
 	ds_stubresolv_set_search(d, search, n);
+	stubresolv_sync(d); /* the posture alone may have changed */
 }
 
 void ds_stubresolv_close(struct ds_daemon *d)
@@ -315,8 +290,16 @@ void ds_stubresolv_set_search(struct ds_daemon *d,
 
 	if (!sr)
 		return;
-	if (n > DS_RESOLVCONF_MAX_SEARCH)
-		n = DS_RESOLVCONF_MAX_SEARCH;
+	if (n == sr->nsearch) {
+		size_t i;
+
+		for (i = 0; i < n && !strcmp(sr->search[i], search[i]); i++)
+			;
+		if (i == n)
+			return;
+	}
+	if (n > DS_STUBRESOLV_MAX_SEARCH)
+		n = DS_STUBRESOLV_MAX_SEARCH;
 	for (size_t i = 0; i < n; i++)
 		snprintf(sr->search[i], sizeof(sr->search[i]), "%s", search[i]);
 	sr->nsearch = n;

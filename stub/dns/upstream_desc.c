@@ -432,6 +432,19 @@ const char *ds_transport_name(enum ds_transport t)
 	return "unknown";
 }
 
+const char *ds_auth_name(enum ds_auth a)
+{
+	switch (a) {
+	case DS_AUTH_DANE:
+		return "dane";
+	case DS_AUTH_PKIX:
+		return "pkix";
+	case DS_AUTH_OPPORTUNISTIC:
+		return "opportunistic";
+	}
+	return "unknown";
+}
+
 int ds_server_type_parse(const char *s, enum ds_server_type *ret)
 {
 	static const enum ds_server_type all[] = { DS_SERVER_UNKNOWN, DS_SERVER_RESOLVER,

@@ -1,15 +1,20 @@
 /*
- * tls.c -- OpenSSL client context, DANE setup per connection and the
- * per-upstream session ticket cache (see stub/dot/tls.h).
+ * tls.c -- OpenSSL client contexts, authentication setup per connection
+ * and the per-upstream session ticket cache (see stub/dot/tls.h).
  *
- * Authentication is OpenSSL's own RFC 7671 DANE code and nothing else: no
- * CA store is loaded, verification is SSL_VERIFY_PEER, and a connection
- * for which OpenSSL accepted no TLSA record is refused (OpenSSL would
- * otherwise silently run without DANE).
+ * DANE descriptions use OpenSSL's own RFC 7671 DANE code and nothing else,
+ * in a context that has no CA store: verification is SSL_VERIFY_PEER, and
+ * a connection for which OpenSSL accepted no TLSA record is refused
+ * (OpenSSL would otherwise silently run without DANE).  PKIX descriptions
+ * (DDR/DNR designations) use a second context, made when the first one is
+ * needed, whose store holds the system's CA certificates or the ca_file:
+ * the two never share a store.  Opportunistic ones verify nothing.
  */
 #include "tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -26,7 +31,10 @@ struct ds_tls_ticket {
 };
 
 struct ds_tls {
-	SSL_CTX *ctx;
+	SSL_CTX *ctx;        /* DANE and opportunistic: no CA store */
+	SSL_CTX *pkix_ctx;   /* PKIX: the CA store; NULL until needed */
+	bool allow_tls12;
+	const char *ca_file; /* NULL: the system's store */
 	uint8_t key[DS_TLS_KEY_LEN];
 	struct ds_tls_ticket tickets[DS_TLS_MAX_TICKETS]; /* oldest first */
 	unsigned ntickets;
@@ -78,33 +86,26 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	return 1;
 }
 
-struct ds_tls *ds_tls_new(bool allow_tls12, int *ret_err)
+/* A client context: TLS 1.3 only unless allow_tls12, SSL_VERIFY_PEER, the
+ * ticket callback.  dane: DANE enabled and no store (the store of a PKIX
+ * context is loaded by the caller).  NULL if OpenSSL refused a setting. */
+static SSL_CTX *ctx_new(bool allow_tls12, bool dane)
 {
-	struct ds_tls *t;
-	SSL_CTX *ctx;
-	int err = -EPROTO;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
-	t = calloc(1, sizeof(*t));
-	if (t == NULL) {
-		*ret_err = -ENOMEM;
+	if (ctx == NULL)
 		return NULL;
-	}
-	ctx = SSL_CTX_new(TLS_client_method());
-	if (ctx == NULL) {
-		free(t);
-		*ret_err = -ENOMEM;
-		return NULL;
-	}
 	if (SSL_CTX_set_min_proto_version(ctx, allow_tls12 ? TLS1_2_VERSION : TLS1_3_VERSION) != 1)
 		goto fail;
 	/* TLS 1.2 only with forward secrecy and AEAD */
 	if (allow_tls12 && SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1)
 		goto fail;
-	if (SSL_CTX_dane_enable(ctx) <= 0)
-		goto fail;
-	/* DANE-EE(3): the key is the identity, the name in it is irrelevant */
-	SSL_CTX_dane_set_flags(ctx, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
-	/* no CA store at all: DANE or nothing */
+	if (dane) {
+		if (SSL_CTX_dane_enable(ctx) <= 0)
+			goto fail;
+		/* DANE-EE(3): the key is the identity, the name in it is irrelevant */
+		SSL_CTX_dane_set_flags(ctx, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION |
 					 SSL_OP_NO_COMPRESSION);
@@ -117,14 +118,61 @@ struct ds_tls *ds_tls_new(bool allow_tls12, int *ret_err)
 	SSL_CTX_set_default_read_buffer_len(ctx, 64 * 1024);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
-	t->ctx = ctx;
-	return t;
+	return ctx;
 fail:
 	ERR_clear_error();
 	SSL_CTX_free(ctx);
-	free(t);
-	*ret_err = err;
 	return NULL;
+}
+
+struct ds_tls *ds_tls_new(bool allow_tls12, int *ret_err)
+{
+	struct ds_tls *t;
+
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		*ret_err = -ENOMEM;
+		return NULL;
+	}
+	t->allow_tls12 = allow_tls12;
+	t->ctx = ctx_new(allow_tls12, true);
+	if (t->ctx == NULL) {
+		free(t);
+		*ret_err = -EPROTO;
+		return NULL;
+	}
+	return t;
+}
+
+void ds_tls_set_ca_file(struct ds_tls *t, const char *path)
+{
+	t->ca_file = path;
+}
+
+/* The PKIX context, made and given its store on first use; NULL if the
+ * store cannot be loaded (-ENOENT in *err: no usable CA certificate). */
+static SSL_CTX *pkix_ctx(struct ds_tls *t, int *err)
+{
+	SSL_CTX *ctx;
+	int ok;
+
+	if (t->pkix_ctx != NULL)
+		return t->pkix_ctx;
+	ctx = ctx_new(t->allow_tls12, false);
+	if (ctx == NULL) {
+		*err = -EPROTO;
+		return NULL;
+	}
+	ok = t->ca_file != NULL ? SSL_CTX_load_verify_locations(ctx, t->ca_file, NULL)
+				: SSL_CTX_set_default_verify_paths(ctx);
+	if (ok != 1) {
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		*err = -ENOENT;
+		return NULL;
+	}
+	t->pkix_ctx = ctx;
+	return ctx;
 }
 
 void ds_tls_free(struct ds_tls *t)
@@ -133,6 +181,7 @@ void ds_tls_free(struct ds_tls *t)
 		return;
 	ds_tls_drop_tickets(t);
 	SSL_CTX_free(t->ctx);
+	SSL_CTX_free(t->pkix_ctx);
 	free(t);
 }
 
@@ -143,9 +192,26 @@ static void hash_u16(EVP_MD_CTX *md, size_t v)
 	EVP_DigestUpdate(md, b, sizeof(b));
 }
 
+static void hash_addr(EVP_MD_CTX *md, const struct sockaddr_storage *ss)
+{
+	const void *p = NULL;
+	size_t n = 0;
+
+	if (ss->ss_family == AF_INET) {
+		p = &((const struct sockaddr_in *)ss)->sin_addr;
+		n = 4;
+	} else if (ss->ss_family == AF_INET6) {
+		p = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		n = 16;
+	}
+	hash_u16(md, n);
+	if (n > 0)
+		EVP_DigestUpdate(md, p, n);
+}
+
 void ds_tls_session_key(const struct ds_upstream_desc *d, uint8_t key[DS_TLS_KEY_LEN])
 {
-	static const char label[] = "dotstub tls session key v1";
+	static const char label[] = "dotstub tls session key v2";
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned len = DS_TLS_KEY_LEN;
 	size_t nlen = strnlen(d->name, sizeof(d->name));
@@ -156,6 +222,10 @@ void ds_tls_session_key(const struct ds_upstream_desc *d, uint8_t key[DS_TLS_KEY
 	if (ok) {
 		/* every field length-prefixed: no two inputs hash alike */
 		EVP_DigestUpdate(md, label, sizeof(label));
+		/* how the certificate is checked: a ticket of an opportunistic
+		 * or PKIX session never resumes a DANE one, nor the reverse */
+		hash_u16(md, (size_t)d->auth);
+		hash_addr(md, &d->pkix_ip);
 		hash_u16(md, nlen);
 		EVP_DigestUpdate(md, d->name, nlen);
 		hash_u16(md, netlen);
@@ -233,34 +303,73 @@ static int add_tlsa(SSL *ssl, const struct ds_upstream_desc *d)
 	return usable;
 }
 
+/* What the certificate must prove for d, set up on ssl: 1 (DANE: the
+ * number of usable TLSA records), or -ENOKEY / -EPROTO. */
+static int auth_setup(SSL *ssl, const struct ds_upstream_desc *d)
+{
+	const struct sockaddr_storage *ip = &d->pkix_ip;
+	int usable;
+
+	switch (d->auth) {
+	case DS_AUTH_DANE:
+		if (SSL_dane_enable(ssl, d->name) <= 0)
+			return -EPROTO;
+		usable = add_tlsa(ssl, d);
+		return usable > 0 ? usable : -ENOKEY;
+	case DS_AUTH_PKIX:
+		/* the ADN, and (DDR) the address the designation came from */
+		if (SSL_set1_host(ssl, d->name) != 1)
+			return -EPROTO;
+		if (ip->ss_family == AF_INET &&
+		    X509_VERIFY_PARAM_set1_ip(SSL_get0_param(ssl),
+					      (const unsigned char *)&((const struct sockaddr_in *)ip)->sin_addr,
+					      4) != 1)
+			return -EPROTO;
+		if (ip->ss_family == AF_INET6 &&
+		    X509_VERIFY_PARAM_set1_ip(SSL_get0_param(ssl),
+					      (const unsigned char *)&((const struct sockaddr_in6 *)ip)->sin6_addr,
+					      16) != 1)
+			return -EPROTO;
+		return 1;
+	case DS_AUTH_OPPORTUNISTIC:
+		SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);
+		return 1;
+	}
+	return -EPROTO;
+}
+
 int ds_tls_conn_init(struct ds_tls_conn *tc, struct ds_tls *t, int fd,
 		     const struct ds_upstream_desc *d)
 {
 	struct ds_tls_ticket k;
+	SSL_CTX *ctx = t->ctx;
 	SSL *ssl;
-	int usable;
+	int usable, r = 0;
 
 	memset(tc, 0, sizeof(*tc));
 	ERR_clear_error();
-	ssl = SSL_new(t->ctx);
+	if (d->auth == DS_AUTH_PKIX && (ctx = pkix_ctx(t, &r)) == NULL)
+		return r;
+	ssl = SSL_new(ctx);
 	if (ssl == NULL) {
 		ERR_clear_error();
 		return -ENOMEM;
 	}
-	if (SSL_set_fd(ssl, fd) != 1 || SSL_set_tlsext_host_name(ssl, d->name) != 1 ||
-	    SSL_dane_enable(ssl, d->name) <= 0) {
+	if (SSL_set_fd(ssl, fd) != 1 || SSL_set_tlsext_host_name(ssl, d->name) != 1) {
 		ERR_clear_error();
 		SSL_free(ssl);
 		return -EPROTO;
 	}
-	usable = add_tlsa(ssl, d);
-	if (usable == 0) {
+	usable = auth_setup(ssl, d);
+	ERR_clear_error();
+	if (usable < 0) {
 		SSL_free(ssl);
-		return -ENOKEY;
+		return usable;
 	}
 	tc->tls = t;
 	tc->ssl = ssl;
-	tc->usable_tlsa = usable;
+	tc->auth = d->auth;
+	tc->usable_tlsa = d->auth == DS_AUTH_DANE ? usable : 0;
 	memcpy(tc->key, t->key, DS_TLS_KEY_LEN);
 	SSL_set_app_data(ssl, tc);
 	SSL_set_connect_state(ssl);
@@ -297,17 +406,49 @@ bool ds_tls_conn_authenticated(const struct ds_tls_conn *tc, char *why, size_t w
 		snprintf(why, whylen, "resumed a session we did not offer");
 		return false;
 	}
+	if (tc->auth == DS_AUTH_OPPORTUNISTIC)
+		return true; /* nothing to prove; its answers are not authenticated */
 	v = SSL_get_verify_result(tc->ssl);
 	if (v != X509_V_OK) {
-		snprintf(why, whylen, "DANE authentication failed: %s",
+		snprintf(why, whylen, "%s", tc->auth == DS_AUTH_PKIX ? "certificate verification failed: "
+								       : "DANE authentication failed: ");
+		snprintf(why + strlen(why), whylen - strlen(why), "%s",
 			 X509_verify_cert_error_string(v));
 		return false;
+	}
+	if (tc->auth == DS_AUTH_PKIX) {
+		if (SSL_get0_peer_certificate(tc->ssl) == NULL) {
+			snprintf(why, whylen, "certificate verification failed: no certificate");
+			return false;
+		}
+		return true;
 	}
 	if (SSL_get0_dane_tlsa(tc->ssl, &usage, &selector, &mtype, &data, &dlen) < 0) {
 		snprintf(why, whylen, "DANE authentication failed: no TLSA record matched");
 		return false;
 	}
 	return true;
+}
+
+/* The SHA-256 of the certificate's SubjectPublicKeyInfo in hex (the data
+ * of a TLSA 3 1 1 record, what a pin records), or "". */
+static void spki_sha256(SSL *ssl, char out[65])
+{
+	X509 *cert = SSL_get0_peer_certificate(ssl);
+	unsigned char *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	int len;
+
+	out[0] = '\0';
+	if (cert == NULL)
+		return;
+	len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+	if (len > 0 && EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL) == 1 &&
+	    mdlen == 32)
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(out + 2 * i, 3, "%02x", md[i]);
+	OPENSSL_free(der);
+	ERR_clear_error();
 }
 
 void ds_tls_conn_info(const struct ds_tls_conn *tc, struct ds_tls_info *info)
@@ -321,6 +462,8 @@ void ds_tls_conn_info(const struct ds_tls_conn *tc, struct ds_tls_info *info)
 	snprintf(info->version, sizeof(info->version), "%s", SSL_get_version(tc->ssl));
 	snprintf(info->cipher, sizeof(info->cipher), "%s", c != NULL ? SSL_CIPHER_get_name(c) : "");
 	info->resumed = SSL_session_reused(tc->ssl) == 1;
+	info->auth = tc->auth;
+	spki_sha256(tc->ssl, info->spki_sha256);
 	if (info->resumed) {
 		/* no verification took place: the ticket's original match */
 		snprintf(info->matched_tlsa, sizeof(info->matched_tlsa), "%s", tc->ticket_tlsa);
@@ -347,8 +490,10 @@ enum ds_upstream_err ds_tls_handshake_error(const struct ds_tls_conn *tc, int ss
 	long v = SSL_get_verify_result(tc->ssl);
 	unsigned long e;
 
-	if (v != X509_V_OK) {
-		snprintf(why, whylen, "DANE authentication failed: %s",
+	if (v != X509_V_OK && tc->auth != DS_AUTH_OPPORTUNISTIC) {
+		snprintf(why, whylen, "%s: %s",
+			 tc->auth == DS_AUTH_PKIX ? "certificate verification failed"
+						  : "DANE authentication failed",
 			 X509_verify_cert_error_string(v));
 		ERR_clear_error();
 		return DS_UP_ERR_AUTH;

@@ -32,7 +32,8 @@ struct ds_tls_conn {
 	uint8_t key[DS_TLS_KEY_LEN]; /* session key at creation */
 	bool offered_ticket;         /* a stored ticket was offered */
 	char ticket_tlsa[96];        /* TLSA that authenticated the ticket's session */
-	int usable_tlsa;             /* records OpenSSL accepted */
+	int usable_tlsa;             /* records OpenSSL accepted (DANE) */
+	enum ds_auth auth;           /* what the certificate must prove */
 };
 
 /* After a successful handshake. */
@@ -40,6 +41,8 @@ struct ds_tls_info {
 	char version[16];
 	char cipher[64];
 	char matched_tlsa[96]; /* "3 1 1 ab12..." or "" */
+	char spki_sha256[65];  /* the certificate's key, hex, or "" */
+	enum ds_auth auth;
 	bool resumed;
 };
 
@@ -47,6 +50,10 @@ struct ds_tls_info {
  * CA store).  Returns NULL with *ret_err = -ENOMEM or -EPROTO (OpenSSL
  * refused a setting).  Not logged. */
 struct ds_tls *ds_tls_new(bool allow_tls12, int *ret_err);
+/* The CA certificates (PEM file) PKIX descriptions verify with; NULL (the
+ * default) is the system's store.  Loaded when the first PKIX connection
+ * is set up; path must outlive t. */
+void ds_tls_set_ca_file(struct ds_tls *t, const char *path);
 /* Free the context and every stored ticket.  NULL is fine. */
 void ds_tls_free(struct ds_tls *t);
 
@@ -62,19 +69,23 @@ void ds_tls_drop_tickets(struct ds_tls *t);
 unsigned ds_tls_ticket_count(const struct ds_tls *t);
 
 /* Set up tc for a TLS client connection on the connected socket fd to the
- * server described by d: SNI and DANE reference name d->name, every usable
- * TLSA record of d, a stored ticket if one matches (it is removed from the
- * store: each ticket is used once).  Returns 0, -ENOKEY (OpenSSL accepted
- * no TLSA record: refuse to connect), -ENOMEM or -EPROTO.  On error tc is
- * left clear. */
+ * server described by d: SNI d->name; for DANE, d->name as the reference
+ * name and every usable TLSA record of d; for PKIX, d->name (and
+ * d->pkix_ip if set) checked against a chain to the CA store; for
+ * opportunistic, no check; a stored ticket if one matches (it is removed
+ * from the store: each ticket is used once).  Returns 0, -ENOKEY (DANE:
+ * OpenSSL accepted no TLSA record: refuse to connect), -ENOENT (PKIX: the
+ * CA store cannot be loaded), -ENOMEM or -EPROTO.  On error tc is left
+ * clear. */
 int ds_tls_conn_init(struct ds_tls_conn *tc, struct ds_tls *t, int fd,
 		     const struct ds_upstream_desc *d);
 /* Free the SSL object (no shutdown alert is sent). */
 void ds_tls_conn_clear(struct ds_tls_conn *tc);
-/* After the handshake: true if the peer was authenticated by DANE (a full
- * handshake with a verified chain and a matched TLSA record, or the
- * resumption of a session we offered, which was authenticated when it was
- * made under the same key).  Otherwise false with a reason in why. */
+/* After the handshake: true if the peer proved what the description asks
+ * (DANE: a verified chain and a matched TLSA record; PKIX: a chain to the
+ * store valid for the name and address; opportunistic: nothing), or it
+ * resumed a session we offered, which proved it when it was made under the
+ * same key.  Otherwise false with a reason in why. */
 bool ds_tls_conn_authenticated(const struct ds_tls_conn *tc, char *why, size_t whylen);
 /* Fill info after the handshake completed. */
 void ds_tls_conn_info(const struct ds_tls_conn *tc, struct ds_tls_info *info);

@@ -216,6 +216,7 @@ static void conn_connected(struct up_conn *c)
 	if (r < 0) {
 		snprintf(why, sizeof(why), "TLS setup: %s",
 			 r == -ENOKEY ? "OpenSSL accepted no TLSA record, refusing to connect" :
+			 r == -ENOENT ? "cannot load the CA certificates, refusing to connect" :
 					strerror(-r));
 		up_conn_fail(c, r == -ENOKEY ? DS_UP_ERR_NO_TLSA : DS_UP_ERR_TLS, why);
 		return;

@@ -236,10 +236,18 @@ static void up_pool_conn_ready(struct up_conn *c)
 	u->round_err = DS_UP_OK;
 	event_del(u->ev_backoff);
 	u->addr_idx = c->addr_idx;
-	log_info("upstream %s (%s): %s %s, %s, DANE %s", u->desc.name, c->addr_str,
-		 c->info.version, c->info.cipher,
-		 c->info.resumed ? "resumed session" : "full handshake",
-		 c->info.matched_tlsa[0] != '\0' ? c->info.matched_tlsa : "(unknown)");
+	if (u->desc.auth == DS_AUTH_DANE)
+		log_info("upstream %s (%s): %s %s, %s, DANE %s", u->desc.name, c->addr_str,
+			 c->info.version, c->info.cipher,
+			 c->info.resumed ? "resumed session" : "full handshake",
+			 c->info.matched_tlsa[0] != '\0' ? c->info.matched_tlsa : "(unknown)");
+	else
+		log_info("upstream %s (%s): %s %s, %s, %s, key sha256 %s", u->desc.name,
+			 c->addr_str, c->info.version, c->info.cipher,
+			 c->info.resumed ? "resumed session" : "full handshake",
+			 u->desc.auth == DS_AUTH_PKIX ? "certificate verified (PKIX)"
+						      : "not authenticated (opportunistic)",
+			 c->info.spki_sha256[0] != '\0' ? c->info.spki_sha256 : "(unknown)");
 	up_conn_check_idle(c);
 	up_schedule_dispatch(u);
 }
@@ -364,7 +372,7 @@ struct ds_upstream *ds_upstream_new(struct event_base *base, const struct ds_ups
 		r = -EPROTONOSUPPORT;
 		goto fail;
 	}
-	if (ds_upstream_desc_usable_tlsa(desc) == 0) {
+	if (desc->auth == DS_AUTH_DANE && ds_upstream_desc_usable_tlsa(desc) == 0) {
 		r = -ENOKEY;
 		goto fail;
 	}
@@ -393,6 +401,7 @@ struct ds_upstream *ds_upstream_new(struct event_base *base, const struct ds_ups
 	u->tls = ds_tls_new(u->opts.allow_tls12, &r);
 	if (u->tls == NULL)
 		goto fail_free;
+	ds_tls_set_ca_file(u->tls, u->opts.ca_file);
 	ds_tls_session_key(&u->desc, key);
 	ds_tls_set_key(u->tls, key);
 	tv = ms_tv(u->opts.query_timeout_ms);
@@ -489,7 +498,7 @@ int ds_upstream_update(struct ds_upstream *u, const struct ds_upstream_desc *des
 		return -EINVAL;
 	if (desc->transport != DS_TRANSPORT_DOT)
 		return -EPROTONOSUPPORT;
-	if (ds_upstream_desc_usable_tlsa(desc) == 0)
+	if (desc->auth == DS_AUTH_DANE && ds_upstream_desc_usable_tlsa(desc) == 0)
 		return -ENOKEY;
 	memset(&nd, 0, sizeof(nd));
 	r = ds_upstream_desc_copy(&nd, desc);
@@ -531,6 +540,11 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+bool ds_upstream_authenticates(const struct ds_upstream *u)
+{
+	return u->desc.auth != DS_AUTH_OPPORTUNISTIC;
+}
+
 void ds_upstream_get_status(const struct ds_upstream *u, struct ds_upstream_status *st)
 {
 	const struct up_conn *cur = NULL;
@@ -539,6 +553,7 @@ void ds_upstream_get_status(const struct ds_upstream *u, struct ds_upstream_stat
 
 	memset(st, 0, sizeof(*st));
 	snprintf(st->name, sizeof(st->name), "%s", u->desc.name);
+	st->auth = ds_auth_name(u->desc.auth);
 	for (const struct up_conn *c = u->conns; c != NULL; c = c->next) {
 		if (c->state == C_READY && cur == NULL)
 			cur = c;
@@ -563,6 +578,7 @@ void ds_upstream_get_status(const struct ds_upstream *u, struct ds_upstream_stat
 		snprintf(st->tls_version, sizeof(st->tls_version), "%s", ti->version);
 		snprintf(st->cipher, sizeof(st->cipher), "%s", ti->cipher);
 		snprintf(st->matched_tlsa, sizeof(st->matched_tlsa), "%s", ti->matched_tlsa);
+		snprintf(st->spki_sha256, sizeof(st->spki_sha256), "%s", ti->spki_sha256);
 		st->resumed = ti->resumed;
 	}
 	st->conns = u->nconns;

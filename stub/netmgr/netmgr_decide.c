@@ -45,7 +45,9 @@ void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 {
 	memset(in, 0, sizeof(*in));
 	in->tofu = nm->d->cfg->tofu;
-	in->unknown = nm->d->cfg->unknown_network;
+	/* a link that asks for DoT (DNSOverTLS=yes) is strict; nothing a
+	 * link says makes the configured policy weaker */
+	in->unknown = nm->strict ? TRUST_UNKNOWN_STRICT : nm->d->cfg->unknown_network;
 	in->have_resolver = nm->nres > 0;
 	in->have_route = !no_route_to_resolvers(nm);
 	in->discovery = disc;
@@ -133,11 +135,14 @@ static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
 
 /* After a decision: the network's resolver answered discovery in plain DNS
  * (the walk got answers) but there is no DoT and the policy allows no clear
- * text -- what a captive portal looks like.  Shown in status, logged once
- * per network. */
+ * text -- what a captive portal looks like, the more so if it made up an
+ * answer for a name that cannot exist (hijack, from the walk).  Shown in
+ * status, logged once per network. */
 static void nm_portal_note(struct ds_netmgr *nm, const struct trust_policy_input *in,
 		    const struct trust_decision *dec)
 {
+	const char *hijack = nm->hijack;
+
 	bool answered = in->discovery == TRUST_DISC_NOT_PUBLISHED ||
 			in->discovery == TRUST_DISC_BOGUS || in->discovery == TRUST_DISC_FAILED ||
 			(in->discovery == TRUST_DISC_OK && in->dot_unreachable);
@@ -149,7 +154,8 @@ static void nm_portal_note(struct ds_netmgr *nm, const struct trust_policy_input
 	if (!answered || in->hotspot == TRUST_HOTSPOT_THIS_LINK)
 		return;
 	snprintf(nm->portal, sizeof(nm->portal),
-		 "the network's resolver answers plain DNS, but %s%s", dec->reason,
+		 "the network's resolver answers plain DNS%s%s, but %s%s",
+		 hijack[0] ? " and " : "", hijack, dec->reason,
 		 in->match == TRUST_MATCH_NONE ? "; `dotctl hotspot-signon` gives plain DNS for 5 "
 						 "minutes to sign on"
 					       : " (a known network: no sign-on)");
@@ -364,6 +370,9 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 	nm->job = NULL;
 	if (nm->rerun || rc == -ECANCELED) {
 		nm->rerun = false;
+		if (nm->job_refresh && nm->refresh_hook)
+			nm->refresh_hook(nm, false);
+		nm->job_refresh = false;
 		if (res)
 			disc_result_free(res);
 		if (!ds_timer_armed(nm->settle_ev))
@@ -372,6 +381,8 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 	}
 	if (nm->job_refresh) {
 		nm->job_refresh = false;
+		if (nm->refresh_hook)
+			nm->refresh_hook(nm, false);
 		if (rc < 0) {
 			nm_refresh_arm(nm, true);
 			return;
@@ -391,6 +402,9 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 	log_info("network %s: discovery: %s", nm->fp_id, nm->last_walk);
 
 	nm_note_transparent(nm, res);
+	snprintf(nm->hijack, sizeof(nm->hijack), "%s", res->hijack);
+	if (res->hijack[0])
+		log_notice("network %s: the resolver %s", nm->fp_id, res->hijack);
 	nm_policy_input(nm, res->kind, &in);
 	in.first_use = nm->job_first_use;
 	in.transparent = res->kind == TRUST_DISC_OK && res->transparent;
@@ -461,7 +475,6 @@ void nm_commit_poll_arm(struct ds_netmgr *nm)
 bool nm_wait_expired(void *arg)
 {
 	struct ds_netmgr *nm = arg;
-	struct ds_daemon *d = nm->d;
 	struct trust_policy_input in;
 	struct trust_decision dec;
 
@@ -475,7 +488,7 @@ bool nm_wait_expired(void *arg)
 	/* the walk goes on; its result replaces this */
 	nm_serve_plain(nm, dec.reason);
 	nm->state = dec.posture;
-	return d->plain != NULL;
+	return nm->lane->plain != NULL;
 }
 
 /* Timer: DoT to the pinned resolver's address authenticated, or failed:
@@ -512,10 +525,12 @@ void nm_watch_poll(void *arg)
 	struct ds_netmgr *nm = arg;
 	struct ds_upstream_status st;
 
-	if (nm->state != TRUST_POSTURE_DOT || !nm->from_store || !nm->d->up)
+	if (nm->state != TRUST_POSTURE_DOT || !nm->from_store || !nm->lane->up)
 		return;
-	ds_upstream_get_status(nm->d->up, &st);
+	ds_upstream_get_status(nm->lane->up, &st);
 	if (st.handshakes != nm->watch.handshakes) {
+		if (nm->watch.handshakes == 0)
+			nm_say_transport(nm); /* now authenticated, with its TLSA */
 		nm->watch.handshakes = st.handshakes;
 		nm->watch.fail_base = st.fail_auth;
 	}

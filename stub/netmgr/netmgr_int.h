@@ -1,8 +1,16 @@
 /*
  * netmgr_int.h -- the network manager's state, shared by its files:
- * netmgr.c (events and decisions), netmgr_walk.c (discovery and refresh
- * results, policy), netmgr_trust.c (the store, pinning after DANE, RFC
- * 5011), netmgr_status.c (dotctl status).  Internal to the daemon.
+ * netmgr.c (events), netmgr_ctx.c (one network: its start, a change, its
+ * end), netmgr_walk.c (discovery and refresh results, policy),
+ * netmgr_trust.c (the store, pinning after DANE, RFC 5011),
+ * netmgr_links.c (the links: their configuration, their networks, where
+ * names go), netmgr_sources.c (resolv-source and networkd as link
+ * sources), netmgr_status.c (dotctl status).  Internal to the daemon.
+ *
+ * A struct ds_netmgr is one network with its own discovery, policy
+ * decision and lane: the default route's (d->netmgr, which owns the
+ * store, the watchers and the links' hub), or a link's own (a VPN with
+ * its own resolver, netmgr_links.c).
  */
 #ifndef DOTSTUB_NETMGR_INT_H
 #define DOTSTUB_NETMGR_INT_H
@@ -26,11 +34,24 @@
 
 
 
+struct nm_hub;
+
 struct ds_netmgr {
 	struct ds_daemon *d;
-	struct trust_store *store;
-	struct ds_netwatch *nw;
-	struct ds_resolvwatch *rw;
+	struct trust_store *store;    /* the default network's, shared */
+	struct ds_netwatch *nw;       /* the default network's only */
+	struct nm_hub *hub;           /* the links (netmgr_links.c) */
+	struct ds_lane *lane;         /* what serves this network's queries */
+	bool is_link;                 /* a link's own network, not the default route's */
+	int ifindex;                  /* its link (the default: the default link's, or 0) */
+	char ifname[IF_NAMESIZE];
+	bool strict;                  /* the link asks for DoT (DNSOverTLS=yes) */
+	/* the last transport logged and since when (wall clock) */
+	char said[1024];
+	time_t since;
+	/* a refresh walk over our own DoT starts (true) and ends: the hub
+	 * routes the resolver's names to this network's lane meanwhile */
+	void (*refresh_hook)(struct ds_netmgr *nm, bool running);
 	/* the network's resolvers (with ports) */
 	struct sockaddr_storage res[DS_MAX_NETWORK_RESOLVERS];
 	int nres;
@@ -49,6 +70,7 @@ struct ds_netmgr {
 	uint8_t anchor_sha[TRUST_SHA256_LEN];
 	uint16_t anchor_tag;
 	uint8_t anchor_alg;
+	time_t anchor_since;          /* the anchor's first use */
 	bool have_anchor;
 	bool from_store;              /* DoT from stored data, no walk */
 	/* discovery: walks report to on_walk_done (set by netmgr.c) */
@@ -63,7 +85,6 @@ struct ds_netmgr {
 	struct ds_timer *retry_ev;
 	struct ds_timer *settle_ev;
 	struct ds_timer *refresh_ev;
-	struct ds_timer *rw_retry_ev;
 	uint64_t refreshes, refresh_failures;
 	char last_refresh[DISC_REASON_MAX + 32];
 	unsigned retry_ms;
@@ -111,12 +132,77 @@ struct ds_netmgr {
 	} hotspot;
 	char portal[768];             /* "" or why a captive portal is suspected */
 	bool portal_logged;           /* said once on this network */
+	char hijack[DISC_REASON_MAX]; /* the last walk: the resolver makes up
+					 answers (disc_result.hijack), or "" */
 	/* the last walk found a transparent forwarder: "NAME at ADDR ..." of
 	 * the resolver its publication describes, else "" */
 	char transparent[DNS_NAME_MAX + 4 + 4 * 48];
 	int nupstreams;
 };
 
+
+/* The links: their configuration in force (d->linktab), a network of its
+ * own for every link with resolvers that is not the default one, and
+ * where names go (netmgr_links.c). */
+struct nm_hub {
+	struct ds_daemon *d;
+	struct ds_netmgr *def;        /* the default route's network */
+	struct ds_netmgr *link[DS_LINKTAB_MAX]; /* the links' own, by ifindex */
+	int nlinks;
+	int default_ifindex;          /* the default link (0: none) */
+	/* the resolv.conf source (netmgr_sources.c) and where it is placed */
+	bool have_rc;
+	bool rc_reported;             /* the watcher reported at least once */
+	struct ds_linkconf rc;
+	int rc_ifindex;               /* 0: not placed (no default route known yet) */
+	struct ds_resolvwatch *rw;
+	struct ds_timer *rw_retry_ev;
+	/* systemd-networkd's state files */
+	struct ds_networkd_watch *ndw;
+	bool nd_reported;             /* the watcher reported at least once */
+	struct ds_timer *nd_retry_ev;
+	bool nd_missing_logged;
+	/* the interfaces' addresses: each link's reverse zones */
+	struct ds_netwatch *addr_nw;
+	struct ds_net_ifaddr addrs[DS_NET_MAX_IFADDRS];
+	size_t naddrs;
+	/* the link whose refresh walk runs over our own DoT, or NULL */
+	struct ds_netmgr *refreshing;
+	unsigned updates;             /* for the log */
+};
+
+/* ---- netmgr_ctx.c: one network ---- */
+/* A network served by lane (its timers; the caller sets the rest).  NULL
+ * if out of memory. */
+struct ds_netmgr *nm_ctx_new(struct ds_daemon *d, struct ds_lane *lane);
+/* End it: walks, timers, probes; frees it (not its lane, store or hub). */
+void nm_ctx_free(struct ds_netmgr *nm);
+/* Another network: nothing of the old one may leak into it; decide anew
+ * after the settle delay. */
+void nm_network_changed(struct ds_netmgr *nm, const struct ds_netfp *fp);
+/* Its resolvers (with ports); the default network's go to its netlink
+ * watcher too (the fingerprint holds them). */
+void nm_set_resolvers(struct ds_netmgr *nm, const struct sockaddr_storage *res, int n);
+
+/* ---- netmgr_links.c: the links ---- */
+struct nm_hub *nm_hub_new(struct ds_netmgr *def);
+void nm_hub_free(struct nm_hub *hub);
+/* Act on what changed: the resolv.conf source placed, the default link
+ * chosen, the links' networks made or ended, the routes and the search
+ * list written. */
+void nm_hub_update(struct nm_hub *hub);
+/* The default network changed: decide again on every link too (the
+ * trust store changed, or a reload). */
+void nm_hub_redecide(struct nm_hub *hub);
+/* Reconnect every link's upstream (the default network bounced or the
+ * machine resumed). */
+void nm_hub_reconnect(struct nm_hub *hub);
+/* The links' table (d->linktab), made if needed; NULL if out of memory. */
+struct ds_linktab *nm_linktab(struct ds_daemon *d);
+
+/* ---- netmgr_sources.c: resolv-source and networkd ---- */
+int nm_sources_start(struct nm_hub *hub);
+void nm_sources_stop(struct nm_hub *hub);
 
 /* the anchors to walk with (the known network's, else every usable one), best first */
 int nm_collect_anchors(struct ds_netmgr *nm, struct trust_dnskey *out, int cap);
@@ -169,6 +255,11 @@ void nm_watch_poll(void *arg);
 bool nm_wait_expired(void *arg);
 /* a refresh walk over our own DoT ended (netmgr_walk.c) */
 void nm_refresh_done(struct ds_netmgr *nm, struct disc_result *res);
+/* "link wg0 (5)" or "link wlan0 (3, default)" or "the default network"
+ * (netmgr_serve.c) */
+const char *nm_label(const struct ds_netmgr *nm, char *buf, size_t len);
+/* log the transport if it changed (netmgr_serve.c) */
+void nm_say_transport(struct ds_netmgr *nm);
 /* set the posture shown in status and its reason (netmgr_serve.c) */
 void nm_set_state(struct ds_netmgr *nm, enum trust_posture st, const char *reason);
 /* poll the new upstream for its first authenticated handshake */

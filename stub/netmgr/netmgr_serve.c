@@ -34,25 +34,79 @@ struct ds_upstream *nm_make_upstream(struct ds_netmgr *nm, const struct ds_upstr
 	return up;
 }
 
+const char *nm_label(const struct ds_netmgr *nm, char *buf, size_t len)
+{
+	if (nm->ifindex > 0)
+		snprintf(buf, len, "link %s (%d%s)", nm->ifname[0] ? nm->ifname : "?", nm->ifindex,
+			 nm->is_link ? "" : ", default");
+	else
+		snprintf(buf, len, "the default network");
+	return buf;
+}
+
+/* One line for every change of a link's transport (DoT to whom, plain
+ * DNS, none), with since when it is in force; the steps in between
+ * (waiting, discovering) are not transports. */
+void nm_say_transport(struct ds_netmgr *nm)
+{
+	char said[sizeof(nm->said)], label[IF_NAMESIZE + 32];
+
+	switch (nm->state) {
+	case TRUST_POSTURE_DOT: {
+		struct ds_upstream_status us = { .handshakes = 0 };
+
+		if (nm->lane->up)
+			ds_upstream_get_status(nm->lane->up, &us);
+		if (us.handshakes > 0 && us.matched_tlsa[0])
+			snprintf(said, sizeof(said), "DoT authenticated to %s (DANE TLSA %.5s): %s",
+				 nm->upstream_name, us.matched_tlsa, nm->reason);
+		else
+			snprintf(said, sizeof(said), "DoT to %s: %s", nm->upstream_name, nm->reason);
+		break;
+	}
+	case TRUST_POSTURE_PLAIN:
+		snprintf(said, sizeof(said), "plain DNS%s (opportunistic, unauthenticated): %s",
+			 nm->hotspot.active ? " for a hotspot sign-on" : "", nm->reason);
+		break;
+	case TRUST_POSTURE_PENDING:
+	case TRUST_POSTURE_REFUSED:
+	case TRUST_POSTURE_FAILED:
+	case TRUST_POSTURE_NO_RESOLVER:
+		snprintf(said, sizeof(said), "no DNS (%s, SERVFAIL): %s",
+			 trust_posture_name(nm->state), nm->reason);
+		break;
+	case TRUST_POSTURE_WAITING:
+	case TRUST_POSTURE_DISCOVERING:
+	default:
+		return;
+	}
+	if (!strcmp(said, nm->said))
+		return;
+	snprintf(nm->said, sizeof(nm->said), "%s", said);
+	nm->since = ds_wall_now();
+	log_notice("%s: %s", nm_label(nm, label, sizeof(label)), said);
+}
+
 void nm_set_state(struct ds_netmgr *nm, enum trust_posture st, const char *reason)
 {
 	nm->state = st;
 	snprintf(nm->reason, sizeof(nm->reason), "%.*s", (int)sizeof(nm->reason) - 1,
 		 reason ? reason : "");
+	nm_say_transport(nm);
 }
 
 void nm_serve_nothing(struct ds_netmgr *nm, enum trust_posture st, int ede, const char *reason)
 {
 	nm_set_state(nm, st, reason);
-	ds_daemon_set_upstream(nm->d, NULL, "none", false);
-	ds_daemon_not_ready(nm->d, false, ede, reason);
+	ds_lane_set_upstream(nm->lane, NULL, "none", false);
+	ds_lane_not_ready(nm->lane, false, ede, reason);
 }
 
 void nm_serve_wait(struct ds_netmgr *nm, enum trust_posture st, int ede, const char *reason)
 {
 	nm_set_state(nm, st, reason);
-	ds_daemon_set_upstream(nm->d, NULL, "none", false);
-	ds_daemon_not_ready(nm->d, true, ede, reason);
+	ds_lane_set_upstream(nm->lane, NULL, "none", false);
+	ds_lane_not_ready(nm->lane, true, ede, reason);
 }
 
 void nm_serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc, const char *how)
@@ -69,7 +123,7 @@ void nm_serve_dot(struct ds_netmgr *nm, const struct ds_upstream_desc *desc, con
 	memset(&nm->cur_desc, 0, sizeof(nm->cur_desc));
 	ds_upstream_desc_copy(&nm->cur_desc, desc);
 	nm_set_state(nm, TRUST_POSTURE_DOT, how);
-	ds_daemon_set_upstream(nm->d, up, nm->from_store ? "known network" : "discovery", false);
+	ds_lane_set_upstream(nm->lane, up, nm->from_store ? "known network" : "discovery", false);
 	ds_upstream_connect_now(up);
 }
 
@@ -89,5 +143,5 @@ void nm_serve_plain(struct ds_netmgr *nm, const char *reason)
 	log_warn("network %s: %s -- queries go to the network's resolver in plain DNS "
 		 "(opportunistic, unauthenticated)",
 		 nm->fp_id, reason);
-	ds_daemon_set_plain(nm->d, p);
+	ds_lane_set_plain(nm->lane, p);
 }

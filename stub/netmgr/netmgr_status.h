@@ -19,6 +19,42 @@
 
 struct ds_daemon;
 
+/* One link, as `dotctl status` shows it: what is configured, and how its
+ * names are served.  The default network is the first (is_default), with
+ * the default link's configuration if there is one. */
+#define DS_STATUS_MAX_LINKS 16
+struct ds_link_status {
+	int ifindex;                  /* 0: no link (network-resolver) */
+	char ifname[IF_NAMESIZE];
+	const char *source;           /* "dotctl", "networkd", ..., "network-resolver" */
+	bool is_default;              /* serves the names no domain routes */
+	bool default_route;           /* its default-route flag (in force) */
+	bool own_network;             /* served by a network of its own (or the default) */
+	char resolvers[DS_LINK_MAX_DNS][DISC_ADDR_STR_MAX];
+	int nresolvers;
+	char search[DS_LINK_MAX_DOMAINS][DS_LINK_DOMAIN_MAX + 1];
+	int nsearch;
+	char routing[DS_LINK_MAX_DOMAINS][DS_LINK_DOMAIN_MAX + 2]; /* "." for the root */
+	int nrouting;
+	/* how its names are served */
+	char network[DS_NETFP_ID_LEN + 1];
+	const char *state;            /* trust_posture_name */
+	char reason[512];
+	const char *transport;        /* "dot", "plain", "none" */
+	char upstream[DNS_NAME_MAX + 1];  /* the discovered resolver's name */
+	char address[64];             /* where queries go now */
+	char tlsa[8];                 /* "3 1 1" of the matched TLSA, once authenticated */
+	bool authenticated;           /* a DANE-authenticated handshake */
+	bool strict;                  /* DNSOverTLS=yes */
+	bool have_anchor;
+	uint16_t anchor_tag;
+	uint8_t anchor_alg;
+	int64_t anchor_since;         /* the anchor's first use, wall clock */
+	int64_t since;                /* the transport in force since, wall clock; 0: not yet */
+	int64_t hotspot_until;        /* a hotspot sign-on's end, wall clock; 0: none */
+	uint64_t queries;             /* routed to it */
+};
+
 struct ds_netmgr_status {
 	bool active;                  /* false: a static upstream, no network manager */
 	/* the network */
@@ -54,6 +90,9 @@ struct ds_netmgr_status {
 	/* the policy (configuration) */
 	const char *tofu;             /* "auto", "ask", "off" */
 	const char *unknown_network;  /* "strict", "opportunistic" */
+	/* the links, the default network first */
+	struct ds_link_status links[DS_STATUS_MAX_LINKS];
+	int nlinks;
 };
 
 /* Fill st (active false when the daemon has no network manager). */

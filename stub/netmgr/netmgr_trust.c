@@ -97,6 +97,7 @@ void nm_remember_anchor(struct ds_netmgr *nm, const struct trust_anchor *a)
 	memcpy(nm->anchor_sha, a->sha256, sizeof(nm->anchor_sha));
 	nm->anchor_tag = a->tag;
 	nm->anchor_alg = a->key.algorithm;
+	nm->anchor_since = a->first_seen;
 	nm->have_anchor = true;
 }
 
@@ -267,9 +268,9 @@ enum nm_commit nm_commit_check(struct ds_netmgr *nm)
 	const struct trust_anchor *a = NULL;
 	int r;
 
-	if (!nm->commit.active || !nm->d->up)
+	if (!nm->commit.active || !nm->lane->up)
 		return NM_COMMIT_DONE;
-	ds_upstream_get_status(nm->d->up, &st);
+	ds_upstream_get_status(nm->lane->up, &st);
 	if (st.fail_auth > 0) {
 		log_err("ALERT network %s: %s serves a certificate that does not match its "
 			"published TLSA (%s); nothing pinned or learned",

@@ -111,14 +111,28 @@ void nm_refresh_arm(struct ds_netmgr *nm, bool after_failure)
 	ds_timer_arm_ms(nm->refresh_ev, (uint64_t)s * 1000);
 }
 
+/* How long a link's refresh waits while another refresh runs. */
+#define NM_REFRESH_BUSY_MS 1000
+
 void nm_refresh_fired(void *arg)
 {
 	struct ds_netmgr *nm = arg;
 
 	if (nm->state != TRUST_POSTURE_DOT || nm->job)
 		return;
-	if (start_walk_at(nm, false, true) < 0)
+	/* one refresh over our own DoT at a time: the resolver's names are
+	 * routed to the lane of the network being refreshed meanwhile */
+	if (nm->hub && nm->hub->refreshing && nm->hub->refreshing != nm) {
+		ds_timer_arm_ms(nm->refresh_ev, NM_REFRESH_BUSY_MS);
+		return;
+	}
+	if (nm->refresh_hook)
+		nm->refresh_hook(nm, true);
+	if (start_walk_at(nm, false, true) < 0) {
+		if (nm->refresh_hook)
+			nm->refresh_hook(nm, false);
 		nm_refresh_arm(nm, true);
+	}
 }
 
 static bool tlsa_in(const struct ds_tlsa *t, const struct ds_upstream_desc *d)
@@ -181,9 +195,9 @@ void nm_refresh_done(struct ds_netmgr *nm, struct disc_result *res)
 		nm_learn(nm, a, &res->desc);
 		nm_store_save(nm);
 	}
-	if (nm->d->up && strcmp(res->desc.name, nm->upstream_name) == 0 &&
+	if (nm->lane->up && strcmp(res->desc.name, nm->upstream_name) == 0 &&
 	    !desc_same(&res->desc, &nm->cur_desc)) {
-		if (ds_upstream_update(nm->d->up, &res->desc) == 0) {
+		if (ds_upstream_update(nm->lane->up, &res->desc) == 0) {
 			log_notice("network %s: %s changed its TLSA or addresses; following them",
 				   nm->fp_id, res->desc.name);
 			ds_upstream_desc_clear(&nm->cur_desc);

@@ -101,9 +101,16 @@ struct ds_netwatch {
 
 static struct ds_netwatch watch;
 
+/* an address watcher (the links' reverse zones): reports nothing */
+static struct ds_netwatch addr_watch;
+
 int ds_netwatch_new(struct event_base *base, const struct ds_netwatch_opts *o,
 		    ds_netwatch_cb *cb, void *arg, struct ds_netwatch **ret)
 {
+	if (o && o->addrs_only) {
+		*ret = &addr_watch;
+		return 0;
+	}
 	watch.cb = cb;
 	watch.arg = arg;
 	*ret = &watch;
@@ -112,7 +119,12 @@ int ds_netwatch_new(struct event_base *base, const struct ds_netwatch_opts *o,
 
 void ds_netwatch_free(struct ds_netwatch *w)
 {
-	watch.cb = NULL;
+	if (w == &watch)
+		watch.cb = NULL;
+}
+
+void ds_netwatch_set_addr_cb(struct ds_netwatch *w, ds_netwatch_addr_cb *cb, void *arg)
+{
 }
 
 int ds_netwatch_set_resolvers(struct ds_netwatch *w, const struct ds_netaddr *res, size_t n)
@@ -218,6 +230,12 @@ void ds_upstream_connect_now(struct ds_upstream *u)
 int ds_upstream_update(struct ds_upstream *u, const struct ds_upstream_desc *desc)
 {
 	return 0;
+}
+
+bool ds_upstream_authenticates(const struct ds_upstream *u)
+{
+	(void)u;
+	return true; /* the harness plays a DANE-authenticated DoT server */
 }
 
 void ds_upstream_get_status(const struct ds_upstream *u, struct ds_upstream_status *st)

@@ -88,6 +88,7 @@ static int setup_with(void **state, enum trust_unknown_mode unknown)
 	f->cfg.refresh_interval_s = REFRESH_S;
 	f->cfg.rfc5011_hold_down_s = HOLD_DOWN_S;
 	f->cfg.unknown_network = unknown;
+	f->cfg.networkd = DS_NETWORKD_NO; /* the machine's own links stay out */
 	assert_int_equal(ds_config_finish(&f->cfg, err, sizeof(err)), 0);
 	f->d.cfg = &f->cfg;
 	f->d.cache = ds_cache_new(1 << 20);
@@ -113,6 +114,7 @@ static int teardown(void **state)
 	char cmd[128];
 
 	ds_netmgr_stop(&f->d);
+	ds_netmgr_links_free(&f->d);
 	ds_daemon_set_upstream(&f->d, NULL, "none", false);
 	ds_resolve_fini(&f->d);
 	ds_cache_free(f->d.cache);

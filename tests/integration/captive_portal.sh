@@ -5,7 +5,10 @@
 # no clear text: the daemon says "captive portal suspected" (once in the
 # log), `dotctl hotspot-signon` gives plain DNS to that network's resolver
 # for a bounded time and ends by itself, and a capture shows clear text only
-# inside that window.  A known (pinned) network never gets a sign-on.
+# inside that window.  A portal whose resolver makes up answers (dnsmasq
+# answering every name with its own address) is named as such, by the
+# daemon and by `dotctl discover`.  A known (pinned) network never gets a
+# sign-on.
 # Runs inside a network namespace with a fixed gateway (tests/lib/netns.sh).
 set -u
 # shellcheck source=../lib/netns.sh
@@ -24,7 +27,7 @@ L=127.0.0.80
 PORTAL=127.0.0.98
 DIG="dig @$L +time=4 +tries=1"
 
-teardown() { prov_stop_all; rm -rf "${T_DIR:?}"/*/; }
+teardown() { hijacker_stop; prov_stop_all; rm -rf "${T_DIR:?}"/*/; }
 status_of() { ds_ctl "$1" status 2>&1; }
 walks() { ds_json "$1" discovery.walks; }
 
@@ -72,6 +75,37 @@ s_portal() {
 	fi
 }
 
+# A portal's resolver that answers every name with the portal's address
+# (dnsmasq, address=/#/): nothing else, no DoT.
+HIJACKER=127.0.0.97
+hijacker_start() {
+	dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --cache-size=0 \
+		--address=/#/10.9.9.9 --listen-address=$HIJACKER --bind-interfaces --port=53 \
+		--user=root --pid-file="$PROV_TMP/hijacker.pid" \
+		--log-facility="$PROV_TMP/hijacker.log" &
+	echo $! >"$PROV_TMP/hijacker.fg.pid"
+	wait_for 5 sh -c "dig @$HIJACKER +time=1 +tries=1 anything.example A +short | grep -q 10.9.9.9" ||
+		{ echo "dnsmasq does not answer"; cat "$PROV_TMP/hijacker.log"; return 1; }
+}
+hijacker_stop() {
+	[ -f "$PROV_TMP/hijacker.fg.pid" ] || return 0
+	pid_stop "$(cat "$PROV_TMP/hijacker.fg.pid")"
+	rm -f "$PROV_TMP/hijacker.fg.pid"
+}
+s_hijack() {
+	local out
+	hijacker_start || return 1
+	out=$("$DOTCTL" discover $HIJACKER --no-ddr 2>&1)
+	expect_contains "hijack: discover names it" "$out" "hijacking: it answers names that cannot exist (dotstub-"
+	expect_contains "hijack: ... with the made-up address" "$out" ".invalid A 10.9.9.9)"
+	ds_start j --listen $L:53 --network-resolver $HIJACKER --unknown-network strict \
+		--discovery-wait 1500 --log-level info || return 1
+	out=$($DIG www.example.test A)
+	expect_contains "hijack, strict: SERVFAIL" "$out" "status: SERVFAIL"
+	check "hijack: portal suspected, the made-up answer named" wait_for 10 sh -c "'$DOTCTL' -s '$T_DIR/j/control' status | grep -q 'captive portal suspected: the network.s resolver answers plain DNS and it answers names that cannot exist (dotstub-[0-9a-f]*\.invalid A 10\.9\.9\.9)'"
+	expect_eq "hijack: logged once" "$(ds_log_count j "captive portal suspected")" "1"
+}
+
 # a known network: never a sign-on, never plain DNS
 s_known() {
 	local out
@@ -89,5 +123,6 @@ s_known() {
 }
 
 scenario portal s_portal teardown
+scenario hijack s_hijack teardown
 scenario known s_known teardown
 finish

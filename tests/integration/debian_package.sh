@@ -136,7 +136,7 @@ s_build() {
 		./usr/lib/sysusers.d/dotstub.conf ./usr/lib/tmpfiles.d/dotstub.conf \
 		./etc/dotstub/dotstub.conf ./usr/share/man/man8/dotstubd.8.gz \
 		./usr/share/man/man8/dotctl.8.gz ./usr/share/man/man5/dotstub.conf.5.gz \
-		./usr/share/doc/dotstub/README.Debian; do
+		./usr/share/doc/dotstub/README.Debian ./usr/share/dbus-1/system.d/dotstub-resolve1.conf; do
 		expect_contains "package holds $f" "$contents" "$f"
 	done
 	expect_eq "conffiles" "$(dpkg-deb -I "$DEB" conffiles)" "/etc/dotstub/dotstub.conf"

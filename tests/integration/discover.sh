@@ -17,6 +17,8 @@ set -u
 . "${DOTSTUB_SRC:-$(dirname "$0")/../..}/tests/lib/common.sh"
 # shellcheck source=../lib/provisioned.sh
 . "$DOTSTUB_SRC/tests/lib/provisioned.sh"
+# shellcheck source=../lib/unbound-dot.sh
+. "$DOTSTUB_SRC/tests/lib/unbound-dot.sh"
 prov_require ldns-key2ds ldns-keygen ldns-signzone awk grep sed
 prov_tmpdir
 trap 'prov_cleanup; rm -rf "$T_DIR"' EXIT
@@ -348,6 +350,22 @@ EOF
 }
 ddr_teardown() { prov_stop_all; }
 
+# ddr_unbound_dot LABEL ADDR CERTDIR [LOCAL-DATA...]: ddr_unbound that also
+# serves DoT on ADDR:853 with CERTDIR's certificate for $DDR_ADN
+ddr_unbound_dot() {
+	local d=$T/$1 a=$2 c=$3 label=$1
+	shift 3
+	ddr_unbound "$label" "$a" "$@" || return 1
+	prov_stop_all
+	cat >>"$d/unbound.conf" <<EOF
+	interface: $a@853
+	tls-port: 853
+	tls-service-key: "$c/$DDR_ADN.key"
+	tls-service-pem: "$c/$DDR_ADN.pem"
+EOF
+	prov_start "$d" "$a"
+}
+
 s_ddr_dot() {
 	local st
 	ddr_unbound ddr-dot 127.0.0.160 \
@@ -366,12 +384,14 @@ s_ddr_dot() {
 	expect_line "DDR DoT: result ok" ddr-dot.out '^ddr: result ok$'
 	expect_line "DDR DoT: the designation shown, qualifying" ddr-dot.out \
 		'^ddr: designated resolver 1: priority 1, target dot\.example\.net\., alpn "dot" \(dot: yes\), port 853, hints 127\.0\.0\.51: qualifies for DoT$'
-	expect_line "DDR DoT: said to be unverified" ddr-dot.out \
-		'^ddr: not verified \(RFC 9462 4\.2 needs the certificate to name 127\.0\.0\.160\)$'
+	expect_line "DDR DoT: tried over DoT, not verified (nothing answers DoT there)" ddr-dot.out \
+		'^ddr: dot\.example\.net \(priority 1\): not verified: '
+	expect_line "DDR DoT: no opportunistic use of another address" ddr-dot.out \
+		'^ddr: dot\.example\.net: no opportunistic use \(RFC 9462 4\.3 allows it only for a private resolver.s own address\)$'
 	st=$(discover ddr-dot-json.out 127.0.0.160 --json)
 	expect_status "DDR DoT, JSON: exit status of the walk" "$st" 3 ddr-dot-json.out
 	expect_line "DDR DoT, JSON: ddr member" ddr-dot-json.out \
-		'"ddr":\{"result":"ok","reason":"","verified":false,.*"records":\[\{"priority":1,"target":"dot\.example\.net\.","alpn":\["dot"\],"dot":true,"port":853,"ipv4hint":\["127\.0\.0\.51"\],"ipv6hint":\[\],.*"qualifies_dot":true\}\]\}\}$'
+		'"ddr":\{"result":"ok","reason":"",.*"records":\[\{"priority":1,"target":"dot\.example\.net\.","alpn":\["dot"\],"dot":true,"port":853,"ipv4hint":\["127\.0\.0\.51"\],"ipv6hint":\[\],.*"qualifies_dot":true\}\]\},"ddr_verify":\[\{"adn":"dot\.example\.net","priority":1,"tried":true,"verified":false,.*\}\]\}$'
 	if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/ddr-dot-json.out" 2>/dev/null; then
 		ok "DDR DoT, JSON: one valid JSON document"
 	else
@@ -381,6 +401,43 @@ s_ddr_dot() {
 	st=$(discover ddr-skip.out 127.0.0.160 --no-ddr)
 	expect_status "--no-ddr: exit status of the walk" "$st" 3 ddr-skip.out
 	expect_no_line "--no-ddr: no ddr block" ddr-skip.out '^ddr:'
+}
+
+# Verified discovery (RFC 9462 4.2): the designation's certificate, from
+# a private CA given with --ca-file, is valid for the ADN and names the
+# resolver's address; "noip" names only the ADN.
+DDR_ADN=dns.example.test
+DDR_SVCB="_dns.resolver.arpa. 300 IN SVCB 1 $DDR_ADN. alpn=\"dot\" ipv4hint=127.0.0.164"
+s_ddr_verified() {
+	local st key ca=$T/ddr-ca-ip/$DDR_ADN.ca.pem
+	mkdir -p "$T/ddr-ca-ip"
+	UDOT_SAN_EXTRA=",IP:127.0.0.164" udot_ca_chain $DDR_ADN "$T/ddr-ca-ip" || return 1
+	key=$(udot_tlsa 3 1 1 "$T/ddr-ca-ip/$DDR_ADN.leaf.pem" | cut -d' ' -f4)
+	ddr_unbound_dot ddr-verified 127.0.0.164 "$T/ddr-ca-ip" "$DDR_SVCB" || return 1
+	st=$(discover ddr-verified.out 127.0.0.164 --ca-file "$ca")
+	expect_status "DDR verified: exit status of the walk" "$st" 3 ddr-verified.out
+	expect_line "DDR verified: DoT answered, name and address in the certificate" ddr-verified.out \
+		"^ddr: $DDR_ADN \\(priority 1\\): verified: DoT answered, the certificate is valid for $DDR_ADN and names 127\\.0\\.0\\.164 \\(RFC 9462 4\\.2\\), key sha256 $key\$"
+	st=$(discover ddr-verified-json.out 127.0.0.164 --ca-file "$ca" --json)
+	expect_line "DDR verified, JSON" ddr-verified-json.out \
+		"\"ddr_verify\":\\[\\{\"adn\":\"$DDR_ADN\",\"priority\":1,\"tried\":true,\"verified\":true,"
+	# the system's store does not know the test CA; the loopback resolver
+	# is private and designates its own address: opportunistic
+	st=$(discover ddr-unverified.out 127.0.0.164)
+	expect_line "DDR, CA unknown: not verified, the reason" ddr-unverified.out \
+		"^ddr: $DDR_ADN \\(priority 1\\): not verified: 127\\.0\\.0\\.164:853: certificate verification failed: (self-signed certificate in certificate chain|unable to get local issuer certificate)\$"
+	expect_line "DDR, CA unknown: opportunistic (own private address)" ddr-unverified.out \
+		"^ddr: $DDR_ADN: opportunistic: DoT, unauthenticated, answered at 127\\.0\\.0\\.164 "
+}
+
+s_ddr_no_ip() {
+	local st ca=$T/ddr-ca-noip/$DDR_ADN.ca.pem
+	mkdir -p "$T/ddr-ca-noip"
+	udot_ca_chain $DDR_ADN "$T/ddr-ca-noip" || return 1
+	ddr_unbound_dot ddr-noip 127.0.0.164 "$T/ddr-ca-noip" "$DDR_SVCB" || return 1
+	st=$(discover ddr-noip.out 127.0.0.164 --ca-file "$ca")
+	expect_line "DDR, certificate without the resolver's address: not verified" ddr-noip.out \
+		"^ddr: $DDR_ADN \\(priority 1\\): not verified: 127\\.0\\.0\\.164:853: certificate verification failed: IP address mismatch\$"
 }
 
 s_ddr_h2() {
@@ -433,6 +490,8 @@ ddr_hostile_teardown() {
 }
 
 scenario ddr-dot s_ddr_dot ddr_teardown
+scenario ddr-verified s_ddr_verified ddr_teardown
+scenario ddr-no-ip s_ddr_no_ip ddr_teardown
 scenario ddr-h2-only s_ddr_h2 ddr_teardown
 scenario ddr-none s_ddr_none ddr_teardown
 scenario ddr-hostile s_ddr_hostile ddr_hostile_teardown

@@ -3,7 +3,8 @@
 # upstream_dot.sh -- the upstream DNS-over-TLS client (stub/dot/upstream.c,
 # stub/dot/tls.c) against real Unbound servers on 127.0.0.31-36, driven by
 # tests/tools/dotq: answers, DANE (3 x x, 2 0 1 with a private CA, wrong
-# key, unusable TLSA), 2000 pipelined queries on one connection, failover,
+# key, unusable TLSA), PKIX (a DDR/DNR designation: name and address under
+# a private CA) and opportunistic TLS, 2000 pipelined queries on one connection, failover,
 # server killed and restarted, session resumption and its key, keepalive,
 # hostile bytes from a TLS peer, bursts without delayed-ACK stalls.  Prints
 # the pipelining latency with and without the ACK policy.  The
@@ -77,6 +78,12 @@ udot_cert $N1 "$UDOT_DIR/c1" || exit 1
 udot_ca_chain $N2 "$UDOT_DIR/ca2" || exit 1
 udot_ca_chain $N3 "$UDOT_DIR/ca3" inter || exit 1
 udot_cert $N1 "$UDOT_DIR/other" || exit 1
+# DDR/DNR designations (PKIX): the ADN DNAME, a private CA; "ip" carries
+# the resolver's address A4 too (RFC 9462 4.2), "noip" only the name.
+DNAME=dns.example.test
+mkdir -p "$UDOT_DIR/ip" "$UDOT_DIR/noip"
+UDOT_SAN_EXTRA=",IP:$A4" udot_ca_chain $DNAME "$UDOT_DIR/ip" || exit 1
+udot_ca_chain $DNAME "$UDOT_DIR/noip" || exit 1
 SRVDIR=$UDOT_DIR/hostile
 udot_cert $N1 "$SRVDIR" || exit 1
 
@@ -100,6 +107,8 @@ up_u1() {
 }
 up_u2() { UDOT_CERT=$UDOT_DIR/ca2/$N2.pem UDOT_KEY=$UDOT_DIR/ca2/$N2.key udot_start u2 $A2 $N2; }
 up_u3() { UDOT_CERT=$UDOT_DIR/ca3/$N3.pem UDOT_KEY=$UDOT_DIR/ca3/$N3.key udot_start u3 $A3 $N3; }
+
+up_u4() { UDOT_CERT=$UDOT_DIR/$1/$DNAME.pem UDOT_KEY=$UDOT_DIR/$1/$DNAME.key udot_start u4 $A4 $DNAME; }
 
 # The TLS peer that is no DNS server: openssl s_server on A5:853 for one
 # connection, sending what it reads on its stdin.  Run it as the end of a
@@ -178,6 +187,48 @@ s_auth_failures() {
 	expect "usage 1 only: -ENOKEY" '^new error=ENOKEY$'
 	dotq -t "0 0 1 $HASH" -t "1 1 1 $HASH" -t "3 1 1 ${HASH%??}" $N1@$A1
 	expect "PKIX usages and a short digest: -ENOKEY" '^new error=ENOKEY$'
+}
+
+# PKIX (a DDR or DNR designation, RFC 9462 4.2 / RFC 9463): the name and
+# the resolver's address checked against a CA store, no TLSA at all.
+s_pkix() {
+	local ca=$UDOT_DIR/ip/$DNAME.ca.pem spki
+	spki=$(udot_tlsa 3 1 1 "$UDOT_DIR/ip/$DNAME.leaf.pem" | cut -d' ' -f4)
+	up_u4 ip || return 1
+	dotq -A pkix -C "$ca" -p $A4 $DNAME@$A4
+	expect "name and address in the certificate: answered" '^answer result=ok .*A=192\.0\.2\.1$'
+	expect "status: pkix, the key's SHA-256 (a pin's value)" "^status state=ready auth=pkix spki=$spki "
+	dotq -A pkix -C "$ca" $DNAME@$A4
+	expect "the name alone (DNR: no address to check): answered" '^answer result=ok .*A=192\.0\.2\.1$'
+	dotq -A pkix -C "$ca" -p 127.0.0.99 $DNAME@$A4
+	expect "another resolver's address: refused" '^answer result=auth$'
+	expect "another resolver's address: the reason" '^status .*last_error=".*IP address mismatch'
+	dotq -A pkix -C "$ca" -p $A4 other.example.test@$A4
+	expect "another name: refused" '^answer result=auth$'
+	expect "another name: the reason" '^status .*last_error=".*[Hh]ostname mismatch'
+	dotq -A pkix -p $A4 $DNAME@$A4
+	expect "a private CA is not in the system's store: refused" '^answer result=auth$'
+	dotq -A pkix -C "$UDOT_DIR/noip/$DNAME.ca.pem" -p $A4 $DNAME@$A4
+	expect "another CA's file: refused" '^answer result=auth$'
+	dotq -A pkix -C "$UDOT_DIR/nonexistent.pem" $DNAME@$A4
+	expect "CA file missing: refused before the handshake" '^status .*last_error=".*cannot load the CA certificates'
+	udot_stop u4
+	up_u4 noip || return 1
+	dotq -A pkix -C "$UDOT_DIR/noip/$DNAME.ca.pem" -p $A4 $DNAME@$A4
+	expect "DDR: a certificate without the resolver's address: refused" '^answer result=auth$'
+	dotq -A pkix -C "$UDOT_DIR/noip/$DNAME.ca.pem" $DNAME@$A4
+	expect "the same certificate, name only: answered" '^answer result=ok .*A=192\.0\.2\.1$'
+}
+
+# Opportunistic (RFC 9462 4.3): encrypted, nothing checked, said so.
+s_opportunistic() {
+	up_u1 || return 1
+	dotq -A opportunistic $N1@$A1
+	expect "self-signed, no TLSA: answered" '^answer result=ok .*A=192\.0\.2\.1$'
+	expect "status: opportunistic, the key's SHA-256" "^status state=ready auth=opportunistic spki=$HASH "
+	expect "no TLSA matched (none checked)" '^status .* matched=- '
+	dotq -A opportunistic -y TXT $N1@$A1
+	expect "over TLS 1.3 still" '^status .*version=TLSv1\.3 '
 }
 
 s_pipelined() {
@@ -358,6 +409,8 @@ scenario answers s_answers teardown
 scenario dane-ee-forms s_dane_ee teardown
 scenario dane-ta s_dane_ta teardown
 scenario auth-failures s_auth_failures teardown
+scenario pkix s_pkix teardown
+scenario opportunistic s_opportunistic teardown
 scenario pipelined-2000 s_pipelined teardown
 scenario bounded-queue s_bounded_queue teardown
 scenario torture s_torture teardown

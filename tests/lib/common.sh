@@ -65,8 +65,10 @@ ds_start() {
 	# a daemon that dropped to another user cannot remove its socket on
 	# exit: a stale one must not pass for the new daemon's
 	rm -f "$T_DIR/$name/control"
+	# the machine's own systemd-networkd links stay out of the test's
+	# network namespaces (a test that wants them says --networkd yes)
 	${DS_WRAP:-} "$DOTSTUBD" -f --control "$T_DIR/$name/control" --state-dir "$T_DIR/$name/state" \
-		--anchors-dir "$T_DIR/$name/anchors.d" "$@" >>"$T_DIR/$name/log" 2>&1 &
+		--anchors-dir "$T_DIR/$name/anchors.d" --networkd no "$@" >>"$T_DIR/$name/log" 2>&1 &
 	echo $! >"$T_DIR/$name/pid"
 	for _ in $(seq 1 100); do
 		[ -S "$T_DIR/$name/control" ] && return 0

@@ -18,7 +18,9 @@
 #                               a server certificate for NAME signed by it:
 #                               DIR/NAME.key, DIR/NAME.pem (the chain served:
 #                               server, [intermediate], CA), DIR/NAME.leaf.pem,
-#                               DIR/NAME.ca.pem (and DIR/NAME.inter.pem)
+#                               DIR/NAME.ca.pem (and DIR/NAME.inter.pem);
+#                               $UDOT_SAN_EXTRA is appended to the server
+#                               certificate's subjectAltName (",IP:192.0.2.1")
 #   udot_sized_txt NAME OCTETS  server: lines: a TXT RRset for NAME whose
 #                               answer is exactly OCTETS octets without OPT
 #                               (udot_sized_txt_count: how many records)
@@ -115,7 +117,8 @@ udot_ca_chain()
 		signkey=$dir/$name.inter.key
 		signcert=$dir/$name.inter.pem
 	fi
-	printf 'subjectAltName=DNS:%s\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n' "$name" >"$ext"
+	printf 'subjectAltName=DNS:%s%s\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+		"$name" "${UDOT_SAN_EXTRA:-}" >"$ext"
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 		-keyout "$dir/$name.key" -out "$dir/$name.csr" -subj "/CN=$name" >/dev/null 2>&1 || return 1
 	udot__sign "$dir/$name.csr" "$signkey" "$signcert" "$dir/$name.leaf.pem" "$ext" || return 1

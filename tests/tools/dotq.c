@@ -25,6 +25,9 @@
  *	-o MS           per-attempt query timeout (default: the client's)
  *	-Q              no ACK policy, no TCP_QUICKACK (to measure without it)
  *	-2              allow TLS 1.2
+ *	-A AUTH         dane (default), pkix or opportunistic
+ *	-C FILE         PKIX: the CA certificates (default: the system's)
+ *	-p ADDR         PKIX: an address the certificate must carry too
  *	-v              debug logging to stderr
  *
  * Output (one line each, key=value): "answer ..." for a single query,
@@ -44,6 +47,7 @@
 #include <unistd.h>
 
 #include "dotstub/log.h"
+#include "dotstub/sockaddr.h"
 #include "dotstub/upstream.h"
 #include "dotstub/wire.h"
 
@@ -401,12 +405,13 @@ static void print_status(struct ds_upstream *u, const char *prefix)
 	struct ds_upstream_status st;
 
 	ds_upstream_get_status(u, &st);
-	printf("%s state=%s addr=%s version=%s resumed=%d matched=%.20s conns=%u connects=%llu "
+	printf("%s state=%s auth=%s spki=%s addr=%s version=%s resumed=%d matched=%.20s conns=%u connects=%llu "
 	       "handshakes=%llu resumptions=%llu queries=%llu answers=%llu timeouts=%llu "
 	       "retries=%llu fail_network=%llu fail_tls=%llu fail_auth=%llu rtt_p50_us=%u "
 	       "rtt_p99_us=%u backoff_ms=%u keepalive_ms=%u inflight=%u pending=%u "
 	       "last_error=\"%s\"\n",
-	       prefix, st.state, st.addr[0] ? st.addr : "-",
+	       prefix, st.state, st.auth, st.spki_sha256[0] ? st.spki_sha256 : "-",
+	       st.addr[0] ? st.addr : "-",
 	       st.tls_version[0] ? st.tls_version : "-", st.resumed,
 	       st.matched_tlsa[0] ? st.matched_tlsa : "-", st.conns,
 	       (unsigned long long)st.connects, (unsigned long long)st.handshakes,
@@ -492,7 +497,8 @@ static void usage(void)
 	fprintf(stderr, "usage: dotq [-t TLSA]... [-T TLSA]... [-q NAME] [-y TYPE] [-n COUNT] "
 			"[-N NAMES] [-c CONC] [-r ROUNDS] [-w MS] [-u ROUND] [-R ROUND] [-P MAX] [-X SEED] "
 			"[-i MS -d MS] [-I MS] "
-			"[-o MS] [-Q] [-2] [-v] NAME@ADDR[:PORT]...\n");
+			"[-o MS] [-Q] [-2] [-A dane|pkix|opportunistic] [-C CAFILE] [-p ADDR] [-v] "
+			"NAME@ADDR[:PORT]...\n");
 	exit(2);
 }
 
@@ -505,11 +511,15 @@ int main(int argc, char **argv)
 	long rounds = 1, wait_ms = 0, update_round = 0, reset_round = 0, seed = 0;
 	bool all_ok = true;
 	int ch, err = 0, level = LOG_WARNING;
+	enum ds_auth auth = DS_AUTH_DANE;
+	struct sockaddr_storage pkix_ip;
+
+	memset(&pkix_ip, 0, sizeof(pkix_ip));
 
 	memset(&desc, 0, sizeof(desc));
 	memset(&run.desc2, 0, sizeof(run.desc2));
 	ds_upstream_opts_default(&o);
-	while ((ch = getopt(argc, argv, "t:T:q:y:n:N:c:r:w:u:R:P:X:i:d:I:o:Q2v")) != -1) {
+	while ((ch = getopt(argc, argv, "t:T:q:y:n:N:c:r:w:u:R:P:X:i:d:I:o:Q2A:C:p:v")) != -1) {
 		switch (ch) {
 		case 't':
 			if (add_tlsa(&desc, optarg) < 0)
@@ -573,6 +583,23 @@ int main(int argc, char **argv)
 		case '2':
 			o.allow_tls12 = true;
 			break;
+		case 'A':
+			if (strcmp(optarg, "dane") == 0)
+				auth = DS_AUTH_DANE;
+			else if (strcmp(optarg, "pkix") == 0)
+				auth = DS_AUTH_PKIX;
+			else if (strcmp(optarg, "opportunistic") == 0)
+				auth = DS_AUTH_OPPORTUNISTIC;
+			else
+				usage();
+			break;
+		case 'C':
+			o.ca_file = optarg;
+			break;
+		case 'p':
+			if (ds_parse_sockaddr(optarg, 53, &pkix_ip) < 0)
+				usage();
+			break;
 		case 'v':
 			level = LOG_DEBUG;
 			break;
@@ -586,6 +613,8 @@ int main(int argc, char **argv)
 		if (ds_upstream_desc_add(&desc, argv[i]) < 0 ||
 		    ds_upstream_desc_add(&run.desc2, argv[i]) < 0)
 			usage();
+	desc.auth = run.desc2.auth = auth;
+	desc.pkix_ip = run.desc2.pkix_ip = pkix_ip;
 	ds_log_init("dotq", level, true);
 	run.base = event_base_new();
 	if (run.base == NULL)

@@ -119,6 +119,43 @@ test_hit_and_ttl(void **state)
 	ds_cache_free(c);
 }
 
+/* One link's answer is never found for a name routed to another link:
+ * the same question in two partitions, two entries; flushing one
+ * partition leaves the other. */
+static void
+test_partitions(void **state)
+{
+	struct ds_cache *c = ds_cache_new(1 << 20);
+	struct ans vpn, wifi;
+	struct dns_query q;
+	struct dns_response r;
+	struct ds_cache_stats st;
+	uint8_t out[4096];
+	int n;
+
+	(void)state;
+	make_answer(&vpn, "intranet.corp.example", DNS_TYPE_A, DNS_CLASS_IN, 0, 1, 300, 0, 0);
+	make_answer(&wifi, "intranet.corp.example", DNS_TYPE_A, DNS_CLASS_IN, 0, 2, 300, 0, 0);
+	make_query(&q, "intranet.corp.example", DNS_TYPE_A, false, false, false);
+	assert_int_equal(ds_cache_insert_in(c, 7, &q, vpn.body, &vpn.r, 1000), 0);
+	/* not in partition 0 (the default lane), nor in another link's */
+	assert_int_equal(ds_cache_answer(c, &q, NULL, 512, 1001, out, sizeof(out)), 0);
+	assert_int_equal(ds_cache_answer_in(c, 8, &q, NULL, 512, 1001, out, sizeof(out)), 0);
+	assert_int_equal(ds_cache_insert(c, &q, wifi.body, &wifi.r, 1000), 0);
+	n = ds_cache_answer_in(c, 7, &q, NULL, 512, 1001, out, sizeof(out));
+	assert_int_equal(dns_parse_response(out, (size_t)n, &r), 0);
+	assert_int_equal(tp_get16(out + 6), 1); /* the VPN's one record */
+	n = ds_cache_answer(c, &q, NULL, 512, 1001, out, sizeof(out));
+	assert_int_equal(dns_parse_response(out, (size_t)n, &r), 0);
+	assert_int_equal(tp_get16(out + 6), 2); /* the wifi's two */
+	ds_cache_flush_part(c, 7);
+	assert_int_equal(ds_cache_answer_in(c, 7, &q, NULL, 512, 1001, out, sizeof(out)), 0);
+	assert_true(ds_cache_answer(c, &q, NULL, 512, 1001, out, sizeof(out)) > 0);
+	ds_cache_get_stats(c, &st);
+	assert_int_equal(st.entries, 1);
+	ds_cache_free(c);
+}
+
 static void
 test_key_distinct(void **state)
 {
@@ -453,6 +490,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hit_and_ttl),
 		cmocka_unit_test(test_key_distinct),
+		cmocka_unit_test(test_partitions),
 		cmocka_unit_test(test_authenticated),
 		cmocka_unit_test(test_lifetimes),
 		cmocka_unit_test(test_lru_eviction),

@@ -491,6 +491,64 @@ test_compose_local(void **state)
 	assert_int_equal(dns_compose_local(&q, 0, lo, 4, out, sizeof(out)), -EINVAL);
 }
 
+/* dns_answer_pad: answers of every kind, padded after they were composed
+ * (the DoT server's answers), to a multiple of 468 with their records
+ * intact; nothing without an OPT, nothing twice, never past the room */
+static void
+test_answer_pad(void **state)
+{
+	const uint8_t lo[4] = { 127, 0, 0, 1 };
+	struct dns_answer_opts o = { .age = 0, .ede_code = DNS_EDE_PROHIBITED };
+	struct exchange x;
+	struct dns_response a;
+	uint8_t out[DNS_MSG_MAX], copy[DNS_MSG_MAX];
+	int n, m;
+
+	(void)state;
+	exchange_setup(&x, "www.example.com", true, 1232, false, 0);
+	/* an answer from the upstream or the cache */
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, NULL, DNS_MSG_MAX, out,
+			       sizeof(out));
+	assert_true(n > 0);
+	memcpy(copy, out, (size_t)n);
+	m = dns_answer_pad(out, (size_t)n, sizeof(out), DNS_PAD_BLOCK_RESPONSE);
+	assert_int_equal(m % DNS_PAD_BLOCK_RESPONSE, 0);
+	assert_true(m > n);
+	assert_int_equal(dns_parse_response(out, (size_t)m, &a), 0);
+	assert_int_equal(tp_get16(out + a.opt_off + 11), EDNS_OPT_PADDING);
+	assert_memory_equal(out, copy, (size_t)n - 2); /* all before the OPT's RDLENGTH */
+	/* padded already: left alone */
+	assert_int_equal(dns_answer_pad(out, (size_t)m, sizeof(out), 468), m);
+	/* an error answer with an EDE, and a local answer */
+	n = dns_compose_error(&x.q, DNS_RCODE_REFUSED, &o, out, sizeof(out));
+	m = dns_answer_pad(out, (size_t)n, sizeof(out), DNS_PAD_BLOCK_RESPONSE);
+	assert_int_equal(m, DNS_PAD_BLOCK_RESPONSE);
+	assert_int_equal(dns_parse_response(out, (size_t)m, &a), 0);
+	assert_true(a.has_ede);
+	assert_int_equal(a.ede_code, DNS_EDE_PROHIBITED);
+	n = dns_compose_local(&x.q, 0, lo, 4, out, sizeof(out));
+	m = dns_answer_pad(out, (size_t)n, sizeof(out), DNS_PAD_BLOCK_RESPONSE);
+	assert_int_equal(m, DNS_PAD_BLOCK_RESPONSE);
+	assert_int_equal(dns_parse_response(out, (size_t)m, &a), 0);
+	assert_memory_equal(out + n - 11 - 4, lo, 4);
+	/* the room is the limit: padded up to it, or not at all */
+	n = dns_compose_local(&x.q, 0, lo, 4, out, sizeof(out));
+	assert_int_equal(dns_answer_pad(out, (size_t)n, (size_t)n + 100, 468), n + 100);
+	n = dns_compose_local(&x.q, 0, lo, 4, out, sizeof(out));
+	assert_int_equal(dns_answer_pad(out, (size_t)n, (size_t)n + 3, 468), n);
+	/* no OPT: the client had no EDNS, none may be added */
+	exchange_setup(&x, "www.example.com", false, 0, false, 0);
+	n = dns_compose_answer(&x.q, x.body, x.body_len, &x.r, NULL, DNS_MSG_MAX, out,
+			       sizeof(out));
+	assert_int_equal(dns_answer_pad(out, (size_t)n, sizeof(out), 468), n);
+	/* not a message: refused, untouched */
+	n = dns_compose_local(&x.q, 0, lo, 4, out, sizeof(out));
+	assert_int_equal(dns_answer_pad(out, (size_t)n - 1, sizeof(out), 468), -EINVAL);
+	out[n] = 0;
+	assert_int_equal(dns_answer_pad(out, (size_t)n + 1, sizeof(out), 468), -EINVAL);
+	assert_int_equal(dns_answer_pad(out, 5, sizeof(out), 468), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -504,6 +562,7 @@ main(void)
 		cmocka_unit_test(test_compose_answer_tcp_limit),
 		cmocka_unit_test(test_compose_error),
 		cmocka_unit_test(test_compose_local),
+		cmocka_unit_test(test_answer_pad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,18 @@ static void test_bad_files(void **state)
 		{ "tcp-clients-per-address -1\n", "tcp-clients-per-address" },
 		{ "tcp-client-output 1k\n", "tcp-client-output" },
 		{ "tcp-output-total lots\n", "tcp-output-total" },
+		{ "serve-dot nowhere\n", "serve-dot: 'nowhere' is not ADDR[:PORT]" },
+		{ "serve-dot-name -bad.zz\n", "serve-dot-name" },
+		{ "serve-dot-name a..zz\n", "serve-dot-name" },
+		{ "serve-dot-name router.1\n", "serve-dot-name" },
+		{ "serve-dot-name x_y.zz\n", "serve-dot-name" },
+		{ "dot-clients 0\n", "dot-clients" },
+		{ "dot-clients-per-address x\n", "dot-clients-per-address" },
+		{ "dot-client-output 1k\n", "dot-client-output" },
+		{ "dot-output-total 5g\n", "dot-output-total" },
+		{ "dot-client-inflight 0\n", "dot-client-inflight" },
+		{ "dot-idle-timeout 10\n", "dot-idle-timeout" },
+		{ "dot-handshake-timeout 99999\n", "dot-handshake-timeout" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -128,6 +141,44 @@ static void test_bad_files(void **state)
 			fail_msg("case %zu: error '%s' lacks '%s'", i, err, cases[i].expect);
 		ds_config_free(&c);
 	}
+}
+
+/* Sizes never wrap: a value that does not fit this machine's size_t (4g
+ * and more on a 32-bit router) is refused, never cut to its low 32 bits
+ * (there, cache-size 4g was a cache of 0 octets, the cache off, and a
+ * tcp-output-total of 4g + 64k passed as 64k). */
+static void test_sizes_do_not_wrap(void **state)
+{
+	struct ds_config c;
+	char err[256] = "";
+	int r;
+
+	ds_config_init(&c);
+	r = parse(&c, "cache-size 4g\n", err, sizeof(err));
+	if (SIZE_MAX >= (4ull << 30)) {
+		assert_int_equal(r, 0);
+		assert_true(c.cache_bytes == (4ull << 30));
+	} else {
+		assert_int_equal(r, -EINVAL);
+		if (!strstr(err, "cache-size: '4g' is more than this machine can address"))
+			fail_msg("error '%s'", err);
+		assert_int_equal(c.cache_bytes, 4u << 20); /* the default, unchanged */
+	}
+	ds_config_free(&c);
+
+	/* 4g + 64k is above tcp-output-total's range on any machine */
+	ds_config_init(&c);
+	assert_int_equal(parse(&c, "tcp-output-total 4194368k\n", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "tcp-output-total"));
+	assert_int_equal(c.tcp_output_total, 16u << 20);
+	ds_config_free(&c);
+
+	/* and the largest value that fits is taken as it is */
+	ds_config_init(&c);
+	assert_int_equal(parse(&c, SIZE_MAX >= (4ull << 30) ? "tcp-output-total 4g\n" :
+				   "tcp-output-total 4194303k\n", err, sizeof(err)), 0);
+	assert_true(c.tcp_output_total == (SIZE_MAX >= (4ull << 30) ? 4ull << 30 : 4194303ull << 10));
+	ds_config_free(&c);
 }
 
 static void test_consistency(void **state)
@@ -189,6 +240,31 @@ static void test_resolv_conf_out(void **state)
 	ds_config_free(&c);
 }
 
+static void test_resolve1(void **state)
+{
+	struct ds_config c;
+	char err[256] = "";
+
+	ds_config_init(&c);
+	assert_false(c.resolve1);
+	assert_int_equal(c.dbus_max_calls, 64);
+	assert_string_equal(c.resolve1_group, "");
+	assert_int_equal(parse(&c, "resolve1 yes\nresolve1-group netdev\ndbus-max-calls 8\n", err,
+			       sizeof(err)), 0);
+	assert_true(c.resolve1);
+	assert_string_equal(c.resolve1_group, "netdev");
+	assert_int_equal(c.dbus_max_calls, 8);
+	assert_int_equal(ds_config_set(&c, "dbus-max-calls", "0", true, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "dbus-max-calls"));
+	assert_int_equal(ds_config_set(&c, "dbus-max-calls", "4097", true, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ds_config_set(&c, "resolve1", "maybe", true, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ds_config_set(&c, "resolve1-group", "a b", true, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ds_config_set(&c, "resolve1-group", "x/y", true, err, sizeof(err)), -EINVAL);
+	assert_int_equal(c.dbus_max_calls, 8);
+	assert_string_equal(c.resolve1_group, "netdev");
+	ds_config_free(&c);
+}
+
 static void test_cmdline_overrides(void **state)
 {
 	struct ds_config c;
@@ -239,6 +315,79 @@ static void test_print_roundtrip(void **state)
 	free(printed);
 	ds_config_free(&a);
 	ds_config_free(&b);
+}
+
+/* serve-dot and its keys: port 853 by default, the command line
+ * replacing the file's list, defaults of the limits, what goes together,
+ * printed and read back */
+static void test_serve_dot(void **state)
+{
+	struct ds_config c, b;
+	char err[256] = "", a[64], *printed = NULL;
+	size_t plen = 0;
+	FILE *f;
+
+	ds_config_init(&c);
+	assert_int_equal(c.dot.naddr, 0);
+	assert_int_equal(c.dot.clients, 256);
+	assert_int_equal(c.dot.clients_per_address, 32);
+	assert_int_equal(c.dot.client_output, 256u << 10);
+	assert_int_equal(c.dot.output_total, 16u << 20);
+	assert_int_equal(c.dot.client_inflight, 128);
+	assert_int_equal(c.dot.idle_timeout_ms, 30000);
+	assert_int_equal(c.dot.handshake_timeout_ms, 5000);
+	assert_int_equal(parse(&c, "serve-dot 192.0.2.1\nserve-dot [2001:db8::1]:8853\n"
+				   "serve-dot-name Router-1.Example.\ndot-clients 10\n"
+				   "dot-idle-timeout 2000\n", err, sizeof(err)), 0);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), 0);
+	assert_int_equal(c.dot.naddr, 2);
+	ds_sockaddr_format(&c.dot.addr[0], a, sizeof(a));
+	assert_string_equal(a, "192.0.2.1:853");
+	ds_sockaddr_format(&c.dot.addr[1], a, sizeof(a));
+	assert_string_equal(a, "[2001:db8::1]:8853");
+	assert_string_equal(c.dot.name, "router-1.example");
+	f = open_memstream(&printed, &plen);
+	ds_config_print(&c, f);
+	fclose(f);
+	ds_config_init(&b);
+	if (ds_config_parse(&b, printed, plen, "printed", err, sizeof(err)) < 0)
+		fail_msg("printed config does not parse: %s\n%s", err, printed);
+	assert_int_equal(ds_config_finish(&b, err, sizeof(err)), 0);
+	assert_int_equal(b.dot.naddr, 2);
+	assert_memory_equal(&b.dot.addr[1], &c.dot.addr[1], sizeof(c.dot.addr[1]));
+	assert_string_equal(b.dot.name, c.dot.name);
+	assert_int_equal(b.dot.clients, 10);
+	assert_int_equal(b.dot.idle_timeout_ms, 2000);
+	free(printed);
+	ds_config_free(&b);
+	/* the first command-line serve-dot replaces the file's list */
+	assert_int_equal(ds_config_set(&c, "serve-dot", "127.0.0.9", true, err, sizeof(err)), 0);
+	assert_int_equal(c.dot.naddr, 1);
+	ds_config_free(&c);
+
+	/* twice, or on a listen address: refused */
+	ds_config_init(&c);
+	assert_int_equal(parse(&c, "serve-dot 127.0.0.1\nserve-dot 127.0.0.1:853\n", err,
+			       sizeof(err)), 0);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "given twice"));
+	ds_config_free(&c);
+	ds_config_init(&c);
+	assert_int_equal(parse(&c, "listen 127.0.0.1:853\nserve-dot 127.0.0.1\n", err,
+			       sizeof(err)), 0);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "listen address too"));
+	ds_config_free(&c);
+	/* a certificate needs its key; a name is for the generated one only */
+	ds_config_init(&c);
+	assert_int_equal(parse(&c, "serve-dot-cert /etc/x.pem\n", err, sizeof(err)), 0);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "go together"));
+	assert_int_equal(parse(&c, "serve-dot-key /etc/x.key\nserve-dot-name a.zz\n", err,
+			       sizeof(err)), 0);
+	assert_int_equal(ds_config_finish(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "serve-dot-name"));
+	ds_config_free(&c);
 }
 
 /* access-control lines: parsed into rules, a netmask only once, the
@@ -314,12 +463,15 @@ int main(void)
 		cmocka_unit_test(test_good_file),
 		cmocka_unit_test(test_default_listen),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_sizes_do_not_wrap),
 		cmocka_unit_test(test_consistency),
 		cmocka_unit_test(test_resolv_conf_out),
+		cmocka_unit_test(test_resolve1),
 		cmocka_unit_test(test_cmdline_overrides),
 		cmocka_unit_test(test_print_roundtrip),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_access_control),
+		cmocka_unit_test(test_serve_dot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
