@@ -200,10 +200,16 @@ static int serve(struct ds_daemon *d)
 	r = ds_listeners_open(d);
 	if (r < 0)
 		goto out;
+	r = ds_dotsrv_open(d);
+	if (r < 0)
+		goto out;
 	if (ds_stubresolv_open(d) < 0) {
 		log_err("out of memory");
 		goto out;
 	}
+	/* its certificate and key: made by the store process, read here */
+	if (ds_dotsrv_start(d) < 0)
+		goto out;
 	/* the signals first */
 	sigs[0] = evsignal_new(d->base, SIGINT, on_signal, d);
 	sigs[1] = evsignal_new(d->base, SIGTERM, on_signal, d);
@@ -218,10 +224,13 @@ static int serve(struct ds_daemon *d)
 		goto out;
 	}
 	ds_access_watch(d);
+	if (ds_resolve1d_open(d) < 0)
+		goto out;
 	log_started(d->cfg);
 	event_base_dispatch(d->base);
 	rc = 0;
 out:
+	ds_resolve1d_close(d); /* cancels its queries: before the query path goes */
 	for (int i = 0; i < 2; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
@@ -232,9 +241,11 @@ out:
 	ds_stubresolv_close(d);
 	ds_access_close(d); /* before the watcher it may observe goes */
 	ds_netmgr_stop(d);
+	ds_netmgr_links_free(d);
 	ds_daemon_set_upstream(d, NULL, "none", false);
 	ds_resolve_fini(d);
 	ds_control_close(d);
+	ds_dotsrv_close(d);
 	ds_listeners_close(d);
 	if (d->cache)
 		ds_cache_free(d->cache);

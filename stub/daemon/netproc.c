@@ -439,7 +439,7 @@ static int confine(struct netproc *np, pid_t store_pid)
 	signal(SIGHUP, SIG_IGN);
 	if (ds_privdrop_network() < 0)
 		return -EPERM;
-	return ds_sandbox_enter(DS_SANDBOX_NETWORK, np->d->cfg->seccomp, 0);
+	return ds_sandbox_enter(DS_SANDBOX_NETWORK, np->d->cfg->seccomp, np->d->cfg->resolve1, 0);
 }
 
 int ds_netproc_main(struct ds_daemon *d, int chan, struct ds_listen_fds *fds, char *store_text,

@@ -321,9 +321,10 @@ int ds_privdrop_network(void);
 enum ds_sandbox_kind { DS_SANDBOX_STORE, DS_SANDBOX_NETWORK };
 /* no_new_privs, then (if built with seccomp and on) the filter of kind:
  * only the system calls that process makes; any other kills the process
- * (SIGSYS).  peer: the one process the store process may signal (the
- * network process).  0 or -errno (logged). */
-int ds_sandbox_enter(enum ds_sandbox_kind kind, bool seccomp_on, pid_t peer);
+ * (SIGSYS).  bus: the network process may open AF_UNIX sockets (the
+ * system bus, for resolve1).  peer: the one process the store process may
+ * signal (the network process).  0 or -errno (logged). */
+int ds_sandbox_enter(enum ds_sandbox_kind kind, bool seccomp_on, bool bus, pid_t peer);
 /* How many distinct system calls the filter of kind allows (some only
  * with certain arguments); 0 without seccomp. */
 unsigned ds_sandbox_syscalls(enum ds_sandbox_kind kind);

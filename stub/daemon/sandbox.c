@@ -79,14 +79,16 @@ static const char *const store_only[] = {
 
 /* The network process: its sockets (UDP and TCP to clients, upstreams and
  * the network's resolver; netlink), the walk (a thread, libunbound loaded
- * with dlopen: mprotect with PROT_EXEC), inotify for resolv-source, the
- * pause detector's timerfd, the store's memfd (pread). */
+ * with dlopen: mprotect with PROT_EXEC), inotify for resolv-source and
+ * networkd's state files (and their directory, read), the pause detector's timerfd, the store's memfd
+ * (pread), sd-bus (ppoll in its calls; access and readlink of what it
+ * reads about the bus and itself). */
 static const char *const network_only[] = {
 	"pread64", "mmap", "mprotect", "bind", "connect", "getsockname", "getpeername", "shutdown",
 	"sendmmsg", "recvfrom", "recvmmsg", "socketpair", "poll", "timerfd_create",
 	"timerfd_settime", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
 	"set_robust_list", "rseq", "exit", "clock_nanosleep", "nanosleep",
-	"sched_yield", "gettid",
+	"sched_yield", "gettid", "ppoll", "access", "readlink", "getdents64",
 };
 
 #if DS_SANITIZED
@@ -177,7 +179,7 @@ static int fail_with(scmp_filter_ctx ctx, const char *name, int err, unsigned n,
  * could be opened) */
 #define WRITE_FLAGS (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | (O_TMPFILE & ~O_DIRECTORY))
 
-static int network_rules(scmp_filter_ctx ctx, struct counted *count)
+static int network_rules(scmp_filter_ctx ctx, bool bus, struct counted *count)
 {
 	const struct scmp_arg_cmp rdonly_at = arg_masked(2, WRITE_FLAGS, 0);
 	const struct scmp_arg_cmp rdonly = arg_masked(1, WRITE_FLAGS, 0);
@@ -201,7 +203,11 @@ static int network_rules(scmp_filter_ctx ctx, struct counted *count)
 
 		r = allow(ctx, "socket", count, 1, &fam);
 	}
-	if (r == 0)
+	/* AF_UNIX: the system bus (resolve1 yes); else refused, not fatal
+	 * (glibc's NSS tries nscd's socket) */
+	if (r == 0 && bus)
+		r = allow(ctx, "socket", count, 1, &unix_sock);
+	else if (r == 0)
 		r = fail_with(ctx, "socket", EACCES, 1, &unix_sock);
 	if (r == 0)
 		r = fail_with(ctx, "clone3", ENOSYS, 0, NULL);
@@ -233,12 +239,15 @@ static int store_rules(scmp_filter_ctx ctx, pid_t peer, struct counted *count)
 	return r;
 }
 
-static int build(enum ds_sandbox_kind kind, pid_t peer, scmp_filter_ctx *ret,
+static int build(enum ds_sandbox_kind kind, bool bus, pid_t peer, scmp_filter_ctx *ret,
 		 struct counted *count)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	const struct scmp_arg_cmp fionread = arg_eq(1, FIONREAD);
 	const struct scmp_arg_cmp ifindex = arg_eq(1, SIOCGIFINDEX);
+	const struct scmp_arg_cmp ifname = arg_eq(1, SIOCGIFNAME);
+	const struct scmp_arg_cmp ifflags = arg_eq(1, SIOCGIFFLAGS);
+	const struct scmp_arg_cmp ifhwaddr = arg_eq(1, SIOCGIFHWADDR);
 	const struct scmp_arg_cmp tcgets = arg_eq(1, TCGETS);
 	int r;
 
@@ -248,13 +257,21 @@ static int build(enum ds_sandbox_kind kind, pid_t peer, scmp_filter_ctx *ret,
 	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	if (r == 0)
 		r = allow_all(ctx, both, sizeof(both) / sizeof(both[0]), count);
-	/* ioctl: FIONREAD (libevent sizes its reads), SIOCGIFINDEX (glibc's
-	 * if_nametoindex, for an address with a scope), TCGETS (stdio's
-	 * isatty on a character device) */
+	/* ioctl: FIONREAD (libevent sizes its reads), SIOCGIFINDEX and
+	 * SIOCGIFNAME (glibc's if_nametoindex and if_indextoname: an address
+	 * with a scope, a link's name), SIOCGIFFLAGS (what resolve1 tells of
+	 * a link), SIOCGIFHWADDR (a link's fingerprint), TCGETS (stdio's isatty on a character
+	 * device) */
 	if (r == 0)
 		r = allow(ctx, "ioctl", count, 1, &fionread);
 	if (r == 0)
 		r = allow(ctx, "ioctl", count, 1, &ifindex);
+	if (r == 0)
+		r = allow(ctx, "ioctl", count, 1, &ifname);
+	if (r == 0)
+		r = allow(ctx, "ioctl", count, 1, &ifflags);
+	if (r == 0)
+		r = allow(ctx, "ioctl", count, 1, &ifhwaddr);
 	if (r == 0)
 		r = allow(ctx, "ioctl", count, 1, &tcgets);
 #if DS_SANITIZED
@@ -262,7 +279,7 @@ static int build(enum ds_sandbox_kind kind, pid_t peer, scmp_filter_ctx *ret,
 		r = allow_all(ctx, sanitizer, sizeof(sanitizer) / sizeof(sanitizer[0]), count);
 #endif
 	if (r == 0)
-		r = kind == DS_SANDBOX_NETWORK ? network_rules(ctx, count)
+		r = kind == DS_SANDBOX_NETWORK ? network_rules(ctx, bus, count)
 					       : store_rules(ctx, peer, count);
 	if (r < 0) {
 		seccomp_release(ctx);
@@ -278,7 +295,7 @@ static const char *kind_name(enum ds_sandbox_kind kind)
 	return kind == DS_SANDBOX_NETWORK ? "network process" : "store process";
 }
 
-int ds_sandbox_enter(enum ds_sandbox_kind kind, bool seccomp_on, pid_t peer)
+int ds_sandbox_enter(enum ds_sandbox_kind kind, bool seccomp_on, bool bus, pid_t peer)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		int r = -errno;
@@ -290,7 +307,7 @@ int ds_sandbox_enter(enum ds_sandbox_kind kind, bool seccomp_on, pid_t peer)
 	if (seccomp_on) {
 		static struct counted count;
 		scmp_filter_ctx ctx;
-		int r = build(kind, peer, &ctx, &count);
+		int r = build(kind, bus, peer, &ctx, &count);
 
 		if (r == 0) {
 			r = seccomp_load(ctx);
@@ -316,7 +333,7 @@ unsigned ds_sandbox_syscalls(enum ds_sandbox_kind kind)
 	static struct counted count;
 	scmp_filter_ctx ctx;
 
-	if (build(kind, getpid(), &ctx, &count) < 0)
+	if (build(kind, false, getpid(), &ctx, &count) < 0)
 		return 0;
 	seccomp_release(ctx);
 	return count.n;

@@ -97,11 +97,12 @@ static void fds_close(struct ds_listen_fds *fds)
 	fds->n = 0;
 }
 
-/* Bind UDP and TCP (only TCP: tcp_only) on each of addr[0..n) that is not
- * in have[0..nhave), added to fds.  On failure (logged), closes what fds
- * holds: -errno. */
+/* Bind UDP and TCP (only TCP: dot, the DoT server's) on each of
+ * addr[0..n) that is not in have[0..nhave), added to fds.  On failure
+ * (logged, and said in why), closes what fds holds: -errno. */
 static int bind_new(struct ds_listen_fds *fds, const struct sockaddr_storage *addr, int n,
-		    const struct sockaddr_storage *have, int nhave, bool tcp_only)
+		    const struct sockaddr_storage *have, int nhave, bool dot, char *why,
+		    size_t whylen)
 {
 	static const int types[] = { SOCK_STREAM, SOCK_DGRAM };
 	char a[64];
@@ -111,19 +112,19 @@ static int bind_new(struct ds_listen_fds *fds, const struct sockaddr_storage *ad
 
 		for (int k = 0; k < nhave && !bound; k++)
 			bound = same_addr(&addr[i], &have[k]);
-		for (int t = 0; t < (tcp_only ? 1 : 2) && !bound; t++) {
+		for (int t = 0; t < (dot ? 1 : 2) && !bound; t++) {
 			int fd;
 
-			if (fds->n >= (int)(sizeof(fds->l) / sizeof(fds->l[0]))) {
-				fds_close(fds);
-				return -E2BIG;
-			}
-			fd = ds_listen_bind(&addr[i], types[t]);
+			fd = fds->n < (int)(sizeof(fds->l) / sizeof(fds->l[0]))
+				     ? ds_listen_bind(&addr[i], types[t])
+				     : -E2BIG;
 			if (fd < 0) {
 				ds_sockaddr_format(&addr[i], a, sizeof(a));
-				log_err("cannot listen on %s: %s%s", a, strerror(-fd),
-					fd == -EACCES ? " (a port below 1024 needs CAP_NET_BIND_SERVICE, "
-							"which this process has not)"
+				snprintf(why, whylen, "cannot %s on %s (%s)",
+					 dot ? "serve DoT" : "listen", a, strerror(-fd));
+				log_err("%s%s", why,
+					fd == -EACCES ? ": a port below 1024 needs CAP_NET_BIND_SERVICE, "
+							"which this process has not"
 						      : "");
 				fds_close(fds);
 				return fd;
@@ -138,18 +139,19 @@ static int bind_new(struct ds_listen_fds *fds, const struct sockaddr_storage *ad
 }
 
 /* The listen addresses (UDP and TCP) and the serve-dot ones (TCP) of n
- * that old (NULL: none) has not, bound into fds.  0 or -errno (logged). */
+ * that old (NULL: none) has not, bound into fds.  0 or -errno (logged,
+ * and said in why). */
 static int bind_all(struct ds_listen_fds *fds, const struct ds_config *n,
-		    const struct ds_config *old)
+		    const struct ds_config *old, char *why, size_t whylen)
 {
 	int r;
 
 	fds->n = 0;
 	r = bind_new(fds, n->listen, n->nlisten, old ? old->listen : NULL,
-		     old ? old->nlisten : 0, false);
+		     old ? old->nlisten : 0, false, why, whylen);
 	if (r == 0)
 		r = bind_new(fds, n->dot.addr, n->dot.naddr, old ? old->dot.addr : NULL,
-			     old ? old->dot.naddr : 0, true);
+			     old ? old->dot.naddr : 0, true, why, whylen);
 	return r;
 }
 
@@ -364,10 +366,9 @@ static void reload(struct storeproc *sp)
 		reload_refused(sp, why);
 		return;
 	}
-	r = bind_all(&fds, &sp->next, d->cfg);
+	r = bind_all(&fds, &sp->next, d->cfg, sub, sizeof(sub));
 	if (r < 0) {
-		snprintf(why, sizeof(why), "cannot bind a new listen or serve-dot address (%s)",
-			 strerror(-r));
+		snprintf(why, sizeof(why), "cannot bind a new listen address: %s", sub);
 		reload_refused(sp, why);
 		return;
 	}
@@ -657,7 +658,7 @@ static int store_serve(struct storeproc *sp)
 
 	/* nothing of ours to read or trace for a process of our user */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (ds_sandbox_enter(DS_SANDBOX_STORE, d->cfg->seccomp, sp->child) < 0)
+	if (ds_sandbox_enter(DS_SANDBOX_STORE, d->cfg->seccomp, false, sp->child) < 0)
 		return -EPERM;
 	d->base = event_base_new();
 	if (!d->base)
@@ -738,7 +739,7 @@ int ds_storeproc_main(struct ds_daemon *d, ds_serve_fn *serve)
 	sp.chan = sp.ctl_fd = -1;
 	sp.rc = 1;
 	d->privsep = &sp;
-	if (bind_all(&sp.fds, d->cfg, NULL) < 0)
+	if (bind_all(&sp.fds, d->cfg, NULL, why, sizeof(why)) < 0)
 		goto out;
 	sp.ctl_fd = ds_control_bind(d->cfg->control_path);
 	if (sp.ctl_fd < 0 || ds_privdrop_store(d->cfg) < 0)

@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 	}
 	ds_log_init("sandbox_probe", LOG_INFO, true);
 	/* the store process may signal only its network process: here, none */
-	if (ds_sandbox_enter(kind, true, getppid()) < 0)
+	if (ds_sandbox_enter(kind, true, false, getppid()) < 0)
 		return 1;
 	return try_op(argv[2], argv[3]);
 }
