@@ -72,6 +72,7 @@ struct ds_config {
 	 * ds_config_finish): resolv.conf in the control socket's directory */
 	char resolv_conf_out[PATH_MAX];
 	char user[64];                  /* drop privileges to it after binding */
+	bool seccomp;                   /* seccomp yes|no: the processes' filters (default yes) */
 	int log_level;                  /* syslog level */
 	unsigned max_tcp_clients;       /* tcp-clients (default 256) */
 	unsigned tcp_clients_per_address; /* tcp-clients-per-address (default 32; 0: no limit) */

@@ -13,7 +13,7 @@
  *
  * Nothing here logs or prints: functions return 0 or a negative errno and,
  * where a reason helps, write one into why.  Only pub_state.c touches
- * files, and only when asked to load or create the keys (at start).
+ * files, and only when asked to make or load the keys (at start).
  */
 #ifndef DOTSTUB_PUBLISH_H
 #define DOTSTUB_PUBLISH_H
@@ -156,15 +156,19 @@ void ds_pub_signed_free(struct ds_pub_signed *s);
 
 struct ds_publisher;
 
-/* Load the four keys of the publisher from dir (its files named
- * ds_pub_key_file() + ".private"), or, if dir holds none, generate them
- * (algorithm 13) and write them there (mode 0600, crash-safely) with
- * trust-anchor.key, the resolver-name.arpa KSK as a DNSKEY record.  Some
- * but not all key files, or a file that cannot be read, is an error: the
- * keys are an identity that clients pin, never silently replaced.
- * created says whether they were made now.  0 or -errno with why. */
-int ds_pub_state_load(struct ds_pub_keys *keys, const char *dir, const char *name, bool *created,
-		      char *why, size_t whylen);
+/* If dir holds none of the publisher's four key files (named
+ * ds_pub_key_file() + ".private"), generate the keys (algorithm 13) and
+ * write them there (mode 0600, crash-safely) with trust-anchor.key, the
+ * resolver-name.arpa KSK as a DNSKEY record; created says whether they
+ * were made now.  Some but not all key files is an error: the keys are an
+ * identity that clients pin, never silently replaced.  (dotstubd's store
+ * process, at start: privsep.h.)  0 or -errno with why. */
+int ds_pub_state_make(const char *dir, bool *created, char *why, size_t whylen);
+/* Load the four keys from dir for resolver name; reads only (dotstubd's
+ * network process).  Missing or unreadable keys are an error.  0 or
+ * -errno with why. */
+int ds_pub_state_load(struct ds_pub_keys *keys, const char *dir, const char *name, char *why,
+		      size_t whylen);
 
 /* A publisher for resolver name (the DoT server's), taking keys (they
  * are moved out of *keys), publishing addr[0..naddr) and tlsa for N as a

@@ -29,7 +29,7 @@ enum key_id {
 	K_RESOLV_SOURCE_LINK, K_NETWORKD,
 	K_SERVE_DOT, K_SERVE_DOT_CERT, K_SERVE_DOT_KEY, K_SERVE_DOT_NAME, K_DOT_CLIENTS,
 	K_DOT_PER_ADDRESS, K_DOT_CLIENT_OUTPUT, K_DOT_OUTPUT_TOTAL, K_DOT_CLIENT_INFLIGHT,
-	K_DOT_IDLE_TIMEOUT, K_DOT_HANDSHAKE_TIMEOUT, K_PUBLISH,
+	K_DOT_IDLE_TIMEOUT, K_DOT_HANDSHAKE_TIMEOUT, K_SECCOMP, K_PUBLISH,
 };
 
 struct key_def {
@@ -50,6 +50,7 @@ static const struct key_def keys[] = {
 	{ "resolv-conf-out", K_RESOLV_CONF_OUT, false, "PATH|none  the resolv.conf written for /etc/resolv.conf to link to (default: next to the control socket, " DOTSTUB_RUNDIR "/resolv.conf)" },
 	{ "state-dir", K_STATE_DIR, false, "DIR  trust store directory (default " DOTSTUB_STATEDIR ")" },
 	{ "user", K_USER, false, "NAME  drop privileges to this user after binding" },
+	{ "seccomp", K_SECCOMP, false, "yes|no  seccomp filters on both processes (default yes; no: for debugging)" },
 	{ "log-level", K_LOG_LEVEL, false, "err|warning|notice|info|debug (default notice)" },
 	{ "tcp-clients", K_TCP_CLIENTS, false, "N  concurrent TCP clients (default 256)" },
 	{ "tcp-clients-per-address", K_TCP_PER_ADDRESS, false, "N  TCP clients from one address (default 32; 0 = no limit)" },
@@ -118,6 +119,7 @@ void ds_config_init(struct ds_config *c)
 	c->unknown_network = TRUST_UNKNOWN_OPPORTUNISTIC;
 	c->discovery_wait_ms = 3000;
 	c->rfc5011_hold_down_s = 30 * 86400;
+	c->seccomp = true;
 	c->dbus_max_calls = 64;
 	c->dot.clients = 256;
 	c->dot.clients_per_address = 32;
@@ -410,6 +412,10 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		free(t.data);
 		if (r < 0)
 			return fail(err, errlen, "tlsa: too many records (at most %d)", DS_MAX_TLSA);
+		return 0;
+	case K_SECCOMP:
+		if (parse_bool(v, &c->seccomp) < 0)
+			return fail(err, errlen, "seccomp: '%s' is not yes or no", v);
 		return 0;
 	case K_ALLOW_TLS12:
 		if (parse_bool(v, &c->allow_tls12) < 0)
@@ -948,6 +954,7 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	fprintf(f, "state-dir %s\n", c->state_dir);
 	if (c->user[0])
 		fprintf(f, "user %s\n", c->user);
+	fprintf(f, "seccomp %s\n", c->seccomp ? "yes" : "no");
 	fprintf(f, "log-level %s\n", ds_log_level_name(c->log_level));
 	fprintf(f, "tcp-clients %u\n", c->max_tcp_clients);
 	fprintf(f, "tcp-clients-per-address %u\n", c->tcp_clients_per_address);

@@ -84,7 +84,6 @@ static struct ds_publisher *publisher_make(struct ds_daemon *d, const char *name
 	char dir[PATH_MAX], why[768], addr[16][46];
 	const char *ap[16];
 	size_t n;
-	bool created;
 
 	if (!name[0] || !tlsa[0]) {
 		log_err("publish: the DoT server has no name or TLSA to publish");
@@ -94,13 +93,10 @@ static struct ds_publisher *publisher_make(struct ds_daemon *d, const char *name
 		log_err("publish: state-dir %s: path too long", d->cfg->state_dir);
 		return NULL;
 	}
-	if (ds_pub_state_load(&keys, dir, name, &created, why, sizeof(why)) < 0) {
+	if (ds_pub_state_load(&keys, dir, name, why, sizeof(why)) < 0) {
 		log_err("publish: %s", why);
 		return NULL;
 	}
-	if (created)
-		log_notice("publish: generated new keys for %s and %s in %s", DS_PUB_ARPA, name,
-			   dir);
 	n = own_addresses(d->cfg, addr, 16);
 	for (size_t i = 0; i < n; i++)
 		ap[i] = addr[i];
@@ -109,6 +105,27 @@ static struct ds_publisher *publisher_make(struct ds_daemon *d, const char *name
 	if (!p)
 		log_err("publish: cannot make the publication: %s", why);
 	return p;
+}
+
+int ds_publishd_make_keys(const struct ds_config *c)
+{
+	char dir[PATH_MAX], why[768];
+	bool created;
+
+	if (!c->publish)
+		return 0;
+	if (snprintf(dir, sizeof(dir), "%s/%s", c->state_dir, PUBLISH_DIR) >= (int)sizeof(dir)) {
+		log_err("publish: state-dir %s: path too long", c->state_dir);
+		return -ENAMETOOLONG;
+	}
+	if (ds_pub_state_make(dir, &created, why, sizeof(why)) < 0) {
+		log_err("publish: %s", why);
+		return -EINVAL;
+	}
+	if (created)
+		log_notice("publish: generated new keys for %s and this resolver's own zone in %s",
+			   DS_PUB_ARPA, dir);
+	return 0;
 }
 
 int ds_publishd_open(struct ds_daemon *d, const char *name, const char *tlsa)

@@ -131,14 +131,13 @@ static int create_all(struct ds_pub_keys *keys, const char *dir, const char *nam
 	return r;
 }
 
-int ds_pub_state_load(struct ds_pub_keys *keys, const char *dir, const char *name, bool *created,
-		      char *why, size_t whylen)
+/* How many of the key files dir holds (one that cannot be checked
+ * counts), or -errno with why. */
+static int key_files_present(const char *dir, char *why, size_t whylen)
 {
 	char path[PATH_MAX];
 	int present = 0, r;
 
-	memset(keys, 0, sizeof(*keys));
-	*created = false;
 	for (int i = 0; i < DS_PUB_NKEYS; i++) {
 		if ((r = key_path(path, sizeof(path), dir, (enum ds_pub_key_role)i)) < 0) {
 			snprintf(why, whylen, "%s: path too long", dir);
@@ -147,21 +146,48 @@ int ds_pub_state_load(struct ds_pub_keys *keys, const char *dir, const char *nam
 		if (access(path, F_OK) == 0 || errno != ENOENT)
 			present++;
 	}
-	if (present == 0) {
-		*created = true;
-		r = create_all(keys, dir, name, why, whylen);
-	} else if (present < DS_PUB_NKEYS) {
+	if (present > 0 && present < DS_PUB_NKEYS) {
 		snprintf(why, whylen,
 			 "%s holds %d of the %d key files; they are the publication's identity, "
 			 "so none is replaced: move the directory away to have new keys made "
 			 "(clients that pinned the old anchor will refuse the new)",
 			 dir, present, DS_PUB_NKEYS);
-		r = -ENOENT;
-	} else {
-		r = 0;
-		for (int i = 0; i < DS_PUB_NKEYS && r == 0; i++)
-			r = load_one(keys, dir, (enum ds_pub_key_role)i, name, why, whylen);
+		return -ENOENT;
 	}
+	return present;
+}
+
+int ds_pub_state_make(const char *dir, bool *created, char *why, size_t whylen)
+{
+	struct ds_pub_keys keys;
+	int r = key_files_present(dir, why, whylen);
+
+	*created = false;
+	if (r != 0)
+		return r < 0 ? r : 0;
+	/* the files hold no owner name: the zone keys' is set again at load */
+	memset(&keys, 0, sizeof(keys));
+	r = create_all(&keys, dir, DS_PUB_ARPA, why, whylen);
+	ds_pub_keys_free(&keys);
+	*created = r == 0;
+	return r;
+}
+
+int ds_pub_state_load(struct ds_pub_keys *keys, const char *dir, const char *name, char *why,
+		      size_t whylen)
+{
+	int r = key_files_present(dir, why, whylen);
+
+	memset(keys, 0, sizeof(*keys));
+	if (r == 0) {
+		snprintf(why, whylen, "%s holds no keys", dir);
+		return -ENOENT;
+	}
+	if (r < 0)
+		return r;
+	r = 0;
+	for (int i = 0; i < DS_PUB_NKEYS && r == 0; i++)
+		r = load_one(keys, dir, (enum ds_pub_key_role)i, name, why, whylen);
 	if (r < 0)
 		ds_pub_keys_free(keys);
 	return r;
