@@ -58,6 +58,9 @@ static void usage(FILE *f)
 		"                       own resolver for MINUTES (default 5, at most 60) to\n"
 		"                       sign on to a captive portal; never on a known\n"
 		"                       (pinned) network; --seconds N for short tests\n"
+		"  publish show         with publish yes: the trust anchor (the\n"
+		"                       resolver-name.arpa KSK, a DNSKEY record) to hand\n"
+		"                       to the LAN's clients, and what is published\n"
 		"\n"
 		"Commands (standalone):\n"
 		"  discover ADDR ...    dry run of discovery against a resolver: every step\n"
@@ -389,6 +392,16 @@ static int hotspot_main(int argc, char **argv)
 	return request(line);
 }
 
+/* "publish show" */
+static int publish_main(int argc, char **argv)
+{
+	if (argc != 2 || strcmp(argv[1], "show") != 0) {
+		fprintf(stderr, "usage: dotctl publish show\n");
+		return 2;
+	}
+	return request("publish show");
+}
+
 int main(int argc, char **argv)
 {
 	bool json = false;
@@ -431,6 +444,8 @@ int main(int argc, char **argv)
 		return query_main(argc - i, argv + i, json);
 	if (!strcmp(argv[i], "link"))
 		return link_main(argc - i, argv + i);
+	if (!strcmp(argv[i], "publish"))
+		return publish_main(argc - i, argv + i);
 	if (!strcmp(argv[i], "status") || !strcmp(argv[i], "network")) {
 		if (argc - i > 2 || (argc - i == 2 && strcmp(argv[i + 1], "--json") != 0)) {
 			fprintf(stderr, "usage: dotctl %s [--json]\n", argv[i]);

@@ -550,7 +550,7 @@ write_name(FILE *fp, const void *arg)
 
 static int
 write_all(struct ctl_prov_dir *d, const struct ctl_prov_conf *c,
-    struct ctl_prov_keys *keys, const struct ctl_prov_tls *tls,
+    struct ds_pub_keys *keys, const struct ctl_prov_tls *tls,
     const ldns_rr_list *children, const struct ctl_prov_upstreams *ups)
 {
 	int r;
@@ -558,12 +558,12 @@ write_all(struct ctl_prov_dir *d, const struct ctl_prov_conf *c,
 	if ((r = ctl_prov_write(d, "name", 0644, write_name, c->name)) < 0 ||
 	    (r = ctl_prov_keys_write(keys, d, c->ttl)) < 0 ||
 	    (r = ctl_prov_tls_write(tls, d)) < 0 ||
-	    (r = ctl_prov_zones_write(d, c, keys->key[CTL_PROV_ZONE_KSK],
+	    (r = ctl_prov_zones_write(d, c, keys->key[DS_PUB_ZONE_KSK],
 	    tls->tlsa, children)) < 0 ||
 	    (r = ctl_prov_zone_sign(d, CTL_PROV_ARPA,
-	    keys->key[CTL_PROV_ARPA_KSK], keys->key[CTL_PROV_ARPA_ZSK])) < 0 ||
+	    keys->key[DS_PUB_ARPA_KSK], keys->key[DS_PUB_ARPA_ZSK])) < 0 ||
 	    (r = ctl_prov_zone_sign(d, c->name,
-	    keys->key[CTL_PROV_ZONE_KSK], keys->key[CTL_PROV_ZONE_ZSK])) < 0 ||
+	    keys->key[DS_PUB_ZONE_KSK], keys->key[DS_PUB_ZONE_ZSK])) < 0 ||
 	    (r = ctl_prov_unbound_write(d, c, ups)) < 0 ||
 	    (r = ctl_prov_bind_write(d, c, ups)) < 0)
 		return r;
@@ -571,14 +571,14 @@ write_all(struct ctl_prov_dir *d, const struct ctl_prov_conf *c,
 }
 
 static void
-print_summary(const struct ctl_prov_conf *c, const struct ctl_prov_keys *k,
+print_summary(const struct ctl_prov_conf *c, const struct ds_pub_keys *k,
     const struct ctl_prov_tls *tls)
 {
 	ldns_rr *rr;
 
 	printf("name: %s\ndirectory: %s\ntlsa: %s\n", c->name, c->out,
 	    tls->tlsa);
-	if ((rr = ctl_prov_key_dnskey(k->key[CTL_PROV_ARPA_KSK], c->ttl))) {
+	if ((rr = ds_pub_key_dnskey(k->key[DS_PUB_ARPA_KSK], c->ttl))) {
 		fputs("anchor: ", stdout);
 		ldns_rr_print_fmt(stdout, ldns_output_format_nocomments, rr);
 		ldns_rr_free(rr);
@@ -588,7 +588,7 @@ print_summary(const struct ctl_prov_conf *c, const struct ctl_prov_keys *k,
 /* Everything that reads input, before anything is written. */
 static int
 prepare(const struct ctl_prov_conf *c, ldns_rr_list *children,
-    struct ctl_prov_upstreams *ups, struct ctl_prov_keys *keys,
+    struct ctl_prov_upstreams *ups, struct ds_pub_keys *keys,
     struct ctl_prov_tls *tls)
 {
 	struct stat st;
@@ -605,18 +605,18 @@ prepare(const struct ctl_prov_conf *c, ldns_rr_list *children,
 		    c->name, c->ttl, &ups->up[i])) < 0)
 			return r;
 	if (c->arpa_key != NULL && (r = ctl_prov_key_load(&arpa_ksk,
-	    c->arpa_key, CTL_PROV_ARPA_KSK, c->name)) < 0)
+	    c->arpa_key, DS_PUB_ARPA_KSK, c->name)) < 0)
 		return r;
 	if ((r = ctl_prov_keys_generate(keys, c->name, c->alg, arpa_ksk)) < 0)
 		return r;
-	ctl_prov_keys_set_validity(keys, c->inception, c->expiration);
+	ds_pub_keys_set_validity(keys, c->inception, c->expiration);
 	return ctl_prov_tls_make(tls, c->name, c->ca_cert, c->ca_key);
 }
 
 static int
 provision(const struct ctl_prov_conf *c)
 {
-	struct ctl_prov_keys keys = { { NULL } };
+	struct ds_pub_keys keys = { { NULL } };
 	struct ctl_prov_upstreams *ups;
 	struct ctl_prov_tls tls;
 	struct ctl_prov_dir d;
@@ -638,7 +638,7 @@ provision(const struct ctl_prov_conf *c)
 		print_summary(c, &keys, &tls);
 	ctl_prov_dir_close(&d);
 	ctl_prov_tls_free(&tls);
-	ctl_prov_keys_free(&keys);
+	ds_pub_keys_free(&keys);
 	ctl_prov_upstreams_free(ups);
 	free(ups);
 	ldns_rr_list_deep_free(children);
@@ -663,7 +663,7 @@ resign(const char *dir, const struct sig_opts *sig)
 {
 	char name[CTL_PROV_NAME_SIZE], line[CTL_PROV_NAME_SIZE];
 	char path[PATH_MAX];
-	struct ctl_prov_keys keys;
+	struct ds_pub_keys keys;
 	struct ctl_prov_dir d;
 	uint32_t inception, expiration;
 	int r;
@@ -679,15 +679,15 @@ resign(const char *dir, const struct sig_opts *sig)
 		return -EINVAL;
 	}
 	if ((r = ctl_prov_keys_load(&keys, dir, name)) == 0) {
-		ctl_prov_keys_set_validity(&keys, inception, expiration);
+		ds_pub_keys_set_validity(&keys, inception, expiration);
 		if ((r = ctl_prov_zone_sign(&d, CTL_PROV_ARPA,
-		    keys.key[CTL_PROV_ARPA_KSK],
-		    keys.key[CTL_PROV_ARPA_ZSK])) == 0)
+		    keys.key[DS_PUB_ARPA_KSK],
+		    keys.key[DS_PUB_ARPA_ZSK])) == 0)
 			r = ctl_prov_zone_sign(&d, name,
-			    keys.key[CTL_PROV_ZONE_KSK],
-			    keys.key[CTL_PROV_ZONE_ZSK]);
+			    keys.key[DS_PUB_ZONE_KSK],
+			    keys.key[DS_PUB_ZONE_ZSK]);
 	}
-	ctl_prov_keys_free(&keys);
+	ds_pub_keys_free(&keys);
 	ctl_prov_dir_close(&d);
 	if (r == 0)
 		print_expiration(name, expiration);

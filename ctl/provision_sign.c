@@ -1,6 +1,7 @@
 /*
- * provision_sign.c -- signing a provisioned resolver's zones with libldns:
- * NSEC for denial, the KSK signs the DNSKEY RRset, the ZSK the rest.
+ * provision_sign.c -- signing a provisioned resolver's zone files: read,
+ * checked, a new serial, signed by stub/publish (NSEC for denial, the KSK
+ * signs the DNSKEY RRset, the ZSK the rest) and written beside them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -117,80 +118,27 @@ soa_serial_raise(ldns_rr *soa, const char *path)
 }
 
 static int
-dz_add(ldns_dnssec_zone *dz, ldns_rr *rr, const char *origin)
-{
-	ldns_status s;
-
-	if ((s = ldns_dnssec_zone_add_rr(dz, rr)) == LDNS_STATUS_OK)
-		return 0;
-	ctl_prov_err("cannot sign %s: %s", origin, ldns_get_errorstr_by_id(s));
-	return -EINVAL;
-}
-
-/* Add the zone's SOA, records and the DNSKEYs of keys to dz. */
-static int
-dz_fill(ldns_dnssec_zone *dz, ldns_zone *z, const ldns_key_list *keys,
-    ldns_rr_list *own, const char *origin, const char *signed_path)
-{
-	ldns_rr *soa = ldns_zone_soa(z), *rr;
-	size_t i;
-
-	if (soa_serial_raise(soa, signed_path) < 0)
-		return -ENOMEM;
-	if (dz_add(dz, soa, origin) < 0)
-		return -EINVAL;
-	for (i = 0; i < ldns_rr_list_rr_count(ldns_zone_rrs(z)); i++)
-		if (dz_add(dz, ldns_rr_list_rr(ldns_zone_rrs(z), i), origin) < 0)
-			return -EINVAL;
-	for (i = 0; i < ldns_key_list_key_count(keys); i++) {
-		rr = ctl_prov_key_dnskey(ldns_key_list_key(keys, i),
-		    ldns_rr_ttl(soa));
-		if (rr == NULL || !ldns_rr_list_push_rr(own, rr)) {
-			ldns_rr_free(rr);
-			return -ENOMEM;
-		}
-		if (dz_add(dz, rr, origin) < 0)
-			return -EINVAL;
-	}
-	return 0;
-}
-
-static int
 sign_zone(struct ctl_prov_dir *d, const char *origin, ldns_zone *z,
-    ldns_key_list *keys)
+    ldns_key *ksk, ldns_key *zsk)
 {
-	ldns_rr_list *own, *added;
-	ldns_dnssec_zone *dz;
+	struct ds_pub_signed *signed_zone = NULL;
 	char rel[PATH_MAX], path[PATH_MAX + CTL_PROV_NAME_SIZE + 32];
-	ldns_status s;
+	char why[256];
 	int r;
 
 	snprintf(rel, sizeof(rel), CTL_PROV_SIGNED_FMT, origin);
 	snprintf(path, sizeof(path), "%s/" CTL_PROV_SIGNED_FMT, d->root,
 	    origin);
-
-	own = ldns_rr_list_new();
-	added = ldns_rr_list_new();
-	dz = ldns_dnssec_zone_new();
-	if (own == NULL || added == NULL || dz == NULL) {
-		r = -ENOMEM;
-	} else if ((r = dz_fill(dz, z, keys, own, origin, path)) == 0) {
-		s = ldns_dnssec_zone_sign_flg(dz, added, keys,
-		    ldns_dnssec_default_replace_signatures, NULL, 0);
-		if (s != LDNS_STATUS_OK) {
-			ctl_prov_err("cannot sign %s: %s", origin,
-			    ldns_get_errorstr_by_id(s));
-			r = -EINVAL;
-		}
-	}
-	if (r == -ENOMEM)
+	if (soa_serial_raise(ldns_zone_soa(z), path) < 0) {
 		ctl_prov_err("cannot sign %s: out of memory", origin);
-	if (r == 0)
-		r = ctl_prov_write(d, rel, 0644, write_signed, dz);
-	if (dz != NULL)
-		ldns_dnssec_zone_free(dz);
-	ldns_rr_list_deep_free(own);
-	ldns_rr_list_deep_free(added);
+		return -ENOMEM;
+	}
+	if ((r = ds_pub_sign(z, ksk, zsk, &signed_zone, why, sizeof(why))) < 0) {
+		ctl_prov_err("cannot sign %s: %s", origin, why);
+		return r;
+	}
+	r = ctl_prov_write(d, rel, 0644, write_signed, signed_zone->dz);
+	ds_pub_signed_free(signed_zone);
 	return r;
 }
 
@@ -199,7 +147,6 @@ ctl_prov_zone_sign(struct ctl_prov_dir *d, const char *origin,
     struct ldns_struct_key *ksk, struct ldns_struct_key *zsk)
 {
 	char path[PATH_MAX], fqdn[CTL_PROV_NAME_SIZE + 1];
-	ldns_key_list *keys;
 	ldns_zone *z;
 	int r, n;
 
@@ -214,19 +161,7 @@ ctl_prov_zone_sign(struct ctl_prov_dir *d, const char *origin,
 		ldns_zone_deep_free(z);
 		return r;
 	}
-	if ((keys = ldns_key_list_new()) == NULL ||
-	    !ldns_key_list_push_key(keys, ksk) ||
-	    !ldns_key_list_push_key(keys, zsk)) {
-		ctl_prov_err("out of memory");
-		r = -ENOMEM;
-	} else {
-		r = sign_zone(d, origin, z, keys);
-	}
-	if (keys != NULL) {
-		/* the keys are the caller's: free the list alone */
-		ldns_key_list_set_key_count(keys, 0);
-		ldns_key_list_free(keys);
-	}
+	r = sign_zone(d, origin, z, ksk, zsk);
 	ldns_zone_deep_free(z);
 	return r;
 }

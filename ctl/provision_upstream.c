@@ -43,7 +43,7 @@ push_as(ldns_rr_list *list, const ldns_rr *rr, const char *owner,
 
 	if ((c = ldns_rr_clone(rr)) == NULL)
 		return -ENOMEM;
-	if (ctl_prov_rr_set_owner(c, owner) < 0) {
+	if (ds_pub_rr_set_owner(c, owner) < 0) {
 		ctl_prov_err("%s: name too long", owner);
 		ldns_rr_free(c);
 		return -EINVAL;
@@ -116,7 +116,7 @@ upstream_key(ldns_rr_list *children, const char *dir, const char *up,
 		ctl_prov_err("%s: not the DNSKEY of %s's KSK", path, up);
 	} else {
 		snprintf(owner, sizeof(owner), "%s.%s.", up, name);
-		if ((key = ctl_prov_key_record(dnskey, owner)) == NULL) {
+		if ((key = ds_pub_key_record(dnskey, owner)) == NULL) {
 			ctl_prov_err("%s: name too long", owner);
 			r = -EINVAL;
 		} else {

@@ -1,6 +1,7 @@
 /*
  * provision_zones.c -- the two zones a resolver publishes (PROTOCOL.md,
- * "What the resolver publishes"), written unsigned; reading zone files.
+ * "What the resolver publishes"), built by stub/publish and written
+ * unsigned; reading zone files.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -15,165 +16,41 @@
 /* An unsigned zone of ours is a few kilobytes; refuse absurd ones. */
 #define ZONE_FILE_MAX (1024 * 1024)
 #define ZONE_RECORDS_MAX 10000
-/* SOA timers: refresh, retry, expire (the minimum is the TTL). */
-#define SOA_TIMERS "3600 900 1209600"
 
-/* Add rr to z; on failure rr is freed.  Returns 0 or -ENOMEM. */
-static int
-zone_push(ldns_zone *z, ldns_rr *rr)
-{
-	if (!ldns_zone_push_rr(z, rr)) {
-		ldns_rr_free(rr);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* Parse one record in presentation form and add it to z. */
-static int __attribute__((format(printf, 3, 4)))
-zone_add(ldns_zone *z, uint32_t ttl, const char *fmt, ...)
-{
-	char line[1024];
-	ldns_status s;
-	ldns_rr *rr;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return -ENAMETOOLONG;
-	if ((s = ldns_rr_new_frm_str(&rr, line, ttl, NULL, NULL)) !=
-	    LDNS_STATUS_OK) {
-		ctl_prov_err("bad record \"%s\": %s", line,
-		    ldns_get_errorstr_by_id(s));
-		return -EINVAL;
-	}
-	if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA) {
-		ldns_zone_set_soa(z, rr);
-		return 0;
-	}
-	return zone_push(z, rr);
-}
-
-int
-ctl_prov_rr_set_owner(struct ldns_struct_rr *rr, const char *owner)
-{
-	ldns_rdf *rdf;
-
-	if ((rdf = ldns_dname_new_frm_str(owner)) == NULL)
-		return -EINVAL;
-	ldns_rdf_deep_free(ldns_rr_owner(rr));
-	ldns_rr_set_owner(rr, rdf);
-	return 0;
-}
-
-struct ldns_struct_rr *
-ctl_prov_key_record(const struct ldns_struct_rr *dnskey, const char *owner)
-{
-	ldns_rr *key;
-
-	if ((key = ldns_rr_clone(dnskey)) == NULL)
-		return NULL;
-	ldns_rr_set_type(key, LDNS_RR_TYPE_KEY);
-	if (ctl_prov_rr_set_owner(key, owner) < 0) {
-		ldns_rr_free(key);
-		return NULL;
-	}
-	return key;
-}
-
-static int
-zone_soa_ns(ldns_zone *z, const char *origin, const char *name,
-    uint32_t ttl)
-{
-	int r;
-
-	if ((r = zone_add(z, ttl, "%s. %u IN SOA %s. hostmaster.%s. 1 "
-	    SOA_TIMERS " %u", origin, ttl, name, name, ttl)) < 0)
-		return r;
-	return zone_add(z, ttl, "%s. %u IN NS %s.", origin, ttl, name);
-}
-
+/* The zone resolver-name.arpa: SOA, NS N, KEY N.resolver-name.arpa. */
 static ldns_zone *
 arpa_zone(const struct ctl_prov_conf *conf, const ldns_key *zone_ksk)
 {
-	char owner[CTL_PROV_NAME_SIZE + sizeof(CTL_PROV_ARPA) + 2];
-	ldns_rr *dnskey, *key;
 	ldns_zone *z;
 
-	if ((z = ldns_zone_new()) == NULL)
+	if (ds_pub_zone_arpa(&z, conf->name, zone_ksk, conf->ttl) < 0)
 		return NULL;
-	if (zone_soa_ns(z, CTL_PROV_ARPA, conf->name, conf->ttl) < 0)
-		goto fail;
-	snprintf(owner, sizeof(owner), "%s.%s.", conf->name, CTL_PROV_ARPA);
-	if ((dnskey = ctl_prov_key_dnskey(zone_ksk, conf->ttl)) == NULL)
-		goto fail;
-	key = ctl_prov_key_record(dnskey, owner);
-	ldns_rr_free(dnskey);
-	if (key == NULL) {
-		ctl_prov_err("%s: name too long", owner);
-		goto fail;
-	}
-	if (zone_push(z, key) < 0)
-		goto fail;
 	return z;
-fail:
-	ldns_zone_deep_free(z);
-	return NULL;
-}
-
-static int
-zone_roles(ldns_zone *z, const struct ctl_prov_conf *conf)
-{
-	const char *type, *function;
-	int r;
-
-	type = conf->forwarder ? "forwarder" : "resolver";
-	function = type;
-	if (conf->type_mismatch) {
-		type = "resolver";
-		function = "forwarder";
-	}
-	if ((r = zone_add(z, conf->ttl, "server-type.%s. %u IN TXT \"%s\"",
-	    conf->name, conf->ttl, type)) < 0)
-		return r;
-	return zone_add(z, conf->ttl, "server-function.%s. %u IN TXT \"%s\"",
-	    conf->name, conf->ttl, function);
 }
 
 static ldns_zone *
 unique_zone(const struct ctl_prov_conf *conf, const char *tlsa,
     const ldns_rr_list *children)
 {
-	const char *name = conf->name;
+	const char *addr[CTL_PROV_MAX_ADDRS];
+	struct ds_pub_zone_spec s = {
+		.name = conf->name, .ttl = conf->ttl, .addr = addr,
+		.naddr = conf->naddr, .tlsa = tlsa, .children = children,
+	};
 	ldns_zone *z;
-	ldns_rr *rr;
 	size_t i;
 
-	if ((z = ldns_zone_new()) == NULL)
-		return NULL;
-	if (zone_soa_ns(z, name, name, conf->ttl) < 0)
-		goto fail;
 	for (i = 0; i < conf->naddr; i++)
-		if (zone_add(z, conf->ttl, "%s. %u IN %s %s", name, conf->ttl,
-		    conf->addr[i].family == AF_INET ? "A" : "AAAA",
-		    conf->addr[i].text) < 0)
-			goto fail;
-	if (zone_roles(z, conf) < 0 ||
-	    zone_add(z, conf->ttl, "_853._tcp.%s. %u IN TLSA %s", name,
-	    conf->ttl, tlsa) < 0)
-		goto fail;
-	for (i = 0; i < ldns_rr_list_rr_count(children); i++) {
-		if ((rr = ldns_rr_clone(ldns_rr_list_rr(children, i))) ==
-		    NULL || zone_push(z, rr) < 0)
-			goto fail;
+		addr[i] = conf->addr[i].text;
+	s.type = conf->forwarder ? "forwarder" : "resolver";
+	s.function = s.type;
+	if (conf->type_mismatch) {
+		s.type = "resolver";
+		s.function = "forwarder";
 	}
+	if (ds_pub_zone_unique(&z, &s) < 0)
+		return NULL;
 	return z;
-fail:
-	ldns_zone_deep_free(z);
-	return NULL;
 }
 
 static int

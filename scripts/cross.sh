@@ -10,7 +10,7 @@
 #   1. installs Debian 12's cross compiler (gcc-TRIPLET) and qemu-user, and
 #      unpacks the ARCH builds of the libraries dotstub links (libssl-dev,
 #      libevent-dev, libunbound-dev, nettle-dev, libnl-3-dev,
-#      libnl-route-3-dev, libldns-dev, libcmocka-dev, libsystemd-dev,
+#      libnl-route-3-dev, libldns-dev, libcmocka-dev, libsystemd-dev, libseccomp-dev,
 #      libc6-dev and what they depend on) into sysroot/ (why not
 #      Multi-Arch: below);
 #   2. writes the meson cross file cross.ini (gcc --sysroot, pkg-config in
@@ -54,7 +54,7 @@ usage() {
 # for ARCH: the C library and the -dev packages scripts/deps.sh installs
 # for the host
 LIBS=(libc6-dev libssl-dev libevent-dev libunbound-dev nettle-dev libnl-3-dev
-	libnl-route-3-dev libldns-dev libcmocka-dev libsystemd-dev)
+	libnl-route-3-dev libldns-dev libcmocka-dev libsystemd-dev libseccomp-dev)
 
 # arch_info ARCH: sets TRIPLET QEMU CPU_FAMILY CPU ENDIAN, and RESOLVE1:
 # mipsel is built as packaging/openwrt builds it, without the resolve1

@@ -13,7 +13,7 @@ set -euo pipefail
 PKGS=(
 	build-essential meson ninja-build pkg-config clang libclang-rt-dev llvm
 	libssl-dev libevent-dev libunbound-dev nettle-dev libnl-3-dev
-	libnl-route-3-dev libldns-dev libcmocka-dev libsystemd-dev
+	libnl-route-3-dev libldns-dev libcmocka-dev libsystemd-dev libseccomp-dev
 	openssl unbound ldnsutils knot-dnsutils bind9 bind9-dnsutils stubby dnsperf
 	dbus-daemon dbus-bin libglib2.0-bin
 	dnsmasq-base busybox

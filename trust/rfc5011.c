@@ -346,6 +346,12 @@ int trust_store_rfc5011(struct trust_store *s, const char *zone, const struct tr
 		if (w < 0)
 			r = w;
 	}
+	if (r == 0 || r == -EPERM) {
+		struct trust_change c = { .kind = TRUST_CHANGE_RFC5011, .zone = canon, .obs = obs,
+					  .holddown = holddown, .now = obs->now };
+
+		trust_journal_note(s, &c);
+	}
 	if (ret_changes && (r == 0 || r == -EPERM))
 		*ret_changes = changes;
 out:

@@ -363,6 +363,29 @@ const struct trust_anchor *trust_store_anchor(const struct trust_store *s, size_
 	return i < s->n ? s->anchors[i] : NULL;
 }
 
+void trust_store_set_journal(struct trust_store *s, const struct trust_journal *j)
+{
+	if (j)
+		s->journal = *j;
+	else
+		memset(&s->journal, 0, sizeof(s->journal));
+}
+
+void trust_journal_note(const struct trust_store *s, const struct trust_change *c)
+{
+	if (s->journal.change)
+		s->journal.change(s->journal.arg, c);
+}
+
+/* A change of one anchor, for the journal. */
+static void note_anchor(const struct trust_store *s, enum trust_change_kind kind,
+			const struct trust_anchor *a, time_t now)
+{
+	struct trust_change c = { .kind = kind, .anchor = a, .now = now };
+
+	trust_journal_note(s, &c);
+}
+
 /* ---- normalising: duplicates merged, caps applied, order fixed ---- */
 
 /* The stricter state wins when two copies of an anchor disagree. */
@@ -608,6 +631,16 @@ int trust_store_find_sha256(const struct trust_store *s, const char *hex,
 
 /* ---- changes ---- */
 
+static void note_pin(const struct trust_store *s, const char *zone, const struct trust_dnskey *k,
+		     enum trust_state state, time_t now)
+{
+	struct trust_change c = {
+		.kind = TRUST_CHANGE_PIN, .zone = zone, .key = k, .state = state, .now = now,
+	};
+
+	trust_journal_note(s, &c);
+}
+
 int trust_store_pin(struct trust_store *s, const char *zone, const struct trust_dnskey *k,
 		    enum trust_state state, time_t now, const struct trust_anchor **ret)
 {
@@ -625,6 +658,7 @@ int trust_store_pin(struct trust_store *s, const char *zone, const struct trust_
 			return -EKEYREVOKED;
 		if (now > a->last_seen)
 			a->last_seen = now;
+		note_pin(s, canon, k, state, now);
 		if (ret)
 			*ret = a;
 		return 0;
@@ -642,6 +676,7 @@ int trust_store_pin(struct trust_store *s, const char *zone, const struct trust_
 		trust_anchor_free(a);
 		return r;
 	}
+	note_pin(s, canon, k, state, now);
 	if (ret)
 		*ret = a;
 	return 1;
@@ -660,6 +695,7 @@ int trust_store_approve(struct trust_store *s, const struct trust_anchor *ca)
 	a->state = TRUST_STATE_TRUSTED;
 	a->add_pending_since = 0;
 	memset(a->introduced_by, 0, sizeof(a->introduced_by));
+	note_anchor(s, TRUST_CHANGE_APPROVE, a, 0);
 	return 0;
 }
 
@@ -671,6 +707,7 @@ int trust_store_forget(struct trust_store *s, const struct trust_anchor *ca)
 		return -ENOENT;
 	if (s->anchors[i]->managed)
 		return -EPERM;
+	note_anchor(s, TRUST_CHANGE_FORGET, s->anchors[i], 0);
 	trust_anchor_free(s->anchors[i]);
 	memmove(&s->anchors[i], &s->anchors[i + 1], (s->n - (size_t)i - 1) * sizeof(s->anchors[0]));
 	s->n--;
@@ -690,6 +727,7 @@ int trust_store_revoke(struct trust_store *s, const struct trust_anchor *ca, tim
 	memset(a->introduced_by, 0, sizeof(a->introduced_by));
 	if (now > a->last_seen)
 		a->last_seen = now;
+	note_anchor(s, TRUST_CHANGE_REVOKE, a, now);
 	return 0;
 }
 
@@ -701,6 +739,7 @@ int trust_store_touch(struct trust_store *s, const struct trust_anchor *ca, time
 		return -ENOENT;
 	if (now > a->last_seen)
 		a->last_seen = now;
+	note_anchor(s, TRUST_CHANGE_TOUCH, a, now);
 	return 0;
 }
 
@@ -708,10 +747,15 @@ int trust_store_seen_network(struct trust_store *s, const struct trust_anchor *c
 			     time_t now)
 {
 	struct trust_anchor *a = mutable_anchor(s, ca);
+	struct trust_change c = { .kind = TRUST_CHANGE_NETWORK, .anchor = a, .fp = fp, .now = now };
+	int r;
 
 	if (!a)
 		return -ENOENT;
-	return trust_anchor_add_network(a, fp, now, now, s->max_networks);
+	r = trust_anchor_add_network(a, fp, now, now, s->max_networks);
+	if (r == 0)
+		trust_journal_note(s, &c);
+	return r;
 }
 
 static int resolver_valid(const struct trust_resolver *r)
@@ -729,6 +773,14 @@ static int resolver_valid(const struct trust_resolver *r)
 		if (r->tlsa[i].len == 0 || r->tlsa[i].len > DS_TLSA_DATA_MAX)
 			return -EINVAL;
 	return 0;
+}
+
+static void note_learn(const struct trust_store *s, const struct trust_anchor *a,
+		       const struct trust_resolver *r, time_t now)
+{
+	struct trust_change c = { .kind = TRUST_CHANGE_LEARN, .anchor = a, .resolver = r, .now = now };
+
+	trust_journal_note(s, &c);
 }
 
 int trust_store_learn_resolver(struct trust_store *s, const struct trust_anchor *ca,
@@ -751,9 +803,12 @@ int trust_store_learn_resolver(struct trust_store *s, const struct trust_anchor 
 	if (have) {
 		trust_resolver_clear(have);
 		*have = copy; /* takes the TLSA data */
+		note_learn(s, a, have, now);
 		return 0;
 	}
 	ret = merge_resolver(a, &copy);
 	trust_resolver_clear(&copy);
+	if (ret == 0)
+		note_learn(s, a, trust_anchor_resolver(a, r->name), now);
 	return ret;
 }

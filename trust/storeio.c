@@ -460,6 +460,8 @@ int trust_store_save(struct trust_store *s)
 	size_t len = 0;
 	int lock, r;
 
+	if (s->journal.commit)
+		return s->journal.commit(s->journal.arg);
 	if (s->flags & TRUST_OPEN_READONLY)
 		return -EROFS;
 	if (s->memory)

@@ -34,7 +34,11 @@ struct trust_store {
 	char *path;         /* dir/TRUST_STORE_FILE */
 	char *lock_path;    /* dir/TRUST_STORE_LOCK */
 	struct trust_file_id file;
+	struct trust_journal journal; /* change NULL: none */
 };
+
+/* Tell the journal (if any) about a change just made. */
+void trust_journal_note(const struct trust_store *s, const struct trust_change *c);
 
 /* ---- storeperm.c ---- */
 enum trust_perm_kind { TRUST_PERM_PARENT, TRUST_PERM_DIR, TRUST_PERM_FILE };

@@ -72,6 +72,7 @@ struct ds_config {
 	 * ds_config_finish): resolv.conf in the control socket's directory */
 	char resolv_conf_out[PATH_MAX];
 	char user[64];                  /* drop privileges to it after binding */
+	bool seccomp;                   /* seccomp yes|no: the processes' filters (default yes) */
 	int log_level;                  /* syslog level */
 	unsigned max_tcp_clients;       /* tcp-clients (default 256) */
 	unsigned tcp_clients_per_address; /* tcp-clients-per-address (default 32; 0: no limit) */
@@ -99,6 +100,8 @@ struct ds_config {
 	bool ddr;
 	bool dnr;
 	char ca_file[PATH_MAX];
+	bool publish;                   /* publish yes|no: resolver-name.arpa and
+					   the unique zone as a forwarder */
 	unsigned discovery_wait_ms;     /* discovery-wait: how long queries wait */
 	unsigned rfc5011_hold_down_s;   /* rfc5011-hold-down (test use; default 30 days) */
 	unsigned refresh_interval_s;    /* refresh-interval: 0 = RFC 5011 2.3 active refresh */

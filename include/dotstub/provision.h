@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "dotstub/publish.h"
+
 /*
  * Run `dotctl provision ...` or `dotctl provision resign ...`.  argv[0] is
  * "provision".  Returns the process exit status: 0 on success, 1 on failure,
@@ -174,28 +176,16 @@ int ctl_prov_dir_install(struct ctl_prov_dir *d, const char *final,
 /* Remove a staging directory and what was written in it; free d. */
 void ctl_prov_dir_close(struct ctl_prov_dir *d);
 
-/* ---- DNSSEC keys (provision_keys.c) ---- */
-
-enum ctl_prov_key_role {
-	CTL_PROV_ARPA_KSK,	/* resolver-name.arpa KSK: the trust anchor */
-	CTL_PROV_ARPA_ZSK,
-	CTL_PROV_ZONE_KSK,	/* N's KSK: published as KEY */
-	CTL_PROV_ZONE_ZSK,
-	CTL_PROV_NKEYS
-};
-
-/* The four keys of one resolver; owned, free with ctl_prov_keys_free(). */
-struct ctl_prov_keys {
-	struct ldns_struct_key *key[CTL_PROV_NKEYS];
-};
+/* ---- DNSSEC keys (provision_keys.c; the keys themselves, their roles and
+ * records: dotstub/publish.h) ---- */
 
 /*
  * Generate the keys of resolver N with algorithm alg.  If arpa_ksk is not
  * NULL it becomes the resolver-name.arpa KSK (ownership passes to keys, even
  * on error) and the resolver-name.arpa ZSK gets its algorithm.  Free keys
- * with ctl_prov_keys_free(), also on error.
+ * with ds_pub_keys_free(), also on error.
  */
-int ctl_prov_keys_generate(struct ctl_prov_keys *keys, const char *name,
+int ctl_prov_keys_generate(struct ds_pub_keys *keys, const char *name,
     int alg, struct ldns_struct_key *arpa_ksk);
 
 /*
@@ -203,32 +193,21 @@ int ctl_prov_keys_generate(struct ctl_prov_keys *keys, const char *name,
  * role for resolver N.
  */
 int ctl_prov_key_load(struct ldns_struct_key **ret, const char *path,
-    enum ctl_prov_key_role role, const char *name);
+    enum ds_pub_key_role role, const char *name);
 
 /*
  * Load the four keys of resolver N from dir/keys/ and check each against
- * its public .key file.  Free keys with ctl_prov_keys_free(), also on error.
+ * its public .key file.  Free keys with ds_pub_keys_free(), also on error.
  */
-int ctl_prov_keys_load(struct ctl_prov_keys *keys, const char *dir,
+int ctl_prov_keys_load(struct ds_pub_keys *keys, const char *dir,
     const char *name);
 
 /*
  * Write keys/{arpa,zone}-{ksk,zsk}.{private,key} (private 0600, in a 0700
  * directory) and trust-anchor.key.
  */
-int ctl_prov_keys_write(const struct ctl_prov_keys *keys,
+int ctl_prov_keys_write(const struct ds_pub_keys *keys,
     struct ctl_prov_dir *d, uint32_t ttl);
-
-/* The DNSKEY record of key with ttl; NULL if out of memory (not printed). */
-struct ldns_struct_rr *ctl_prov_key_dnskey(const struct ldns_struct_key *key,
-    uint32_t ttl);
-
-/* Set the RRSIG inception and expiration of every key. */
-void ctl_prov_keys_set_validity(struct ctl_prov_keys *keys,
-    uint32_t inception, uint32_t expiration);
-
-/* Free the keys held, if any; keys may be partly filled. */
-void ctl_prov_keys_free(struct ctl_prov_keys *keys);
 
 /* ---- TLS key, certificate and TLSA (provision_cert.c) ---- */
 
@@ -292,16 +271,6 @@ int ctl_prov_zones_write(struct ctl_prov_dir *d,
  */
 int ctl_prov_zone_read(struct ldns_struct_zone **ret, const char *path,
     const char *origin);
-
-/* Replace the owner of rr by owner (presentation form); -EINVAL if bad. */
-int ctl_prov_rr_set_owner(struct ldns_struct_rr *rr, const char *owner);
-
-/*
- * A KEY record at owner with the rdata of dnskey (PROTOCOL.md: KEY rdata
- * equals the DNSKEY rdata); NULL if owner is bad or out of memory.
- */
-struct ldns_struct_rr *ctl_prov_key_record(const struct ldns_struct_rr *dnskey,
-    const char *owner);
 
 /*
  * Sign the unsigned zone origin in d with ksk (DNSKEY RRset) and zsk (the

@@ -289,8 +289,54 @@ void trust_store_close(struct trust_store *s);
  * files of killed writers are removed.  On any error (-ENOSPC, -EIO, ...)
  * the old file is left intact.  Returns -ESTALE, writing nothing, if the
  * file was replaced by another writer since this handle read or wrote it:
- * reopen, reapply, save again.  -EROFS for a read-only handle. */
+ * reopen, reapply, save again.  -EROFS for a read-only handle.  With a
+ * journal (trust_store_set_journal), its commit() instead. */
 int trust_store_save(struct trust_store *s);
+
+/* ------------------------------------------------------------------ */
+/* Changes, for an observer                                           */
+/* ------------------------------------------------------------------ */
+
+/* What a successful trust_store_* change did, told to the store's journal
+ * (trust_store_set_journal) right after it was made.  The pointers are
+ * valid during the call only. */
+enum trust_change_kind {
+	TRUST_CHANGE_PIN = 1,   /* zone, key, state (trust_store_pin) */
+	TRUST_CHANGE_TOUCH,     /* anchor (trust_store_touch) */
+	TRUST_CHANGE_NETWORK,   /* anchor, fp (trust_store_seen_network) */
+	TRUST_CHANGE_LEARN,     /* anchor, resolver (trust_store_learn_resolver) */
+	TRUST_CHANGE_RFC5011,   /* zone, obs, holddown (trust_store_rfc5011) */
+	TRUST_CHANGE_APPROVE,   /* anchor (trust_store_approve) */
+	TRUST_CHANGE_FORGET,    /* anchor, before it goes (trust_store_forget) */
+	TRUST_CHANGE_REVOKE,    /* anchor (trust_store_revoke) */
+};
+
+struct trust_5011_obs;
+
+struct trust_change {
+	enum trust_change_kind kind;
+	const char *zone;                    /* PIN, RFC5011: canonical */
+	const struct trust_dnskey *key;      /* PIN */
+	enum trust_state state;              /* PIN: the state asked for */
+	const struct trust_anchor *anchor;   /* TOUCH, NETWORK, LEARN, APPROVE, FORGET, REVOKE */
+	const char *fp;                      /* NETWORK */
+	const struct trust_resolver *resolver; /* LEARN */
+	const struct trust_5011_obs *obs;    /* RFC5011 */
+	uint32_t holddown;                   /* RFC5011 */
+	time_t now;                          /* the time the caller gave */
+};
+
+/* An observer of a store: every change is told to change(); and
+ * trust_store_save calls commit() instead of writing a file (its return
+ * is save's).  The daemon's network process keeps its store so: the
+ * store process writes the file (stub/daemon/netproc.c). */
+struct trust_journal {
+	void (*change)(void *arg, const struct trust_change *c);
+	int (*commit)(void *arg);
+	void *arg;
+};
+/* Attach j (copied; NULL detaches). */
+void trust_store_set_journal(struct trust_store *s, const struct trust_journal *j);
 
 /* The serialised text (malloc'ed, NUL-terminated) and its length. */
 int trust_store_format(const struct trust_store *s, char **ret_text, size_t *ret_len);

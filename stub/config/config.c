@@ -29,7 +29,8 @@ enum key_id {
 	K_RESOLV_SOURCE_LINK, K_NETWORKD,
 	K_SERVE_DOT, K_SERVE_DOT_CERT, K_SERVE_DOT_KEY, K_SERVE_DOT_NAME, K_DOT_CLIENTS,
 	K_DOT_PER_ADDRESS, K_DOT_CLIENT_OUTPUT, K_DOT_OUTPUT_TOTAL, K_DOT_CLIENT_INFLIGHT,
-	K_DOT_IDLE_TIMEOUT, K_DOT_HANDSHAKE_TIMEOUT, K_DDR, K_DNR, K_CA_FILE,
+	K_DOT_IDLE_TIMEOUT, K_DOT_HANDSHAKE_TIMEOUT, K_SECCOMP, K_PUBLISH, K_DDR, K_DNR,
+	K_CA_FILE,
 };
 
 struct key_def {
@@ -50,6 +51,7 @@ static const struct key_def keys[] = {
 	{ "resolv-conf-out", K_RESOLV_CONF_OUT, false, "PATH|none  the resolv.conf written for /etc/resolv.conf to link to (default: next to the control socket, " DOTSTUB_RUNDIR "/resolv.conf)" },
 	{ "state-dir", K_STATE_DIR, false, "DIR  trust store directory (default " DOTSTUB_STATEDIR ")" },
 	{ "user", K_USER, false, "NAME  drop privileges to this user after binding" },
+	{ "seccomp", K_SECCOMP, false, "yes|no  seccomp filters on both processes (default yes; no: for debugging)" },
 	{ "log-level", K_LOG_LEVEL, false, "err|warning|notice|info|debug (default notice)" },
 	{ "tcp-clients", K_TCP_CLIENTS, false, "N  concurrent TCP clients (default 256)" },
 	{ "tcp-clients-per-address", K_TCP_PER_ADDRESS, false, "N  TCP clients from one address (default 32; 0 = no limit)" },
@@ -85,6 +87,7 @@ static const struct key_def keys[] = {
 	{ "dot-client-inflight", K_DOT_CLIENT_INFLIGHT, false, "N  queries in flight per DoT client (default 128)" },
 	{ "dot-idle-timeout", K_DOT_IDLE_TIMEOUT, false, "MS  close an idle DoT connection (default 30000)" },
 	{ "dot-handshake-timeout", K_DOT_HANDSHAKE_TIMEOUT, false, "MS  a TLS handshake must be done by then (default 5000)" },
+	{ "publish", K_PUBLISH, false, "yes|no  publish resolver-name.arpa and our unique zone as a forwarder (needs serve-dot; default no)" },
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -122,6 +125,7 @@ void ds_config_init(struct ds_config *c)
 	c->unknown_network = TRUST_UNKNOWN_OPPORTUNISTIC;
 	c->discovery_wait_ms = 3000;
 	c->rfc5011_hold_down_s = 30 * 86400;
+	c->seccomp = true;
 	c->dbus_max_calls = 64;
 	c->dot.clients = 256;
 	c->dot.clients_per_address = 32;
@@ -415,6 +419,10 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		if (r < 0)
 			return fail(err, errlen, "tlsa: too many records (at most %d)", DS_MAX_TLSA);
 		return 0;
+	case K_SECCOMP:
+		if (parse_bool(v, &c->seccomp) < 0)
+			return fail(err, errlen, "seccomp: '%s' is not yes or no", v);
+		return 0;
 	case K_ALLOW_TLS12:
 		if (parse_bool(v, &c->allow_tls12) < 0)
 			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
@@ -434,6 +442,10 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 	case K_CA_FILE:
 		if (copy_path(c->ca_file, sizeof(c->ca_file), v) < 0 || v[0] != '/')
 			return fail(err, errlen, "ca-file: '%s' is not an absolute path", v);
+		return 0;
+	case K_PUBLISH:
+		if (parse_bool(v, &c->publish) < 0)
+			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_CACHE_SIZE:
 		r = parse_size(v, 1ull << 40, &c->cache_bytes);
@@ -779,6 +791,10 @@ static int dot_finish(const struct ds_config *c, char *err, size_t errlen)
 		return fail(err, errlen,
 			    "serve-dot-name names the generated certificate; serve-dot-cert "
 			    "brings its own name");
+	if (c->publish && s->naddr == 0)
+		return fail(err, errlen,
+			    "publish yes needs serve-dot: the publication names the DoT server "
+			    "and its TLSA");
 	return 0;
 }
 
@@ -956,6 +972,7 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	fprintf(f, "state-dir %s\n", c->state_dir);
 	if (c->user[0])
 		fprintf(f, "user %s\n", c->user);
+	fprintf(f, "seccomp %s\n", c->seccomp ? "yes" : "no");
 	fprintf(f, "log-level %s\n", ds_log_level_name(c->log_level));
 	fprintf(f, "tcp-clients %u\n", c->max_tcp_clients);
 	fprintf(f, "tcp-clients-per-address %u\n", c->tcp_clients_per_address);
@@ -983,6 +1000,7 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	fprintf(f, "dnr %s\n", c->dnr ? "yes" : "no");
 	if (c->ca_file[0])
 		fprintf(f, "ca-file %s\n", c->ca_file);
+	fprintf(f, "publish %s\n", c->publish ? "yes" : "no");
 	fprintf(f, "discovery-wait %u\n", c->discovery_wait_ms);
 	fprintf(f, "rfc5011-hold-down %u\n", c->rfc5011_hold_down_s);
 	fprintf(f, "refresh-interval %u\n", c->refresh_interval_s);

@@ -28,10 +28,11 @@
 
 struct ds_control {
 	struct ds_daemon *d;
-	int fd;
+	int fd;                      /* -1: clients are handed to us (adopted) */
 	struct event *ev;
 	unsigned nclients;
 	struct ds_log_rl full_rl;    /* the "too many connections" line */
+	uint64_t refused_seen;       /* adopted: the refusals already counted */
 };
 
 struct ctl_client {
@@ -115,6 +116,7 @@ static const struct ctl_command commands[] = {
 	{ "hotspot-signon", cmd_hotspot },
 	{ "trust", ds_trustctl },
 	{ "network", cmd_network },
+	{ "publish", ds_publishctl },
 };
 
 /* "query HEX" (ctlquery.c) is not in this table: it may be answered
@@ -124,7 +126,7 @@ static const struct ctl_command commands[] = {
 
 /* Root, the daemon's own user, or a member of the daemon's group (as the
  * primary group or, through SO_PEERGROUPS, a supplementary one). */
-static bool peer_allowed(int fd, uid_t *ret_uid)
+static bool peer_allowed(int fd, pid_t refuse_pid, uid_t *ret_uid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -134,6 +136,8 @@ static bool peer_allowed(int fd, uid_t *ret_uid)
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred))
 		return false;
 	*ret_uid = cred.uid;
+	if (refuse_pid > 0 && cred.pid == refuse_pid)
+		return false; /* the network process is no operator */
 	if (cred.uid == 0 || cred.uid == geteuid() || cred.gid == mygid)
 		return true;
 #ifdef SO_PEERGROUPS
@@ -217,6 +221,29 @@ done:
 		evbuffer_free(body);
 }
 
+/* The store process answers "trust ..." itself; anything else goes to the
+ * network process with the client (d->ctl_forward).  true: handed over
+ * (or answered with why not), cl is gone or finishing. */
+static bool forwarded(struct ctl_client *cl, const char *line)
+{
+	struct ds_daemon *d = cl->ctl->d;
+	size_t n = strcspn(line, " ");
+	int r;
+
+	if (!d->ctl_forward || (n == 5 && !strncmp(line, "trust", 5)))
+		return false;
+	r = d->ctl_forward(d, bufferevent_getfd(cl->bev), line);
+	if (r < 0) {
+		evbuffer_add_printf(bufferevent_get_output(cl->bev),
+				    "error: the network process did not take the request: %s\n",
+				    strerror(-r));
+		client_finish(cl);
+		return true;
+	}
+	client_close(cl); /* the network process answers on its own copy */
+	return true;
+}
+
 static void client_read(struct bufferevent *bev, void *arg)
 {
 	struct ctl_client *cl = arg;
@@ -234,10 +261,14 @@ static void client_read(struct bufferevent *bev, void *arg)
 		}
 		return;
 	}
-	if (len > DS_CTL_LINE_MAX)
+	if (len > DS_CTL_LINE_MAX) {
 		evbuffer_add_printf(bufferevent_get_output(bev), "error: request too long\n");
-	else
+	} else if (forwarded(cl, line)) {
+		free(line);
+		return;
+	} else {
 		run_request(cl, line);
+	}
 	free(line);
 	if (!cl->query)
 		client_finish(cl);
@@ -270,18 +301,47 @@ static void ctl_refuse_full(struct ds_control *ctl, int cfd)
 			   CTL_MAX_CLIENTS, more);
 }
 
+/* A client on cfd (its peer allowed, uid): NULL, cfd closed, if there is
+ * no room or memory. */
+static struct ctl_client *client_new(struct ds_control *ctl, int cfd, uid_t uid)
+{
+	struct ctl_client *cl;
+	struct timeval tv = { CTL_TIMEOUT_S, 0 };
+
+	if (ctl->nclients >= CTL_MAX_CLIENTS) {
+		ctl_refuse_full(ctl, cfd);
+		return NULL;
+	}
+	cl = calloc(1, sizeof(*cl));
+	if (!cl) {
+		close(cfd);
+		return NULL;
+	}
+	cl->ctl = ctl;
+	cl->uid = uid;
+	cl->bev = bufferevent_socket_new(ctl->d->base, cfd, BEV_OPT_CLOSE_ON_FREE);
+	if (!cl->bev) {
+		close(cfd);
+		free(cl);
+		return NULL;
+	}
+	ctl->nclients++;
+	bufferevent_setcb(cl->bev, client_read, client_write, client_event, cl);
+	bufferevent_set_timeouts(cl->bev, &tv, &tv);
+	return cl;
+}
+
 static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct ds_control *ctl = arg;
 	struct ctl_client *cl;
-	struct timeval tv = { CTL_TIMEOUT_S, 0 };
 	uid_t uid = (uid_t)-1;
 	int cfd;
 
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0)
 		return;
-	if (!peer_allowed(cfd, &uid)) {
+	if (!peer_allowed(cfd, ctl->d->ctl_refuse_pid, &uid)) {
 		static const char msg[] =
 			"error: permission denied (only root, the daemon's user or its group)\n";
 		log_notice("control: refused a client with uid %ld", (long)uid);
@@ -291,34 +351,14 @@ static void ctl_accept(evutil_socket_t fd, short what, void *arg)
 		close(cfd);
 		return;
 	}
-	if (ctl->nclients >= CTL_MAX_CLIENTS) {
-		ctl_refuse_full(ctl, cfd);
-		return;
-	}
-	cl = calloc(1, sizeof(*cl));
-	if (!cl) {
-		close(cfd);
-		return;
-	}
-	cl->ctl = ctl;
-	cl->uid = uid;
-	cl->bev = bufferevent_socket_new(ctl->d->base, cfd, BEV_OPT_CLOSE_ON_FREE);
-	if (!cl->bev) {
-		close(cfd);
-		free(cl);
-		return;
-	}
-	ctl->nclients++;
-	bufferevent_setcb(cl->bev, client_read, client_write, client_event, cl);
-	bufferevent_set_timeouts(cl->bev, &tv, &tv);
-	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
+	cl = client_new(ctl, cfd, uid);
+	if (cl)
+		bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
 }
 
-int ds_control_open(struct ds_daemon *d)
+int ds_control_bind(const char *path)
 {
-	const char *path = d->cfg->control_path;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct ds_control *ctl;
 	int fd, r;
 
 	if (strlen(path) >= sizeof(sun.sun_path))
@@ -336,20 +376,67 @@ int ds_control_open(struct ds_daemon *d)
 	}
 	if (chmod(path, 0660) < 0)
 		log_warn("control socket %s: chmod: %s, ignoring", path, strerror(errno));
-	ctl = calloc(1, sizeof(*ctl));
+	return fd;
+}
+
+static struct ds_control *control_new(struct ds_daemon *d, int fd)
+{
+	struct ds_control *ctl = calloc(1, sizeof(*ctl));
+
+	if (!ctl)
+		return NULL;
+	ctl->d = d;
+	ctl->fd = fd;
+	d->control = ctl;
+	return ctl;
+}
+
+int ds_control_start(struct ds_daemon *d, int fd)
+{
+	struct ds_control *ctl = control_new(d, fd);
+
+	if (!ctl)
+		return -ENOMEM;
+	ctl->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, ctl_accept, ctl);
+	if (!ctl->ev || event_add(ctl->ev, NULL) < 0)
+		return -ENOMEM; /* ds_control_close frees what there is */
+	return 0;
+}
+
+int ds_control_adopt(struct ds_daemon *d, int fd, const char *line, uint64_t refused)
+{
+	struct ds_control *ctl = d->control ? d->control : control_new(d, -1);
+	struct ucred cred = { .uid = (uid_t)-1 };
+	socklen_t len = sizeof(cred);
+	struct ctl_client *cl;
+	char *copy;
+
 	if (!ctl) {
 		close(fd);
 		return -ENOMEM;
 	}
-	ctl->d = d;
-	ctl->fd = fd;
-	ctl->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, ctl_accept, ctl);
-	if (!ctl->ev || event_add(ctl->ev, NULL) < 0) {
-		close(fd);
-		free(ctl);
+	/* the store process's refusals, counted with our own */
+	if (refused > ctl->refused_seen) {
+		d->stats.control_refused += refused - ctl->refused_seen;
+		ctl->refused_seen = refused;
+	}
+	/* the peer's credentials are the connecting process's, whichever
+	 * process holds the socket now ("link" is root's only) */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof(cred))
+		cred.uid = (uid_t)-1;
+	cl = client_new(ctl, fd, cred.uid);
+	if (!cl)
+		return -EBUSY; /* counted and logged, or out of memory */
+	copy = strdup(line);
+	if (!copy) {
+		client_close(cl);
 		return -ENOMEM;
 	}
-	d->control = ctl;
+	bufferevent_enable(cl->bev, EV_WRITE);
+	run_request(cl, copy);
+	free(copy);
+	if (!cl->query)
+		client_finish(cl);
 	return 0;
 }
 
@@ -359,9 +446,12 @@ void ds_control_close(struct ds_daemon *d)
 
 	if (!ctl)
 		return;
-	event_free(ctl->ev);
-	close(ctl->fd);
-	unlink(d->cfg->control_path);
+	if (ctl->ev)
+		event_free(ctl->ev);
+	if (ctl->fd >= 0) {
+		close(ctl->fd);
+		unlink(d->cfg->control_path);
+	}
 	free(ctl);
 	d->control = NULL;
 }

@@ -20,6 +20,7 @@
 #include "dotstub/log.h"
 #include "dotstub/netinfo.h" /* the search list's bounds */
 #include "dotstub/plain.h"
+#include "dotstub/trust.h"
 #include "dotstub/upstream.h"
 #include "dotstub/wire.h"
 
@@ -37,6 +38,8 @@ struct ds_busquery;
 struct ds_resolve1d;
 struct ds_dotsrv;
 struct ds_dot_client;
+struct ds_publishd;
+struct trust_dnskey;
 
 /* Counters shown by `dotctl status` (status.h). */
 struct ds_stats {
@@ -54,6 +57,12 @@ struct ds_stats {
 };
 
 TAILQ_HEAD(ds_request_list, ds_request);
+
+/* What resolv-conf-out says beyond the listeners (stubresolv.c). */
+enum ds_stubresolv_posture { DS_STUBRESOLV_NONE, DS_STUBRESOLV_DOT, DS_STUBRESOLV_PLAIN };
+#define DS_STUBRESOLV_MAX_SEARCH 16 /* resolv-conf-out's search domains (every link's) */
+typedef void ds_stubresolv_relay_fn(void *arg, enum ds_stubresolv_posture p,
+				    const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n);
 
 struct ds_netmgr;
 struct ds_failrate;
@@ -144,6 +153,27 @@ struct ds_daemon {
 	uint64_t reloads_refused;
 	char last_reload[192];            /* "" or what the last SIGHUP did */
 	struct ds_resolve1d *resolve1;    /* the D-Bus API, or NULL (resolve1d.c) */
+	struct ds_publishd *publish;      /* publish yes, or NULL (publishd.c) */
+	/* The process split (privsep.h).  Hooks are NULL in a daemon of one
+	 * process (and in the tests that run these files alone).  In the
+	 * network process: */
+	pid_t main_pid;                   /* the store process (status "pid"); 0: none */
+	/* listener.c: a bound listener socket for ss, or -errno (logged) */
+	int (*listen_fd)(struct ds_daemon *d, const struct sockaddr_storage *ss, int socktype);
+	/* netmgr.c: the trust store, instead of trust_store_open */
+	int (*store_open)(struct ds_daemon *d, const struct trust_store_opts *o,
+			  struct trust_store **ret, struct trust_open_report *report);
+	/* stubresolv.c: what resolv-conf-out should say, instead of writing it */
+	ds_stubresolv_relay_fn *stubresolv_relay;
+	void *stubresolv_relay_arg;
+	/* In the store process: */
+	struct trust_store *trust_store;  /* trustctl.c's store (NULL: the network manager's) */
+	void (*on_trust_changed)(struct ds_daemon *d); /* trustctl.c saved a change */
+	/* control.c: a request that is not "trust ...", with its client's
+	 * socket (0, or -errno: the client is told) */
+	int (*ctl_forward)(struct ds_daemon *d, int fd, const char *line);
+	pid_t ctl_refuse_pid;             /* control.c: a peer it refuses (the network process) */
+	void *privsep;                    /* storeproc.c's or netproc.c's state */
 };
 
 /* Where a query came from, and so where its answer goes. */
@@ -262,6 +292,12 @@ struct ds_lane *ds_route_match(const struct ds_route *r, size_t n, const uint8_t
 			       size_t qlen);
 
 /* ---- listener.c ---- */
+/* A listener socket bound to ss (SOCK_DGRAM, or SOCK_STREAM listening):
+ * its descriptor, or -errno (logged). */
+int ds_listen_bind(const struct sockaddr_storage *ss, int socktype);
+/* A listening socket for ss: the one the store process bound (in the
+ * network process: d->listen_fd), or one bound here.  -errno (logged). */
+int ds_listen_fd(struct ds_daemon *d, const struct sockaddr_storage *ss, int socktype);
 /* Bind every listen address (UDP and TCP).  Returns 0 or -errno (logged). */
 int ds_listeners_open(struct ds_daemon *d);
 /* Listen on addr[0..n-1] instead: an address already bound keeps its
@@ -351,17 +387,27 @@ int ds_linkctl(struct ds_daemon *d, uid_t uid, int argc, char **argv, struct evb
  * manager (trust store, watchers, the first decision).  0 or -errno
  * (logged); -EPERM: the trust store may not be trusted. */
 int ds_reload_serve(struct ds_daemon *d);
-/* SIGHUP: read the configuration again and apply it, or keep the running
- * one if the new one is invalid (logged either way). */
-void ds_reload(struct ds_daemon *d);
+/* Read the configuration again and apply it, or keep the running one if
+ * the new one is invalid (logged either way): the network process, told
+ * by the store process, which got SIGHUP.  true: applied. */
+bool ds_reload_apply(struct ds_daemon *d);
+/* A reload the store process refused (and logged): counted, shown. */
+void ds_reload_count_refused(struct ds_daemon *d, const char *why);
 
 /* ---- trustctl.c: control requests "trust ..." ---- */
 int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);
 
 /* ---- stubresolv.c: the resolv.conf for /etc/resolv.conf to link to ---- */
+
+/* The store process: write the file for this posture and search list
+ * (from the network process), if that changes it. */
+void ds_stubresolv_apply(struct ds_daemon *d, enum ds_stubresolv_posture p,
+			 const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n);
 /* Start writing resolv-conf-out (nothing for "none"); writes it now if
  * what it should hold differs from what it holds.  After the privileges
- * are dropped.  Returns 0 or -ENOMEM; write failures are logged. */
+ * are dropped.  With d->stubresolv_relay (the network process, which
+ * writes no file), what the file should say goes there instead, whenever
+ * that changes.  Returns 0 or -ENOMEM; write failures are logged. */
 int ds_stubresolv_open(struct ds_daemon *d);
 void ds_stubresolv_close(struct ds_daemon *d);
 /* The search list: every link's searched domains (validated names, the
@@ -395,8 +441,42 @@ void ds_resolve1d_close(struct ds_daemon *d);
  * links' resolvers to the new network manager again. */
 void ds_resolve1d_reload(struct ds_daemon *d);
 
+/* ---- publishd.c: publish yes ---- */
+/* The store process, at start: make the publication's keys in
+ * state-dir/publish if there are none.  Nothing to do with publish no.
+ * 0 or -errno (logged). */
+int ds_publishd_make_keys(const struct ds_config *c);
+/* The network process: load the publication's keys from state-dir/publish
+ * and sign the zones for the DoT server's name and TLSA ("3 1 1 <hex>";
+ * main.c reads both from the started DoT server), before anything is
+ * served.  Nothing to do with publish no.  0 or -errno (logged). */
+int ds_publishd_open(struct ds_daemon *d, const char *name, const char *tlsa);
+void ds_publishd_close(struct ds_daemon *d);
+/* A query for resolver-name.arpa or our unique zone from a client (not
+ * from the router itself): answered from the publication into out (the
+ * length in *outlen, 0: nothing to send) and true; false if it is not the
+ * publisher's to answer. */
+bool ds_publishd_answer(struct ds_daemon *d, const struct dns_query *q, const struct ds_origin *o,
+			size_t max, uint8_t *out, size_t *outlen);
+/* The default network's upstream changed (the network manager): desc is
+ * what its DoT is made from, NULL if it is served otherwise; key its
+ * unique zone's KSK if discovery saw it, else NULL.  Published, signed
+ * again if that changes anything; logged. */
+void ds_publishd_upstream(struct ds_daemon *d, const struct ds_upstream_desc *desc,
+			  const struct trust_dnskey *key);
+/* The control request "publish show": the trust anchor to hand out. */
+int ds_publishctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out);
+
 /* ---- control.c ---- */
-int ds_control_open(struct ds_daemon *d);
+/* Bind and listen on the control socket (before privileges are dropped):
+ * its descriptor, or -errno (logged). */
+int ds_control_bind(const char *path);
+/* Accept on fd (from ds_control_bind) from now on.  0 or -ENOMEM. */
+int ds_control_start(struct ds_daemon *d, int fd);
+/* Answer a client whose request line another process read (the network
+ * process: fd is the client's socket, taken; refused: the control
+ * connections the store process refused so far).  0 or -errno. */
+int ds_control_adopt(struct ds_daemon *d, int fd, const char *line, uint64_t refused);
 void ds_control_close(struct ds_daemon *d);
 
 #endif

@@ -35,11 +35,6 @@
 
 static void accept_resume(struct ds_dotsrv *s);
 
-static socklen_t ss_len(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-}
-
 static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	if (a->ss_family != b->ss_family)
@@ -256,30 +251,13 @@ static int listener_open(struct ds_dotsrv *s, const struct sockaddr_storage *ss,
 			 struct dot_listener **ret)
 {
 	struct dot_listener *l;
-	int fd, one = 1, qlen = 16, r;
-	char a[64];
+	int fd;
 
-	ds_sockaddr_format(ss, a, sizeof(a));
-	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		r = -errno;
-		log_err("dot: cannot open a socket for %s: %s", a, strerror(errno));
-		return r;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ss->ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)ss, ss_len(ss)) < 0 || listen(fd, 256) < 0) {
-		r = -errno;
-		log_err("cannot serve DoT on %s: %s%s", a, strerror(errno),
-			r == -EACCES ? " (a port below 1024 needs CAP_NET_BIND_SERVICE, which a "
-				       "daemon that dropped privileges has not)"
-				     : "");
-		close(fd);
-		return r;
-	}
-	/* the ClientHello may come with the SYN */
-	setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen));
+	/* bound by the store process (privsep.h), listening, TCP Fast Open:
+	 * the ClientHello may come with the SYN */
+	fd = ds_listen_fd(s->d, ss, SOCK_STREAM);
+	if (fd < 0)
+		return fd;
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		close(fd);
@@ -354,14 +332,17 @@ static void log_identity(const struct ds_dotsrv *s, const char *what)
 
 /* The certificate and key of cfg in a new context: 0, or -errno with why.
  * Generated ones live in the running state-dir (a new one needs a
- * restart). */
+ * restart), made there by the store process (dotsrv_id_make); stamp says
+ * which version of the certificate file was read. */
 static int identity_load(struct ds_dotsrv *s, const struct ds_config *cfg, struct dotsrv_id *id,
-			 SSL_CTX **ret, char *why, size_t whylen)
+			 struct dotsrv_id_stamp *stamp, SSL_CTX **ret, char *why, size_t whylen)
 {
 	char sub[384];
 	int r;
 
-	r = dotsrv_id_get(&cfg->dot, s->d->cfg->state_dir, id, sub, sizeof(sub));
+	r = dotsrv_id_locate(&cfg->dot, s->d->cfg->state_dir, id, sub, sizeof(sub));
+	if (r == 0 && dotsrv_id_stamp(id, stamp) < 0)
+		memset(stamp, 0, sizeof(*stamp));
 	if (r < 0) {
 		snprintf(why, whylen, "DoT server certificate: %s", sub);
 		return r;
@@ -377,7 +358,8 @@ static int identity_load(struct ds_dotsrv *s, const struct ds_config *cfg, struc
 }
 
 /* Use ctx for new connections (established ones keep theirs). */
-static void identity_use(struct ds_dotsrv *s, SSL_CTX *ctx, const struct dotsrv_id *id)
+static void identity_use(struct ds_dotsrv *s, SSL_CTX *ctx, const struct dotsrv_id *id,
+			 const struct dotsrv_id_stamp *stamp)
 {
 	struct dotsrv_id_info info;
 
@@ -386,18 +368,20 @@ static void identity_use(struct ds_dotsrv *s, SSL_CTX *ctx, const struct dotsrv_
 	SSL_CTX_free(s->ctx);
 	s->ctx = ctx;
 	s->id = *id;
+	s->stamp = *stamp;
 	s->info = info;
 }
 
-/* Every hour: new ticket keys, and the generated certificate made again
- * when it nears its end. */
+/* Every hour: new ticket keys, and the generated certificate read again
+ * when the store process made it again (it nears its end). */
 static void hourly(evutil_socket_t fd, short what, void *arg)
 {
 	struct ds_dotsrv *s = arg;
 	struct timeval tv = { DOTSRV_TICKET_ROTATE_S, 0 };
 	char why[512];
+	struct dotsrv_id_stamp now;
+	struct dotsrv_id id;
 	SSL_CTX *ctx;
-	int r;
 
 	evtimer_add(s->hourly, &tv);
 	if (dotsrv_tickets_rotate(s->tickets) == 0)
@@ -405,19 +389,15 @@ static void hourly(evutil_socket_t fd, short what, void *arg)
 	else
 		log_warn("dot: cannot make a new session ticket key (no randomness); keeping the "
 			 "current one");
-	r = dotsrv_id_renew(&s->d->cfg->dot, &s->id, why, sizeof(why));
-	if (r < 0) {
-		log_err("dot: cannot renew the DoT server certificate: %s", why);
+	if (!s->id.generated || dotsrv_id_stamp(&s->id, &now) < 0 ||
+	    (now.dev == s->stamp.dev && now.ino == s->stamp.ino &&
+	     now.mtime_ns == s->stamp.mtime_ns))
 		return;
-	}
-	if (r == 0)
-		return;
-	ctx = dotsrv_tls_ctx_new(s->id.chain, s->id.key, s->tickets, why, sizeof(why));
-	if (!ctx) {
+	if (identity_load(s, s->d->cfg, &id, &now, &ctx, why, sizeof(why)) < 0) {
 		log_err("dot: the renewed certificate cannot be used: %s", why);
 		return;
 	}
-	identity_use(s, ctx, &s->id);
+	identity_use(s, ctx, &id, &now);
 	log_identity(s, "renewed");
 }
 
@@ -479,6 +459,7 @@ int ds_dotsrv_start(struct ds_daemon *d)
 {
 	struct ds_dotsrv *s = d->dotsrv;
 	struct timeval tv = { DOTSRV_TICKET_ROTATE_S, 0 };
+	struct dotsrv_id_stamp stamp;
 	struct dotsrv_id id;
 	SSL_CTX *ctx = NULL;
 	char why[1024], a[64];
@@ -486,12 +467,12 @@ int ds_dotsrv_start(struct ds_daemon *d)
 
 	if (!s)
 		return 0;
-	r = identity_load(s, d->cfg, &id, &ctx, why, sizeof(why));
+	r = identity_load(s, d->cfg, &id, &stamp, &ctx, why, sizeof(why));
 	if (r < 0) {
 		log_err("dot: %s", why);
 		return r;
 	}
-	identity_use(s, ctx, &id);
+	identity_use(s, ctx, &id, &stamp);
 	evtimer_add(s->hourly, &tv);
 	for (int k = 0; k < s->n; k++) {
 		listener_start(s->l[k]);
@@ -577,7 +558,7 @@ int ds_dotsrv_reload_prepare(struct ds_daemon *d, const struct ds_config *n, cha
 		}
 		s->next_n = i + 1;
 	}
-	r = identity_load(s, n, &s->next_id, &s->next_ctx, why, whylen);
+	r = identity_load(s, n, &s->next_id, &s->next_stamp, &s->next_ctx, why, whylen);
 	if (r < 0) {
 		ds_dotsrv_reload_abort(d);
 		return r;
@@ -624,7 +605,7 @@ void ds_dotsrv_reload_commit(struct ds_daemon *d)
 	}
 	memcpy(s->l, s->next_l, sizeof(s->l));
 	s->n = s->next_n;
-	identity_use(s, s->next_ctx, &s->next_id);
+	identity_use(s, s->next_ctx, &s->next_id, &s->next_stamp);
 	s->next_ctx = NULL;
 	s->next_n = 0;
 	s->prepared = false;

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "daemon.h"
 #include "dotstub/cert.h"
@@ -115,19 +116,32 @@ struct dotsrv_id {
 	bool generated;         /* in state-dir, made by dotstubd */
 };
 
-/* serve-dot-cert and serve-dot-key as given; or the generated pair in
- * state-dir (DOTSRV_ID_KEY_FILE, DOTSRV_ID_CERT_FILE, mode 0600), made on
- * first use with a fresh key and a self-signed certificate for
- * serve-dot-name (or a random unique name), and made again with the same
- * key when that name changed or the certificate has less than
- * DOTSRV_ID_RENEW_DAYS left.  0 or -errno with why. */
-int dotsrv_id_get(const struct ds_serve_dot_config *cfg, const char *state_dir,
-		  struct dotsrv_id *id, char *why, size_t whylen);
-/* The generated certificate expires within DOTSRV_ID_RENEW_DAYS: make it
- * again (same key, same name).  1 if it did, 0 if not needed, -errno with
- * why. */
-int dotsrv_id_renew(const struct ds_serve_dot_config *cfg, const struct dotsrv_id *id, char *why,
-		    size_t whylen);
+/* Which version of the certificate file was loaded: the store process
+ * replaces it (rename) when it renews it. */
+struct dotsrv_id_stamp {
+	dev_t dev;
+	ino_t ino;
+	int64_t mtime_ns;
+};
+/* The stamp of id's certificate file now.  0 or -errno. */
+int dotsrv_id_stamp(const struct dotsrv_id *id, struct dotsrv_id_stamp *st);
+
+/* Where the certificate and key are: serve-dot-cert and serve-dot-key as
+ * given, or the generated pair in state-dir.  Reads and writes nothing
+ * (the network process, which may not write: privsep.h).  0 or -errno
+ * with why. */
+int dotsrv_id_locate(const struct ds_serve_dot_config *cfg, const char *state_dir,
+		     struct dotsrv_id *id, char *why, size_t whylen);
+/* The store process, at start, before each reload and every hour: the
+ * generated pair in state-dir (DOTSRV_ID_KEY_FILE, DOTSRV_ID_CERT_FILE,
+ * mode 0600) made on first use with a fresh key and a self-signed
+ * certificate for serve-dot-name (or a random unique name), and made again
+ * with the same key when that name changed, the certificate is missing or
+ * does not match the key, or it has less than DOTSRV_ID_RENEW_DAYS left.
+ * Nothing to do for given files or without serve-dot.  1 made, 0 kept,
+ * -errno with why. */
+int dotsrv_id_make(const struct ds_serve_dot_config *cfg, const char *state_dir, char *why,
+		   size_t whylen);
 #define DOTSRV_ID_KEY_FILE "dot-server.key"
 #define DOTSRV_ID_CERT_FILE "dot-server.pem"
 #define DOTSRV_ID_RENEW_DAYS 30

@@ -11,8 +11,9 @@
  * a random unique name in the form PROTOCOL.md recommends) and made again
  * with the same key when the name changes, when it is near its end, or
  * when it is missing or does not match the key.  Both files are written
- * crash-safely, mode 0600, by the daemon's user (this runs after the
- * privileges are dropped).  Keys and certificates are made by stub/cert,
+ * crash-safely, mode 0600, by the daemon's user, in the store process
+ * (after it dropped its privileges); the network process only reads them
+ * (privsep.h).  Keys and certificates are made by stub/cert,
  * as `dotctl provision` makes a resolver's.
  */
 #include "dotsrv.h"
@@ -260,37 +261,39 @@ static int id_paths(const struct ds_serve_dot_config *cfg, const char *state_dir
 	return 0;
 }
 
-int dotsrv_id_get(const struct ds_serve_dot_config *cfg, const char *state_dir,
-		  struct dotsrv_id *id, char *why, size_t whylen)
+int dotsrv_id_locate(const struct ds_serve_dot_config *cfg, const char *state_dir,
+		     struct dotsrv_id *id, char *why, size_t whylen)
 {
-	EVP_PKEY *key = NULL;
-	int r;
-
-	r = id_paths(cfg, state_dir, id, why, whylen);
-	if (r < 0 || !id->generated)
-		return r;
-	r = id_key(id->key, &key, why, whylen);
-	if (r == 0)
-		r = id_cert(cfg, id->chain, key, why, whylen);
-	EVP_PKEY_free(key);
-	return r < 0 ? r : 0;
+	return id_paths(cfg, state_dir, id, why, whylen);
 }
 
-int dotsrv_id_renew(const struct ds_serve_dot_config *cfg, const struct dotsrv_id *id, char *why,
-		    size_t whylen)
+int dotsrv_id_stamp(const struct dotsrv_id *id, struct dotsrv_id_stamp *st)
 {
+	struct stat sb;
+
+	if (stat(id->chain, &sb) < 0)
+		return -errno;
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+	st->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+	return 0;
+}
+
+int dotsrv_id_make(const struct ds_serve_dot_config *cfg, const char *state_dir, char *why,
+		   size_t whylen)
+{
+	struct dotsrv_id id;
 	EVP_PKEY *key = NULL;
 	int r;
 
-	if (!id->generated)
+	if (cfg->naddr == 0)
 		return 0;
-	r = load_key(id->key, &key);
-	if (r < 0) {
-		snprintf(why, whylen, "%s: %s", id->key,
-			 r == -EBADMSG ? "not a PEM private key" : strerror(-r));
+	r = id_paths(cfg, state_dir, &id, why, whylen);
+	if (r < 0 || !id.generated)
 		return r;
-	}
-	r = id_cert(cfg, id->chain, key, why, whylen);
+	r = id_key(id.key, &key, why, whylen);
+	if (r == 0)
+		r = id_cert(cfg, id.chain, key, why, whylen);
 	EVP_PKEY_free(key);
 	return r;
 }

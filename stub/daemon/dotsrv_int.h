@@ -92,6 +92,7 @@ struct ds_dotsrv {
 	SSL_CTX *ctx;             /* NULL until started */
 	struct dotsrv_tickets *tickets;
 	struct dotsrv_id id;
+	struct dotsrv_id_stamp stamp; /* the certificate file id was loaded from */
 	struct dotsrv_id_info info;
 	struct dot_listener *l[DS_MAX_SERVE_DOT];
 	int n;
@@ -102,6 +103,7 @@ struct ds_dotsrv {
 	int next_n;
 	SSL_CTX *next_ctx;
 	struct dotsrv_id next_id;
+	struct dotsrv_id_stamp next_stamp;
 	bool prepared;
 	LIST_HEAD(, ds_dot_client) clients;
 	unsigned nclients, handshaking;

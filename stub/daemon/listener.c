@@ -157,6 +157,31 @@ static int open_socket(const struct sockaddr_storage *ss, int type)
 	return fd;
 }
 
+int ds_listen_bind(const struct sockaddr_storage *ss, int socktype)
+{
+	int fd = open_socket(ss, socktype), rcvbuf = 1 << 20, qlen = 5;
+
+	if (fd < 0)
+		return fd;
+	if (socktype == SOCK_DGRAM) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		return fd;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen));
+	if (listen(fd, 256) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int ds_listen_fd(struct ds_daemon *d, const struct sockaddr_storage *ss, int socktype)
+{
+	return d->listen_fd ? d->listen_fd(d, ss, socktype) : ds_listen_bind(ss, socktype);
+}
+
 /* ---------------------------------------------------------------- UDP */
 
 /* One datagram from peer: the answer into out, if one goes back now. */
@@ -288,12 +313,11 @@ static int udp_open(struct ds_daemon *d, const struct sockaddr_storage *ss,
 		    struct ds_udp_listener **ret)
 {
 	struct ds_udp_listener *u;
-	int fd, rcvbuf = 1 << 20;
+	int fd;
 
-	fd = open_socket(ss, SOCK_DGRAM);
+	fd = ds_listen_fd(d, ss, SOCK_DGRAM);
 	if (fd < 0)
 		return fd;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	u = calloc(1, sizeof(*u));
 	if (!u) {
 		close(fd);
@@ -867,17 +891,11 @@ static int tcp_open(struct ds_daemon *d, const struct sockaddr_storage *ss,
 		    struct ds_tcp_listener **ret)
 {
 	struct ds_tcp_listener *t;
-	int fd, qlen = 5;
+	int fd;
 
-	fd = open_socket(ss, SOCK_STREAM);
+	fd = ds_listen_fd(d, ss, SOCK_STREAM);
 	if (fd < 0)
 		return fd;
-	setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen));
-	if (listen(fd, 256) < 0) {
-		int r = -errno;
-		close(fd);
-		return r;
-	}
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		close(fd);

@@ -1,12 +1,15 @@
 /*
- * main.c -- dotstubd: wires the parts together.  Reads the configuration,
- * binds the listeners and the control socket, drops privileges, creates
- * the upstream client and runs the event loop.
+ * main.c -- dotstubd: wires the parts together.  Reads the configuration
+ * and checks the state directory; the store process then binds the
+ * listeners and the control socket, drops privileges and starts the
+ * network process (storeproc.c, netproc.c; privsep.h), which creates the
+ * upstream client and runs the event loop (serve, here).
  */
 #include "dotstub-config.h"
 #include "daemon.h"
 #include "dotsrv.h"
 #include "notify.h"
+#include "privsep.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,82 +81,13 @@ static int parse_args(int argc, char **argv, struct ds_config *c)
 	return 0;
 }
 
-/* The directory of the control socket (the run directory) also holds
- * resolv-conf-out, replaced by rename after the privileges are dropped:
- * it goes to the daemon's user too.  Another directory is left alone. */
-static void chown_run_dir(const struct ds_config *c, const struct passwd *pw)
-{
-	const char *cs = strrchr(c->control_path, '/');
-	const char *rs = strrchr(c->resolv_conf_out, '/');
-	char dir[sizeof(c->control_path)];
-	size_t dl;
-	int fd;
-
-	if (!cs || !rs || cs == c->control_path)
-		return;
-	dl = (size_t)(cs - c->control_path);
-	if ((size_t)(rs - c->resolv_conf_out) != dl ||
-	    memcmp(c->control_path, c->resolv_conf_out, dl) != 0)
-		return;
-	memcpy(dir, c->control_path, dl);
-	dir[dl] = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fchown(fd, pw->pw_uid, pw->pw_gid) < 0)
-		log_warn("chown %s: %s, ignoring", dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
-
-static int drop_privileges(const struct ds_config *c)
-{
-	struct passwd *pw;
-	int fd;
-
-	if (!c->user[0])
-		return 0;
-	pw = getpwnam(c->user);
-	if (!pw) {
-		log_err("user %s does not exist", c->user);
-		return -ENOENT;
-	}
-	/* started as that user already (systemd's User=): nothing to drop */
-	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid) {
-		log_info("running as user %s", c->user);
-		return 0;
-	}
-	/* never through a symbolic link: the descriptor of the directory
-	 * itself (check_state_dir refused a link already) */
-	fd = open(c->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if ((fd < 0 && errno != ENOENT) || (fd >= 0 && fchown(fd, pw->pw_uid, pw->pw_gid) < 0))
-		log_warn("chown %s: %s, ignoring", c->state_dir, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (fchownat(AT_FDCWD, c->control_path, pw->pw_uid, pw->pw_gid, AT_SYMLINK_NOFOLLOW) < 0)
-		log_warn("chown %s: %s, ignoring", c->control_path, strerror(errno));
-	chown_run_dir(c, pw);
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		log_err("cannot drop privileges to %s: %s", c->user, strerror(errno));
-		return -errno;
-	}
-	if (setuid(0) == 0) {
-		log_err("privileges could be regained after dropping them to %s", c->user);
-		return -EPERM;
-	}
-	log_info("running as user %s", c->user);
-	return 0;
-}
-
+/* SIGTERM or SIGINT (SIGHUP goes to the store process, which tells us to
+ * reload). */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct ds_daemon *d = arg;
 
-	if (sig == SIGHUP) {
-		ds_reload(d);
-		return;
-	}
-	log_notice("signal %d, exiting", (int)sig);
-	ds_notify_stopping();
+	log_info("network process: signal %d, stopping", (int)sig);
 	event_base_loopbreak(d->base);
 }
 
@@ -242,12 +176,103 @@ static void log_started(const struct ds_config *cfg)
 		   cfg->upstream.name[0] ? cfg->upstream.name : "none");
 }
 
+/* publish yes: the publication names the started DoT server and its TLSA */
+static int publish_open(struct ds_daemon *d)
+{
+	struct ds_dotsrv_status st;
+
+	if (!d->cfg->publish)
+		return 0;
+	ds_dotsrv_get_status(d, &st);
+	return ds_publishd_open(d, st.name, st.tlsa);
+}
+
+/* What dotstubd serves with, in its network process (netproc.c calls it
+ * with d->base made, confined; the listeners come bound).  Returns the
+ * exit status. */
+static int serve(struct ds_daemon *d)
+{
+	struct event *sigs[2] = { NULL, NULL };
+	int r, rc = 1;
+
+	if (ds_resolve_init(d) < 0) {
+		log_err("out of memory");
+		goto out;
+	}
+	if (d->cfg->cache_bytes) {
+		d->cache = ds_cache_new(d->cfg->cache_bytes);
+		if (!d->cache) {
+			log_err("cannot allocate the cache");
+			goto out;
+		}
+	}
+	if (ds_access_open(d) < 0)
+		goto out;
+	r = ds_listeners_open(d);
+	if (r < 0)
+		goto out;
+	r = ds_dotsrv_open(d);
+	if (r < 0)
+		goto out;
+	if (ds_stubresolv_open(d) < 0) {
+		log_err("out of memory");
+		goto out;
+	}
+	/* its certificate and key: made by the store process, read here */
+	if (ds_dotsrv_start(d) < 0)
+		goto out;
+	/* the publication names the DoT server: its keys (made by the store
+	 * process) are loaded now, before anything is served */
+	if (publish_open(d) < 0)
+		goto out;
+	/* the signals first */
+	sigs[0] = evsignal_new(d->base, SIGINT, on_signal, d);
+	sigs[1] = evsignal_new(d->base, SIGTERM, on_signal, d);
+	for (int i = 0; i < 2; i++)
+		if (sigs[i])
+			event_add(sigs[i], NULL);
+	if (ready_when_decided(d) < 0)
+		goto out;
+	if ((r = ds_reload_serve(d)) < 0) {
+		if (r == -EPERM) /* the store may not be trusted */
+			rc = 2;
+		goto out;
+	}
+	ds_access_watch(d);
+	if (ds_resolve1d_open(d) < 0)
+		goto out;
+	log_started(d->cfg);
+	event_base_dispatch(d->base);
+	rc = 0;
+out:
+	ds_resolve1d_close(d); /* cancels its queries: before the query path goes */
+	for (int i = 0; i < 2; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	if (d->ready_timer)
+		ds_timer_free(d->ready_timer);
+	/* the file stays as it was: what stops the daemon is not a network
+	 * decision */
+	ds_stubresolv_close(d);
+	ds_access_close(d); /* before the watcher it may observe goes */
+	ds_netmgr_stop(d);
+	ds_netmgr_links_free(d);
+	ds_daemon_set_upstream(d, NULL, "none", false);
+	ds_resolve_fini(d);
+	ds_control_close(d);
+	ds_publishd_close(d);
+	ds_dotsrv_close(d);
+	ds_listeners_close(d);
+	if (d->cache)
+		ds_cache_free(d->cache);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static struct ds_config cfg;
-	struct ds_daemon d;
-	struct event *sigs[3] = { NULL, NULL, NULL };
-	int r, rc = 1;
+	static struct ds_daemon d;
+	int rc;
 
 	ds_config_init(&cfg);
 	if (parse_args(argc, argv, &cfg) < 0)
@@ -266,104 +291,18 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	ds_notify_init();
 
-	memset(&d, 0, sizeof(d));
 	d.cfg = &cfg;
 	d.argc = argc;
 	d.argv = argv;
 	d.started_ms = ds_now_ms();
 	d.started_wall = time(NULL);
-	d.base = event_base_new();
-	if (!d.base) {
-		log_err("cannot create the event loop");
-		return 1;
-	}
-	/* two priorities: news of the network (netlink, resolv-source) is
-	 * handled before queries that arrived in the same loop iteration, so
-	 * a query after a switch never gets the old network's answer */
-	event_base_priority_init(d.base, 2);
-	if (ds_resolve_init(&d) < 0) {
-		log_err("out of memory");
-		goto out;
-	}
-	if (cfg.cache_bytes) {
-		d.cache = ds_cache_new(cfg.cache_bytes);
-		if (!d.cache) {
-			log_err("cannot allocate the cache");
-			goto out;
-		}
-	}
 	if (make_dirs(&cfg) < 0)
-		goto out;
-	if (check_state_dir(&cfg) < 0) {
+		rc = 1;
+	else if (check_state_dir(&cfg) < 0)
 		rc = 2;
-		goto out;
-	}
-	if (ds_access_open(&d) < 0)
-		goto out;
-	r = ds_listeners_open(&d);
-	if (r < 0)
-		goto out;
-	r = ds_dotsrv_open(&d);
-	if (r < 0)
-		goto out;
-	r = ds_control_open(&d);
-	if (r < 0)
-		goto out;
-	if (drop_privileges(&cfg) < 0)
-		goto out;
-	if (!cfg.foreground && daemon(0, 0) < 0) {
-		log_err("daemon: %s", strerror(errno));
-		goto out;
-	}
-	if (ds_stubresolv_open(&d) < 0) {
-		log_err("out of memory");
-		goto out;
-	}
-	/* its generated key and certificate belong to the daemon's user */
-	if (ds_dotsrv_start(&d) < 0)
-		goto out;
-	/* the signals first: SIGHUP may come as soon as READY=1 went out */
-	sigs[0] = evsignal_new(d.base, SIGINT, on_signal, &d);
-	sigs[1] = evsignal_new(d.base, SIGTERM, on_signal, &d);
-	sigs[2] = evsignal_new(d.base, SIGHUP, on_signal, &d);
-	for (int i = 0; i < 3; i++)
-		if (sigs[i])
-			event_add(sigs[i], NULL);
-	if (ready_when_decided(&d) < 0)
-		goto out;
-	if ((r = ds_reload_serve(&d)) < 0) {
-		if (r == -EPERM) /* the store may not be trusted */
-			rc = 2;
-		goto out;
-	}
-	ds_access_watch(&d);
-	if (ds_resolve1d_open(&d) < 0)
-		goto out;
-	log_started(&cfg);
-	event_base_dispatch(d.base);
-	rc = 0;
-out:
-	ds_resolve1d_close(&d); /* cancels its queries: before the query path goes */
-	for (int i = 0; i < 3; i++)
-		if (sigs[i])
-			event_free(sigs[i]);
-	if (d.ready_timer)
-		ds_timer_free(d.ready_timer);
+	else /* both processes return here (privsep.h) */
+		rc = ds_storeproc_main(&d, serve);
 	ds_notify_close();
-	/* the file stays as it was: what stops the daemon is not a network
-	 * decision */
-	ds_stubresolv_close(&d);
-	ds_access_close(&d); /* before the watcher it may observe goes */
-	ds_netmgr_stop(&d);
-	ds_netmgr_links_free(&d);
-	ds_daemon_set_upstream(&d, NULL, "none", false);
-	ds_resolve_fini(&d);
-	ds_control_close(&d);
-	ds_dotsrv_close(&d);
-	ds_listeners_close(&d);
-	if (d.cache)
-		ds_cache_free(d.cache);
-	event_base_free(d.base);
 	ds_config_free(&cfg);
 	return rc;
 }

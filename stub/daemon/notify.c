@@ -24,7 +24,17 @@ static struct {
 	struct sockaddr_un addr;
 	socklen_t addrlen;
 	bool ready_sent;
+	/* the network process: READY=1 goes to the store process */
+	void (*relay)(void *arg, const char *status);
+	void *relay_arg;
 } nt = { .fd = -1 };
+
+void ds_notify_relay(void (*fn)(void *arg, const char *status), void *arg)
+{
+	ds_notify_close();
+	nt.relay = fn;
+	nt.relay_arg = arg;
+}
 
 /* $NOTIFY_SOCKET as an address: "/path" or "@abstract".  -EINVAL if it
  * is neither or too long. */
@@ -122,12 +132,13 @@ static void status_line(const struct ds_daemon *d, char *out, size_t len)
 	}
 }
 
-/* Newlines would start another assignment: a status is one line. */
+/* Newlines would start another assignment: a status is one line, of
+ * printable ASCII (it may come from the network process). */
 static void one_line(char *s)
 {
 	for (; *s; s++)
-		if (*s == '\n' || *s == '\r')
-			*s = ' ';
+		if (*s < 0x20 || *s > 0x7e)
+			*s = *s == '\n' || *s == '\r' ? ' ' : '?';
 }
 
 void ds_notify_ready(const struct ds_daemon *d)
@@ -135,6 +146,19 @@ void ds_notify_ready(const struct ds_daemon *d)
 	char st[512];
 
 	status_line(d, st, sizeof(st));
+	if (nt.relay) {
+		nt.relay(nt.relay_arg, st);
+		nt.ready_sent = true;
+		return;
+	}
+	ds_notify_ready_status(st);
+}
+
+void ds_notify_ready_status(const char *status)
+{
+	char st[512];
+
+	snprintf(st, sizeof(st), "%s", status);
 	one_line(st);
 	ds_notify("READY=1\nSTATUS=%s\nMAINPID=%ld", st, (long)getpid());
 	nt.ready_sent = true;
@@ -145,12 +169,15 @@ bool ds_notify_ready_sent(void)
 	return nt.ready_sent;
 }
 
+/* (relayed: the store process says these itself) */
 void ds_notify_reloading(void)
 {
-	ds_notify("RELOADING=1\nSTATUS=reloading the configuration");
+	if (!nt.relay)
+		ds_notify("RELOADING=1\nSTATUS=reloading the configuration");
 }
 
 void ds_notify_stopping(void)
 {
-	ds_notify("STOPPING=1\nSTATUS=stopping");
+	if (!nt.relay)
+		ds_notify("STOPPING=1\nSTATUS=stopping");
 }

@@ -18,6 +18,11 @@ void ds_notify_close(void);
 int ds_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* READY=1 with STATUS= a one-line summary of what d serves. */
 void ds_notify_ready(const struct ds_daemon *d);
+/* READY=1 with this STATUS= (made one line of printable ASCII). */
+void ds_notify_ready_status(const char *status);
+/* The network process: its READY=1 goes to fn (the store process says
+ * it); RELOADING=1 and STOPPING=1 are the store process's own. */
+void ds_notify_relay(void (*fn)(void *arg, const char *status), void *arg);
 bool ds_notify_ready_sent(void);
 /* RELOADING=1; STOPPING=1 */
 void ds_notify_reloading(void);

@@ -1,15 +1,17 @@
 /*
  * reload.c -- what dotstubd serves from its configuration, at start and
- * again on SIGHUP.
+ * again on SIGHUP (in the network process, which the store process tells
+ * to reload: privsep.h).
  *
  * A reload reads the configuration file given at start and the command
  * line's options over it, exactly as at start, and validates all of it
  * before anything changes: an invalid configuration is refused with a log
  * line saying why, and the running one goes on unchanged.  Then, in this
- * order: the new listen and serve-dot addresses are bound and the DoT
- * server's certificate loaded (if one cannot be, the reload is refused as
- * a whole), the removed ones closed; the keys that need a
- * restart (state-dir, user, control) are kept with a note; the new values
+ * order: the new listen and serve-dot addresses are taken (the store
+ * process bound them and made the DoT server's certificate if it had to;
+ * if it could not, it refused the reload as a whole) and the certificate
+ * loaded, the removed ones closed; the keys that need a restart
+ * (state-dir, user, control, seccomp) are kept with a note; the new values
  * take effect (the log level, the cache, the limits, which every part
  * reads from the configuration); and what is served starts again: the
  * static upstream, or the network manager, which re-reads the trust store
@@ -17,7 +19,6 @@
  */
 #include "daemon.h"
 #include "dotsrv.h"
-#include "notify.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -82,6 +83,11 @@ static void reload_keep_restart_keys(const struct ds_config *old, struct ds_conf
 	keep_path("state-dir", n->state_dir, old->state_dir, sizeof(n->state_dir));
 	keep_path("user", n->user, old->user, sizeof(n->user));
 	keep_path("control", n->control_path, old->control_path, sizeof(n->control_path));
+	if (n->seccomp != old->seccomp) {
+		log_warn("reload: seccomp %s needs a restart; keeping %s", n->seccomp ? "yes" : "no",
+			 old->seccomp ? "yes" : "no");
+		n->seccomp = old->seccomp;
+	}
 }
 
 /* The configuration in force becomes n (which is left empty). */
@@ -148,19 +154,23 @@ static void reload_serve_again(struct ds_daemon *d)
 
 static void reload_refused(struct ds_daemon *d, const char *why)
 {
-	d->reloads_refused++;
-	snprintf(d->last_reload, sizeof(d->last_reload), "refused: %s", why);
+	ds_reload_count_refused(d, why);
 	log_err("reload refused, the running configuration is kept: %s", why);
 }
 
-void ds_reload(struct ds_daemon *d)
+void ds_reload_count_refused(struct ds_daemon *d, const char *why)
+{
+	d->reloads_refused++;
+	snprintf(d->last_reload, sizeof(d->last_reload), "refused: %s", why);
+}
+
+bool ds_reload_apply(struct ds_daemon *d)
 {
 	static struct ds_config n; /* large: not on the stack */
 	char why[512];
+	bool applied = false;
 	int r;
 
-	log_notice("SIGHUP: reloading %s", d->cfg->config_file);
-	ds_notify_reloading();
 	if (reload_read(d, &n, why, sizeof(why)) < 0) {
 		reload_refused(d, why);
 		goto out;
@@ -186,7 +196,9 @@ void ds_reload(struct ds_daemon *d)
 	d->reloads++;
 	snprintf(d->last_reload, sizeof(d->last_reload), "applied");
 	log_notice("reload: applied %s", d->cfg->config_file);
+	applied = true;
 out:
 	ds_config_free(&n);
-	ds_notify_ready(d);
+	return applied;
 }
+

@@ -1,7 +1,8 @@
 /*
  * resolve.c -- what dotstubd does with one client query: parse it, answer
  * locally what must never leave the host (RFC 6761 localhost, RFC 9462
- * resolver.arpa), answer from the cache, or send it over the authenticated
+ * resolver.arpa) and what the daemon publishes itself (publishd.c: its
+ * resolver-name.arpa, with publish yes), answer from the cache, or send it over the authenticated
  * upstream and answer when it replies.  Each query goes to the lane its
  * name is routed to (a link's routing or search domain, else the default
  * lane), and is answered from that lane's cache partition and upstream.  Failures are explicit: SERVFAIL with
@@ -637,7 +638,8 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 				    n == DNS_RCODE_FORMERR ? DNS_EDE_OTHER : DNS_EDE_NOT_SUPPORTED,
 				    text, out, outlen);
 	}
-	if (answer_localhost(d, &q, out, outlen) || answer_resolver_arpa(d, &q, out, outlen))
+	if (answer_localhost(d, &q, out, outlen) || answer_resolver_arpa(d, &q, out, outlen) ||
+	    ds_publishd_answer(d, &q, o, max_answer_size(o, &q), out, outlen))
 		return *outlen ? DS_RESOLVE_ANSWER : DS_RESOLVE_DROP;
 
 	/* which link: the longest routing domain, else the default lane */

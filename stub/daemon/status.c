@@ -20,7 +20,8 @@ void ds_status_collect(struct ds_daemon *d, struct ds_status *st)
 	memset(st, 0, sizeof(*st));
 	st->version = DOTSTUB_VERSION;
 	st->uptime_s = (ds_now_ms() - d->started_ms) / 1000;
-	st->pid = (uint64_t)getpid();
+	/* the store process's: the one signals go to (privsep.h) */
+	st->pid = (uint64_t)(d->main_pid ? d->main_pid : getpid());
 	st->log_level = ds_log_level_name(ds_log_level());
 	st->config_file = d->cfg->config_file;
 	st->reloads = d->reloads;

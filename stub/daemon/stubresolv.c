@@ -24,19 +24,25 @@
 #include "dotstub/fdio.h"
 
 #define STUBRESOLV_MAX 8192    /* the whole file; the search list is bounded */
-#define STUBRESOLV_MAX_SEARCH 16 /* search domains written (every link's) */
 #define STUBRESOLV_MAXNS 3     /* libc reads no more nameserver lines */
-
-enum ds_stubresolv_posture { DS_STUBRESOLV_NONE, DS_STUBRESOLV_DOT, DS_STUBRESOLV_PLAIN };
 
 struct ds_stubresolv {
 	char path[PATH_MAX];
 	enum ds_stubresolv_posture posture; /* the one written last */
-	char search[STUBRESOLV_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
+	char search[DS_STUBRESOLV_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
 	size_t nsearch;
 	char last[STUBRESOLV_MAX];  /* what the file holds, as far as we know */
 	size_t last_len;
 	bool failed;                /* the last write failed (logged once) */
+	/* the network process: what the file says goes to relay */
+	ds_stubresolv_relay_fn *relay;
+	void *relay_arg;
+	bool relayed;               /* something went to relay */
+	char relay_search[DS_STUBRESOLV_MAX_SEARCH][DS_RESOLVCONF_NAME_MAX + 1];
+	size_t relay_nsearch;       /* ... the search list it was told */
+	/* the store process: the posture the network process told */
+	bool applied;
+	enum ds_stubresolv_posture applied_posture;
 };
 
 static bool lane_routed(const struct ds_daemon *d, const struct ds_lane *l)
@@ -56,6 +62,8 @@ static enum ds_stubresolv_posture posture_of(const struct ds_daemon *d)
 	const struct ds_lane *l = &d->def;
 	bool all_dot = true, plain = false, waiting = false;
 
+	if (d->stubresolv && d->stubresolv->applied)
+		return d->stubresolv->applied_posture;
 	for (; l; l = l == &d->def ? TAILQ_FIRST(&d->lanes) : TAILQ_NEXT(l, link)) {
 		if (l != &d->def && !lane_routed(d, l))
 			continue;
@@ -184,6 +192,18 @@ static void stubresolv_sync(struct ds_daemon *d)
 	if (!sr)
 		return;
 	p = posture_of(d);
+	if (sr->relay) {
+		if (!sr->relayed || p != sr->posture || sr->nsearch != sr->relay_nsearch ||
+		    memcmp(sr->search, sr->relay_search, sizeof(sr->search)) != 0) {
+			sr->relay(sr->relay_arg, p, (const char(*)[DS_RESOLVCONF_NAME_MAX + 1])sr->search,
+				  sr->nsearch);
+			sr->relayed = true;
+			sr->posture = p;
+			sr->relay_nsearch = sr->nsearch;
+			memcpy(sr->relay_search, sr->search, sizeof(sr->search));
+		}
+		return;
+	}
 	len = render(d, sr, p, buf, sizeof(buf));
 	if (len == 0 || (len == sr->last_len && memcmp(buf, sr->last, len) == 0))
 		return;
@@ -235,10 +255,26 @@ int ds_stubresolv_open(struct ds_daemon *d)
 	if (!sr)
 		return -ENOMEM;
 	snprintf(sr->path, sizeof(sr->path), "%s", d->cfg->resolv_conf_out);
-	read_existing(sr);
+	sr->relay = d->stubresolv_relay;
+	sr->relay_arg = d->stubresolv_relay_arg;
+	if (!sr->relay)
+		read_existing(sr);
 	d->stubresolv = sr;
 	stubresolv_sync(d);
 	return 0;
+}
+
+void ds_stubresolv_apply(struct ds_daemon *d, enum ds_stubresolv_posture p,
+			 const char (*search)[DS_RESOLVCONF_NAME_MAX + 1], size_t n)
+{
+	struct ds_stubresolv *sr = d->stubresolv;
+
+	if (!sr)
+		return;
+	sr->applied = true;
+	sr->applied_posture = p;
+	ds_stubresolv_set_search(d, search, n);
+	stubresolv_sync(d); /* the posture alone may have changed */
 }
 
 void ds_stubresolv_close(struct ds_daemon *d)
@@ -262,8 +298,8 @@ void ds_stubresolv_set_search(struct ds_daemon *d,
 		if (i == n)
 			return;
 	}
-	if (n > STUBRESOLV_MAX_SEARCH)
-		n = STUBRESOLV_MAX_SEARCH;
+	if (n > DS_STUBRESOLV_MAX_SEARCH)
+		n = DS_STUBRESOLV_MAX_SEARCH;
 	for (size_t i = 0; i < n; i++)
 		snprintf(sr->search[i], sizeof(sr->search[i]), "%s", search[i]);
 	sr->nsearch = n;

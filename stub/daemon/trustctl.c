@@ -1,7 +1,9 @@
 /*
  * trustctl.c -- the "trust" requests of the control socket: list, show,
  * approve, forget, import and export pinned anchors.  The socket already
- * checked the peer's credentials (root or the daemon's group).
+ * checked the peer's credentials (root or the daemon's group).  They run
+ * in the store process, on its store (d->trust_store), which then tells
+ * the network process (d->on_trust_changed).
  */
 #include "daemon.h"
 #include "jsonw.h"
@@ -185,7 +187,10 @@ static int save(struct ds_daemon *d, struct trust_store *s, struct evbuffer *out
 		log_err("trust store not saved: %s", strerror(-r));
 		return r;
 	}
-	ds_netmgr_redecide(d);
+	if (d->on_trust_changed)
+		d->on_trust_changed(d);
+	else
+		ds_netmgr_redecide(d);
 	return 0;
 }
 
@@ -229,7 +234,7 @@ static int import_key(struct ds_daemon *d, struct trust_store *s, int argc, char
 
 int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out)
 {
-	struct trust_store *s = ds_netmgr_store(d);
+	struct trust_store *s = d->trust_store ? d->trust_store : ds_netmgr_store(d);
 	const struct trust_anchor *a;
 	bool json = argc > 2 && !strcmp(argv[argc - 1], "json");
 	int r;

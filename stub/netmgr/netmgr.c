@@ -89,7 +89,9 @@ int ds_netmgr_start(struct ds_daemon *d)
 	if (!nm->hub)
 		return -ENOMEM;
 
-	r = trust_store_open(&so, &nm->store, &rep);
+	/* the network process: the store process's copy (privsep.h) */
+	r = d->store_open ? d->store_open(d, &so, &nm->store, &rep)
+			  : trust_store_open(&so, &nm->store, &rep);
 	if (r == TRUST_STORE_QUARANTINED) {
 		/* rep.error names the line already ("line N: ...") */
 		log_err("ALERT trust store was corrupt (%s): moved to %s; starting with no pins",

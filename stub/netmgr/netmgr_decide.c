@@ -133,6 +133,24 @@ static const struct ds_upstream_desc *choose_desc(struct ds_netmgr *nm,
 	return &res->desc;
 }
 
+/* The KSK of the chosen upstream's unique zone, as the walk saw it: what
+ * a publishing router republishes as its upstream's KEY. */
+static void nm_note_up_key(struct ds_netmgr *nm, const struct disc_result *res,
+			   const struct ds_upstream_desc *use)
+{
+	nm->up_key_name[0] = '\0';
+	if (use == &res->desc && res->nzone_key > 0) {
+		nm->up_key = res->zone_key[0];
+	} else {
+		for (int i = 0; i < res->nupstreams; i++)
+			if (use == &res->upstreams[i].desc && res->upstreams[i].has_key)
+				nm->up_key = res->upstreams[i].key;
+		if (use == &res->desc)
+			return;
+	}
+	snprintf(nm->up_key_name, sizeof(nm->up_key_name), "%s", use->name);
+}
+
 /* After a decision: the network's resolver answered discovery in plain DNS
  * (the walk got answers) but there is no DoT and the policy allows no clear
  * text -- what a captive portal looks like, the more so if it made up an
@@ -449,6 +467,7 @@ void nm_walk_decide(struct ds_netmgr *nm, struct disc_result *res, bool first_us
 			in.observed = trust_observed_of(trust_store_lookup(nm->store, DISC_ZONE, ksk));
 		}
 		use = choose_desc(nm, res);
+		nm_note_up_key(nm, res, use);
 	} else if (res->kind == TRUST_DISC_BOGUS || res->kind == TRUST_DISC_FAILED) {
 		if (nm->match == TRUST_MATCH_NONE && first_use)
 			log_warn("network %s: resolver-name.arpa is broken (%s); treating the "

@@ -68,6 +68,10 @@ struct ds_netmgr {
 	bool alert;
 	char upstream_name[DNS_NAME_MAX + 1];
 	struct ds_upstream_desc cur_desc;   /* what the DoT upstream was made from */
+	/* the unique zone's KSK of the upstream chosen by the last walk (its
+	 * KEY), for publish yes; up_key_name "" if none */
+	struct trust_dnskey up_key;
+	char up_key_name[DNS_NAME_MAX + 1];
 	uint8_t anchor_sha[TRUST_SHA256_LEN];
 	uint16_t anchor_tag;
 	uint8_t anchor_alg;

@@ -95,6 +95,12 @@ void nm_say_transport(struct ds_netmgr *nm)
 	snprintf(nm->said, sizeof(nm->said), "%s", said);
 	nm->since = ds_wall_now();
 	log_notice("%s: %s", nm_label(nm, label, sizeof(label)), said);
+	/* publish yes: the default network's upstream is the published one */
+	if (!nm->is_link) {
+		bool dot = nm->state == TRUST_POSTURE_DOT && nm->cur_desc.name[0];
+		bool key = dot && !strcmp(nm->up_key_name, nm->cur_desc.name);
+		ds_publishd_upstream(nm->d, dot ? &nm->cur_desc : NULL, key ? &nm->up_key : NULL);
+	}
 }
 
 void nm_set_state(struct ds_netmgr *nm, enum trust_posture st, const char *reason)

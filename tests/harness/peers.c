@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon.h"
 #include "dotstub/plain.h"
 #include "dotstub/timer.h"
 #include "dotstub/upstream.h"
@@ -298,6 +299,19 @@ void ds_plain_cancel(struct ds_plain_query *h)
 void ds_plain_get_status(const struct ds_plain *p, struct ds_plain_status *st)
 {
 	memset(st, 0, sizeof(*st));
+}
+
+/* ---- the publisher (publish yes): not configured here ---- */
+
+bool ds_publishd_answer(struct ds_daemon *d, const struct dns_query *q, const struct ds_origin *o,
+			size_t max, uint8_t *out, size_t *outlen)
+{
+	return false;
+}
+
+void ds_publishd_upstream(struct ds_daemon *d, const struct ds_upstream_desc *desc,
+			  const struct trust_dnskey *key)
+{
 }
 
 void peers_reset(void)

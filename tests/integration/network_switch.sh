@@ -415,9 +415,11 @@ s_resume() {
 	wait_for 10 answered || { echo "A not answering"; return 1; }
 	check "resume: A's answer is cached (a hit before the stop)" cache_hit_once
 	hits=$(ds_json d counters.cache_hits)
-	kill -STOP "$(ds_pid d)"
+	# shellcheck disable=SC2046 # one word per process
+	kill -STOP $(ds_pids d)
 	switch_to b
-	kill -CONT "$(ds_pid d)"
+	# shellcheck disable=SC2046 # one word per process
+	kill -CONT $(ds_pids d)
 	out=$($IN dig @$L +time=3 +tries=1 www.example.test A 2>&1)
 	expect_contains "resume: answered after the switch" "$out" "192.0.2.10"
 	expect_eq "resume: not from the old network's cache" "$(ds_json d counters.cache_hits)" "$hits"
@@ -438,9 +440,11 @@ s_pause() {
 	hits=$(ds_json d counters.cache_hits)
 	n=$(ds_log_count d "resumed after a pause")
 	c=$(ds_log_count d "network changed")
-	kill -STOP "$(ds_pid d)"
+	# shellcheck disable=SC2046 # one word per process
+	kill -STOP $(ds_pids d)
 	sleep 6 # the pause under test (three periods of the pause detector)
-	kill -CONT "$(ds_pid d)"
+	# shellcheck disable=SC2046 # one word per process
+	kill -CONT $(ds_pids d)
 	out=$(q)
 	expect_eq "pause: answered after it" "$out" "192.0.2.10"
 	# the detector runs before the queries that woke the daemon with it

@@ -118,6 +118,7 @@ lib_package() {
 	libnl-3.so.*) echo libnl-core ;;
 	libnl-route-3.so.*) echo libnl-route ;;
 	libldns.so.*) echo libldns ;;
+	libseccomp.so.*) echo libseccomp ;;
 	libunbound.so.*) echo libunbound ;;
 	# sd-bus: the OpenWrt build has no resolve1 API (-Dresolve1=disabled,
 	# checked below), so its dotstubd does not link it

@@ -334,7 +334,7 @@ s_owned() {
 	r1_daemon g 127.0.0.82 || return 1
 	check "owned: the second logs that the name is taken" \
 		ds_wait_log g "$R1 is owned by another process" 0 5
-	expect_eq "owned: the first keeps it" "$(owner_pid)" "$(ds_pid f)"
+	expect_eq "owned: the first keeps it" "$(owner_pid)" "$(ds_netpid f)"
 	check "owned: the second serves DNS without the API" \
 		sh -c "dig @127.0.0.82 +time=2 +tries=1 localhost A | grep -q 127.0.0.1"
 	check "owned: the second still runs" pid_alive "$(ds_pid g)"

@@ -6,6 +6,8 @@
 #	expect_contains "what" "$haystack" "needle"
 #	ds_start NAME [dotstubd options...]   start dotstubd in the background
 #	ds_stop NAME
+#	ds_netpid NAME                         its network process (privsep.h)
+#	ds_pids NAME                           both its processes
 #	ds_ctl NAME [dotctl args...]           dotctl against that daemon
 #	scenario NAME FUNC [TEARDOWN]          run one scenario (see below)
 #	cap_start / cap_stop / cap_expect_*    packet captures (see below)
@@ -79,6 +81,21 @@ ds_start() {
 }
 
 ds_pid() { cat "$T_DIR/$1/pid"; }
+
+# ds_netpid NAME: its network process, the store process's child
+# (stub/daemon/privsep.h); nothing if there is none
+ds_netpid() {
+	local p
+	p=$(ds_pid "$1") || return 1
+	pgrep -P "$p" | head -1
+}
+
+# ds_pids NAME: both of its processes (to stop and continue them all, as a
+# suspend does)
+ds_pids() {
+	ds_pid "$1"
+	ds_netpid "$1"
+}
 
 # pid_alive PID: running, not a zombie (a daemon started in a scenario's
 # subshell is no child of the shell stopping it; until init reaps it, it

@@ -46,6 +46,7 @@ main tofu enum:auto:ask:off tofu
 main unknown_network enum:opportunistic:strict unknown-network
 main prefer_upstream_resolver bool prefer-upstream-resolver
 main allow_tls12 bool allow-tls12
+main seccomp bool seccomp
 main anchors_dir path anchors-dir
 main state_dir path state-dir
 main control path control
