@@ -52,7 +52,11 @@
  * used over DoT (authenticated by its certificate), and an opportunistic
  * one (the resolver's own private address, unauthenticated) instead of
  * plain DNS, where plain DNS would be allowed and the network is not
- * made to look new at a pinned resolver's address.
+ * made to look new at a pinned resolver's address.  A designated
+ * resolver's key pinned on first use for this network authenticates it on
+ * later visits (DoT even where unknown networks are strict); another key
+ * there is refused with an alert (SERVFAIL, never plain DNS, not even
+ * under a hotspot sign-on).
  */
 #include <string.h>
 
@@ -109,6 +113,16 @@ static bool use_designated(const struct trust_policy_input *in, struct trust_dec
 		    "no DoT from resolver-name.arpa and no verifiable designated resolver: DoT, "
 		    "unauthenticated (DDR opportunistic) to the network's resolver");
 		d->posture = TRUST_POSTURE_DOT_UNAUTH;
+		return true;
+	case TRUST_DESIG_PINNED:
+		set(d, TRUST_ACT_USE_DESIGNATED, TRUST_SERVICE_DOT, false,
+		    "no DoT from resolver-name.arpa; the network's designated resolver is "
+		    "authenticated by its pinned key (first use on this network): DoT");
+		return true;
+	case TRUST_DESIG_PIN_CHANGED:
+		set(d, TRUST_ACT_REFUSE, TRUST_SERVICE_SERVFAIL, true,
+		    "the network's designated resolver has another key than the one pinned for "
+		    "this network: refused, possible man in the middle");
 		return true;
 	case TRUST_DESIG_NONE:
 		break;
@@ -405,7 +419,8 @@ void trust_policy_decide(const struct trust_policy_input *in, struct trust_decis
 	decide_base(in, d);
 	/* a user's hotspot sign-on for this link: plain DNS instead of
 	 * nothing, never on a network that is known */
-	if (in->hotspot == TRUST_HOTSPOT_THIS_LINK && !known_network(in) && in->have_resolver &&
+	if (in->hotspot == TRUST_HOTSPOT_THIS_LINK && !known_network(in) &&
+	    in->designated != TRUST_DESIG_PIN_CHANGED && in->have_resolver &&
 	    in->have_route &&
 	    (d->service == TRUST_SERVICE_SERVFAIL || d->service == TRUST_SERVICE_WAIT)) {
 		d->service = TRUST_SERVICE_PLAIN;
@@ -498,6 +513,8 @@ const char *trust_designated_name(enum trust_designated g)
 	case TRUST_DESIG_NONE: return "none";
 	case TRUST_DESIG_VERIFIED: return "verified";
 	case TRUST_DESIG_OPPORTUNISTIC: return "opportunistic";
+	case TRUST_DESIG_PINNED: return "pinned";
+	case TRUST_DESIG_PIN_CHANGED: return "pin-changed";
 	}
 	return "?";
 }

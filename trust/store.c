@@ -294,6 +294,7 @@ void trust_store_clear(struct trust_store *s)
 	for (size_t i = 0; i < s->n; i++)
 		trust_anchor_free(s->anchors[i]);
 	s->n = 0;
+	trust_store_clear_dpins(s);
 }
 
 void trust_store_close(struct trust_store *s)
@@ -319,6 +320,10 @@ void trust_store_move(struct trust_store *dst, struct trust_store *src)
 	dst->cap = src->cap;
 	src->anchors = NULL;
 	src->n = src->cap = 0;
+	dst->dpins = src->dpins;
+	dst->ndpins = src->ndpins;
+	src->dpins = NULL;
+	src->ndpins = 0;
 }
 
 int trust_store_append(struct trust_store *s, struct trust_anchor *a)

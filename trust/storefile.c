@@ -114,15 +114,29 @@ static void write_anchor(struct outbuf *o, const struct trust_anchor *a)
 	}
 }
 
+static void write_dpin(struct outbuf *o, const struct trust_dpin *p)
+{
+	char hex[2 * TRUST_SHA256_LEN + 1], t1[TRUST_TIME_LEN + 1], t2[TRUST_TIME_LEN + 1];
+
+	ds_hex_encode(p->spki, TRUST_SHA256_LEN, hex);
+	trust_time_format(p->first_seen, t1);
+	trust_time_format(p->last_seen, t2);
+	out_printf(o, "designated %s %s %s %s %s %s\n", trust_dpin_source_name(p->source), hex,
+		   p->adn, t1, t2, p->fp);
+}
+
 int trust_store_format(const struct trust_store *s, char **ret_text, size_t *ret_len)
 {
 	struct outbuf o = { 0 };
 
-	out_printf(&o, "%s %d\n", HEADER_WORD, TRUST_STORE_VERSION);
+	out_printf(&o, "%s %d\n", HEADER_WORD,
+		   s->ndpins ? TRUST_STORE_VERSION_DPIN : TRUST_STORE_VERSION);
 	out_printf(&o, "# dotstub trust anchors, written by dotstub: review with "
 		       "\"dotctl trust list\".\n");
 	for (size_t i = 0; i < s->n; i++)
 		write_anchor(&o, s->anchors[i]);
+	for (size_t i = 0; i < s->ndpins; i++)
+		write_dpin(&o, &s->dpins[i]);
 	if (o.err) {
 		free(o.buf);
 		return o.err;
@@ -478,6 +492,41 @@ static int parse_attr(struct parser *p, char *s)
 	return fail(p, "unknown key \"%.32s\"", tok[0]);
 }
 
+/* "designated SRC HEX ADN FIRST LAST FP...": ends the anchor block before it. */
+static int parse_dpin_line(struct parser *p, char *rest)
+{
+	struct trust_dpin d;
+	char *tok[6];
+	unsigned line = p->line;
+	size_t n;
+	int r;
+
+	if ((r = finish_anchor(p)) < 0)
+		return r;
+	p->line = line;
+	memset(&d, 0, sizeof(d));
+	if ((r = tokens(p, rest, tok, 6, &n)) < 0 || (r = want_tokens(p, n + 1, 7, "designated")) < 0)
+		return r;
+	if (trust_dpin_source_parse(tok[0], &d.source) < 0)
+		return fail(p, "designated: source is neither ddr nor dnr");
+	if ((r = parse_sha(p, tok[1], "designated", d.spki)) < 0 ||
+	    (r = parse_canon_name(p, tok[2], d.adn)) < 0 ||
+	    (r = parse_time(p, tok[3], "designated", &d.first_seen)) < 0 ||
+	    (r = parse_time(p, tok[4], "designated", &d.last_seen)) < 0)
+		return r;
+	if (d.first_seen > d.last_seen)
+		return fail(p, "designated: first seen is after last seen");
+	if (!trust_fp_valid(tok[5]) || strlen(tok[5]) > TRUST_FP_MAX)
+		return fail(p, "designated: bad fingerprint text");
+	strcpy(d.fp, tok[5]);
+	r = trust_store_add_dpin(p->s, &d);
+	if (r == -EEXIST)
+		return fail(p, "designated: two keys for one network");
+	if (r == -E2BIG)
+		return fail(p, "more than %d designated pins", TRUST_MAX_DPINS);
+	return r;
+}
+
 static int parse_header(struct parser *p, const char *s)
 {
 	unsigned long v;
@@ -488,7 +537,7 @@ static int parse_header(struct parser *p, const char *s)
 			    TRUST_STORE_VERSION);
 	if (trust_parse_uint(s + w + 1, 0xffff, &v) < 0)
 		return fail(p, "bad version");
-	if (v != TRUST_STORE_VERSION)
+	if (v != TRUST_STORE_VERSION && v != TRUST_STORE_VERSION_DPIN)
 		return fail(p, "unsupported version %lu (this dotstub reads %d)", v,
 			    TRUST_STORE_VERSION);
 	return 0;
@@ -551,6 +600,8 @@ static int parse_lines(struct parser *p, char *text, size_t len)
 			r = parse_attr(p, s + 1);
 		} else if (strncmp(s, "anchor ", 7) == 0) {
 			r = parse_anchor_line(p, s + 7);
+		} else if (strncmp(s, "designated ", 11) == 0) {
+			r = parse_dpin_line(p, s + 11);
 		} else {
 			r = fail(p, "unknown line \"%.32s\"", s);
 		}

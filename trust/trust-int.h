@@ -26,6 +26,8 @@ struct trust_store {
 	struct trust_anchor **anchors; /* each malloc'ed: pointers stay valid */
 	size_t n;
 	size_t cap;
+	struct trust_dpin *dpins; /* designated pins, sorted by fingerprint */
+	size_t ndpins;
 	unsigned max_networks;
 	unsigned flags;     /* TRUST_OPEN_* */
 	bool memory;        /* no file behind it */
@@ -62,6 +64,11 @@ void trust_store_clear(struct trust_store *s);
 void trust_store_move(struct trust_store *dst, struct trust_store *src);
 /* Merge duplicates, apply the network cap, sort.  -ENOMEM. */
 int trust_store_normalize(struct trust_store *s);
+/* Add a designated pin read from a file (no journal).  -EEXIST (another
+ * key for that network), -E2BIG, -ENOMEM. */
+int trust_store_add_dpin(struct trust_store *s, const struct trust_dpin *p);
+/* Free the designated pins. */
+void trust_store_clear_dpins(struct trust_store *s);
 /* Index of a in s, or -ENOENT. */
 ssize_t trust_store_index(const struct trust_store *s, const struct trust_anchor *a);
 /* Find a resolver of a by canonical name, or NULL. */

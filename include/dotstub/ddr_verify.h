@@ -31,6 +31,8 @@ struct ds_ddr_verdict {
 	char why[192];             /* why not verified, or "" */
 	bool opportunistic;        /* 4.3 allowed it, asked for, and it answered over DoT */
 	char opp_why[192];         /* why opportunistic failed, or "" */
+	bool pinned;               /* pin mode: its key is the pinned one, a DoT answer came */
+	bool pin_refused;          /* pin mode: its key is not the pinned one */
 	char key_sha256[65];       /* the certificate's key (TLSA 3 1 1 data), from either try */
 	char addr[64];             /* where the answering connection went, or "" */
 };
@@ -42,6 +44,12 @@ struct ds_ddr_verify_opts {
 	bool opportunistic;        /* try 4.3 opportunistic use where allowed */
 	bool stop_at_first;        /* stop at the first designation that answered */
 	char network[72];          /* the TLS session cache's network key */
+	/* pin mode: the SHA-256 (64 hex digits) of the key pinned for this
+	 * network; "": none.  Each designation is then tried once, at all its
+	 * addresses, authenticated by that key alone (as a TLSA 3 1 1 record,
+	 * DANE-EE): a server with another key fails the handshake and gets
+	 * nothing; no PKIX or opportunistic try is made. */
+	char pin_sha256[65];
 };
 void ds_ddr_verify_opts_default(struct ds_ddr_verify_opts *o);
 

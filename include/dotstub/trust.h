@@ -33,6 +33,15 @@
  *   <TAB>address <name.> <IPv4 or IPv6>             name declared by "resolver" above
  *   <TAB>tlsa <name.> <U> <S> <M> <hex>
  *   <TAB>network <first-seen> <last-seen> <fingerprint to end of line>
+ *   designated <ddr|dnr> <64 hex> <adn.> <first-seen> <last-seen> <fingerprint to end of line>
+ *
+ * A "designated" line (column 0, no attributes) is the key of the
+ * designated resolver (DDR, RFC 9462; DNR, RFC 9463) first used on one
+ * network: the SHA-256 of its certificate's SubjectPublicKeyInfo (the
+ * data of a TLSA 3 1 1 record), its authentication domain name and where
+ * it was designated.  At most one per network.  A file with such a line
+ * says "dotstub-trust 2" (older readers quarantine it rather than drop
+ * the pins); one without says 1, and both are read.
  *
  * Parsing is strict: every field is validated (names canonical: lower
  * case, with the trailing dot; tag, algorithm and sha256 must equal the
@@ -92,6 +101,8 @@
 #define TRUST_STORE_FILE "anchors"
 #define TRUST_STORE_LOCK "anchors.lock"
 #define TRUST_STORE_VERSION 1
+#define TRUST_STORE_VERSION_DPIN 2  /* written when there are designated pins */
+#define TRUST_MAX_DPINS 1024        /* designated pins per store */
 #define TRUST_TIME_LEN 20           /* "2024-05-01T10:00:00Z" without NUL */
 
 /* ------------------------------------------------------------------ */
@@ -223,6 +234,25 @@ struct trust_anchor {
 	size_t nnetworks;
 };
 
+/* Where a designated resolver came from. */
+enum trust_dpin_source {
+	TRUST_DPIN_DDR = 0, /* DDR: the network's resolver's _dns.resolver.arpa SVCB */
+	TRUST_DPIN_DNR,     /* DNR: the link's DHCP/RA options (RFC 9463) */
+};
+const char *trust_dpin_source_name(enum trust_dpin_source src); /* "ddr", "dnr" */
+/* Returns 0 and sets *ret, or -EINVAL. */
+int trust_dpin_source_parse(const char *s, enum trust_dpin_source *ret);
+
+/* The key of the designated resolver first used on a network. */
+struct trust_dpin {
+	char fp[TRUST_FP_MAX + 1];        /* the network's fingerprint */
+	enum trust_dpin_source source;
+	uint8_t spki[TRUST_SHA256_LEN];   /* SHA-256 of its SubjectPublicKeyInfo */
+	char adn[TRUST_NAME_MAX + 1];     /* canonical authentication domain name */
+	time_t first_seen;
+	time_t last_seen;
+};
+
 /* ------------------------------------------------------------------ */
 /* The store                                                          */
 /* ------------------------------------------------------------------ */
@@ -309,6 +339,8 @@ enum trust_change_kind {
 	TRUST_CHANGE_APPROVE,   /* anchor (trust_store_approve) */
 	TRUST_CHANGE_FORGET,    /* anchor, before it goes (trust_store_forget) */
 	TRUST_CHANGE_REVOKE,    /* anchor (trust_store_revoke) */
+	TRUST_CHANGE_DPIN,      /* dpin (trust_store_pin_designated) */
+	TRUST_CHANGE_DPIN_FORGET, /* dpin, before it goes (trust_store_forget_designated) */
 };
 
 struct trust_5011_obs;
@@ -321,6 +353,7 @@ struct trust_change {
 	const struct trust_anchor *anchor;   /* TOUCH, NETWORK, LEARN, APPROVE, FORGET, REVOKE */
 	const char *fp;                      /* NETWORK */
 	const struct trust_resolver *resolver; /* LEARN */
+	const struct trust_dpin *dpin;       /* DPIN, DPIN_FORGET */
 	const struct trust_5011_obs *obs;    /* RFC5011 */
 	uint32_t holddown;                   /* RFC5011 */
 	time_t now;                          /* the time the caller gave */
@@ -400,6 +433,29 @@ int trust_store_touch(struct trust_store *s, const struct trust_anchor *a, time_
  * the oldest last-seen are dropped.  Returns 0, -EINVAL, -ENOMEM. */
 int trust_store_seen_network(struct trust_store *s, const struct trust_anchor *a, const char *fp,
 			     time_t now);
+/* Designated pins.  Pointers stay valid until the next change. */
+size_t trust_store_dpin_count(const struct trust_store *s);
+const struct trust_dpin *trust_store_dpin(const struct trust_store *s, size_t i);
+/* The pin of the network with exactly this fingerprint, or NULL. */
+const struct trust_dpin *trust_store_find_dpin(const struct trust_store *s, const char *fp);
+/* The one pin whose SPKI SHA-256 starts with hex (4..64 digits, any
+ * case).  Returns 0, -EINVAL, -ENOENT or -ENOTUNIQ. */
+int trust_store_find_dpin_sha256(const struct trust_store *s, const char *hex,
+				 const struct trust_dpin **ret);
+/* Pin spki for network fp (valid fingerprint text), designated by source
+ * with name adn (canonicalised), first and last seen now; if the network
+ * has this very key pinned, only its last seen moves.  Returns 1 if
+ * added, 0 if it was there, -EEXIST if the network has another key
+ * pinned (never replaced here: "dotctl trust forget" it first), -EINVAL
+ * (bad fingerprint, source, name, or an all-zero key), -E2BIG
+ * (TRUST_MAX_DPINS), -ENOMEM.  *ret (may be NULL) is set on success. */
+int trust_store_pin_designated(struct trust_store *s, const char *fp,
+			       enum trust_dpin_source source, const char *adn,
+			       const uint8_t spki[TRUST_SHA256_LEN], time_t now,
+			       const struct trust_dpin **ret);
+/* Remove p (then invalid).  Returns 0 or -ENOENT. */
+int trust_store_forget_designated(struct trust_store *s, const struct trust_dpin *p);
+
 /* Record (replace) what was learned about resolver r->name under a; r is
  * copied, its refreshed time set to now.  Returns 0, -EINVAL (no name),
  * -E2BIG (too many resolvers), -ENOMEM. */
@@ -513,9 +569,15 @@ enum trust_designated {
 	/* only encrypted, unauthenticated DoT to the network's resolver's own
 	 * private address (RFC 9462 4.3) */
 	TRUST_DESIG_OPPORTUNISTIC,
+	/* this network has a designated resolver's key pinned (first use) and
+	 * the designated resolver answered with that key: authenticated */
+	TRUST_DESIG_PINNED,
+	/* this network has a designated resolver's key pinned and the one
+	 * that answered has another key: possible man in the middle */
+	TRUST_DESIG_PIN_CHANGED,
 };
-#define TRUST_DESIG_COUNT (TRUST_DESIG_OPPORTUNISTIC + 1)
-/* "none", "verified", "opportunistic" */
+#define TRUST_DESIG_COUNT (TRUST_DESIG_PIN_CHANGED + 1)
+/* "none", "verified", "opportunistic", "pinned", "pin-changed" */
 const char *trust_designated_name(enum trust_designated g);
 
 /* Everything the decision depends on.  The policy is the only place that

@@ -130,6 +130,7 @@ static void journal_change(void *arg, const struct trust_change *c)
 		struct ds_pmsg_network network;
 		struct ds_pmsg_learn learn;
 		struct ds_pmsg_rfc5011 rfc5011;
+		struct ds_pmsg_dpin dpin;
 	} b;
 
 	memset(&b, 0, sizeof(b));
@@ -160,9 +161,17 @@ static void journal_change(void *arg, const struct trust_change *c)
 			return;
 		}
 		break;
+	case TRUST_CHANGE_DPIN:
+		snprintf(b.dpin.fp, sizeof(b.dpin.fp), "%s", c->dpin->fp);
+		snprintf(b.dpin.adn, sizeof(b.dpin.adn), "%s", c->dpin->adn);
+		b.dpin.source = (uint8_t)c->dpin->source;
+		memcpy(b.dpin.spki, c->dpin->spki, TRUST_SHA256_LEN);
+		send_msg(np, DS_PMSG_DPIN, &b.dpin, sizeof(b.dpin));
+		return;
 	case TRUST_CHANGE_APPROVE:
 	case TRUST_CHANGE_FORGET:
 	case TRUST_CHANGE_REVOKE:
+	case TRUST_CHANGE_DPIN_FORGET:
 		break;
 	}
 	/* nothing else changes the store here: the store process's copy,

@@ -28,6 +28,7 @@ static const struct {
 	{ DS_PMSG_NETWORK, DS_PMSG_TO_STORE, sizeof(struct ds_pmsg_network), false, "NETWORK" },
 	{ DS_PMSG_LEARN, DS_PMSG_TO_STORE, sizeof(struct ds_pmsg_learn), false, "LEARN" },
 	{ DS_PMSG_RFC5011, DS_PMSG_TO_STORE, sizeof(struct ds_pmsg_rfc5011), false, "RFC5011" },
+	{ DS_PMSG_DPIN, DS_PMSG_TO_STORE, sizeof(struct ds_pmsg_dpin), false, "DPIN" },
 	{ DS_PMSG_COMMIT, DS_PMSG_TO_STORE, sizeof(struct ds_pmsg_commit), false, "COMMIT" },
 	{ DS_PMSG_RESOLVCONF, DS_PMSG_TO_STORE, sizeof(struct ds_pmsg_resolvconf), false,
 	  "RESOLVCONF" },
@@ -215,6 +216,11 @@ static int check_fields(const struct ds_pmsg *m, char *why, size_t whylen)
 				return violation(why, whylen, "RFC5011: key %zu out of range", i);
 		return 0;
 	}
+	case DS_PMSG_DPIN:
+		if (!TERMINATED(m->u.dpin.fp) || !TERMINATED(m->u.dpin.adn) ||
+		    m->u.dpin.source > TRUST_DPIN_DNR)
+			return violation(why, whylen, "DPIN: a field out of range");
+		return 0;
 	case DS_PMSG_RESOLVCONF: {
 		const struct ds_pmsg_resolvconf *rc = &m->u.resolvconf;
 

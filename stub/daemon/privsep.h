@@ -24,8 +24,8 @@
  * without its NUL, a count out of range -- as a protocol violation: it logs
  * why, kills the network process and exits with status 1 (the service
  * manager restarts the daemon); nothing of the batch being sent is written.
- * A well-formed change that breaks a rule of the store (PIN, NETWORK
- * below) is refused, logged, and not applied; the other changes are.
+ * A well-formed change that breaks a rule of the store (PIN, NETWORK,
+ * DPIN below) is refused, logged, and not applied; the other changes are.
  *
  * The network process keeps its own copy of the store.  It applies each
  * change to its copy as before (the same trust_store_* calls) and the
@@ -75,6 +75,7 @@ enum ds_pmsg_type {
 	DS_PMSG_NETWORK,  /* struct ds_pmsg_network */
 	DS_PMSG_LEARN,    /* struct ds_pmsg_learn */
 	DS_PMSG_RFC5011,  /* struct ds_pmsg_rfc5011 */
+	DS_PMSG_DPIN,     /* struct ds_pmsg_dpin */
 	DS_PMSG_COMMIT,   /* struct ds_pmsg_commit: write what came before */
 	/* network process -> store process: what only it may do */
 	DS_PMSG_RESOLVCONF, /* struct ds_pmsg_resolvconf: resolv-conf-out's inputs */
@@ -162,6 +163,17 @@ struct ds_pmsg_rfc5011 {
 	struct ds_pmsg_key keys[DS_PMSG_5011_KEYS];
 };
 
+/* DPIN: trust_store_pin_designated(fp, source, adn, spki).  Rules: a
+ * fingerprint, source ddr or dnr, a canonical name, a SPKI SHA-256 that is
+ * not all zero; a pin never replaces another key pinned for that network
+ * (a refusal: only "dotctl trust forget" removes it). */
+struct ds_pmsg_dpin {
+	char fp[TRUST_FP_MAX + 1];
+	char adn[TRUST_NAME_MAX + 1];
+	uint8_t source; /* enum trust_dpin_source */
+	uint8_t spki[TRUST_SHA256_LEN];
+};
+
 /* COMMIT: write the store; answered by STORE with the same seq. */
 struct ds_pmsg_commit {
 	uint32_t seq;
@@ -231,6 +243,7 @@ struct ds_pmsg {
 		struct ds_pmsg_network network;
 		struct ds_pmsg_learn learn;
 		struct ds_pmsg_rfc5011 rfc5011;
+		struct ds_pmsg_dpin dpin;
 		struct ds_pmsg_commit commit;
 		struct ds_pmsg_resolvconf resolvconf;
 		struct ds_pmsg_ready ready;
@@ -266,7 +279,7 @@ int ds_pmsg_key_get(const struct ds_pmsg_key *m, struct trust_dnskey *k);
 /* ------------------------------------------------------------------ */
 
 /* Apply one change of the network process (PIN, TOUCH, NETWORK, LEARN,
- * RFC5011; well formed) to s with the store process's rules, its clock
+ * RFC5011, DPIN; well formed) to s with the store process's rules, its clock
  * (now) and configuration.  0: applied, what it did in note ("" if
  * nothing worth a line); -errno: refused, why in why.  Logs nothing. */
 int ds_storeapply(struct trust_store *s, const struct ds_config *cfg, const struct ds_pmsg *m,

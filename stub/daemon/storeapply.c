@@ -16,7 +16,11 @@
  *    MAC, or a known gateway address with another MAC): the pinned key of
  *    a known network is never replaced by another key, except by
  *    "dotctl trust approve" of one recorded there as pending;
- *  - RFC 5011 runs on the store process's clock and hold-down.
+ *  - RFC 5011 runs on the store process's clock and hold-down;
+ *  - a designated resolver's key is pinned for a network (a fingerprint,
+ *    source ddr or dnr, a canonical name, a key hash that is not all
+ *    zero) only if that network has no other key pinned: a pin is never
+ *    replaced by the network process, only forgotten by an operator.
  */
 #include "privsep.h"
 
@@ -279,6 +283,31 @@ static int apply_rfc5011(struct trust_store *s, const struct ds_config *cfg,
 	return 0;
 }
 
+static int apply_dpin(struct trust_store *s, const struct ds_pmsg_dpin *m, time_t now,
+		      char *note, size_t notelen, char *why, size_t whylen)
+{
+	char hex[2 * TRUST_SHA256_LEN + 1];
+	int r;
+
+	if (m->source > TRUST_DPIN_DNR)
+		return refuse(why, whylen, -EINVAL, "DPIN: source %u", m->source);
+	ds_hex_encode(m->spki, TRUST_SHA256_LEN, hex);
+	r = trust_store_pin_designated(s, m->fp, (enum trust_dpin_source)m->source, m->adn,
+				       m->spki, now, NULL);
+	if (r == -EEXIST)
+		return refuse(why, whylen, r,
+			      "DPIN: network %.64s has another designated resolver's key pinned; "
+			      "%s key sha256 %.16s... not pinned",
+			      m->fp, trust_dpin_source_name(m->source), hex);
+	if (r < 0)
+		return refuse(why, whylen, r, "DPIN: %s",
+			      r == -EINVAL ? "a bad fingerprint, name or key" : strerror(-r));
+	if (r == 1)
+		snprintf(note, notelen, "%s resolver %s key sha256 %.16s... pinned for network %.64s",
+			 trust_dpin_source_name(m->source), m->adn, hex, m->fp);
+	return 0;
+}
+
 int ds_storeapply(struct trust_store *s, const struct ds_config *cfg, const struct ds_pmsg *m,
 		  time_t now, char *note, size_t notelen, char *why, size_t whylen)
 {
@@ -299,6 +328,8 @@ int ds_storeapply(struct trust_store *s, const struct ds_config *cfg, const stru
 		return apply_learn(s, &m->u.learn, now, note, notelen, why, whylen);
 	case DS_PMSG_RFC5011:
 		return apply_rfc5011(s, cfg, &m->u.rfc5011, now, note, notelen, why, whylen);
+	case DS_PMSG_DPIN:
+		return apply_dpin(s, &m->u.dpin, now, note, notelen, why, whylen);
 	}
 	return refuse(why, whylen, -EINVAL, "%s is not a change of the store",
 		      ds_pmsg_name(m->hdr.type));

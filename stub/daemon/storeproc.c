@@ -493,6 +493,7 @@ static void handle(struct storeproc *sp, const struct ds_pmsg *m)
 	case DS_PMSG_NETWORK:
 	case DS_PMSG_LEARN:
 	case DS_PMSG_RFC5011:
+	case DS_PMSG_DPIN:
 		on_change(sp, m);
 		return;
 	case DS_PMSG_COMMIT:

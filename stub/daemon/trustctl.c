@@ -71,6 +71,51 @@ nomatch:
 	return -ENOENT;
 }
 
+/* The designated resolvers' keys pinned per network, as text. */
+static void list_dpins(const struct trust_store *s, struct evbuffer *out)
+{
+	size_t n = trust_store_dpin_count(s);
+
+	if (n == 0)
+		return;
+	evbuffer_add_printf(out, "\n%-24s %-9s %-16s %-20s %-20s %-11s %s\n", "DESIGNATED",
+			    "SOURCE", "SPKI SHA256", "FIRST SEEN", "LAST SEEN", "STATE", "NETWORK");
+	for (size_t i = 0; i < n; i++) {
+		const struct trust_dpin *p = trust_store_dpin(s, i);
+		char sha[2 * TRUST_SHA256_LEN + 1], first[TRUST_TIME_LEN + 1],
+			last[TRUST_TIME_LEN + 1];
+
+		ds_hex_encode(p->spki, TRUST_SHA256_LEN, sha);
+		trust_time_format(p->first_seen, first);
+		trust_time_format(p->last_seen, last);
+		evbuffer_add_printf(out, "%-24s %-9s %.16s %-20s %-20s %-11s %s\n", p->adn,
+				    trust_dpin_source_name(p->source), sha, first, last, "pinned",
+				    p->fp);
+	}
+}
+
+/* ... as JSON objects continuing the anchors' array. */
+static void list_dpins_json(const struct trust_store *s, struct evbuffer *out, bool more)
+{
+	for (size_t i = 0; i < trust_store_dpin_count(s); i++) {
+		const struct trust_dpin *p = trust_store_dpin(s, i);
+		char sha[2 * TRUST_SHA256_LEN + 1], first[TRUST_TIME_LEN + 1],
+			last[TRUST_TIME_LEN + 1];
+
+		ds_hex_encode(p->spki, TRUST_SHA256_LEN, sha);
+		trust_time_format(p->first_seen, first);
+		trust_time_format(p->last_seen, last);
+		evbuffer_add_printf(out, "%s{\"designated\": ", more || i ? ", " : "");
+		ds_json_str(out, p->adn);
+		evbuffer_add_printf(out, ", \"source\": \"%s\", \"spki_sha256\": \"%s\", "
+					 "\"first_seen\": \"%s\", \"last_seen\": \"%s\", "
+					 "\"state\": \"pinned\", \"network\": ",
+				    trust_dpin_source_name(p->source), sha, first, last);
+		ds_json_str(out, p->fp);
+		evbuffer_add_printf(out, "}");
+	}
+}
+
 static void list(struct trust_store *s, struct evbuffer *out, bool json)
 {
 	size_t n = trust_store_count(s);
@@ -107,10 +152,14 @@ static void list(struct trust_store *s, struct evbuffer *out, bool json)
 				    first_resolver(a), tagalg, sha, first, last,
 				    trust_state_name(a->state), a->nnetworks);
 	}
-	if (json)
+	if (json) {
+		list_dpins_json(s, out, n > 0);
 		evbuffer_add_printf(out, "]\n");
-	else if (n == 0)
+		return;
+	}
+	if (n == 0)
 		evbuffer_add_printf(out, "(no anchors)\n");
+	list_dpins(s, out);
 }
 
 static void show(const struct trust_anchor *a, struct evbuffer *out)
@@ -194,6 +243,41 @@ static int save(struct ds_daemon *d, struct trust_store *s, struct evbuffer *out
 	return 0;
 }
 
+/* "forget X" where X is a SHA-256 prefix of a designated resolver's
+ * pinned key and of no anchor: remove that pin.  -ENOENT: not one. */
+static int forget_dpin(struct ds_daemon *d, struct trust_store *s, const char *what,
+		       struct evbuffer *out)
+{
+	const struct trust_dpin *p;
+	const struct trust_anchor *a;
+	char sha[2 * TRUST_SHA256_LEN + 1], adn[TRUST_NAME_MAX + 1];
+	int r = trust_store_find_dpin_sha256(s, what, &p);
+
+	if (r == -ENOTUNIQ)
+		evbuffer_add_printf(out, "SHA-256 prefix %s is ambiguous\n", what);
+	if (r < 0)
+		return r == -ENOTUNIQ ? r : -ENOENT;
+	if (trust_store_find_sha256(s, what, &a) != -ENOENT) {
+		evbuffer_add_printf(out, "SHA-256 prefix %s matches an anchor and a designated "
+					 "resolver's key: give more digits\n", what);
+		return -ENOTUNIQ;
+	}
+	ds_hex_encode(p->spki, TRUST_SHA256_LEN, sha);
+	snprintf(adn, sizeof(adn), "%s", p->adn);
+	r = trust_store_forget_designated(s, p);
+	if (r < 0) {
+		evbuffer_add_printf(out, "cannot forget: %s\n", strerror(-r));
+		return r;
+	}
+	log_notice("trust: the pinned key of designated resolver %s (sha256 %.16s...) forgotten",
+		   adn, sha);
+	r = save(d, s, out);
+	if (r == 0)
+		evbuffer_add_printf(out, "forgot the key of designated resolver %s (sha256 %.16s...)\n",
+				    adn, sha);
+	return r;
+}
+
 static int import_key(struct ds_daemon *d, struct trust_store *s, int argc, char **argv,
 		      struct evbuffer *out)
 {
@@ -270,6 +354,8 @@ int ds_trustctl(struct ds_daemon *d, int argc, char **argv, struct evbuffer *out
 		if (n)
 			return 0;
 	}
+	if (!strcmp(argv[1], "forget") && (r = forget_dpin(d, s, argv[2], out)) != -ENOENT)
+		return r;
 	r = find_anchor(s, argv[2], out, &a);
 	if (r < 0)
 		return r;

@@ -14,7 +14,7 @@
 #include "dotstub/ddr_verify.h"
 #include "dotstub/upstream.h"
 
-enum phase { PH_PKIX, PH_OPP };
+enum phase { PH_PKIX, PH_OPP, PH_PIN };
 
 struct ds_ddr_verify {
 	struct event_base *base;
@@ -68,8 +68,8 @@ static void verify_end_attempt(struct ds_ddr_verify *v)
 	struct ds_ddr_verdict *x = &v->v[v->i];
 	struct ds_upstream_status st;
 	bool ok = v->answered && v->err == DS_UP_OK;
-	char *why = v->ph == PH_PKIX ? x->why : x->opp_why;
-	size_t whylen = v->ph == PH_PKIX ? sizeof(x->why) : sizeof(x->opp_why);
+	char *why = v->ph == PH_OPP ? x->opp_why : x->why;
+	size_t whylen = v->ph == PH_OPP ? sizeof(x->opp_why) : sizeof(x->why);
 
 	if (!v->u)
 		return;
@@ -89,10 +89,32 @@ static void verify_end_attempt(struct ds_ddr_verify *v)
 	}
 	if (v->ph == PH_PKIX)
 		x->verified = ok;
-	else
+	else if (v->ph == PH_OPP)
 		x->opportunistic = ok;
+	else if (ok)
+		x->pinned = true;
+	else if (v->answered && v->err == DS_UP_ERR_AUTH)
+		x->pin_refused = true;
 	ds_upstream_free(v->u);
 	v->u = NULL;
+}
+
+/* Pin mode: d (a PKIX description of the designation) authenticated by
+ * the pinned key alone.  0 or -EINVAL. */
+static int pin_desc(const char *pin_hex, struct ds_upstream_desc *d)
+{
+	char text[16 + 64];
+	struct ds_tlsa t;
+	int r;
+
+	snprintf(text, sizeof(text), "3 1 1 %s", pin_hex);
+	if (ds_tlsa_parse(text, &t) < 0)
+		return -EINVAL;
+	d->auth = DS_AUTH_DANE;
+	memset(&d->pkix_ip, 0, sizeof(d->pkix_ip));
+	r = ds_upstream_desc_add_tlsa(d, &t);
+	free(t.data);
+	return r;
 }
 
 /* Start one attempt at designation i in the current phase; false if there
@@ -107,8 +129,12 @@ static bool verify_begin_attempt(struct ds_ddr_verify *v)
 
 	memset(&d, 0, sizeof(d));
 	r = ddr_designation_desc(&x->g, &v->resolver, v->ph == PH_OPP, &d);
+	if (r == 0 && v->ph == PH_PIN && pin_desc(v->o.pin_sha256, &d) < 0) {
+		ds_upstream_desc_clear(&d);
+		r = -EINVAL;
+	}
 	if (r < 0) {
-		if (v->ph == PH_PKIX)
+		if (v->ph != PH_OPP)
 			snprintf(x->why, sizeof(x->why), "%s",
 				 r == -ENOENT ? "no address hints: the name must be resolved first"
 					      : "no usable description");
@@ -124,10 +150,10 @@ static bool verify_begin_attempt(struct ds_ddr_verify *v)
 	v->answered = false;
 	v->u = ds_upstream_new(v->base, &d, &uo, &err);
 	ds_upstream_desc_clear(&d);
-	if (v->ph == PH_PKIX)
+	if (v->ph != PH_OPP)
 		x->tried = true;
 	if (!v->u) {
-		snprintf(v->ph == PH_PKIX ? x->why : x->opp_why, sizeof(x->why),
+		snprintf(v->ph != PH_OPP ? x->why : x->opp_why, sizeof(x->why),
 			 "cannot make a DoT client: %s", strerror(-err));
 		return false;
 	}
@@ -163,10 +189,10 @@ static bool verify_next(struct ds_ddr_verify *v)
 			}
 		}
 		x = &v->v[v->i];
-		if (v->o.stop_at_first && (x->verified || x->opportunistic))
+		if (v->o.stop_at_first && (x->verified || x->opportunistic || x->pinned))
 			return false;
 		v->i++;
-		v->ph = PH_PKIX;
+		v->ph = v->o.pin_sha256[0] ? PH_PIN : PH_PKIX;
 		if (v->i >= v->n)
 			return false;
 		if (verify_begin_attempt(v))
@@ -214,6 +240,7 @@ int ds_ddr_verify_start(struct event_base *base, const struct ddr_designation *g
 	if (v->o.timeout_ms == 0)
 		v->o.timeout_ms = 3000;
 	v->resolver = *resolver;
+	v->ph = v->o.pin_sha256[0] ? PH_PIN : PH_PKIX;
 	v->n = n < DDR_MAX_DESIGNATIONS ? n : DDR_MAX_DESIGNATIONS;
 	for (int i = 0; i < v->n; i++)
 		v->v[i].g = g[i];

@@ -6,14 +6,19 @@
  * verified first and opportunistic where RFC 9462 4.3 allows it; the
  * policy then decides on the walk's result and what they gave
  * (netmgr_decide.c), and this serves the designated resolver it chose.
+ * The key of the designated resolver first used on a network is pinned
+ * for that network in the trust store; on later visits the designations
+ * are tried with that key alone (another key is refused).
  */
 #include "netmgr_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "dotstub/hex.h"
 #include "dotstub/log.h"
 
 /* The walk's verdicts after which the policy may look at designations:
@@ -48,6 +53,44 @@ static void ddr_say(struct ds_netmgr *nm, const char *fmt, ...)
 	log_notice("network %s: DDR: %s", nm->fp_id, nm->desig.said);
 }
 
+static const char *source_word(const struct ddr_designation *g)
+{
+	return g->origin == DDR_ORIGIN_DDR ? "DDR" : "DNR";
+}
+
+/* Pin mode: the designation that proved the pinned key, or the alert. */
+static void ddr_pin_result(struct ds_netmgr *nm, const struct ds_ddr_verdict *v, int n)
+{
+	const struct ds_ddr_verdict *ok = NULL, *bad = NULL;
+
+	for (int i = 0; i < n; i++) {
+		if (v[i].pinned && !ok)
+			ok = &v[i];
+		if (v[i].pin_refused && !bad)
+			bad = &v[i];
+	}
+	if (ok) {
+		nm->desig.outcome = TRUST_DESIG_PINNED;
+		nm->desig.verdict = *ok;
+		ddr_say(nm, "%s authenticated by its pinned key (%s), key sha256 %s", ok->g.adn,
+			trust_dpin_source_name(nm->desig.pin_source), nm->desig.pin);
+	} else if (bad) {
+		nm->desig.outcome = TRUST_DESIG_PIN_CHANGED;
+		nm->desig.verdict = *bad;
+		ddr_say(nm, "%s does not have the key pinned for this network (%s, key sha256 "
+			    "%.16s...): %s",
+			bad->g.adn, trust_dpin_source_name(nm->desig.pin_source), nm->desig.pin,
+			bad->why);
+		log_err("ALERT network %s: the designated resolver %s presented another key than "
+			"the one pinned for this network (sha256 %.16s...): refused; `dotctl trust "
+			"forget %.16s` if the change is legitimate",
+			nm->fp_id, bad->g.adn, nm->desig.pin, nm->desig.pin);
+	} else if (n > 0) {
+		ddr_say(nm, "%s: the pinned key (sha256 %.16s...) not proved: %s", v[0].g.adn,
+			nm->desig.pin, v[0].why);
+	}
+}
+
 struct disc_result *nm_ddr_result(struct ds_netmgr *nm, const struct ds_ddr_verdict *v, int n,
 				  bool *ret_first_use)
 {
@@ -62,7 +105,9 @@ struct disc_result *nm_ddr_result(struct ds_netmgr *nm, const struct ds_ddr_verd
 		if (v[i].opportunistic && !opp)
 			opp = &v[i];
 	}
-	if (ver) {
+	if (nm->desig.pin[0]) {
+		ddr_pin_result(nm, v, n);
+	} else if (ver) {
 		nm->desig.outcome = TRUST_DESIG_VERIFIED;
 		nm->desig.verdict = *ver;
 		ddr_say(nm, "%s verified: its certificate is valid for %s and names the network's "
@@ -82,6 +127,19 @@ struct disc_result *nm_ddr_result(struct ds_netmgr *nm, const struct ds_ddr_verd
 	ds_ddr_verify_free(nm->desig.run);
 	nm->desig.run = NULL;
 	return res;
+}
+
+/* The key pinned for this network, if any, into desig.pin. */
+static void ddr_load_pin(struct ds_netmgr *nm)
+{
+	const struct trust_dpin *p =
+		nm->have_fp && nm->store ? trust_store_find_dpin(nm->store, nm->fp_text) : NULL;
+
+	nm->desig.pin[0] = '\0';
+	if (!p)
+		return;
+	ds_hex_encode(p->spki, TRUST_SHA256_LEN, nm->desig.pin);
+	nm->desig.pin_source = p->source;
 }
 
 bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q, struct disc_result *res,
@@ -104,6 +162,8 @@ bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q, struct disc_r
 		return false;
 	}
 	ds_ddr_verify_opts_default(&o);
+	ddr_load_pin(nm);
+	snprintf(o.pin_sha256, sizeof(o.pin_sha256), "%s", nm->desig.pin);
 	o.ca_file = nm->d->cfg->ca_file[0] ? nm->d->cfg->ca_file : NULL;
 	o.allow_tls12 = nm->d->cfg->allow_tls12;
 	o.opportunistic = true;
@@ -117,8 +177,8 @@ bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q, struct disc_r
 	}
 	nm->desig.res = res;
 	nm->desig.first_use = nm->job_first_use;
-	log_info("network %s: DDR: %d DoT designation(s), trying %s first", nm->fp_id, n,
-		 g[0].adn);
+	log_info("network %s: DDR: %d DoT designation(s), trying %s first%s", nm->fp_id, n,
+		 g[0].adn, nm->desig.pin[0] ? " with the key pinned for this network" : "");
 	return true;
 }
 
@@ -133,24 +193,83 @@ void nm_ddr_stop(struct ds_netmgr *nm)
 	memset(&nm->desig.verdict, 0, sizeof(nm->desig.verdict));
 }
 
-void nm_ddr_serve(struct ds_netmgr *nm, const struct trust_decision *dec, const char *why)
+/* First use on this network: pin the designated resolver's key for it
+ * (the store process checks it again and never replaces another pin). */
+static void ddr_pin_first_use(struct ds_netmgr *nm, const struct ds_ddr_verdict *v)
+{
+	uint8_t spki[TRUST_SHA256_LEN];
+	enum trust_dpin_source src = v->g.origin == DDR_ORIGIN_DDR ? TRUST_DPIN_DDR
+								    : TRUST_DPIN_DNR;
+	int r;
+
+	if (!nm->have_fp || !nm->store || strlen(v->key_sha256) != 2 * TRUST_SHA256_LEN ||
+	    ds_hex_decode(v->key_sha256, 2 * TRUST_SHA256_LEN, spki, sizeof(spki)) < 0)
+		return;
+	r = trust_store_pin_designated(nm->store, nm->fp_text, src, v->g.adn, spki,
+				       ds_wall_now(), NULL);
+	if (r < 0) {
+		log_warn("network %s: cannot pin the designated resolver %s's key: %s", nm->fp_id,
+			 v->g.adn, strerror(-r));
+		return;
+	}
+	if (r == 1)
+		log_notice("network %s: %s: pinned the key of the designated resolver %s for this "
+			   "network (sha256 %s)",
+			   nm->fp_id, trust_dpin_source_name(src), v->g.adn, v->key_sha256);
+	nm_store_save(nm);
+}
+
+/* The description to serve with: PKIX, opportunistic, or the pinned key. */
+static int ddr_serve_desc(struct ds_netmgr *nm, const struct trust_decision *dec,
+			  struct ds_upstream_desc *desc)
 {
 	const struct ds_ddr_verdict *v = &nm->desig.verdict;
 	bool opp = dec->action == TRUST_ACT_USE_OPPORTUNISTIC;
+	enum trust_designated want = opp ? TRUST_DESIG_OPPORTUNISTIC
+				     : nm->desig.outcome == TRUST_DESIG_PINNED ? TRUST_DESIG_PINNED
+									       : TRUST_DESIG_VERIFIED;
+	char text[16 + 2 * TRUST_SHA256_LEN];
+	struct ds_tlsa t;
+	int r;
+
+	if (nm->desig.outcome != want ||
+	    ddr_designation_desc(&v->g, &nm->desig.resolver, opp, desc) < 0)
+		return -EINVAL;
+	if (want != TRUST_DESIG_PINNED)
+		return 0;
+	snprintf(text, sizeof(text), "3 1 1 %s", nm->desig.pin);
+	if (ds_tlsa_parse(text, &t) < 0)
+		return -EINVAL;
+	desc->auth = DS_AUTH_DANE;
+	memset(&desc->pkix_ip, 0, sizeof(desc->pkix_ip));
+	r = ds_upstream_desc_add_tlsa(desc, &t);
+	free(t.data);
+	return r;
+}
+
+void nm_ddr_serve(struct ds_netmgr *nm, const struct trust_decision *dec, const char *why)
+{
+	const struct ds_ddr_verdict *v = &nm->desig.verdict;
 	struct ds_upstream_desc desc;
 	char how[768];
 
 	memset(&desc, 0, sizeof(desc));
-	if ((opp ? nm->desig.outcome != TRUST_DESIG_OPPORTUNISTIC
-		 : nm->desig.outcome != TRUST_DESIG_VERIFIED) ||
-	    ddr_designation_desc(&v->g, &nm->desig.resolver, opp, &desc) < 0) {
+	if (ddr_serve_desc(nm, dec, &desc) < 0) {
+		ds_upstream_desc_clear(&desc);
 		nm_serve_nothing(nm, TRUST_POSTURE_FAILED, DNS_EDE_NETWORK_ERROR,
 				 "the designated resolver cannot be used");
 		return;
 	}
-	snprintf(how, sizeof(how), "%s (%s, key sha256 %.16s...)", why,
-		 opp ? "DDR opportunistic" : "DDR, verified by its certificate (PKIX)",
-		 v->key_sha256);
+	if (nm->desig.outcome == TRUST_DESIG_PINNED)
+		snprintf(how, sizeof(how), "%s (authenticated by its pinned key (%s), key sha256 "
+			 "%.16s...)", why, source_word(&v->g), nm->desig.pin);
+	else
+		snprintf(how, sizeof(how), "%s (%s, key sha256 %.16s...)", why,
+			 nm->desig.outcome == TRUST_DESIG_OPPORTUNISTIC
+				 ? "DDR opportunistic" : "DDR, verified by its certificate (PKIX)",
+			 v->key_sha256);
 	nm_serve_dot(nm, &desc, how);
 	ds_upstream_desc_clear(&desc);
+	if (nm->desig.outcome != TRUST_DESIG_PINNED)
+		ddr_pin_first_use(nm, v);
 }

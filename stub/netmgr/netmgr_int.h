@@ -153,6 +153,9 @@ struct ds_netmgr {
 		struct sockaddr_storage resolver; /* the resolver asked */
 		enum trust_designated outcome;
 		struct ds_ddr_verdict verdict; /* the one used, when outcome is not NONE */
+		/* the key pinned for this network when the run started, or "" */
+		char pin[2 * TRUST_SHA256_LEN + 1];
+		enum trust_dpin_source pin_source;
 		char said[320];               /* the last outcome, for status and the log */
 		uint64_t started_ms;          /* when the network's decision started */
 	} desig;
