@@ -58,6 +58,12 @@ static const char *source_word(const struct ddr_designation *g)
 	return g->origin == DDR_ORIGIN_DDR ? "DDR" : "DNR";
 }
 
+/* Where the pinned key came from, for humans. */
+static const char *pin_word(const struct ds_netmgr *nm)
+{
+	return nm->desig.pin_source == TRUST_DPIN_DNR ? "DNR" : "DDR";
+}
+
 /* Pin mode: the designation that proved the pinned key, or the alert. */
 static void ddr_pin_result(struct ds_netmgr *nm, const struct ds_ddr_verdict *v, int n)
 {
@@ -73,13 +79,13 @@ static void ddr_pin_result(struct ds_netmgr *nm, const struct ds_ddr_verdict *v,
 		nm->desig.outcome = TRUST_DESIG_PINNED;
 		nm->desig.verdict = *ok;
 		ddr_say(nm, "%s authenticated by its pinned key (%s), key sha256 %s", ok->g.adn,
-			trust_dpin_source_name(nm->desig.pin_source), nm->desig.pin);
+			pin_word(nm), nm->desig.pin);
 	} else if (bad) {
 		nm->desig.outcome = TRUST_DESIG_PIN_CHANGED;
 		nm->desig.verdict = *bad;
 		ddr_say(nm, "%s does not have the key pinned for this network (%s, key sha256 "
 			    "%.16s...): %s",
-			bad->g.adn, trust_dpin_source_name(nm->desig.pin_source), nm->desig.pin,
+			bad->g.adn, pin_word(nm), nm->desig.pin,
 			bad->why);
 		log_err("ALERT network %s: the designated resolver %s presented another key than "
 			"the one pinned for this network (sha256 %.16s...): refused; `dotctl trust "
@@ -215,7 +221,7 @@ static void ddr_pin_first_use(struct ds_netmgr *nm, const struct ds_ddr_verdict 
 	if (r == 1)
 		log_notice("network %s: %s: pinned the key of the designated resolver %s for this "
 			   "network (sha256 %s)",
-			   nm->fp_id, trust_dpin_source_name(src), v->g.adn, v->key_sha256);
+			   nm->fp_id, source_word(&v->g), v->g.adn, v->key_sha256);
 	nm_store_save(nm);
 }
 

@@ -13,7 +13,12 @@
 #   opportunistic: a private address whose certificate nobody can verify:
 #   DoT, unauthenticated, shown so, where unknown-network allows
 #   opportunistic service, SERVFAIL where it is strict;
-#   ddr-off: `ddr no` asks nothing and serves plain DNS.
+#   ddr-off: `ddr no` asks nothing and serves plain DNS;
+#   pin: the opportunistic designated resolver's key is pinned for the
+#   network on first use (trust list shows it, source ddr); after a
+#   restart on the same network it authenticates the resolver even with
+#   unknown-network strict; a new key there is refused (ALERT, SERVFAIL,
+#   no clear text on the veth).
 # The time from the daemon's start to its first answer is printed.
 set -u
 # shellcheck source=../lib/netns.sh
@@ -221,8 +226,76 @@ s_ddr_off() {
 	cap_expect_none "ddr no: no DoT" off "tcp dst port 853"
 }
 
+# ----------------------------- a designated resolver's key pinned per network
+# copy_state FROM TO: start TO with FROM's trust store (same network)
+copy_state() { mkdir -p "$T_DIR/$2" && cp -a "$T_DIR/$1/state" "$T_DIR/$2/state"; }
+
+s_pin() {
+	local out st list json
+	certs "$T_DIR/ca-pin" || return 1
+	gw_unbound pin $PRIV "$T_DIR/ca-pin" || return 1
+	ds_start a --listen $L:53 --network-resolver $PRIV --unknown-network opportunistic \
+		"${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "pin: first visit answered (DDR opportunistic)" "$out" "192.0.2.80"
+	check "pin: the store lists the pin" wait_for 10 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q '^$ADN. .*ddr'"
+	list=$(ds_ctl a trust list)
+	expect_contains "pin: trust list shows the designated resolver, source ddr" "$list" "DESIGNATED"
+	echo "$list" | sed 's/^/#   /'
+	json=$(ds_ctl a trust list --json)
+	expect_contains "pin: trust list --json: source ddr" "$json" '"source": "ddr"'
+	expect_contains "pin: trust list --json: the ADN" "$json" "\"designated\": \"$ADN.\""
+	expect_contains "pin: the log says it pinned" "$(ds_log a)" \
+		"DDR: pinned the key of the designated resolver $ADN for this network"
+	ds_stop a
+
+	# the same network again, strict: authenticated by the pin
+	copy_state a b || return 1
+	ds_start b --listen $L:53 --network-resolver $PRIV --unknown-network strict \
+		"${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "pin: known network, strict: answered over DoT" "$out" "192.0.2.80"
+	st=$(status_of b)
+	expect_contains "pin: status: authenticated by its pinned key (DDR)" "$st" \
+		"authenticated by its pinned key (DDR)"
+	expect_not_contains "pin: status: not opportunistic" "$st" "DDR opportunistic"
+	expect_contains "pin: the log says the pin authenticated it" "$(ds_log b)" \
+		"DDR: $ADN authenticated by its pinned key (DDR)"
+	ds_stop b
+
+	# the DoT server's key changed on the known network: refused
+	gw_stop
+	certs "$T_DIR/ca-pin2" || return 1
+	gw_unbound pin2 $PRIV "$T_DIR/ca-pin2" || return 1
+	copy_state a c || return 1
+	cap_start pinchg "$VETH" "" "host $PRIV" || return 1
+	ds_start c --listen $L:53 --network-resolver $PRIV --unknown-network opportunistic \
+		"${WAIT[@]}" || return 1
+	check "pin: the changed key raised an ALERT" ds_wait_log c "ALERT" 0 15
+	out=$($DIG secret-name.example.test A)
+	expect_contains "pin: changed key: SERVFAIL" "$out" "status: SERVFAIL"
+	expect_contains "pin: the ALERT names the designated resolver" "$(ds_log c)" \
+		"ALERT network"
+	expect_contains "pin: the ALERT says another key" "$(ds_log c)" \
+		"presented another key than the one pinned for this network"
+	st=$(status_of c)
+	expect_eq "pin: status: refused" "$(ds_json c discovery.state)" "refused"
+	expect_contains "pin: status says why" "$st" \
+		"another key than the one pinned for this network: refused"
+	expect_not_contains "pin: no plain DNS" "$st" "PLAIN DNS"
+	expect_not_contains "pin: no DoT answer from the changed server" "$(ds_log c)" \
+		"first answer over the new upstream"
+	list=$(ds_ctl c trust list)
+	expect_contains "pin: trust list still shows the pin" "$list" "$ADN."
+	cap_stop pinchg $PRIV
+	cap_expect_seen "pin: the capture saw the discovery in plain DNS (port 53)" pinchg "dst port 53"
+	cap_expect_absent "pin: the query never went out in clear text" pinchg "secret-name"
+}
+
 scenario verified s_verified teardown
 scenario no-ip s_no_ip teardown
 scenario opportunistic s_opportunistic teardown
 scenario ddr-off s_ddr_off teardown
+scenario pin s_pin teardown
 finish
