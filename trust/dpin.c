@@ -117,13 +117,6 @@ int trust_store_add_dpin(struct trust_store *s, const struct trust_dpin *p)
 	return 0;
 }
 
-void trust_store_clear_dpins(struct trust_store *s)
-{
-	free(s->dpins);
-	s->dpins = NULL;
-	s->ndpins = 0;
-}
-
 int trust_store_pin_designated(struct trust_store *s, const char *fp,
 			       enum trust_dpin_source source, const char *adn,
 			       const uint8_t spki[TRUST_SHA256_LEN], time_t now,

@@ -420,7 +420,8 @@ void trust_policy_decide(const struct trust_policy_input *in, struct trust_decis
 	/* a user's hotspot sign-on for this link: plain DNS instead of
 	 * nothing, never on a network that is known */
 	if (in->hotspot == TRUST_HOTSPOT_THIS_LINK && !known_network(in) &&
-	    in->designated != TRUST_DESIG_PIN_CHANGED && in->have_resolver &&
+	    !(in->designated == TRUST_DESIG_PIN_CHANGED && d->action == TRUST_ACT_REFUSE) &&
+	    in->have_resolver &&
 	    in->have_route &&
 	    (d->service == TRUST_SERVICE_SERVFAIL || d->service == TRUST_SERVICE_WAIT)) {
 		d->service = TRUST_SERVICE_PLAIN;

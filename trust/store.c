@@ -294,7 +294,9 @@ void trust_store_clear(struct trust_store *s)
 	for (size_t i = 0; i < s->n; i++)
 		trust_anchor_free(s->anchors[i]);
 	s->n = 0;
-	trust_store_clear_dpins(s);
+	free(s->dpins);
+	s->dpins = NULL;
+	s->ndpins = 0;
 }
 
 void trust_store_close(struct trust_store *s)

@@ -58,7 +58,7 @@ struct trust_anchor *trust_anchor_new(void);
 void trust_anchor_free(struct trust_anchor *a);
 /* Append a (ownership taken on success).  -E2BIG, -ENOMEM. */
 int trust_store_append(struct trust_store *s, struct trust_anchor *a);
-/* Free every anchor; s stays usable. */
+/* Free every anchor and designated pin; s stays usable. */
 void trust_store_clear(struct trust_store *s);
 /* Move the anchors of src into dst (dst's are freed); src ends empty. */
 void trust_store_move(struct trust_store *dst, struct trust_store *src);
@@ -67,8 +67,6 @@ int trust_store_normalize(struct trust_store *s);
 /* Add a designated pin read from a file (no journal).  -EEXIST (another
  * key for that network), -E2BIG, -ENOMEM. */
 int trust_store_add_dpin(struct trust_store *s, const struct trust_dpin *p);
-/* Free the designated pins. */
-void trust_store_clear_dpins(struct trust_store *s);
 /* Index of a in s, or -ENOENT. */
 ssize_t trust_store_index(const struct trust_store *s, const struct trust_anchor *a);
 /* Find a resolver of a by canonical name, or NULL. */

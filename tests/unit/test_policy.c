@@ -187,7 +187,7 @@ static void hotspot_rule(const struct trust_policy_input *in, int *action, int *
 			 int *posture)
 {
 	if (in->hotspot != TRUST_HOTSPOT_THIS_LINK || is_known(in) || !in->have_resolver ||
-	    !in->have_route ||
+	    !in->have_route || (in->designated == TRUST_DESIG_PIN_CHANGED && *action == REFUSE) ||
 	    (*service != S_FAIL && *service != S_WAIT))
 		return;
 	*service = S_PLAIN;
@@ -206,12 +206,12 @@ static void hotspot_rule(const struct trust_policy_input *in, int *action, int *
  * opportunistic one gives unauthenticated DoT where plain DNS was allowed,
  * except on a network made to look new at a pinned resolver's address. */
 static void designated_rule(const struct trust_policy_input *in, int *action, int *service,
-			    int *retry, int *posture, int alert)
+			    int *retry, int *posture, int *alert, int *ede)
 {
 	unsigned walked = D(OK) | D(NOT_PUBLISHED) | D(UNREACHABLE) | D(BOGUS) | D(FAILED);
 
 	if (!in->have_resolver || !in->have_route || is_known(in) ||
-	    !(walked & (1u << in->discovery)) || alert ||
+	    !(walked & (1u << in->discovery)) || *alert ||
 	    (*action != PLAIN && *action != SERVFAIL))
 		return;
 	/* a known anchor the network's resolver publishes itself keeps it
@@ -219,7 +219,19 @@ static void designated_rule(const struct trust_policy_input *in, int *action, in
 	if (in->discovery == TRUST_DISC_OK && !(in->transparent && !in->prefer_upstream) &&
 	    (in->observed == TRUST_OBS_TRUSTED || in->observed == TRUST_OBS_MANAGED))
 		return;
-	if (in->designated == TRUST_DESIG_VERIFIED) {
+	/* a key pinned for this network: it authenticates the designated
+	 * resolver wherever a verified one would be used; another key is
+	 * refused with an alert, never plain DNS */
+	if (in->designated == TRUST_DESIG_PIN_CHANGED) {
+		*action = REFUSE;
+		*service = S_FAIL;
+		*posture = P_REFUSED;
+		*alert = 1;
+		*ede = DNS_EDE_PROHIBITED;
+		*retry = 0;
+		return;
+	}
+	if (in->designated == TRUST_DESIG_VERIFIED || in->designated == TRUST_DESIG_PINNED) {
 		*action = USE_DESIG;
 		*posture = P_DOT;
 	} else if (in->designated == TRUST_DESIG_OPPORTUNISTIC && *action == PLAIN &&
@@ -268,7 +280,14 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 		assert_true(!is_known(in) && in->unknown == TRUST_UNKNOWN_OPPORTUNISTIC &&
 			    in->designated == TRUST_DESIG_OPPORTUNISTIC);
 	if (d->action == TRUST_ACT_USE_DESIGNATED)
-		assert_true(!is_known(in) && in->designated == TRUST_DESIG_VERIFIED);
+		assert_true(!is_known(in) && (in->designated == TRUST_DESIG_VERIFIED ||
+					      in->designated == TRUST_DESIG_PINNED));
+	/* a designated resolver with another key than the one pinned for the
+	 * network: never DoT to it, never plain DNS */
+	if (in->designated == TRUST_DESIG_PIN_CHANGED &&
+	    d->action != TRUST_ACT_DISCOVER && d->action != TRUST_ACT_DISCOVER_FIRST_USE &&
+	    d->action != TRUST_ACT_NONE && d->action != TRUST_ACT_PROBE_PINNED)
+		assert_int_not_equal(d->action, TRUST_ACT_USE_DESIGNATED);
 	/* a known network never gets plain DNS */
 	if (is_known(in))
 		assert_int_not_equal(d->service, TRUST_SERVICE_PLAIN);
@@ -309,7 +328,8 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 			    (in->discovery == TRUST_DISC_NONE && in->match == TRUST_MATCH_NONE &&
 			     in->pinned_addr == TRUST_PINNED_AUTHENTICATED) ||
 			    (d->action == TRUST_ACT_USE_DESIGNATED &&
-			     in->designated == TRUST_DESIG_VERIFIED) ||
+			     (in->designated == TRUST_DESIG_VERIFIED ||
+			      in->designated == TRUST_DESIG_PINNED)) ||
 			    d->action == TRUST_ACT_USE_OPPORTUNISTIC));
 	/* a network made to look new at a pinned resolver's address never
 	 * gets plain DNS or SERVFAIL quietly */
@@ -344,6 +364,7 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 	 * pinned never leaves an opportunistic user without DNS */
 	if (in->have_resolver && in->have_route && in->discovery == TRUST_DISC_OK &&
 	    in->dot_unreachable && !is_known(in) && !in->dane_failed &&
+	    in->designated != TRUST_DESIG_PIN_CHANGED &&
 	    in->unknown == TRUST_UNKNOWN_OPPORTUNISTIC && in->observed != TRUST_OBS_TRUSTED &&
 	    in->observed != TRUST_OBS_MANAGED)
 		assert_true(d->service == TRUST_SERVICE_PLAIN ||
@@ -379,7 +400,7 @@ static void test_exhaustive(void **state)
 	for (int fwd = 0; fwd < 8; fwd++)
 	for (int desig = 0; desig < TRUST_DESIG_COUNT; desig++) {
 		struct trust_decision d, without;
-		int action, service, posture, alert, retry;
+		int action, service, posture, alert, retry, ede;
 		size_t i;
 
 		memset(&in, 0, sizeof(in));
@@ -416,13 +437,14 @@ static void test_exhaustive(void **state)
 		posture = table[i].posture;
 		alert = table[i].alert;
 		retry = table[i].retry;
-		designated_rule(&in, &action, &service, &retry, &posture, alert);
+		ede = table[i].ede;
+		designated_rule(&in, &action, &service, &retry, &posture, &alert, &ede);
 		hotspot_rule(&in, &action, &service, &posture);
 		lookalike_rule(&in, service, &alert);
 		if ((int)d.action != action || (int)d.service != service ||
 		    d.alert != alert || d.record_pending != table[i].record ||
 		    d.retry != retry || (int)d.posture != posture ||
-		    !field_matches(service == S_PLAIN || service == S_DOT ? ANY : table[i].ede, d.ede))
+		    !field_matches(service == S_PLAIN || service == S_DOT ? ANY : ede, d.ede))
 			fail_msg("row %zu, res=%d route=%d disc=%s wait=%d first=%d match=%s "
 				 "stored=%d pinned=%s obs=%d dane=%d tofu=%d unk=%d hotspot=%d transparent=%d "
 				 "prefer=%d unreachable=%d designated=%s: got %s/%s/alert %d/"
@@ -579,6 +601,27 @@ static void test_named_cases(void **state)
 	in.unknown = TRUST_UNKNOWN_OPPORTUNISTIC;
 	trust_policy_decide(&in, &d);
 	assert_int_equal(d.action, TRUST_ACT_USE_OPPORTUNISTIC);
+	{
+		/* its key, pinned on first use, authenticates it on later
+		 * visits, strict too; another key there is refused, loudly,
+		 * even under a hotspot sign-on */
+		struct trust_policy_input p = in;
+
+		p.designated = TRUST_DESIG_PINNED;
+		p.unknown = TRUST_UNKNOWN_STRICT;
+		trust_policy_decide(&p, &d);
+		assert_int_equal(d.action, TRUST_ACT_USE_DESIGNATED);
+		assert_int_equal(d.posture, TRUST_POSTURE_DOT);
+		p.designated = TRUST_DESIG_PIN_CHANGED;
+		p.unknown = TRUST_UNKNOWN_OPPORTUNISTIC;
+		p.hotspot = TRUST_HOTSPOT_THIS_LINK;
+		trust_policy_decide(&p, &d);
+		assert_int_equal(d.action, TRUST_ACT_REFUSE);
+		assert_int_equal(d.service, TRUST_SERVICE_SERVFAIL);
+		assert_int_equal(d.posture, TRUST_POSTURE_REFUSED);
+		assert_true(d.alert);
+		trust_policy_decide(&in, &d);
+	}
 	assert_int_equal(d.posture, TRUST_POSTURE_DOT_UNAUTH);
 	assert_non_null(strstr(trust_posture_name(d.posture), "unauthenticated"));
 	/* ... never in strict mode ... */

@@ -7,7 +7,9 @@
  * the same gateway MAC, or an impostor with the same gateway address),
  * while its own look-alikes, unknown networks and pending keys are fine;
  * LEARN says when a usable anchor's resolver changes; RFC 5011 runs on the
- * store process's clock and hold-down, never the message's.
+ * store process's clock and hold-down, never the message's; a designated
+ * resolver's key is pinned per network (DPIN) on the store process's
+ * clock, well formed only, and never replaces another key pinned there.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -302,6 +304,113 @@ static void rfc5011_on_the_store_clock(void **state)
 	assert_int_equal(anchor(f, 2)->state, TRUST_STATE_TRUSTED);
 }
 
+static int dpin(struct fx *f, const char *fp, uint8_t source, const char *adn, uint8_t fill,
+		time_t now)
+{
+	struct ds_pmsg_dpin *d = &f->m.u.dpin;
+
+	memset(&f->m, 0, sizeof(f->m));
+	f->m.hdr.type = DS_PMSG_DPIN;
+	snprintf(d->fp, sizeof(d->fp), "%s", fp);
+	snprintf(d->adn, sizeof(d->adn), "%s", adn);
+	d->source = source;
+	memset(d->spki, fill, sizeof(d->spki));
+	return apply(f, now);
+}
+
+static void dpin_first_use(void **state)
+{
+	struct fx *f = *state;
+	const struct trust_dpin *p;
+
+	assert_int_equal(dpin(f, FP_A, TRUST_DPIN_DDR, "dns.example.test", 0xaa, T0), 0);
+	assert_non_null(strstr(f->note, "ddr resolver dns.example.test key sha256 aaaa"));
+	assert_non_null(strstr(f->note, "pinned for network"));
+	p = trust_store_find_dpin(f->s, FP_A);
+	assert_non_null(p);
+	assert_int_equal(p->source, TRUST_DPIN_DDR);
+	assert_string_equal(p->adn, "dns.example.test.");
+	assert_int_equal(p->first_seen, T0); /* the store process's clock */
+	/* the same key again: only last seen moves, nothing worth a line */
+	assert_int_equal(dpin(f, FP_A, TRUST_DPIN_DDR, "dns.example.test", 0xaa, T0 + 50), 0);
+	assert_string_equal(f->note, "");
+	p = trust_store_find_dpin(f->s, FP_A);
+	assert_int_equal(p->first_seen, T0);
+	assert_int_equal(p->last_seen, T0 + 50);
+	/* another network has its own pin; DNR is a source too */
+	assert_int_equal(dpin(f, FP_B, TRUST_DPIN_DNR, "dns.example.test.", 0xbb, T0), 0);
+	assert_int_equal(trust_store_dpin_count(f->s), 2);
+	assert_int_equal(trust_store_find_dpin(f->s, FP_B)->source, TRUST_DPIN_DNR);
+}
+
+static void dpin_never_replaced(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(dpin(f, FP_A, TRUST_DPIN_DDR, "dns.example.test", 0xaa, T0), 0);
+	assert_int_equal(dpin(f, FP_A, TRUST_DPIN_DDR, "dns.example.test", 0xbb, T0 + 1), -EEXIST);
+	assert_non_null(strstr(f->why, "has another designated resolver's key pinned"));
+	assert_string_equal(f->note, "");
+	/* nor by another source or name */
+	assert_int_equal(dpin(f, FP_A, TRUST_DPIN_DNR, "evil.example", 0xcc, T0 + 1), -EEXIST);
+	assert_int_equal(trust_store_dpin_count(f->s), 1);
+	assert_int_equal(trust_store_find_dpin(f->s, FP_A)->spki[0], 0xaa);
+}
+
+static void dpin_bad(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(dpin(f, "", TRUST_DPIN_DDR, "dns.example.test", 0xaa, T0), -EINVAL);
+	assert_int_equal(dpin(f, " leading blank", TRUST_DPIN_DDR, "dns.example.test", 0xaa, T0),
+			 -EINVAL);
+	assert_int_equal(dpin(f, "a\x01" "b", TRUST_DPIN_DDR, "dns.example.test", 0xaa, T0),
+			 -EINVAL);
+	assert_int_equal(dpin(f, FP_A, 2, "dns.example.test", 0xaa, T0), -EINVAL);
+	assert_int_equal(dpin(f, FP_A, TRUST_DPIN_DDR, "not a name!", 0xaa, T0), -EINVAL);
+	assert_int_equal(dpin(f, FP_A, TRUST_DPIN_DDR, "", 0xaa, T0), -EINVAL);
+	assert_int_equal(dpin(f, FP_A, TRUST_DPIN_DDR, "dns.example.test", 0, T0), -EINVAL);
+	assert_int_equal(trust_store_dpin_count(f->s), 0);
+}
+
+/* The store process's answer (STORE) carries the pins: written and read. */
+static void dpin_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct trust_store *copy = trust_store_new_memory(0);
+	const struct trust_dpin *p;
+	char *text = NULL, msg[256];
+	size_t len = 0;
+	unsigned line = 0;
+
+	assert_non_null(copy);
+	assert_int_equal(dpin(f, FP_A, TRUST_DPIN_DNR, "dns.example.test", 0xaa, T0), 0);
+	assert_int_equal(trust_store_format(f->s, &text, &len), 0);
+	assert_non_null(strstr(text, "dotstub-trust 2\n"));
+	assert_non_null(strstr(text, "\ndesignated dnr aaaa"));
+	assert_int_equal(trust_store_parse(copy, text, len, &line, msg, sizeof(msg)), 0);
+	p = trust_store_find_dpin(copy, FP_A);
+	assert_non_null(p);
+	assert_int_equal(p->source, TRUST_DPIN_DNR);
+	assert_int_equal(p->first_seen, T0);
+	assert_memory_equal(p->spki, trust_store_find_dpin(f->s, FP_A)->spki, TRUST_SHA256_LEN);
+	/* two keys for one network is a broken file */
+	free(text);
+	text = malloc(2048);
+	assert_non_null(text);
+	len = (size_t)snprintf(text, 2048,
+			       "dotstub-trust 2\n"
+			       "designated ddr %064d dns.example.test. 2026-01-01T00:00:00Z "
+			       "2026-01-01T00:00:00Z %s\n"
+			       "designated ddr %064d dns.example.test. 2026-01-01T00:00:00Z "
+			       "2026-01-01T00:00:00Z %s\n",
+			       1, FP_A, 2, FP_A);
+	assert_int_equal(trust_store_parse(copy, text, len, &line, msg, sizeof(msg)), -EBADMSG);
+	assert_non_null(strstr(msg, "two keys for one network"));
+	free(text);
+	trust_store_close(copy);
+}
+
 static void not_a_change(void **state)
 {
 	struct fx *f = *state;
@@ -324,6 +433,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(network_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(learn_noted, setup, teardown),
 		cmocka_unit_test_setup_teardown(rfc5011_on_the_store_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(dpin_first_use, setup, teardown),
+		cmocka_unit_test_setup_teardown(dpin_never_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(dpin_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(dpin_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(not_a_change, setup, teardown),
 	};
 
