@@ -91,7 +91,13 @@ gw_stop() {
 	rm -f "$T_DIR/gw-unbound.pid"
 	pid_stop "$p"
 }
-teardown() { gw_stop; }
+# the daemons are stopped by then: the next scenario starts with empty
+# trust stores (a designated resolver's key is pinned per network, and the
+# scenarios share the networks)
+teardown() {
+	gw_stop
+	rm -rf "$T_DIR/a" "$T_DIR/b" "$T_DIR/c"
+}
 
 # certs DIR ADDR: a test CA and a certificate for $ADN (with IP:ADDR if
 # ADDR is given) in DIR
