@@ -297,6 +297,20 @@ s_pin() {
 	cap_stop pinchg $PRIV
 	cap_expect_seen "pin: the capture saw the discovery in plain DNS (port 53)" pinchg "dst port 53"
 	cap_expect_absent "pin: the query never went out in clear text" pinchg "secret-name"
+
+	# a legitimate change: the operator forgets the pin, the next use pins
+	# the new key
+	local old
+	old=$(ds_ctl c trust list --json | python3 -c 'import json, sys
+print([e["spki_sha256"] for e in json.load(sys.stdin) if "designated" in e][0])')
+	out=$(ds_ctl c trust forget "${old:0:16}")
+	expect_contains "pin: trust forget removes the pin" "$out" \
+		"forgot the key of designated resolver $ADN."
+	check "pin: after forget, answered again (first use)" wait_for 15 sh -c \
+		"dig @$L +time=2 +tries=1 +short www.example.test A | grep -qx 192.0.2.80"
+	check "pin: the new key is pinned" wait_for 10 sh -c \
+		"'$DOTCTL' -s '$T_DIR/c/control' trust list --json | grep -q '\"designated\"' &&
+		 ! '$DOTCTL' -s '$T_DIR/c/control' trust list --json | grep -q '$old'"
 }
 
 scenario verified s_verified teardown
