@@ -200,7 +200,8 @@ void nm_ddr_stop(struct ds_netmgr *nm)
 }
 
 /* First use on this network: pin the designated resolver's key for it
- * (the store process checks it again and never replaces another pin). */
+ * (the store process checks it again and never replaces another pin);
+ * the same key again only moves its last seen. */
 static void ddr_pin_first_use(struct ds_netmgr *nm, const struct ds_ddr_verdict *v)
 {
 	uint8_t spki[TRUST_SHA256_LEN];
@@ -276,6 +277,6 @@ void nm_ddr_serve(struct ds_netmgr *nm, const struct trust_decision *dec, const 
 			 v->key_sha256);
 	nm_serve_dot(nm, &desc, how);
 	ds_upstream_desc_clear(&desc);
-	if (nm->desig.outcome != TRUST_DESIG_PINNED)
-		ddr_pin_first_use(nm, v);
+	/* pinned on first use; on later visits its last seen moves */
+	ddr_pin_first_use(nm, v);
 }
