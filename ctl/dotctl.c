@@ -54,6 +54,9 @@ static void usage(FILE *f)
 		"  link IFACE dns ADDR... [domain DOMAIN...] [default-route yes|no] [dot yes|no]\n"
 		"                       this link's resolvers and domains (~DOMAIN: routing\n"
 		"                       only; ~.: every name), over any other source (root)\n"
+		"  link IFACE dnr PRIORITY ADN ADDR... [alpn dot] [port N]\n"
+		"                       an encrypted resolver IFACE designates (DNR, RFC\n"
+		"                       9463), verified by ADN under the CA store (root)\n"
 		"  link IFACE revert    forget what dotctl link said about IFACE (root)\n"
 		"  hotspot-signon [MINUTES]  plain DNS, unauthenticated, to this network's\n"
 		"                       own resolver for MINUTES (default 5, at most 60) to\n"
@@ -345,15 +348,18 @@ static int query_main(int argc, char **argv, bool json)
 	return r;
 }
 
-/* "link IFACE dns ADDR... [domain D...] [default-route yes|no] [dot yes|no]"
- * and "link IFACE revert": the daemon checks the words */
+/* "link IFACE dns ADDR... [domain D...] [default-route yes|no] [dot yes|no]",
+ * "link IFACE dnr PRIORITY ADN ADDR... [alpn dot] [port N]" and "link IFACE
+ * revert": the daemon checks the words */
 static int link_main(int argc, char **argv)
 {
 	char line[DS_CTL_LINE_MAX];
 
-	if (argc < 3 || (strcmp(argv[2], "dns") && strcmp(argv[2], "revert"))) {
+	if (argc < 3 ||
+	    (strcmp(argv[2], "dns") && strcmp(argv[2], "dnr") && strcmp(argv[2], "revert"))) {
 		fprintf(stderr, "usage: dotctl link IFACE dns ADDR... [domain DOMAIN...] "
 				"[default-route yes|no] [dot yes|no]\n"
+				"       dotctl link IFACE dnr PRIORITY ADN ADDR... [alpn dot] [port N]\n"
 				"       dotctl link IFACE revert\n");
 		return 2;
 	}

@@ -21,6 +21,8 @@
 #define DS_LINK_MAX_DNS 8        /* resolver addresses kept per link */
 #define DS_LINK_MAX_DOMAINS 16   /* search and routing domains per link */
 #define DS_LINK_DOMAIN_MAX 253   /* a domain in text, no trailing dot */
+#define DS_LINK_MAX_DNR 4        /* DNR designations kept per link */
+#define DS_LINK_MAX_DNR_ADDRS 8  /* addresses per DNR designation */
 
 /* Who configured a link.  When several did, the highest wins. */
 enum ds_link_source {
@@ -61,6 +63,18 @@ struct ds_linkconf {
 	/* recorded and shown, not acted on (resolved's names: "yes", "no",
 	 * "allow-downgrade", "resolve"; "" when unset) */
 	char dnssec[16], llmnr[16], mdns[16];
+};
+
+/* One encrypted resolver a link designates (DNR, RFC 9463: what a DHCP or
+ * RA option carries, here as `dotctl link IFACE dnr` hands it over): a DoT
+ * server to verify by its Authentication Domain Name under the CA store.
+ * Kept per link apart from the sources' configurations (it neither adds
+ * nor replaces the link's resolvers). */
+struct ds_link_dnr {
+	uint16_t priority;                  /* 1..65535, lower first */
+	char adn[DS_LINK_DOMAIN_MAX + 1];   /* lower case, no trailing dot */
+	struct sockaddr_storage addr[DS_LINK_MAX_DNR_ADDRS]; /* with the port (853 unless given) */
+	int naddr;                          /* 1..DS_LINK_MAX_DNR_ADDRS */
 };
 
 #endif

@@ -68,7 +68,7 @@ static const struct key_def keys[] = {
 	{ "unknown-network", K_UNKNOWN_NETWORK, false, "opportunistic|strict  network without resolver-name.arpa" },
 	{ "prefer-upstream-resolver", K_PREFER_UPSTREAM, false, "yes|no  bypass a forwarder that names a DoT upstream" },
 	{ "ddr", K_DDR, false, "yes|no  ask the network's resolver for its designated DoT resolvers, _dns.resolver.arpa SVCB (default yes)" },
-	{ "dnr", K_DNR, false, "yes|no  use the DoT resolvers DHCP or RAs designate (DNR) where a link source hands them over; none does yet (default yes)" },
+	{ "dnr", K_DNR, false, "yes|no  use the DoT resolvers a link designates (DNR, RFC 9463; today handed over with dotctl link IFACE dnr), before DDR's (default yes)" },
 	{ "ca-file", K_CA_FILE, false, "FILE  CA certificates (PEM) that verify DDR/DNR designated resolvers (default: the system's store)" },
 	{ "discovery-wait", K_DISCOVERY_WAIT, false, "MS  how long queries wait for discovery (default 3000)" },
 	{ "rfc5011-hold-down", K_HOLD_DOWN, false, "SECONDS  RFC 5011 add hold-down (default 30 days)" },

@@ -363,9 +363,15 @@ int ds_netmgr_hotspot_signon(struct ds_daemon *d, unsigned seconds, char *why, s
  * ifname is looked up).  0, or -EINVAL (bad value), -ENODEV (no such
  * interface), -E2BIG (too many links), -ENOMEM.  Logged. */
 int ds_netmgr_link_set(struct ds_daemon *d, const struct ds_linkconf *lc);
-/* Forget what src said about ifindex.  0, -ENOENT (it said nothing),
- * -EINVAL.  Logged. */
+/* Forget what src said about ifindex (dotctl: its DNR designations too).
+ * 0, -ENOENT (it said nothing), -EINVAL.  Logged. */
 int ds_netmgr_link_revert(struct ds_daemon *d, int ifindex, enum ds_link_source src);
+/* A DNR designation of link ifindex (named ifname), replacing the one
+ * with the same priority; the networks decide again.  0, -EINVAL, -E2BIG
+ * (DS_LINK_MAX_DNR on the link, or too many links), -ENOTSUP (a static
+ * upstream serves every name).  Logged. */
+int ds_netmgr_link_dnr(struct ds_daemon *d, int ifindex, const char *ifname,
+		       const struct ds_link_dnr *g);
 /* What src said about ifindex (DS_LINKSRC_NONE: what is in force) into
  * *ret.  0 or -ENOENT. */
 int ds_netmgr_link_get(struct ds_daemon *d, int ifindex, enum ds_link_source src,

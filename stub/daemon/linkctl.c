@@ -3,8 +3,13 @@
  * configuration from the administrator, the highest link source.
  *
  *   link IFACE dns ADDR... [domain DOMAIN...] [default-route yes|no] [dot yes|no]
+ *   link IFACE dnr PRIORITY ADN ADDR... [alpn dot] [port N]
  *   link IFACE revert
  *
+ * "dnr" hands over one encrypted resolver the link designates (DNR, RFC
+ * 9463, as a DHCP or RA option would): kept apart from the link's
+ * resolvers, replacing the one of the same priority; "revert" forgets
+ * those too.
  * "dns" and what follows replace what dotctl said about the link before;
  * "revert" forgets it.  A DOMAIN with a leading '~' is a routing domain
  * only (not searched); "~." makes the link the default one.  Only root may
@@ -16,12 +21,17 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "dotstub/sockaddr.h"
+#include "dotstub/trust.h"
 
 static int link_usage(struct evbuffer *out)
 {
 	evbuffer_add_printf(out, "usage: link IFACE dns ADDR... [domain DOMAIN...] "
-				 "[default-route yes|no] [dot yes|no] | link IFACE revert\n");
+				 "[default-route yes|no] [dot yes|no] | link IFACE dnr PRIORITY ADN "
+				 "ADDR... [alpn dot] [port N] | link IFACE revert\n");
 	return -EINVAL;
 }
 
@@ -86,6 +96,104 @@ static int parse_conf(int argc, char **argv, struct ds_linkconf *lc, struct evbu
 	return 0;
 }
 
+static int number(const char *w, unsigned long min, unsigned long max, unsigned long *ret)
+{
+	char *end;
+
+	if (!*w || strspn(w, "0123456789") != strlen(w))
+		return -EINVAL;
+	*ret = strtoul(w, &end, 10);
+	return *ret >= min && *ret <= max ? 0 : -EINVAL;
+}
+
+/* "192.0.2.1:853" or "[2001:db8::1]:853": a port where only an address goes */
+static bool has_port(const char *w)
+{
+	const char *c = strchr(w, ':');
+
+	return w[0] == '[' || (c && c == strrchr(w, ':'));
+}
+
+/* "PRIORITY ADN ADDR... [alpn dot] [port N]" */
+static int parse_dnr(int argc, char **argv, struct ds_link_dnr *g, struct evbuffer *out)
+{
+	char adn[TRUST_NAME_MAX + 1];
+	unsigned long v, port = 853;
+	int i;
+
+	memset(g, 0, sizeof(*g));
+	if (argc < 3 || number(argv[0], 1, 65535, &v) < 0)
+		return link_usage(out);
+	g->priority = (uint16_t)v;
+	if (trust_name_canonical(argv[1], adn) < 0 || strlen(adn) - 1 > DS_LINK_DOMAIN_MAX) {
+		evbuffer_add_printf(out, "%s: not an authentication domain name\n", argv[1]);
+		return -EINVAL;
+	}
+	adn[strlen(adn) - 1] = '\0';
+	snprintf(g->adn, sizeof(g->adn), "%s", adn);
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "alpn") || !strcmp(argv[i], "port"))
+			break;
+		if (g->naddr >= DS_LINK_MAX_DNR_ADDRS) {
+			evbuffer_add_printf(out, "%s: too many addresses\n", argv[i]);
+			return -E2BIG;
+		}
+		if (has_port(argv[i]) || ds_parse_sockaddr(argv[i], 853, &g->addr[g->naddr]) < 0) {
+			evbuffer_add_printf(out, "%s: not an address (the port goes with \"port N\")\n",
+					    argv[i]);
+			return -EINVAL;
+		}
+		g->naddr++;
+	}
+	if (g->naddr == 0) {
+		evbuffer_add_printf(out, "a DNR designation needs an address\n");
+		return -EINVAL;
+	}
+	for (; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return link_usage(out);
+		if (!strcmp(argv[i], "alpn") && strcmp(argv[i + 1], "dot") != 0) {
+			evbuffer_add_printf(out, "alpn %s: only dot is supported\n", argv[i + 1]);
+			return -EINVAL;
+		}
+		if (!strcmp(argv[i], "port") && number(argv[i + 1], 1, 65535, &port) < 0) {
+			evbuffer_add_printf(out, "port %s: not a port\n", argv[i + 1]);
+			return -EINVAL;
+		}
+		if (strcmp(argv[i], "alpn") && strcmp(argv[i], "port"))
+			return link_usage(out);
+	}
+	for (int k = 0; k < g->naddr; k++) {
+		if (g->addr[k].ss_family == AF_INET)
+			((struct sockaddr_in *)&g->addr[k])->sin_port = htons((uint16_t)port);
+		else
+			((struct sockaddr_in6 *)&g->addr[k])->sin6_port = htons((uint16_t)port);
+	}
+	return 0;
+}
+
+static int link_dnr(struct ds_daemon *d, const char *ifname, unsigned ifindex, int argc,
+		    char **argv, struct evbuffer *out)
+{
+	struct ds_link_dnr g;
+	int r = parse_dnr(argc, argv, &g, out);
+
+	if (r < 0)
+		return r;
+	r = ds_netmgr_link_dnr(d, (int)ifindex, ifname, &g);
+	if (r == -ENOTSUP)
+		evbuffer_add_printf(out, "a static upstream serves every name: no DNR\n");
+	else if (r == -E2BIG)
+		evbuffer_add_printf(out, "%s: at most %d DNR designations\n", ifname,
+				    DS_LINK_MAX_DNR);
+	if (r < 0)
+		return r;
+	evbuffer_add_printf(out, "link %s (%u): DNR designation priority %u %s, %d address(es)%s\n",
+			    ifname, ifindex, g.priority, g.adn, g.naddr,
+			    d->cfg->dnr ? "" : " (dnr no: kept, not used)");
+	return 0;
+}
+
 int ds_linkctl(struct ds_daemon *d, uid_t uid, int argc, char **argv, struct evbuffer *out)
 {
 	struct ds_linkconf lc;
@@ -116,6 +224,8 @@ int ds_linkctl(struct ds_daemon *d, uid_t uid, int argc, char **argv, struct evb
 			evbuffer_add_printf(out, "link %s (%u): reverted\n", argv[1], ifindex);
 		return r;
 	}
+	if (!strcmp(argv[2], "dnr"))
+		return link_dnr(d, argv[1], ifindex, argc - 3, argv + 3, out);
 	ds_linkconf_init(&lc, (int)ifindex, DS_LINKSRC_DOTCTL);
 	snprintf(lc.ifname, sizeof(lc.ifname), "%s", argv[1]);
 	r = parse_conf(argc - 2, argv + 2, &lc, out);

@@ -25,7 +25,7 @@
  * no DoT from resolver-name.arpa, or a transparent forwarder's. */
 static bool ddr_wanted(const struct ds_netmgr *nm, const struct disc_result *res)
 {
-	if (!nm->d->cfg->ddr || nm->match != TRUST_MATCH_NONE)
+	if (nm->match != TRUST_MATCH_NONE)
 		return false;
 	switch (res->kind) {
 	case TRUST_DISC_NOT_PUBLISHED:
@@ -116,9 +116,14 @@ struct disc_result *nm_ddr_result(struct ds_netmgr *nm, const struct ds_ddr_verd
 	} else if (ver) {
 		nm->desig.outcome = TRUST_DESIG_VERIFIED;
 		nm->desig.verdict = *ver;
-		ddr_say(nm, "%s verified: its certificate is valid for %s and names the network's "
-			    "resolver (RFC 9462 4.2), key sha256 %s",
-			ver->g.adn, ver->g.adn, ver->key_sha256);
+		if (ver->g.origin == DDR_ORIGIN_DNR)
+			ddr_say(nm, "%s verified (DNR): its certificate is valid for %s "
+				    "(RFC 9463), key sha256 %s",
+				ver->g.adn, ver->g.adn, ver->key_sha256);
+		else
+			ddr_say(nm, "%s verified: its certificate is valid for %s and names the "
+				    "network's resolver (RFC 9462 4.2), key sha256 %s",
+				ver->g.adn, ver->g.adn, ver->key_sha256);
 	} else if (opp) {
 		nm->desig.outcome = TRUST_DESIG_OPPORTUNISTIC;
 		nm->desig.verdict = *opp;
@@ -148,23 +153,61 @@ static void ddr_load_pin(struct ds_netmgr *nm)
 	nm->desig.pin_source = p->source;
 }
 
+/* The link's DNR designations (RFC 9463: verified by their ADN alone),
+ * into g; how many. */
+static int dnr_designations(const struct ds_netmgr *nm, struct ddr_designation *g, int cap)
+{
+	int n = 0, nd;
+	const struct ds_link_dnr *dnr = nm->d->cfg->dnr ? nm_link_dnr(nm, &nd) : NULL;
+
+	for (int i = 0; dnr && i < nd && n < cap; i++) {
+		struct ddr_designation *x = &g[n];
+
+		if (strlen(dnr[i].adn) >= sizeof(x->adn))
+			continue;
+		memset(x, 0, sizeof(*x));
+		x->origin = DDR_ORIGIN_DNR;
+		x->priority = dnr[i].priority;
+		memcpy(x->adn, dnr[i].adn, strlen(dnr[i].adn) + 1);
+		for (int k = 0; k < dnr[i].naddr && x->naddr < DS_MAX_UPSTREAM_ADDRS; k++)
+			x->addr[x->naddr++] = dnr[i].addr[k];
+		n++;
+	}
+	/* by priority: the order a DHCP option would give */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && g[j].priority < g[j - 1].priority; j--) {
+			struct ddr_designation t = g[j];
+
+			g[j] = g[j - 1];
+			g[j - 1] = t;
+		}
+	return n;
+}
+
 bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q, struct disc_result *res,
 		  ds_ddr_verify_cb *done)
 {
 	struct ddr_designation g[DDR_MAX_DESIGNATIONS];
 	struct ds_ddr_verify_opts o;
 	char reason[DDR_REASON_MAX];
-	int n, r;
+	int n, ndnr = 0, r;
 
 	nm_ddr_stop(nm);
 	nm->desig.said[0] = '\0';
-	if (!q || nm->nres < 1 || !ddr_wanted(nm, res))
+	if (nm->nres < 1 || !ddr_wanted(nm, res))
 		return false;
 	nm->desig.resolver = nm->res[0];
-	n = ddr_designate_query(q, &nm->desig.resolver, g, DDR_MAX_DESIGNATIONS, reason,
-				sizeof(reason));
+	/* DNR first (the link's own word), then DDR (RFC 9463 over 9462) */
+	ndnr = n = dnr_designations(nm, g, DDR_MAX_DESIGNATIONS);
+	reason[0] = '\0';
+	if (q && nm->d->cfg->ddr && n < DDR_MAX_DESIGNATIONS) {
+		r = ddr_designate_query(q, &nm->desig.resolver, g + n, DDR_MAX_DESIGNATIONS - n,
+					reason, sizeof(reason));
+		n += r > 0 ? r : 0;
+	}
 	if (n <= 0) {
-		ddr_say(nm, "%s", reason);
+		if (reason[0])
+			ddr_say(nm, "%s", reason);
 		return false;
 	}
 	ds_ddr_verify_opts_default(&o);
@@ -183,8 +226,14 @@ bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q, struct disc_r
 	}
 	nm->desig.res = res;
 	nm->desig.first_use = nm->job_first_use;
-	log_info("network %s: DDR: %d DoT designation(s), trying %s first%s", nm->fp_id, n,
-		 g[0].adn, nm->desig.pin[0] ? " with the key pinned for this network" : "");
+	if (ndnr > 0)
+		log_notice("network %s: DDR: %d DoT designation(s) (%d from DNR, tried first), "
+			   "trying %s first%s",
+			   nm->fp_id, n, ndnr, g[0].adn,
+			   nm->desig.pin[0] ? " with the key pinned for this network" : "");
+	else
+		log_info("network %s: DDR: %d DoT designation(s), trying %s first%s", nm->fp_id, n,
+			 g[0].adn, nm->desig.pin[0] ? " with the key pinned for this network" : "");
 	return true;
 }
 
@@ -272,8 +321,9 @@ void nm_ddr_serve(struct ds_netmgr *nm, const struct trust_decision *dec, const 
 			 "%.16s...)", why, source_word(&v->g), nm->desig.pin);
 	else
 		snprintf(how, sizeof(how), "%s (%s, key sha256 %.16s...)", why,
-			 nm->desig.outcome == TRUST_DESIG_OPPORTUNISTIC
-				 ? "DDR opportunistic" : "DDR, verified by its certificate (PKIX)",
+			 nm->desig.outcome == TRUST_DESIG_OPPORTUNISTIC ? "DDR opportunistic"
+			 : v->g.origin == DDR_ORIGIN_DNR ? "DNR, verified by its certificate (PKIX)"
+							 : "DDR, verified by its certificate (PKIX)",
 			 v->key_sha256);
 	nm_serve_dot(nm, &desc, how);
 	ds_upstream_desc_clear(&desc);

@@ -189,6 +189,13 @@ struct nm_hub {
 	size_t naddrs;
 	/* the link whose refresh walk runs over our own DoT, or NULL */
 	struct ds_netmgr *refreshing;
+	/* the links' DNR designations (dotctl link IFACE dnr), by ifindex */
+	struct nm_link_dnr {
+		int ifindex;
+		struct ds_link_dnr g[DS_LINK_MAX_DNR];
+		int n;
+	} dnr[DS_LINKTAB_MAX];
+	int ndnr;
 	unsigned updates;             /* for the log */
 };
 
@@ -332,6 +339,10 @@ int nm_start_walk(struct ds_netmgr *nm, bool first_use);
 void nm_store_save(struct ds_netmgr *nm);
 /* walk job callback: policy, pinning, service */
 void nm_walk_done(void *arg, int rc, struct disc_result *res);
+
+/* The DNR designations of the link nm sits on (a link's own network: its
+ * link; the default network: its default route's), or NULL; *n set. */
+const struct ds_link_dnr *nm_link_dnr(const struct ds_netmgr *nm, int *n);
 
 /* ---- netmgr_ddr.c: designated resolvers (DDR, RFC 9462) ---- */
 /* The walk job ended with q (NULL: not asked) and res: try the DoT

@@ -605,6 +605,88 @@ int ds_netmgr_link_set(struct ds_daemon *d, const struct ds_linkconf *lc)
 	return 0;
 }
 
+/* ------------------------------------------------------------ DNR */
+
+static int dnr_index(const struct nm_hub *hub, int ifindex)
+{
+	for (int i = 0; i < hub->ndnr; i++)
+		if (hub->dnr[i].ifindex == ifindex)
+			return i;
+	return -1;
+}
+
+const struct ds_link_dnr *nm_link_dnr(const struct ds_netmgr *nm, int *n)
+{
+	const struct nm_hub *hub = nm->hub;
+	int k, ifindex = nm->is_link ? nm->ifindex : route_ifindex(nm);
+
+	*n = 0;
+	if (!hub || ifindex <= 0 || (k = dnr_index(hub, ifindex)) < 0)
+		return NULL;
+	*n = hub->dnr[k].n;
+	return hub->dnr[k].g;
+}
+
+/* The designations changed: every network decides again (a new walk, then
+ * the designations with what it gives). */
+static void dnr_redecide(struct nm_hub *hub)
+{
+	if (hub->def->have_fp)
+		nm_network_changed(hub->def, &hub->def->fp);
+	nm_hub_redecide(hub);
+}
+
+/* Forget link ifindex's DNR designations; true if it had any. */
+static bool dnr_forget(struct nm_hub *hub, int ifindex)
+{
+	int k = dnr_index(hub, ifindex);
+
+	if (k < 0)
+		return false;
+	hub->dnr[k] = hub->dnr[--hub->ndnr];
+	return true;
+}
+
+int ds_netmgr_link_dnr(struct ds_daemon *d, int ifindex, const char *ifname,
+		       const struct ds_link_dnr *g)
+{
+	struct nm_hub *hub = d->netmgr ? d->netmgr->hub : NULL;
+	struct nm_link_dnr *l;
+	int k, i;
+
+	if (!hub)
+		return -ENOTSUP;
+	if (ifindex <= 0 || g->naddr < 1 || g->naddr > DS_LINK_MAX_DNR_ADDRS || !g->adn[0] ||
+	    g->priority == 0)
+		return -EINVAL;
+	k = dnr_index(hub, ifindex);
+	if (k < 0) {
+		if (hub->ndnr >= DS_LINKTAB_MAX)
+			return -E2BIG;
+		k = hub->ndnr++;
+		memset(&hub->dnr[k], 0, sizeof(hub->dnr[k]));
+		hub->dnr[k].ifindex = ifindex;
+	}
+	l = &hub->dnr[k];
+	for (i = 0; i < l->n && l->g[i].priority != g->priority; i++)
+		;
+	if (i == l->n) {
+		if (l->n >= DS_LINK_MAX_DNR) {
+			log_warn("link %s (%d): DNR designation %s refused: %d already", ifname,
+				 ifindex, g->adn, DS_LINK_MAX_DNR);
+			return -E2BIG;
+		}
+		l->n++;
+	}
+	l->g[i] = *g;
+	log_notice("link %s (%d): dotctl: DNR designation priority %u %s, %d address(es)%s",
+		   ifname, ifindex, g->priority, g->adn, g->naddr,
+		   d->cfg->dnr ? ": deciding again" : " (dnr no: not used)");
+	if (d->cfg->dnr)
+		dnr_redecide(hub);
+	return 0;
+}
+
 int ds_netmgr_link_revert(struct ds_daemon *d, int ifindex, enum ds_link_source src)
 {
 	struct ds_linktab *t = d->linktab;
@@ -614,6 +696,13 @@ int ds_netmgr_link_revert(struct ds_daemon *d, int ifindex, enum ds_link_source 
 
 	if (src <= DS_LINKSRC_NONE || src >= DS_LINKSRC_COUNT || ifindex <= 0)
 		return -EINVAL;
+	if (src == DS_LINKSRC_DOTCTL && d->netmgr && dnr_forget(d->netmgr->hub, ifindex)) {
+		log_notice("link %d: dotctl DNR designations reverted", ifindex);
+		if (d->cfg->dnr)
+			dnr_redecide(d->netmgr->hub);
+		if (!t || !ds_linktab_get_source(t, ifindex, src))
+			return 0;
+	}
 	lc = t ? ds_linktab_get_source(t, ifindex, src) : NULL;
 	if (!lc)
 		return -ENOENT;

@@ -18,7 +18,12 @@
 #   network on first use (trust list shows it, source ddr); after a
 #   restart on the same network it authenticates the resolver even with
 #   unknown-network strict; a new key there is refused (ALERT, SERVFAIL,
-#   no clear text on the veth).
+#   no clear text on the veth);
+#   dnr: `dotctl link IFACE dnr` designates a DoT resolver whose
+#   certificate is valid for its ADN (test CA, ca-file): it takes over from
+#   plain DNS (DDR gave nothing verifiable) with authenticated DoT, before
+#   DDR, its key pinned with source dnr; the time from the dotctl command to
+#   the first authenticated answer is printed; `dnr no` keeps it unused.
 # The time from the daemon's start to its first answer is printed.
 set -u
 # shellcheck source=../lib/netns.sh
@@ -313,9 +318,58 @@ print([e["spki_sha256"] for e in json.load(sys.stdin) if "designated" in e][0])'
 		 ! '$DOTCTL' -s '$T_DIR/c/control' trust list --json | grep -q '$old'"
 }
 
+# ------------------------------------------------ DNR through dotctl link
+s_dnr() {
+	local out st t0 t1
+	certs "$T_DIR/ca-dnr" || return 1
+	gw_unbound dnr $PUB "$T_DIR/ca-dnr" || return 1
+	ds_start a --listen $L:53 --network-resolver $PUB --ca-file "$T_DIR/ca-dnr/$ADN.ca.pem" \
+		--unknown-network opportunistic "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "dnr: before: answered in plain DNS (DDR not verifiable)" "$out" "192.0.2.80"
+	expect_contains "dnr: before: status says plain DNS" "$(status_of a)" "PLAIN DNS to $PUB"
+	cap_start dnr "$VETH" "" "host $PUB" || return 1
+	t0=$(date +%s%N)
+	out=$(ds_ctl a link "$VETH" dnr 1 $ADN $PUB alpn dot 2>&1)
+	expect_contains "dnr: dotctl link dnr accepted" "$out" "DNR designation priority 1 $ADN"
+	check "dnr: the network decides again and uses the DNR designation" wait_for 15 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'DNR, verified by its certificate (PKIX)'"
+	out=$($DIG secret-name.example.test A +short)
+	t1=$(date +%s%N)
+	expect_eq "dnr: the first authenticated answer" "$out" "192.0.2.81"
+	st=$(status_of a)
+	expect_contains "dnr: status: authenticated by the certificate (PKIX)" "$st" \
+		"auth:     certificate verified (PKIX)"
+	expect_contains "dnr: status: the ADN is the upstream" "$st" "upstream:   $ADN"
+	expect_contains "dnr: the log says DNR verified it" "$(ds_log a)" \
+		"DDR: $ADN verified (DNR): its certificate is valid for $ADN"
+	expect_contains "dnr: DNR came before DDR" "$(ds_log a)" "designation(s) (1 from DNR, tried first), trying $ADN first"
+	check "dnr: its key is pinned with source dnr" wait_for 10 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q '^$ADN. .*dnr'"
+	cap_stop dnr $PUB
+	cap_expect_seen "dnr: the capture saw DoT (port 853)" dnr "tcp dst port 853"
+	cap_expect_absent "dnr: the query never went out in clear text" dnr "secret-name"
+	echo "# timing: DNR: first authenticated answer $(((t1 - t0) / 1000000)) ms after" \
+		"\`dotctl link $VETH dnr\`"
+	ds_stop a
+
+	# dnr no: kept, not used
+	ds_start b --listen $L:53 --network-resolver $PUB --ca-file "$T_DIR/ca-dnr/$ADN.ca.pem" \
+		--unknown-network opportunistic --dnr no "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "dnr no: answered in plain DNS" "$out" "192.0.2.80"
+	out=$(ds_ctl b link "$VETH" dnr 1 $ADN $PUB 2>&1)
+	expect_contains "dnr no: dotctl says it is not used" "$out" "dnr no: kept, not used"
+	out=$($DIG asked.example.test A +short)
+	expect_eq "dnr no: still answered" "$out" "192.0.2.82"
+	expect_contains "dnr no: status still plain DNS" "$(status_of b)" "PLAIN DNS to $PUB"
+	expect_not_contains "dnr no: never verified by DNR" "$(ds_log b)" "verified (DNR)"
+}
+
 scenario verified s_verified teardown
 scenario no-ip s_no_ip teardown
 scenario opportunistic s_opportunistic teardown
 scenario ddr-off s_ddr_off teardown
 scenario pin s_pin teardown
+scenario dnr s_dnr teardown
 finish
