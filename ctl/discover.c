@@ -2,9 +2,13 @@
  * discover.c -- `dotctl discover ADDR`: a dry run of the discovery walk
  * against a resolver.  Prints each step as it happens, then the verdict
  * and the upstream description the daemon would use; then asks the
- * resolver for its designated resolvers (DDR, RFC 9462) and shows them,
- * unverified.  Pins nothing.
+ * resolver for its designated resolvers (DDR, RFC 9462) and tries them,
+ * tries the DNR designations given with --dnr (RFC 9463: a dry run reads
+ * no DHCP or RA option), and sums up every source and which one the
+ * daemon would use (resolver-name.arpa, then DNR, then DDR).  Pins
+ * nothing.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -37,6 +41,8 @@ struct discover_opts {
 	bool verbose;
 	bool no_ddr;
 	const char *ca_file;
+	struct ddr_designation dnr[DDR_MAX_DESIGNATIONS]; /* --dnr */
+	int ndnr;
 	struct trust_dnskey anchors[DISC_MAX_ANCHORS];
 	int nanchors;
 };
@@ -47,7 +53,8 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: dotctl discover ADDR... [--port P] [--anchor FILE]... [--json]\n"
 		"                      [--timeout MS] [--confirm-delay MS] [--no-ddr]\n"
-		"                      [--ca-file FILE] [--verbose]\n"
+		"                      [--ca-file FILE] [--dnr \"PRIORITY ADN ADDR...\"]...\n"
+		"                      [--verbose]\n"
 		"\n"
 		"Walk resolver-name.arpa at the resolver ADDR (numeric IPv4 or IPv6) as\n"
 		"dotstubd would on a new network, validating every step with DNSSEC, and\n"
@@ -56,7 +63,10 @@ usage(FILE *f)
 		"resolvers it names, and try each over DoT: verified (RFC 9462 4.2: the\n"
 		"certificate valid for its name under the CA store and naming ADDR), or\n"
 		"else opportunistic where 4.3 allows it (ADDR private and designated).\n"
-		"Nothing is pinned.\n"
+		"Try the DNR designations given with --dnr (RFC 9463, as a DHCP or RA\n"
+		"option carries them; verified by ADN under the CA store).  Then sum up\n"
+		"every source and the one dotstubd would use: resolver-name.arpa, then\n"
+		"DNR, then DDR.  Nothing is pinned.\n"
 		"\n"
 		"  --port P            the resolver's plain DNS port (default 53)\n"
 		"  --anchor FILE       known anchors for resolver-name.arpa, one DNSKEY\n"
@@ -68,12 +78,14 @@ usage(FILE *f)
 		"  --no-ddr            do not ask for _dns.resolver.arpa SVCB\n"
 		"  --ca-file FILE      CA certificates (PEM) to verify designated\n"
 		"                      resolvers with (default: the system's store)\n"
+		"  --dnr \"PRIORITY ADN ADDR... [port N]\"\n"
+		"                      a DNR designation to try (repeatable)\n"
 		"  --verbose           debug log on stderr\n"
 		"\n"
 		"Exit status: 0 the walk succeeded; 1 it failed (bogus, anchor mismatch,\n"
 		"broken publication, no answer); 2 usage or local error; 3 the resolver\n"
 		"does not publish resolver-name.arpa (NXDOMAIN, NODATA, or REFUSED to\n"
-		"this client).  What DDR finds does not change it.\n");
+		"this client).  What DDR or DNR finds does not change it.\n");
 }
 
 static int
@@ -90,6 +102,55 @@ parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *
 		return -EINVAL;
 	*ret = v;
 	return 0;
+}
+
+/* "PRIORITY ADN ADDR... [port N]" into o->dnr (as dotctl link IFACE dnr
+ * hands it to the daemon).  0 or -EINVAL (printed). */
+static int
+parse_dnr(struct discover_opts *o, const char *text)
+{
+	char buf[1024], *w[2 + DS_MAX_UPSTREAM_ADDRS + 2], *save = NULL, *t;
+	struct ddr_designation *g;
+	unsigned long prio, port = 853;
+	int n = 0, naddr;
+
+	if (o->ndnr >= DDR_MAX_DESIGNATIONS || strlen(text) >= sizeof(buf))
+		goto bad;
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (t = strtok_r(buf, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (n == (int)(sizeof(w) / sizeof(w[0])))
+			goto bad;
+		w[n++] = t;
+	}
+	naddr = n - 2;
+	if (n >= 4 && !strcmp(w[n - 2], "port")) {
+		if (parse_ulong(w[n - 1], 1, 65535, &port) < 0)
+			goto bad;
+		naddr -= 2;
+	}
+	if (naddr < 1 || parse_ulong(w[0], 1, 65535, &prio) < 0 || strlen(w[1]) >= sizeof(g->adn))
+		goto bad;
+	g = &o->dnr[o->ndnr];
+	memset(g, 0, sizeof(*g));
+	g->origin = DDR_ORIGIN_DNR;
+	g->priority = (uint16_t)prio;
+	snprintf(g->adn, sizeof(g->adn), "%s", w[1]);
+	if (g->adn[0] && g->adn[strlen(g->adn) - 1] == '.')
+		g->adn[strlen(g->adn) - 1] = '\0';
+	for (int i = 0; i < naddr; i++) {
+		if (strchr(w[2 + i], '[') ||
+		    ds_parse_sockaddr(w[2 + i], (unsigned)port, &g->addr[g->naddr]) < 0)
+			goto bad;
+		g->naddr++;
+	}
+	if (!g->adn[0])
+		goto bad;
+	o->ndnr++;
+	return 0;
+bad:
+	fprintf(stderr, "dotctl discover: bad --dnr \"%s\" (want \"PRIORITY ADN ADDR... "
+			"[port N]\", at most %d)\n", text, DDR_MAX_DESIGNATIONS);
+	return -EINVAL;
 }
 
 static bool
@@ -156,6 +217,7 @@ parse_args(int argc, char **argv, struct discover_opts *o)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-ddr", no_argument, NULL, 'D' },
 		{ "ca-file", required_argument, NULL, 'C' },
+		{ "dnr", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -191,6 +253,10 @@ parse_args(int argc, char **argv, struct discover_opts *o)
 			break;
 		case 'C':
 			o->ca_file = optarg;
+			break;
+		case 'N':
+			if (parse_dnr(o, optarg) < 0)
+				return -EINVAL;
 			break;
 		case 'h':
 			usage(stdout);
@@ -265,19 +331,142 @@ verify_ddr(const struct discover_opts *o, const struct ddr_query *q,
 	return ctl_ddr_verify(q, &ss, o->ca_file, 3000, v, cap);
 }
 
+/* Try the --dnr designations over DoT; how many verdicts. */
+static int
+verify_dnr(const struct discover_opts *o, struct ds_ddr_verdict *v, int cap)
+{
+	struct sockaddr_storage ss;
+
+	if (o->ndnr == 0 || ds_parse_sockaddr(o->addr[0], (unsigned)o->port, &ss) < 0)
+		return 0;
+	return ctl_designations_verify(o->dnr, o->ndnr, &ss, o->ca_file, 3000, v, cap);
+}
+
+/* Every source's result and the one the daemon would use. */
+struct sources {
+	const char *walk;       /* trust_discovery_name */
+	bool walk_dot;          /* resolver-name.arpa gives DoT */
+	char dnr[320];          /* what DNR gave */
+	char ddr[320];          /* what DDR gave */
+	char use[384];          /* what dotstubd would use */
+};
+
+/* The first designation that answered, and how ("verified" or
+ * "opportunistic"), or NULL. */
+static const struct ds_ddr_verdict *
+first_answer(const struct ds_ddr_verdict *v, int n, const char **how)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i].verified) {
+			*how = "verified";
+			return &v[i];
+		}
+	for (int i = 0; i < n; i++)
+		if (v[i].opportunistic) {
+			*how = "opportunistic";
+			return &v[i];
+		}
+	return NULL;
+}
+
+static void
+sum_up(const struct disc_result *res, const struct discover_opts *o, const struct ddr_query *q,
+       const struct ds_ddr_verdict *ddr, int nddr, const struct ds_ddr_verdict *dnr, int ndnr,
+       struct sources *s)
+{
+	const char *dnr_how = NULL, *ddr_how = NULL;
+	const struct ds_ddr_verdict *dn = first_answer(dnr, ndnr, &dnr_how);
+	const struct ds_ddr_verdict *dd = first_answer(ddr, nddr, &ddr_how);
+
+	memset(s, 0, sizeof(*s));
+	s->walk = trust_discovery_name(res->kind);
+	s->walk_dot = res->kind == TRUST_DISC_OK && !res->transparent;
+	if (o->ndnr == 0)
+		snprintf(s->dnr, sizeof(s->dnr), "none given (a dry run reads no DHCP or RA "
+						 "option: --dnr)");
+	else if (dn)
+		snprintf(s->dnr, sizeof(s->dnr), "%s: %s", dnr_how, dn->g.adn);
+	else
+		snprintf(s->dnr, sizeof(s->dnr), "not verified: %s", dnr[0].why);
+	if (!q)
+		snprintf(s->ddr, sizeof(s->ddr), "not asked (--no-ddr)");
+	else if (q->result != DDR_QUERY_OK)
+		snprintf(s->ddr, sizeof(s->ddr), "no answer: %s", q->reason);
+	else if (dd)
+		snprintf(s->ddr, sizeof(s->ddr), "%s: %s", ddr_how, dd->g.adn);
+	else if (nddr > 0)
+		snprintf(s->ddr, sizeof(s->ddr), "not verified: %s", ddr[0].why);
+	else
+		snprintf(s->ddr, sizeof(s->ddr), "no DoT designation");
+	if (s->walk_dot)
+		snprintf(s->use, sizeof(s->use), "resolver-name.arpa: DoT to %s (DANE)",
+			 res->desc.name);
+	else if (dn && !strcmp(dnr_how, "verified"))
+		snprintf(s->use, sizeof(s->use), "DNR: DoT to %s (PKIX)", dn->g.adn);
+	else if (dd && !strcmp(ddr_how, "verified"))
+		snprintf(s->use, sizeof(s->use), "DDR: DoT to %s (PKIX)", dd->g.adn);
+	else if (dd)
+		snprintf(s->use, sizeof(s->use), "DDR opportunistic: DoT, unauthenticated, to %s "
+						 "(unknown-network opportunistic; strict: SERVFAIL)",
+			 dd->g.adn);
+	else
+		snprintf(s->use, sizeof(s->use), "no DoT: plain DNS (unknown-network "
+						 "opportunistic) or SERVFAIL (strict)");
+}
+
+static void
+print_sources_text(const struct sources *s)
+{
+	printf("sources (resolver-name.arpa first, then DNR, then DDR):\n");
+	printf("  resolver-name.arpa: %s\n", s->walk);
+	printf("  DNR:                %s\n", s->dnr);
+	printf("  DDR:                %s\n", s->ddr);
+	printf("  would use:          %s\n", s->use);
+}
+
+static void
+json_text(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void
+print_sources_json(FILE *f, const struct sources *s)
+{
+	fputs("{\"resolver_name_arpa\":", f);
+	json_text(f, s->walk);
+	fputs(",\"dnr\":", f);
+	json_text(f, s->dnr);
+	fputs(",\"ddr\":", f);
+	json_text(f, s->ddr);
+	fputs(",\"would_use\":", f);
+	json_text(f, s->use);
+	fputc('}', f);
+}
+
 /* The walk's JSON object with "ddr" and "ddr_verify" members added before
  * its end. */
 static int
 print_json(const struct disc_result *res, const struct ddr_query *q,
-	   const struct ds_ddr_verdict *v, int nv, const struct discover_opts *o)
+	   const struct ds_ddr_verdict *v, int nv, const struct ds_ddr_verdict *dv, int ndv,
+	   const struct sources *src, const struct discover_opts *o)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m;
 	int r;
 
-	if (!q)
-		return disc_result_print(res, stdout, true, true);
 	m = open_memstream(&buf, &len);
 	if (!m)
 		return -ENOMEM;
@@ -288,10 +477,16 @@ print_json(const struct disc_result *res, const struct ddr_query *q,
 		r = -EINVAL;
 	if (r == 0) {
 		fwrite(buf, 1, len - 2, stdout);
-		fputs(",\"ddr\":", stdout);
-		ctl_ddr_print_json(stdout, q, o->addr[0], (unsigned)o->port);
-		fputs(",\"ddr_verify\":", stdout);
-		ctl_ddr_verify_print_json(stdout, v, nv);
+		if (q) {
+			fputs(",\"ddr\":", stdout);
+			ctl_ddr_print_json(stdout, q, o->addr[0], (unsigned)o->port);
+			fputs(",\"ddr_verify\":", stdout);
+			ctl_ddr_verify_print_json(stdout, v, nv);
+		}
+		fputs(",\"dnr_verify\":", stdout);
+		ctl_ddr_verify_print_json(stdout, dv, ndv);
+		fputs(",\"sources\":", stdout);
+		print_sources_json(stdout, src);
 		fputs("}\n", stdout);
 	}
 	free(buf);
@@ -326,9 +521,10 @@ ctl_discover_main(int argc, char **argv)
 	struct disc_params p;
 	struct disc_result *res = NULL;
 	struct ddr_query *q;
-	struct ds_ddr_verdict verdicts[DDR_MAX_DESIGNATIONS];
+	struct ds_ddr_verdict verdicts[DDR_MAX_DESIGNATIONS], dnr_v[DDR_MAX_DESIGNATIONS];
+	struct sources src;
 	char fwd[DISC_MAX_RESOLVERS][DISC_ADDR_STR_MAX];
-	int i, r, status, nv;
+	int i, r, status, nv, ndv;
 
 	o = calloc(1, sizeof(*o));
 	if (!o) {
@@ -376,8 +572,10 @@ ctl_discover_main(int argc, char **argv)
 	}
 	q = discover_ddr(o);
 	nv = verify_ddr(o, q, verdicts, DDR_MAX_DESIGNATIONS);
+	ndv = verify_dnr(o, dnr_v, DDR_MAX_DESIGNATIONS);
+	sum_up(res, o, q, verdicts, nv, dnr_v, ndv, &src);
 	if (o->json)
-		r = print_json(res, q, verdicts, nv, o);
+		r = print_json(res, q, verdicts, nv, dnr_v, ndv, &src, o);
 	else
 		r = disc_result_print(res, stdout, false, false);
 	if (r < 0 || fflush(stdout) != 0)
@@ -389,8 +587,14 @@ ctl_discover_main(int argc, char **argv)
 		ctl_ddr_print_text(stdout, q, o->addr[0], (unsigned)o->port);
 		ctl_ddr_verify_print_text(stdout, verdicts, nv, o->addr[0]);
 	}
-	if (!o->json)
+	if (!o->json && ndv > 0) {
+		printf("DNR designations given (--dnr):\n");
+		ctl_ddr_verify_print_text(stdout, dnr_v, ndv, o->addr[0]);
+	}
+	if (!o->json) {
+		print_sources_text(&src);
 		printf("dry run: nothing pinned\n");
+	}
 	free(q);
 	status = exit_status(res->kind);
 	disc_result_free(res);

@@ -33,11 +33,19 @@ int ctl_ddr_verify(const struct ddr_query *q, const struct sockaddr_storage *res
 		   const char *ca_file, unsigned timeout_ms, struct ds_ddr_verdict *out, int cap)
 {
 	struct ddr_designation g[DDR_MAX_DESIGNATIONS];
+	char reason[DDR_REASON_MAX];
+	int n = ddr_designate_query(q, resolver, g, DDR_MAX_DESIGNATIONS, reason, sizeof(reason));
+
+	return ctl_designations_verify(g, n, resolver, ca_file, timeout_ms, out, cap);
+}
+
+int ctl_designations_verify(const struct ddr_designation *g, int n,
+			    const struct sockaddr_storage *resolver, const char *ca_file,
+			    unsigned timeout_ms, struct ds_ddr_verdict *out, int cap)
+{
 	struct verify_run r = { .out = out, .cap = cap };
 	struct ds_ddr_verify_opts o;
 	struct ds_ddr_verify *v = NULL;
-	char reason[DDR_REASON_MAX];
-	int n = ddr_designate_query(q, resolver, g, DDR_MAX_DESIGNATIONS, reason, sizeof(reason));
 
 	if (n <= 0 || cap <= 0)
 		return 0;
@@ -80,14 +88,21 @@ void ctl_ddr_verify_print_text(FILE *f, const struct ds_ddr_verdict *v, int n,
 	for (int i = 0; i < n; i++) {
 		const struct ds_ddr_verdict *x = &v[i];
 
-		if (x->verified)
+		if (x->verified && x->g.origin == DDR_ORIGIN_DNR)
+			fprintf(f, "dnr: %s (priority %u): verified: DoT answered, the certificate "
+				   "is valid for %s (RFC 9463), key sha256 %s\n",
+				x->g.adn, x->g.priority, x->g.adn, x->key_sha256);
+		else if (x->g.origin == DDR_ORIGIN_DNR)
+			fprintf(f, "dnr: %s (priority %u): not verified: %s\n", x->g.adn,
+				x->g.priority, x->why);
+		else if (x->verified)
 			fprintf(f, "ddr: %s (priority %u): verified: DoT answered, the certificate "
 				   "is valid for %s and names %s (RFC 9462 4.2), key sha256 %s\n",
 				x->g.adn, x->g.priority, x->g.adn, addr, x->key_sha256);
 		else
 			fprintf(f, "ddr: %s (priority %u): not verified: %s\n", x->g.adn,
 				x->g.priority, x->why);
-		if (x->verified)
+		if (x->verified || x->g.origin == DDR_ORIGIN_DNR)
 			continue;
 		if (x->opportunistic)
 			fprintf(f, "ddr: %s: opportunistic: DoT, unauthenticated, answered at %s "

@@ -20,6 +20,10 @@
 int ctl_ddr_verify(const struct ddr_query *q, const struct sockaddr_storage *resolver,
 		   const char *ca_file, unsigned timeout_ms, struct ds_ddr_verdict *out, int cap);
 /* "ddr: ..." lines, one or two per verdict */
+/* The same for designations g[0..n) (DNR ones: verified by ADN alone). */
+int ctl_designations_verify(const struct ddr_designation *g, int n,
+			    const struct sockaddr_storage *resolver, const char *ca_file,
+			    unsigned timeout_ms, struct ds_ddr_verdict *out, int cap);
 void ctl_ddr_verify_print_text(FILE *f, const struct ds_ddr_verdict *v, int n,
 			       const char *addr);
 /* a JSON array, no newline */

@@ -97,6 +97,8 @@ expect_line "description: server type" good.out '^server type: resolver$'
 expect_line "anchor reported with tag, algorithm, SHA-256" good.out \
 	"^anchor \(first use, confirmed\): $ARPA\. DNSKEY 257 3 13: tag $TAG alg 13 sha256 [0-9a-f]{64}\$"
 expect_line "nothing pinned" good.out '^dry run: nothing pinned$'
+expect_line "sources: resolver-name.arpa first" good.out '^  would use: +resolver-name\.arpa: DoT to '
+expect_line "sources: no DNR given" good.out '^  DNR: +none given \(a dry run reads no DHCP or RA option: --dnr\)$'
 
 # the TLSA printed is the one delv validates from the anchor
 prov_anchor "$T/good/trust-anchor.key" >"$T/arpa.anchors"
@@ -391,7 +393,7 @@ s_ddr_dot() {
 	st=$(discover ddr-dot-json.out 127.0.0.160 --json)
 	expect_status "DDR DoT, JSON: exit status of the walk" "$st" 3 ddr-dot-json.out
 	expect_line "DDR DoT, JSON: ddr member" ddr-dot-json.out \
-		'"ddr":\{"result":"ok","reason":"",.*"records":\[\{"priority":1,"target":"dot\.example\.net\.","alpn":\["dot"\],"dot":true,"port":853,"ipv4hint":\["127\.0\.0\.51"\],"ipv6hint":\[\],.*"qualifies_dot":true\}\]\},"ddr_verify":\[\{"adn":"dot\.example\.net","priority":1,"tried":true,"verified":false,.*\}\]\}$'
+		'"ddr":\{"result":"ok","reason":"",.*"records":\[\{"priority":1,"target":"dot\.example\.net\.","alpn":\["dot"\],"dot":true,"port":853,"ipv4hint":\["127\.0\.0\.51"\],"ipv6hint":\[\],.*"qualifies_dot":true\}\]\},"ddr_verify":\[\{"adn":"dot\.example\.net","priority":1,"tried":true,"verified":false,.*\}\],"dnr_verify":\[\],"sources":\{"resolver_name_arpa":"not-published","dnr":"none given[^"]*","ddr":"not verified: [^"]*","would_use":"no DoT: [^"]*"\}\}$'
 	if python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/ddr-dot-json.out" 2>/dev/null; then
 		ok "DDR DoT, JSON: one valid JSON document"
 	else
@@ -421,6 +423,26 @@ s_ddr_verified() {
 	st=$(discover ddr-verified-json.out 127.0.0.164 --ca-file "$ca" --json)
 	expect_line "DDR verified, JSON" ddr-verified-json.out \
 		"\"ddr_verify\":\\[\\{\"adn\":\"$DDR_ADN\",\"priority\":1,\"tried\":true,\"verified\":true,"
+	expect_line "DDR verified: sources: DDR verified" ddr-verified.out \
+		"^  DDR: +verified: $DDR_ADN\$"
+	expect_line "DDR verified: sources: would use DDR" ddr-verified.out \
+		"^  would use: +DDR: DoT to $DDR_ADN \\(PKIX\\)\$"
+	# a DNR designation given: tried, verified by its ADN, and first
+	st=$(discover ddr-dnr.out 127.0.0.164 --ca-file "$ca" --dnr "1 $DDR_ADN 127.0.0.164")
+	expect_status "DNR: exit status of the walk" "$st" 3 ddr-dnr.out
+	expect_line "DNR: verified by its ADN" ddr-dnr.out \
+		"^dnr: $DDR_ADN \\(priority 1\\): verified: DoT answered, the certificate is valid for $DDR_ADN \\(RFC 9463\\), key sha256 $key\$"
+	expect_line "DNR: sources: resolver-name.arpa not published" ddr-dnr.out \
+		"^  resolver-name.arpa: not-published\$"
+	expect_line "DNR: sources: DNR verified" ddr-dnr.out "^  DNR: +verified: $DDR_ADN\$"
+	expect_line "DNR: sources: DDR verified too" ddr-dnr.out "^  DDR: +verified: $DDR_ADN\$"
+	expect_line "DNR: sources: DNR comes before DDR" ddr-dnr.out \
+		"^  would use: +DNR: DoT to $DDR_ADN \\(PKIX\\)\$"
+	st=$(discover ddr-dnr-json.out 127.0.0.164 --ca-file "$ca" --dnr "1 $DDR_ADN 127.0.0.164" --json)
+	expect_line "DNR, JSON: dnr_verify and sources" ddr-dnr-json.out \
+		"\"dnr_verify\":\\[\\{\"adn\":\"$DDR_ADN\",\"priority\":1,\"tried\":true,\"verified\":true,.*\"would_use\":\"DNR: DoT to $DDR_ADN \\(PKIX\\)\""
+	st=$(discover ddr-dnr-bad.out 127.0.0.164 --dnr "x $DDR_ADN")
+	expect_status "DNR: a bad --dnr is a usage error" "$st" 2 ddr-dnr-bad.out
 	# the system's store does not know the test CA; the loopback resolver
 	# is private and designates its own address: opportunistic
 	st=$(discover ddr-unverified.out 127.0.0.164)
