@@ -129,8 +129,9 @@ static int parse_dnr(int argc, char **argv, struct ds_link_dnr *g, struct evbuff
 		evbuffer_add_printf(out, "%s: not an authentication domain name\n", argv[1]);
 		return -EINVAL;
 	}
-	adn[strlen(adn) - 1] = '\0';
-	snprintf(g->adn, sizeof(g->adn), "%s", adn);
+	/* without the trailing dot: at most DS_LINK_DOMAIN_MAX octets */
+	memcpy(g->adn, adn, strlen(adn) - 1);
+	g->adn[strlen(adn) - 1] = '\0';
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "alpn") || !strcmp(argv[i], "port"))
 			break;
