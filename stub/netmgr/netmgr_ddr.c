@@ -153,12 +153,36 @@ static void ddr_load_pin(struct ds_netmgr *nm)
 	nm->desig.pin_source = p->source;
 }
 
+/* The DNR designations of the link nm sits on (a link's own network: its
+ * link; the default network: its default route's), or NULL; *n set.  The
+ * links' hub keeps them (netmgr_links.c). */
+static const struct ds_link_dnr *link_dnr(const struct ds_netmgr *nm, int *n)
+{
+	const struct nm_hub *hub = nm->hub;
+	int ifindex = nm->ifindex;
+
+	*n = 0;
+	if (!nm->is_link) {
+		ifindex = 0;
+		if (nm->have_fp && nm->fp.af[DS_NETFP_V4].route)
+			ifindex = nm->fp.af[DS_NETFP_V4].ifindex;
+		else if (nm->have_fp && nm->fp.af[DS_NETFP_V6].route)
+			ifindex = nm->fp.af[DS_NETFP_V6].ifindex;
+	}
+	for (int i = 0; hub && ifindex > 0 && i < hub->ndnr; i++)
+		if (hub->dnr[i].ifindex == ifindex) {
+			*n = hub->dnr[i].n;
+			return hub->dnr[i].g;
+		}
+	return NULL;
+}
+
 /* The link's DNR designations (RFC 9463: verified by their ADN alone),
  * into g; how many. */
 static int dnr_designations(const struct ds_netmgr *nm, struct ddr_designation *g, int cap)
 {
 	int n = 0, nd;
-	const struct ds_link_dnr *dnr = nm->d->cfg->dnr ? nm_link_dnr(nm, &nd) : NULL;
+	const struct ds_link_dnr *dnr = nm->d->cfg->dnr ? link_dnr(nm, &nd) : NULL;
 
 	for (int i = 0; dnr && i < nd && n < cap; i++) {
 		struct ddr_designation *x = &g[n];

@@ -340,10 +340,6 @@ void nm_store_save(struct ds_netmgr *nm);
 /* walk job callback: policy, pinning, service */
 void nm_walk_done(void *arg, int rc, struct disc_result *res);
 
-/* The DNR designations of the link nm sits on (a link's own network: its
- * link; the default network: its default route's), or NULL; *n set. */
-const struct ds_link_dnr *nm_link_dnr(const struct ds_netmgr *nm, int *n);
-
 /* ---- netmgr_ddr.c: designated resolvers (DDR, RFC 9462) ---- */
 /* The walk job ended with q (NULL: not asked) and res: try the DoT
  * designations, holding res; true if that started (done is called with nm

@@ -615,18 +615,6 @@ static int dnr_index(const struct nm_hub *hub, int ifindex)
 	return -1;
 }
 
-const struct ds_link_dnr *nm_link_dnr(const struct ds_netmgr *nm, int *n)
-{
-	const struct nm_hub *hub = nm->hub;
-	int k, ifindex = nm->is_link ? nm->ifindex : route_ifindex(nm);
-
-	*n = 0;
-	if (!hub || ifindex <= 0 || (k = dnr_index(hub, ifindex)) < 0)
-		return NULL;
-	*n = hub->dnr[k].n;
-	return hub->dnr[k].g;
-}
-
 /* The designations changed: every network decides again (a new walk, then
  * the designations with what it gives). */
 static void dnr_redecide(struct nm_hub *hub)
