@@ -4,6 +4,7 @@
 #ifndef DOTSTUB_SOCKADDR_H
 #define DOTSTUB_SOCKADDR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -13,5 +14,9 @@
 int ds_parse_sockaddr(const char *s, unsigned default_port, struct sockaddr_storage *ss);
 /* "192.0.2.1:853" / "[2001:db8::1]:853"; "?" for anything else */
 void ds_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t outlen);
+/* The same address and port (as ds_sockaddr_format writes them). */
+bool ds_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+/* The same IPv4 or IPv6 address, whatever the ports. */
+bool ds_sockaddr_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
 #endif

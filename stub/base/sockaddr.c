@@ -96,3 +96,25 @@ void ds_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t out
 	else
 		snprintf(out, outlen, "%s:%u", host, port);
 }
+
+bool ds_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	char x[64], y[64];
+
+	ds_sockaddr_format(a, x, sizeof(x));
+	ds_sockaddr_format(b, y, sizeof(y));
+	return !strcmp(x, y);
+}
+
+bool ds_sockaddr_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
+	return false;
+}

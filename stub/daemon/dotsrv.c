@@ -35,28 +35,6 @@
 
 static void accept_resume(struct ds_dotsrv *s);
 
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-	return false;
-}
-
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	char x[64], y[64];
-
-	ds_sockaddr_format(a, x, sizeof(x));
-	ds_sockaddr_format(b, y, sizeof(y));
-	return !strcmp(x, y);
-}
-
 
 
 /* Closed to make room for another connection (a limit): counted, and a
@@ -81,7 +59,7 @@ static struct ds_dot_client *victim(struct ds_dotsrv *s, const struct sockaddr_s
 	struct ds_dot_client *c, *v = NULL;
 
 	LIST_FOREACH(c, &s->clients, link) {
-		if (c->dead || c->inflight > 0 || (peer && !same_host(&c->peer, peer)))
+		if (c->dead || c->inflight > 0 || (peer && !ds_sockaddr_same_host(&c->peer, peer)))
 			continue;
 		if (!v || c->progress_ms < v->progress_ms)
 			v = c;
@@ -95,7 +73,7 @@ static unsigned count_host(struct ds_dotsrv *s, const struct sockaddr_storage *p
 	unsigned n = 0;
 
 	LIST_FOREACH(c, &s->clients, link)
-		n += !c->dead && same_host(&c->peer, peer);
+		n += !c->dead && ds_sockaddr_same_host(&c->peer, peer);
 	return n;
 }
 
@@ -313,7 +291,7 @@ static void listener_close(struct ds_dotsrv *s, struct dot_listener *l)
 static int find_listener(const struct ds_dotsrv *s, const struct sockaddr_storage *ss)
 {
 	for (int k = 0; k < s->n; k++)
-		if (same_addr(&s->l[k]->addr, ss))
+		if (ds_sockaddr_equal(&s->l[k]->addr, ss))
 			return k;
 	return -1;
 }

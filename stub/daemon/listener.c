@@ -702,19 +702,6 @@ static void tcp_budget(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (a->ss_family == AF_INET6)
-		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
-	return false;
-}
-
 /* The client to close to make room (of the host peer, or any if NULL):
  * one with no query in flight that made progress least recently -- the
  * one idle longest, or slowest with its message.  NULL if all are busy. */
@@ -723,7 +710,7 @@ static struct ds_tcp_client *tcp_victim(struct ds_listeners *ls, const struct so
 	struct ds_tcp_client *c, *v = NULL;
 
 	LIST_FOREACH(c, &ls->clients, link) {
-		if (c->inflight > 0 || (peer && !same_host(&c->peer, peer)))
+		if (c->inflight > 0 || (peer && !ds_sockaddr_same_host(&c->peer, peer)))
 			continue;
 		if (!v || c->progress_ms < v->progress_ms)
 			v = c;
@@ -737,7 +724,7 @@ static unsigned tcp_count_host(struct ds_listeners *ls, const struct sockaddr_st
 	unsigned n = 0;
 
 	LIST_FOREACH(c, &ls->clients, link)
-		n += same_host(&c->peer, peer);
+		n += ds_sockaddr_same_host(&c->peer, peer);
 	return n;
 }
 
@@ -961,20 +948,11 @@ int ds_listeners_open(struct ds_daemon *d)
 	return 0;
 }
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	char x[64], y[64];
-
-	ds_sockaddr_format(a, x, sizeof(x));
-	ds_sockaddr_format(b, y, sizeof(y));
-	return !strcmp(x, y);
-}
-
 /* The index of the listener bound to ss, or -1. */
 static int find_listener(const struct ds_listeners *ls, const struct sockaddr_storage *ss)
 {
 	for (int k = 0; k < ls->n; k++)
-		if (ls->udp[k] && same_addr(&ls->udp[k]->addr, ss))
+		if (ls->udp[k] && ds_sockaddr_equal(&ls->udp[k]->addr, ss))
 			return k;
 	return -1;
 }

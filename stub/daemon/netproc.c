@@ -227,15 +227,6 @@ static int store_open(struct ds_daemon *d, const struct trust_store_opts *o,
 
 /* ---------------------------------------------------------------- listeners */
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	char x[64], y[64];
-
-	ds_sockaddr_format(a, x, sizeof(x));
-	ds_sockaddr_format(b, y, sizeof(y));
-	return !strcmp(x, y);
-}
-
 static int take_listen_fd(struct ds_daemon *d, const struct sockaddr_storage *ss, int socktype)
 {
 	struct netproc *np = d->privsep;
@@ -244,7 +235,7 @@ static int take_listen_fd(struct ds_daemon *d, const struct sockaddr_storage *ss
 	for (int i = 0; i < np->fds->n; i++) {
 		struct ds_listen_fd *l = &np->fds->l[i];
 
-		if (l->fd >= 0 && l->socktype == socktype && same_addr(&l->addr, ss)) {
+		if (l->fd >= 0 && l->socktype == socktype && ds_sockaddr_equal(&l->addr, ss)) {
 			int fd = l->fd;
 
 			l->fd = -1;

@@ -27,6 +27,7 @@
 #include "dotstub/discovery.h"
 #include "dotstub/log.h"
 #include "dotstub/publish.h"
+#include "dotstub/sockaddr.h"
 
 /* how often the signatures' validity is looked at */
 #define RESIGN_CHECK_MS (3600 * 1000)
@@ -174,18 +175,6 @@ void ds_publishd_close(struct ds_daemon *d)
 	d->publish = NULL;
 }
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	return a->ss_family == AF_INET6 &&
-	       IN6_ARE_ADDR_EQUAL(&((const struct sockaddr_in6 *)a)->sin6_addr,
-				  &((const struct sockaddr_in6 *)b)->sin6_addr);
-}
-
 /* The daemon itself (or another program on the router) asking. */
 static bool from_self(const struct ds_config *c, const struct sockaddr_storage *peer)
 {
@@ -196,10 +185,10 @@ static bool from_self(const struct ds_config *c, const struct sockaddr_storage *
 	    IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)peer)->sin6_addr))
 		return true;
 	for (int i = 0; i < c->nlisten; i++)
-		if (same_addr(peer, &c->listen[i]))
+		if (ds_sockaddr_same_host(peer, &c->listen[i]))
 			return true;
 	for (int i = 0; i < c->dot.naddr; i++)
-		if (same_addr(peer, &c->dot.addr[i]))
+		if (ds_sockaddr_same_host(peer, &c->dot.addr[i]))
 			return true;
 	return false;
 }

@@ -80,15 +80,6 @@ static bool uses_store(const struct ds_config *c)
 
 /* ---------------------------------------------------------------- listeners */
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	char x[64], y[64];
-
-	ds_sockaddr_format(a, x, sizeof(x));
-	ds_sockaddr_format(b, y, sizeof(y));
-	return !strcmp(x, y);
-}
-
 static void fds_close(struct ds_listen_fds *fds)
 {
 	for (int i = 0; i < fds->n; i++)
@@ -111,7 +102,7 @@ static int bind_new(struct ds_listen_fds *fds, const struct sockaddr_storage *ad
 		bool bound = false;
 
 		for (int k = 0; k < nhave && !bound; k++)
-			bound = same_addr(&addr[i], &have[k]);
+			bound = ds_sockaddr_equal(&addr[i], &have[k]);
 		for (int t = 0; t < (dot ? 1 : 2) && !bound; t++) {
 			int fd;
 

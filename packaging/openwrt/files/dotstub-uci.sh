@@ -74,6 +74,10 @@ main dot_clients_per_address uint dot-clients-per-address
 main dot_client_output size dot-client-output
 main dot_output_total size dot-output-total
 main dot_client_inflight uint dot-client-inflight
+main publish bool publish
+main ddr bool ddr
+main dnr bool dnr
+main ca_file path ca-file
 main dot_idle_timeout uint dot-idle-timeout
 main dot_handshake_timeout uint dot-handshake-timeout
 static enabled bool -
