@@ -125,16 +125,20 @@ static bool use_designated(const struct trust_policy_input *in, struct trust_dec
 		    "this network: refused, possible man in the middle");
 		return true;
 	case TRUST_DESIG_NONE:
+	case TRUST_DESIG_PIN_ABSENT: /* fallback() says SERVFAIL */
 		break;
 	}
 	return false;
 }
 
-/* No DoT for now: SERVFAIL on a known network or in strict mode, else
- * plain DNS to the network's resolver. */
+/* No DoT for now: SERVFAIL on a known network, on one with a designated
+ * resolver's key pinned (whose designation is gone or unreachable: as
+ * strict as a stripped resolver-name.arpa), or in strict mode, else plain
+ * DNS to the network's resolver. */
 static enum trust_service fallback(const struct trust_policy_input *in)
 {
-	if (known_network(in) || in->unknown == TRUST_UNKNOWN_STRICT)
+	if (known_network(in) || in->unknown == TRUST_UNKNOWN_STRICT ||
+	    in->designated == TRUST_DESIG_PIN_ABSENT)
 		return TRUST_SERVICE_SERVFAIL;
 	return TRUST_SERVICE_PLAIN;
 }
@@ -516,6 +520,7 @@ const char *trust_designated_name(enum trust_designated g)
 	case TRUST_DESIG_OPPORTUNISTIC: return "opportunistic";
 	case TRUST_DESIG_PINNED: return "pinned";
 	case TRUST_DESIG_PIN_CHANGED: return "pin-changed";
+	case TRUST_DESIG_PIN_ABSENT: return "pin-absent";
 	}
 	return "?";
 }

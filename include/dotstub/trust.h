@@ -575,9 +575,14 @@ enum trust_designated {
 	/* this network has a designated resolver's key pinned and the one
 	 * that answered has another key: possible man in the middle */
 	TRUST_DESIG_PIN_CHANGED,
+	/* this network has a designated resolver's key pinned and no
+	 * designated resolver answered DoT (the designation removed, 853
+	 * blocked): a known network, never plain DNS */
+	TRUST_DESIG_PIN_ABSENT,
 };
-#define TRUST_DESIG_COUNT (TRUST_DESIG_PIN_CHANGED + 1)
-/* "none", "verified", "opportunistic", "pinned", "pin-changed" */
+#define TRUST_DESIG_COUNT (TRUST_DESIG_PIN_ABSENT + 1)
+/* "none", "verified", "opportunistic", "pinned", "pin-changed",
+ * "pin-absent" */
 const char *trust_designated_name(enum trust_designated g);
 
 /* Everything the decision depends on.  The policy is the only place that

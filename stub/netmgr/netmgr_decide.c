@@ -40,6 +40,22 @@ static bool no_route_to_resolvers(const struct ds_netmgr *nm)
 	return true;
 }
 
+/* What the designated resolvers gave: the outcome of trying them, or, if
+ * none answered DoT (not tried yet, the designation gone, 853 blocked) on
+ * a network with a designated resolver's key pinned, that: the policy
+ * keeps such a network as strict as a known one. */
+static enum trust_designated designated_of(const struct ds_netmgr *nm)
+{
+	const struct ds_config *c = nm->d->cfg;
+
+	if (nm->desig.outcome != TRUST_DESIG_NONE)
+		return nm->desig.outcome;
+	if ((c->ddr || c->dnr) && nm->have_fp && nm->store &&
+	    trust_store_find_dpin(nm->store, nm->fp_text))
+		return TRUST_DESIG_PIN_ABSENT;
+	return TRUST_DESIG_NONE;
+}
+
 void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 		     struct trust_policy_input *in)
 {
@@ -58,6 +74,7 @@ void nm_policy_input(struct ds_netmgr *nm, enum trust_discovery disc,
 		in->pinned_addr = nm->probe.state;
 	in->hotspot = nm->hotspot.active ? TRUST_HOTSPOT_THIS_LINK : TRUST_HOTSPOT_NONE;
 	in->prefer_upstream = nm->d->cfg->prefer_upstream_resolver;
+	in->designated = designated_of(nm);
 }
 
 static const struct trust_anchor *pin_pending(struct ds_netmgr *nm,
@@ -456,7 +473,7 @@ void nm_walk_decide(struct ds_netmgr *nm, struct disc_result *res, bool first_us
 	nm_policy_input(nm, res->kind, &in);
 	in.first_use = first_use;
 	in.transparent = res->kind == TRUST_DISC_OK && res->transparent;
-	in.designated = nm->desig.outcome;
+	in.designated = designated_of(nm);
 	if (res->kind == TRUST_DISC_OK) {
 		if (res->ksk_used >= 0)
 			ksk = &res->ksk[res->ksk_used].key;

@@ -45,11 +45,16 @@ VETH=${NS_P}c
 WAIT=(--discovery-wait 10000)
 ip -n "$NS_GW" addr add $PUB/32 dev "${NS_P}g" || exit 1
 
-# gw_unbound LABEL ADDR CERTDIR: an Unbound in the gateway namespace on
-# ADDR port 53 (plain) and 853 (DoT, CERTDIR's certificate for $ADN), with
-# no resolver-name.arpa and a DDR record designating itself
+# gw_unbound LABEL ADDR CERTDIR [noddr]: an Unbound in the gateway
+# namespace on ADDR port 53 (plain) and 853 (DoT, CERTDIR's certificate
+# for $ADN), with no resolver-name.arpa and a DDR record designating
+# itself (none with noddr: an attacker stripped it)
 gw_unbound() {
-	local d=$T_DIR/$1 a=$2 c=$3
+	local d=$T_DIR/$1 a=$2 c=$3 ddr q="_dns.resolver.arpa SVCB" ready=SVCB.*$ADN
+	ddr="local-data: '_dns.resolver.arpa. 300 IN SVCB 1 $ADN. alpn=\"dot\" ipv4hint=$a'"
+	if [ "${4:-}" = noddr ]; then
+		ddr="" q="www.example.test A" ready=192.0.2.80
+	fi
 	mkdir -p "$d"
 	cat >"$d/unbound.conf" <<EOF
 server:
@@ -73,7 +78,7 @@ server:
 	local-data: "resolver-name.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
 	local-zone: "resolver.arpa." static
 	local-data: "resolver.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
-	local-data: '_dns.resolver.arpa. 300 IN SVCB 1 $ADN. alpn="dot" ipv4hint=$a'
+	$ddr
 	local-zone: "example.test." static
 	local-data: "www.example.test. 300 IN A 192.0.2.80"
 	local-data: "secret-name.example.test. 300 IN A 192.0.2.81"
@@ -83,7 +88,7 @@ remote-control:
 EOF
 	ip netns exec "$NS_GW" unbound -d -c "$d/unbound.conf" >>"$d/stderr" 2>&1 &
 	echo $! >"$T_DIR/gw-unbound.pid"
-	if ! wait_for 5 sh -c "dig @$a +time=1 +tries=1 _dns.resolver.arpa SVCB | grep -q 'SVCB.*$ADN'"; then
+	if ! wait_for 5 sh -c "dig @$a +time=1 +tries=1 $q | grep -q '$ready'"; then
 		echo "unbound on $a does not answer:"
 		cat "$d/stderr" "$d/unbound.log" 2>/dev/null
 		return 1
@@ -240,6 +245,8 @@ s_ddr_off() {
 # ----------------------------- a designated resolver's key pinned per network
 # copy_state FROM TO: start TO with FROM's trust store (same network)
 copy_state() { mkdir -p "$T_DIR/$2" && cp -a "$T_DIR/$1/state" "$T_DIR/$2/state"; }
+# decided NAME: its network's decision is taken (queries no longer wait)
+decided() { [ "$(ds_json "$1" discovery.state)" != discovering ]; }
 
 s_pin() {
 	local out st list json
@@ -274,6 +281,23 @@ s_pin() {
 	expect_contains "pin: the log says the pin authenticated it" "$(ds_log b)" \
 		"DDR: $ADN authenticated by its pinned key (DDR)"
 	ds_stop b
+
+	# the designation stripped on the known network: as strict as a known
+	# network, never plain DNS
+	gw_stop
+	gw_unbound strip $PRIV "$T_DIR/ca-pin" noddr || return 1
+	copy_state a s || return 1
+	cap_start strip "$VETH" "" "host $PRIV" || return 1
+	ds_start s --listen $L:53 --network-resolver $PRIV --unknown-network opportunistic \
+		"${WAIT[@]}" || return 1
+	check "strip: the daemon decided" wait_for 15 decided s
+	out=$($DIG secret-name.example.test A)
+	expect_contains "strip: SERVFAIL, not plain DNS" "$out" "status: SERVFAIL"
+	expect_not_contains "strip: status: no plain DNS" "$(status_of s)" "PLAIN DNS"
+	cap_stop strip $PRIV
+	cap_expect_seen "strip: the capture saw the discovery in plain DNS (port 53)" strip "dst port 53"
+	cap_expect_absent "strip: the query never went out in clear text" strip "secret-name"
+	ds_stop s
 
 	# the DoT server's key changed on the known network: refused
 	gw_stop

@@ -288,8 +288,11 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 	    d->action != TRUST_ACT_DISCOVER && d->action != TRUST_ACT_DISCOVER_FIRST_USE &&
 	    d->action != TRUST_ACT_NONE && d->action != TRUST_ACT_PROBE_PINNED)
 		assert_int_not_equal(d->action, TRUST_ACT_USE_DESIGNATED);
-	/* a known network never gets plain DNS */
+	/* a known network never gets plain DNS, nor does one with a designated
+	 * resolver's key pinned, unless a user signed on to a hotspot there */
 	if (is_known(in))
+		assert_int_not_equal(d->service, TRUST_SERVICE_PLAIN);
+	if (in->designated == TRUST_DESIG_PIN_ABSENT && !hotspot_here)
 		assert_int_not_equal(d->service, TRUST_SERVICE_PLAIN);
 	/* strict never gets plain DNS, unless a user signed on to a hotspot
 	 * on this very link */
@@ -364,7 +367,7 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 	 * pinned never leaves an opportunistic user without DNS */
 	if (in->have_resolver && in->have_route && in->discovery == TRUST_DISC_OK &&
 	    in->dot_unreachable && !is_known(in) && !in->dane_failed &&
-	    in->designated != TRUST_DESIG_PIN_CHANGED &&
+	    in->designated != TRUST_DESIG_PIN_CHANGED && in->designated != TRUST_DESIG_PIN_ABSENT &&
 	    in->unknown == TRUST_UNKNOWN_OPPORTUNISTIC && in->observed != TRUST_OBS_TRUSTED &&
 	    in->observed != TRUST_OBS_MANAGED)
 		assert_true(d->service == TRUST_SERVICE_PLAIN ||
@@ -399,6 +402,7 @@ static void test_exhaustive(void **state)
 	for (int hot = 0; hot < TRUST_HOTSPOT_COUNT; hot++)
 	for (int fwd = 0; fwd < 8; fwd++)
 	for (int desig = 0; desig < TRUST_DESIG_COUNT; desig++) {
+		struct trust_policy_input row_in;
 		struct trust_decision d, without;
 		int action, service, posture, alert, retry, ede;
 		size_t i;
@@ -422,8 +426,14 @@ static void test_exhaustive(void **state)
 		in.dot_unreachable = fwd & 4;
 		in.designated = (enum trust_designated)desig;
 		decide(&in, &d);
+		/* a network with a designated resolver's key pinned, and no
+		 * designated resolver answering: as unknown networks are
+		 * when strict */
+		row_in = in;
+		if (in.designated == TRUST_DESIG_PIN_ABSENT)
+			row_in.unknown = TRUST_UNKNOWN_STRICT;
 		for (i = 0; i < NROWS; i++)
-			if (row_matches(&table[i], &in))
+			if (row_matches(&table[i], &row_in))
 				break;
 		if (i == NROWS)
 			fail_msg("no row for res=%d route=%d disc=%s wait=%d first=%d match=%s "
