@@ -50,7 +50,7 @@ ip -n "$NS_GW" addr add $PUB/32 dev "${NS_P}g" || exit 1
 # for $ADN), with no resolver-name.arpa and a DDR record designating
 # itself (none with noddr: an attacker stripped it)
 gw_unbound() {
-	local d=$T_DIR/$1 a=$2 c=$3 ddr q="_dns.resolver.arpa SVCB" ready=SVCB.*$ADN
+	local d=$T_DIR/$1 a=$2 c=$3 ddr q="_dns.resolver.arpa SVCB" ready="SVCB.*$ADN"
 	ddr="local-data: '_dns.resolver.arpa. 300 IN SVCB 1 $ADN. alpn=\"dot\" ipv4hint=$a'"
 	if [ "${4:-}" = noddr ]; then
 		ddr="" q="www.example.test A" ready=192.0.2.80
