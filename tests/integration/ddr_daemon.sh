@@ -249,7 +249,7 @@ copy_state() { mkdir -p "$T_DIR/$2" && cp -a "$T_DIR/$1/state" "$T_DIR/$2/state"
 decided() { [ "$(ds_json "$1" discovery.state)" != discovering ]; }
 
 s_pin() {
-	local out st list json
+	local out st list json line
 	certs "$T_DIR/ca-pin" || return 1
 	gw_unbound pin $PRIV "$T_DIR/ca-pin" || return 1
 	ds_start a --listen $L:53 --network-resolver $PRIV --unknown-network opportunistic \
@@ -260,7 +260,7 @@ s_pin() {
 		"'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q '^$ADN. .*ddr'"
 	list=$(ds_ctl a trust list)
 	expect_contains "pin: trust list shows the designated resolver, source ddr" "$list" "DESIGNATED"
-	echo "$list" | sed 's/^/#   /'
+	while IFS= read -r line; do echo "#   $line"; done <<<"$list"
 	json=$(ds_ctl a trust list --json)
 	expect_contains "pin: trust list --json: source ddr" "$json" '"source": "ddr"'
 	expect_contains "pin: trust list --json: the ADN" "$json" "\"designated\": \"$ADN.\""
