@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+/* stdbool.h first: without it ldns defines bool as signed char */
+#include <stdbool.h>
 #include <ldns/ldns.h>
 
 #include "dotstub/cert.h"

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* stdbool.h first: without it ldns defines bool as signed char */
+#include <stdbool.h>
 #include <ldns/ldns.h>
 #include <openssl/x509.h>
 

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+/* stdbool.h first: without it ldns defines bool as signed char */
+#include <stdbool.h>
 #include <ldns/ldns.h>
 
 #include "dotstub/provision.h"

@@ -181,7 +181,7 @@ static const struct ds_link_dnr *link_dnr(const struct ds_netmgr *nm, int *n)
  * into g; how many. */
 static int dnr_designations(const struct ds_netmgr *nm, struct ddr_designation *g, int cap)
 {
-	int n = 0, nd;
+	int n = 0, nd = 0;
 	const struct ds_link_dnr *dnr = nm->d->cfg->dnr ? link_dnr(nm, &nd) : NULL;
 
 	for (int i = 0; dnr && i < nd && n < cap; i++) {

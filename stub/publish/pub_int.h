@@ -5,6 +5,8 @@
 #ifndef DOTSTUB_PUB_INT_H
 #define DOTSTUB_PUB_INT_H
 
+/* stdbool.h first: without it ldns defines bool as signed char */
+#include <stdbool.h>
 #include <ldns/ldns.h>
 
 #include "dotstub/publish.h"

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* stdbool.h first: without it ldns defines bool as signed char */
+#include <stdbool.h>
 #include <ldns/ldns.h>
 
 #include "dotstub/publish.h"
