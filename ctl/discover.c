@@ -23,6 +23,7 @@
 
 #include "discover_ddr.h"
 #include "discover_verify.h"
+#include "json.h"
 
 enum {
 	EXIT_WALK_OK = 0,
@@ -425,33 +426,16 @@ print_sources_text(const struct sources *s)
 }
 
 static void
-json_text(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-static void
 print_sources_json(FILE *f, const struct sources *s)
 {
 	fputs("{\"resolver_name_arpa\":", f);
-	json_text(f, s->walk);
+	cj_write_str(f, s->walk);
 	fputs(",\"dnr\":", f);
-	json_text(f, s->dnr);
+	cj_write_str(f, s->dnr);
 	fputs(",\"ddr\":", f);
-	json_text(f, s->ddr);
+	cj_write_str(f, s->ddr);
 	fputs(",\"would_use\":", f);
-	json_text(f, s->use);
+	cj_write_str(f, s->use);
 	fputc('}', f);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "discover_verify.h"
+#include "json.h"
 
 struct verify_run {
 	struct event_base *base;
@@ -66,22 +67,6 @@ int ctl_designations_verify(const struct ddr_designation *g, int n,
 	return r.n;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 void ctl_ddr_verify_print_text(FILE *f, const struct ds_ddr_verdict *v, int n,
 			       const char *addr)
 {
@@ -123,13 +108,13 @@ void ctl_ddr_verify_print_json(FILE *f, const struct ds_ddr_verdict *v, int n)
 		const struct ds_ddr_verdict *x = &v[i];
 
 		fputs(i ? ",{\"adn\":" : "{\"adn\":", f);
-		json_str(f, x->g.adn);
+		cj_write_str(f, x->g.adn);
 		fprintf(f, ",\"priority\":%u,\"tried\":%s,\"verified\":%s,\"reason\":", x->g.priority,
 			x->tried ? "true" : "false", x->verified ? "true" : "false");
-		json_str(f, x->why);
+		cj_write_str(f, x->why);
 		fprintf(f, ",\"opportunistic_allowed\":%s,\"opportunistic\":%s,\"key_sha256\":",
 			x->g.opportunistic_ok ? "true" : "false", x->opportunistic ? "true" : "false");
-		json_str(f, x->key_sha256);
+		cj_write_str(f, x->key_sha256);
 		fputc('}', f);
 	}
 	fputc(']', f);

@@ -1,6 +1,6 @@
 /*
  * json.h -- a small, strict JSON parser (RFC 8259) for what dotctl reads
- * from the daemon.  The input is treated as untrusted: its size, the
+ * from the daemon, and the string writer of what dotctl prints itself.  The input is treated as untrusted: its size, the
  * nesting depth and the number of values are bounded; anything that is not
  * exactly JSON (trailing commas, comments, bare words, control characters
  * or invalid UTF-8 in strings, lone surrogates, \u0000, duplicate keys,
@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CJ_MAX_INPUT (1u << 20)   /* octets */
 #define CJ_MAX_DEPTH 32           /* nested arrays and objects */
@@ -47,5 +48,9 @@ bool cj_get_u64(struct cj_value *obj, const char *key, uint64_t *out);
 bool cj_get_bool(struct cj_value *obj, const char *key, bool *out);
 /* A number value as uint64 (same rule); does not mark. */
 bool cj_u64(const struct cj_value *v, uint64_t *out);
+
+/* Write s to f as a JSON string: quotes, backslashes, control characters
+ * and bytes outside printable ASCII escaped (\u00XX). */
+void cj_write_str(FILE *f, const char *s);
 
 #endif
