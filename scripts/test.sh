@@ -110,8 +110,9 @@ rm -f "$demo_log"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-# ShellCheck, the call graph and the packages read the sources, not this
-# build: the normal pass ran them (tests/meson.build, suite 'once')
+# ShellCheck, the call graph, the policy mutants and the packages read the
+# sources, not this build: the normal pass ran them (tests/meson.build,
+# suite 'once')
 test_args=(--no-suite lint --no-suite once)
 run_suite build-asan "ASan+UBSan build" -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dbuildtype=debug
