@@ -458,7 +458,8 @@ s_route() {
 	expect_contains "route: ResolveRecord, link 1's ifindex: link 1's TXT" "$out" '"dotstub test"'
 	out=$(gm ResolveAddress "$ifx2" 2 "[byte 192, 0, 2, 10]" 0)
 	expect_not_contains "route: ResolveAddress, link 2's ifindex: not link 1's PTR" "$out" "www.example.test"
-	expect_contains "route: ... link 2's refusal" "$out" "$R1.DnsError.REFUSED"
+	expect_contains "route: ... link 2's NXDOMAIN (Unbound's own TEST-NET zone)" "$out" "$R1.DnsError.NXDOMAIN"
+	check "route: ... from link 2's Unbound" test "$(seen "$U2/unbound.log" 10.2.0.192.in-addr.arpa.)" -gt 0
 	# a link with no DNS server of its own
 	out=$(gm ResolveHostname "$ifx3" www.example.test 2 0)
 	expect_contains "route: a link without DNS servers: NoNameServers" "$out" "$R1.NoNameServers"
