@@ -46,9 +46,10 @@ enum {
 };
 
 /* A query's answer (a whole DNS message, valid during the call only), or
- * err < 0 when there is none. */
+ * err < 0 when there is none; ifindex: the link whose resolvers it came
+ * from (0: not a link's). */
 typedef void ds_r1_resolve_done(void *cbarg, int err, const uint8_t *answer, size_t len,
-				unsigned flags);
+				unsigned flags, int ifindex);
 
 /* What serves a link now (or, for ifindex 0, the daemon as a whole). */
 struct ds_r1_linkstate {
@@ -81,12 +82,19 @@ struct ds_r1_hooks {
 	void (*flush_caches)(void *arg);
 	void (*reset_server_features)(void *arg);
 	/* Resolve one query (a DNS message in wire form) through the daemon's
-	 * query path.  Returns 0 if done was called already (an answer at
-	 * once), 1 if it will be called later (*handle set; unless
-	 * resolve_cancel(handle) comes first), or -errno (done not called). */
+	 * query path: with ifindex > 0, by that link's own resolvers only
+	 * (none: SERVFAIL with DS_R1_ANS_NO_SERVER).  Returns 0 if done was
+	 * called already (an answer at once), 1 if it will be called later
+	 * (*handle set; unless resolve_cancel(handle) comes first), or -errno
+	 * (done not called). */
 	int (*resolve)(void *arg, const uint8_t *query, size_t len, int ifindex,
 		       ds_r1_resolve_done *done, void *cbarg, void **handle);
 	void (*resolve_cancel)(void *arg, void *handle);
+	/* The search domains (not the routing-only ones) of link ifindex, in
+	 * order (0: every link's, the default link's first): up to cap into
+	 * out; how many. */
+	size_t (*search_domains)(void *arg, int ifindex, char (*out)[DS_LINK_DOMAIN_MAX + 1],
+				 size_t cap);
 	/* what serves the link (ifindex 0: the daemon) */
 	void (*link_state)(void *arg, int ifindex, struct ds_r1_linkstate *out);
 	void (*stats)(void *arg, struct ds_r1_stats *out);

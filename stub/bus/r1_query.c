@@ -7,8 +7,23 @@
  * .NoNameServers, .DnsError.NXDOMAIN, ...).  At most dbus-max-calls calls
  * are in flight; more get org.freedesktop.DBus.Error.LimitsExceeded.
  *
- * Not done: LLMNR and mDNS (dotstubd speaks unicast DNS only), search
- * domains for single-label names, IDNA, routing by the ifindex given.
+ * As systemd-resolved does:
+ *  - A call with an ifindex is answered by that link's own DNS servers
+ *    only, whatever the name (the resolve hook routes it); a link without
+ *    any gives NoNameServers.  Each address and record carries the
+ *    ifindex of the link whose servers answered.
+ *  - ResolveHostname qualifies a single-label name with the search
+ *    domains (the link's, or with ifindex 0 every link's, the default
+ *    link's first), one after the other, unless SD_RESOLVED_NO_SEARCH is
+ *    given: the first that gets an answer other than a failure or
+ *    NXDOMAIN (NODATA too) is the reply, its qualified name the canonical
+ *    name; if none does, the last one's error.  A single-label name is
+ *    never sent as it is for addresses (no search domain, or
+ *    SD_RESOLVED_NO_SEARCH: NoNameServers; ResolveRecord for A or AAAA
+ *    too); localhost is the daemon's own.  ResolveRecord and
+ *    ResolveAddress never search.
+ *
+ * Not done: LLMNR and mDNS (dotstubd speaks unicast DNS only), IDNA.
  */
 #include "r1_int.h"
 #include "r1_answer.h"
@@ -18,11 +33,13 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dotstub/clock.h"
 #include "dotstub/message.h"
 
 #define QUERY_MAX (DNS_HDR_LEN + DNS_NAME_MAX + 4 + 11)
+#define SEARCH_MAX DS_LINK_MAX_DOMAINS  /* search domains tried for one name */
 
 enum r1_kind { R1_Q_HOSTNAME, R1_Q_ADDRESS, R1_Q_RECORD };
 
@@ -34,6 +51,7 @@ struct r1_sub {
 	uint8_t *answer;
 	size_t len;
 	unsigned flags;                /* DS_R1_ANS_* */
+	int ifindex;                   /* the link that answered, or 0 */
 	uint8_t query[QUERY_MAX];
 	size_t qlen;
 };
@@ -44,10 +62,15 @@ struct r1_call {
 	sd_bus_message *m;
 	enum r1_kind kind;
 	char name[DNS_NAME_MAX * 4 + 1]; /* as asked, for messages */
+	int ifindex;                   /* as asked (0: any link) */
+	int family;                    /* ResolveHostname's */
 	bool no_cname;
 	bool starting;                 /* answers may come before all are asked */
 	int nsub;
 	struct r1_sub sub[2];
+	/* a single-label hostname: the search domains, tried in turn */
+	char search[SEARCH_MAX][DS_LINK_DOMAIN_MAX + 1];
+	size_t nsearch, next_search;
 };
 
 /* ---------------------------------------------------------------- checks */
@@ -94,6 +117,28 @@ static int check_name(const char *s, uint8_t wire[DNS_NAME_MAX], sd_bus_error *e
 		return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS, "'%.64s' is not a valid DNS name",
 					 s);
 	return len;
+}
+
+/* Is the wire-form name one label (not the root)? */
+static bool single_label(const uint8_t *wire, int len)
+{
+	return len > 1 && wire[0] + 2 == len;
+}
+
+/* localhost: answered by the daemon itself, never qualified */
+static bool is_localhost(const uint8_t *wire, int len)
+{
+	return len == 11 && !strncasecmp((const char *)wire + 1, "localhost", 9);
+}
+
+/* A single-label name that no search domain qualifies: resolved's
+ * NoNameServers (its unicast DNS never asks for such a name's addresses,
+ * and dotstubd has no LLMNR); why says why it was not qualified. */
+static int no_search_error(const char *name, const char *why, sd_bus_error *err)
+{
+	return sd_bus_error_setf(err, R1_ERR_NO_NAME_SERVERS,
+				 "no DNS server to ask for '%s': a single-label name, and %s", name,
+				 why);
 }
 
 /* ---------------------------------------------------------------- calls */
@@ -157,6 +202,52 @@ static int add_sub(struct r1_call *c, const uint8_t *name, size_t nlen, uint16_t
 	s->qlen = (size_t)n;
 	c->nsub++;
 	return 0;
+}
+
+/* A and AAAA (or one of them, by c->family) for name. */
+static int add_host_subs(struct r1_call *c, const uint8_t *name, size_t nlen)
+{
+	if (c->family != AF_INET6 && add_sub(c, name, nlen, DNS_TYPE_A, DNS_CLASS_IN) < 0)
+		return -EMSGSIZE;
+	if (c->family != AF_INET && add_sub(c, name, nlen, DNS_TYPE_AAAA, DNS_CLASS_IN) < 0)
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Forget the queries asked (all answered) for the next ones. */
+static void subs_clear(struct r1_call *c)
+{
+	for (int i = 0; i < c->nsub; i++)
+		free(c->sub[i].answer);
+	memset(c->sub, 0, sizeof(c->sub));
+	c->nsub = 0;
+}
+
+/* The name as asked under the next search domain that makes a valid
+ * name: its queries are set up (true), or none is left (false). */
+static bool search_next(struct r1_call *c)
+{
+	char text[DNS_NAME_MAX * 4 + 2];
+	uint8_t wire[DNS_NAME_MAX];
+	size_t label = strlen(c->name);
+	int len;
+
+	if (label > 0 && c->name[label - 1] == '.')
+		label--;
+	while (c->next_search < c->nsearch) {
+		const char *dom = c->search[c->next_search++];
+
+		if ((size_t)snprintf(text, sizeof(text), "%.*s.%s", (int)label, c->name, dom) >=
+		    sizeof(text))
+			continue;
+		len = dns_name_from_str(text, wire);
+		if (len <= 1)
+			continue;
+		subs_clear(c);
+		if (add_host_subs(c, wire, (size_t)len) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* ---------------------------------------------------------------- replies */
@@ -265,17 +356,6 @@ static uint64_t out_flags(const struct r1_call *c, const struct sub_view *v)
 	return f;
 }
 
-static int answer_ifindex(struct ds_r1 *r1)
-{
-	struct ds_r1_linkstate st;
-
-	memset(&st, 0, sizeof(st));
-	if (!r1->hooks.link_state)
-		return 0;
-	r1->hooks.link_state(r1->hooks.arg, 0, &st);
-	return st.ifindex;
-}
-
 struct append_ctx {
 	sd_bus_message *reply;
 	int ifindex;
@@ -338,7 +418,7 @@ static const char *const array_sig[] = {
 
 static int build_reply(struct r1_call *c, const struct sub_view *v, sd_bus_message **ret)
 {
-	struct append_ctx a = { .ifindex = answer_ifindex(c->r1), .kind = c->kind };
+	struct append_ctx a = { .ifindex = 0, .kind = c->kind };
 	sd_bus_message *reply = NULL;
 	uint8_t *buf = malloc(R1_ANSWER_RR_MAX);
 	char canon[DNS_NAME_MAX * 4 + 2] = "";
@@ -354,6 +434,7 @@ static int build_reply(struct r1_call *c, const struct sub_view *v, sd_bus_messa
 	for (int i = 0; r >= 0 && i < c->nsub; i++) {
 		if (v[i].status < 0 || v[i].info.rcode != 0 || !v[i].info.matches)
 			continue;
+		a.ifindex = c->sub[i].ifindex;
 		r = r1_answer_walk(c->sub[i].answer, c->sub[i].len, c->sub[i].query, c->sub[i].qlen,
 				   c->no_cname, append_rr, &a, buf, R1_ANSWER_RR_MAX, &info);
 		if (!canon[0] && r >= 0 &&
@@ -376,7 +457,20 @@ static int build_reply(struct r1_call *c, const struct sub_view *v, sd_bus_messa
 	return 0;
 }
 
-/* Every answer is in: reply, and the call is over. */
+static int start(struct r1_call *c);
+
+/* Did a query get an answer, not a failure or NXDOMAIN (NODATA is one)?
+ * resolved's "success": the search stops there. */
+static bool answered(const struct r1_call *c, const struct sub_view *v)
+{
+	for (int i = 0; i < c->nsub; i++)
+		if (v[i].status == 0 && v[i].info.rcode == DNS_RCODE_NOERROR)
+			return true;
+	return false;
+}
+
+/* Every answer is in: the next search domain, or reply, and the call is
+ * over. */
 static void finish(struct r1_call *c)
 {
 	struct ds_r1 *r1 = c->r1;
@@ -387,6 +481,10 @@ static void finish(struct r1_call *c)
 
 	for (int i = 0; i < c->nsub; i++)
 		view_sub(c, &c->sub[i], &v[i]);
+	if (c->nsearch > 0 && !answered(c, v) && search_next(c)) {
+		start(c);
+		return;
+	}
 	r = call_error(c, v, &err);
 	if (r > 0) {
 		r = build_reply(c, v, &reply);
@@ -415,7 +513,8 @@ static bool all_done(const struct r1_call *c)
 	return true;
 }
 
-static void sub_done(void *cbarg, int err, const uint8_t *answer, size_t len, unsigned flags)
+static void sub_done(void *cbarg, int err, const uint8_t *answer, size_t len, unsigned flags,
+		     int ifindex)
 {
 	struct r1_sub *s = cbarg;
 
@@ -423,6 +522,7 @@ static void sub_done(void *cbarg, int err, const uint8_t *answer, size_t len, un
 	s->done = true;
 	s->err = err;
 	s->flags = flags;
+	s->ifindex = ifindex;
 	if (err >= 0) {
 		s->answer = malloc(len ? len : 1);
 		if (!s->answer) {
@@ -437,22 +537,23 @@ static void sub_done(void *cbarg, int err, const uint8_t *answer, size_t len, un
 		finish(s->call);
 }
 
-/* Ask every query of c; replies (now or later).  Returns 1 (handled). */
-static int start(struct r1_call *c, int ifindex)
+/* Ask every query of c (of the link c->ifindex, if given); replies (now
+ * or later).  Returns 1 (handled). */
+static int start(struct r1_call *c)
 {
 	struct ds_r1 *r1 = c->r1;
 
 	c->starting = true;
 	for (int i = 0; i < c->nsub; i++) {
 		struct r1_sub *s = &c->sub[i];
-		int r = r1->hooks.resolve ? r1->hooks.resolve(r1->hooks.arg, s->query, s->qlen, ifindex,
-							       sub_done, s, &s->handle)
+		int r = r1->hooks.resolve ? r1->hooks.resolve(r1->hooks.arg, s->query, s->qlen,
+							       c->ifindex, sub_done, s, &s->handle)
 					  : -ENOTCONN;
 
 		if (r == 1)
 			s->pending = true;
 		else if (r < 0)
-			sub_done(s, r, NULL, 0, 0);
+			sub_done(s, r, NULL, 0, 0, 0);
 	}
 	c->starting = false;
 	if (all_done(c))
@@ -502,6 +603,7 @@ int r1_query_hostname(sd_bus_message *m, void *userdata, sd_bus_error *err)
 	int32_t ifindex, family;
 	const char *name;
 	uint64_t flags;
+	bool search;
 	int r, len;
 
 	r = sd_bus_message_read(m, "isit", &ifindex, &name, &family, &flags);
@@ -518,17 +620,30 @@ int r1_query_hostname(sd_bus_message *m, void *userdata, sd_bus_error *err)
 	len = check_name(name, wire, err);
 	if (len < 0)
 		return len;
+	search = single_label(wire, len) && !is_localhost(wire, len);
+	if (search && (flags & R1_F_NO_SEARCH))
+		return no_search_error(name, "SD_RESOLVED_NO_SEARCH was given", err);
 	c = call_new(r1, m, R1_Q_HOSTNAME, err);
 	if (!c)
 		return -EBUSY;
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->ifindex = ifindex;
+	c->family = family;
 	c->no_cname = (flags & R1_F_NO_CNAME) != 0;
-	if ((family != AF_INET6 && add_sub(c, wire, (size_t)len, DNS_TYPE_A, DNS_CLASS_IN) < 0) ||
-	    (family != AF_INET && add_sub(c, wire, (size_t)len, DNS_TYPE_AAAA, DNS_CLASS_IN) < 0)) {
+	if (search) {
+		c->nsearch = r1->hooks.search_domains
+				     ? r1->hooks.search_domains(r1->hooks.arg, ifindex, c->search,
+								SEARCH_MAX)
+				     : 0;
+		if (!search_next(c)) {
+			call_free(c);
+			return no_search_error(name, "no search domain applies", err);
+		}
+	} else if (add_host_subs(c, wire, (size_t)len) < 0) {
 		call_free(c);
 		return sd_bus_error_set_errno(err, EMSGSIZE);
 	}
-	return start(c, ifindex);
+	return start(c);
 }
 
 int r1_query_address(sd_bus_message *m, void *userdata, sd_bus_error *err)
@@ -565,11 +680,12 @@ int r1_query_address(sd_bus_message *m, void *userdata, sd_bus_error *err)
 		return -EBUSY;
 	inet_ntop(family, a, text, sizeof(text));
 	snprintf(c->name, sizeof(c->name), "%s", text);
+	c->ifindex = ifindex;
 	if (add_sub(c, wire, (size_t)len, DNS_TYPE_PTR, DNS_CLASS_IN) < 0) {
 		call_free(c);
 		return sd_bus_error_set_errno(err, EMSGSIZE);
 	}
-	return start(c, ifindex);
+	return start(c);
 }
 
 int r1_query_record(sd_bus_message *m, void *userdata, sd_bus_error *err)
@@ -597,16 +713,21 @@ int r1_query_record(sd_bus_message *m, void *userdata, sd_bus_error *err)
 	len = check_name(name, wire, err);
 	if (len < 0)
 		return len;
+	/* never searched; addresses of a single-label name are not asked */
+	if ((qtype == DNS_TYPE_A || qtype == DNS_TYPE_AAAA) && single_label(wire, len) &&
+	    !is_localhost(wire, len))
+		return no_search_error(name, "ResolveRecord does not search", err);
 	c = call_new(r1, m, R1_Q_RECORD, err);
 	if (!c)
 		return -EBUSY;
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->ifindex = ifindex;
 	c->no_cname = (flags & R1_F_NO_CNAME) != 0;
 	if (add_sub(c, wire, (size_t)len, qtype, qclass) < 0) {
 		call_free(c);
 		return sd_bus_error_set_errno(err, EMSGSIZE);
 	}
-	return start(c, ifindex);
+	return start(c);
 }
 
 void r1_query_cancel_all(struct ds_r1 *r1)

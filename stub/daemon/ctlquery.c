@@ -251,7 +251,7 @@ int ds_ctlquery_start(struct ds_daemon *d, int argc, char **argv, struct evbuffe
 		r = 1;
 		break;
 	case DS_RESOLVE_ANSWER:
-		r = answer_json(d, ds_resolve_lane_of(d, pkt, hl / 2),
+		r = answer_json(d, ds_resolve_lane_of(d, pkt, hl / 2, 0),
 				immediate_path(&before, &d->stats, ans, len), ans, len, out);
 		break;
 	case DS_RESOLVE_DROP:

@@ -203,6 +203,9 @@ struct ds_origin {
 	struct ds_tcp_client *tcp;        /* DS_ORIGIN_TCP */
 	struct ds_ctlquery *ctl;          /* DS_ORIGIN_CTL: dotctl query */
 	struct ds_busquery *bus;          /* DS_ORIGIN_BUS: a resolve1 call's query */
+	int ifindex;                      /* DS_ORIGIN_BUS: > 0: only that link's own
+					     resolvers, whatever the name (its
+					     lane, route.c); 0: routed by name */
 	struct ds_dot_client *dot;        /* DS_ORIGIN_DOT: serve-dot (dotsrv.c) */
 };
 
@@ -239,8 +242,10 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 /* Forget a pending request (its client went away); frees it. */
 void ds_request_cancel(struct ds_request *req);
 /* The lane a query (wire form) would be routed to: a link's, or the
- * default lane (also for what is not a query). */
-struct ds_lane *ds_resolve_lane_of(struct ds_daemon *d, const uint8_t *pkt, size_t len);
+ * default lane (also for what is not a query); with ifindex > 0 (an
+ * origin's), that link's own lane, or NULL if it has none. */
+struct ds_lane *ds_resolve_lane_of(struct ds_daemon *d, const uint8_t *pkt, size_t len,
+				   int ifindex);
 /* Replace a lane's upstream (NULL: none).  Pending requests of the old
  * one get SERVFAIL; the lane's cached answers are dropped when flush is
  * set (the default lane: the whole cache).  Takes ownership. */
@@ -290,6 +295,10 @@ int ds_route_compile(const char *domain, struct ds_lane *lane, struct ds_route *
  * with the final zero), the first of equal ones; NULL if none does. */
 struct ds_lane *ds_route_match(const struct ds_route *r, size_t n, const uint8_t *qname,
 			       size_t qlen);
+/* The lane of link ifindex's own resolvers, whatever the name (a resolve1
+ * call with an ifindex): the link's lane, or the default lane if it is
+ * the default link; NULL if the link has no resolver of its own. */
+struct ds_lane *ds_route_link(struct ds_daemon *d, int ifindex);
 
 /* ---- listener.c ---- */
 /* A listener socket bound to ss (SOCK_DGRAM, or SOCK_STREAM listening):
@@ -376,6 +385,11 @@ int ds_netmgr_link_dnr(struct ds_daemon *d, int ifindex, const char *ifname,
  * *ret.  0 or -ENOENT. */
 int ds_netmgr_link_get(struct ds_daemon *d, int ifindex, enum ds_link_source src,
 		       struct ds_linkconf *ret);
+/* The searched domains (not the routing-only ones) of link ifindex in
+ * force, in order; ifindex 0: every link's, the default link's first (the
+ * search list of resolv-conf-out).  Up to cap into out; how many. */
+size_t ds_netmgr_link_search(struct ds_daemon *d, int ifindex,
+			     char (*out)[DS_RESOLVCONF_NAME_MAX + 1], size_t cap);
 /* Forget what src said about every link (DS_LINKSRC_NONE: every source);
  * the number of links whose configuration in force changed, or -EINVAL. */
 int ds_netmgr_link_flush(struct ds_daemon *d, enum ds_link_source src);

@@ -5,7 +5,7 @@
  * resolver-name.arpa, with publish yes), answer from the cache, or send it over the authenticated
  * upstream and answer when it replies.  Each query goes to the lane its
  * name is routed to (a link's routing or search domain, else the default
- * lane), and is answered from that lane's cache partition and upstream.  Failures are explicit: SERVFAIL with
+ * lane; a resolve1 call that names a link: that link's), and is answered from that lane's cache partition and upstream.  Failures are explicit: SERVFAIL with
  * an Extended DNS Error, never clear text.
  */
 #include "daemon.h"
@@ -575,20 +575,27 @@ static void upstream_done(void *arg, enum ds_upstream_err err, const uint8_t *pk
 	request_free(req);
 }
 
-static struct ds_lane *route(struct ds_daemon *d, const struct dns_query *q)
+/* Which lane serves a query: with an ifindex (a resolve1 call's), that
+ * link's own, or NULL if it has none; else the longest routing domain's,
+ * else the default lane. */
+static struct ds_lane *route(struct ds_daemon *d, const struct dns_query *q, int ifindex)
 {
-	struct ds_lane *l = ds_route_match(d->routes, d->nroutes, q->qname, q->qname_len);
+	struct ds_lane *l;
 
+	if (ifindex > 0)
+		return ds_route_link(d, ifindex);
+	l = ds_route_match(d->routes, d->nroutes, q->qname, q->qname_len);
 	return l ? l : &d->def;
 }
 
-struct ds_lane *ds_resolve_lane_of(struct ds_daemon *d, const uint8_t *pkt, size_t len)
+struct ds_lane *ds_resolve_lane_of(struct ds_daemon *d, const uint8_t *pkt, size_t len,
+				   int ifindex)
 {
 	struct dns_query q;
 
 	if (dns_parse_query(pkt, len, &q) != DNS_PARSE_OK)
-		return &d->def;
-	return route(d, &q);
+		return ifindex > 0 ? ds_route_link(d, ifindex) : &d->def;
+	return route(d, &q, ifindex);
 }
 
 enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t len,
@@ -642,8 +649,14 @@ enum ds_resolve_rc ds_resolve(struct ds_daemon *d, const uint8_t *pkt, size_t le
 	    ds_publishd_answer(d, &q, o, max_answer_size(o, &q), out, outlen))
 		return *outlen ? DS_RESOLVE_ANSWER : DS_RESOLVE_DROP;
 
-	/* which link: the longest routing domain, else the default lane */
-	l = route(d, &q);
+	/* which link: the one the caller named, else the longest routing
+	 * domain, else the default lane */
+	l = route(d, &q, o->ifindex);
+	if (!l) {
+		d->stats.servfail_not_ready++;
+		return error_answer(d, &q, DNS_RCODE_SERVFAIL, DNS_EDE_NOT_READY,
+				    "that link has no DNS server of its own", out, outlen);
+	}
 	l->queries++;
 	if (d->cache && !d->holding) {
 		n = ds_cache_answer_in(d->cache, l->part, &q, &no_opts, max_answer_size(o, &q),

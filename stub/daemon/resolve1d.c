@@ -10,7 +10,10 @@
  *    between.
  *  - Resolve calls go through the query path (resolve.c) as an internal
  *    client, like dotctl query: local names, the cache, the upstream,
- *    waiting while the network changes, SERVFAIL with a reason.
+ *    waiting while the network changes, SERVFAIL with a reason.  A call
+ *    that names a link (its ifindex) is served by that link's own lane
+ *    only (route.c); the search domains it qualifies single-label names
+ *    with are the links' (netmgr_links.c).
  *  - FlushCaches flushes the cache, ResetServerFeatures reconnects every
  *    link's upstream.
  */
@@ -187,7 +190,7 @@ static void origin_untrack(struct ds_request *req)
 {
 	struct ds_busquery *q = req->origin.bus;
 
-	q->done(q->cbarg, -EIO, NULL, 0, 0);
+	q->done(q->cbarg, -EIO, NULL, 0, 0, req->lane->ifindex);
 	free(q);
 }
 
@@ -200,7 +203,7 @@ static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 		flags = DS_R1_ANS_NO_SERVER;
 	else
 		flags = req->via_dot ? DS_R1_ANS_DOT : DS_R1_ANS_PLAIN;
-	q->done(q->cbarg, 0, pkt, len, flags);
+	q->done(q->cbarg, 0, pkt, len, flags, req->lane->ifindex);
 	free(q);
 }
 
@@ -213,10 +216,11 @@ static int h_resolve(void *arg, const uint8_t *query, size_t len, int ifindex,
 {
 	struct ds_resolve1d *rd = arg;
 	struct ds_daemon *d = rd->d;
-	struct ds_origin o = { .kind = DS_ORIGIN_BUS, .ops = &bus_origin_ops };
+	struct ds_origin o = { .kind = DS_ORIGIN_BUS, .ops = &bus_origin_ops, .ifindex = ifindex };
 	struct ds_busquery *q = calloc(1, sizeof(*q));
 	uint8_t *out = malloc(DNS_MSG_MAX);
 	struct ds_stats before = d->stats;
+	struct ds_lane *l;
 	size_t outlen = 0;
 	unsigned flags;
 	int r = 0;
@@ -243,7 +247,8 @@ static int h_resolve(void *arg, const uint8_t *query, size_t len, int ifindex,
 			flags = DS_R1_ANS_NO_SERVER;
 		else
 			flags = DS_R1_ANS_LOCAL;
-		done(cbarg, 0, out, outlen, flags);
+		l = ds_resolve_lane_of(d, query, len, ifindex);
+		done(cbarg, 0, out, outlen, flags, l ? l->ifindex : 0);
 		break;
 	case DS_RESOLVE_DROP:
 		r = -EINVAL;
@@ -261,6 +266,16 @@ static void h_resolve_cancel(void *arg, void *handle)
 	if (q->req)
 		ds_request_cancel(q->req);
 	free(q);
+}
+
+_Static_assert(DS_LINK_DOMAIN_MAX == DS_RESOLVCONF_NAME_MAX, "a search domain is a link's domain");
+
+static size_t h_search_domains(void *arg, int ifindex, char (*out)[DS_LINK_DOMAIN_MAX + 1],
+			       size_t cap)
+{
+	struct ds_resolve1d *rd = arg;
+
+	return ds_netmgr_link_search(rd->d, ifindex, out, cap);
 }
 
 /* ---------------------------------------------------------------- hooks: state */
@@ -357,6 +372,7 @@ int ds_resolve1d_open(struct ds_daemon *d)
 		.reset_server_features = h_reset_server_features,
 		.resolve = h_resolve,
 		.resolve_cancel = h_resolve_cancel,
+		.search_domains = h_search_domains,
 		.link_state = h_link_state,
 		.stats = h_stats,
 	};

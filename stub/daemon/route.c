@@ -4,7 +4,9 @@
  * that holds its name; of equal ones, to the first in the table (the
  * network manager orders it: the highest source first, then the lowest
  * interface index); a name no domain holds goes to the default lane.
- * A scan of a small table, no allocation.
+ * A scan of a small table, no allocation.  A resolve1 call that names a
+ * link (its ifindex) goes to that link's own lane whatever the name, as
+ * systemd-resolved asks only that link's DNS servers then.
  */
 #include "daemon.h"
 
@@ -78,4 +80,17 @@ struct ds_lane *ds_route_match(const struct ds_route *r, size_t n, const uint8_t
 			best = &r[k];
 	}
 	return best ? best->lane : NULL;
+}
+
+struct ds_lane *ds_route_link(struct ds_daemon *d, int ifindex)
+{
+	struct ds_lane *l;
+
+	if (ifindex <= 0)
+		return NULL;
+	TAILQ_FOREACH(l, &d->lanes, link)
+		if (l->ifindex == ifindex)
+			return l;
+	/* the default lane's ifindex: the default link (netmgr_links.c) */
+	return d->def.ifindex == ifindex ? &d->def : NULL;
 }

@@ -425,21 +425,32 @@ static void add_search(char (*out)[DS_RESOLVCONF_NAME_MAX + 1], size_t *n, size_
 	}
 }
 
+/* Every link's searched domains, the default link's first (hub NULL: a
+ * static upstream, the links' in the table's order). */
+static size_t search_list(const struct nm_hub *hub, const struct ds_linktab *t,
+			  char (*out)[DS_RESOLVCONF_NAME_MAX + 1], size_t cap)
+{
+	size_t n = 0;
+
+	if (hub && hub->default_ifindex)
+		add_search(out, &n, cap, ds_linktab_get(t, hub->default_ifindex));
+	else if (hub && hub->have_rc && !hub->rc_ifindex)
+		add_search(out, &n, cap, &hub->rc);
+	for (size_t i = 0; i < ds_linktab_count(t); i++)
+		add_search(out, &n, cap, ds_linktab_at(t, i));
+	return n;
+}
+
 static void write_search(struct nm_hub *hub, const struct ds_linktab *t)
 {
 	char search[DS_LINK_MAX_DOMAINS][DS_RESOLVCONF_NAME_MAX + 1];
-	size_t n = 0;
+	size_t n;
 
 	/* a watched source that has not reported yet (at start, after a
 	 * reload) would take its domains out of the file for a moment */
 	if ((hub->rw && !hub->rc_reported) || (hub->ndw && !hub->nd_reported))
 		return;
-	if (hub->default_ifindex)
-		add_search(search, &n, DS_LINK_MAX_DOMAINS, ds_linktab_get(t, hub->default_ifindex));
-	else if (hub->have_rc && !hub->rc_ifindex)
-		add_search(search, &n, DS_LINK_MAX_DOMAINS, &hub->rc);
-	for (size_t i = 0; i < ds_linktab_count(t); i++)
-		add_search(search, &n, DS_LINK_MAX_DOMAINS, ds_linktab_at(t, i));
+	n = search_list(hub, t, search, DS_LINK_MAX_DOMAINS);
 	ds_stubresolv_set_search(hub->d, (const char(*)[DS_RESOLVCONF_NAME_MAX + 1])search, n);
 }
 
@@ -717,6 +728,20 @@ int ds_netmgr_link_get(struct ds_daemon *d, int ifindex, enum ds_link_source src
 		return -ENOENT;
 	*ret = *lc;
 	return 0;
+}
+
+size_t ds_netmgr_link_search(struct ds_daemon *d, int ifindex,
+			     char (*out)[DS_RESOLVCONF_NAME_MAX + 1], size_t cap)
+{
+	const struct ds_linktab *t = d->linktab;
+	size_t n = 0;
+
+	if (!t || ifindex < 0)
+		return 0;
+	if (ifindex == 0)
+		return search_list(d->netmgr ? d->netmgr->hub : NULL, t, out, cap);
+	add_search(out, &n, cap, ds_linktab_get(t, ifindex));
+	return n;
 }
 
 int ds_netmgr_link_flush(struct ds_daemon *d, enum ds_link_source src)

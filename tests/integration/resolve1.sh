@@ -30,6 +30,17 @@
 #   limit:     dbus-max-calls: the call past the limit gets LimitsExceeded
 #   owned:     the name owned by another process: dotstubd logs it and
 #              serves DNS without the API
+#   route:     two links, each with a real Unbound of its own serving
+#              other data for the same names (the second in the gateway
+#              namespace, on a second veth): a call with the second
+#              link's ifindex (resolvectl query -i) is answered by that
+#              link's Unbound only, with ifindex 0 by the default link's;
+#              a link without DNS servers gives NoNameServers; a
+#              single-label name is qualified with the links' search
+#              domains in order (a NXDOMAIN under the first goes on to
+#              the next; with an ifindex, that link's only), not with
+#              the flag SD_RESOLVED_NO_SEARCH (resolvectl --search=no);
+#              ResolveRecord never searches
 set -u
 # shellcheck source=../lib/netns.sh
 . "$DOTSTUB_SRC/tests/lib/netns.sh"
@@ -64,7 +75,9 @@ chmod 755 "$BUSDIR"
 
 # the resolver, in the gateway namespace: what a network's DHCP announces
 export PROV_EXTRA_CONF='	log-queries: yes
-	local-data-ptr: "192.0.2.10 www.example.test"'
+	local-data-ptr: "192.0.2.10 www.example.test"
+	local-zone: "lan.example." static
+	local-data: "www.lan.example. 300 IN A 192.0.2.77"'
 prov_provision "$PROV_TMP/r1" $GW || { echo "provision failed"; exit 1; }
 N1=$(prov_name "$PROV_TMP/r1")
 
@@ -340,10 +353,157 @@ s_owned() {
 	check "owned: the second still runs" pid_alive "$(ds_pid g)"
 }
 
+# ---------------------------------------------------------------- per-link routing, search domains
+# A second link, ${NS_P}d (10.78.0.2), to the gateway namespace, whose
+# plain Unbound at 10.78.0.1 (it publishes no resolver-name.arpa: plain
+# DNS) has other data for the same names and the search domain
+# lan2.example; and a third, ${NS_P}x, with no DNS server at all.
+IF2=${NS_P}d
+IF3=${NS_P}x
+GW2=10.78.0.1
+U2=$T_DIR/u2
+u2_conf() {
+	mkdir -p "$U2"
+	cat >"$U2/unbound.conf" <<EOF
+server:
+	verbosity: 1
+	use-syslog: no
+	logfile: "$U2/unbound.log"
+	log-queries: yes
+	chroot: ""
+	username: ""
+	directory: "$U2"
+	pidfile: "$U2/unbound.pid"
+	num-threads: 1
+	so-reuseport: no
+	interface: $GW2
+	access-control: 0.0.0.0/0 allow
+	module-config: "iterator"
+	local-zone: "resolver-name.arpa." static
+	local-zone: "example.test." static
+	local-data: "www.example.test. 300 IN A 198.51.100.20"
+	local-zone: "lan.example." static
+	local-data: "www.lan.example. 300 IN A 198.51.100.66"
+	local-zone: "lan2.example." static
+	local-data: "www.lan2.example. 300 IN A 198.51.100.21"
+	local-data: "printer.lan2.example. 300 IN A 198.51.100.9"
+	local-zone: "." refuse
+remote-control:
+	control-enable: no
+EOF
+}
+route_net_up() {
+	ip link add "$IF2" type veth peer name "${NS_P}e" netns "$NS_GW" || return 1
+	ip addr add 10.78.0.2/24 dev "$IF2"
+	ip -n "$NS_GW" addr add $GW2/24 dev "${NS_P}e"
+	ip link set "$IF2" up
+	ip -n "$NS_GW" link set "${NS_P}e" up
+	ip link add "$IF3" type veth peer name "${NS_P}y" || return 1
+	ip link set "$IF3" up
+	u2_conf
+	: >"$U2/unbound.log"
+	ip netns exec "$NS_GW" unbound -d -c "$U2/unbound.conf" >>"$U2/unbound.log" 2>&1 &
+	echo $! >"$U2/pid"
+	wait_for 5 sh -c "dig @$GW2 +time=1 +tries=1 +norec SOA example.test | grep -q 'status: NOERROR'"
+}
+route_teardown() {
+	teardown
+	[ -f "$U2/pid" ] && pid_stop "$(cat "$U2/pid")"
+	ip link del "$IF2" 2>/dev/null
+	ip link del "$IF3" 2>/dev/null
+	rm -rf "$U2"
+	return 0
+}
+# seen LOG NAME: how many queries for NAME that Unbound logged
+seen() { grep -c " $2 " "$1" 2>/dev/null; }
+# rh IFINDEX NAME FLAGS: ResolveHostname, IPv4, with busctl
+rh() { bctl call "$R1" "$R1P" "$R1M" ResolveHostname isit "$1" "$2" 2 "$3" 2>&1; }
+s_route() {
+	local out ifx2 ifx3 u1=$PROV_TMP/r1/unbound.log n1 n2
+	common_setup || return 1
+	route_net_up || { echo "the second link's Unbound did not start"; return 1; }
+	ifx2=$(cat "/sys/class/net/$IF2/ifindex")
+	ifx3=$(cat "/sys/class/net/$IF3/ifindex")
+	r1_daemon r $L || return 1
+	check "route: dotstubd owns $R1" wait_for 5 owns_name
+	check "route: link 1: default route, search domain lan.example" nm_configure
+	check "route: link 2: search domain lan2.example" \
+		m SetLinkDomains 'ia(sb)' "$ifx2" 1 lan2.example false
+	check "route: link 2: no default route" m SetLinkDefaultRoute ib "$ifx2" false
+	check "route: link 2: its DNS server" m SetLinkDNS 'ia(iay)' "$ifx2" 1 2 4 10 78 0 1
+	check "route: link 1 on DoT" wait_for 20 state_is r dot
+	check "route: link 2 decided: plain DNS" ds_wait_log r "link $IF2 ($ifx2): plain DNS" 0 15
+
+	# the same name, by ifindex
+	n2=$(seen "$U2/unbound.log" www.example.test.)
+	out=$(rh 0 www.example.test 0)
+	expect_contains "route: ifindex 0: the default link's answer" "$out" "192 0 2 10"
+	expect_eq "route: ifindex 0: link 2's Unbound was not asked" "$(seen "$U2/unbound.log" www.example.test.)" "$n2"
+	n1=$(seen "$u1" www.example.test.)
+	out=$(rh "$ifx2" www.example.test 0)
+	expect_contains "route: link 2's ifindex: link 2's answer, with its ifindex" \
+		"$out" "a(iiay)st 1 $ifx2 2 4 198 51 100 20 \"www.example.test\""
+	check "route: link 2's ifindex: its Unbound was asked" \
+		test "$(seen "$U2/unbound.log" www.example.test.)" -gt "$n2"
+	expect_eq "route: link 2's ifindex: link 1's Unbound was not" "$(seen "$u1" www.example.test.)" "$n1"
+	out=$(rctl query -4 -i "$IF2" www.example.test)
+	expect_contains "route: resolvectl query -i LINK2" "$out" "www.example.test: 198.51.100.20"
+	expect_contains "route: ... link 2 answered" "$out" "link: $IF2"
+	out=$(rctl query -4 -i "$IFACE" www.example.test)
+	expect_contains "route: resolvectl query -i LINK1" "$out" "www.example.test: 192.0.2.10"
+	expect_contains "route: ... link 1 answered" "$out" "link: $IFACE"
+	out=$(gm ResolveRecord "$ifx2" txt.example.test 1 16 0)
+	expect_contains "route: ResolveRecord, link 2's ifindex: link 2's NXDOMAIN" "$out" "$R1.DnsError.NXDOMAIN"
+	out=$(rctl query -t TXT -i "$IFACE" txt.example.test)
+	expect_contains "route: ResolveRecord, link 1's ifindex: link 1's TXT" "$out" '"dotstub test"'
+	out=$(gm ResolveAddress "$ifx2" 2 "[byte 192, 0, 2, 10]" 0)
+	expect_not_contains "route: ResolveAddress, link 2's ifindex: not link 1's PTR" "$out" "www.example.test"
+	expect_contains "route: ... link 2's NXDOMAIN (Unbound's own TEST-NET zone)" "$out" "$R1.DnsError.NXDOMAIN"
+	check "route: ... from link 2's Unbound" test "$(seen "$U2/unbound.log" 10.2.0.192.in-addr.arpa.)" -gt 0
+	# a link with no DNS server of its own
+	out=$(gm ResolveHostname "$ifx3" www.example.test 2 0)
+	expect_contains "route: a link without DNS servers: NoNameServers" "$out" "$R1.NoNameServers"
+	out=$(rctl query -i "$IF3" www.example.test)
+	expect_contains "route: resolvectl query -i on that link fails" "$out" "resolve call failed"
+
+	# single-label names: the search domains, in order
+	out=$(rh 0 www 0)
+	expect_contains "search: www is www.lan.example (link 1's search domain)" "$out" "192 0 2 77"
+	expect_contains "search: the canonical name is the qualified one" "$out" '"www.lan.example"'
+	check "search: link 1's Unbound got www.lan.example" test "$(seen "$u1" www.lan.example.)" -gt 0
+	expect_eq "search: link 2's Unbound did not" "$(seen "$U2/unbound.log" www.lan.example.)" 0
+	out=$(rh 0 printer 0)
+	expect_contains "search: printer: NXDOMAIN under lan.example, found under lan2.example" "$out" "198 51 100 9"
+	expect_contains "search: ... its canonical name" "$out" '"printer.lan2.example"'
+	check "search: link 1's Unbound was asked printer.lan.example" test "$(seen "$u1" printer.lan.example.)" -gt 0
+	check "search: link 2's Unbound got printer.lan2.example" \
+		test "$(seen "$U2/unbound.log" printer.lan2.example.)" -gt 0
+	out=$(rh "$ifx2" www 0)
+	expect_contains "search: link 2's ifindex: its own search domain only" "$out" '"www.lan2.example"'
+	expect_contains "search: ... and its own answer" "$out" "198 51 100 21"
+	out=$(rctl query -4 www)
+	expect_contains "search: resolvectl query www" "$out" "www: 192.0.2.77"
+	expect_contains "search: ... shows the qualified name" "$out" "www.lan.example"
+	out=$(gm ResolveHostname 0 nosuch 2 0)
+	expect_contains "search: under no search domain: NXDOMAIN" "$out" "$R1.DnsError.NXDOMAIN"
+	n1=$(seen "$u1" www.)
+	out=$(gm ResolveHostname 0 www 2 256)
+	expect_contains "search: SD_RESOLVED_NO_SEARCH: not qualified, NoNameServers" "$out" "$R1.NoNameServers"
+	out=$(rctl query --search=no www)
+	expect_contains "search: resolvectl query --search=no www fails" "$out" "resolve call failed"
+	out=$(gm ResolveRecord 0 www 1 1 0)
+	expect_contains "search: ResolveRecord does not search: NoNameServers for A" "$out" "$R1.NoNameServers"
+	expect_eq "search: a single-label name never went out as it is" "$(seen "$u1" www.)" "$n1"
+	out=$(rh 0 localhost 0)
+	expect_contains "search: localhost is answered locally" "$out" "127 0 0 1"
+	check "route: the daemon still runs" pid_alive "$(ds_pid r)"
+}
+
 scenario nm s_nm teardown
 scenario nonroot s_nonroot teardown
 scenario revert s_revert teardown
 scenario malformed s_malformed teardown
 scenario limit s_limit teardown
 scenario owned s_owned teardown
+scenario route s_route route_teardown
 finish

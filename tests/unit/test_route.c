@@ -1,7 +1,9 @@
 /*
  * test_route.c -- where a name goes (stub/daemon/route.c): the longest
  * routing domain that holds it, the first of equal ones, whole labels
- * only, case-insensitive; no route: the default lane.
+ * only, case-insensitive; no route: the default lane.  A call that names
+ * a link: that link's own lane, the default lane for the default link,
+ * none for a link without resolvers.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -61,11 +63,32 @@ static void test_root(void **state)
 	assert_ptr_equal(where(r, 2, "a.corp.example"), &lab);
 }
 
+static void test_link(void **state)
+{
+	static struct ds_daemon d;
+	struct ds_lane wifi = { .ifindex = 3 }, tun = { .ifindex = 7 };
+
+	TAILQ_INIT(&d.lanes);
+	d.def.ifindex = 2;
+	assert_null(ds_route_link(&d, 3));
+	TAILQ_INSERT_TAIL(&d.lanes, &wifi, link);
+	TAILQ_INSERT_TAIL(&d.lanes, &tun, link);
+	assert_ptr_equal(ds_route_link(&d, 3), &wifi);
+	assert_ptr_equal(ds_route_link(&d, 7), &tun);
+	assert_ptr_equal(ds_route_link(&d, 2), &d.def); /* the default link */
+	assert_null(ds_route_link(&d, 5));               /* no resolver of its own */
+	assert_null(ds_route_link(&d, 0));
+	assert_null(ds_route_link(&d, -1));
+	d.def.ifindex = 0;                               /* no default link */
+	assert_null(ds_route_link(&d, 2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_longest_suffix),
 		cmocka_unit_test(test_root),
+		cmocka_unit_test(test_link),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
