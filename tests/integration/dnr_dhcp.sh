@@ -15,7 +15,10 @@
 #   with source dnr; a capture on the laptop's veth sees the DHCP exchange,
 #   the discovery in plain DNS, then after the decision DoT only: no DNS to
 #   port 53, no query name in clear text.  The time from the lease to the
-#   first authenticated answer is printed.
+#   first authenticated answer is printed.  The same option in plain hex
+#   changes nothing; an empty one (a lease without it) leaves the link no
+#   designation: SERVFAIL, never plain DNS, as the designated resolver's
+#   key is pinned for this network.
 #   malformed: the option's ADN Length runs past its instance: dotstubd
 #   refuses it (dotctl's error, a log line with the reason), both its
 #   processes live on, and the link gets what the policy gives a network
@@ -122,6 +125,7 @@ dhcp-option=option:router,$GW
 dhcp-option=option:dns-server,$GW
 dhcp-option-force=162,$2
 dhcp-leasefile=$d/dnsmasq.leases
+no-ping
 EOF
 	ip netns exec "$NS_GW" dnsmasq --keep-in-foreground --conf-file="$d/dnsmasq.conf" \
 		--user=root --pid-file="$d/dnsmasq.pid" --log-dhcp \
@@ -194,7 +198,8 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # ------------------------------------------------------------- a valid lease
 s_lease() {
-	local out st t0 t1 hex
+	local out st t0 t1 hex ifindex ms
+	ifindex=$(cat "/sys/class/net/$VETH/ifindex")
 	hex=$(dnr_hex valid) || return 1
 	gw_start lease "$hex" || return 1
 	mkdir -p "$T_DIR/dhc/out"
@@ -227,7 +232,7 @@ s_lease() {
 		"DoT to $ADN ($DOT:853), authenticated by its certificate (PKIX)"
 	expect_contains "lease: status: why (DNR)" "$st" "DNR, verified by its certificate (PKIX)"
 	expect_contains "lease: the log says the option came from DHCP" "$(ds_log a)" \
-		"link $VETH ($(cat "/sys/class/net/$VETH/ifindex")): DHCPv4 DNR option: 1 DNR designation(s)"
+		"link $VETH ($ifindex): DHCPv4 DNR option: 1 DNR designation(s)"
 	expect_contains "lease: the log says DNR verified it" "$(ds_log a)" \
 		"DDR: $ADN verified (DNR): its certificate is valid for $ADN"
 	check "lease: its key is pinned with source dnr" wait_for 10 sh -c \
@@ -245,8 +250,27 @@ s_lease() {
 	cap_expect_none "lease: after: no DNS to port 53" after "port 53"
 	cap_expect_absent "lease: after: no query name in clear text" after "secret-name"
 	cap_expect_absent "lease: after: ... nor the other" after "asked"
+	ms=$(sed -n 's/.*first answer over the new upstream \([0-9.]*\) ms after the network change.*/\1/p' \
+		"$T_DIR/a/log" | head -1)
 	echo "# timing: DNR from DHCP: first authenticated answer $(((t1 - $(cat "$T_DIR/dhc/bound")) / 1000000)) ms" \
-		"after the lease (dhclient start to the answer: $(((t1 - t0) / 1000000)) ms)"
+		"after the lease (dhclient start to the answer: $(((t1 - t0) / 1000000)) ms; the daemon's" \
+		"own measure: ${ms:-?} ms after the network change)"
+
+	# the same option in plain hex is the same designation: nothing to do
+	out=$(ds_ctl a link "$VETH" dnr-option dhcp4 "$(printf '%s' "$hex" | tr -d :)" 2>&1)
+	expect_contains "lease: the option in plain hex: the same designation" "$out" \
+		"DHCPv4 DNR option: 1 DNR designation(s) (no change)"
+	# a lease without the option: the link has no DNR designation left
+	out=$(ds_ctl a link "$VETH" dnr-option dhcp4 "" 2>&1)
+	expect_contains "lease: an empty option leaves the link none" "$out" \
+		"DHCPv4 DNR option: 0 DNR designation(s)"
+	# its designated resolver's key is pinned for this network: without a
+	# designation it gets no DNS, never plain DNS (as a known network)
+	check "lease: without it, the network decides again" ds_wait_log a \
+		"link $VETH ($ifindex, default): no DNS (" 0 15
+	out=$($DIG www.example.test A)
+	expect_contains "lease: without it: SERVFAIL" "$out" "status: SERVFAIL"
+	expect_not_contains "lease: without it: never plain DNS" "$(status_of a)" "PLAIN DNS"
 }
 
 # ------------------------------------------------------------- a malformed option
