@@ -57,6 +57,11 @@ static void usage(FILE *f)
 		"  link IFACE dnr PRIORITY ADN ADDR... [alpn dot] [port N]\n"
 		"                       an encrypted resolver IFACE designates (DNR, RFC\n"
 		"                       9463), verified by ADN under the CA store (root)\n"
+		"  link IFACE dnr-option dhcp4|dhcp6 [HEX]\n"
+		"                       the DNR option of IFACE's DHCP lease as received\n"
+		"                       (HEX: plain or colon-separated, as dhclient gives\n"
+		"                       it; none: no option), read by the daemon; its\n"
+		"                       designations replace IFACE's DNR ones (root)\n"
 		"  link IFACE revert    forget what dotctl link said about IFACE (root)\n"
 		"  hotspot-signon [MINUTES]  plain DNS, unauthenticated, to this network's\n"
 		"                       own resolver for MINUTES (default 5, at most 60) to\n"
@@ -349,20 +354,27 @@ static int query_main(int argc, char **argv, bool json)
 }
 
 /* "link IFACE dns ADDR... [domain D...] [default-route yes|no] [dot yes|no]",
- * "link IFACE dnr PRIORITY ADN ADDR... [alpn dot] [port N]" and "link IFACE
- * revert": the daemon checks the words */
+ * "link IFACE dnr PRIORITY ADN ADDR... [alpn dot] [port N]", "link IFACE
+ * dnr-option dhcp4|dhcp6 [HEX]" and "link IFACE revert": the daemon checks
+ * the words (the option's octets are the DHCP server's: read there, in
+ * the sandboxed network process, not here) */
 static int link_main(int argc, char **argv)
 {
 	char line[DS_CTL_LINE_MAX];
 
-	if (argc < 3 ||
-	    (strcmp(argv[2], "dns") && strcmp(argv[2], "dnr") && strcmp(argv[2], "revert"))) {
+	if (argc < 3 || (strcmp(argv[2], "dns") && strcmp(argv[2], "dnr") &&
+			 strcmp(argv[2], "dnr-option") && strcmp(argv[2], "revert"))) {
 		fprintf(stderr, "usage: dotctl link IFACE dns ADDR... [domain DOMAIN...] "
 				"[default-route yes|no] [dot yes|no]\n"
 				"       dotctl link IFACE dnr PRIORITY ADN ADDR... [alpn dot] [port N]\n"
+				"       dotctl link IFACE dnr-option dhcp4|dhcp6 [HEX]\n"
 				"       dotctl link IFACE revert\n");
 		return 2;
 	}
+	/* an empty HEX (a DHCP client's variable for a lease without the
+	 * option): the link has no DNR option */
+	if (argc == 5 && !strcmp(argv[2], "dnr-option") && argv[4][0] == '\0')
+		argc = 4;
 	if (argc > DS_CTL_MAX_ARGS) {
 		fprintf(stderr, "dotctl: too many words (at most %d)\n", DS_CTL_MAX_ARGS);
 		return 2;

@@ -16,7 +16,7 @@ PKGS=(
 	libnl-route-3-dev libldns-dev libcmocka-dev libsystemd-dev libseccomp-dev
 	openssl unbound ldnsutils knot-dnsutils bind9 bind9-dnsutils stubby dnsperf
 	dbus-daemon dbus-bin libglib2.0-bin
-	dnsmasq-base busybox
+	dnsmasq-base busybox isc-dhcp-client
 	iproute2 tcpdump procps psmisc util-linux python3
 	groff-base man-db shellcheck systemd
 	debhelper dpkg-dev lintian

@@ -381,6 +381,13 @@ int ds_netmgr_link_revert(struct ds_daemon *d, int ifindex, enum ds_link_source 
  * upstream serves every name).  Logged. */
 int ds_netmgr_link_dnr(struct ds_daemon *d, int ifindex, const char *ifname,
 		       const struct ds_link_dnr *g);
+/* Every DNR designation of link ifindex replaced by g[0..n) (n 0: none),
+ * as a DHCP option gives them, from says which ("DHCPv4 option"); the
+ * networks decide again if they changed.  1 (changed), 0 (the same),
+ * -EINVAL, -E2BIG (too many links), -ENOTSUP (a static upstream).
+ * Logged. */
+int ds_netmgr_link_dnr_replace(struct ds_daemon *d, int ifindex, const char *ifname,
+			       const struct ds_link_dnr *g, int n, const char *from);
 /* What src said about ifindex (DS_LINKSRC_NONE: what is in force) into
  * *ret.  0 or -ENOENT. */
 int ds_netmgr_link_get(struct ds_daemon *d, int ifindex, enum ds_link_source src,
@@ -401,6 +408,12 @@ void ds_netmgr_links_free(struct ds_daemon *d);
 /* ---- linkctl.c: the control request "link IFACE ..." (dotctl link) ---- */
 /* uid: the peer's; only root may change a link. */
 int ds_linkctl(struct ds_daemon *d, uid_t uid, int argc, char **argv, struct evbuffer *out);
+/* linkdnr.c: "link IFACE dnr-option dhcp4|dhcp6 [HEX]", the words after
+ * "dnr-option" in argv[0..argc) (ds_linkctl checked the caller and IFACE):
+ * the raw DNR option of a DHCP lease, read here, its designations
+ * replacing the link's.  0, or -errno with why in out. */
+int ds_linkdnr_option(struct ds_daemon *d, const char *ifname, unsigned ifindex, int argc,
+		      char **argv, struct evbuffer *out);
 
 /* ---- reload.c ---- */
 /* Serve what the configuration says: the static upstream, or the network

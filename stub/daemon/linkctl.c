@@ -4,6 +4,7 @@
  *
  *   link IFACE dns ADDR... [domain DOMAIN...] [default-route yes|no] [dot yes|no]
  *   link IFACE dnr PRIORITY ADN ADDR... [alpn dot] [port N]
+ *   link IFACE dnr-option dhcp4|dhcp6 [HEX]   (linkdnr.c)
  *   link IFACE revert
  *
  * "dnr" hands over one encrypted resolver the link designates (DNR, RFC
@@ -31,7 +32,8 @@ static int link_usage(struct evbuffer *out)
 {
 	evbuffer_add_printf(out, "usage: link IFACE dns ADDR... [domain DOMAIN...] "
 				 "[default-route yes|no] [dot yes|no] | link IFACE dnr PRIORITY ADN "
-				 "ADDR... [alpn dot] [port N] | link IFACE revert\n");
+				 "ADDR... [alpn dot] [port N] | link IFACE dnr-option dhcp4|dhcp6 "
+				 "[HEX] | link IFACE revert\n");
 	return -EINVAL;
 }
 
@@ -227,6 +229,8 @@ int ds_linkctl(struct ds_daemon *d, uid_t uid, int argc, char **argv, struct evb
 	}
 	if (!strcmp(argv[2], "dnr"))
 		return link_dnr(d, argv[1], ifindex, argc - 3, argv + 3, out);
+	if (!strcmp(argv[2], "dnr-option"))
+		return ds_linkdnr_option(d, argv[1], ifindex, argc - 3, argv + 3, out);
 	ds_linkconf_init(&lc, (int)ifindex, DS_LINKSRC_DOTCTL);
 	snprintf(lc.ifname, sizeof(lc.ifname), "%s", argv[1]);
 	r = parse_conf(argc - 2, argv + 2, &lc, out);

@@ -686,6 +686,55 @@ int ds_netmgr_link_dnr(struct ds_daemon *d, int ifindex, const char *ifname,
 	return 0;
 }
 
+static bool dnr_same(const struct nm_link_dnr *l, const struct ds_link_dnr *g, int n)
+{
+	if (l->n != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (l->g[i].priority != g[i].priority || strcmp(l->g[i].adn, g[i].adn) ||
+		    l->g[i].naddr != g[i].naddr ||
+		    memcmp(l->g[i].addr, g[i].addr, sizeof(g[i].addr[0]) * (size_t)g[i].naddr))
+			return false;
+	return true;
+}
+
+int ds_netmgr_link_dnr_replace(struct ds_daemon *d, int ifindex, const char *ifname,
+			       const struct ds_link_dnr *g, int n, const char *from)
+{
+	struct nm_hub *hub = d->netmgr ? d->netmgr->hub : NULL;
+	int k;
+
+	if (!hub)
+		return -ENOTSUP;
+	if (ifindex <= 0 || n < 0 || n > DS_LINK_MAX_DNR)
+		return -EINVAL;
+	for (int i = 0; i < n; i++)
+		if (g[i].naddr < 1 || g[i].naddr > DS_LINK_MAX_DNR_ADDRS || !g[i].adn[0] ||
+		    g[i].priority == 0)
+			return -EINVAL;
+	k = dnr_index(hub, ifindex);
+	if (k < 0 ? n == 0 : dnr_same(&hub->dnr[k], g, n))
+		return 0;
+	if (n == 0) {
+		dnr_forget(hub, ifindex);
+	} else {
+		if (k < 0) {
+			if (hub->ndnr >= DS_LINKTAB_MAX)
+				return -E2BIG;
+			k = hub->ndnr++;
+		}
+		memset(&hub->dnr[k], 0, sizeof(hub->dnr[k]));
+		hub->dnr[k].ifindex = ifindex;
+		memcpy(hub->dnr[k].g, g, sizeof(g[0]) * (size_t)n);
+		hub->dnr[k].n = n;
+	}
+	log_notice("link %s (%d): %s: %d DNR designation(s)%s", ifname, ifindex, from, n,
+		   !d->cfg->dnr ? " (dnr no: not used)" : ": deciding again");
+	if (d->cfg->dnr)
+		dnr_redecide(hub);
+	return 1;
+}
+
 int ds_netmgr_link_revert(struct ds_daemon *d, int ifindex, enum ds_link_source src)
 {
 	struct ds_linktab *t = d->linktab;

@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# DNR (RFC 9463) from a real DHCP server through a real DHCP client: the
+# "gateway" namespace runs dnsmasq as DHCP server, handing out an address,
+# a router, its resolver and OPTION_V4_DNR (162), and Unbound, a plain
+# resolver on 10.77.0.1 that publishes neither resolver-name.arpa nor DDR,
+# which also serves DoT on 192.0.2.53 with a certificate for the ADN from a
+# test CA.  The laptop (this namespace) runs dotstubd and dhclient with
+# dhclient-script, the dotstub enter hook and the dhclient.conf lines of
+# packaging/dhclient/, in a mount namespace of their own where
+# /etc/resolv.conf and the hook directories are scratch copies.
+#   lease: the hook hands the option to dotstubd (dotctl link IFACE
+#   dnr-option dhcp4 $new_v4_dnr): the link's resolver is the ADN over DoT,
+#   authenticated by its certificate (DNR, PKIX; ca-file), its key pinned
+#   with source dnr; a capture on the laptop's veth sees the DHCP exchange,
+#   the discovery in plain DNS, then after the decision DoT only: no DNS to
+#   port 53, no query name in clear text.  The time from the lease to the
+#   first authenticated answer is printed.  The same option in plain hex
+#   changes nothing; an empty one (a lease without it) leaves the link no
+#   designation: SERVFAIL, never plain DNS, as the designated resolver's
+#   key is pinned for this network.
+#   malformed: the option's ADN Length runs past its instance: dotstubd
+#   refuses it (dotctl's error, a log line with the reason), both its
+#   processes live on, and the link gets what the policy gives a network
+#   that designates nothing (unknown-network opportunistic: plain DNS,
+#   shown so); no DoT at all on the veth.
+set -u
+# shellcheck source=../lib/netns.sh
+. "$DOTSTUB_SRC/tests/lib/netns.sh"
+netns_reexec "$@"
+
+# shellcheck source=../lib/common.sh
+. "$DOTSTUB_SRC/tests/lib/common.sh"
+# shellcheck source=../lib/unbound-dot.sh
+. "$DOTSTUB_SRC/tests/lib/unbound-dot.sh"
+trap 'ds_stop_all; cap_stop_all; teardown; rm -rf "$T_DIR"' EXIT
+
+for p in dhclient dnsmasq unbound tcpdump; do
+	command -v "$p" >/dev/null || { echo "$p is not installed (scripts/deps.sh)"; exit 1; }
+done
+[ -x /sbin/dhclient-script ] || { echo "no /sbin/dhclient-script (isc-dhcp-client)"; exit 1; }
+
+L=127.0.0.53
+DIG="dig @$L +time=5 +tries=1"
+ADN=dns.example.test
+GW=10.77.0.1          # the gateway: DHCP server, router, plain resolver
+DOT=192.0.2.53        # the DNR address: the DoT server
+VETH=${NS_P}c
+GVETH=${NS_P}g
+WAIT=(--discovery-wait 10000)
+ip -n "$NS_GW" addr add $DOT/32 dev "$GVETH" || exit 1
+# the laptop has only what the lease gives it
+ip addr flush dev "$VETH"
+ip route flush dev "$VETH"
+ip -6 route flush dev "$VETH"
+
+# dnr_hex VALID|TRUNCATED: the data of an OPTION_V4_DNR (RFC 9463 5.1)
+# with one instance, colon-separated as dnsmasq takes it: priority 1, the
+# ADN, the address $DOT, alpn=dot; TRUNCATED's ADN Length says 18 octets
+# where its instance holds 10
+dnr_hex() {
+	python3 - "$1" "$ADN" "$DOT" <<'EOF'
+import sys
+kind, adn, addr = sys.argv[1:]
+name = b"".join(bytes([len(l)]) + l.encode() for l in adn.split(".")) + b"\0"
+if kind == "valid":
+    alpn = bytes([0, 1, 0, 4, 3]) + b"dot"
+    inst = bytes([0, 1, len(name)]) + name + bytes([4]) + bytes(map(int, addr.split("."))) + alpn
+else:
+    inst = bytes([0, 1, len(name)]) + name[:10]
+opt = len(inst).to_bytes(2, "big") + inst
+print(":".join("%02x" % b for b in opt))
+EOF
+}
+
+# gw_start LABEL HEX: Unbound (plain DNS on $GW, DoT on $DOT) and dnsmasq
+# (DHCP only, option 162 = HEX) in the gateway namespace
+gw_start() {
+	local d=$T_DIR/gw-$1 c=$T_DIR/gw-$1/certs
+	mkdir -p "$c"
+	udot_ca_chain $ADN "$c" || return 1
+	cat >"$d/unbound.conf" <<EOF
+server:
+	chroot: ""
+	username: ""
+	directory: "$d"
+	pidfile: "$d/unbound.pid"
+	verbosity: 1
+	use-syslog: no
+	logfile: "$d/unbound.log"
+	num-threads: 1
+	interface: $GW@53
+	interface: $DOT@853
+	tls-port: 853
+	tls-service-key: "$c/$ADN.key"
+	tls-service-pem: "$c/$ADN.pem"
+	access-control: 0.0.0.0/0 allow
+	do-not-query-address: 0.0.0.0/0
+	do-not-query-address: ::/0
+	local-zone: "resolver-name.arpa." static
+	local-data: "resolver-name.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
+	local-zone: "resolver.arpa." static
+	local-data: "resolver.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
+	local-zone: "example.test." static
+	local-data: "www.example.test. 300 IN A 192.0.2.80"
+	local-data: "secret-name.example.test. 300 IN A 192.0.2.81"
+	local-data: "asked.example.test. 300 IN A 192.0.2.82"
+remote-control:
+	control-enable: no
+EOF
+	ip netns exec "$NS_GW" unbound -d -c "$d/unbound.conf" >>"$d/unbound.stderr" 2>&1 &
+	echo $! >"$T_DIR/gw-unbound.pid"
+	if ! wait_for 5 ip netns exec "$NS_GW" sh -c \
+		"dig @$GW +time=1 +tries=1 www.example.test A | grep -q 192.0.2.80"; then
+		echo "unbound on $GW does not answer:"
+		cat "$d/unbound.stderr" "$d/unbound.log" 2>/dev/null
+		return 1
+	fi
+	cat >"$d/dnsmasq.conf" <<EOF
+port=0
+interface=$GVETH
+bind-interfaces
+dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,1h
+dhcp-option=option:router,$GW
+dhcp-option=option:dns-server,$GW
+dhcp-option-force=162,$2
+dhcp-leasefile=$d/dnsmasq.leases
+no-ping
+EOF
+	ip netns exec "$NS_GW" dnsmasq --keep-in-foreground --conf-file="$d/dnsmasq.conf" \
+		--user=root --pid-file="$d/dnsmasq.pid" --log-dhcp \
+		--log-facility="$d/dnsmasq.log" &
+	echo $! >"$T_DIR/gw-dnsmasq.pid"
+	if ! wait_for 5 grep -q "DHCP, IP range" "$d/dnsmasq.log"; then
+		echo "dnsmasq did not start:"
+		cat "$d/dnsmasq.log" 2>/dev/null
+		return 1
+	fi
+}
+
+# dhc_start NAME: dhclient on the veth for daemon NAME, with
+# /sbin/dhclient-script, packaging/dhclient/dhclient-dotstub.conf and the
+# hook, in a mount (and UTS) namespace of its own: /etc/resolv.conf, the
+# enter and exit hook directories (and /etc/dhcp/dhclient-enter-hooks and
+# -exit-hooks if the machine has them) are covered there by scratch copies,
+# so neither dhclient-script nor another hook touches the machine's.  The
+# enter hooks: 00-test (dotctl for daemon NAME on PATH, the resolv-source
+# directory, the time of the lease) and dotstub, the hook itself.
+dhc_start() {
+	local d=$T_DIR/dhc h=$T_DIR/dhc/enter
+	mkdir -p "$h" "$d/exit" "$d/bin" "$d/out"
+	printf 'nameserver 10.255.255.1\n' >"$d/resolv.conf"
+	printf '#!/bin/sh\nexec "%s" -s "%s" "$@"\n' "$DOTCTL" "$T_DIR/$1/control" >"$d/bin/dotctl"
+	chmod +x "$d/bin/dotctl"
+	cat >"$h/00-test" <<EOF
+PATH=$d/bin:\$PATH
+DOTSTUB_DHCLIENT_DIR=$d/out
+case \$reason in BOUND) date +%s%N >"$d/bound" ;; esac
+echo "\$reason new_v4_dnr=\${new_v4_dnr:-}" >>"$d/reasons"
+EOF
+	ln -sf "$DOTSTUB_SRC/packaging/dhclient/dotstub" "$h/dotstub"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare -m -u -- sh -c '
+		d=$1; shift
+		mount --bind "$d/resolv.conf" /etc/resolv.conf &&
+		mount --bind "$d/enter" /etc/dhcp/dhclient-enter-hooks.d &&
+		mount --bind "$d/exit" /etc/dhcp/dhclient-exit-hooks.d || exit 1
+		for f in /etc/dhcp/dhclient-enter-hooks /etc/dhcp/dhclient-exit-hooks; do
+			[ ! -e "$f" ] || mount --bind /dev/null "$f" || exit 1
+		done
+		exec dhclient "$@"' sh "$d" \
+		-4 -d -v -sf /sbin/dhclient-script -cf "$DOTSTUB_SRC/packaging/dhclient/dhclient-dotstub.conf" \
+		-lf "$d/leases" -pf "$d/dhclient.pid" "$VETH" >>"$d/log" 2>&1 &
+	echo $! >"$T_DIR/dhclient.pid"
+}
+
+dhc_bound() { [ -s "$T_DIR/dhc/bound" ]; }
+
+stop_pidfile() {
+	local p
+	p=$(cat "$1" 2>/dev/null) || return 0
+	rm -f "$1"
+	pid_stop "$p"
+}
+
+# the daemons are stopped by then; the next scenario starts from scratch
+teardown() {
+	stop_pidfile "$T_DIR/dhclient.pid"
+	stop_pidfile "$T_DIR/gw-dnsmasq.pid"
+	stop_pidfile "$T_DIR/gw-unbound.pid"
+	ip addr flush dev "$VETH" 2>/dev/null
+	ip route flush dev "$VETH" 2>/dev/null
+	rm -rf "$T_DIR/a" "$T_DIR/dhc" "$T_DIR"/gw-*
+}
+
+status_of() { ds_ctl "$1" status 2>&1; }
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# ------------------------------------------------------------- a valid lease
+s_lease() {
+	local out st t0 t1 hex ifindex ms
+	ifindex=$(cat "/sys/class/net/$VETH/ifindex")
+	hex=$(dnr_hex valid) || return 1
+	gw_start lease "$hex" || return 1
+	mkdir -p "$T_DIR/dhc/out"
+	ds_start a --listen $L:53 --resolv-source "$T_DIR/dhc/out/resolv.conf" \
+		--ca-file "$T_DIR/gw-lease/certs/$ADN.ca.pem" --unknown-network opportunistic \
+		"${WAIT[@]}" || return 1
+	cap_start lease "$VETH" || return 1
+	t0=$(date +%s%N)
+	dhc_start a
+	check "lease: dhclient got a lease (the hook ran for BOUND)" wait_for 20 dhc_bound
+	check "lease: the lease carried the option (new_v4_dnr)" \
+		grep -q "^BOUND new_v4_dnr=0:22:0:1:12:" "$T_DIR/dhc/reasons"
+	check "lease: the network decides with the DNR designation" wait_for 15 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'DNR, verified by its certificate (PKIX)'"
+	out=$($DIG www.example.test A +short)
+	t1=$(date +%s%N)
+	expect_eq "lease: the first authenticated answer" "$out" "192.0.2.80"
+	cap_stop lease $GW
+	cap_expect_seen "lease: the capture saw the DHCP exchange" lease "udp port 67"
+	cap_expect_seen "lease: the capture saw the discovery in plain DNS (port 53)" lease \
+		"dst host $GW and dst port 53"
+	cap_expect_seen "lease: the capture saw DoT to the DNR address" lease \
+		"dst host $DOT and tcp dst port 853"
+
+	st=$(status_of a)
+	expect_contains "lease: status: the ADN is the upstream" "$st" "upstream:   $ADN"
+	expect_contains "lease: status: authenticated by the certificate (PKIX)" "$st" \
+		"auth:     certificate verified (PKIX)"
+	expect_contains "lease: status: the link's transport" "$st" \
+		"DoT to $ADN ($DOT:853), authenticated by its certificate (PKIX)"
+	expect_contains "lease: status: why (DNR)" "$st" "DNR, verified by its certificate (PKIX)"
+	expect_contains "lease: the log says the option came from DHCP" "$(ds_log a)" \
+		"link $VETH ($ifindex): DHCPv4 DNR option: 1 DNR designation(s)"
+	expect_contains "lease: the log says DNR verified it" "$(ds_log a)" \
+		"DDR: $ADN verified (DNR): its certificate is valid for $ADN"
+	check "lease: its key is pinned with source dnr" wait_for 10 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q '^$ADN. .*dnr'"
+
+	# after the decision: DoT only on the wire
+	cap_start after "$VETH" || return 1
+	out=$($DIG secret-name.example.test A +short)
+	expect_eq "lease: after: a second name" "$out" "192.0.2.81"
+	out=$(ds_ctl a query asked.example.test)
+	expect_contains "lease: after: dotctl query says DoT to the ADN, PKIX" "$out" \
+		"answered by: DoT to $ADN ($DOT:853, certificate verified (PKIX))"
+	cap_stop after $GW
+	cap_expect_seen "lease: after: the capture saw DoT (port 853)" after "tcp dst port 853"
+	cap_expect_none "lease: after: no DNS to port 53" after "port 53"
+	cap_expect_absent "lease: after: no query name in clear text" after "secret-name"
+	cap_expect_absent "lease: after: ... nor the other" after "asked"
+	ms=$(sed -n 's/.*first answer over the new upstream \([0-9.]*\) ms after the network change.*/\1/p' \
+		"$T_DIR/a/log" | head -1)
+	echo "# timing: DNR from DHCP: first authenticated answer $(((t1 - $(cat "$T_DIR/dhc/bound")) / 1000000)) ms" \
+		"after the lease (dhclient start to the answer: $(((t1 - t0) / 1000000)) ms; the daemon's" \
+		"own measure: ${ms:-?} ms after the network change)"
+
+	# the same option in plain hex is the same designation: nothing to do
+	out=$(ds_ctl a link "$VETH" dnr-option dhcp4 "$(printf '%s' "$hex" | tr -d :)" 2>&1)
+	expect_contains "lease: the option in plain hex: the same designation" "$out" \
+		"DHCPv4 DNR option: 1 DNR designation(s) (no change)"
+	# a lease without the option: the link has no DNR designation left
+	out=$(ds_ctl a link "$VETH" dnr-option dhcp4 "" 2>&1)
+	expect_contains "lease: an empty option leaves the link none" "$out" \
+		"DHCPv4 DNR option: 0 DNR designation(s)"
+	# its designated resolver's key is pinned for this network: without a
+	# designation it gets no DNS, never plain DNS (as a known network)
+	check "lease: without it, the network decides again" ds_wait_log a \
+		"link $VETH ($ifindex, default): no DNS (" 0 15
+	out=$($DIG www.example.test A)
+	expect_contains "lease: without it: SERVFAIL" "$out" "status: SERVFAIL"
+	expect_not_contains "lease: without it: never plain DNS" "$(status_of a)" "PLAIN DNS"
+}
+
+# ------------------------------------------------------------- a malformed option
+s_malformed() {
+	local out st hex pid netpid
+	hex=$(dnr_hex truncated) || return 1
+	gw_start bad "$hex" || return 1
+	mkdir -p "$T_DIR/dhc/out"
+	ds_start a --listen $L:53 --resolv-source "$T_DIR/dhc/out/resolv.conf" \
+		--ca-file "$T_DIR/gw-bad/certs/$ADN.ca.pem" --unknown-network opportunistic \
+		"${WAIT[@]}" || return 1
+	pid=$(ds_pid a)
+	netpid=$(ds_netpid a)
+	cap_start bad "$VETH" || return 1
+	dhc_start a
+	check "malformed: dhclient got a lease (the hook ran for BOUND)" wait_for 20 dhc_bound
+	check "malformed: the lease carried the option" \
+		grep -q "^BOUND new_v4_dnr=0:d:0:1:12:" "$T_DIR/dhc/reasons"
+	check "malformed: dotstubd refused it, saying why" ds_wait_log a \
+		"DHCPv4 DNR option rejected: instance 1: ADN Length 18 runs past the end (10 octets left)" 0 10
+	check "malformed: the hook's dotctl got the error" \
+		grep -q "dotctl: error: DHCPv4 DNR option: instance 1: ADN Length 18 runs past the end" \
+		"$T_DIR/dhc/log"
+	check "malformed: the network decided" wait_for 15 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'PLAIN DNS to $GW'"
+	out=$($DIG www.example.test A +short)
+	expect_eq "malformed: answered in plain DNS (unknown-network opportunistic)" "$out" "192.0.2.80"
+	st=$(status_of a)
+	expect_contains "malformed: status says plain DNS" "$st" "PLAIN DNS to $GW"
+	expect_not_contains "malformed: status: no DNR" "$st" "DNR, verified"
+	check "malformed: the store process lives on" pid_alive "$pid"
+	check "malformed: the network process lives on" pid_alive "$netpid"
+	cap_stop bad $GW
+	cap_expect_seen "malformed: the capture saw the plain DNS" bad "dst host $GW and dst port 53"
+	cap_expect_none "malformed: no DoT to anything" bad "tcp port 853"
+	expect_not_contains "malformed: the log never tries a DoT designation" "$(ds_log a)" \
+		"DoT designation(s)"
+}
+
+scenario lease s_lease teardown
+scenario malformed s_malformed teardown
+finish
