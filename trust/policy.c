@@ -152,6 +152,11 @@ static bool no_dot(const struct trust_policy_input *in, struct trust_decision *d
 		return true;
 	if (fallback(in) == TRUST_SERVICE_PLAIN)
 		set(d, TRUST_ACT_PLAIN, TRUST_SERVICE_PLAIN, false, plain_reason);
+	else if (in->unknown != TRUST_UNKNOWN_STRICT && in->designated == TRUST_DESIG_PIN_ABSENT)
+		/* strict because of the pin, not because of the mode: say so */
+		set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, false,
+		    "the DDR/DNR resolver whose key is pinned for this network is no longer "
+		    "designated: no clear-text DNS");
 	else
 		set(d, TRUST_ACT_SERVFAIL, TRUST_SERVICE_SERVFAIL, false, strict_reason);
 	return false;

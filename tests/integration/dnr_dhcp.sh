@@ -268,6 +268,8 @@ s_lease() {
 	# designation it gets no DNS, never plain DNS (as a known network)
 	check "lease: without it, the network decides again" ds_wait_log a \
 		"link $VETH ($ifindex, default): no DNS (" 0 15
+	expect_contains "lease: the log says the pin is why, not the mode" "$(ds_log a)" \
+		"whose key is pinned for this network is no longer designated"
 	out=$($DIG www.example.test A)
 	expect_contains "lease: without it: SERVFAIL" "$out" "status: SERVFAIL"
 	expect_not_contains "lease: without it: never plain DNS" "$(status_of a)" "PLAIN DNS"
