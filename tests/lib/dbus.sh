@@ -2,13 +2,16 @@
 # dbus.sh -- a private system bus and the real resolvectl, for the
 # resolve1 tests.  Source it after common.sh.
 #
-#	dbus_start DIR        a dbus-daemon of our own with a system-bus
+#	dbus_start DIR [POLICY...]
+#	                      a dbus-daemon of our own with a system-bus
 #	                      configuration in DIR (Debian's default policy in
 #	                      its minimal form, plus the policy file dotstub
-#	                      ships, packaging/dbus/dotstub-resolve1.conf);
+#	                      ships, packaging/dbus/dotstub-resolve1.conf, and
+#	                      the POLICY files given: another service's own);
 #	                      exports DBUS_SYSTEM_BUS_ADDRESS, which sd-bus
-#	                      (dotstubd, busctl, resolvectl) honours
-#	dbus_stop
+#	                      (dotstubd, busctl, resolvectl) and libdbus/GDBus
+#	                      (NetworkManager, nmcli) honour
+#	dbus_stop [DIR]
 #	resolvectl_get        sets RESOLVECTL to a resolvectl binary (below)
 #	bctl ARGS...          busctl --address=... ARGS
 #
@@ -22,7 +25,11 @@
 DBUS_PID=
 
 dbus_start() {
-	local dir=$1
+	local dir=$1 p includes=
+	shift
+	for p in "$@"; do
+		includes+="  <include>$p</include>"$'\n'
+	done
 	mkdir -p "$dir"
 	chmod 755 "$dir"
 	cat >"$dir/system.conf" <<CONF
@@ -52,7 +59,7 @@ dbus_start() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
   </policy>
   <include>$DOTSTUB_SRC/packaging/dbus/dotstub-resolve1.conf</include>
-</busconfig>
+$includes</busconfig>
 CONF
 	dbus-daemon --config-file="$dir/system.conf" --nofork --nopidfile --print-address=3 \
 		3>"$dir/address" 2>"$dir/dbus.log" &
@@ -70,9 +77,15 @@ CONF
 	export DBUS_SYSTEM_BUS_ADDRESS
 }
 
+# dbus_stop [DIR]: DIR's bus too when DBUS_PID is not known here (the bus
+# was started in a subshell, a scenario)
 dbus_stop() {
-	[ -n "$DBUS_PID" ] && pid_stop "$DBUS_PID"
+	local pid=$DBUS_PID
+	[ -n "$pid" ] || [ -z "${1:-}" ] || pid=$(cat "$1/dbus.pid" 2>/dev/null)
+	[ -n "$pid" ] && pid_stop "$pid"
+	[ -n "${1:-}" ] && rm -f "$1/dbus.pid"
 	DBUS_PID=
+	return 0
 }
 
 bctl() { busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" "$@"; }
