@@ -42,7 +42,7 @@ netns_reexec "$@"
 . "$DOTSTUB_SRC/tests/lib/dbus.sh"
 prov_require busctl dbus-daemon unshare
 prov_tmpdir
-trap 'ds_stop_all; bg_stop nm; bg_stop monitor; bg_stop dnsmasq; dbus_stop "$BUSDIR"; prov_cleanup; rm -rf "$T_DIR" "${BUSDIR:-}"' EXIT
+trap 'ds_stop_all; bg_stop nm; bg_stop monitor; bg_stop dnsmasq; dbus_stop_dir "$BUSDIR"; prov_cleanup; rm -rf "$T_DIR" "${BUSDIR:-}"' EXIT
 for t in NetworkManager nmcli dnsmasq dbus-monitor; do
 	if ! command -v "$t" >/dev/null 2>&1; then
 		t_fail "$t: not installed (scripts/deps.sh installs it)"
@@ -313,7 +313,7 @@ teardown() {
 	bg_stop nm
 	bg_stop monitor
 	bg_stop dnsmasq
-	dbus_stop "$BUSDIR"
+	dbus_stop_dir "$BUSDIR"
 	prov_stop "$PROV_TMP/r1"
 	rm -rf "${T_DIR:?}"/*/ "$T_DIR"/*.log "$T_DIR"/*.leases
 }

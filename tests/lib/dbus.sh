@@ -11,7 +11,8 @@
 #	                      exports DBUS_SYSTEM_BUS_ADDRESS, which sd-bus
 #	                      (dotstubd, busctl, resolvectl) and libdbus/GDBus
 #	                      (NetworkManager, nmcli) honour
-#	dbus_stop [DIR]
+#	dbus_stop
+#	dbus_stop_dir DIR     the bus of DIR, started in a subshell too
 #	resolvectl_get        sets RESOLVECTL to a resolvectl binary (below)
 #	bctl ARGS...          busctl --address=... ARGS
 #
@@ -77,13 +78,17 @@ CONF
 	export DBUS_SYSTEM_BUS_ADDRESS
 }
 
-# dbus_stop [DIR]: DIR's bus too when DBUS_PID is not known here (the bus
-# was started in a subshell, a scenario)
 dbus_stop() {
-	local pid=$DBUS_PID
-	[ -n "$pid" ] || [ -z "${1:-}" ] || pid=$(cat "$1/dbus.pid" 2>/dev/null)
-	[ -n "$pid" ] && pid_stop "$pid"
-	[ -n "${1:-}" ] && rm -f "$1/dbus.pid"
+	[ -n "$DBUS_PID" ] && pid_stop "$DBUS_PID"
+	DBUS_PID=
+}
+
+# dbus_stop_dir DIR: the bus of DIR, also one started in a subshell (a
+# scenario), where DBUS_PID is not known
+dbus_stop_dir() {
+	local pid
+	pid=$(cat "$1/dbus.pid" 2>/dev/null) && pid_stop "$pid"
+	rm -f "$1/dbus.pid"
 	DBUS_PID=
 	return 0
 }
