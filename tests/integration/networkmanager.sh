@@ -10,23 +10,30 @@
 # (tests/lib/dbus.sh, with NetworkManager's own policy file), dotstubd with
 # "resolve1 yes", and NetworkManager with dns=systemd-resolved and
 # rc-manager=unmanaged, a keyfile connection for the veth (ipv4 auto), run
-# in the foreground inside a private mount and UTS namespace (unshare -m -u)
-# where a tmpfs covers /run and /var/lib/NetworkManager, and its
+# in the foreground inside a mount and UTS namespace of its own (unshare -m
+# -u) where a tmpfs covers /run and /var/lib/NetworkManager, its
 # configuration and a scratch file are bound over /etc/NetworkManager and
-# /etc/resolv.conf: nothing of the machine's is read or written.
+# /etc/resolv.conf, and /sys is read-only (then it goes without udev):
+# nothing of the machine's network configuration is read or written.
 # dbus-monitor records every call NetworkManager makes to resolve1.
 #   lease:   NetworkManager gets the lease and hands the link's DNS server
-#            and search domain to dotstubd over D-Bus (the calls it made are
-#            printed in order; SetLinkDNS or SetLinkDNSEx, SetLinkDomains
-#            and SetLinkDefaultRoute asserted, sent by NetworkManager);
-#            dotctl status shows the link; dotstubd discovers the resolver
-#            and goes DoT; a name under the search domain is answered
-#            through dotstubd by the gateway's Unbound (its query log), and
-#            glibc's getent finds the short name through the written
-#            resolv.conf; `nmcli connection down` clears the link in
-#            dotstubd, `nmcli connection up` brings it back
+#            and search domain to dotstubd over D-Bus: its calls are
+#            printed with their arguments; SetLinkDNS with the lease's
+#            server, SetLinkDomains with its search domain and
+#            SetLinkDefaultRoute yes asserted, and the six calls in the
+#            order resolve1.sh replays; dotctl status (text and --json)
+#            shows the link; dotstubd discovers the resolver and goes DoT;
+#            a name under the search domain is answered through dotstubd
+#            by the gateway's Unbound (its query log), and glibc's getent
+#            finds the short name through the written resolv.conf (in a
+#            mount namespace of its own); `nmcli connection down` clears
+#            the link in dotstubd (the same six calls, empty), `nmcli
+#            connection up` brings it back; NetworkManager's resolv.conf
+#            stays empty
 #   restart: dotstubd restarted under a running NetworkManager: the new
 #            daemon takes the name and NetworkManager configures it again
+# At the end, the machine's /etc/resolv.conf and NetworkManager
+# directories are as they were.
 # Needs: network-manager, dnsmasq (dnsmasq-base), dbus-daemon,
 # dbus-monitor, unbound; root.
 set -u
@@ -211,8 +218,10 @@ EOF
 # of its own: a tmpfs over /run (its runtime directory; the machine's bus
 # socket out of reach too) and /var/lib/NetworkManager (its state), its
 # configuration over /etc/NetworkManager and a scratch file over
-# /etc/resolv.conf.  The system bus is the private one
-# (DBUS_SYSTEM_BUS_ADDRESS).
+# /etc/resolv.conf; /sys read-only, for NetworkManager uses udev whenever
+# /sys is writable and then waits for udevd, which does not run, to
+# announce the veth.  The system bus is the private one
+# (DBUS_SYSTEM_BUS_ADDRESS).  Any mount failing, it does not start.
 nm_start() {
 	in_test_netns || { echo "refusing to start NetworkManager outside $NS_CLI"; return 1; }
 	nm_write_config
