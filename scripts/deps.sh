@@ -15,7 +15,7 @@ PKGS=(
 	libssl-dev libevent-dev libunbound-dev nettle-dev libnl-3-dev
 	libnl-route-3-dev libldns-dev libcmocka-dev libsystemd-dev libseccomp-dev
 	openssl unbound ldnsutils knot-dnsutils bind9 bind9-dnsutils stubby dnsperf
-	dbus-daemon dbus-bin libglib2.0-bin
+	dbus-daemon dbus-bin libglib2.0-bin network-manager
 	dnsmasq-base busybox isc-dhcp-client
 	iproute2 tcpdump procps psmisc util-linux python3
 	groff-base man-db shellcheck systemd
@@ -57,5 +57,16 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# NetworkManager is for tests/integration/networkmanager.sh, which runs its
+# own in network namespaces: installed here, it must not start at boot and
+# take the machine's network over (policy-rc.d kept it from starting now)
+case " ${missing[*]} " in
+*" network-manager "*)
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable NetworkManager.service NetworkManager-wait-online.service \
+			NetworkManager-dispatcher.service >/dev/null 2>&1 || true
+	fi
+	;;
+esac
 fetch_resolvectl
 echo "deps: done"

@@ -2,13 +2,17 @@
 # dbus.sh -- a private system bus and the real resolvectl, for the
 # resolve1 tests.  Source it after common.sh.
 #
-#	dbus_start DIR        a dbus-daemon of our own with a system-bus
+#	dbus_start DIR [POLICY...]
+#	                      a dbus-daemon of our own with a system-bus
 #	                      configuration in DIR (Debian's default policy in
 #	                      its minimal form, plus the policy file dotstub
-#	                      ships, packaging/dbus/dotstub-resolve1.conf);
+#	                      ships, packaging/dbus/dotstub-resolve1.conf, and
+#	                      the POLICY files given: another service's own);
 #	                      exports DBUS_SYSTEM_BUS_ADDRESS, which sd-bus
-#	                      (dotstubd, busctl, resolvectl) honours
+#	                      (dotstubd, busctl, resolvectl) and libdbus/GDBus
+#	                      (NetworkManager, nmcli) honour
 #	dbus_stop
+#	dbus_stop_dir DIR     the bus of DIR, started in a subshell too
 #	resolvectl_get        sets RESOLVECTL to a resolvectl binary (below)
 #	bctl ARGS...          busctl --address=... ARGS
 #
@@ -22,7 +26,11 @@
 DBUS_PID=
 
 dbus_start() {
-	local dir=$1
+	local dir=$1 p includes=
+	shift
+	for p in "$@"; do
+		includes+="  <include>$p</include>"$'\n'
+	done
 	mkdir -p "$dir"
 	chmod 755 "$dir"
 	cat >"$dir/system.conf" <<CONF
@@ -52,7 +60,7 @@ dbus_start() {
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
   </policy>
   <include>$DOTSTUB_SRC/packaging/dbus/dotstub-resolve1.conf</include>
-</busconfig>
+$includes</busconfig>
 CONF
 	dbus-daemon --config-file="$dir/system.conf" --nofork --nopidfile --print-address=3 \
 		3>"$dir/address" 2>"$dir/dbus.log" &
@@ -73,6 +81,16 @@ CONF
 dbus_stop() {
 	[ -n "$DBUS_PID" ] && pid_stop "$DBUS_PID"
 	DBUS_PID=
+}
+
+# dbus_stop_dir DIR: the bus of DIR, also one started in a subshell (a
+# scenario), where DBUS_PID is not known
+dbus_stop_dir() {
+	local pid
+	pid=$(cat "$1/dbus.pid" 2>/dev/null) && pid_stop "$pid"
+	rm -f "$1/dbus.pid"
+	DBUS_PID=
+	return 0
 }
 
 bctl() { busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" "$@"; }
