@@ -87,7 +87,7 @@ resolver_start() {
 		sh "$PROV_TMP/r1" $GW
 }
 resolver_stop() { prov_stop "$PROV_TMP/r1"; }
-teardown() { ds_stop_all; dbus_stop; resolver_stop; rm -rf "${T_DIR:?}"/*/; }
+teardown() { ds_stop_all; dbus_stop_dir "$BUSDIR"; resolver_stop; rm -rf "${T_DIR:?}"/*/; }
 
 # the daemon with the API, on the private bus
 r1_daemon() { ds_start "$1" --listen "$2:53" --resolve1 yes "${WAIT[@]}" "${@:3}"; }
