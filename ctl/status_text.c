@@ -89,14 +89,17 @@ static void scalar(FILE *f, const struct cj_value *v)
 {
 	switch (v->type) {
 	case CJ_NULL:
-		fputs("null", f);
+		/* JSON's null is "not there" ("dot_server": null: none) */
+		fputs("none", f);
 		break;
 	case CJ_BOOL:
 		fputs(v->boolean ? "yes" : "no", f);
 		break;
 	case CJ_NUMBER:
-	case CJ_STRING:
 		fputs(v->text, f);
+		break;
+	case CJ_STRING:
+		fputs(v->text[0] ? v->text : "-", f);
 		break;
 	case CJ_ARRAY:
 	case CJ_OBJECT:

@@ -646,6 +646,29 @@ static bool dnr_forget(struct nm_hub *hub, int ifindex)
 	return true;
 }
 
+/* A designation a link can keep: an ADN, 1 to DS_LINK_MAX_DNR_ADDRS
+ * addresses, a priority (0 is an alias, never kept). */
+static bool dnr_usable(const struct ds_link_dnr *g)
+{
+	return g->naddr >= 1 && g->naddr <= DS_LINK_MAX_DNR_ADDRS && g->adn[0] && g->priority != 0;
+}
+
+/* The index of link ifindex's DNR entry, a new empty one if it has none;
+ * -E2BIG if the table is full. */
+static int dnr_slot(struct nm_hub *hub, int ifindex)
+{
+	int k = dnr_index(hub, ifindex);
+
+	if (k >= 0)
+		return k;
+	if (hub->ndnr >= DS_LINKTAB_MAX)
+		return -E2BIG;
+	k = hub->ndnr++;
+	memset(&hub->dnr[k], 0, sizeof(hub->dnr[k]));
+	hub->dnr[k].ifindex = ifindex;
+	return k;
+}
+
 int ds_netmgr_link_dnr(struct ds_daemon *d, int ifindex, const char *ifname,
 		       const struct ds_link_dnr *g)
 {
@@ -655,17 +678,10 @@ int ds_netmgr_link_dnr(struct ds_daemon *d, int ifindex, const char *ifname,
 
 	if (!hub)
 		return -ENOTSUP;
-	if (ifindex <= 0 || g->naddr < 1 || g->naddr > DS_LINK_MAX_DNR_ADDRS || !g->adn[0] ||
-	    g->priority == 0)
+	if (ifindex <= 0 || !dnr_usable(g))
 		return -EINVAL;
-	k = dnr_index(hub, ifindex);
-	if (k < 0) {
-		if (hub->ndnr >= DS_LINKTAB_MAX)
-			return -E2BIG;
-		k = hub->ndnr++;
-		memset(&hub->dnr[k], 0, sizeof(hub->dnr[k]));
-		hub->dnr[k].ifindex = ifindex;
-	}
+	if ((k = dnr_slot(hub, ifindex)) < 0)
+		return k;
 	l = &hub->dnr[k];
 	for (i = 0; i < l->n && l->g[i].priority != g->priority; i++)
 		;
@@ -709,8 +725,7 @@ int ds_netmgr_link_dnr_replace(struct ds_daemon *d, int ifindex, const char *ifn
 	if (ifindex <= 0 || n < 0 || n > DS_LINK_MAX_DNR)
 		return -EINVAL;
 	for (int i = 0; i < n; i++)
-		if (g[i].naddr < 1 || g[i].naddr > DS_LINK_MAX_DNR_ADDRS || !g[i].adn[0] ||
-		    g[i].priority == 0)
+		if (!dnr_usable(&g[i]))
 			return -EINVAL;
 	k = dnr_index(hub, ifindex);
 	if (k < 0 ? n == 0 : dnr_same(&hub->dnr[k], g, n))
@@ -718,13 +733,9 @@ int ds_netmgr_link_dnr_replace(struct ds_daemon *d, int ifindex, const char *ifn
 	if (n == 0) {
 		dnr_forget(hub, ifindex);
 	} else {
-		if (k < 0) {
-			if (hub->ndnr >= DS_LINKTAB_MAX)
-				return -E2BIG;
-			k = hub->ndnr++;
-		}
-		memset(&hub->dnr[k], 0, sizeof(hub->dnr[k]));
-		hub->dnr[k].ifindex = ifindex;
+		if ((k = dnr_slot(hub, ifindex)) < 0)
+			return k;
+		memset(hub->dnr[k].g, 0, sizeof(hub->dnr[k].g));
 		memcpy(hub->dnr[k].g, g, sizeof(g[0]) * (size_t)n);
 		hub->dnr[k].n = n;
 	}

@@ -182,18 +182,6 @@ for l in json.load(sys.stdin)["links"]:
         print(json.dumps(v) if isinstance(v, (list, dict, bool)) else v)' "$1" "$2"
 }
 link_is() { [ "$(link_json "$1" "$2")" = "$3" ]; }
-ms_now() { echo $(($(date +%s%N) / 1000000)); }
-# within SECONDS CMD...: poll CMD until it succeeds, for at most SECONDS of
-# wall-clock time (wait_for counts polls, and CMD here may take a while)
-within() {
-	local end=$(($(ms_now) + $1 * 1000))
-	shift
-	while :; do
-		"$@" >/dev/null 2>&1 && return 0
-		[ "$(ms_now)" -ge "$end" ] && return 1
-		sleep 0.05 # pacing of this poll loop (CMD succeeding is the condition)
-	done
-}
 # ms_until SECONDS CMD...: milliseconds until CMD succeeds, or 99999
 ms_until() {
 	local t0 s

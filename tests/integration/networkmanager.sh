@@ -293,19 +293,6 @@ link_dot() {
 	esac
 	return 1
 }
-ms_now() { echo $(($(date +%s%N) / 1000000)); }
-# within SECONDS CMD...: poll CMD until it succeeds, for at most SECONDS of
-# wall-clock time (wait_for counts polls, and each dotctl call takes a
-# while on a busy machine)
-within() {
-	local end=$(($(ms_now) + $1 * 1000))
-	shift
-	while :; do
-		"$@" >/dev/null 2>&1 && return 0
-		[ "$(ms_now)" -ge "$end" ] && return 1
-		sleep 0.05 # pacing of this poll loop (CMD succeeding is the condition)
-	done
-}
 
 # the laptop's end of the veth starts without an address: DHCP gives it
 setup() {

@@ -161,6 +161,22 @@ ds_wait_log() {
 	wait_for "$4" sh -c "[ \"\$(grep -cF -- \"\$1\" \"\$2\")\" -gt $3 ]" sh "$2" "$T_DIR/$1/log"
 }
 
+# ms_now: the wall clock in milliseconds
+ms_now() { echo $(($(date +%s%N) / 1000000)); }
+
+# within SECONDS command...: poll until the command succeeds, for at most
+# SECONDS of wall-clock time (wait_for counts polls: use this where each
+# try may take a while, e.g. dotctl on a busy machine)
+within() {
+	local end=$(($(ms_now) + $1 * 1000))
+	shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(ms_now)" -ge "$end" ] && return 1
+		sleep 0.05 # pacing of this poll loop (the command succeeding is the condition)
+	done
+}
+
 # wait_for SECONDS command...: poll until the command succeeds
 wait_for() {
 	local n=$(($1 * 20))

@@ -431,7 +431,8 @@ static void test_render_unknown_members(void **state)
 		"{\"version\": \"1\", \"uptime_s\": 1, \"upstream\": {\"name\": \"n\", "
 		"\"new_field\": \"hello\", \"conns\": \"many\"}, \"new_top\": 42, "
 		"\"new_flag\": true, \"new_list\": [\"a\", \"b\"], \"new_obj\": {\"x\": 1, "
-		"\"deep\": {\"y\": null}}, \"new_objs\": [{\"k\": \"v\"}], \"empty\": []}";
+		"\"deep\": {\"y\": null}}, \"new_objs\": [{\"k\": \"v\"}], \"empty\": [], "
+		"\"blank\": \"\"}";
 	char *t = status(json);
 
 	assert_non_null(strstr(t, "\n  new_field: hello\n"));
@@ -439,7 +440,9 @@ static void test_render_unknown_members(void **state)
 	assert_non_null(strstr(t, "\nnew_top:    42\n"));
 	assert_non_null(strstr(t, "\nnew_flag:   yes\n"));
 	assert_non_null(strstr(t, "\nnew_list:   a, b\n"));
-	assert_non_null(strstr(t, "\nnew_obj:    \n  x:        1\n  deep:     \n    y:      null\n"));
+	/* null is "none", an empty string "-" */
+	assert_non_null(strstr(t, "\nnew_obj:    \n  x:        1\n  deep:     \n    y:      none\n"));
+	assert_non_null(strstr(t, "\nblank:      -\n"));
 	assert_non_null(strstr(t, "\nnew_objs:   \n  - \n    k:      v\n"));
 	assert_non_null(strstr(t, "\nempty:      none\n"));
 	/* each once: the known members are not repeated */
