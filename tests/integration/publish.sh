@@ -18,6 +18,12 @@
 #   over DoT straight to the ISP's resolver the router publishes.
 #   own_queries: the router's own queries (loopback) still get the ISP's
 #   resolver-name.arpa, and the keys stay the same across a restart.
+#   wan_change: the WAN hands the router another resolver (its resolv.conf
+#   source rewritten, as a DHCP client does): a second ISP resolver under
+#   the same anchor (10.66.0.3); the router publishes it at once, signed
+#   again: the upstreams PTR names it (validated with delv under the
+#   router's anchor), the first one's records are gone, and the router's
+#   queries go to the new resolver over DoT.
 set -u
 # shellcheck source=../lib/common.sh
 . "$DOTSTUB_SRC/tests/lib/common.sh"
@@ -28,7 +34,7 @@ prov_require kdig tcpdump
 P=pb$$
 P=${P:0:7}
 ISP=${P}_isp RT=${P}_rt CL=${P}_cl
-ISP_IP=10.66.0.1 WAN_IP=10.66.0.2 LAN_IP=10.77.0.1 CL_IP=10.77.0.2
+ISP_IP=10.66.0.1 WAN_IP=10.66.0.2 LAN_IP=10.77.0.1 CL_IP=10.77.0.2 ISP2_IP=10.66.0.3
 
 net_down() {
 	local ns
@@ -50,6 +56,12 @@ ISPD=$PROV_TMP/isp
 "$DOTCTL" provision --addr $ISP_IP --out "$ISPD" >/dev/null || { echo "cannot provision"; exit 1; }
 PROV_EXTRA_CONF="	access-control: 10.77.0.0/24 allow" prov_write_conf "$ISPD"
 ISP_NAME=$(prov_name "$ISPD")
+# a second resolver of the same ISP, under the same resolver-name.arpa KSK
+ISPD2=$PROV_TMP/isp2
+"$DOTCTL" provision --addr $ISP2_IP --out "$ISPD2" --arpa-key "$ISPD/keys/arpa-ksk.private" \
+	>/dev/null || { echo "cannot provision the second resolver"; exit 1; }
+PROV_EXTRA_CONF="	access-control: 10.77.0.0/24 allow" prov_write_conf "$ISPD2"
+ISP2_NAME=$(prov_name "$ISPD2")
 
 # veth NAME_A NS_A ADDR_A NAME_B NS_B ADDR_B (/24 each, up)
 veth() {
@@ -85,13 +97,15 @@ net_up() {
 		return 1
 	fi
 }
-teardown() { net_down; rm -rf "${T_DIR:?}/rt" "${T_DIR:?}/cl"; }
+teardown() { net_down; rm -rf "${T_DIR:?}/rt" "${T_DIR:?}/cl" "${T_DIR:?}"/rtz.*; }
 
-# router_up: the router's daemon; waits until it published the ISP's
-# resolver as its upstream
+# router_up [how the router learns its WAN resolver]: the router's daemon
+# (default: --network-resolver, the ISP's first resolver); waits until it
+# published the ISP's resolver as its upstream
 router_up() {
+	[ $# -gt 0 ] || set -- --network-resolver $ISP_IP
 	DS_WRAP="ip netns exec $RT" ds_start rt --listen 127.0.0.53:53 --listen $LAN_IP:53 \
-		--serve-dot $LAN_IP:853 --publish yes --network-resolver $ISP_IP || return 1
+		--serve-dot $LAN_IP:853 --publish yes "$@" || return 1
 	if ! ds_wait_log rt "publish: upstream $ISP_NAME (dot, with its KEY) published" 0 20; then
 		echo "the router did not publish its upstream:"
 		tail -20 "$T_DIR/rt/log"
@@ -212,7 +226,58 @@ s_own_queries() {
 	expect_eq "the keys are made once" "$(grep -c 'publish: generated new keys' "$T_DIR/rt/log")" 1
 }
 
+# isp2_up: the second resolver on the ISP's link
+isp2_up() {
+	ip -n "$ISP" addr add $ISP2_IP/24 dev "${P}i" || return 1
+	ip -n "$RT" neigh replace $ISP2_IP lladdr 02:00:00:00:66:01 dev "${P}w" nud permanent
+	: >"$ISPD2/unbound.log"
+	ip netns exec "$ISP" unbound -d -c "$ISPD2/test-unbound.conf" >>"$ISPD2/unbound.log" 2>&1 &
+	echo $! >"$ISPD2/test-unbound.pid"
+	wait_for 5 sh -c "ip netns exec '$ISP' dig @$ISP2_IP +time=1 +tries=1 +norec SOA resolver-name.arpa | grep -q NOERROR" || {
+		cat "$ISPD2/unbound.log"
+		return 1
+	}
+}
+
+s_wan_change() {
+	local wan=$T_DIR/wan-resolv.conf out
+	net_up || return 1
+	isp2_up || return 1
+	printf 'nameserver %s\n' $ISP_IP >"$wan"
+	router_up --resolv-source "$wan" || return 1
+	expect_contains "wan change: first the ISP's first resolver is published" \
+		"$(rt_zone PTR "upstreams.$RT_NAME")" "PTR	$ISP_NAME."
+	# the WAN's DHCP client writes the new resolver, with a rename
+	printf 'nameserver %s\n' $ISP2_IP >"$wan.new" && mv "$wan.new" "$wan"
+	check "wan change: the router publishes the new resolver" \
+		ds_wait_log rt "publish: upstream $ISP2_NAME (dot, with its KEY) published" 0 20
+	expect_contains "wan change: the upstreams PTR names it, validated under the router's anchor" \
+		"$(rt_zone PTR "upstreams.$RT_NAME")" "PTR	$ISP2_NAME."
+	expect_contains "wan change: its KEY, validated" "$(rt_zone KEY "$ISP2_NAME.$RT_NAME")" "KEY	257 3 13"
+	expect_contains "wan change: its address, validated" "$(rt_zone A "$ISP2_NAME.$RT_NAME")" "$ISP2_IP"
+	out=$(ip netns exec "$CL" dig @$LAN_IP +time=3 +tries=1 KEY "$ISP_NAME.$RT_NAME" 2>&1)
+	expect_contains "wan change: the first resolver's records are gone" "$out" "status: NXDOMAIN"
+	out=$(q "$RT" www.example.test A)
+	expect_contains "wan change: the router resolves" "$out" "192.0.2.10"
+	expect_contains "wan change: ... over DoT to the new resolver" "$(ds_json rt discovery.upstream)" "$ISP2_NAME"
+}
+
+# rt_zone TYPE NAME: delv at the router's LAN address, under the anchors of
+# the router's two zones (taken from `dotctl publish show` and its KEY)
+rt_zone() {
+	local d=$T_DIR/rtz out
+	if [ ! -f "$d.delv" ]; then
+		ds_ctl rt publish show >"$d.arpa.anchor" || return 1
+		prov_anchor "$d.arpa.anchor" >"$d.arpa.delv"
+		out=$(ip netns exec "$CL" sh -c ". '$DOTSTUB_SRC/tests/lib/provisioned.sh'; prov_delv $LAN_IP '$d.arpa.delv' resolver-name.arpa KEY $RT_NAME.resolver-name.arpa")
+		printf '%s\n' "$out" | sed "s/^$RT_NAME.resolver-name.arpa./$RT_NAME./" >"$d.anchor"
+		prov_anchor "$d.anchor" >"$d.delv"
+	fi
+	ip netns exec "$CL" sh -c ". '$DOTSTUB_SRC/tests/lib/provisioned.sh'; prov_delv $LAN_IP '$d.delv' $RT_NAME $1 $2"
+}
+
 scenario via_router s_via_router teardown
 scenario prefer_upstream s_prefer_upstream teardown
 scenario own_queries s_own_queries teardown
+scenario wan_change s_wan_change teardown
 finish
