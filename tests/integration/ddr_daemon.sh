@@ -18,7 +18,15 @@
 #   network on first use (trust list shows it, source ddr); after a
 #   restart on the same network it authenticates the resolver even with
 #   unknown-network strict; a new key there is refused (ALERT, SERVFAIL,
-#   no clear text on the veth);
+#   no clear text on the veth), its certificate verifying for nothing;
+#   repin: the key of a designated resolver verified by its certificate
+#   (PKIX) is pinned; the server then renews its certificate with a new
+#   key (the same ADN and address, the same CA): it is still DoT,
+#   authenticated, with no SERVFAIL, the log says once that the pin was
+#   replaced, the trust list shows the new key (first seen kept, the
+#   change dated), and the next visit is authenticated by the new pin; a
+#   new key whose certificate comes from another CA, or lacks the
+#   resolver's address, is refused there (ALERT, SERVFAIL, no clear text);
 #   dnr: `dotctl link IFACE dnr` designates a DoT resolver whose
 #   certificate is valid for its ADN (test CA, ca-file): it takes over from
 #   plain DNS (DDR gave nothing verifiable) with authenticated DoT, before
@@ -106,7 +114,8 @@ gw_stop() {
 # scenarios share the networks)
 teardown() {
 	gw_stop
-	rm -rf "$T_DIR/a" "$T_DIR/b" "$T_DIR/c"
+	rm -rf "$T_DIR/a" "$T_DIR/b" "$T_DIR/c" "$T_DIR/s" "$T_DIR/r2" "$T_DIR/r3" \
+		"$T_DIR/other" "$T_DIR/noip"
 }
 
 # certs DIR ADDR: a test CA and a certificate for $ADN (with IP:ADDR if
@@ -314,6 +323,8 @@ s_pin() {
 		"ALERT network"
 	expect_contains "pin: the ALERT says another key" "$(ds_log c)" \
 		"presented another key than the one pinned for this network"
+	expect_not_contains "pin: the changed key's pin is not replaced" "$(ds_log c)" \
+		"pin replaced"
 	st=$(status_of c)
 	expect_eq "pin: status: refused" "$(ds_json c discovery.state)" "refused"
 	expect_contains "pin: status says why" "$st" \
@@ -340,6 +351,115 @@ print([e["spki_sha256"] for e in json.load(sys.stdin) if "designated" in e][0])'
 	check "pin: the new key is pinned" wait_for 10 sh -c \
 		"'$DOTCTL' -s '$T_DIR/c/control' trust list --json | grep -q '\"designated\"' &&
 		 ! '$DOTCTL' -s '$T_DIR/c/control' trust list --json | grep -q '$old'"
+}
+
+# ----------------- a PKIX-verified designated resolver renews its certificate
+# spki_of DIR: the SPKI SHA-256 of DIR's server certificate (TLSA 3 1 1 data)
+spki_of() { udot_tlsa 3 1 1 "$1/$ADN.leaf.pem" | cut -d' ' -f4; }
+# pin_field NAME FIELD: FIELD of the designated pin in NAME's trust list
+pin_field() {
+	ds_ctl "$1" trust list --json | python3 -c 'import json, sys
+print([e.get(sys.argv[1], "") for e in json.load(sys.stdin) if "designated" in e][0])' "$2"
+}
+
+# repin_refused LABEL DIR: NAME LABEL starts with a's store on a gateway
+# serving DIR's certificate, which must not replace the pin
+repin_refused() {
+	local n=$1 out
+	gw_stop
+	gw_unbound "$n" $PUB "$2" || return 1
+	copy_state r2 "$n" || return 1
+	cap_start "$n" "$VETH" "" "host $PUB" || return 1
+	ds_start "$n" --listen $L:53 --network-resolver $PUB --ca-file "$T_DIR/ca-re/$ADN.ca.pem" \
+		--unknown-network opportunistic "${WAIT[@]}" || return 1
+	check "repin, $n: the new key raised an ALERT" ds_wait_log "$n" "ALERT" 0 15
+	out=$($DIG secret-name.example.test A)
+	expect_contains "repin, $n: SERVFAIL" "$out" "status: SERVFAIL"
+	expect_eq "repin, $n: status: refused" "$(ds_json "$n" discovery.state)" "refused"
+	expect_contains "repin, $n: the log says its certificate does not verify" "$(ds_log "$n")" \
+		"nor does its certificate verify (PKIX)"
+	grep -F "ALERT" "$T_DIR/$n/log" | sed 's/^/#   /'
+	expect_not_contains "repin, $n: the pin is not replaced" "$(ds_log "$n")" "pin replaced"
+	expect_eq "repin, $n: the renewed key stays pinned" "$(pin_field "$n" spki_sha256)" \
+		"$(spki_of "$T_DIR/ca-re2")"
+	cap_stop "$n" $PUB
+	cap_expect_absent "repin, $n: the query never went out in clear text" "$n" "secret-name"
+	ds_stop "$n"
+}
+
+s_repin() {
+	local out st old new first
+	certs "$T_DIR/ca-re" $PUB || return 1
+	gw_unbound re $PUB "$T_DIR/ca-re" || return 1
+	ds_start a --listen $L:53 --network-resolver $PUB --ca-file "$T_DIR/ca-re/$ADN.ca.pem" \
+		--unknown-network strict "${WAIT[@]}" || return 1
+	out=$($DIG www.example.test A +short)
+	expect_eq "repin: first visit answered (DDR, PKIX)" "$out" "192.0.2.80"
+	check "repin: the verified resolver's key is pinned" wait_for 10 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q '^$ADN. .*ddr'"
+	old=$(spki_of "$T_DIR/ca-re")
+	expect_eq "repin: the pin is the certificate's key" "$(pin_field a spki_sha256)" "$old"
+	first=$(pin_field a first_seen)
+	ds_stop a
+
+	# the server renews its certificate: a new key, the same ADN and
+	# address, the same CA
+	gw_stop
+	UDOT_SAN_EXTRA=",IP:$PUB" udot_ca_sign $ADN "$T_DIR/ca-re" "$T_DIR/ca-re2" || return 1
+	new=$(spki_of "$T_DIR/ca-re2")
+	check "repin: the renewed certificate has another key" test "$new" != "$old"
+	gw_unbound re2 $PUB "$T_DIR/ca-re2" || return 1
+	copy_state a r2 || return 1
+	cap_start repin "$VETH" "" "host $PUB" || return 1
+	ds_start r2 --listen $L:53 --network-resolver $PUB --ca-file "$T_DIR/ca-re/$ADN.ca.pem" \
+		--unknown-network strict "${WAIT[@]}" || return 1
+	out=$($DIG secret-name.example.test A)
+	expect_contains "repin: renewed: answered, no SERVFAIL" "$out" "status: NOERROR"
+	expect_contains "repin: renewed: the answer" "$out" "192.0.2.81"
+	st=$(status_of r2)
+	expect_contains "repin: status: authenticated by the certificate (PKIX)" "$st" \
+		"auth:     certificate verified (PKIX)"
+	expect_contains "repin: status: the pin replaced" "$st" "a new key: the pin replaced"
+	check "repin: status: not refused" test "$(ds_json r2 discovery.state)" != refused
+	expect_not_contains "repin: status: not the changed-key refusal" "$st" \
+		"another key than the one pinned"
+	expect_not_contains "repin: no ALERT" "$(ds_log r2)" "ALERT"
+	check "repin: the store holds the new key" wait_for 10 sh -c \
+		"'$DOTCTL' -s '$T_DIR/r2/control' trust list --json | grep -q '$new'"
+	expect_eq "repin: the log says once that the pin was replaced" \
+		"$(ds_log_count r2 "designated resolver $ADN on network")" 1
+	expect_contains "repin: the log line" "$(ds_log r2)" \
+		"new key, verified by its certificate (PKIX): pin replaced"
+	grep -F "pin replaced" "$T_DIR/r2/log" | sed 's/^/#   /'
+	expect_contains "repin: the store process replaced it" "$(ds_log r2)" \
+		"has a new key sha256 ${new:0:16}... (verified by its certificate), replacing ${old:0:16}..."
+	expect_eq "repin: trust list: the new key" "$(pin_field r2 spki_sha256)" "$new"
+	expect_eq "repin: trust list: first seen kept" "$(pin_field r2 first_seen)" "$first"
+	check "repin: trust list: the change dated" test -n "$(pin_field r2 key_changed)"
+	expect_contains "repin: trust list (text): key-changed" "$(ds_ctl r2 trust list)" \
+		"key-changed"
+	expect_eq "repin: the store file says version 3" "$(head -1 "$T_DIR/r2/state/anchors")" \
+		"dotstub-trust 3"
+	cap_stop repin $PUB
+	cap_expect_seen "repin: the capture saw DoT (port 853)" repin "tcp dst port 853"
+	cap_expect_absent "repin: the query never went out in clear text" repin "secret-name"
+	ds_stop r2
+
+	# the next visit: the new pin authenticates it
+	copy_state r2 r3 || return 1
+	ds_start r3 --listen $L:53 --network-resolver $PUB --ca-file "$T_DIR/ca-re/$ADN.ca.pem" \
+		--unknown-network strict "${WAIT[@]}" || return 1
+	out=$($DIG asked.example.test A +short)
+	expect_eq "repin: next visit answered" "$out" "192.0.2.82"
+	expect_contains "repin: next visit: authenticated by the new pin" "$(ds_log r3)" \
+		"DDR: $ADN authenticated by its pinned key (DDR), key sha256 $new"
+	ds_stop r3
+
+	# a new key from another CA, or without the resolver's address: refused
+	certs "$T_DIR/ca-other" $PUB || return 1
+	repin_refused other "$T_DIR/ca-other" || return 1
+	udot_ca_sign $ADN "$T_DIR/ca-re" "$T_DIR/ca-noip2" || return 1
+	repin_refused noip "$T_DIR/ca-noip2" || return 1
 }
 
 # ------------------------------------------------ DNR through dotctl link
@@ -395,5 +515,6 @@ scenario no-ip s_no_ip teardown
 scenario opportunistic s_opportunistic teardown
 scenario ddr-off s_ddr_off teardown
 scenario pin s_pin teardown
+scenario repin s_repin teardown
 scenario dnr s_dnr teardown
 finish

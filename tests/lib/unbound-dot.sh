@@ -21,6 +21,10 @@
 #                               DIR/NAME.ca.pem (and DIR/NAME.inter.pem);
 #                               $UDOT_SAN_EXTRA is appended to the server
 #                               certificate's subjectAltName (",IP:192.0.2.1")
+#   udot_ca_sign NAME CADIR DIR a new key and server certificate for NAME
+#                               signed by CADIR's CA (udot_ca_chain, no
+#                               intermediate): the same files in DIR, the CA's
+#                               copied ($UDOT_SAN_EXTRA as above)
 #   udot_sized_txt NAME OCTETS  server: lines: a TXT RRset for NAME whose
 #                               answer is exactly OCTETS octets without OPT
 #                               (udot_sized_txt_count: how many records)
@@ -127,6 +131,20 @@ udot_ca_chain()
 	else
 		cat "$dir/$name.leaf.pem" "$dir/$name.ca.pem" >"$dir/$name.pem"
 	fi
+}
+
+udot_ca_sign()
+{
+	local name=$1 ca=$2 dir=$3
+	mkdir -p "$dir" &&
+		cp "$ca/$name.ca.key" "$ca/$name.ca.pem" "$dir/" || return 1
+	printf 'subjectAltName=DNS:%s%s\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+		"$name" "${UDOT_SAN_EXTRA:-}" >"$dir/$name.ext"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$dir/$name.key" -out "$dir/$name.csr" -subj "/CN=$name" >/dev/null 2>&1 || return 1
+	udot__sign "$dir/$name.csr" "$dir/$name.ca.key" "$dir/$name.ca.pem" "$dir/$name.leaf.pem" \
+		"$dir/$name.ext" || return 1
+	cat "$dir/$name.leaf.pem" "$dir/$name.ca.pem" >"$dir/$name.pem"
 }
 
 udot__hex()
