@@ -104,6 +104,8 @@ int trust_store_add_dpin(struct trust_store *s, const struct trust_dpin *p)
 			o->first_seen = p->first_seen;
 		if (p->last_seen > o->last_seen)
 			o->last_seen = p->last_seen;
+		if (p->key_changed > o->key_changed)
+			o->key_changed = p->key_changed;
 		return 0;
 	}
 	if (s->ndpins >= TRUST_MAX_DPINS)
@@ -117,6 +119,22 @@ int trust_store_add_dpin(struct trust_store *s, const struct trust_dpin *p)
 	return 0;
 }
 
+/* A pin made of the arguments, checked; 0 or -EINVAL. */
+static int dpin_make(struct trust_dpin *p, const char *fp, enum trust_dpin_source source,
+		     const char *adn, const uint8_t spki[TRUST_SHA256_LEN], time_t now)
+{
+	memset(p, 0, sizeof(*p));
+	if (!fp || !trust_fp_valid(fp) || strlen(fp) > TRUST_FP_MAX ||
+	    (source != TRUST_DPIN_DDR && source != TRUST_DPIN_DNR) || spki_zero(spki) ||
+	    trust_name_canonical(adn, p->adn) < 0)
+		return -EINVAL;
+	strcpy(p->fp, fp);
+	p->source = source;
+	memcpy(p->spki, spki, TRUST_SHA256_LEN);
+	p->first_seen = p->last_seen = now;
+	return 0;
+}
+
 int trust_store_pin_designated(struct trust_store *s, const char *fp,
 			       enum trust_dpin_source source, const char *adn,
 			       const uint8_t spki[TRUST_SHA256_LEN], time_t now,
@@ -127,15 +145,8 @@ int trust_store_pin_designated(struct trust_store *s, const char *fp,
 	ssize_t i;
 	int r, added;
 
-	memset(&p, 0, sizeof(p));
-	if (!fp || !trust_fp_valid(fp) || strlen(fp) > TRUST_FP_MAX ||
-	    (source != TRUST_DPIN_DDR && source != TRUST_DPIN_DNR) || spki_zero(spki) ||
-	    trust_name_canonical(adn, p.adn) < 0)
+	if (dpin_make(&p, fp, source, adn, spki, now) < 0)
 		return -EINVAL;
-	strcpy(p.fp, fp);
-	p.source = source;
-	memcpy(p.spki, spki, TRUST_SHA256_LEN);
-	p.first_seen = p.last_seen = now;
 	added = dpin_index(s, fp) < 0;
 	if ((r = trust_store_add_dpin(s, &p)) < 0)
 		return r;
@@ -145,6 +156,42 @@ int trust_store_pin_designated(struct trust_store *s, const char *fp,
 	if (ret)
 		*ret = &s->dpins[i];
 	return added;
+}
+
+int trust_store_replace_designated(struct trust_store *s, const char *fp,
+				   enum trust_dpin_source source, const char *adn,
+				   const uint8_t spki[TRUST_SHA256_LEN], time_t now,
+				   const struct trust_dpin **ret)
+{
+	struct trust_dpin p, *o;
+	struct trust_change c = { .kind = TRUST_CHANGE_DPIN_REPLACE, .now = now };
+	ssize_t i;
+	int replaced;
+
+	if (dpin_make(&p, fp, source, adn, spki, now) < 0)
+		return -EINVAL;
+	if ((i = dpin_index(s, fp)) < 0)
+		return -ENOENT;
+	o = &s->dpins[i];
+	if (strcmp(o->adn, p.adn) != 0)
+		return -EPERM;
+	/* a clock set back never dates the change before the pin: the file
+	 * would not read back */
+	if (now < o->first_seen)
+		now = o->first_seen;
+	replaced = memcmp(o->spki, p.spki, TRUST_SHA256_LEN) != 0;
+	if (replaced) {
+		memcpy(o->spki, p.spki, TRUST_SHA256_LEN);
+		o->source = p.source;
+		o->key_changed = now;
+	}
+	if (now > o->last_seen)
+		o->last_seen = now;
+	c.dpin = o;
+	trust_journal_note(s, &c);
+	if (ret)
+		*ret = o;
+	return replaced;
 }
 
 int trust_store_forget_designated(struct trust_store *s, const struct trust_dpin *p)

@@ -56,7 +56,9 @@
  * resolver's key pinned on first use for this network authenticates it on
  * later visits (DoT even where unknown networks are strict); another key
  * there is refused with an alert (SERVFAIL, never plain DNS, not even
- * under a hotspot sign-on).
+ * under a hotspot sign-on), unless its certificate verifies as a verified
+ * designated resolver's must (a renewed certificate): then it is used as
+ * a verified one is, and its key replaces the pin.
  */
 #include <string.h>
 
@@ -118,6 +120,11 @@ static bool use_designated(const struct trust_policy_input *in, struct trust_dec
 		set(d, TRUST_ACT_USE_DESIGNATED, TRUST_SERVICE_DOT, false,
 		    "no DoT from resolver-name.arpa; the network's designated resolver is "
 		    "authenticated by its pinned key (first use on this network): DoT");
+		return true;
+	case TRUST_DESIG_PIN_RENEWED:
+		set(d, TRUST_ACT_USE_DESIGNATED, TRUST_SERVICE_DOT, false,
+		    "no DoT from resolver-name.arpa; the network's designated resolver has a new "
+		    "key, verified by its certificate (PKIX): DoT, authenticated, the pin replaced");
 		return true;
 	case TRUST_DESIG_PIN_CHANGED:
 		set(d, TRUST_ACT_REFUSE, TRUST_SERVICE_SERVFAIL, true,
@@ -526,6 +533,7 @@ const char *trust_designated_name(enum trust_designated g)
 	case TRUST_DESIG_PINNED: return "pinned";
 	case TRUST_DESIG_PIN_CHANGED: return "pin-changed";
 	case TRUST_DESIG_PIN_ABSENT: return "pin-absent";
+	case TRUST_DESIG_PIN_RENEWED: return "pin-renewed";
 	}
 	return "?";
 }

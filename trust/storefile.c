@@ -114,29 +114,48 @@ static void write_anchor(struct outbuf *o, const struct trust_anchor *a)
 	}
 }
 
-static void write_dpin(struct outbuf *o, const struct trust_dpin *p)
+static void write_dpin(struct outbuf *o, const struct trust_dpin *p, bool changed_field)
 {
-	char hex[2 * TRUST_SHA256_LEN + 1], t1[TRUST_TIME_LEN + 1], t2[TRUST_TIME_LEN + 1];
+	char hex[2 * TRUST_SHA256_LEN + 1], t1[TRUST_TIME_LEN + 1], t2[TRUST_TIME_LEN + 1],
+		t3[TRUST_TIME_LEN + 1] = "-";
 
 	ds_hex_encode(p->spki, TRUST_SHA256_LEN, hex);
 	trust_time_format(p->first_seen, t1);
 	trust_time_format(p->last_seen, t2);
-	out_printf(o, "designated %s %s %s %s %s %s\n", trust_dpin_source_name(p->source), hex,
-		   p->adn, t1, t2, p->fp);
+	if (p->key_changed)
+		trust_time_format(p->key_changed, t3);
+	if (changed_field)
+		out_printf(o, "designated %s %s %s %s %s %s %s\n", trust_dpin_source_name(p->source),
+			   hex, p->adn, t1, t2, t3, p->fp);
+	else
+		out_printf(o, "designated %s %s %s %s %s %s\n", trust_dpin_source_name(p->source),
+			   hex, p->adn, t1, t2, p->fp);
+}
+
+/* The version the store needs: 1, 2 with designated pins, 3 when one of
+ * them had its key replaced. */
+static int store_version(const struct trust_store *s)
+{
+	int v = s->ndpins ? TRUST_STORE_VERSION_DPIN : TRUST_STORE_VERSION;
+
+	for (size_t i = 0; i < s->ndpins; i++)
+		if (s->dpins[i].key_changed)
+			v = TRUST_STORE_VERSION_REPIN;
+	return v;
 }
 
 int trust_store_format(const struct trust_store *s, char **ret_text, size_t *ret_len)
 {
 	struct outbuf o = { 0 };
+	int v = store_version(s);
 
-	out_printf(&o, "%s %d\n", HEADER_WORD,
-		   s->ndpins ? TRUST_STORE_VERSION_DPIN : TRUST_STORE_VERSION);
+	out_printf(&o, "%s %d\n", HEADER_WORD, v);
 	out_printf(&o, "# dotstub trust anchors, written by dotstub: review with "
 		       "\"dotctl trust list\".\n");
 	for (size_t i = 0; i < s->n; i++)
 		write_anchor(&o, s->anchors[i]);
 	for (size_t i = 0; i < s->ndpins; i++)
-		write_dpin(&o, &s->dpins[i]);
+		write_dpin(&o, &s->dpins[i], v == TRUST_STORE_VERSION_REPIN);
 	if (o.err) {
 		free(o.buf);
 		return o.err;
@@ -165,6 +184,7 @@ struct parser {
 	unsigned seen;      /* SEEN_* of cur */
 	unsigned line;
 	unsigned anchor_line; /* where cur started: errors of the block point there */
+	unsigned long version; /* the header's */
 	char *msg;
 	size_t msglen;
 };
@@ -492,20 +512,22 @@ static int parse_attr(struct parser *p, char *s)
 	return fail(p, "unknown key \"%.32s\"", tok[0]);
 }
 
-/* "designated SRC HEX ADN FIRST LAST FP...": ends the anchor block before it. */
+/* "designated SRC HEX ADN FIRST LAST [CHANGED] FP...": ends the anchor
+ * block before it; CHANGED (a time or "-") in version 3 only. */
 static int parse_dpin_line(struct parser *p, char *rest)
 {
 	struct trust_dpin d;
-	char *tok[6];
+	char *tok[7];
+	size_t want = p->version == TRUST_STORE_VERSION_REPIN ? 7 : 6, n;
 	unsigned line = p->line;
-	size_t n;
 	int r;
 
 	if ((r = finish_anchor(p)) < 0)
 		return r;
 	p->line = line;
 	memset(&d, 0, sizeof(d));
-	if ((r = tokens(p, rest, tok, 6, &n)) < 0 || (r = want_tokens(p, n + 1, 7, "designated")) < 0)
+	if ((r = tokens(p, rest, tok, want, &n)) < 0 ||
+	    (r = want_tokens(p, n + 1, want + 1, "designated")) < 0)
 		return r;
 	if (trust_dpin_source_parse(tok[0], &d.source) < 0)
 		return fail(p, "designated: source is neither ddr nor dnr");
@@ -516,9 +538,14 @@ static int parse_dpin_line(struct parser *p, char *rest)
 		return r;
 	if (d.first_seen > d.last_seen)
 		return fail(p, "designated: first seen is after last seen");
-	if (!trust_fp_valid(tok[5]) || strlen(tok[5]) > TRUST_FP_MAX)
+	if (want == 7 && strcmp(tok[5], "-") != 0 &&
+	    (r = parse_time(p, tok[5], "designated: key changed", &d.key_changed)) < 0)
+		return r;
+	if (d.key_changed && (d.key_changed < d.first_seen || d.key_changed > d.last_seen))
+		return fail(p, "designated: the key changed outside first and last seen");
+	if (!trust_fp_valid(tok[want - 1]) || strlen(tok[want - 1]) > TRUST_FP_MAX)
 		return fail(p, "designated: bad fingerprint text");
-	strcpy(d.fp, tok[5]);
+	strcpy(d.fp, tok[want - 1]);
 	r = trust_store_add_dpin(p->s, &d);
 	if (r == -EEXIST)
 		return fail(p, "designated: two keys for one network");
@@ -537,9 +564,11 @@ static int parse_header(struct parser *p, const char *s)
 			    TRUST_STORE_VERSION);
 	if (trust_parse_uint(s + w + 1, 0xffff, &v) < 0)
 		return fail(p, "bad version");
-	if (v != TRUST_STORE_VERSION && v != TRUST_STORE_VERSION_DPIN)
-		return fail(p, "unsupported version %lu (this dotstub reads %d)", v,
-			    TRUST_STORE_VERSION);
+	if (v != TRUST_STORE_VERSION && v != TRUST_STORE_VERSION_DPIN &&
+	    v != TRUST_STORE_VERSION_REPIN)
+		return fail(p, "unsupported version %lu (this dotstub reads %d to %d)", v,
+			    TRUST_STORE_VERSION, TRUST_STORE_VERSION_REPIN);
+	p->version = v;
 	return 0;
 }
 

@@ -32,7 +32,9 @@ struct ds_ddr_verdict {
 	bool opportunistic;        /* 4.3 allowed it, asked for, and it answered over DoT */
 	char opp_why[192];         /* why opportunistic failed, or "" */
 	bool pinned;               /* pin mode: its key is the pinned one, a DoT answer came */
-	bool pin_refused;          /* pin mode: its key is not the pinned one */
+	bool pin_refused;          /* pin mode: its key is not the pinned one (then
+				    * verified says whether PKIX vouches for it) */
+	char pin_why[192];         /* pin mode: why the pinned key was not proved, or "" */
 	char key_sha256[65];       /* the certificate's key (TLSA 3 1 1 data), from either try */
 	char addr[64];             /* where the answering connection went, or "" */
 };
@@ -48,7 +50,9 @@ struct ds_ddr_verify_opts {
 	 * network; "": none.  Each designation is then tried once, at all its
 	 * addresses, authenticated by that key alone (as a TLSA 3 1 1 record,
 	 * DANE-EE): a server with another key fails the handshake and gets
-	 * nothing; no PKIX or opportunistic try is made. */
+	 * nothing.  Such a designation (pin_refused) is then tried once more
+	 * as a verified one (PKIX, as above: a renewed certificate), never
+	 * opportunistically. */
 	char pin_sha256[65];
 };
 void ds_ddr_verify_opts_default(struct ds_ddr_verify_opts *o);

@@ -34,6 +34,7 @@
  *   <TAB>tlsa <name.> <U> <S> <M> <hex>
  *   <TAB>network <first-seen> <last-seen> <fingerprint to end of line>
  *   designated <ddr|dnr> <64 hex> <adn.> <first-seen> <last-seen> <fingerprint to end of line>
+ *   designated <ddr|dnr> <64 hex> <adn.> <first-seen> <last-seen> <key-changed> <fingerprint...>
  *
  * A "designated" line (column 0, no attributes) is the key of the
  * designated resolver (DDR, RFC 9462; DNR, RFC 9463) first used on one
@@ -41,7 +42,11 @@
  * data of a TLSA 3 1 1 record), its authentication domain name and where
  * it was designated.  At most one per network.  A file with such a line
  * says "dotstub-trust 2" (older readers quarantine it rather than drop
- * the pins); one without says 1, and both are read.
+ * the pins); one without says 1, and both are read.  A pin whose key was
+ * replaced (a new key the designated resolver's certificate vouched for,
+ * PKIX) keeps the network's first-seen and records when the key changed:
+ * a file with such a pin says "dotstub-trust 3", and there every
+ * "designated" line has the <key-changed> field, a time or "-" (never).
  *
  * Parsing is strict: every field is validated (names canonical: lower
  * case, with the trailing dot; tag, algorithm and sha256 must equal the
@@ -102,6 +107,7 @@
 #define TRUST_STORE_LOCK "anchors.lock"
 #define TRUST_STORE_VERSION 1
 #define TRUST_STORE_VERSION_DPIN 2  /* written when there are designated pins */
+#define TRUST_STORE_VERSION_REPIN 3 /* ... and one of them had its key replaced */
 #define TRUST_MAX_DPINS 1024        /* designated pins per store */
 #define TRUST_TIME_LEN 20           /* "2024-05-01T10:00:00Z" without NUL */
 
@@ -249,8 +255,9 @@ struct trust_dpin {
 	enum trust_dpin_source source;
 	uint8_t spki[TRUST_SHA256_LEN];   /* SHA-256 of its SubjectPublicKeyInfo */
 	char adn[TRUST_NAME_MAX + 1];     /* canonical authentication domain name */
-	time_t first_seen;
+	time_t first_seen;                /* of the network's pin, whatever the key */
 	time_t last_seen;
+	time_t key_changed;               /* the key was last replaced (PKIX), 0: never */
 };
 
 /* ------------------------------------------------------------------ */
@@ -341,6 +348,7 @@ enum trust_change_kind {
 	TRUST_CHANGE_REVOKE,    /* anchor (trust_store_revoke) */
 	TRUST_CHANGE_DPIN,      /* dpin (trust_store_pin_designated) */
 	TRUST_CHANGE_DPIN_FORGET, /* dpin, before it goes (trust_store_forget_designated) */
+	TRUST_CHANGE_DPIN_REPLACE, /* dpin, with its new key (trust_store_replace_designated) */
 };
 
 struct trust_5011_obs;
@@ -353,7 +361,7 @@ struct trust_change {
 	const struct trust_anchor *anchor;   /* TOUCH, NETWORK, LEARN, APPROVE, FORGET, REVOKE */
 	const char *fp;                      /* NETWORK */
 	const struct trust_resolver *resolver; /* LEARN */
-	const struct trust_dpin *dpin;       /* DPIN, DPIN_FORGET */
+	const struct trust_dpin *dpin;       /* DPIN, DPIN_FORGET, DPIN_REPLACE */
 	const struct trust_5011_obs *obs;    /* RFC5011 */
 	uint32_t holddown;                   /* RFC5011 */
 	time_t now;                          /* the time the caller gave */
@@ -446,13 +454,26 @@ int trust_store_find_dpin_sha256(const struct trust_store *s, const char *hex,
  * with name adn (canonicalised), first and last seen now; if the network
  * has this very key pinned, only its last seen moves.  Returns 1 if
  * added, 0 if it was there, -EEXIST if the network has another key
- * pinned (never replaced here: "dotctl trust forget" it first), -EINVAL
+ * pinned (never replaced here: "dotctl trust forget" it first, or
+ * trust_store_replace_designated for a renewed certificate), -EINVAL
  * (bad fingerprint, source, name, or an all-zero key), -E2BIG
  * (TRUST_MAX_DPINS), -ENOMEM.  *ret (may be NULL) is set on success. */
 int trust_store_pin_designated(struct trust_store *s, const char *fp,
 			       enum trust_dpin_source source, const char *adn,
 			       const uint8_t spki[TRUST_SHA256_LEN], time_t now,
 			       const struct trust_dpin **ret);
+/* Replace the key pinned for network fp by spki: the caller verified the
+ * designated resolver's new certificate under PKIX for adn (and, for DDR,
+ * the network's resolver's address).  Only a pin of this very adn is
+ * replaced; its first seen stays, its last seen and key changed become
+ * now (never earlier than its first seen), its source becomes source.  Returns 1 if replaced, 0 if the
+ * network has this very key pinned already (its last seen moves), -ENOENT
+ * (no pin for the network), -EPERM (pinned for another name), -EINVAL
+ * (as trust_store_pin_designated).  *ret (may be NULL) is set on success. */
+int trust_store_replace_designated(struct trust_store *s, const char *fp,
+				   enum trust_dpin_source source, const char *adn,
+				   const uint8_t spki[TRUST_SHA256_LEN], time_t now,
+				   const struct trust_dpin **ret);
 /* Remove p (then invalid).  Returns 0 or -ENOENT. */
 int trust_store_forget_designated(struct trust_store *s, const struct trust_dpin *p);
 
@@ -579,10 +600,15 @@ enum trust_designated {
 	 * designated resolver answered DoT (the designation removed, 853
 	 * blocked): a known network, never plain DNS */
 	TRUST_DESIG_PIN_ABSENT,
+	/* this network has a designated resolver's key pinned, the one that
+	 * answered has another key, and its certificate verifies as a
+	 * verified one's must (PKIX: ADN, and for DDR the resolver's
+	 * address): a renewed certificate; authenticated, the pin is replaced */
+	TRUST_DESIG_PIN_RENEWED,
 };
-#define TRUST_DESIG_COUNT (TRUST_DESIG_PIN_ABSENT + 1)
+#define TRUST_DESIG_COUNT (TRUST_DESIG_PIN_RENEWED + 1)
 /* "none", "verified", "opportunistic", "pinned", "pin-changed",
- * "pin-absent" */
+ * "pin-absent", "pin-renewed" */
 const char *trust_designated_name(enum trust_designated g);
 
 /* Everything the decision depends on.  The policy is the only place that

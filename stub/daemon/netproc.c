@@ -162,10 +162,12 @@ static void journal_change(void *arg, const struct trust_change *c)
 		}
 		break;
 	case TRUST_CHANGE_DPIN:
+	case TRUST_CHANGE_DPIN_REPLACE:
 		snprintf(b.dpin.fp, sizeof(b.dpin.fp), "%s", c->dpin->fp);
 		snprintf(b.dpin.adn, sizeof(b.dpin.adn), "%s", c->dpin->adn);
 		b.dpin.source = (uint8_t)c->dpin->source;
 		memcpy(b.dpin.spki, c->dpin->spki, TRUST_SHA256_LEN);
+		b.dpin.replace = c->kind == TRUST_CHANGE_DPIN_REPLACE;
 		send_msg(np, DS_PMSG_DPIN, &b.dpin, sizeof(b.dpin));
 		return;
 	case TRUST_CHANGE_APPROVE:

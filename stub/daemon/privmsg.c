@@ -218,7 +218,7 @@ static int check_fields(const struct ds_pmsg *m, char *why, size_t whylen)
 	}
 	case DS_PMSG_DPIN:
 		if (!TERMINATED(m->u.dpin.fp) || !TERMINATED(m->u.dpin.adn) ||
-		    m->u.dpin.source > TRUST_DPIN_DNR)
+		    m->u.dpin.source > TRUST_DPIN_DNR || m->u.dpin.replace > 1)
 			return violation(why, whylen, "DPIN: a field out of range");
 		return 0;
 	case DS_PMSG_RESOLVCONF: {

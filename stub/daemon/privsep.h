@@ -166,12 +166,16 @@ struct ds_pmsg_rfc5011 {
 /* DPIN: trust_store_pin_designated(fp, source, adn, spki).  Rules: a
  * fingerprint, source ddr or dnr, a canonical name, a SPKI SHA-256 that is
  * not all zero; a pin never replaces another key pinned for that network
- * (a refusal: only "dotctl trust forget" removes it). */
+ * (a refusal: only "dotctl trust forget" removes it).  With replace (1):
+ * trust_store_replace_designated, the network process having verified the
+ * designated resolver's new certificate under PKIX; the same rules, and
+ * the network has a key pinned for this very name (else a refusal). */
 struct ds_pmsg_dpin {
 	char fp[TRUST_FP_MAX + 1];
 	char adn[TRUST_NAME_MAX + 1];
 	uint8_t source; /* enum trust_dpin_source */
 	uint8_t spki[TRUST_SHA256_LEN];
+	uint8_t replace; /* 0 or 1 */
 };
 
 /* COMMIT: write the store; answered by STORE with the same seq. */

@@ -19,8 +19,14 @@
  *  - RFC 5011 runs on the store process's clock and hold-down;
  *  - a designated resolver's key is pinned for a network (a fingerprint,
  *    source ddr or dnr, a canonical name, a key hash that is not all
- *    zero) only if that network has no other key pinned: a pin is never
- *    replaced by the network process, only forgotten by an operator.
+ *    zero) only if that network has no other key pinned: a first-use pin
+ *    never replaces another; only a replacement (DPIN with replace, which
+ *    the network process sends when the designated resolver's new
+ *    certificate verified under PKIX, as a verified designation's must)
+ *    does, and only the key of a pin of that very name on that very
+ *    network, keeping its first seen.  The store process cannot check
+ *    the certificate itself (it parses nothing from the network): the
+ *    name is what holds a replacement to the resolver first pinned there.
  */
 #include "privsep.h"
 
@@ -283,6 +289,36 @@ static int apply_rfc5011(struct trust_store *s, const struct ds_config *cfg,
 	return 0;
 }
 
+/* DPIN with replace: a new key for a pin of the same name. */
+static int apply_dpin_replace(struct trust_store *s, const struct ds_pmsg_dpin *m, time_t now,
+			      char *note, size_t notelen, char *why, size_t whylen)
+{
+	char hex[2 * TRUST_SHA256_LEN + 1], old[2 * TRUST_SHA256_LEN + 1] = "";
+	const struct trust_dpin *p = trust_store_find_dpin(s, m->fp);
+	int r;
+
+	ds_hex_encode(m->spki, TRUST_SHA256_LEN, hex);
+	if (p)
+		ds_hex_encode(p->spki, TRUST_SHA256_LEN, old);
+	r = trust_store_replace_designated(s, m->fp, (enum trust_dpin_source)m->source, m->adn,
+					   m->spki, now, NULL);
+	if (r == -ENOENT || r == -EPERM)
+		return refuse(why, whylen, r,
+			      "DPIN replace: network %.64s has %s; %s key sha256 %.16s... of %.64s "
+			      "not pinned",
+			      m->fp, r == -ENOENT ? "no designated resolver's key pinned"
+						  : "another designated resolver's key pinned",
+			      trust_dpin_source_name(m->source), hex, m->adn);
+	if (r < 0)
+		return refuse(why, whylen, r, "DPIN replace: %s",
+			      r == -EINVAL ? "a bad fingerprint, name or key" : strerror(-r));
+	if (r == 1)
+		snprintf(note, notelen, "%s resolver %s has a new key sha256 %.16s... (verified by "
+			 "its certificate), replacing %.16s... pinned for network %.64s",
+			 trust_dpin_source_name(m->source), m->adn, hex, old, m->fp);
+	return 0;
+}
+
 static int apply_dpin(struct trust_store *s, const struct ds_pmsg_dpin *m, time_t now,
 		      char *note, size_t notelen, char *why, size_t whylen)
 {
@@ -291,6 +327,8 @@ static int apply_dpin(struct trust_store *s, const struct ds_pmsg_dpin *m, time_
 
 	if (m->source > TRUST_DPIN_DNR)
 		return refuse(why, whylen, -EINVAL, "DPIN: source %u", m->source);
+	if (m->replace)
+		return apply_dpin_replace(s, m, now, note, notelen, why, whylen);
 	ds_hex_encode(m->spki, TRUST_SHA256_LEN, hex);
 	r = trust_store_pin_designated(s, m->fp, (enum trust_dpin_source)m->source, m->adn,
 				       m->spki, now, NULL);

@@ -89,8 +89,8 @@ static void list_dpins(const struct trust_store *s, struct evbuffer *out)
 		trust_time_format(p->first_seen, first);
 		trust_time_format(p->last_seen, last);
 		evbuffer_add_printf(out, "%-24s %-9s %.16s %-20s %-20s %-11s %s\n", p->adn,
-				    trust_dpin_source_name(p->source), sha, first, last, "pinned",
-				    p->fp);
+				    trust_dpin_source_name(p->source), sha, first, last,
+				    p->key_changed ? "key-changed" : "pinned", p->fp);
 	}
 }
 
@@ -108,9 +108,13 @@ static void list_dpins_json(const struct trust_store *s, struct evbuffer *out, b
 		evbuffer_add_printf(out, "%s{\"designated\": ", more || i ? ", " : "");
 		ds_json_str(out, p->adn);
 		evbuffer_add_printf(out, ", \"source\": \"%s\", \"spki_sha256\": \"%s\", "
-					 "\"first_seen\": \"%s\", \"last_seen\": \"%s\", "
-					 "\"state\": \"pinned\", \"network\": ",
+					 "\"first_seen\": \"%s\", \"last_seen\": \"%s\", ",
 				    trust_dpin_source_name(p->source), sha, first, last);
+		if (p->key_changed) {
+			trust_time_format(p->key_changed, last);
+			evbuffer_add_printf(out, "\"key_changed\": \"%s\", ", last);
+		}
+		evbuffer_add_printf(out, "\"state\": \"pinned\", \"network\": ");
 		ds_json_str(out, p->fp);
 		evbuffer_add_printf(out, "}");
 	}

@@ -1,7 +1,8 @@
 /*
  * ddr_verify.c -- the DoT designations of a resolver tried one after the
  * other on the caller's loop (dotstub/ddr_verify.h): PKIX first (RFC 9462
- * 4.2), then opportunistic where 4.3 allows it.  Every step runs from a
+ * 4.2), then opportunistic where 4.3 allows it; in pin mode the pinned key
+ * first, then PKIX for a server with another key.  Every step runs from a
  * timer event, never from inside the DoT client's callback, so the client
  * is freed outside its own call stack.
  */
@@ -68,8 +69,8 @@ static void verify_end_attempt(struct ds_ddr_verify *v)
 	struct ds_ddr_verdict *x = &v->v[v->i];
 	struct ds_upstream_status st;
 	bool ok = v->answered && v->err == DS_UP_OK;
-	char *why = v->ph == PH_OPP ? x->opp_why : x->why;
-	size_t whylen = v->ph == PH_OPP ? sizeof(x->opp_why) : sizeof(x->why);
+	char *why = v->ph == PH_OPP ? x->opp_why : v->ph == PH_PIN ? x->pin_why : x->why;
+	size_t whylen = sizeof(x->why);
 
 	if (!v->u)
 		return;
@@ -135,7 +136,7 @@ static bool verify_begin_attempt(struct ds_ddr_verify *v)
 	}
 	if (r < 0) {
 		if (v->ph != PH_OPP)
-			snprintf(x->why, sizeof(x->why), "%s",
+			snprintf(v->ph == PH_PIN ? x->pin_why : x->why, sizeof(x->why), "%s",
 				 r == -ENOENT ? "no address hints: the name must be resolved first"
 					      : "no usable description");
 		return false;
@@ -153,8 +154,8 @@ static bool verify_begin_attempt(struct ds_ddr_verify *v)
 	if (v->ph != PH_OPP)
 		x->tried = true;
 	if (!v->u) {
-		snprintf(v->ph != PH_OPP ? x->why : x->opp_why, sizeof(x->why),
-			 "cannot make a DoT client: %s", strerror(-err));
+		snprintf(v->ph == PH_OPP ? x->opp_why : v->ph == PH_PIN ? x->pin_why : x->why,
+			 sizeof(x->why), "cannot make a DoT client: %s", strerror(-err));
 		return false;
 	}
 	memset(&q, 0, sizeof(q));
@@ -179,8 +180,15 @@ static bool verify_next(struct ds_ddr_verify *v)
 	for (;;) {
 		struct ds_ddr_verdict *x;
 
-		if (v->ph == PH_PKIX) {
-			x = &v->v[v->i];
+		x = &v->v[v->i];
+		if (v->ph == PH_PIN && x->pin_refused) {
+			/* another key: does its certificate vouch for it? */
+			v->ph = PH_PKIX;
+			if (verify_begin_attempt(v))
+				return true;
+			continue;
+		}
+		if (v->ph == PH_PKIX && !v->o.pin_sha256[0]) {
 			if (!x->verified && x->g.opportunistic_ok && v->o.opportunistic) {
 				v->ph = PH_OPP;
 				if (verify_begin_attempt(v))
@@ -188,7 +196,6 @@ static bool verify_next(struct ds_ddr_verify *v)
 				continue;
 			}
 		}
-		x = &v->v[v->i];
 		if (v->o.stop_at_first && (x->verified || x->opportunistic || x->pinned))
 			return false;
 		v->i++;

@@ -8,7 +8,9 @@
  * (netmgr_decide.c), and this serves the designated resolver it chose.
  * The key of the designated resolver first used on a network is pinned
  * for that network in the trust store; on later visits the designations
- * are tried with that key alone (another key is refused).
+ * are tried with that key alone: another key is refused, unless the
+ * certificate that carries it verifies under PKIX as a verified
+ * designation's must (a renewed certificate), and then it replaces the pin.
  */
 #include "netmgr_int.h"
 
@@ -64,7 +66,21 @@ static const char *pin_word(const struct ds_netmgr *nm)
 	return nm->desig.pin_source == TRUST_DPIN_DNR ? "DNR" : "DDR";
 }
 
-/* Pin mode: the designation that proved the pinned key, or the alert. */
+/* Pin mode: another key, and its certificate verifies (PKIX): renewed. */
+static void ddr_pin_renewed(struct ds_netmgr *nm, const struct ds_ddr_verdict *v)
+{
+	nm->desig.outcome = TRUST_DESIG_PIN_RENEWED;
+	nm->desig.verdict = *v;
+	ddr_say(nm, "%s presented a new key (sha256 %s, not the pinned %.16s... (%s)), verified "
+		    "by its certificate (PKIX): %s",
+		v->g.adn, v->key_sha256, nm->desig.pin, pin_word(nm),
+		v->g.origin == DDR_ORIGIN_DNR ? "valid for its ADN (RFC 9463)"
+					      : "valid for its ADN and naming the network's "
+						"resolver (RFC 9462 4.2)");
+}
+
+/* Pin mode: the designation that proved the pinned key, a renewed
+ * certificate, or the alert. */
 static void ddr_pin_result(struct ds_netmgr *nm, const struct ds_ddr_verdict *v, int n)
 {
 	const struct ds_ddr_verdict *ok = NULL, *bad = NULL;
@@ -80,20 +96,22 @@ static void ddr_pin_result(struct ds_netmgr *nm, const struct ds_ddr_verdict *v,
 		nm->desig.verdict = *ok;
 		ddr_say(nm, "%s authenticated by its pinned key (%s), key sha256 %s", ok->g.adn,
 			pin_word(nm), nm->desig.pin);
+	} else if (bad && bad->verified) {
+		ddr_pin_renewed(nm, bad);
 	} else if (bad) {
 		nm->desig.outcome = TRUST_DESIG_PIN_CHANGED;
 		nm->desig.verdict = *bad;
 		ddr_say(nm, "%s does not have the key pinned for this network (%s, key sha256 "
-			    "%.16s...): %s",
-			bad->g.adn, pin_word(nm), nm->desig.pin,
-			bad->why);
+			    "%.16s...): %s; nor does its certificate verify (PKIX): %s",
+			bad->g.adn, pin_word(nm), nm->desig.pin, bad->pin_why,
+			bad->why[0] ? bad->why : "not tried");
 		log_err("ALERT network %s: the designated resolver %s presented another key than "
-			"the one pinned for this network (sha256 %.16s...): refused; `dotctl trust "
-			"forget %.16s` if the change is legitimate",
+			"the one pinned for this network (sha256 %.16s...) and no certificate that "
+			"verifies: refused; `dotctl trust forget %.16s` if the change is legitimate",
 			nm->fp_id, bad->g.adn, nm->desig.pin, nm->desig.pin);
 	} else if (n > 0) {
 		ddr_say(nm, "%s: the pinned key (sha256 %.16s...) not proved: %s", v[0].g.adn,
-			nm->desig.pin, v[0].why);
+			nm->desig.pin, v[0].pin_why);
 	}
 }
 
@@ -299,6 +317,33 @@ static void ddr_pin_first_use(struct ds_netmgr *nm, const struct ds_ddr_verdict 
 	nm_store_save(nm);
 }
 
+/* A renewed certificate: its key replaces the one pinned for this network
+ * (the store process checks it again: the same name, a pin there). */
+static void ddr_repin(struct ds_netmgr *nm, const struct ds_ddr_verdict *v)
+{
+	uint8_t spki[TRUST_SHA256_LEN];
+	enum trust_dpin_source src = v->g.origin == DDR_ORIGIN_DDR ? TRUST_DPIN_DDR
+								    : TRUST_DPIN_DNR;
+	int r;
+
+	if (!nm->have_fp || !nm->store || strlen(v->key_sha256) != 2 * TRUST_SHA256_LEN ||
+	    ds_hex_decode(v->key_sha256, 2 * TRUST_SHA256_LEN, spki, sizeof(spki)) < 0)
+		return;
+	r = trust_store_replace_designated(nm->store, nm->fp_text, src, v->g.adn, spki,
+					   ds_wall_now(), NULL);
+	if (r < 0) {
+		log_warn("network %s: cannot replace the key pinned for the designated resolver "
+			 "%s: %s",
+			 nm->fp_id, v->g.adn, r == -EPERM ? "pinned for another name" : strerror(-r));
+		return;
+	}
+	if (r == 1)
+		log_notice("designated resolver %s on network %s: new key, verified by its "
+			   "certificate (PKIX): pin replaced (sha256 %.16s... was %.16s..., %s)",
+			   v->g.adn, nm->fp_id, v->key_sha256, nm->desig.pin, source_word(&v->g));
+	nm_store_save(nm);
+}
+
 /* The description to serve with: PKIX, opportunistic, or the pinned key. */
 static int ddr_serve_desc(struct ds_netmgr *nm, const struct trust_decision *dec,
 			  struct ds_upstream_desc *desc)
@@ -308,11 +353,15 @@ static int ddr_serve_desc(struct ds_netmgr *nm, const struct trust_decision *dec
 	enum trust_designated want = opp ? TRUST_DESIG_OPPORTUNISTIC
 				     : nm->desig.outcome == TRUST_DESIG_PINNED ? TRUST_DESIG_PINNED
 									       : TRUST_DESIG_VERIFIED;
+	/* a renewed certificate is served as a verified one: by PKIX */
+	enum trust_designated have = nm->desig.outcome == TRUST_DESIG_PIN_RENEWED
+					     ? TRUST_DESIG_VERIFIED
+					     : nm->desig.outcome;
 	char text[16 + 2 * TRUST_SHA256_LEN];
 	struct ds_tlsa t;
 	int r;
 
-	if (nm->desig.outcome != want ||
+	if (have != want ||
 	    ddr_designation_desc(&v->g, &nm->desig.resolver, opp, desc) < 0)
 		return -EINVAL;
 	if (want != TRUST_DESIG_PINNED)
@@ -343,6 +392,10 @@ void nm_ddr_serve(struct ds_netmgr *nm, const struct trust_decision *dec, const 
 	if (nm->desig.outcome == TRUST_DESIG_PINNED)
 		snprintf(how, sizeof(how), "%s (authenticated by its pinned key (%s), key sha256 "
 			 "%.16s...)", why, source_word(&v->g), nm->desig.pin);
+	else if (nm->desig.outcome == TRUST_DESIG_PIN_RENEWED)
+		snprintf(how, sizeof(how), "%s (%s, verified by its certificate (PKIX), a new key: "
+			 "the pin replaced, key sha256 %.16s...)", why, source_word(&v->g),
+			 v->key_sha256);
 	else
 		snprintf(how, sizeof(how), "%s (%s, key sha256 %.16s...)", why,
 			 nm->desig.outcome == TRUST_DESIG_OPPORTUNISTIC ? "DDR opportunistic"
@@ -351,6 +404,10 @@ void nm_ddr_serve(struct ds_netmgr *nm, const struct trust_decision *dec, const 
 			 v->key_sha256);
 	nm_serve_dot(nm, &desc, how);
 	ds_upstream_desc_clear(&desc);
-	/* pinned on first use; on later visits its last seen moves */
-	ddr_pin_first_use(nm, v);
+	/* pinned on first use; on later visits its last seen moves; a
+	 * renewed certificate's key replaces the pin */
+	if (nm->desig.outcome == TRUST_DESIG_PIN_RENEWED)
+		ddr_repin(nm, v);
+	else
+		ddr_pin_first_use(nm, v);
 }

@@ -221,7 +221,8 @@ static void designated_rule(const struct trust_policy_input *in, int *action, in
 		return;
 	/* a key pinned for this network: it authenticates the designated
 	 * resolver wherever a verified one would be used; another key is
-	 * refused with an alert, never plain DNS */
+	 * refused with an alert, never plain DNS, unless its certificate
+	 * verifies as a verified one's must (renewed: used as verified) */
 	if (in->designated == TRUST_DESIG_PIN_CHANGED) {
 		*action = REFUSE;
 		*service = S_FAIL;
@@ -231,7 +232,8 @@ static void designated_rule(const struct trust_policy_input *in, int *action, in
 		*retry = 0;
 		return;
 	}
-	if (in->designated == TRUST_DESIG_VERIFIED || in->designated == TRUST_DESIG_PINNED) {
+	if (in->designated == TRUST_DESIG_VERIFIED || in->designated == TRUST_DESIG_PINNED ||
+	    in->designated == TRUST_DESIG_PIN_RENEWED) {
 		*action = USE_DESIG;
 		*posture = P_DOT;
 	} else if (in->designated == TRUST_DESIG_OPPORTUNISTIC && *action == PLAIN &&
@@ -281,7 +283,8 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 			    in->designated == TRUST_DESIG_OPPORTUNISTIC);
 	if (d->action == TRUST_ACT_USE_DESIGNATED)
 		assert_true(!is_known(in) && (in->designated == TRUST_DESIG_VERIFIED ||
-					      in->designated == TRUST_DESIG_PINNED));
+					      in->designated == TRUST_DESIG_PINNED ||
+					      in->designated == TRUST_DESIG_PIN_RENEWED));
 	/* a designated resolver with another key than the one pinned for the
 	 * network: never DoT to it, never plain DNS */
 	if (in->designated == TRUST_DESIG_PIN_CHANGED &&
@@ -332,7 +335,8 @@ static void check_invariants(const struct trust_policy_input *in, const struct t
 			     in->pinned_addr == TRUST_PINNED_AUTHENTICATED) ||
 			    (d->action == TRUST_ACT_USE_DESIGNATED &&
 			     (in->designated == TRUST_DESIG_VERIFIED ||
-			      in->designated == TRUST_DESIG_PINNED)) ||
+			      in->designated == TRUST_DESIG_PINNED ||
+			      in->designated == TRUST_DESIG_PIN_RENEWED)) ||
 			    d->action == TRUST_ACT_USE_OPPORTUNISTIC));
 	/* a network made to look new at a pinned resolver's address never
 	 * gets plain DNS or SERVFAIL quietly */
@@ -630,6 +634,17 @@ static void test_named_cases(void **state)
 		assert_int_equal(d.service, TRUST_SERVICE_SERVFAIL);
 		assert_int_equal(d.posture, TRUST_POSTURE_REFUSED);
 		assert_true(d.alert);
+		/* a new key whose certificate verifies (PKIX, as a verified
+		 * designation's must): a renewal, used as a verified one is,
+		 * strict too, no alert */
+		p.designated = TRUST_DESIG_PIN_RENEWED;
+		p.unknown = TRUST_UNKNOWN_STRICT;
+		p.hotspot = TRUST_HOTSPOT_NONE;
+		trust_policy_decide(&p, &d);
+		assert_int_equal(d.action, TRUST_ACT_USE_DESIGNATED);
+		assert_int_equal(d.posture, TRUST_POSTURE_DOT);
+		assert_false(d.alert);
+		assert_non_null(strstr(d.reason, "PKIX"));
 		trust_policy_decide(&in, &d);
 	}
 	assert_int_equal(d.posture, TRUST_POSTURE_DOT_UNAUTH);

@@ -174,9 +174,9 @@ static void test_strict_file_level(void **state)
 			 -EBADMSG);
 	assert_non_null(strstr(msg, "line 1: no newline at the end (truncated"));
 	assert_int_equal(line, 1);
-	assert_int_equal(trust_store_parse(s, "dotstub-trust 3\n", 16, &line, msg, sizeof(msg)),
+	assert_int_equal(trust_store_parse(s, "dotstub-trust 4\n", 16, &line, msg, sizeof(msg)),
 			 -EBADMSG);
-	assert_non_null(strstr(msg, "line 1: unsupported version 3"));
+	assert_non_null(strstr(msg, "line 1: unsupported version 4"));
 	assert_int_equal(trust_store_parse(s, "# only a comment\n", 17, &line, msg, sizeof(msg)),
 			 -EBADMSG);
 	assert_non_null(strstr(msg, "no header"));

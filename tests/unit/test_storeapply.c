@@ -9,7 +9,10 @@
  * LEARN says when a usable anchor's resolver changes; RFC 5011 runs on the
  * store process's clock and hold-down, never the message's; a designated
  * resolver's key is pinned per network (DPIN) on the store process's
- * clock, well formed only, and never replaces another key pinned there.
+ * clock, well formed only, and never replaces another key pinned there;
+ * a replacement (DPIN replace: a renewed certificate) replaces only the
+ * key of a pin of the same name on the same network, keeps its first seen
+ * and records when the key changed (store version 3, written and read).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -304,8 +308,8 @@ static void rfc5011_on_the_store_clock(void **state)
 	assert_int_equal(anchor(f, 2)->state, TRUST_STATE_TRUSTED);
 }
 
-static int dpin(struct fx *f, const char *fp, uint8_t source, const char *adn, uint8_t fill,
-		time_t now)
+static int dpin_msg(struct fx *f, const char *fp, uint8_t source, const char *adn,
+		    uint8_t fill, time_t now, uint8_t replace)
 {
 	struct ds_pmsg_dpin *d = &f->m.u.dpin;
 
@@ -315,7 +319,20 @@ static int dpin(struct fx *f, const char *fp, uint8_t source, const char *adn, u
 	snprintf(d->adn, sizeof(d->adn), "%s", adn);
 	d->source = source;
 	memset(d->spki, fill, sizeof(d->spki));
+	d->replace = replace;
 	return apply(f, now);
+}
+
+static int dpin(struct fx *f, const char *fp, uint8_t source, const char *adn, uint8_t fill,
+		time_t now)
+{
+	return dpin_msg(f, fp, source, adn, fill, now, 0);
+}
+
+static int dpin_replace(struct fx *f, const char *fp, uint8_t source, const char *adn,
+			uint8_t fill, time_t now)
+{
+	return dpin_msg(f, fp, source, adn, fill, now, 1);
 }
 
 static void dpin_first_use(void **state)
@@ -355,6 +372,79 @@ static void dpin_never_replaced(void **state)
 	assert_int_equal(dpin(f, FP_A, TRUST_DPIN_DNR, "evil.example", 0xcc, T0 + 1), -EEXIST);
 	assert_int_equal(trust_store_dpin_count(f->s), 1);
 	assert_int_equal(trust_store_find_dpin(f->s, FP_A)->spki[0], 0xaa);
+}
+
+/* A renewed certificate's key replaces the pin of the same name only. */
+static void dpin_replaced(void **state)
+{
+	struct fx *f = *state;
+	const struct trust_dpin *p;
+
+	/* nothing pinned there: nothing to replace */
+	assert_int_equal(dpin_replace(f, FP_A, TRUST_DPIN_DDR, "dns.example.test", 0xbb, T0),
+			 -ENOENT);
+	assert_non_null(strstr(f->why, "no designated resolver's key pinned"));
+	assert_int_equal(trust_store_dpin_count(f->s), 0);
+	assert_int_equal(dpin(f, FP_A, TRUST_DPIN_DDR, "dns.example.test", 0xaa, T0), 0);
+	/* another name: refused, the pin stays */
+	assert_int_equal(dpin_replace(f, FP_A, TRUST_DPIN_DDR, "evil.example", 0xcc, T0 + 1),
+			 -EPERM);
+	assert_non_null(strstr(f->why, "another designated resolver's key pinned"));
+	assert_string_equal(f->note, "");
+	assert_int_equal(trust_store_find_dpin(f->s, FP_A)->spki[0], 0xaa);
+	/* malformed as a DPIN would be */
+	assert_int_equal(dpin_replace(f, FP_A, TRUST_DPIN_DDR, "dns.example.test", 0, T0 + 1),
+			 -EINVAL);
+	assert_int_equal(dpin_replace(f, FP_A, 2, "dns.example.test", 0xbb, T0 + 1), -EINVAL);
+	assert_int_equal(trust_store_find_dpin(f->s, FP_A)->spki[0], 0xaa);
+	/* the same name: replaced on the store process's clock, first seen kept */
+	assert_int_equal(dpin_replace(f, FP_A, TRUST_DPIN_DDR, "dns.example.test.", 0xbb, T0 + 100),
+			 0);
+	assert_non_null(strstr(f->note, "ddr resolver dns.example.test. has a new key sha256 bbbb"));
+	assert_non_null(strstr(f->note, "replacing aaaa"));
+	p = trust_store_find_dpin(f->s, FP_A);
+	assert_int_equal(p->spki[0], 0xbb);
+	assert_int_equal(p->first_seen, T0);
+	assert_int_equal(p->last_seen, T0 + 100);
+	assert_int_equal(p->key_changed, T0 + 100);
+	assert_int_equal(trust_store_dpin_count(f->s), 1);
+	/* the same key again: nothing worth a line, the change date stays */
+	assert_int_equal(dpin_replace(f, FP_A, TRUST_DPIN_DDR, "dns.example.test", 0xbb, T0 + 200),
+			 0);
+	assert_string_equal(f->note, "");
+	p = trust_store_find_dpin(f->s, FP_A);
+	assert_int_equal(p->key_changed, T0 + 100);
+	assert_int_equal(p->last_seen, T0 + 200);
+	/* a clock set back: the change is never dated before the pin (the
+	 * file must read back) */
+	assert_int_equal(dpin_replace(f, FP_A, TRUST_DPIN_DDR, "dns.example.test", 0xcc, T0 - 500),
+			 0);
+	p = trust_store_find_dpin(f->s, FP_A);
+	assert_int_equal(p->spki[0], 0xcc);
+	assert_int_equal(p->key_changed, T0);
+	assert_int_equal(p->first_seen, T0);
+	assert_int_equal(p->last_seen, T0 + 200);
+	/* a first-use DPIN still never replaces it */
+	assert_int_equal(dpin(f, FP_A, TRUST_DPIN_DDR, "dns.example.test", 0xaa, T0 + 300), -EEXIST);
+	/* a replace flag other than 0 or 1 is a protocol violation */
+	{
+		struct ds_pmsg_dpin b = f->m.u.dpin;
+		struct ds_pmsg m;
+		char why[256];
+		int sv[2];
+
+		assert_int_equal(ds_pmsg_pair(sv), 0);
+		b.replace = 2;
+		assert_int_equal(ds_pmsg_send(sv[0], DS_PMSG_DPIN, &b, sizeof(b), -1), 0);
+		assert_int_equal(ds_pmsg_recv(sv[1], DS_PMSG_TO_STORE, &m, why, sizeof(why)),
+				 -EBADMSG);
+		assert_non_null(strstr(why, "DPIN: a field out of range"));
+		b.replace = 1;
+		assert_int_equal(ds_pmsg_send(sv[0], DS_PMSG_DPIN, &b, sizeof(b), -1), 0);
+		assert_int_equal(ds_pmsg_recv(sv[1], DS_PMSG_TO_STORE, &m, why, sizeof(why)), 1);
+		close(sv[0]);
+		close(sv[1]);
+	}
 }
 
 static void dpin_bad(void **state)
@@ -408,6 +498,40 @@ static void dpin_round_trip(void **state)
 	assert_int_equal(trust_store_parse(copy, text, len, &line, msg, sizeof(msg)), -EBADMSG);
 	assert_non_null(strstr(msg, "two keys for one network"));
 	free(text);
+	/* a replaced key: version 3, the change date kept */
+	assert_int_equal(dpin_replace(f, FP_A, TRUST_DPIN_DDR, "dns.example.test", 0xbb, T0 + 60),
+			 0);
+	assert_int_equal(dpin(f, FP_B, TRUST_DPIN_DDR, "dns.example.test", 0xcc, T0), 0);
+	assert_int_equal(trust_store_format(f->s, &text, &len), 0);
+	assert_non_null(strstr(text, "dotstub-trust 3\n"));
+	assert_non_null(strstr(text, " 2026-01-01T00:01:00Z 2026-01-01T00:01:00Z res="));
+	assert_non_null(strstr(text, " 2026-01-01T00:00:00Z - res="));
+	assert_int_equal(trust_store_parse(copy, text, len, &line, msg, sizeof(msg)), 0);
+	p = trust_store_find_dpin(copy, FP_A);
+	assert_non_null(p);
+	assert_int_equal(p->first_seen, T0);
+	assert_int_equal(p->key_changed, T0 + 60);
+	assert_int_equal(p->spki[0], 0xbb);
+	assert_int_equal(trust_store_find_dpin(copy, FP_B)->key_changed, 0);
+	free(text);
+	/* version 3 wants the field; a change outside first and last seen is
+	 * a broken file */
+	text = malloc(2048);
+	assert_non_null(text);
+	len = (size_t)snprintf(text, 2048,
+			       "dotstub-trust 3\n"
+			       "designated ddr %064d dns.example.test. 2026-01-01T00:00:00Z "
+			       "2026-01-01T00:00:00Z %s\n",
+			       1, FP_A);
+	assert_int_equal(trust_store_parse(copy, text, len, &line, msg, sizeof(msg)), -EBADMSG);
+	len = (size_t)snprintf(text, 2048,
+			       "dotstub-trust 3\n"
+			       "designated ddr %064d dns.example.test. 2026-01-01T00:00:00Z "
+			       "2026-01-01T00:00:00Z 2026-02-01T00:00:00Z %s\n",
+			       1, FP_A);
+	assert_int_equal(trust_store_parse(copy, text, len, &line, msg, sizeof(msg)), -EBADMSG);
+	assert_non_null(strstr(msg, "key changed outside first and last seen"));
+	free(text);
 	trust_store_close(copy);
 }
 
@@ -435,6 +559,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(rfc5011_on_the_store_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(dpin_first_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(dpin_never_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(dpin_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(dpin_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(dpin_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(not_a_change, setup, teardown),
