@@ -214,6 +214,7 @@ static int tokens(struct parser *p, char *s, char **tok, size_t max, size_t *ret
 {
 	size_t n = 0;
 
+	*ret_n = 0;
 	for (;;) {
 		char *sp = n + 1 < max ? strchr(s, ' ') : NULL;
 

@@ -2,21 +2,44 @@
 # bench/lib/measure.sh -- process accounting and one dnsperf run.
 # Sourced by bench/run.sh.
 
-# bench_cpu_ticks PID: utime + stime of PID (all threads), in clock ticks.
-bench_cpu_ticks() {
-	# Fields after "PID (comm) " start at field 3 (state): utime is the
-	# 14th field overall, stime the 15th.
-	{ sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null || true; } | awk 'NF { print $12 + $13 }'
+# bench_tree PID: PID and every process below it, one per line.  A daemon
+# is all of its processes: dotstubd is two (the store process started, the
+# network process it forked, which answers the queries).
+bench_tree() {
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1" 2>/dev/null); do
+		bench_tree "$c"
+	done
 }
 
-# bench_rss_kb PID: "VmRSS RssAnon Pss" in KiB.  RssAnon: the private
-# part (heap, stacks), without the pages of shared libraries.  Pss: each
-# shared page divided by the number of processes mapping it, so it depends
-# on what else runs (OpenSSL is mapped by the upstream and the other stubs).
+# bench_cpu_ticks PID: utime + stime of PID and the processes below it
+# (all threads), in clock ticks.
+bench_cpu_ticks() {
+	local p
+	# Fields after "PID (comm) " start at field 3 (state): utime is the
+	# 14th field overall, stime the 15th.
+	for p in $(bench_tree "$1"); do
+		sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null || true
+	done | awk 'NF { t += $12 + $13 } END { if (NR) print t }'
+}
+
+# bench_rss_kb PID: "VmRSS RssAnon Pss" in KiB of PID and the processes
+# below it, summed.  RssAnon: the private part (heap, stacks), without the
+# pages of shared libraries.  Pss: each shared page divided by the number
+# of processes mapping it, so it depends on what else runs (OpenSSL is
+# mapped by the upstream and the other stubs); the sum of the processes'
+# Pss counts a page they share once, the sum of their VmRSS twice.
 bench_rss_kb() {
-	awk '$1 == "VmRSS:" { r = $2 } $1 == "RssAnon:" { a = $2 } END { if (r != "") printf "%s %s", r, a }' \
-		"/proc/$1/status" 2>/dev/null || return 0
-	awk '$1 == "Pss:" { p = $2 } END { print " " (p != "" ? p : "-") }' "/proc/$1/smaps_rollup" 2>/dev/null || echo " -"
+	local p v ra pss=0 havepss=no
+	ra=$(for p in $(bench_tree "$1"); do cat "/proc/$p/status" 2>/dev/null; done |
+		awk '$1 == "VmRSS:" { r += $2; n++ } $1 == "RssAnon:" { a += $2 } END { if (n) printf "%s %s", r, a }')
+	[ -n "$ra" ] || return 0
+	for p in $(bench_tree "$1"); do
+		v=$(awk '$1 == "Pss:" { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null) || continue
+		[ -n "$v" ] && pss=$((pss + v)) havepss=yes
+	done
+	if [ $havepss = yes ]; then echo "$ra $pss"; else echo "$ra -"; fi
 }
 
 # bench_cpu_busy: "busy0 total0 busy1 total1" clock ticks of CPU 0

@@ -64,13 +64,15 @@ bench_report() {
 	echo
 	echo "qps, lost, err (answers other than NOERROR): dnsperf; p50/p99 over answered queries;"
 	echo ">=30ms: answers that took 30 ms or more (40 ms = a delayed-ACK/Nagle stall);"
-	echo "cpu%, cpu us/q: the daemon's utime+stime per wall second, per answered query;"
+	echo "cpu%, cpu us/q: the daemon's utime+stime per wall second, per answered query, all its"
+	echo "processes (dotstubd: the store process and the network process that answers);"
 	echo "up/q: upstream queries per answered query (1.00 = every query forwarded, 0.00 = all"
 	echo "from the daemon's cache); cpu0%: how busy CPU 0 (dnsperf, and the upstream by default) was;"
 	echo "dot rows: dnsperf -m dot to port 853, one TLS 1.3 connection per client (-c), both servers"
 	echo "answering from their cache (up/q 0.00); cpu us/q includes each connection's handshake;"
 	echo "RSS: VmRSS; anon: RssAnon, the part not shared with other processes (heap, stacks);"
-	echo "PSS: shared pages divided among the processes that map them (depends on what else runs)."
+	echo "PSS: shared pages divided among the processes that map them (depends on what else runs);"
+	echo "each summed over the daemon's processes (a page dotstubd's two share: twice in RSS, once in PSS)."
 	echo "floor: bench/floor.c, one fixed answer with dotstubd's UDP I/O and no DNS work: the"
 	echo "machine's cost per query and the RSS of OpenSSL alone, below which no stub can go."
 }

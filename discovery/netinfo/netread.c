@@ -85,7 +85,8 @@ int nlr_socket_new(struct nl_sock **ret)
 	r = nl_connect(sk, NETLINK_ROUTE);
 	if (r < 0) {
 		nl_socket_free(sk);
-		return nlr_errno(r);
+		r = nlr_errno(r);
+		return r < 0 ? r : -EIO;	/* a failure is never 0 */
 	}
 	*ret = sk;
 	return 0;

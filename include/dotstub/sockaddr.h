@@ -12,7 +12,8 @@
  * (default_port when none is given).  Returns 0 or -EINVAL; ss is written
  * only on success. */
 int ds_parse_sockaddr(const char *s, unsigned default_port, struct sockaddr_storage *ss);
-/* "192.0.2.1:853" / "[2001:db8::1]:853"; "?" for anything else */
+/* "192.0.2.1:853" / "[2001:db8::1]:853"; "?" for anything else, and when
+ * it does not fit in outlen (never a cut address) */
 void ds_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t outlen);
 /* The same address and port (as ds_sockaddr_format writes them). */
 bool ds_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);

@@ -73,6 +73,7 @@ void ds_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t out
 	char host[NI_MAXHOST];
 	unsigned port;
 	socklen_t slen;
+	int n;
 
 	if (out == NULL || outlen == 0)
 		return;
@@ -91,10 +92,11 @@ void ds_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t out
 		snprintf(out, outlen, "?");
 		return;
 	}
-	if (ss->ss_family == AF_INET6)
-		snprintf(out, outlen, "[%s]:%u", host, port);
-	else
-		snprintf(out, outlen, "%s:%u", host, port);
+	n = ss->ss_family == AF_INET6 ? snprintf(out, outlen, "[%s]:%u", host, port)
+				       : snprintf(out, outlen, "%s:%u", host, port);
+	/* a cut address would name another one */
+	if (n < 0 || (size_t)n >= outlen)
+		snprintf(out, outlen, "?");
 }
 
 bool ds_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
