@@ -39,19 +39,22 @@ portal_up() {
 }
 
 s_portal() {
-	local out st n
+	local out st n t0 t1
 	portal_up || return 1
 	cap_start portal lo "" "host $PORTAL" || return 1
+	t0=$(ms_now)
 	ds_start h --listen $L:53 --network-resolver $PORTAL --unknown-network strict \
 		--discovery-wait 1500 --log-level info || return 1
 	out=$($DIG before-signon.example.test A)
 	expect_contains "portal, strict: SERVFAIL before a sign-on" "$out" "status: SERVFAIL"
 	check "portal: suspected, shown in status" wait_for 10 sh -c "'$DOTCTL' -s '$T_DIR/h/control' status | grep -q 'captive portal suspected: the network.s resolver answers plain DNS'"
+	echo "# timing: daemon start -> captive portal suspected in status: $(($(ms_now) - t0)) ms (discovery-wait 1500 ms)"
 	expect_contains "portal: status says how to sign on" "$(status_of h)" "dotctl hotspot-signon"
 	n=$(walks h)
 	check "portal: discovery retried meanwhile" wait_for 10 sh -c "[ \"\$('$DOTCTL' -s '$T_DIR/h/control' status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"discovery\"][\"walks\"])')\" -gt $n ]"
 	expect_eq "portal: logged once" "$(ds_log_count h "captive portal suspected")" "1"
 
+	t1=$(ms_now)
 	out=$(ds_ctl h hotspot-signon --seconds 4 2>&1)
 	expect_contains "sign-on: accepted" "$out" "plain DNS to the network's resolver for 4 s"
 	out=$($DIG www.example.test A +short)
@@ -61,6 +64,7 @@ s_portal() {
 	expect_contains "sign-on: status shows it with the time left" "$st" "HOTSPOT:  sign-on in force"
 	expect_contains "sign-on: logged loudly" "$(ds_log h)" "HOTSPOT sign-on on network"
 	check "sign-on: ends by itself" wait_for 10 grep -q "ended (its time is up)" "$T_DIR/h/log"
+	echo "# timing: a 4 s sign-on seen ended $(($(ms_now) - t1)) ms after dotctl hotspot-signon"
 	out=$($DIG after-window.example.test A)
 	expect_contains "after the sign-on: SERVFAIL again (strict)" "$out" "status: SERVFAIL"
 	expect_not_contains "after the sign-on: no HOTSPOT in status" "$(status_of h)" "HOTSPOT"
