@@ -293,15 +293,23 @@ void nm_ddr_stop(struct ds_netmgr *nm)
 /* First use on this network: pin the designated resolver's key for it
  * (the store process checks it again and never replaces another pin);
  * the same key again only moves its last seen. */
+/* What a pin of v's key needs: the network fingerprinted, a store, and
+ * the key's SPKI SHA-256 decoded into spki; its source into *src. */
+static bool ddr_pin_key(const struct ds_netmgr *nm, const struct ds_ddr_verdict *v,
+			uint8_t spki[TRUST_SHA256_LEN], enum trust_dpin_source *src)
+{
+	*src = v->g.origin == DDR_ORIGIN_DDR ? TRUST_DPIN_DDR : TRUST_DPIN_DNR;
+	return nm->have_fp && nm->store && strlen(v->key_sha256) == 2 * TRUST_SHA256_LEN &&
+	       ds_hex_decode(v->key_sha256, 2 * TRUST_SHA256_LEN, spki, TRUST_SHA256_LEN) >= 0;
+}
+
 static void ddr_pin_first_use(struct ds_netmgr *nm, const struct ds_ddr_verdict *v)
 {
 	uint8_t spki[TRUST_SHA256_LEN];
-	enum trust_dpin_source src = v->g.origin == DDR_ORIGIN_DDR ? TRUST_DPIN_DDR
-								    : TRUST_DPIN_DNR;
+	enum trust_dpin_source src;
 	int r;
 
-	if (!nm->have_fp || !nm->store || strlen(v->key_sha256) != 2 * TRUST_SHA256_LEN ||
-	    ds_hex_decode(v->key_sha256, 2 * TRUST_SHA256_LEN, spki, sizeof(spki)) < 0)
+	if (!ddr_pin_key(nm, v, spki, &src))
 		return;
 	r = trust_store_pin_designated(nm->store, nm->fp_text, src, v->g.adn, spki,
 				       ds_wall_now(), NULL);
@@ -322,12 +330,10 @@ static void ddr_pin_first_use(struct ds_netmgr *nm, const struct ds_ddr_verdict 
 static void ddr_repin(struct ds_netmgr *nm, const struct ds_ddr_verdict *v)
 {
 	uint8_t spki[TRUST_SHA256_LEN];
-	enum trust_dpin_source src = v->g.origin == DDR_ORIGIN_DDR ? TRUST_DPIN_DDR
-								    : TRUST_DPIN_DNR;
+	enum trust_dpin_source src;
 	int r;
 
-	if (!nm->have_fp || !nm->store || strlen(v->key_sha256) != 2 * TRUST_SHA256_LEN ||
-	    ds_hex_decode(v->key_sha256, 2 * TRUST_SHA256_LEN, spki, sizeof(spki)) < 0)
+	if (!ddr_pin_key(nm, v, spki, &src))
 		return;
 	r = trust_store_replace_designated(nm->store, nm->fp_text, src, v->g.adn, spki,
 					   ds_wall_now(), NULL);
