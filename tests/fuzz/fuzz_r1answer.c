@@ -4,6 +4,8 @@
  * the question's type and whether CNAMEs are followed, the rest is the
  * message.  Every record handed out must be whole: its RDATA where the
  * callback is told, its RDLENGTH what it holds, a PTR's name readable.
+ * The shortest record has the root as owner (a CNAME may point there):
+ * one octet of name and ten of type, class, TTL and RDLENGTH.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,7 @@ static int check_rr(void *arg, const uint8_t *rr, size_t len, size_t rdata_off, 
 {
 	uint8_t name[DNS_NAME_MAX];
 
-	if (rdata_off < 12 || rdata_off > len ||
+	if (rdata_off < 11 || rdata_off > len ||
 	    (size_t)((rr[rdata_off - 2] << 8) | rr[rdata_off - 1]) != len - rdata_off)
 		__builtin_trap();
 	if (type == DNS_TYPE_PTR)
