@@ -16,6 +16,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
+# The suite runs the distribution's programs, the ones scripts/deps.sh
+# installs: the system directories come before whatever a user's PATH puts
+# ahead of them (a python3 version manager's shim costs most of a second
+# a call, and the tests call python3 hundreds of times).
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
+
 # each libFuzzer target runs this long (a smoke run: the targets are
 # coverage-guided; run them longer by hand, e.g. FUZZ_SECONDS=600)
 FUZZ_SECONDS=${FUZZ_SECONDS:-6}
