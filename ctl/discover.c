@@ -18,6 +18,7 @@
 #include "dotstub/ctl_discover.h"
 #include "dotstub/ddr.h"
 #include "dotstub/discovery.h"
+#include "dotstub/jsonstr.h"
 #include "dotstub/log.h"
 #include "dotstub/sockaddr.h"
 
@@ -429,13 +430,13 @@ static void
 print_sources_json(FILE *f, const struct sources *s)
 {
 	fputs("{\"resolver_name_arpa\":", f);
-	cj_write_str(f, s->walk);
+	ds_json_fputs(f, s->walk);
 	fputs(",\"dnr\":", f);
-	cj_write_str(f, s->dnr);
+	ds_json_fputs(f, s->dnr);
 	fputs(",\"ddr\":", f);
-	cj_write_str(f, s->ddr);
+	ds_json_fputs(f, s->ddr);
 	fputs(",\"would_use\":", f);
-	cj_write_str(f, s->use);
+	ds_json_fputs(f, s->use);
 	fputc('}', f);
 }
 

@@ -10,6 +10,8 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 
+#include "dotstub/jsonstr.h"
+
 #include "discover_ddr.h"
 
 #define DDR_PARAMS_STR_MAX 2048
@@ -17,25 +19,18 @@
 static void
 put_octet(FILE *f, uint8_t c, bool json)
 {
-	if (json && (c == '"' || c == '\\'))
-		fprintf(f, "\\%c", c);
-	else if (json && (c < 0x20 || c >= 0x7f))
-		fprintf(f, "\\u%04x", c);
-	else if (!json && (c == '"' || c == '\\' || c == ','))
-		fprintf(f, "\\%c", c);
-	else if (!json && (c < 0x20 || c >= 0x7f))
-		fprintf(f, "\\%03u", c);
-	else
-		fputc(c, f);
-}
+	char e[8];
 
-static void
-json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++)
-		put_octet(f, (uint8_t)*s, true);
-	fputc('"', f);
+	if (json) {
+		ds_json_escape(c, e);
+		fputs(e, f);
+	} else if (c == '"' || c == '\\' || c == ',') {
+		fprintf(f, "\\%c", c);
+	} else if (c < 0x20 || c >= 0x7f) {
+		fprintf(f, "\\%03u", c);
+	} else {
+		fputc(c, f);
+	}
 }
 
 static void
@@ -46,7 +41,7 @@ put_target(FILE *f, const struct ddr_svcb *s, bool json)
 	if (dns_name_to_str(s->target, s->target_len, name, sizeof(name)) < 0)
 		snprintf(name, sizeof(name), "?");
 	if (json)
-		json_str(f, name);
+		ds_json_fputs(f, name);
 	else
 		fputs(name, f);
 }
@@ -156,7 +151,7 @@ json_record(FILE *f, const struct ddr_svcb *s)
 	fputs("],\"params\":", f);
 	if (ddr_svc_params_format(p, params, sizeof(params)) < 0)
 		snprintf(params, sizeof(params), "(too long)");
-	json_str(f, params);
+	ds_json_fputs(f, params);
 	fprintf(f, ",\"qualifies_dot\":%s}", ddr_svcb_qualifies_dot(s) ? "true" : "false");
 }
 
@@ -166,9 +161,9 @@ ctl_ddr_print_json(FILE *f, const struct ddr_query *q, const char *addr, unsigne
 	unsigned i;
 
 	fprintf(f, "{\"result\":\"%s\",\"reason\":", ddr_query_result_name(q->result));
-	json_str(f, q->reason);
+	ds_json_fputs(f, q->reason);
 	fputs(",\"resolver\":", f);
-	json_str(f, addr);
+	ds_json_fputs(f, addr);
 	fprintf(f, ",\"port\":%u,\"tcp\":%s,\"total\":%u,\"records\":[", port,
 		q->tcp ? "true" : "false", q->total);
 	for (i = 0; i < q->n; i++) {

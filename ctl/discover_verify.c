@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dotstub/jsonstr.h"
+
 #include "discover_verify.h"
 #include "json.h"
 
@@ -108,13 +110,13 @@ void ctl_ddr_verify_print_json(FILE *f, const struct ds_ddr_verdict *v, int n)
 		const struct ds_ddr_verdict *x = &v[i];
 
 		fputs(i ? ",{\"adn\":" : "{\"adn\":", f);
-		cj_write_str(f, x->g.adn);
+		ds_json_fputs(f, x->g.adn);
 		fprintf(f, ",\"priority\":%u,\"tried\":%s,\"verified\":%s,\"reason\":", x->g.priority,
 			x->tried ? "true" : "false", x->verified ? "true" : "false");
-		cj_write_str(f, x->why);
+		ds_json_fputs(f, x->why);
 		fprintf(f, ",\"opportunistic_allowed\":%s,\"opportunistic\":%s,\"key_sha256\":",
 			x->g.opportunistic_ok ? "true" : "false", x->opportunistic ? "true" : "false");
-		cj_write_str(f, x->key_sha256);
+		ds_json_fputs(f, x->key_sha256);
 		fputc('}', f);
 	}
 	fputc(']', f);

@@ -49,8 +49,5 @@ bool cj_get_bool(struct cj_value *obj, const char *key, bool *out);
 /* A number value as uint64 (same rule); does not mark. */
 bool cj_u64(const struct cj_value *v, uint64_t *out);
 
-/* Write s to f as a JSON string: quotes, backslashes, control characters
- * and bytes outside printable ASCII escaped (\u00XX). */
-void cj_write_str(FILE *f, const char *s);
 
 #endif

@@ -10,6 +10,7 @@
 #include "walk_int.h"
 
 #include "dotstub/hex.h"
+#include "dotstub/jsonstr.h"
 #include "dotstub/sockaddr.h"
 
 #define TLSA_STR_MAX (DS_TLSA_DATA_MAX * 2 + 16)
@@ -21,23 +22,6 @@ disc_step_print(const struct disc_step *s, FILE *f)
 
 	fprintf(f, "step %d  %-46s %-6s  %-11s %s\n", s->phase, s->name,
 		disc_type_str(s->type, t, sizeof(t)), disc_status_str(s->status), s->detail);
-}
-
-static void
-json_str(FILE *f, const char *s)
-{
-	unsigned char c;
-
-	fputc('"', f);
-	for (; (c = (unsigned char)*s) != '\0'; s++) {
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
 }
 
 /* Lower-case hex of k's SHA-256 into out; on failure *err gets -ENOMEM
@@ -161,18 +145,18 @@ json_desc(FILE *f, const struct ds_upstream_desc *d)
 	int i;
 
 	fprintf(f, "\"name\":");
-	json_str(f, d->name);
+	ds_json_fputs(f, d->name);
 	fprintf(f, ",\"type\":\"%s\",\"addresses\":[", ds_server_type_name(d->type));
 	for (i = 0; i < d->naddr; i++) {
 		ds_sockaddr_format(&d->addr[i], buf, sizeof(buf));
 		fprintf(f, "%s", i ? "," : "");
-		json_str(f, buf);
+		ds_json_fputs(f, buf);
 	}
 	fprintf(f, "],\"tlsa\":[");
 	for (i = 0; i < d->ntlsa; i++) {
 		ds_tlsa_format(&d->tlsa[i], buf, sizeof(buf));
 		fprintf(f, "%s", i ? "," : "");
-		json_str(f, buf);
+		ds_json_fputs(f, buf);
 	}
 	fprintf(f, "]");
 }
@@ -188,10 +172,10 @@ json_steps(const struct disc_result *r, FILE *f)
 		const struct disc_step *s = &r->steps[i];
 
 		fprintf(f, "%s{\"step\":%d,\"name\":", i ? "," : "", s->phase);
-		json_str(f, s->name);
+		ds_json_fputs(f, s->name);
 		fprintf(f, ",\"type\":\"%s\",\"status\":\"%s\",\"detail\":",
 			disc_type_str(s->type, t, sizeof(t)), disc_status_str(s->status));
-		json_str(f, s->detail);
+		ds_json_fputs(f, s->detail);
 		fprintf(f, "}");
 	}
 	fprintf(f, "]");
@@ -204,9 +188,9 @@ print_json(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 
 	fprintf(f, "{\"result\":\"%s\",\"failed_step\":%d,\"reason\":",
 		trust_discovery_name(r->kind), r->failed_phase);
-	json_str(f, r->reason);
+	ds_json_fputs(f, r->reason);
 	fprintf(f, ",\"resolver\":");
-	json_str(f, r->resolver);
+	ds_json_fputs(f, r->resolver);
 	if (with_steps)
 		json_steps(r, f);
 	fprintf(f, ",\"first_use\":%s,\"confirmed\":%s,\"anchor_matched\":%d,\"ksk\":[",
@@ -221,7 +205,7 @@ print_json(const struct disc_result *r, FILE *f, bool with_steps, int *err)
 	}
 	fprintf(f, "],\"ksk_seen\":%d,\"transparent\":%s,\"hijack\":", r->nksk_seen,
 		r->transparent ? "true" : "false");
-	json_str(f, r->hijack);
+	ds_json_fputs(f, r->hijack);
 	if (r->desc.name[0]) {
 		fprintf(f, ",\"upstream\":{");
 		json_desc(f, &r->desc);

@@ -5,19 +5,19 @@
 
 #include <event2/buffer.h>
 
+#include "dotstub/jsonstr.h"
+
 #include "daemon.h"
 
 void ds_json_str(struct evbuffer *out, const char *s)
 {
+	char e[8];
+	size_t n;
+
 	evbuffer_add(out, "\"", 1);
 	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			evbuffer_add_printf(out, "\\%c", ch);
-		else if (ch < 0x20 || ch > 0x7e)
-			evbuffer_add_printf(out, "\\u%04x", ch);
-		else
-			evbuffer_add(out, s, 1);
+		n = ds_json_escape((unsigned char)*s, e);
+		evbuffer_add(out, e, n);
 	}
 	evbuffer_add(out, "\"", 1);
 }

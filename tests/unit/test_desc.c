@@ -1,7 +1,7 @@
 /*
  * test_desc.c -- upstream descriptions: TLSA presentation parsing and
  * formatting, NAME@ADDR[:PORT] specifications, deep copies, the usable
- * TLSA count, socket address formatting.
+ * TLSA count, socket address formatting, strings in JSON.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "dotstub/jsonstr.h"
 #include "dotstub/upstream.h"
 #include "dotstub/sockaddr.h"
 
@@ -405,6 +406,37 @@ static void test_sockaddr_format(void **state)
 	assert_string_equal(buf, "?");
 }
 
+/* Every octet has one JSON form: printable ASCII as itself, quote and
+ * backslash escaped, the rest \u00XX; the output is ASCII throughout. */
+static void test_json_str(void **state)
+{
+	char e[8], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(ds_json_escape('a', e), 1);
+	assert_string_equal(e, "a");
+	assert_int_equal(ds_json_escape('"', e), 2);
+	assert_string_equal(e, "\\\"");
+	assert_int_equal(ds_json_escape('\\', e), 2);
+	assert_string_equal(e, "\\\\");
+	assert_int_equal(ds_json_escape('\n', e), 6);
+	assert_string_equal(e, "\\u000a");
+	assert_int_equal(ds_json_escape(0x7f, e), 6);
+	assert_string_equal(e, "\\u007f");
+	assert_int_equal(ds_json_escape(0xe9, e), 6);
+	assert_string_equal(e, "\\u00e9");
+	assert_int_equal(ds_json_escape('~', e), 1);
+
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	ds_json_fputs(f, "a\"b\\c\x01\xff");
+	ds_json_fputs(f, "");
+	fclose(f);
+	assert_string_equal(buf, "\"a\\\"b\\\\c\\u0001\\u00ff\"\"\"");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_usable),
 		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_sockaddr_format),
+		cmocka_unit_test(test_json_str),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
