@@ -7,6 +7,7 @@
 #include "dotstub-config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "dotstub/clock.h"
 #include "dotstub/ctl_discover.h"
 #include "dotstub/ctlproto.h"
 #include "dotstub/provision.h"
@@ -23,13 +25,19 @@
 #include "status_text.h"
 
 static const char *control_path = DOTSTUB_RUNDIR "/control";
+/* How long a request may take, from connecting to the answer's end. */
+#define TIMEOUT_DEFAULT 30
+#define TIMEOUT_MAX 3600
+static unsigned timeout_s = TIMEOUT_DEFAULT;
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dotctl [-s PATH] [--json] COMMAND [ARGS]\n"
+		"usage: dotctl [-s PATH] [-t SECONDS] [--json] COMMAND [ARGS]\n"
 		"\n"
 		"  -s, --control PATH   the daemon's control socket (default %s)\n"
+		"  -t, --timeout SECONDS  give up on a daemon that has not answered\n"
+		"                       within SECONDS (default %u, at most %u)\n"
 		"  --json               machine-readable output where the command has it\n"
 		"\n"
 		"Commands (talking to dotstubd):\n"
@@ -80,7 +88,7 @@ static void usage(FILE *f)
 		"                       (dotctl provision --help)\n"
 		"\n"
 		"See dotctl(8).\n",
-		DOTSTUB_RUNDIR "/control");
+		DOTSTUB_RUNDIR "/control", TIMEOUT_DEFAULT, TIMEOUT_MAX);
 }
 
 /* An answer's body kept in memory (bounded: CJ_MAX_INPUT). */
@@ -111,43 +119,95 @@ static void body_add(struct body *b, const char *p, size_t n)
 	b->buf[b->len] = '\0';
 }
 
-/* Send one request line; copy the answer's body to stdout, or into *keep
- * if keep is set.  Returns the exit status: 0 on "ok", 1 on "error: ...",
- * 2 if the daemon could not be reached. */
-static int request_to(const char *line, struct body *keep)
+/* Wait until fd is readable or the deadline (ds_now_ms) has passed:
+ * 1 readable, 0 too late, -1 an error (errno). */
+static int wait_readable(int fd, uint64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint64_t now;
+	int r;
+
+	for (;;) {
+		now = ds_now_ms();
+		if (now >= deadline)
+			return 0;
+		r = poll(&p, 1, (int)(deadline - now));
+		if (r >= 0 || errno != EINTR)
+			return r < 0 ? -1 : r > 0;
+	}
+}
+
+/* Connect to the control socket: the descriptor, or -1 with the reason
+ * said.  A daemon whose socket's queue stays full is given up on after
+ * the timeout (SO_SNDTIMEO bounds connect(2) on a local socket). */
+static int control_connect(void)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char buf[8192];
-	size_t have = 0;
-	bool first = true, ok = false;
-	ssize_t n;
+	struct timeval tv = { .tv_sec = (time_t)timeout_s };
 	int fd;
 
 	if (strlen(control_path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "dotctl: control socket path too long\n");
-		return 2;
+		return -1;
 	}
+	memcpy(sun.sun_path, control_path, strlen(control_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		if (errno == EAGAIN)
+			fprintf(stderr, "dotctl: dotstubd at %s accepts no connection (no room "
+				"within %u s)\n", control_path, timeout_s);
+		else
+			fprintf(stderr, "dotctl: cannot reach dotstubd at %s: %s\n", control_path,
+				strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send one request line; copy the answer's body to stdout, or into *keep
+ * if keep is set.  Returns the exit status: 0 on "ok", 1 on "error: ...",
+ * 2 if the daemon could not be reached or did not answer in time. */
+static int request_to(const char *line, struct body *keep)
+{
+	char buf[8192];
+	size_t have = 0;
+	bool first = true, ok = false;
+	uint64_t deadline = ds_now_ms() + (uint64_t)timeout_s * 1000;
+	ssize_t n;
+	int fd, w;
+
 	if (strlen(line) + 1 > DS_CTL_LINE_MAX) {
 		fprintf(stderr, "dotctl: request too long\n");
 		return 2;
 	}
-	memcpy(sun.sun_path, control_path, strlen(control_path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "dotctl: cannot reach dotstubd at %s: %s\n", control_path,
-			strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if ((fd = control_connect()) < 0)
 		return 2;
-	}
 	if (dprintf(fd, "%s\n", line) < 0) {
 		fprintf(stderr, "dotctl: %s\n", strerror(errno));
 		close(fd);
 		return 2;
 	}
-	while ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0 || (n < 0 && errno == EINTR)) {
-		if (n < 0)
+	for (;;) {
+		if ((w = wait_readable(fd, deadline)) <= 0) {
+			if (w == 0)
+				fprintf(stderr, "dotctl: dotstubd did not answer within %u s (%s)\n",
+					timeout_s, control_path);
+			else
+				fprintf(stderr, "dotctl: %s\n", strerror(errno));
+			close(fd);
+			return 2;
+		}
+		n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		if (n < 0 && errno == EINTR)
 			continue;
+		if (n <= 0)
+			break;
 		have += (size_t)n;
 		buf[have] = '\0';
 		if (first) {
@@ -421,6 +481,22 @@ static int publish_main(int argc, char **argv)
 	return request("publish show");
 }
 
+/* SECONDS of --timeout into timeout_s: false unless 1..TIMEOUT_MAX. */
+static bool parse_timeout(const char *v)
+{
+	char *end;
+	unsigned long n;
+
+	if (!v || *v < '0' || *v > '9')
+		return false;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || n < 1 || n > TIMEOUT_MAX)
+		return false;
+	timeout_s = (unsigned)n;
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	bool json = false;
@@ -435,6 +511,16 @@ int main(int argc, char **argv)
 			control_path = argv[i];
 		} else if (!strncmp(argv[i], "--control=", 10)) {
 			control_path = argv[i] + 10;
+		} else if (!strcmp(argv[i], "-t") || !strcmp(argv[i], "--timeout") ||
+			   !strncmp(argv[i], "--timeout=", 10)) {
+			const char *v = argv[i][1] == '-' && argv[i][9] == '=' ? argv[i] + 10 :
+					++i < argc ? argv[i] : NULL;
+
+			if (!parse_timeout(v)) {
+				fprintf(stderr, "dotctl: --timeout needs a number of seconds, 1 to %u\n",
+					TIMEOUT_MAX);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {

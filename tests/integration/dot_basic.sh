@@ -443,13 +443,73 @@ s_privileges() {
 	check "root may still use the control socket" ds_ctl d6 status
 }
 
-# ---- control socket: an unprivileged user is refused
+# ---- control socket: an unprivileged user is refused; dotctl gives up on
+# a peer that does not answer, answers too slowly or accepts nothing
 s_control_socket() {
 	local out
 	up_u1 || return 1
 	ds_start d5 --listen $L:53 --upstream $NAME@$U --tlsa "$TLSA311" || return 1
 	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$DOTCTL" -s "$T_DIR/d5/control" status 2>&1)
 	expect_contains "control socket refuses an unprivileged user" "$out" "ermission denied"
+	check "dotctl --timeout 1 against the daemon: answered" "$DOTCTL" -s "$T_DIR/d5/control" -t 1 status
+	for mode in silent trickle full; do
+		ctl_peer_check "$mode"
+	done
+}
+
+# ctl_peer_check MODE: dotctl -t 1 against a control socket whose peer
+# never answers (silent), sends one octet every 0.3 s and never ends
+# (trickle), or accepts nothing and has its queue full (full): dotctl gives
+# up after about a second, exit 2, saying why.
+ctl_peer_check() {
+	local sock=$T_DIR/peer-$1.sock out rc t0 ms pid
+	python3 - "$sock" "$1" <<'PY' &
+import os, socket, sys, time
+path, mode = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path + ".tmp")
+s.listen(0)
+held = []
+if mode == "full":
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(path + ".tmp")   # fills the queue: backlog 0 holds one
+    held.append(c)
+os.rename(path + ".tmp", path)
+deadline = time.time() + 10
+while time.time() < deadline:
+    if mode == "full":
+        time.sleep(0.1)
+        continue
+    s.settimeout(0.2)
+    try:
+        c, _ = s.accept()
+        held.append(c)
+    except socket.timeout:
+        pass
+    for c in held:
+        if mode == "trickle":
+            try:
+                c.send(b"o")
+            except OSError:
+                pass
+    time.sleep(0.1 if mode == "silent" else 0.3)
+PY
+	pid=$!
+	wait_for 50 test -S "$sock" || { t_fail "control peer $1: did not start"; kill $pid; return; }
+	t0=$(ms_now)
+	out=$("$DOTCTL" -s "$sock" -t 1 status 2>&1)
+	rc=$?
+	ms=$(($(ms_now) - t0))
+	echo "# dotctl against a $1 peer: exit $rc after $ms ms: $out"
+	expect_eq "control peer $1: dotctl exits 2" "$rc" "2"
+	check "control peer $1: gives up after 1 s, within 3 s ($ms ms)" test "$ms" -ge 950 -a "$ms" -le 3000
+	case $1 in
+	full) expect_contains "control peer $1: says so" "$out" "accepts no connection" ;;
+	*) expect_contains "control peer $1: says so" "$out" "did not answer within 1 s" ;;
+	esac
+	kill $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	return 0
 }
 
 # ---- a hostile upstream that falls out of step: a Python DoT server (the
