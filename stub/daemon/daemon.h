@@ -158,7 +158,7 @@ struct ds_daemon {
 	 * process (and in the tests that run these files alone).  In the
 	 * network process: */
 	pid_t main_pid;                   /* the store process (status "pid"); 0: none */
-	/* listener.c: a bound listener socket for ss, or -errno (logged) */
+	/* listen_bind.c: a bound listener socket for ss, or -errno (logged) */
 	int (*listen_fd)(struct ds_daemon *d, const struct sockaddr_storage *ss, int socktype);
 	/* netmgr.c: the trust store, instead of trust_store_open */
 	int (*store_open)(struct ds_daemon *d, const struct trust_store_opts *o,
@@ -300,13 +300,15 @@ struct ds_lane *ds_route_match(const struct ds_route *r, size_t n, const uint8_t
  * the default link; NULL if the link has no resolver of its own. */
 struct ds_lane *ds_route_link(struct ds_daemon *d, int ifindex);
 
-/* ---- listener.c ---- */
+/* ---- listen_bind.c ---- */
 /* A listener socket bound to ss (SOCK_DGRAM, or SOCK_STREAM listening):
  * its descriptor, or -errno (logged). */
 int ds_listen_bind(const struct sockaddr_storage *ss, int socktype);
 /* A listening socket for ss: the one the store process bound (in the
  * network process: d->listen_fd), or one bound here.  -errno (logged). */
 int ds_listen_fd(struct ds_daemon *d, const struct sockaddr_storage *ss, int socktype);
+
+/* ---- listener.c (listen_udp.c, listen_tcp.c) ---- */
 /* Bind every listen address (UDP and TCP).  Returns 0 or -errno (logged). */
 int ds_listeners_open(struct ds_daemon *d);
 /* Listen on addr[0..n-1] instead: an address already bound keeps its

@@ -3,7 +3,7 @@
  * dotsrv.h): its listeners, its certificate, the limits across its
  * clients, reload and status.  One client's connection is dotsrv_conn.c.
  *
- * The limits across clients are the TCP listener's (listener.c), with
+ * The limits across clients are the TCP listener's (listen_tcp.c), with
  * keys of their own: dot-clients in total (the least recently active idle
  * connection, or one still in its handshake, is closed to make room; with
  * every one busy, accepting pauses) and per address

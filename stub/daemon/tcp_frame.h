@@ -1,7 +1,7 @@
 /*
  * tcp_frame.h -- the framing of a DNS-over-TCP client's input (RFC 1035
  * 4.2.2, RFC 7766): two octets of length, then the message.  The listener
- * (listener.c) runs every client's input through tcp_frame_run, and so does
+ * (listen_tcp.c) runs every client's input through tcp_frame_run, and so does
  * the fuzz target tests/fuzz/fuzz_tcp_framing.c.
  */
 #ifndef DOTSTUB_TCP_FRAME_H
