@@ -3,7 +3,7 @@
  * dotsrv.h): its listeners, its certificate, the limits across its
  * clients, reload and status.  One client's connection is dotsrv_conn.c.
  *
- * The limits across clients are the TCP listener's (listen_tcp.c), with
+ * The limits across clients are the TCP listener's (connpool.c), with
  * keys of their own: dot-clients in total (the least recently active idle
  * connection, or one still in its handshake, is closed to make room; with
  * every one busy, accepting pauses) and per address
@@ -35,8 +35,6 @@
 
 static void accept_resume(struct ds_dotsrv *s);
 
-
-
 /* Closed to make room for another connection (a limit): counted, and a
  * line at most every DS_LOG_RL_INTERVAL_MS. */
 static void client_evict(struct ds_dot_client *c, const char *limit)
@@ -50,53 +48,23 @@ static void client_evict(struct ds_dot_client *c, const char *limit)
 	dotsrv_conn_close(c, W_LIMIT, limit);
 }
 
-
-/* The client to close to make room (of the host peer, or any if NULL):
- * one with no query in flight that made progress least recently -- the
- * one idle longest, or stalled in its handshake.  NULL if all are busy. */
-static struct ds_dot_client *victim(struct ds_dotsrv *s, const struct sockaddr_storage *peer)
-{
-	struct ds_dot_client *c, *v = NULL;
-
-	LIST_FOREACH(c, &s->clients, link) {
-		if (c->dead || c->inflight > 0 || (peer && !ds_sockaddr_same_host(&c->peer, peer)))
-			continue;
-		if (!v || c->progress_ms < v->progress_ms)
-			v = c;
-	}
-	return v;
-}
-
-static unsigned count_host(struct ds_dotsrv *s, const struct sockaddr_storage *peer)
-{
-	struct ds_dot_client *c;
-	unsigned n = 0;
-
-	LIST_FOREACH(c, &s->clients, link)
-		n += !c->dead && ds_sockaddr_same_host(&c->peer, peer);
-	return n;
-}
-
 /* Room for a new connection from peer, closing the oldest idle one (of
  * that address first).  false: every candidate is busy. */
 static bool make_room(struct ds_dotsrv *s, const struct sockaddr_storage *peer)
 {
+	static const char *const limit_key[] = {
+		[DS_POOL_PER_ADDRESS] = "dot-clients-per-address",
+		[DS_POOL_TOTAL] = "dot-clients",
+	};
 	const struct ds_serve_dot_config *lim = dotsrv_limits(s);
-	struct ds_dot_client *v;
+	struct ds_pool_client *v;
+	enum ds_pool_limit limit;
+	bool busy;
 
-	if (lim->clients_per_address && count_host(s, peer) >= lim->clients_per_address) {
-		v = victim(s, peer);
-		if (!v)
-			return false;
-		client_evict(v, "dot-clients-per-address");
-	}
-	if (s->nclients >= lim->clients) {
-		v = victim(s, NULL);
-		if (!v)
-			return false;
-		client_evict(v, "dot-clients");
-	}
-	return true;
+	while ((v = ds_pool_room(&s->clients, peer, lim->clients_per_address, lim->clients, &limit,
+				 &busy)))
+		client_evict(DS_POOL_ENTRY(v, struct ds_dot_client, pc), limit_key[limit]);
+	return !busy;
 }
 
 /* Over dot-output-total: the clients holding most are closed (from the
@@ -108,10 +76,12 @@ static void budget(evutil_socket_t fd, short what, void *arg)
 
 	while (s->out_total > dotsrv_limits(s)->output_total) {
 		struct ds_dot_client *c, *big = NULL;
+		struct ds_pool_client *pc;
 		size_t most = 0;
 
-		LIST_FOREACH(c, &s->clients, link) {
-			if (!c->dead && dotsrv_conn_output(c) > most) {
+		LIST_FOREACH(pc, &s->clients.clients, link) {
+			c = DS_POOL_ENTRY(pc, struct ds_dot_client, pc);
+			if (!pc->dead && dotsrv_conn_output(c) > most) {
 				most = dotsrv_conn_output(c);
 				big = c;
 			}
@@ -127,39 +97,25 @@ static void budget(evutil_socket_t fd, short what, void *arg)
 static void accept_pause(struct ds_dotsrv *s)
 {
 	for (int k = 0; k < s->n; k++)
-		if (s->l[k]->accepting && !s->l[k]->paused) {
-			event_del(s->l[k]->ev);
-			s->l[k]->paused = true;
-		}
+		if (s->l[k]->accepting)
+			ds_pool_gate_pause(&s->l[k]->gate);
 }
 
 static void accept_resume(struct ds_dotsrv *s)
 {
-	bool any = false;
-
-	for (int k = 0; k < s->n; k++)
-		any |= s->l[k]->paused && !evtimer_pending(s->l[k]->pause_ev, NULL);
-	if (!any || (s->nclients >= dotsrv_limits(s)->clients && !victim(s, NULL)))
+	if (!ds_pool_can_take(&s->clients, dotsrv_limits(s)->clients))
 		return;
-	for (int k = 0; k < s->n; k++) {
-		struct dot_listener *l = s->l[k];
-
-		if (l->paused && !evtimer_pending(l->pause_ev, NULL)) {
-			l->paused = false;
-			event_add(l->ev, NULL);
-		}
-	}
+	for (int k = 0; k < s->n; k++)
+		if (s->l[k]->accepting)
+			ds_pool_gate_resume(&s->l[k]->gate);
 }
 
 static void pause_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct dot_listener *l = arg;
-	struct ds_dotsrv *s = l->s;
 
-	if (l->paused && (s->nclients < dotsrv_limits(s)->clients || victim(s, NULL))) {
-		l->paused = false;
-		event_add(l->ev, NULL);
-	}
+	if (ds_pool_can_take(&l->s->clients, dotsrv_limits(l->s)->clients))
+		ds_pool_gate_resume(&l->gate);
 }
 
 static void do_accept(evutil_socket_t fd, short what, void *arg)
@@ -169,52 +125,35 @@ static void do_accept(evutil_socket_t fd, short what, void *arg)
 
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
 		struct sockaddr_storage peer;
-		socklen_t peerlen = sizeof(peer);
+		socklen_t peerlen;
 		struct ds_dot_client *c;
 		enum ds_acl_action acl;
-		int cfd, one = 1;
+		int cfd;
 
 		/* full, and every client busy: leave new connections in the
 		 * backlog until one finishes */
-		if (s->nclients >= dotsrv_limits(s)->clients && !victim(s, NULL)) {
+		if (!ds_pool_can_take(&s->clients, dotsrv_limits(s)->clients)) {
 			accept_pause(s);
 			return;
 		}
-		cfd = accept4(fd, (struct sockaddr *)&peer, &peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (cfd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
-
-				log_warn("dot: accept: %s, pausing for %d ms", strerror(errno),
-					 ACCEPT_PAUSE_MS);
-				event_del(l->ev);
-				l->paused = true;
-				evtimer_add(l->pause_ev, &tv);
-			}
-			return;
-		}
-		acl = l->check ? ds_access_match(s->d, &peer) : DS_ACL_ALLOW;
-		if (acl == DS_ACL_DENY) {
-			/* closed before anything is read, before any TLS */
-			ds_access_count(s->d, acl);
-			close(cfd);
+		/* a denied client is closed before anything is read, before
+		 * any TLS */
+		cfd = ds_pool_accept(s->d, &l->gate, ACCEPT_PAUSE_MS, "dot", &peer, &peerlen, &acl);
+		if (cfd == -2)
 			continue;
-		}
+		if (cfd < 0)
+			return;
 		if (!make_room(s, &peer)) {
 			s->cnt.refused++;
 			close(cfd);
 			continue;
 		}
-		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = dotsrv_conn_new(l, cfd, &peer, peerlen);
 		if (!c) {
 			close(cfd);
 			return;
 		}
 		c->refused = acl == DS_ACL_REFUSE;
-		LIST_INSERT_HEAD(&s->clients, c, link);
-		s->nclients++;
 		s->handshaking++;
 		s->cnt.accepted++;
 		/* the ClientHello may be there already (TCP Fast Open, or a
@@ -242,16 +181,16 @@ static int listener_open(struct ds_dotsrv *s, const struct sockaddr_storage *ss,
 		return -ENOMEM;
 	}
 	l->s = s;
-	l->fd = fd;
+	l->gate.fd = fd;
 	l->addr = *ss;
-	l->check = ds_access_needed(s->d, ss);
-	l->ev = event_new(s->d->base, fd, EV_READ | EV_PERSIST, do_accept, l);
-	l->pause_ev = evtimer_new(s->d->base, pause_done, l);
-	if (!l->ev || !l->pause_ev) {
-		if (l->ev)
-			event_free(l->ev);
-		if (l->pause_ev)
-			event_free(l->pause_ev);
+	l->gate.check = ds_access_needed(s->d, ss);
+	l->gate.ev = event_new(s->d->base, fd, EV_READ | EV_PERSIST, do_accept, l);
+	l->gate.pause_ev = evtimer_new(s->d->base, pause_done, l);
+	if (!l->gate.ev || !l->gate.pause_ev) {
+		if (l->gate.ev)
+			event_free(l->gate.ev);
+		if (l->gate.pause_ev)
+			event_free(l->gate.pause_ev);
 		close(fd);
 		free(l);
 		return -ENOMEM;
@@ -265,25 +204,27 @@ static void listener_start(struct dot_listener *l)
 	if (l->accepting)
 		return;
 	l->accepting = true;
-	l->paused = false;
-	event_add(l->ev, NULL);
+	l->gate.paused = false;
+	event_add(l->gate.ev, NULL);
 }
 
 /* Close a listener and the connections it took. */
 static void listener_close(struct ds_dotsrv *s, struct dot_listener *l)
 {
-	struct ds_dot_client *c, *next;
+	struct ds_pool_client *pc, *next;
+	struct ds_dot_client *c;
 
 	if (!l)
 		return;
-	for (c = LIST_FIRST(&s->clients); c; c = next) {
-		next = LIST_NEXT(c, link);
+	for (pc = LIST_FIRST(&s->clients.clients); pc; pc = next) {
+		next = LIST_NEXT(pc, link);
+		c = DS_POOL_ENTRY(pc, struct ds_dot_client, pc);
 		if (c->l == l)
 			dotsrv_conn_free(c);
 	}
-	event_free(l->ev);
-	event_free(l->pause_ev);
-	close(l->fd);
+	event_free(l->gate.ev);
+	event_free(l->gate.pause_ev);
+	close(l->gate.fd);
 	free(l);
 }
 
@@ -395,7 +336,7 @@ static int server_new(struct ds_daemon *d)
 	if (!s)
 		return -ENOMEM;
 	s->d = d;
-	LIST_INIT(&s->clients);
+	ds_pool_init(&s->clients);
 	s->budget_ev = event_new(d->base, -1, 0, budget, s);
 	s->resume_ev = event_new(d->base, -1, 0, resume_cb, s);
 	s->hourly = evtimer_new(d->base, hourly, s);
@@ -475,14 +416,14 @@ static void prepared_drop(struct ds_dotsrv *s)
 void ds_dotsrv_close(struct ds_daemon *d)
 {
 	struct ds_dotsrv *s = d->dotsrv;
-	struct ds_dot_client *c;
+	struct ds_pool_client *pc;
 
 	if (!s)
 		return;
 	if (s->prepared)
 		prepared_drop(s);
-	while ((c = LIST_FIRST(&s->clients)))
-		dotsrv_conn_free(c);
+	while ((pc = LIST_FIRST(&s->clients.clients)))
+		dotsrv_conn_free(DS_POOL_ENTRY(pc, struct ds_dot_client, pc));
 	for (int k = 0; k < s->n; k++)
 		listener_close(s, s->l[k]);
 	if (s->budget_ev)
@@ -610,7 +551,7 @@ void ds_dotsrv_access_changed(struct ds_daemon *d)
 	if (!s)
 		return;
 	for (int k = 0; k < s->n; k++)
-		s->l[k]->check = ds_access_needed(d, &s->l[k]->addr);
+		s->l[k]->gate.check = ds_access_needed(d, &s->l[k]->addr);
 }
 
 void ds_dotsrv_get_status(const struct ds_daemon *d, struct ds_dotsrv_status *st)
@@ -630,7 +571,7 @@ void ds_dotsrv_get_status(const struct ds_daemon *d, struct ds_dotsrv_status *st
 	snprintf(st->spki_sha256, sizeof(st->spki_sha256), "%s", s->info.spki_sha256);
 	snprintf(st->tlsa, sizeof(st->tlsa), "%s", s->info.tlsa);
 	st->expires_in_s = s->ctx ? ds_cert_seconds_left(SSL_CTX_get0_certificate(s->ctx)) : 0;
-	st->clients = s->nclients;
+	st->clients = s->clients.n;
 	st->handshaking = s->handshaking;
 	st->output = s->out_total;
 }

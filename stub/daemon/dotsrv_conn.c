@@ -74,7 +74,7 @@ void dotsrv_conn_free(struct ds_dot_client *c)
 		TAILQ_REMOVE(&c->reqs, req, tcp_link);
 		ds_request_cancel(req);
 	}
-	LIST_REMOVE(c, link);
+	ds_pool_remove(&s->clients, &c->pc);
 	s->out_total -= evbuffer_get_length(c->out);
 	if (c->state == DOT_HANDSHAKE)
 		s->handshaking--;
@@ -87,7 +87,6 @@ void dotsrv_conn_free(struct ds_dot_client *c)
 	SSL_free(c->ssl);
 	close(c->fd);
 	free(c);
-	s->nclients--;
 	accept_may_resume(s);
 }
 
@@ -100,9 +99,9 @@ void dotsrv_conn_close(struct ds_dot_client *c, enum dot_why why, const char *de
 	unsigned long long more;
 	char a[64];
 
-	if (c->dead)
+	if (c->pc.dead)
 		return;
-	ds_sockaddr_format(&c->peer, a, sizeof(a));
+	ds_sockaddr_format(&c->pc.peer, a, sizeof(a));
 	log_debug("dot: closing the connection of %s: %s%s%s", a, why_text[why],
 		  detail ? ": " : "", detail ? detail : "");
 	switch (why) {
@@ -141,7 +140,7 @@ void dotsrv_conn_close(struct ds_dot_client *c, enum dot_why why, const char *de
 		ERR_clear_error();
 	}
 	if (c->in_run) {
-		c->dead = true;
+		c->pc.dead = true;
 		event_del(c->rev);
 		event_del(c->wev);
 		event_del(c->timer);
@@ -173,8 +172,8 @@ static bool client_may_take(void *arg)
 	size_t each = !c->answer_max ? DNS_MSG_MAX + 2
 		      : c->answer_max > DOT_ANSWER_FLOOR ? c->answer_max : DOT_ANSWER_FLOOR;
 
-	return !c->over && c->inflight < lim->client_inflight &&
-	       out_len(c) + (size_t)c->inflight * each < lim->client_output;
+	return !c->over && c->pc.inflight < lim->client_inflight &&
+	       out_len(c) + (size_t)c->pc.inflight * each < lim->client_output;
 }
 
 /* The client has dot-client-inflight queries in flight: no more is read
@@ -201,19 +200,19 @@ static enum dot_why client_deadline(const struct ds_dot_client *c, uint64_t *at)
 	const struct ds_serve_dot_config *lim = dotsrv_limits(c->s);
 
 	if (c->state == DOT_HANDSHAKE) {
-		*at = c->progress_ms + lim->handshake_timeout_ms;
+		*at = c->pc.progress_ms + lim->handshake_timeout_ms;
 		return W_HANDSHAKE_TIMEOUT;
 	}
 	if (out_len(c) > 0 || c->wretry) {
-		*at = c->progress_ms + lim->idle_timeout_ms;
+		*at = c->pc.progress_ms + lim->idle_timeout_ms;
 		return W_OUTPUT_STUCK;
 	}
 	if (c->partial && !c->blocked) {
 		*at = c->partial_ms + DOT_MSG_TIMEOUT_MS;
 		return W_MSG_TIMEOUT;
 	}
-	if (c->inflight == 0 && !c->blocked) {
-		*at = c->progress_ms + lim->idle_timeout_ms;
+	if (c->pc.inflight == 0 && !c->blocked) {
+		*at = c->pc.progress_ms + lim->idle_timeout_ms;
 		return W_IDLE;
 	}
 	return W_N;
@@ -303,7 +302,7 @@ static bool client_flush(struct ds_dot_client *c)
 			evbuffer_drain(c->out, (size_t)n);
 			c->s->out_total -= (size_t)n;
 			c->wretry = 0;
-			c->progress_ms = ds_now_ms();
+			c->pc.progress_ms = ds_now_ms();
 			continue;
 		}
 		sys = errno;
@@ -333,8 +332,8 @@ static bool client_message(void *arg, const uint8_t *msg, size_t len)
 	size_t outlen = 0;
 
 	s->cnt.queries++;
-	o.peer = c->peer;
-	o.peerlen = c->peerlen;
+	o.peer = c->pc.peer;
+	o.peerlen = c->pc.peerlen;
 	if (c->refused) {
 		ds_access_count(s->d, DS_ACL_REFUSE);
 		if (ds_resolve_refuse(s->d, msg, len, s->scratch, &outlen) == DS_RESOLVE_ANSWER)
@@ -346,12 +345,12 @@ static bool client_message(void *arg, const uint8_t *msg, size_t len)
 		client_send(c, s->scratch, outlen);
 		break;
 	case DS_RESOLVE_PENDING:
-		c->inflight++;
+		c->pc.inflight++;
 		break;
 	case DS_RESOLVE_DROP:
 		break;
 	}
-	return !c->dead;
+	return !c->pc.dead;
 }
 
 static const struct tcp_frame_ops frame_ops = {
@@ -366,9 +365,9 @@ static void client_take(struct ds_dot_client *c)
 
 	r = tcp_frame_run(c->in, c->partial, &frame_ops, c, c->s->inbuf);
 	if (r.taken)
-		c->progress_ms = ds_now_ms();
+		c->pc.progress_ms = ds_now_ms();
 	c->blocked = r.rc == TCP_FRAME_BLOCKED;
-	if (c->blocked && !was_blocked && c->inflight >= dotsrv_limits(c->s)->client_inflight)
+	if (c->blocked && !was_blocked && c->pc.inflight >= dotsrv_limits(c->s)->client_inflight)
 		client_held(c);
 	switch (r.rc) {
 	case TCP_FRAME_BAD:
@@ -412,7 +411,7 @@ static bool client_read(struct ds_dot_client *c)
 		if (n > 0) {
 			evbuffer_add(c->in, s->rbuf, (size_t)n);
 			client_take(c);
-			if (c->dead)
+			if (c->pc.dead)
 				return false;
 			continue;
 		}
@@ -459,7 +458,7 @@ static bool client_handshake(struct ds_dot_client *c)
 		s->cnt.handshakes++;
 		if (SSL_session_reused(c->ssl))
 			s->cnt.resumed++;
-		c->progress_ms = ds_now_ms();
+		c->pc.progress_ms = ds_now_ms();
 		return true;
 	}
 	sys = errno;
@@ -515,19 +514,19 @@ void dotsrv_conn_run(struct ds_dot_client *c)
 	/* what came in while the limits held it back is taken first */
 	if (c->blocked || c->partial) {
 		client_take(c);
-		if (c->dead)
+		if (c->pc.dead)
 			goto out;
 	}
 	if (!client_read(c) || !client_flush(c))
 		goto out;
-	if (c->eof && c->inflight == 0 && out_len(c) == 0 && !c->blocked) {
+	if (c->eof && c->pc.inflight == 0 && out_len(c) == 0 && !c->blocked) {
 		c->in_run = false;
 		dotsrv_conn_close(c, W_GONE, NULL);
 		return;
 	}
 out:
 	c->in_run = false;
-	if (c->dead) {
+	if (c->pc.dead) {
 		dotsrv_conn_free(c);
 		return;
 	}
@@ -564,9 +563,9 @@ static void origin_untrack(struct ds_request *req)
 	struct ds_dot_client *c = req->origin.dot;
 
 	TAILQ_REMOVE(&c->reqs, req, tcp_link);
-	c->inflight--;
+	c->pc.inflight--;
 	client_wake(c);
-	if (c->inflight == 0)
+	if (c->pc.inflight == 0)
 		accept_may_resume(c->s); /* c can be closed to make room now */
 }
 
@@ -576,8 +575,8 @@ static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 	struct ds_dotsrv *s = c->s;
 
 	TAILQ_REMOVE(&c->reqs, req, tcp_link);
-	c->inflight--;
-	if (c->over || c->dead || len > sizeof(s->reply))
+	c->pc.inflight--;
+	if (c->over || c->pc.dead || len > sizeof(s->reply))
 		return;
 	/* answers came bigger than those before and the client does not
 	 * read them: it is closed (from the loop: this is the query path's
@@ -591,7 +590,7 @@ static void origin_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 	client_send(c, s->reply, len);
 	/* written from the loop, with the other answers that complete now */
 	client_wake(c);
-	if (c->inflight == 0)
+	if (c->pc.inflight == 0)
 		accept_may_resume(s); /* c can be closed to make room now */
 }
 
@@ -608,9 +607,6 @@ struct ds_dot_client *dotsrv_conn_new(struct dot_listener *l, int fd,
 	c->s = s;
 	c->l = l;
 	c->fd = fd;
-	c->peer = *peer;
-	c->peerlen = peerlen;
-	c->progress_ms = ds_now_ms();
 	TAILQ_INIT(&c->reqs);
 	c->ssl = SSL_new(s->ctx);
 	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, client_io, c);
@@ -639,5 +635,6 @@ struct ds_dot_client *dotsrv_conn_new(struct dot_listener *l, int fd,
 		return NULL;
 	}
 	SSL_set_accept_state(c->ssl);
+	ds_pool_add(&s->clients, &c->pc, peer, peerlen, ds_now_ms());
 	return c;
 }

@@ -13,6 +13,7 @@
 
 #include <openssl/ssl.h>
 
+#include "connpool.h"
 #include "dotsrv.h"
 
 /* A message must be complete this long after its first octet arrived. */
@@ -43,13 +44,9 @@ enum dot_why {
 
 struct dot_listener {
 	struct ds_dotsrv *s;
-	int fd;
-	struct event *ev;
-	struct event *pause_ev;
+	struct ds_pool_gate gate;
 	struct sockaddr_storage addr;
-	bool check;               /* clients are checked against access-control */
-	bool paused;
-	bool accepting;           /* ev added (after ds_dotsrv_start) */
+	bool accepting;           /* gate.ev added (after ds_dotsrv_start) */
 };
 
 enum dot_state { DOT_HANDSHAKE, DOT_OPEN };
@@ -67,11 +64,10 @@ struct ds_dot_client {
 	struct evbuffer *out;     /* framed answers not given to SSL_write yet */
 	size_t wretry;            /* an SSL_write to repeat with this length */
 	struct ds_request_list reqs;
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
-	unsigned inflight;
+	struct ds_pool_client pc;  /* peer, queries in flight, progress (output
+				      written); pc.dead: closed while in_run,
+				      freed when it unwinds */
 	size_t answer_max;        /* the largest answer sent to it (with framing) */
-	uint64_t progress_ms;     /* accepted, last query taken, output written */
 	uint64_t partial_ms;      /* when the incomplete message began */
 	uint64_t deadline_ms;     /* the timer's, 0: not armed */
 	bool eof;                 /* the client closed its side */
@@ -83,8 +79,6 @@ struct ds_dot_client {
 	bool reading;             /* rev is added */
 	bool writing;             /* wev is added */
 	bool in_run;              /* dotsrv_conn_run is on the stack */
-	bool dead;                /* closed while in_run: freed when it unwinds */
-	LIST_ENTRY(ds_dot_client) link;
 };
 
 struct ds_dotsrv {
@@ -105,8 +99,8 @@ struct ds_dotsrv {
 	struct dotsrv_id next_id;
 	struct dotsrv_id_stamp next_stamp;
 	bool prepared;
-	LIST_HEAD(, ds_dot_client) clients;
-	unsigned nclients, handshaking;
+	struct ds_pool clients;
+	unsigned handshaking;
 	size_t out_total;         /* output buffered for all clients */
 	struct event *budget_ev;  /* out_total is over dot-output-total */
 	struct event *resume_ev;  /* a client closed or went idle: accepting
@@ -128,9 +122,9 @@ static inline const struct ds_serve_dot_config *dotsrv_limits(const struct ds_do
 
 /* ---- dotsrv_conn.c: one client's connection ---- */
 
-/* A connection accepted on l (fd is its socket, now the connection's);
- * NULL if out of memory (fd is left to the caller).  Not on the server's
- * list yet; dotsrv_conn_run starts its handshake. */
+/* A connection accepted on l from peer (fd is its socket, now the
+ * connection's), among the server's clients; NULL if out of memory (fd is
+ * left to the caller).  dotsrv_conn_run starts its handshake. */
 struct ds_dot_client *dotsrv_conn_new(struct dot_listener *l, int fd,
 				      const struct sockaddr_storage *peer, socklen_t peerlen);
 /* Everything the connection can do now (see dotsrv_conn.c). */

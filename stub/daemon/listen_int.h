@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <event2/util.h>
 
+#include "connpool.h"
 #include "daemon.h"
 
 #define UDP_BATCH 16
@@ -54,12 +55,8 @@ struct ds_udp_listener {
 
 struct ds_tcp_listener {
 	struct ds_daemon *d;
-	int fd;
-	struct event *ev;
-	struct event *pause_ev;
+	struct ds_pool_gate gate;
 	struct sockaddr_storage addr;
-	bool check;               /* clients are checked against access-control */
-	bool paused;
 };
 
 struct ds_tcp_client {
@@ -70,18 +67,14 @@ struct ds_tcp_client {
 	struct event *resume_ev;  /* take the input already received */
 	struct event *msg_timer;  /* an incomplete message: TCP_MSG_TIMEOUT_MS */
 	struct ds_request_list reqs;
-	struct sockaddr_storage peer;
-	socklen_t peerlen;
-	unsigned inflight;
+	struct ds_pool_client pc;  /* peer, queries in flight, progress */
 	size_t answer_max;        /* the largest answer sent to it (with framing) */
-	uint64_t progress_ms;     /* accepted, last query taken, output drained */
 	bool eof;          /* the client closed its side: finish what is in flight */
 	bool reading;
 	bool blocked;      /* a limit held input back (tcp_frame_run) */
 	bool partial;      /* the input ends in an incomplete message */
 	bool over;         /* to be closed: output over twice tcp-client-output */
 	bool refused;      /* access-control: every query gets REFUSED */
-	LIST_ENTRY(ds_tcp_client) link;
 };
 
 struct ds_listeners {
@@ -89,8 +82,7 @@ struct ds_listeners {
 	struct ds_udp_listener *udp[DS_MAX_LISTEN];
 	struct ds_tcp_listener *tcp[DS_MAX_LISTEN];
 	int n;
-	unsigned nclients;
-	LIST_HEAD(, ds_tcp_client) clients;
+	struct ds_pool clients;
 	LIST_HEAD(, ds_udp_listener) retired;  /* removed, answers still due */
 	size_t out_total;         /* output buffered for all clients */
 	struct event *budget_ev;  /* out_total is over tcp-output-total */

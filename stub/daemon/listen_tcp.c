@@ -35,8 +35,6 @@
 #define ACCEPT_PAUSE_MS 1000
 
 static void tcp_accept_resume(struct ds_listeners *ls);
-static struct ds_tcp_client *tcp_victim(struct ds_listeners *ls,
-					const struct sockaddr_storage *peer);
 static const struct ds_origin_ops tcp_origin_ops;
 
 static struct evbuffer *client_out(const struct ds_tcp_client *c)
@@ -53,14 +51,13 @@ static void client_free(struct ds_tcp_client *c)
 		TAILQ_REMOVE(&c->reqs, req, tcp_link);
 		ds_request_cancel(req);
 	}
-	LIST_REMOVE(c, link);
+	ds_pool_remove(&ls->clients, &c->pc);
 	evbuffer_remove_cb_entry(client_out(c), c->out_cb);
 	ls->out_total -= evbuffer_get_length(client_out(c));
 	event_free(c->resume_ev);
 	event_free(c->msg_timer);
 	bufferevent_free(c->bev);
 	free(c);
-	ls->nclients--;
 	tcp_accept_resume(ls);
 }
 
@@ -69,7 +66,7 @@ static void client_evict(struct ds_tcp_client *c, const char *why)
 {
 	char a[64];
 
-	ds_sockaddr_format(&c->peer, a, sizeof(a));
+	ds_sockaddr_format(&c->pc.peer, a, sizeof(a));
 	log_debug("tcp: closing the connection of %s: %s", a, why);
 	c->ls->evicted++;
 	client_free(c);
@@ -86,8 +83,8 @@ static bool client_may_take(void *arg)
 	size_t each = !c->answer_max ? DNS_MSG_MAX + 2
 		      : c->answer_max > TCP_ANSWER_FLOOR ? c->answer_max : TCP_ANSWER_FLOOR;
 
-	return c->inflight < TCP_MAX_INFLIGHT &&
-	       evbuffer_get_length(client_out(c)) + (size_t)c->inflight * each <
+	return c->pc.inflight < TCP_MAX_INFLIGHT &&
+	       evbuffer_get_length(client_out(c)) + (size_t)c->pc.inflight * each <
 		       c->ls->d->cfg->tcp_client_output;
 }
 
@@ -111,7 +108,7 @@ static void client_update_reading(struct ds_tcp_client *c)
 
 	if (want != c->reading) {
 		c->reading = want;
-		if (!want && !c->eof && c->inflight >= TCP_MAX_INFLIGHT)
+		if (!want && !c->eof && c->pc.inflight >= TCP_MAX_INFLIGHT)
 			client_held(c);
 		if (want)
 			bufferevent_enable(c->bev, EV_READ);
@@ -140,7 +137,7 @@ static void client_send(struct ds_tcp_client *c, const uint8_t *pkt, size_t len)
  * or to take. */
 static bool client_maybe_finish(struct ds_tcp_client *c)
 {
-	if (c->eof && c->inflight == 0 && !c->blocked &&
+	if (c->eof && c->pc.inflight == 0 && !c->blocked &&
 	    evbuffer_get_length(client_out(c)) == 0) {
 		client_free(c);
 		return true;
@@ -154,8 +151,8 @@ static bool client_message(void *arg, const uint8_t *msg, size_t len)
 	struct ds_origin o = { .kind = DS_ORIGIN_TCP, .ops = &tcp_origin_ops, .tcp = c };
 	size_t outlen = 0;
 
-	o.peer = c->peer;
-	o.peerlen = c->peerlen;
+	o.peer = c->pc.peer;
+	o.peerlen = c->pc.peerlen;
 	if (c->refused) {
 		ds_access_count(c->ls->d, DS_ACL_REFUSE);
 		if (ds_resolve_refuse(c->ls->d, msg, len, c->ls->scratch, &outlen) ==
@@ -168,7 +165,7 @@ static bool client_message(void *arg, const uint8_t *msg, size_t len)
 		client_send(c, c->ls->scratch, outlen);
 		break;
 	case DS_RESOLVE_PENDING:
-		c->inflight++;
+		c->pc.inflight++;
 		break;
 	case DS_RESOLVE_DROP:
 		break;
@@ -189,7 +186,7 @@ static bool client_process(struct ds_tcp_client *c)
 	r = tcp_frame_run(bufferevent_get_input(c->bev), c->partial, &frame_ops, c,
 			  c->ls->inbuf);
 	if (r.taken)
-		c->progress_ms = ds_now_ms();
+		c->pc.progress_ms = ds_now_ms();
 	c->blocked = r.rc == TCP_FRAME_BLOCKED;
 	switch (r.rc) {
 	case TCP_FRAME_BAD:
@@ -242,7 +239,7 @@ static void client_write(struct bufferevent *bev, void *arg)
 {
 	struct ds_tcp_client *c = arg;
 
-	c->progress_ms = ds_now_ms();
+	c->pc.progress_ms = ds_now_ms();
 	if (client_maybe_finish(c))
 		return;
 	client_update_reading(c);
@@ -255,17 +252,16 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_EOF) {
 		c->eof = true;
 		client_update_reading(c);
-		if (!client_maybe_finish(c) && c->inflight == 0)
+		if (!client_maybe_finish(c) && c->pc.inflight == 0)
 			bufferevent_enable(c->bev, EV_WRITE);
 		return;
 	}
-	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && c->inflight > 0) {
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && c->pc.inflight > 0) {
 		bufferevent_enable(c->bev, EV_READ); /* busy, not idle */
 		return;
 	}
 	client_free(c); /* error or idle timeout */
 }
-
 
 /* How the query path answers c's clients: in the order the answers come
  * (RFC 7766 7), each framed; c is closed from the loop if its answers pile
@@ -280,9 +276,9 @@ static void tcp_untrack(struct ds_request *req)
 	struct ds_tcp_client *c = req->origin.tcp;
 
 	TAILQ_REMOVE(&c->reqs, req, tcp_link);
-	c->inflight--;
+	c->pc.inflight--;
 	client_update_reading(c);
-	if (!client_maybe_finish(c) && c->inflight == 0)
+	if (!client_maybe_finish(c) && c->pc.inflight == 0)
 		tcp_accept_resume(c->ls);
 }
 
@@ -291,7 +287,7 @@ static void tcp_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 	struct ds_tcp_client *c = req->origin.tcp;
 
 	TAILQ_REMOVE(&c->reqs, req, tcp_link);
-	c->inflight--;
+	c->pc.inflight--;
 	if (c->over)
 		return;
 	/* answers came bigger than those before and the client does not
@@ -304,7 +300,7 @@ static void tcp_reply(struct ds_request *req, const uint8_t *pkt, size_t len)
 	}
 	client_send(c, pkt, len);
 	client_update_reading(c);
-	if (c->inflight == 0)
+	if (c->pc.inflight == 0)
 		tcp_accept_resume(c->ls); /* c can be closed to make room now */
 }
 
@@ -327,17 +323,20 @@ static void client_out_changed(struct evbuffer *buf, const struct evbuffer_cb_in
 		event_active(ls->budget_ev, EV_TIMEOUT, 0);
 }
 
-
 void listen_tcp_budget(evutil_socket_t fd, short what, void *arg)
 {
 	struct ds_listeners *ls = arg;
 
 	while (ls->out_total > ls->d->cfg->tcp_output_total) {
 		struct ds_tcp_client *c, *big = NULL;
+		struct ds_pool_client *pc;
 		size_t most = 0;
 
-		LIST_FOREACH(c, &ls->clients, link) {
-			size_t n = evbuffer_get_length(client_out(c));
+		LIST_FOREACH(pc, &ls->clients.clients, link) {
+			size_t n;
+
+			c = DS_POOL_ENTRY(pc, struct ds_tcp_client, pc);
+			n = evbuffer_get_length(client_out(c));
 			if (n > most) {
 				most = n;
 				big = c;
@@ -349,39 +348,11 @@ void listen_tcp_budget(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The client to close to make room (of the host peer, or any if NULL):
- * one with no query in flight that made progress least recently -- the
- * one idle longest, or slowest with its message.  NULL if all are busy. */
-static struct ds_tcp_client *tcp_victim(struct ds_listeners *ls, const struct sockaddr_storage *peer)
-{
-	struct ds_tcp_client *c, *v = NULL;
-
-	LIST_FOREACH(c, &ls->clients, link) {
-		if (c->inflight > 0 || (peer && !ds_sockaddr_same_host(&c->peer, peer)))
-			continue;
-		if (!v || c->progress_ms < v->progress_ms)
-			v = c;
-	}
-	return v;
-}
-
-static unsigned tcp_count_host(struct ds_listeners *ls, const struct sockaddr_storage *peer)
-{
-	struct ds_tcp_client *c;
-	unsigned n = 0;
-
-	LIST_FOREACH(c, &ls->clients, link)
-		n += ds_sockaddr_same_host(&c->peer, peer);
-	return n;
-}
-
 static void tcp_accept_pause(struct ds_listeners *ls)
 {
 	for (int k = 0; k < ls->n; k++)
-		if (ls->tcp[k] && !ls->tcp[k]->paused) {
-			event_del(ls->tcp[k]->ev);
-			ls->tcp[k]->paused = true;
-		}
+		if (ls->tcp[k])
+			ds_pool_gate_pause(&ls->tcp[k]->gate);
 }
 
 /* Make room for a new connection from peer: within the per-address limit
@@ -390,21 +361,18 @@ static void tcp_accept_pause(struct ds_listeners *ls)
 static bool tcp_make_room(struct ds_listeners *ls, const struct sockaddr_storage *peer)
 {
 	const struct ds_config *cfg = ls->d->cfg;
-	struct ds_tcp_client *v;
+	static const char *const why[] = {
+		[DS_POOL_PER_ADDRESS] = "tcp-clients-per-address reached: room for a new connection",
+		[DS_POOL_TOTAL] = "tcp-clients reached: room for a new connection",
+	};
+	struct ds_pool_client *v;
+	enum ds_pool_limit limit;
+	bool busy;
 
-	if (cfg->tcp_clients_per_address && tcp_count_host(ls, peer) >= cfg->tcp_clients_per_address) {
-		v = tcp_victim(ls, peer);
-		if (!v)
-			return false;
-		client_evict(v, "tcp-clients-per-address reached: room for a new connection");
-	}
-	if (ls->nclients >= cfg->max_tcp_clients) {
-		v = tcp_victim(ls, NULL);
-		if (!v)
-			return false;
-		client_evict(v, "tcp-clients reached: room for a new connection");
-	}
-	return true;
+	while ((v = ds_pool_room(&ls->clients, peer, cfg->tcp_clients_per_address,
+				 cfg->max_tcp_clients, &limit, &busy)))
+		client_evict(DS_POOL_ENTRY(v, struct ds_tcp_client, pc), why[limit]);
+	return !busy;
 }
 
 static void tcp_accept(evutil_socket_t fd, short what, void *arg)
@@ -416,43 +384,26 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 		struct ds_tcp_client *c;
 		struct timeval idle = { TCP_IDLE_TIMEOUT_S, 0 };
 		struct sockaddr_storage peer;
-		socklen_t peerlen = sizeof(peer);
+		socklen_t peerlen;
 		enum ds_acl_action acl;
-		int cfd, one = 1;
+		int cfd;
 
 		/* full, and every client busy: leave new connections in the
 		 * backlog until one finishes */
-		if (ls->nclients >= t->d->cfg->max_tcp_clients && !tcp_victim(ls, NULL)) {
+		if (!ds_pool_can_take(&ls->clients, t->d->cfg->max_tcp_clients)) {
 			tcp_accept_pause(ls);
 			return;
 		}
-		cfd = accept4(fd, (struct sockaddr *)&peer, &peerlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (cfd < 0) {
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM) {
-				struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
-				log_warn("accept: %s, pausing TCP accept for %d ms", strerror(errno),
-					 ACCEPT_PAUSE_MS);
-				event_del(t->ev);
-				t->paused = true;
-				evtimer_add(t->pause_ev, &tv);
-			}
-			return;
-		}
-		acl = t->check ? ds_access_match(t->d, &peer) : DS_ACL_ALLOW;
-		if (acl == DS_ACL_DENY) {
-			/* closed before anything is read: nothing at all for
-			 * a client we do not talk to */
-			ds_access_count(t->d, acl);
-			close(cfd);
+		cfd = ds_pool_accept(t->d, &t->gate, ACCEPT_PAUSE_MS, "tcp", &peer, &peerlen, &acl);
+		if (cfd == -2)
 			continue;
-		}
+		if (cfd < 0)
+			return;
 		if (!tcp_make_room(ls, &peer)) {
 			ls->refused++;
 			close(cfd);
 			continue;
 		}
-		setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(cfd);
@@ -461,9 +412,6 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 		c->ls = ls;
 		c->refused = acl == DS_ACL_REFUSE;
 		c->t = t;
-		c->peer = peer;
-		c->peerlen = peerlen;
-		c->progress_ms = ds_now_ms();
 		TAILQ_INIT(&c->reqs);
 		c->bev = bufferevent_socket_new(t->d->base, cfd, BEV_OPT_CLOSE_ON_FREE);
 		c->resume_ev = event_new(t->d->base, -1, 0, client_resume, c);
@@ -486,41 +434,26 @@ static void tcp_accept(evutil_socket_t fd, short what, void *arg)
 		bufferevent_set_timeouts(c->bev, &idle, &idle);
 		c->reading = true;
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-		LIST_INSERT_HEAD(&ls->clients, c, link);
-		ls->nclients++;
+		ds_pool_add(&ls->clients, &c->pc, &peer, peerlen, ds_now_ms());
 	}
 }
 
 static void tcp_pause_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct ds_tcp_listener *t = arg;
-	struct ds_listeners *ls = t->d->listeners;
 
-	if (t->paused && (ls->nclients < t->d->cfg->max_tcp_clients || tcp_victim(ls, NULL))) {
-		t->paused = false;
-		event_add(t->ev, NULL);
-	}
+	if (ds_pool_can_take(&t->d->listeners->clients, t->d->cfg->max_tcp_clients))
+		ds_pool_gate_resume(&t->gate);
 }
 
 static void tcp_accept_resume(struct ds_listeners *ls)
 {
-	bool any = false;
-
-	for (int k = 0; k < ls->n; k++) {
-		struct ds_tcp_listener *t = ls->tcp[k];
-		any |= t && t->paused && !evtimer_pending(t->pause_ev, NULL);
-	}
-	if (!any || (ls->nclients >= ls->d->cfg->max_tcp_clients && !tcp_victim(ls, NULL)))
+	if (!ds_pool_can_take(&ls->clients, ls->d->cfg->max_tcp_clients))
 		return;
-	for (int k = 0; k < ls->n; k++) {
-		struct ds_tcp_listener *t = ls->tcp[k];
-		if (t && t->paused && !evtimer_pending(t->pause_ev, NULL)) {
-			t->paused = false;
-			event_add(t->ev, NULL);
-		}
-	}
+	for (int k = 0; k < ls->n; k++)
+		if (ls->tcp[k])
+			ds_pool_gate_resume(&ls->tcp[k]->gate);
 }
-
 
 int listen_tcp_open(struct ds_daemon *d, const struct sockaddr_storage *ss,
 		    struct ds_tcp_listener **ret)
@@ -537,16 +470,16 @@ int listen_tcp_open(struct ds_daemon *d, const struct sockaddr_storage *ss,
 		return -ENOMEM;
 	}
 	t->d = d;
-	t->fd = fd;
+	t->gate.fd = fd;
 	t->addr = *ss;
-	t->check = ds_access_needed(d, ss);
-	t->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, tcp_accept, t);
-	t->pause_ev = evtimer_new(d->base, tcp_pause_done, t);
-	if (!t->ev || !t->pause_ev || event_add(t->ev, NULL) < 0) {
-		if (t->ev)
-			event_free(t->ev);
-		if (t->pause_ev)
-			event_free(t->pause_ev);
+	t->gate.check = ds_access_needed(d, ss);
+	t->gate.ev = event_new(d->base, fd, EV_READ | EV_PERSIST, tcp_accept, t);
+	t->gate.pause_ev = evtimer_new(d->base, tcp_pause_done, t);
+	if (!t->gate.ev || !t->gate.pause_ev || event_add(t->gate.ev, NULL) < 0) {
+		if (t->gate.ev)
+			event_free(t->gate.ev);
+		if (t->gate.pause_ev)
+			event_free(t->gate.pause_ev);
 		close(fd);
 		free(t);
 		return -ENOMEM;
@@ -559,18 +492,20 @@ void listen_tcp_close(struct ds_tcp_listener *t)
 {
 	if (!t)
 		return;
-	event_free(t->ev);
-	event_free(t->pause_ev);
-	close(t->fd);
+	event_free(t->gate.ev);
+	event_free(t->gate.pause_ev);
+	close(t->gate.fd);
 	free(t);
 }
 
 void listen_tcp_remove(struct ds_listeners *ls, struct ds_tcp_listener *t)
 {
-	struct ds_tcp_client *c, *next;
+	struct ds_pool_client *pc, *next;
+	struct ds_tcp_client *c;
 
-	for (c = LIST_FIRST(&ls->clients); c; c = next) {
-		next = LIST_NEXT(c, link);
+	for (pc = LIST_FIRST(&ls->clients.clients); pc; pc = next) {
+		next = LIST_NEXT(pc, link);
+		c = DS_POOL_ENTRY(pc, struct ds_tcp_client, pc);
 		if (c->t == t)
 			client_free(c);
 	}
@@ -579,8 +514,8 @@ void listen_tcp_remove(struct ds_listeners *ls, struct ds_tcp_listener *t)
 
 void listen_tcp_clients_close(struct ds_listeners *ls)
 {
-	struct ds_tcp_client *c;
+	struct ds_pool_client *pc;
 
-	while ((c = LIST_FIRST(&ls->clients)))
-		client_free(c);
+	while ((pc = LIST_FIRST(&ls->clients.clients)))
+		client_free(DS_POOL_ENTRY(pc, struct ds_tcp_client, pc));
 }

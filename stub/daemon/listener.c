@@ -24,7 +24,7 @@ int ds_listeners_open(struct ds_daemon *d)
 	if (!ls)
 		return -ENOMEM;
 	ls->d = d;
-	LIST_INIT(&ls->clients);
+	ds_pool_init(&ls->clients);
 	LIST_INIT(&ls->retired);
 	ls->budget_ev = event_new(d->base, -1, 0, listen_tcp_budget, ls);
 	if (!ls->budget_ev) {
@@ -142,7 +142,7 @@ void ds_listeners_access_changed(struct ds_daemon *d)
 		if (ls->udp[i])
 			ls->udp[i]->check = ds_access_needed(d, &ls->udp[i]->addr);
 		if (ls->tcp[i])
-			ls->tcp[i]->check = ds_access_needed(d, &ls->tcp[i]->addr);
+			ls->tcp[i]->gate.check = ds_access_needed(d, &ls->tcp[i]->addr);
 	}
 }
 
@@ -170,7 +170,7 @@ void ds_listeners_get_status(const struct ds_daemon *d, struct ds_listen_status 
 	for (int i = 0; i < d->cfg->nlisten && i < DS_MAX_LISTEN; i++)
 		ds_sockaddr_format(&d->cfg->listen[i], st->addr[st->naddr++], sizeof(st->addr[0]));
 	if (d->listeners) {
-		st->tcp_clients = d->listeners->nclients;
+		st->tcp_clients = d->listeners->clients.n;
 		st->tcp_output = d->listeners->out_total;
 		st->tcp_evicted = d->listeners->evicted;
 		st->tcp_refused = d->listeners->refused;
