@@ -95,10 +95,13 @@ struct ds_config {
 	/* designated resolvers (RFC 9462, RFC 9463), where resolver-name.arpa
 	 * gives no DoT: ddr yes|no asks the network's resolver for
 	 * _dns.resolver.arpa SVCB, dnr yes|no uses the DNR options a link
-	 * source hands over (both default yes); ca-file FILE verifies their
+	 * source hands over (both default yes); dnr-ra yes|no reads them from
+	 * IPv6 router advertisements too (default yes; at start only: the
+	 * raw socket needs CAP_NET_RAW); ca-file FILE verifies their
 	 * certificates ("": the system's store) */
 	bool ddr;
 	bool dnr;
+	bool dnr_ra;
 	char ca_file[PATH_MAX];
 	bool publish;                   /* publish yes|no: resolver-name.arpa and
 					   the unique zone as a forwarder */

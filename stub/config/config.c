@@ -30,7 +30,7 @@ enum key_id {
 	K_SERVE_DOT, K_SERVE_DOT_CERT, K_SERVE_DOT_KEY, K_SERVE_DOT_NAME, K_DOT_CLIENTS,
 	K_DOT_PER_ADDRESS, K_DOT_CLIENT_OUTPUT, K_DOT_OUTPUT_TOTAL, K_DOT_CLIENT_INFLIGHT,
 	K_DOT_IDLE_TIMEOUT, K_DOT_HANDSHAKE_TIMEOUT, K_SECCOMP, K_PUBLISH, K_DDR, K_DNR,
-	K_CA_FILE,
+	K_DNR_RA, K_CA_FILE,
 };
 
 struct key_def {
@@ -68,7 +68,8 @@ static const struct key_def keys[] = {
 	{ "unknown-network", K_UNKNOWN_NETWORK, false, "opportunistic|strict  network without resolver-name.arpa" },
 	{ "prefer-upstream-resolver", K_PREFER_UPSTREAM, false, "yes|no  bypass a forwarder that names a DoT upstream" },
 	{ "ddr", K_DDR, false, "yes|no  ask the network's resolver for its designated DoT resolvers, _dns.resolver.arpa SVCB (default yes)" },
-	{ "dnr", K_DNR, false, "yes|no  use the DoT resolvers a link designates (DNR, RFC 9463; today handed over with dotctl link IFACE dnr), before DDR's (default yes)" },
+	{ "dnr", K_DNR, false, "yes|no  use the DoT resolvers a link designates (DNR, RFC 9463; handed over by a DHCP client hook or dotctl link IFACE dnr, or read from router advertisements), before DDR's (default yes)" },
+	{ "dnr-ra", K_DNR_RA, false, "yes|no  read DNR from IPv6 router advertisements (option 144) on a raw ICMPv6 socket, which needs CAP_NET_RAW at start (default yes; a restart applies it)" },
 	{ "ca-file", K_CA_FILE, false, "FILE  CA certificates (PEM) that verify DDR/DNR designated resolvers (default: the system's store)" },
 	{ "discovery-wait", K_DISCOVERY_WAIT, false, "MS  how long queries wait for discovery (default 3000)" },
 	{ "rfc5011-hold-down", K_HOLD_DOWN, false, "SECONDS  RFC 5011 add hold-down (default 30 days)" },
@@ -122,6 +123,7 @@ void ds_config_init(struct ds_config *c)
 	c->tofu = TRUST_TOFU_AUTO;
 	c->ddr = true;
 	c->dnr = true;
+	c->dnr_ra = true;
 	c->unknown_network = TRUST_UNKNOWN_OPPORTUNISTIC;
 	c->discovery_wait_ms = 3000;
 	c->rfc5011_hold_down_s = 30 * 86400;
@@ -437,6 +439,10 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		return 0;
 	case K_DNR:
 		if (parse_bool(v, &c->dnr) < 0)
+			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+		return 0;
+	case K_DNR_RA:
+		if (parse_bool(v, &c->dnr_ra) < 0)
 			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_CA_FILE:
@@ -998,6 +1004,7 @@ void ds_config_print(const struct ds_config *c, FILE *f)
 	fprintf(f, "prefer-upstream-resolver %s\n", c->prefer_upstream_resolver ? "yes" : "no");
 	fprintf(f, "ddr %s\n", c->ddr ? "yes" : "no");
 	fprintf(f, "dnr %s\n", c->dnr ? "yes" : "no");
+	fprintf(f, "dnr-ra %s\n", c->dnr_ra ? "yes" : "no");
 	if (c->ca_file[0])
 		fprintf(f, "ca-file %s\n", c->ca_file);
 	fprintf(f, "publish %s\n", c->publish ? "yes" : "no");

@@ -38,6 +38,7 @@ struct ds_busquery;
 struct ds_resolve1d;
 struct ds_dotsrv;
 struct ds_dot_client;
+struct ds_linkra;
 struct ds_publishd;
 struct trust_dnskey;
 
@@ -154,12 +155,16 @@ struct ds_daemon {
 	char last_reload[192];            /* "" or what the last SIGHUP did */
 	struct ds_resolve1d *resolve1;    /* the D-Bus API, or NULL (resolve1d.c) */
 	struct ds_publishd *publish;      /* publish yes, or NULL (publishd.c) */
+	struct ds_linkra *linkra;         /* RAs read for DNR, or NULL (linkra.c) */
 	/* The process split (privsep.h).  Hooks are NULL in a daemon of one
 	 * process (and in the tests that run these files alone).  In the
 	 * network process: */
 	pid_t main_pid;                   /* the store process (status "pid"); 0: none */
 	/* listen_bind.c: a bound listener socket for ss, or -errno (logged) */
 	int (*listen_fd)(struct ds_daemon *d, const struct sockaddr_storage *ss, int socktype);
+	/* linkra.c: the raw ICMPv6 socket the store process opened for
+	 * router advertisements (taken once), or -errno: none */
+	int (*ra_socket)(struct ds_daemon *d);
 	/* netmgr.c: the trust store, instead of trust_store_open */
 	int (*store_open)(struct ds_daemon *d, const struct trust_store_opts *o,
 			  struct trust_store **ret, struct trust_open_report *report);
@@ -416,6 +421,31 @@ int ds_linkctl(struct ds_daemon *d, uid_t uid, int argc, char **argv, struct evb
  * replacing the link's.  0, or -errno with why in out. */
 int ds_linkdnr_option(struct ds_daemon *d, const char *ifname, unsigned ifindex, int argc,
 		      char **argv, struct evbuffer *out);
+/* The DoT designations of a parsed DNR option (what says where it came
+ * from, "DHCPv4 DNR option") as a link keeps them, into g (at most
+ * DS_LINK_MAX_DNR); how many.  What is left out is logged unless quiet,
+ * and said in out if not NULL. */
+struct ddr_dnr;
+int ds_linkdnr_designations(const struct ddr_dnr *dnr, const char *ifname, unsigned ifindex,
+			    const char *what, bool quiet, struct ds_link_dnr *g,
+			    struct evbuffer *out);
+
+/* ---- linkra.c: DNR from IPv6 router advertisements (RFC 9463 6) ----
+ * The network process reads the raw ICMPv6 socket the store process
+ * opened (d->ra_socket): RAs of a router on a link dotstubd knows, their
+ * options 144 through ddr_dnr_parse_ra, the usable designations the
+ * link's DNR designations (as a DHCP option's) until their Lifetime ends. */
+/* Start reading if there is a socket.  0 (also: no socket), or -errno. */
+int ds_linkra_open(struct ds_daemon *d);
+void ds_linkra_close(struct ds_daemon *d);
+struct ds_linkra_status {
+	bool active;            /* a socket is read */
+	uint64_t received;      /* RAs of a router on a known link */
+	uint64_t ignored;       /* not (hop limit, source, code, size, link) */
+	uint64_t malformed;     /* refused: option framing, or an option 144 */
+	unsigned designations;  /* in force, every link */
+};
+void ds_linkra_get_status(struct ds_daemon *d, struct ds_linkra_status *ret);
 
 /* ---- reload.c ---- */
 /* Serve what the configuration says: the static upstream, or the network

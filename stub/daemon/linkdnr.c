@@ -12,6 +12,8 @@
  * an empty option (a lease without one) leaves the link none.  An option
  * of which no instance can be read is refused with the reason, and leaves
  * the link none too: the lease in force designates nothing usable.
+ * ds_linkdnr_designations, which turns an option's instances into the
+ * link's designations, serves the RA form too (linkra.c).
  */
 #include "daemon.h"
 
@@ -100,10 +102,9 @@ static void say_bad(const struct ddr_dnr *dnr, const char *ifname, unsigned ifin
 	}
 }
 
-/* The option's DoT designations into g (at most DS_LINK_MAX_DNR); how
- * many.  What is left out is said in out and logged. */
-static int designations(const struct ddr_dnr *dnr, const char *ifname, unsigned ifindex,
-			const char *what, struct ds_link_dnr *g, struct evbuffer *out)
+int ds_linkdnr_designations(const struct ddr_dnr *dnr, const char *ifname, unsigned ifindex,
+			    const char *what, bool quiet, struct ds_link_dnr *g,
+			    struct evbuffer *out)
 {
 	struct ddr_designation x[DDR_MAX_DESIGNATIONS];
 	char reason[DDR_REASON_MAX];
@@ -112,8 +113,10 @@ static int designations(const struct ddr_dnr *dnr, const char *ifname, unsigned 
 
 	nx = ddr_designate_dnr(dnr, x, DDR_MAX_DESIGNATIONS, reason, sizeof(reason));
 	if (nx == 0 && dnr->n > 0) {
-		log_notice("link %s (%u): %s: %s", ifname, ifindex, what, reason);
-		evbuffer_add_printf(out, "%s: %s\n", what, reason);
+		if (!quiet)
+			log_notice("link %s (%u): %s: %s", ifname, ifindex, what, reason);
+		if (out)
+			evbuffer_add_printf(out, "%s: %s\n", what, reason);
 	}
 	for (int i = 0; i < nx; i++) {
 		if (n < DS_LINK_MAX_DNR && to_link_dnr(&x[i], &g[n], &why)) {
@@ -122,9 +125,12 @@ static int designations(const struct ddr_dnr *dnr, const char *ifname, unsigned 
 		}
 		if (n == DS_LINK_MAX_DNR)
 			why = "more designations than a link keeps";
-		log_notice("link %s (%u): %s: designation %s ignored: %s", ifname, ifindex, what,
-			   x[i].adn, why);
-		evbuffer_add_printf(out, "%s: designation %s ignored: %s\n", what, x[i].adn, why);
+		if (!quiet)
+			log_notice("link %s (%u): %s: designation %s ignored: %s", ifname, ifindex,
+				   what, x[i].adn, why);
+		if (out)
+			evbuffer_add_printf(out, "%s: designation %s ignored: %s\n", what, x[i].adn,
+					    why);
 	}
 	return n;
 }
@@ -162,7 +168,7 @@ int ds_linkdnr_option(struct ds_daemon *d, const char *ifname, unsigned ifindex,
 		parse_option(v6, data, (size_t)len, &dnr);
 		say_bad(&dnr, ifname, ifindex, what, out);
 		refused = dnr.n == 0 && dnr.nbad > 0;
-		n = designations(&dnr, ifname, ifindex, what, g, out);
+		n = ds_linkdnr_designations(&dnr, ifname, ifindex, what, false, g, out);
 	}
 	r = ds_netmgr_link_dnr_replace(d, (int)ifindex, ifname, g, n, what);
 	if (r == -ENOTSUP)

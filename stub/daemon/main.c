@@ -241,11 +241,16 @@ static int serve(struct ds_daemon *d)
 	ds_access_watch(d);
 	if (ds_resolve1d_open(d) < 0)
 		goto out;
+	if (ds_linkra_open(d) < 0) {
+		log_err("out of memory");
+		goto out;
+	}
 	log_started(d->cfg);
 	event_base_dispatch(d->base);
 	rc = 0;
 out:
 	ds_resolve1d_close(d); /* cancels its queries: before the query path goes */
+	ds_linkra_close(d);
 	for (int i = 0; i < 2; i++)
 		if (sigs[i])
 			event_free(sigs[i]);

@@ -11,7 +11,8 @@
  *    store process as it is made, each save is a COMMIT, and the store
  *    process's answer (STORE: its whole store) becomes the copy;
  *  - listener sockets come bound from the store process (inherited at
- *    start, LISTEN before a RELOAD);
+ *    start, LISTEN before a RELOAD), and so does the raw ICMPv6 socket it
+ *    reads router advertisements from (inherited at start only);
  *  - resolv-conf-out's inputs (RESOLVCONF) and READY=1 (READY) go to the
  *    store process, which writes and says them;
  *  - RELOAD from the store process reloads (it got SIGHUP; this process
@@ -44,6 +45,7 @@ struct netproc {
 	int chan;
 	struct event *chan_ev;
 	struct ds_listen_fds *fds;  /* sockets from the store process, not yet taken */
+	int ra_fd;                  /* the RA socket from it, not yet taken; -1 */
 	/* the store process's store: its text, or why there is none */
 	char *store_text;
 	size_t store_len;
@@ -249,6 +251,16 @@ static int take_listen_fd(struct ds_daemon *d, const struct sockaddr_storage *ss
 	return -EADDRNOTAVAIL;
 }
 
+/* The raw ICMPv6 socket for router advertisements, inherited at start. */
+static int take_ra_socket(struct ds_daemon *d)
+{
+	struct netproc *np = d->privsep;
+	int fd = np->ra_fd;
+
+	np->ra_fd = -1;
+	return fd >= 0 ? fd : -ENOENT;
+}
+
 /* Sockets handed over and not taken (a refused reload) are closed. */
 static void fds_drop(struct netproc *np)
 {
@@ -444,19 +456,21 @@ static int confine(struct netproc *np, pid_t store_pid)
 	return ds_sandbox_enter(DS_SANDBOX_NETWORK, np->d->cfg->seccomp, np->d->cfg->resolve1, 0);
 }
 
-int ds_netproc_main(struct ds_daemon *d, int chan, struct ds_listen_fds *fds, char *store_text,
-		    size_t store_len, pid_t store_pid, ds_serve_fn *serve)
+int ds_netproc_main(struct ds_daemon *d, int chan, struct ds_listen_fds *fds, int ra_fd,
+		    char *store_text, size_t store_len, pid_t store_pid, ds_serve_fn *serve)
 {
 	static struct netproc np;
 
 	np.d = d;
 	np.chan = chan;
 	np.fds = fds;
+	np.ra_fd = ra_fd;
 	np.store_text = store_text;
 	np.store_len = store_len;
 	d->privsep = &np;
 	d->main_pid = store_pid;
 	d->listen_fd = take_listen_fd;
+	d->ra_socket = take_ra_socket;
 	d->store_open = store_open;
 	d->stubresolv_relay = relay_resolvconf;
 	d->stubresolv_relay_arg = &np;
@@ -488,6 +502,8 @@ out:
 		event_base_free(d->base);
 	d->base = NULL;
 	fds_drop(&np);
+	if (np.ra_fd >= 0)
+		close(np.ra_fd);
 	close(chan);
 	free(np.store_text);
 	return np.rc;

@@ -2,7 +2,9 @@
  * privsep.h -- dotstubd's two processes and what crosses between them.
  *
  * The store process (the one the service manager started, its MAINPID)
- * binds the listeners and the control socket, keeps the trust store and
+ * binds the listeners and the control socket, opens at start the raw
+ * ICMPv6 socket for router advertisements (CAP_NET_RAW; the network
+ * process inherits it and only reads it), keeps the trust store and
  * is the only one that writes a file: the store, resolv-conf-out.  It
  * keeps CAP_NET_BIND_SERVICE (a reload may add a port-53 listener) and
  * answers the control socket's "trust" requests itself, so an operator's
@@ -318,10 +320,11 @@ int ds_storeproc_main(struct ds_daemon *d, ds_serve_fn *serve);
 
 /* ---- netproc.c ---- */
 /* The network process, started by the store process (fork) with its end
- * of the channel, the listener sockets and the store's text (NULL: no
- * store): confines itself and runs serve.  Returns the exit status. */
-int ds_netproc_main(struct ds_daemon *d, int chan, struct ds_listen_fds *fds, char *store_text,
-		    size_t store_len, pid_t store_pid, ds_serve_fn *serve);
+ * of the channel, the listener sockets, the raw ICMPv6 socket for router
+ * advertisements (-1: none) and the store's text (NULL: no store):
+ * confines itself and runs serve.  Returns the exit status. */
+int ds_netproc_main(struct ds_daemon *d, int chan, struct ds_listen_fds *fds, int ra_fd,
+		    char *store_text, size_t store_len, pid_t store_pid, ds_serve_fn *serve);
 
 /* ---- privdrop.c ---- */
 /* The store process, before the network process starts: as root with

@@ -11,7 +11,7 @@
  * process bound them and made the DoT server's certificate if it had to;
  * if it could not, it refused the reload as a whole) and the certificate
  * loaded, the removed ones closed; the keys that need a restart
- * (state-dir, user, control, seccomp) are kept with a note; the new values
+ * (state-dir, user, control, seccomp, dnr-ra) are kept with a note; the new values
  * take effect (the log level, the cache, the limits, which every part
  * reads from the configuration); and what is served starts again: the
  * static upstream, or the network manager, which re-reads the trust store
@@ -87,6 +87,12 @@ static void reload_keep_restart_keys(const struct ds_config *old, struct ds_conf
 		log_warn("reload: seccomp %s needs a restart; keeping %s", n->seccomp ? "yes" : "no",
 			 old->seccomp ? "yes" : "no");
 		n->seccomp = old->seccomp;
+	}
+	/* the raw ICMPv6 socket is opened at start only (storeproc.c) */
+	if (n->dnr_ra != old->dnr_ra) {
+		log_warn("reload: dnr-ra %s needs a restart; keeping %s", n->dnr_ra ? "yes" : "no",
+			 old->dnr_ra ? "yes" : "no");
+		n->dnr_ra = old->dnr_ra;
 	}
 }
 

@@ -43,6 +43,7 @@ void ds_status_collect(struct ds_daemon *d, struct ds_status *st)
 			 d->def.discovering ? "waiting for discovery" : d->def.not_ready_text);
 	}
 	ds_netmgr_get_status(d, &st->nm);
+	ds_linkra_get_status(d, &st->ra);
 	st->counters = d->stats;
 	if (d->cache) {
 		st->have_cache = true;
@@ -210,6 +211,20 @@ static void json_links(struct ds_jw *w, const struct ds_netmgr_status *nm)
 	ds_jw_arr_end(w);
 }
 
+static void json_ra(struct ds_jw *w, const struct ds_linkra_status *ra)
+{
+	if (!ra->active) {
+		ds_jw_null(w, "router_advertisements");
+		return;
+	}
+	ds_jw_obj_begin(w, "router_advertisements");
+	ds_jw_u64(w, "received", ra->received);
+	ds_jw_u64(w, "ignored", ra->ignored);
+	ds_jw_u64(w, "malformed", ra->malformed);
+	ds_jw_u64(w, "designations", ra->designations);
+	ds_jw_obj_end(w);
+}
+
 static void json_access(struct ds_jw *w, const struct ds_access_status *as)
 {
 	char rule[DS_ACL_RULE_STRLEN];
@@ -360,6 +375,7 @@ void ds_status_json(const struct ds_status *st, struct evbuffer *out)
 	ds_jw_str(&w, "not_ready", st->not_ready);
 	json_netmgr(&w, &st->nm);
 	json_links(&w, &st->nm);
+	json_ra(&w, &st->ra);
 	json_counters(&w, &st->counters);
 	json_cache(&w, st);
 	ds_jw_obj_end(&w);

@@ -67,6 +67,7 @@ struct ds_status {
 	struct ds_plain_status plain;
 	char not_ready[96];               /* up_kind NONE: why */
 	struct ds_netmgr_status nm;       /* nm.active false: static upstream */
+	struct ds_linkra_status ra;       /* ra.active false: no RA socket */
 	struct ds_stats counters;
 	bool have_cache;                  /* false: cache-size 0 */
 	struct ds_cache_stats cache;

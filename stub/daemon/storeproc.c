@@ -1,7 +1,8 @@
 /*
  * storeproc.c -- dotstubd's store process (privsep.h): the process the
  * service manager started.  It binds the listeners and the control
- * socket, drops what it does not need (privdrop.c), opens the trust
+ * socket (and the raw ICMPv6 socket the network process reads router
+ * advertisements from), drops what it does not need (privdrop.c), opens the trust
  * store, starts the network process, enters its seccomp filter, and then:
  *
  *  - applies the store changes the network process sends, with its own
@@ -35,6 +36,8 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +69,7 @@ struct storeproc {
 	bool stopping;
 	int rc;
 	int ctl_fd;
+	int ra_fd;                /* the RA socket, for the network process; -1 */
 	struct ds_listen_fds fds; /* bound, to be handed over */
 	/* a reload handed to the network process, until RELOADED */
 	bool reloading;
@@ -144,6 +148,44 @@ static int bind_all(struct ds_listen_fds *fds, const struct ds_config *n,
 		r = bind_new(fds, n->dot.addr, n->dot.naddr, old ? old->dot.addr : NULL,
 			     old ? old->dot.naddr : 0, true, why, whylen);
 	return r;
+}
+
+/* ---------------------------------------------------------------- router advertisements */
+
+/* The raw ICMPv6 socket the network process reads router advertisements
+ * from (linkra.c: DNR, RFC 9463 6): opened here, at start, before the
+ * capabilities go, as it needs CAP_NET_RAW; the network process inherits
+ * it.  Only RAs pass its filter, each with its interface and hop limit.
+ * The descriptor, or -1 (why logged: dotstubd goes on without it). */
+static int ra_socket_open(const struct ds_config *c)
+{
+	static const int on = 1;
+	struct icmp6_filter f;
+	int fd;
+
+	if (!c->dnr_ra || !c->dnr || c->upstream.naddr > 0) {
+		log_info("router advertisements: not read (%s)",
+			 !c->dnr_ra ? "dnr-ra no" : !c->dnr ? "dnr no" : "a static upstream");
+		return -1;
+	}
+	fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	if (fd < 0) {
+		log_notice("router advertisements: not read, no DNR from them: raw ICMPv6 socket: "
+			   "%s%s", strerror(errno),
+			   errno == EPERM || errno == EACCES ? " (it needs CAP_NET_RAW at start)" : "");
+		return -1;
+	}
+	ICMP6_FILTER_SETBLOCKALL(&f);
+	ICMP6_FILTER_SETPASS(ND_ROUTER_ADVERT, &f);
+	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on)) < 0) {
+		log_warn("router advertisements: not read, no DNR from them: setsockopt: %s",
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* The DoT server's generated certificate and key, made or made again here:
@@ -328,6 +370,7 @@ static void keep_restart_keys(const struct ds_config *old, struct ds_config *n)
 	memcpy(n->user, old->user, sizeof(n->user));
 	memcpy(n->control_path, old->control_path, sizeof(n->control_path));
 	n->seccomp = old->seccomp;
+	n->dnr_ra = old->dnr_ra;
 }
 
 static void reload(struct storeproc *sp)
@@ -710,6 +753,8 @@ static void cleanup(struct storeproc *sp)
 	ds_control_close(d);
 	if (sp->ctl_fd >= 0)
 		close(sp->ctl_fd);
+	if (sp->ra_fd >= 0)
+		close(sp->ra_fd);
 	fds_close(&sp->fds);
 	trust_store_close(sp->store);
 	d->trust_store = NULL;
@@ -728,11 +773,12 @@ int ds_storeproc_main(struct ds_daemon *d, ds_serve_fn *serve)
 	int sv[2], r;
 
 	sp.d = d;
-	sp.chan = sp.ctl_fd = -1;
+	sp.chan = sp.ctl_fd = sp.ra_fd = -1;
 	sp.rc = 1;
 	d->privsep = &sp;
 	if (bind_all(&sp.fds, d->cfg, NULL, why, sizeof(why)) < 0)
 		goto out;
+	sp.ra_fd = ra_socket_open(d->cfg);
 	sp.ctl_fd = ds_control_bind(d->cfg->control_path);
 	if (sp.ctl_fd < 0 || ds_privdrop_store(d->cfg) < 0)
 		goto out;
@@ -778,9 +824,12 @@ int ds_storeproc_main(struct ds_daemon *d, ds_serve_fn *serve)
 		close(sp.ctl_fd);
 		trust_store_close(sp.store);
 		sp.store = NULL;
-		return ds_netproc_main(d, sv[1], &sp.fds, text, len, self, serve);
+		return ds_netproc_main(d, sv[1], &sp.fds, sp.ra_fd, text, len, self, serve);
 	}
 	close(sv[1]);
+	if (sp.ra_fd >= 0) /* the network process's */
+		close(sp.ra_fd);
+	sp.ra_fd = -1;
 	free(text);
 	text = NULL;
 	sp.chan = sv[0];
