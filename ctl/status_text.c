@@ -514,6 +514,24 @@ static void render_links(FILE *f, struct cj_value *root)
 	}
 }
 
+/* router_advertisements: what the raw ICMPv6 socket read (DNR, RFC 9463
+ * 6); null: not read (dnr-ra no, dnr no, or no CAP_NET_RAW at start) */
+static void render_ra(FILE *f, struct cj_value *root)
+{
+	struct cj_value *ra = take(root, "router_advertisements");
+
+	if (!ra || ra->type != CJ_OBJECT) {
+		if (ra && ra->type != CJ_NULL)
+			generic(f, "router_advertisements", ra, 0);
+		return;
+	}
+	fprintf(f, "router ads: %" PRIu64 " read, %" PRIu64 " ignored (not from a router on "
+		"the link), %" PRIu64 " with a malformed DNR option; %" PRIu64
+		" DNR designations in force\n",
+		U(ra, "received"), U(ra, "ignored"), U(ra, "malformed"), U(ra, "designations"));
+	generic_members(f, ra, 2);
+}
+
 static void render_counters(FILE *f, struct cj_value *root)
 {
 	struct cj_value *c = take(root, "counters"), *by;
@@ -609,6 +627,7 @@ int ctl_status_render(FILE *f, const char *json, size_t len, char *err, size_t e
 	render_upstream(f, root);
 	render_network(f, root);
 	render_links(f, root);
+	render_ra(f, root);
 	render_counters(f, root);
 	render_cache(f, root);
 	generic_members(f, root, 0);

@@ -424,6 +424,23 @@ static void test_render_access(void **state)
 	free(t);
 }
 
+/* Router advertisements: the counters on one line; null: no line. */
+static void test_render_ra(void **state)
+{
+	char *t = status("{\"version\": \"1\", \"uptime_s\": 1, \"router_advertisements\": "
+			 "{\"received\": 7, \"ignored\": 2, \"malformed\": 1, "
+			 "\"designations\": 1}}");
+
+	assert_non_null(strstr(t, "router ads: 7 read, 2 ignored (not from a router on the "
+				  "link), 1 with a malformed DNR option; 1 DNR designations in "
+				  "force\n"));
+	assert_null(strstr(t, "router_advertisements"));
+	free(t);
+	t = status("{\"version\": \"1\", \"uptime_s\": 1, \"router_advertisements\": null}");
+	assert_null(strstr(t, "router"));
+	free(t);
+}
+
 /* A member the renderer does not know still shows, in its section. */
 static void test_render_unknown_members(void **state)
 {
@@ -515,6 +532,7 @@ int main(void)
 		cmocka_unit_test(test_render_static_none),
 		cmocka_unit_test(test_render_tcp_limits),
 		cmocka_unit_test(test_render_access),
+		cmocka_unit_test(test_render_ra),
 		cmocka_unit_test(test_render_unknown_members),
 		cmocka_unit_test(test_render_sanitizes),
 		cmocka_unit_test(test_render_refuses_malformed),
