@@ -33,6 +33,15 @@
 #   source dnr, and after the decision the capture sees DoT only.  The
 #   laptop's IPv6 addresses are added without DAD; its default route, which
 #   a router advertisement would give, is set by the test.
+#   adn-only: the DHCPv4 option's one instance names only the ADN (RFC 9463
+#   3.1.6); dotstubd asks the network's resolver for _dns.ADN SVCB (RFC
+#   9462 5), which Unbound answers from local-data (alpn=dot, no hints),
+#   then for the TargetName's addresses: the link ends on DoT to that
+#   address, authenticated by the ADN's certificate (DNR, PKIX); after the
+#   decision, DoT only on the wire.
+#   adn-none: the same with an ADN the resolver does not know (NXDOMAIN):
+#   the link gets what the policy gives a network that designates nothing
+#   (plain DNS, shown so), and the log and dotctl status say why.
 set -u
 # shellcheck source=../lib/netns.sh
 . "$DOTSTUB_SRC/tests/lib/netns.sh"
@@ -66,11 +75,13 @@ ip addr flush dev "$VETH"
 ip route flush dev "$VETH"
 ip -6 route flush dev "$VETH"
 
-# dnr_hex VALID|TRUNCATED|V6: the data of an OPTION_V4_DNR (RFC 9463 5.1)
+# dnr_hex VALID|TRUNCATED|V6|ADN-ONLY=NAME: the data of an OPTION_V4_DNR (RFC 9463 5.1)
 # with one instance, colon-separated as dnsmasq takes it: priority 1, the
 # ADN, the address $DOT, alpn=dot; TRUNCATED's ADN Length says 18 octets
 # where its instance holds 10.  V6: the option-data of an OPTION_V6_DNR
 # (RFC 9463 4.1): priority 1, the ADN, the address $DOT6, alpn=dot.
+# ADN-ONLY=NAME: an OPTION_V4_DNR whose one instance is priority 1 and the
+# ADN NAME, nothing else (ADN-only mode, RFC 9463 3.1.6).
 dnr_hex() {
 	python3 - "$1" "$ADN" "$DOT" "$DOT6" <<'EOF'
 import ipaddress, sys
@@ -81,6 +92,12 @@ if kind == "v6":
     a6 = ipaddress.IPv6Address(addr6).packed
     opt = bytes([0, 1]) + len(name).to_bytes(2, "big") + name + \
         len(a6).to_bytes(2, "big") + a6 + alpn
+    print(":".join("%02x" % b for b in opt))
+    sys.exit(0)
+if kind.startswith("adn-only="):
+    name = b"".join(bytes([len(l)]) + l.encode() for l in kind[9:].split(".")) + b"\0"
+    inst = bytes([0, 1, len(name)]) + name
+    opt = len(inst).to_bytes(2, "big") + inst
     print(":".join("%02x" % b for b in opt))
     sys.exit(0)
 if kind == "valid":
@@ -130,6 +147,8 @@ ${v6:+	interface: $GW6@53
 	local-data: "www.example.test. 300 IN A 192.0.2.80"
 	local-data: "secret-name.example.test. 300 IN A 192.0.2.81"
 	local-data: "asked.example.test. 300 IN A 192.0.2.82"
+	local-data: "_dns.$ADN. 300 IN SVCB 1 $ADN. alpn=dot"
+	local-data: "$ADN. 300 IN A $DOT"
 remote-control:
 	control-enable: no
 EOF
@@ -415,7 +434,80 @@ s_lease6() {
 		"after the lease (dhclient -6 start to the answer: $(((t1 - t0) / 1000000)) ms)"
 }
 
+# ------------------------------------------------------------- ADN-only
+# adn_run LABEL NAME: a DHCPv4 lease whose option names only NAME; the
+# daemon "a" runs, the hook has handed the option over
+adn_run() {
+	local hex
+	hex=$(dnr_hex "adn-only=$2") || return 1
+	gw_start "$1" "$hex" || return 1
+	mkdir -p "$T_DIR/dhc/out"
+	ds_start a --listen $L:53 --resolv-source "$T_DIR/dhc/out/resolv.conf" \
+		--ca-file "$T_DIR/gw-$1/certs/$ADN.ca.pem" --unknown-network opportunistic \
+		"${WAIT[@]}" || return 1
+	cap_start "$1" "$VETH" || return 1
+	dhc_start a
+	check "$1: dhclient got a lease (the hook ran for BOUND)" wait_for 20 dhc_bound
+	check "$1: the lease carried the ADN-only option" \
+		grep -q "^BOUND new_v4_dnr=0:$(printf '%x' $((${#2} + 5))):0:1:" "$T_DIR/dhc/reasons"
+}
+
+s_adn_only() {
+	local out st ifindex
+	ifindex=$(cat "/sys/class/net/$VETH/ifindex")
+	adn_run adn-only $ADN || return 1
+	check "adn-only: dotstubd kept the ADN-only designation" ds_wait_log a \
+		"link $VETH ($ifindex): DHCPv4 DNR option: 1 DNR designation(s)" 0 10
+	check "adn-only: the network decides with the DNR designation" wait_for 15 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'DNR, verified by its certificate (PKIX)'"
+	out=$($DIG www.example.test A +short)
+	expect_eq "adn-only: the first authenticated answer" "$out" "192.0.2.80"
+	cap_stop adn-only $GW
+	cap_expect_seen "adn-only: the capture saw _dns.ADN SVCB asked in plain DNS" adn-only \
+		"dst host $GW and dst port 53"
+	cap_expect_seen "adn-only: the capture saw DoT to the resolved address" adn-only \
+		"dst host $DOT and tcp dst port 853"
+	expect_contains "adn-only: the log says the ADN was resolved" "$(ds_log a)" \
+		"DNR: $ADN (ADN only) resolved through $GW: _dns.$ADN. SVCB 1 $ADN. alpn=\"dot\": $DOT:853"
+	expect_contains "adn-only: the log says DNR verified it" "$(ds_log a)" \
+		"DDR: $ADN verified (DNR): its certificate is valid for $ADN"
+	st=$(status_of a)
+	expect_contains "adn-only: status: the link's transport" "$st" \
+		"DoT to $ADN ($DOT:853), authenticated by its certificate (PKIX)"
+	check "adn-only: its key is pinned with source dnr" wait_for 10 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' trust list | grep -q '^$ADN. .*dnr'"
+	cap_start adn-after "$VETH" || return 1
+	out=$($DIG secret-name.example.test A +short)
+	expect_eq "adn-only: after: a second name" "$out" "192.0.2.81"
+	cap_stop adn-after $GW
+	cap_expect_seen "adn-only: after: DoT (port 853)" adn-after "tcp dst port 853"
+	cap_expect_none "adn-only: after: no DNS to port 53" adn-after "port 53"
+	cap_expect_absent "adn-only: after: no query name in clear text" adn-after "secret-name"
+}
+
+s_adn_none() {
+	local out st
+	adn_run adn-none nowhere.example.test || return 1
+	check "adn-none: the network decided" wait_for 15 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'PLAIN DNS to $GW'"
+	out=$($DIG www.example.test A +short)
+	expect_eq "adn-none: answered in plain DNS (unknown-network opportunistic)" "$out" \
+		"192.0.2.80"
+	cap_stop adn-none $GW
+	cap_expect_seen "adn-none: the capture saw the plain DNS" adn-none \
+		"dst host $GW and dst port 53"
+	cap_expect_none "adn-none: no DoT to anything" adn-none "tcp port 853"
+	expect_contains "adn-none: the log says why" "$(ds_log a)" \
+		"DNR: nowhere.example.test (ADN only) not resolved through $GW: no SVCB record for _dns.nowhere.example.test. (NXDOMAIN)"
+	st=$(status_of a)
+	expect_contains "adn-none: status says plain DNS" "$st" "PLAIN DNS to $GW"
+	expect_contains "adn-none: status says why" "$st" \
+		"nowhere.example.test (ADN only) not resolved"
+}
+
 scenario lease s_lease teardown
 scenario lease6 s_lease6 teardown
+scenario adn-only s_adn_only teardown
+scenario adn-none s_adn_none teardown
 scenario malformed s_malformed teardown
 finish
