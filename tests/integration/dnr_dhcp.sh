@@ -207,8 +207,8 @@ dhc_start() {
 	cat >"$h/00-test" <<EOF
 PATH=$d/bin:\$PATH
 DOTSTUB_DHCLIENT_DIR=$d/out
-case \$reason in BOUND|BOUND6) date +%s%N >"$d/bound" ;; esac
 echo "\$reason new_v4_dnr=\${new_v4_dnr:-} new_dhcp6_v6_dnr=\${new_dhcp6_v6_dnr:-}" >>"$d/reasons"
+case \$reason in BOUND|BOUND6) date +%s%N >"$d/bound" ;; esac
 EOF
 	ln -sf "$DOTSTUB_SRC/packaging/dhclient/dotstub" "$h/dotstub"
 	# shellcheck disable=SC2016 # expanded by the inner shell
@@ -396,7 +396,7 @@ s_lease6() {
 	check "lease6: dhclient -6 got a lease (the hook ran for BOUND6)" wait_for 20 dhc_bound
 	check "lease6: the lease carried the option (new_dhcp6_v6_dnr)" \
 		grep -q "^BOUND6 .*new_dhcp6_v6_dnr=0:1:0:12:" "$T_DIR/dhc/reasons"
-	check "lease6: the hook wrote the DHCPv6 resolver for dotstubd" \
+	check "lease6: the hook wrote the DHCPv6 resolver for dotstubd" wait_for 10 \
 		grep -q "^nameserver $GW6\$" "$T_DIR/dhc/out/resolv.conf"
 	check "lease6: the network decides with the DNR designation" wait_for 15 sh -c \
 		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'DNR, verified by its certificate (PKIX)'"
