@@ -328,6 +328,9 @@ static void render_network(FILE *f, struct cj_value *root)
 	s = S(disc, "last_walk");
 	if (s[0])
 		fprintf(f, "  last walk: %s\n", s);
+	s = S(disc, "designated");
+	if (s[0])
+		fprintf(f, "  designated: %s\n", s);
 	fwd = take(disc, "forwarder_upstreams");
 	if (fwd && fwd->type == CJ_ARRAY) {
 		for (struct cj_value *e = fwd->child; e; e = e->next) {

@@ -59,8 +59,8 @@ all_zero(const uint8_t *p, size_t n)
 
 /* Why an IPv4 address cannot be a resolver's (RFC 9463 5.2: multicast and
  * host loopback; and 0/8, 255.255.255.255 that name no host), or NULL. */
-static const char *
-v4_unusable(const uint8_t a[4])
+const char *
+ddr_v4_unusable(const uint8_t a[4])
 {
 	if (a[0] == 0)
 		return "unspecified";
@@ -75,8 +75,8 @@ v4_unusable(const uint8_t a[4])
 
 /* The same for IPv6 (RFC 9463 4.2, 6.2): ::, ::1, ff00::/8, and an
  * IPv4-mapped address of an unusable IPv4 address. */
-static const char *
-v6_unusable(const uint8_t a[16])
+const char *
+ddr_v6_unusable(const uint8_t a[16])
 {
 	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
@@ -85,7 +85,7 @@ v6_unusable(const uint8_t a[16])
 	if (all_zero(a, 15))
 		return a[15] == 0 ? "unspecified" : a[15] == 1 ? "loopback" : NULL;
 	if (memcmp(a, mapped, sizeof(mapped)) == 0)
-		return v4_unusable(a + 12);
+		return ddr_v4_unusable(a + 12);
 	return NULL;
 }
 
@@ -110,7 +110,7 @@ read_addrs(const uint8_t *p, size_t len, const struct dnr_form *f, struct ddr_dn
 	size_t i;
 
 	for (i = 0; i < len; i += f->asize) {
-		why = f->family == AF_INET ? v4_unusable(p + i) : v6_unusable(p + i);
+		why = f->family == AF_INET ? ddr_v4_unusable(p + i) : ddr_v6_unusable(p + i);
 		if (why != NULL)
 			discard(in, f->family, p + i, why);
 		else if (in->naddr < DDR_DNR_MAX_ADDRS && f->family == AF_INET)

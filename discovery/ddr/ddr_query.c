@@ -93,15 +93,28 @@ int
 ddr_query_answer(const uint8_t *msg, size_t len, struct ddr_query *out)
 {
 	uint8_t qname[DNS_NAME_MAX];
+	int qlen = dns_name_from_str(DDR_QUERY_NAME, qname);
+
+	if (qlen <= 0)
+		return ddr_malformed(out, "%s", strerror(EINVAL));
+	return ddr_query_answer_for(msg, len, qname, (size_t)qlen, out);
+}
+
+int
+ddr_query_answer_for(const uint8_t *msg, size_t len, const uint8_t *qname, size_t qlen,
+		     struct ddr_query *out)
+{
+	char name[DNS_NAME_MAX * 4 + 2];
 	struct dns_reader rd;
 	unsigned an, i;
 	uint16_t flags;
-	int qlen, r = 0;
+	int r = 0;
 
 	out->result = DDR_QUERY_NONE;
 	out->reason[0] = '\0';
 	out->total = out->n = 0;
-	qlen = dns_name_from_str(DDR_QUERY_NAME, qname);
+	if (dns_name_to_str(qname, qlen, name, sizeof(name)) < 0)
+		snprintf(name, sizeof(name), "?");
 	dns_reader_init(&rd, msg, len);
 	dns_read_u16(&rd);
 	flags = dns_read_u16(&rd);
@@ -110,12 +123,12 @@ ddr_query_answer(const uint8_t *msg, size_t len, struct ddr_query *out)
 	dns_read_bytes(&rd, NULL, 4);
 	dns_skip_name(&rd);
 	dns_read_bytes(&rd, NULL, 4);
-	if (rd.err || qlen <= 0)
+	if (rd.err)
 		return ddr_malformed(out, "header or question truncated (%zu octets)", len);
 	out->rcode = DNS_RCODE(flags);
 	if (out->rcode != DNS_RCODE_NOERROR) {
-		ddr_reason(out->reason, sizeof(out->reason), "no SVCB record for %s. (%s)",
-			   DDR_QUERY_NAME, ddr_rcode_name(out->rcode));
+		ddr_reason(out->reason, sizeof(out->reason), "no SVCB record for %s (%s)", name,
+			   ddr_rcode_name(out->rcode));
 		return 0;
 	}
 	if (flags & DNS_FLAG_TC)
@@ -123,15 +136,15 @@ ddr_query_answer(const uint8_t *msg, size_t len, struct ddr_query *out)
 	/* the first malformed record ends the reading: the framing after it
 	 * is not to be trusted */
 	for (i = 1; i <= an && r == 0; i++)
-		r = ddr_query_record(&rd, i, qname, (size_t)qlen, out);
+		r = ddr_query_record(&rd, i, qname, qlen, out);
 	if (r < 0)
 		return r;
 	if (out->n > 0) {
 		out->result = DDR_QUERY_OK;
 		return 0;
 	}
-	ddr_reason(out->reason, sizeof(out->reason), "no SVCB record for %s. (%s)",
-		   DDR_QUERY_NAME, an ? "other records only" : "NODATA");
+	ddr_reason(out->reason, sizeof(out->reason), "no SVCB record for %s (%s)", name,
+		   an ? "other records only" : "NODATA");
 	return 0;
 }
 
@@ -139,27 +152,39 @@ int
 ddr_query(const struct sockaddr_storage *server, unsigned timeout_ms, struct ddr_query *out)
 {
 	uint8_t qname[DNS_NAME_MAX];
+	int r = dns_name_from_str(DDR_QUERY_NAME, qname);
+
+	if (r <= 0) {
+		memset(out, 0, sizeof(*out));
+		out->result = DDR_QUERY_UNREACHABLE;
+		snprintf(out->reason, sizeof(out->reason), "%s", strerror(EINVAL));
+		return -EINVAL;
+	}
+	return ddr_query_for(server, qname, (size_t)r, timeout_ms, NULL, out);
+}
+
+int
+ddr_query_for(const struct sockaddr_storage *server, const uint8_t *qname, size_t qlen,
+	      unsigned timeout_ms, const atomic_bool *cancel, struct ddr_query *out)
+{
 	struct dns_exchange x = {
 		.server = server, .qtype = DDR_TYPE_SVCB, .timeout_ms = timeout_ms,
-		.tcp_on_tc = true, .cap = DNS_MSG_MAX,
+		.tcp_on_tc = true, .cap = DNS_MSG_MAX, .cancel = cancel,
+		.qname = qname, .qlen = qlen,
 	};
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = dns_name_from_str(DDR_QUERY_NAME, qname);
 	x.answer = malloc(DNS_MSG_MAX);
-	if (r <= 0 || !x.answer) {
-		free(x.answer);
+	if (!x.answer) {
 		out->result = DDR_QUERY_UNREACHABLE;
 		snprintf(out->reason, sizeof(out->reason), "%s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
-	x.qname = qname;
-	x.qlen = (size_t)r;
 	r = dns_exchange(&x);
 	out->tcp = x.tcp;
 	if (r == 0) {
-		r = ddr_query_answer(x.answer, x.len, out);
+		r = ddr_query_answer_for(x.answer, x.len, qname, qlen, out);
 	} else if (r == -EBADMSG || r == -EMSGSIZE) {
 		out->result = DDR_QUERY_MALFORMED;
 		snprintf(out->reason, sizeof(out->reason), "the answer over TCP %s",

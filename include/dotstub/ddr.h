@@ -14,7 +14,7 @@
  * allocates or logs; the results are plain structures owned by the caller,
  * and every string in them is printable ASCII.
  *
- * Nothing but ddr_query does I/O.
+ * Nothing but ddr_query and ddr_resolve_adn does I/O.
  *
  * Names are kept in uncompressed wire form (dotstub/wire.h); a compressed
  * TargetName or ADN is malformed (RFC 9460 2.2, RFC 8415 10).
@@ -23,6 +23,7 @@
 #define DOTSTUB_DDR_H
 
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <stddef.h>
@@ -307,5 +308,24 @@ int ddr_designate_dnr(const struct ddr_dnr *dnr, struct ddr_designation *out, in
  * (opportunistic not allowed for g) or -EINVAL. */
 int ddr_designation_desc(const struct ddr_designation *g, const struct sockaddr_storage *resolver,
 			 bool opportunistic, struct ds_upstream_desc *out);
+
+/* ---- DNR in ADN-only mode (RFC 9463 3.1.6) ---- */
+#define DDR_ADN_TIMEOUT_MS 3000  /* the SVCB query and the address queries together */
+
+/* Resolve the ADN of an ADN-only DNR instance through the resolver at
+ * server, over plain DNS (RFC 9462 5, 6.5): "_dns.ADN SVCB", then of its
+ * first DoT record by priority (ServiceMode, "dot" in alpn) the hints, or
+ * else the A and AAAA records of its TargetName, each with the record's
+ * port.  Only records owned by the very name asked count; at most
+ * DDR_MAX_HINTS addresses of each family; addresses no resolver can have
+ * are discarded as in the option.  Nothing is authenticated: g is a DNR
+ * designation (origin DNR, priority, adn as given) to verify by its ADN,
+ * whatever the record's TargetName (RFC 9462 5).  said gets what was found
+ * ("_dns.ADN. SVCB 1 ADN. alpn=\"dot\": 192.0.2.53:853") or why nothing
+ * was.  Returns 0, -ENOENT (no usable record or address), -ETIMEDOUT,
+ * -ECANCELED, -EINVAL or another -errno. */
+int ddr_resolve_adn(const struct sockaddr_storage *server, const char *adn, uint16_t priority,
+		    unsigned timeout_ms, const atomic_bool *cancel, struct ddr_designation *g,
+		    char *said, size_t saidlen);
 
 #endif

@@ -74,7 +74,9 @@ struct ds_link_dnr {
 	uint16_t priority;                  /* 1..65535, lower first */
 	char adn[DS_LINK_DOMAIN_MAX + 1];   /* lower case, no trailing dot */
 	struct sockaddr_storage addr[DS_LINK_MAX_DNR_ADDRS]; /* with the port (853 unless given) */
-	int naddr;                          /* 1..DS_LINK_MAX_DNR_ADDRS */
+	int naddr;                          /* 0..DS_LINK_MAX_DNR_ADDRS; 0: ADN only
+					     * (RFC 9463 3.1.6), resolved through the
+					     * network's resolver when tried */
 };
 
 #endif

@@ -11,7 +11,10 @@
  * The option's DoT designations replace every DNR designation of the link;
  * an empty option (a lease without one) leaves the link none.  An option
  * of which no instance can be read is refused with the reason, and leaves
- * the link none too: the lease in force designates nothing usable.
+ * the link none too: the lease in force designates nothing usable.  An
+ * instance in ADN-only mode (RFC 9463 3.1.6) is kept without addresses:
+ * its ADN is resolved through the network's resolver when it is tried
+ * (netmgr_ddr.c).
  * ds_linkdnr_designations, which turns an option's instances into the
  * link's designations, serves the RA form too (linkra.c).
  */
@@ -76,10 +79,6 @@ static bool to_link_dnr(const struct ddr_designation *x, struct ds_link_dnr *g, 
 	char adn[TRUST_NAME_MAX + 1];
 
 	memset(g, 0, sizeof(*g));
-	if (x->needs_resolution) {
-		*why = "ADN only, no address (not supported)";
-		return false;
-	}
 	if (trust_name_canonical(x->adn, adn) < 0 || strlen(adn) - 1 > DS_LINK_DOMAIN_MAX) {
 		*why = "the ADN is not a host name";
 		return false;
@@ -189,7 +188,11 @@ int ds_linkdnr_option(struct ds_daemon *d, const char *ifname, unsigned ifindex,
 			    what, n, r == 0 ? " (no change)" : "",
 			    d->cfg->dnr ? "" : " (dnr no: kept, not used)");
 	for (int i = 0; i < n; i++)
-		evbuffer_add_printf(out, "  priority %u %s, %d address(es)\n", g[i].priority,
-				    g[i].adn, g[i].naddr);
+		if (g[i].naddr > 0)
+			evbuffer_add_printf(out, "  priority %u %s, %d address(es)\n", g[i].priority,
+					    g[i].adn, g[i].naddr);
+		else
+			evbuffer_add_printf(out, "  priority %u %s, ADN only (resolved through the "
+						 "network's resolver)\n", g[i].priority, g[i].adn);
 	return 0;
 }

@@ -139,6 +139,7 @@ static void json_netmgr(struct ds_jw *w, const struct ds_netmgr_status *nm)
 		ds_jw_obj_end(w);
 	}
 	ds_jw_str(w, "last_walk", nm->last_walk);
+	ds_jw_str(w, "designated", nm->designated);
 	ds_jw_arr_begin(w, "forwarder_upstreams");
 	for (int i = 0; i < nm->nforwarder_upstreams; i++) {
 		ds_jw_obj_begin(w, NULL);

@@ -11,14 +11,21 @@
  * are tried with that key alone: another key is refused, unless the
  * certificate that carries it verifies under PKIX as a verified
  * designation's must (a renewed certificate), and then it replaces the pin.
+ * A DNR designation in ADN-only mode (RFC 9463 3.1.6) is tried with the
+ * addresses the walk job found for its ADN through the network's resolver
+ * (RFC 9462 5, ddr_resolve_adn), and verified as any DNR one: PKIX for the
+ * ADN, the ADN as SNI, the pin; one that did not resolve is left out,
+ * with the reason.
  */
 #include "netmgr_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dotstub/hex.h"
 #include "dotstub/log.h"
@@ -195,9 +202,62 @@ static const struct ds_link_dnr *link_dnr(const struct ds_netmgr *nm, int *n)
 	return NULL;
 }
 
+int nm_ddr_adn_only(const struct ds_netmgr *nm, struct ds_walkjob_adn *out, int cap)
+{
+	int n = 0, nd = 0;
+	const struct ds_link_dnr *dnr = nm->d->cfg->dnr ? link_dnr(nm, &nd) : NULL;
+
+	for (int i = 0; dnr && i < nd && n < cap; i++) {
+		if (dnr[i].naddr > 0 || strlen(dnr[i].adn) >= sizeof(out[n].adn))
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		memcpy(out[n].adn, dnr[i].adn, strlen(dnr[i].adn) + 1);
+		out[n].priority = dnr[i].priority;
+		n++;
+	}
+	return n;
+}
+
+/* What the walk job found for the ADN-only designation d (RFC 9463
+ * 3.1.6), into x: true if it resolved to addresses.  Said in the log, and
+ * kept in note (for status) when it did not. */
+static bool dnr_resolved(const struct ds_netmgr *nm, const struct ds_link_dnr *d,
+			 const struct ds_walkjob_adn *adn, int nadn, struct ddr_designation *x,
+			 char *note, size_t notelen)
+{
+	const struct ds_walkjob_adn *a = NULL;
+	const struct sockaddr_storage *ss = &nm->desig.resolver;
+	char res[INET6_ADDRSTRLEN] = "?";
+
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, res, sizeof(res));
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, res, sizeof(res));
+	for (int i = 0; i < nadn && !a; i++)
+		if (adn[i].asked && !strcasecmp(adn[i].adn, d->adn))
+			a = &adn[i];
+	if (a && a->rc == 0) {
+		log_notice("network %s: DNR: %s (ADN only) resolved through %s: %s", nm->fp_id,
+			   d->adn, res, a->said);
+		memcpy(x->addr, a->g.addr, sizeof(x->addr[0]) * (size_t)a->g.naddr);
+		x->naddr = a->g.naddr;
+		return true;
+	}
+	/* cut if long: the log line below says it whole */
+	if (snprintf(note, notelen, "DNR: %s (ADN only) not resolved through %s: %s", d->adn, res,
+		     a ? a->said : "not asked yet") < 0)
+		note[0] = '\0';
+	log_notice("network %s: DNR: %s (ADN only) not resolved through %s: %s", nm->fp_id,
+		   d->adn, res, a ? a->said : "not asked yet");
+	return false;
+}
+
 /* The link's DNR designations (RFC 9463: verified by their ADN alone),
- * into g; how many. */
-static int dnr_designations(const struct ds_netmgr *nm, struct ddr_designation *g, int cap)
+ * into g, the ADN-only ones with the addresses the walk job found for
+ * them; how many.  note says why an ADN-only one is left out. */
+static int dnr_designations(const struct ds_netmgr *nm, const struct ds_walkjob_adn *adn,
+			    int nadn, struct ddr_designation *g, int cap, char *note,
+			    size_t notelen)
 {
 	int n = 0, nd = 0;
 	const struct ds_link_dnr *dnr = nm->d->cfg->dnr ? link_dnr(nm, &nd) : NULL;
@@ -213,6 +273,9 @@ static int dnr_designations(const struct ds_netmgr *nm, struct ddr_designation *
 		memcpy(x->adn, dnr[i].adn, strlen(dnr[i].adn) + 1);
 		for (int k = 0; k < dnr[i].naddr && x->naddr < DS_MAX_UPSTREAM_ADDRS; k++)
 			x->addr[x->naddr++] = dnr[i].addr[k];
+		if (dnr[i].naddr == 0 &&
+		    !dnr_resolved(nm, &dnr[i], adn, nadn, x, note, notelen))
+			continue;
 		n++;
 	}
 	/* by priority: the order a DHCP option would give */
@@ -226,12 +289,13 @@ static int dnr_designations(const struct ds_netmgr *nm, struct ddr_designation *
 	return n;
 }
 
-bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q, struct disc_result *res,
+bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q,
+		  const struct ds_walkjob_adn *adn, int nadn, struct disc_result *res,
 		  ds_ddr_verify_cb *done)
 {
 	struct ddr_designation g[DDR_MAX_DESIGNATIONS];
 	struct ds_ddr_verify_opts o;
-	char reason[DDR_REASON_MAX];
+	char reason[DDR_REASON_MAX], note[sizeof(nm->desig.said) / 2];
 	int n, ndnr = 0, r;
 
 	nm_ddr_stop(nm);
@@ -240,7 +304,8 @@ bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q, struct disc_r
 		return false;
 	nm->desig.resolver = nm->res[0];
 	/* DNR first (the link's own word), then DDR (RFC 9463 over 9462) */
-	ndnr = n = dnr_designations(nm, g, DDR_MAX_DESIGNATIONS);
+	note[0] = '\0';
+	ndnr = n = dnr_designations(nm, adn, nadn, g, DDR_MAX_DESIGNATIONS, note, sizeof(note));
 	reason[0] = '\0';
 	if (q && nm->d->cfg->ddr && n < DDR_MAX_DESIGNATIONS) {
 		r = ddr_designate_query(q, &nm->desig.resolver, g + n, DDR_MAX_DESIGNATIONS - n,
@@ -248,8 +313,8 @@ bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q, struct disc_r
 		n += r > 0 ? r : 0;
 	}
 	if (n <= 0) {
-		if (reason[0])
-			ddr_say(nm, "%s", reason);
+		if (note[0] || reason[0])
+			ddr_say(nm, "%s%s%s", note, note[0] && reason[0] ? "; " : "", reason);
 		return false;
 	}
 	ds_ddr_verify_opts_default(&o);

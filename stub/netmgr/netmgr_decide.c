@@ -415,6 +415,8 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 {
 	struct ds_netmgr *nm = arg;
 	const struct ddr_query *ddr = ds_walkjob_ddr(nm->job);
+	int nadn;
+	const struct ds_walkjob_adn *adn = ds_walkjob_adn(nm->job, &nadn);
 	struct trust_policy_input in;
 
 	nm->job = NULL;
@@ -459,7 +461,7 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res)
 		nm->retry_ms = 0;
 	/* resolver-name.arpa gave no DoT here: its designated resolvers are
 	 * tried first, and the policy decides with what they gave */
-	if (nm_ddr_start(nm, ddr, res, nm_ddr_done))
+	if (nm_ddr_start(nm, ddr, adn, nadn, res, nm_ddr_done))
 		return;
 	nm_walk_decide(nm, res, nm->job_first_use);
 }

@@ -156,7 +156,7 @@ struct ds_netmgr {
 		/* the key pinned for this network when the run started, or "" */
 		char pin[2 * TRUST_SHA256_LEN + 1];
 		enum trust_dpin_source pin_source;
-		char said[320];               /* the last outcome, for status and the log */
+		char said[640];               /* the last outcome, for status and the log */
 		uint64_t started_ms;          /* when the network's decision started */
 	} desig;
 };
@@ -344,8 +344,12 @@ void nm_walk_done(void *arg, int rc, struct disc_result *res);
 /* The walk job ended with q (NULL: not asked) and res: try the DoT
  * designations, holding res; true if that started (done is called with nm
  * when it ends), false if there is nothing to try. */
-bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q, struct disc_result *res,
+bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q,
+		  const struct ds_walkjob_adn *adn, int nadn, struct disc_result *res,
 		  ds_ddr_verify_cb *done);
+/* The ADN-only DNR designations of the link nm sits on (RFC 9463 3.1.6),
+ * for the walk job to resolve, into out (adn and priority); how many. */
+int nm_ddr_adn_only(const struct ds_netmgr *nm, struct ds_walkjob_adn *out, int cap);
 /* In done: record the outcome (the first designation that answered,
  * verified before opportunistic); returns the held walk result and
  * whether that walk ran with no anchor. */

@@ -646,11 +646,12 @@ static bool dnr_forget(struct nm_hub *hub, int ifindex)
 	return true;
 }
 
-/* A designation a link can keep: an ADN, 1 to DS_LINK_MAX_DNR_ADDRS
- * addresses, a priority (0 is an alias, never kept). */
+/* A designation a link can keep: an ADN, up to DS_LINK_MAX_DNR_ADDRS
+ * addresses (none: ADN-only, RFC 9463 3.1.6, resolved when tried), a
+ * priority (0 is an alias, never kept). */
 static bool dnr_usable(const struct ds_link_dnr *g)
 {
-	return g->naddr >= 1 && g->naddr <= DS_LINK_MAX_DNR_ADDRS && g->adn[0] && g->priority != 0;
+	return g->naddr >= 0 && g->naddr <= DS_LINK_MAX_DNR_ADDRS && g->adn[0] && g->priority != 0;
 }
 
 /* The index of link ifindex's DNR entry, a new empty one if it has none;

@@ -150,6 +150,7 @@ void ds_netmgr_get_status(struct ds_daemon *d, struct ds_netmgr_status *st)
 	}
 	st->walks = nm->walks;
 	COPY(st->last_walk, nm->last_walk);
+	COPY(st->designated, nm->desig.said);
 	for (int i = 0; i < nm->nupstreams && i < DISC_MAX_UPSTREAMS; i++)
 		COPY(st->forwarder_upstreams[st->nforwarder_upstreams++], nm->upstreams[i]);
 	COPY(st->transparent, nm->transparent);

@@ -81,6 +81,7 @@ struct ds_netmgr_status {
 	/* discovery and refresh */
 	uint64_t walks;
 	char last_walk[DISC_REASON_MAX + 32];
+	char designated[640];         /* what DNR and DDR gave last, or "" */
 	char forwarder_upstreams[DISC_MAX_UPSTREAMS][DNS_NAME_MAX + 16];
 	int nforwarder_upstreams;
 	char transparent[DNS_NAME_MAX + 4 + 4 * 48]; /* "" or "NAME at ADDR ..." */

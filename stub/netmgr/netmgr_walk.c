@@ -54,6 +54,8 @@ static int start_walk_at(struct ds_netmgr *nm, bool first_use, bool refresh)
 {
 	struct disc_params p;
 	char res[DISC_MAX_RESOLVERS][DISC_ADDR_STR_MAX];
+	struct ds_walkjob_adn adn[DS_WALKJOB_MAX_ADN];
+	struct ds_walkjob_desig x = { 0 };
 	int r;
 
 	disc_params_init(&p);
@@ -81,10 +83,15 @@ static int start_walk_at(struct ds_netmgr *nm, bool first_use, bool refresh)
 	nm->job_first_use = nm->job_nanchors == 0;
 	nm->job_refresh = refresh;
 	/* DDR (RFC 9462 4) is asked of the network's resolver itself, not of
-	 * our own DoT on a refresh */
-	r = ds_walkjob_start_ddr(nm->d->base, &p,
-				 !refresh && nm->d->cfg->ddr && nm->nres > 0 ? &nm->res[0] : NULL,
-				 nm->on_walk_done, nm, &nm->job);
+	 * our own DoT on a refresh; so are the ADNs of ADN-only DNR
+	 * designations (RFC 9463 3.1.6) */
+	x.ddr_server = !refresh && nm->d->cfg->ddr && nm->nres > 0 ? &nm->res[0] : NULL;
+	if (!refresh && nm->nres > 0) {
+		x.adn_server = &nm->res[0];
+		x.adn = adn;
+		x.nadn = nm_ddr_adn_only(nm, adn, DS_WALKJOB_MAX_ADN);
+	}
+	r = ds_walkjob_start_ddr(nm->d->base, &p, &x, nm->on_walk_done, nm, &nm->job);
 	if (r < 0)
 		return r;
 	nm->walks++;

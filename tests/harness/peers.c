@@ -68,16 +68,23 @@ int ds_walkjob_start(struct event_base *base, const struct disc_params *p, ds_wa
 }
 
 int ds_walkjob_start_ddr(struct event_base *base, const struct disc_params *p,
-			 const struct sockaddr_storage *ddr_server, ds_walkjob_cb *cb, void *arg,
+			 const struct ds_walkjob_desig *x, ds_walkjob_cb *cb, void *arg,
 			 struct ds_walkjob **ret)
 {
-	(void)ddr_server; /* the harness's walks ask no DDR */
+	(void)x; /* the harness's walks ask no DDR and resolve no ADN */
 	return ds_walkjob_start(base, p, cb, arg, ret);
 }
 
 const struct ddr_query *ds_walkjob_ddr(const struct ds_walkjob *j)
 {
 	(void)j;
+	return NULL;
+}
+
+const struct ds_walkjob_adn *ds_walkjob_adn(const struct ds_walkjob *j, int *n)
+{
+	(void)j;
+	*n = 0;
 	return NULL;
 }
 
