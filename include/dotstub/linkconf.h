@@ -70,6 +70,18 @@ struct ds_linkconf {
  * server to verify by its Authentication Domain Name under the CA store.
  * Kept per link apart from the sources' configurations (it neither adds
  * nor replaces the link's resolvers). */
+/* Where a link's DNR designations come from: each source's set is kept
+ * apart, so that one (a DHCPv6 lease without the option, an RA's Lifetime
+ * running out) never takes away what another said; the link uses them
+ * all, lower Service Priority first (a tie: in this order). */
+enum ds_dnr_source {
+	DS_DNR_DOTCTL,   /* dotctl link IFACE dnr */
+	DS_DNR_DHCP6,    /* DHCPv6 option 144 (dotctl link IFACE dnr-option dhcp6) */
+	DS_DNR_DHCP4,    /* DHCPv4 option 162 (dnr-option dhcp4) */
+	DS_DNR_RA,       /* router advertisements, option 144 */
+	DS_DNR_NSOURCES
+};
+
 struct ds_link_dnr {
 	uint16_t priority;                  /* 1..65535, lower first */
 	char adn[DS_LINK_DOMAIN_MAX + 1];   /* lower case, no trailing dot */

@@ -388,13 +388,14 @@ int ds_netmgr_link_revert(struct ds_daemon *d, int ifindex, enum ds_link_source 
  * upstream serves every name).  Logged. */
 int ds_netmgr_link_dnr(struct ds_daemon *d, int ifindex, const char *ifname,
 		       const struct ds_link_dnr *g);
-/* Every DNR designation of link ifindex replaced by g[0..n) (n 0: none),
- * as a DHCP option gives them, from says which ("DHCPv4 option"); the
- * networks decide again if they changed.  1 (changed), 0 (the same),
- * -EINVAL, -E2BIG (too many links), -ENOTSUP (a static upstream).
- * Logged. */
+/* What src says of link ifindex replaced by g[0..n) (n 0: nothing), as a
+ * DHCP option or an RA gives them, from says which ("DHCPv4 DNR
+ * option"); the other sources' designations stay.  The networks decide
+ * again if they changed.  1 (changed), 0 (the same), -EINVAL, -E2BIG (too
+ * many links), -ENOTSUP (a static upstream).  Logged. */
 int ds_netmgr_link_dnr_replace(struct ds_daemon *d, int ifindex, const char *ifname,
-			       const struct ds_link_dnr *g, int n, const char *from);
+			       enum ds_dnr_source src, const struct ds_link_dnr *g, int n,
+			       const char *from);
 /* What src said about ifindex (DS_LINKSRC_NONE: what is in force) into
  * *ret.  0 or -ENOENT. */
 int ds_netmgr_link_get(struct ds_daemon *d, int ifindex, enum ds_link_source src,

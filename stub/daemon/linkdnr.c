@@ -8,10 +8,12 @@
  * HEX is the option's data (after code and length) in hex, either plain
  * ("0022000112...") or as dhclient puts it in its environment, octets
  * separated by colons with one or two digits each ("0:22:0:1:12:...").
- * The option's DoT designations replace every DNR designation of the link;
- * an empty option (a lease without one) leaves the link none.  An option
- * of which no instance can be read is refused with the reason, and leaves
- * the link none too: the lease in force designates nothing usable.  An
+ * The option's DoT designations replace what the last option of the same
+ * family (DHCPv4, DHCPv6) designated for the link, and leave the other
+ * sources' (ds_netmgr_link_dnr_replace); an empty option (a lease without
+ * one) leaves that family none.  An option of which no instance can be read
+ * is refused with the reason, and leaves that family none too: the lease
+ * in force designates nothing usable.  An
  * instance in ADN-only mode (RFC 9463 3.1.6) is kept without addresses:
  * its ADN is resolved through the network's resolver when it is tried
  * (netmgr_ddr.c).
@@ -169,7 +171,8 @@ int ds_linkdnr_option(struct ds_daemon *d, const char *ifname, unsigned ifindex,
 		refused = dnr.n == 0 && dnr.nbad > 0;
 		n = ds_linkdnr_designations(&dnr, ifname, ifindex, what, false, g, out);
 	}
-	r = ds_netmgr_link_dnr_replace(d, (int)ifindex, ifname, g, n, what);
+	r = ds_netmgr_link_dnr_replace(d, (int)ifindex, ifname, v6 ? DS_DNR_DHCP6 : DS_DNR_DHCP4, g,
+				       n, what);
 	if (r == -ENOTSUP)
 		evbuffer_add_printf(out, "a static upstream serves every name: no DNR\n");
 	else if (r == -E2BIG)

@@ -17,15 +17,16 @@
  * nothing.  Log lines a sender can repeat at will are rate-limited per
  * link (ds_log_rl).
  *
- * The designations an option gives (DoT in alpn, with addresses:
- * ds_linkdnr_designations, as for a DHCP option) are kept per link and
+ * The designations an option gives (DoT in alpn, with addresses or ADN
+ * only: ds_linkdnr_designations, as for a DHCP option) are kept per link and
  * ADN until their Lifetime ends; an option with Lifetime 0 withdraws its
  * ADN's.  RFC 9463 6.2 has the host process the option as RFC 8106 5.3.1
  * does RDNSS: an RA of the same router without the option withdraws
  * nothing, a designation lives until its Lifetime expires or another
  * option for the same ADN says otherwise.  Whenever a link's set changes
- * it becomes the link's DNR designations (ds_netmgr_link_dnr_replace, the
- * DHCP path's), which the networks decide again with.
+ * it becomes what RAs designate for the link (ds_netmgr_link_dnr_replace,
+ * the DHCP path's; what DHCP designated stays beside it), which the
+ * networks decide again with.
  */
 #include "daemon.h"
 
@@ -173,7 +174,7 @@ static void link_apply(struct ds_linkra *ra, struct ra_link *l, const char *from
 		}
 		g[k] = l->e[i].g;
 	}
-	r = ds_netmgr_link_dnr_replace(ra->d, l->ifindex, l->ifname, g, n, from);
+	r = ds_netmgr_link_dnr_replace(ra->d, l->ifindex, l->ifname, DS_DNR_RA, g, n, from);
 	if (r < 0 && r != -ENOTSUP)
 		log_warn("link %s (%d): %s: %s", l->ifname, l->ifindex, from, strerror(-r));
 	expiry_arm(ra);

@@ -189,9 +189,14 @@ struct nm_hub {
 	size_t naddrs;
 	/* the link whose refresh walk runs over our own DoT, or NULL */
 	struct ds_netmgr *refreshing;
-	/* the links' DNR designations (dotctl link IFACE dnr), by ifindex */
+	/* the links' DNR designations, by ifindex: what each source said,
+	 * and the link's set made of them (dnr_merge) */
 	struct nm_link_dnr {
 		int ifindex;
+		struct nm_dnr_set {
+			struct ds_link_dnr g[DS_LINK_MAX_DNR];
+			int n;
+		} src[DS_DNR_NSOURCES];
 		struct ds_link_dnr g[DS_LINK_MAX_DNR];
 		int n;
 	} dnr[DS_LINKTAB_MAX];

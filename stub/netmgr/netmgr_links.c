@@ -635,14 +635,43 @@ static void dnr_redecide(struct nm_hub *hub)
 	nm_hub_redecide(hub);
 }
 
-/* Forget link ifindex's DNR designations; true if it had any. */
-static bool dnr_forget(struct nm_hub *hub, int ifindex)
+/* The link's set, from what its sources say: lower Service Priority
+ * first, a tie in the order of the sources; at most DS_LINK_MAX_DNR. */
+static void dnr_merge(struct nm_link_dnr *l)
 {
-	int k = dnr_index(hub, ifindex);
+	l->n = 0;
+	memset(l->g, 0, sizeof(l->g));
+	for (int s = 0; s < DS_DNR_NSOURCES; s++)
+		for (int i = 0; i < l->src[s].n; i++) {
+			const struct ds_link_dnr *g = &l->src[s].g[i];
+			int k = l->n < DS_LINK_MAX_DNR ? l->n++ : DS_LINK_MAX_DNR;
 
-	if (k < 0)
+			while (k > 0 && l->g[k - 1].priority > g->priority) {
+				if (k < DS_LINK_MAX_DNR)
+					l->g[k] = l->g[k - 1];
+				k--;
+			}
+			if (k < DS_LINK_MAX_DNR)
+				l->g[k] = *g;
+		}
+}
+
+/* What src said of link ifindex, forgotten (the link's entry too when no
+ * source says anything); true if it had said something. */
+static bool dnr_forget(struct nm_hub *hub, int ifindex, enum ds_dnr_source src)
+{
+	int k = dnr_index(hub, ifindex), s;
+	struct nm_link_dnr *l;
+
+	if (k < 0 || hub->dnr[k].src[src].n == 0)
 		return false;
-	hub->dnr[k] = hub->dnr[--hub->ndnr];
+	l = &hub->dnr[k];
+	l->src[src].n = 0;
+	dnr_merge(l);
+	for (s = 0; s < DS_DNR_NSOURCES && l->src[s].n == 0; s++)
+		;
+	if (s == DS_DNR_NSOURCES)
+		hub->dnr[k] = hub->dnr[--hub->ndnr];
 	return true;
 }
 
@@ -674,7 +703,7 @@ int ds_netmgr_link_dnr(struct ds_daemon *d, int ifindex, const char *ifname,
 		       const struct ds_link_dnr *g)
 {
 	struct nm_hub *hub = d->netmgr ? d->netmgr->hub : NULL;
-	struct nm_link_dnr *l;
+	struct nm_dnr_set *set;
 	int k, i;
 
 	if (!hub)
@@ -683,18 +712,19 @@ int ds_netmgr_link_dnr(struct ds_daemon *d, int ifindex, const char *ifname,
 		return -EINVAL;
 	if ((k = dnr_slot(hub, ifindex)) < 0)
 		return k;
-	l = &hub->dnr[k];
-	for (i = 0; i < l->n && l->g[i].priority != g->priority; i++)
+	set = &hub->dnr[k].src[DS_DNR_DOTCTL];
+	for (i = 0; i < set->n && set->g[i].priority != g->priority; i++)
 		;
-	if (i == l->n) {
-		if (l->n >= DS_LINK_MAX_DNR) {
+	if (i == set->n) {
+		if (set->n >= DS_LINK_MAX_DNR) {
 			log_warn("link %s (%d): DNR designation %s refused: %d already", ifname,
 				 ifindex, g->adn, DS_LINK_MAX_DNR);
 			return -E2BIG;
 		}
-		l->n++;
+		set->n++;
 	}
-	l->g[i] = *g;
+	set->g[i] = *g;
+	dnr_merge(&hub->dnr[k]);
 	log_notice("link %s (%d): dotctl: DNR designation priority %u %s, %d address(es)%s",
 		   ifname, ifindex, g->priority, g->adn, g->naddr,
 		   d->cfg->dnr ? ": deciding again" : " (dnr no: not used)");
@@ -703,7 +733,7 @@ int ds_netmgr_link_dnr(struct ds_daemon *d, int ifindex, const char *ifname,
 	return 0;
 }
 
-static bool dnr_same(const struct nm_link_dnr *l, const struct ds_link_dnr *g, int n)
+static bool dnr_same(const struct nm_dnr_set *l, const struct ds_link_dnr *g, int n)
 {
 	if (l->n != n)
 		return false;
@@ -716,31 +746,37 @@ static bool dnr_same(const struct nm_link_dnr *l, const struct ds_link_dnr *g, i
 }
 
 int ds_netmgr_link_dnr_replace(struct ds_daemon *d, int ifindex, const char *ifname,
-			       const struct ds_link_dnr *g, int n, const char *from)
+			       enum ds_dnr_source src, const struct ds_link_dnr *g, int n,
+			       const char *from)
 {
 	struct nm_hub *hub = d->netmgr ? d->netmgr->hub : NULL;
+	struct nm_link_dnr *l;
 	int k;
 
 	if (!hub)
 		return -ENOTSUP;
-	if (ifindex <= 0 || n < 0 || n > DS_LINK_MAX_DNR)
+	if (ifindex <= 0 || (unsigned)src >= DS_DNR_NSOURCES || n < 0 || n > DS_LINK_MAX_DNR)
 		return -EINVAL;
 	for (int i = 0; i < n; i++)
 		if (!dnr_usable(&g[i]))
 			return -EINVAL;
 	k = dnr_index(hub, ifindex);
-	if (k < 0 ? n == 0 : dnr_same(&hub->dnr[k], g, n))
+	if (k < 0 ? n == 0 : dnr_same(&hub->dnr[k].src[src], g, n))
 		return 0;
 	if (n == 0) {
-		dnr_forget(hub, ifindex);
+		dnr_forget(hub, ifindex, src);
+		k = dnr_index(hub, ifindex);
 	} else {
 		if ((k = dnr_slot(hub, ifindex)) < 0)
 			return k;
-		memset(hub->dnr[k].g, 0, sizeof(hub->dnr[k].g));
-		memcpy(hub->dnr[k].g, g, sizeof(g[0]) * (size_t)n);
-		hub->dnr[k].n = n;
+		l = &hub->dnr[k];
+		memset(l->src[src].g, 0, sizeof(l->src[src].g));
+		memcpy(l->src[src].g, g, sizeof(g[0]) * (size_t)n);
+		l->src[src].n = n;
+		dnr_merge(l);
 	}
-	log_notice("link %s (%d): %s: %d DNR designation(s)%s", ifname, ifindex, from, n,
+	log_notice("link %s (%d): %s: %d DNR designation(s), %d in all on the link%s", ifname,
+		   ifindex, from, n, k < 0 ? 0 : hub->dnr[k].n,
 		   !d->cfg->dnr ? " (dnr no: not used)" : ": deciding again");
 	if (d->cfg->dnr)
 		dnr_redecide(hub);
@@ -756,7 +792,8 @@ int ds_netmgr_link_revert(struct ds_daemon *d, int ifindex, enum ds_link_source 
 
 	if (src <= DS_LINKSRC_NONE || src >= DS_LINKSRC_COUNT || ifindex <= 0)
 		return -EINVAL;
-	if (src == DS_LINKSRC_DOTCTL && d->netmgr && dnr_forget(d->netmgr->hub, ifindex)) {
+	if (src == DS_LINKSRC_DOTCTL && d->netmgr &&
+	    dnr_forget(d->netmgr->hub, ifindex, DS_DNR_DOTCTL)) {
 		log_notice("link %d: dotctl DNR designations reverted", ifindex);
 		if (d->cfg->dnr)
 			dnr_redecide(d->netmgr->hub);

@@ -147,6 +147,7 @@ ${v6:+	interface: $GW6@53
 	local-data: "www.example.test. 300 IN A 192.0.2.80"
 	local-data: "secret-name.example.test. 300 IN A 192.0.2.81"
 	local-data: "asked.example.test. 300 IN A 192.0.2.82"
+	local-data: "dual.example.test. 300 IN A 192.0.2.83"
 	local-data: "_dns.$ADN. 300 IN SVCB 1 $ADN. alpn=dot"
 	local-data: "$ADN. 300 IN A $DOT"
 remote-control:
@@ -315,6 +316,14 @@ s_lease() {
 	out=$(ds_ctl a link "$VETH" dnr-option dhcp4 "$(printf '%s' "$hex" | tr -d :)" 2>&1)
 	expect_contains "lease: the option in plain hex: the same designation" "$out" \
 		"DHCPv4 DNR option: 1 DNR designation(s) (no change)"
+	# dual stack: a DHCPv6 lease without the option takes nothing away
+	# from what DHCPv4 designated (each source keeps its own)
+	out=$(ds_ctl a link "$VETH" dnr-option dhcp6 "" 2>&1)
+	expect_contains "lease: DHCPv6 without the option: nothing of its own, no change" "$out" \
+		"DHCPv6 DNR option: 0 DNR designation(s) (no change)"
+	out=$(ds_ctl a query dual.example.test)
+	expect_contains "lease: ... DHCPv4's designation is still in force" "$out" \
+		"answered by: DoT to $ADN ($DOT:853, certificate verified (PKIX))"
 	# a lease without the option: the link has no DNR designation left
 	out=$(ds_ctl a link "$VETH" dnr-option dhcp4 "" 2>&1)
 	expect_contains "lease: an empty option leaves the link none" "$out" \
