@@ -7,7 +7,8 @@
 #             parallel=2); lintian reports no error and no warning, and
 #             each override in debian/ says why; the package holds the
 #             programs, the unit, sysusers.d and tmpfiles.d files, the
-#             configuration (a conffile), the manual pages and a
+#             configuration (a conffile), the manual pages, the
+#             NetworkManager dispatcher script (executable, root's) and a
 #             README.Debian that tells how to switch /etc/resolv.conf from
 #             systemd-resolved and back.
 #   root:     dpkg --root installs it into a scratch root (the maintainer
@@ -136,9 +137,16 @@ s_build() {
 		./usr/lib/sysusers.d/dotstub.conf ./usr/lib/tmpfiles.d/dotstub.conf \
 		./etc/dotstub/dotstub.conf ./usr/share/man/man8/dotstubd.8.gz \
 		./usr/share/man/man8/dotctl.8.gz ./usr/share/man/man5/dotstub.conf.5.gz \
-		./usr/share/dbus-1/system.d/dotstub-resolve1.conf; do
+		./usr/share/dbus-1/system.d/dotstub-resolve1.conf \
+		./usr/lib/NetworkManager/dispatcher.d/90-dotstub-dnr \
+		./usr/share/doc/dotstub/examples/dotstub-dhclient.conf; do
 		expect_contains "package holds $f" "$contents" "$f"
 	done
+	# NetworkManager runs a dispatcher script only if root owns it and it
+	# is executable, writable by root alone
+	expect_eq "the dispatcher script: mode and owner" \
+		"$(dpkg-deb -c "$DEB" | awk '$6 == "./usr/lib/NetworkManager/dispatcher.d/90-dotstub-dnr" { print $1, $2 }')" \
+		"-rwxr-xr-x root/root"
 	expect_eq "conffiles" "$(dpkg-deb -I "$DEB" conffiles)" "/etc/dotstub/dotstub.conf"
 	# dh_compress gzips a README.Debian of more than 4 KiB: either is right
 	readme=$(grep -xE '\./usr/share/doc/dotstub/README\.Debian(\.gz)?' <<<"$contents")

@@ -32,10 +32,26 @@
 #            stays empty
 #   restart: dotstubd restarted under a running NetworkManager: the new
 #            daemon takes the name and NetworkManager configures it again
+#   dnr:     DNR (RFC 9463) through NetworkManager: the gateway's resolver
+#            publishes nothing (a plain Unbound on 10.77.0.1, which also
+#            serves DoT on 192.0.2.53 with a certificate for the ADN from
+#            a test CA) and dnsmasq also hands out option 162 designating
+#            that DoT server; NetworkManager runs with the shipped
+#            packaging/networkmanager/dotstub-dhclient.conf (dhcp=dhclient),
+#            packaging/dhclient/dhclient-dotstub.conf appended to a scratch
+#            /etc/dhcp/dhclient.conf, and nm-dispatcher (started by hand in
+#            NetworkManager's mount namespace, on the private bus: no bus
+#            activation) runs packaging/networkmanager/90-dotstub-dnr, with
+#            the machine's dispatcher directories covered by scratch ones.
+#            The option reaches the dispatcher (DHCP4_V4_DNR) and dotstubd:
+#            the link ends on DoT to the ADN authenticated by its
+#            certificate (PKIX), its key pinned with source dnr; the time
+#            from NetworkManager's lease to the first authenticated answer
+#            is printed; `nmcli connection down` clears the designation.
 # At the end, the machine's /etc/resolv.conf and NetworkManager
 # directories are as they were.
 # Needs: network-manager, dnsmasq (dnsmasq-base), dbus-daemon,
-# dbus-monitor, unbound; root.
+# dbus-monitor, unbound, isc-dhcp-client (dnr); root.
 set -u
 # shellcheck source=../lib/netns.sh
 . "$DOTSTUB_SRC/tests/lib/netns.sh"
@@ -47,9 +63,11 @@ netns_reexec "$@"
 . "$DOTSTUB_SRC/tests/lib/provisioned.sh"
 # shellcheck source=../lib/dbus.sh
 . "$DOTSTUB_SRC/tests/lib/dbus.sh"
+# shellcheck source=../lib/unbound-dot.sh
+. "$DOTSTUB_SRC/tests/lib/unbound-dot.sh"
 prov_require busctl dbus-daemon unshare
 prov_tmpdir
-trap 'ds_stop_all; bg_stop nm; bg_stop monitor; bg_stop dnsmasq; dbus_stop_dir "$BUSDIR"; prov_cleanup; rm -rf "$T_DIR" "${BUSDIR:-}"' EXIT
+trap 'ds_stop_all; nm_stop; bg_stop monitor; bg_stop dnrgw; bg_stop dnsmasq; dbus_stop_dir "$BUSDIR"; prov_cleanup; rm -rf "$T_DIR" "${BUSDIR:-}"' EXIT
 for t in NetworkManager nmcli dnsmasq dbus-monitor; do
 	if ! command -v "$t" >/dev/null 2>&1; then
 		t_fail "$t: not installed (scripts/deps.sh installs it)"
@@ -65,6 +83,10 @@ L=127.0.0.80
 R1=org.freedesktop.resolve1
 NMNAME=org.freedesktop.NetworkManager
 NM_POLICY=/usr/share/dbus-1/system.d/org.freedesktop.NetworkManager.conf
+NMD_POLICY=/usr/share/dbus-1/system.d/nm-dispatcher.conf
+NMD=/usr/lib/NetworkManager/nm-dispatcher
+ADN=dns.example.test  # the DNR scenario's DoT server
+DOT=192.0.2.53
 NMDIR=$T_DIR/nm
 BUSDIR=$(mktemp -d /tmp/dotstub-bus.XXXXXX)
 WAIT=(--discovery-wait 10000)
@@ -111,7 +133,7 @@ seen() { grep -c " $1 A IN" "$PROV_TMP/r1/unbound.log" 2>/dev/null; }
 # ---------------------------------------------------------------- DHCP
 # dnsmasq in the gateway namespace: DHCP only (port=0: no DNS), handing out
 # an address, the router, DNS server $GW and lan.example as the domain name
-# (option 15) and the search list (option 119)
+# (option 15) and the search list (option 119); and the options given
 dhcp_start() {
 	ip netns exec "$NS_GW" dnsmasq --keep-in-foreground --port=0 --no-resolv --no-hosts \
 		--interface="${NS_P}g" --bind-interfaces --user=root --group=root \
@@ -119,10 +141,69 @@ dhcp_start() {
 		--no-ping --dhcp-range=10.77.0.100,10.77.0.150,255.255.255.0,1h \
 		--dhcp-option=option:router,$GW --dhcp-option=option:dns-server,$GW \
 		--domain=lan.example --dhcp-option=option:domain-search,lan.example \
-		--log-dhcp --log-facility="$T_DIR/dnsmasq.log" 2>>"$T_DIR/dnsmasq.log" &
+		--log-dhcp --log-facility="$T_DIR/dnsmasq.log" "$@" 2>>"$T_DIR/dnsmasq.log" &
 	echo $! >"$T_DIR/dnsmasq.pid"
 	wait_for 5 grep -q "DHCP, IP range" "$T_DIR/dnsmasq.log" ||
 		{ echo "dnsmasq did not start: $(cat "$T_DIR/dnsmasq.log")"; return 1; }
+}
+
+# ---------------------------------------------------------------- DNR
+# dnrgw_start: a real Unbound in the gateway namespace, a plain resolver on
+# $GW that publishes neither resolver-name.arpa nor DDR, and a DoT server on
+# $DOT with a certificate for $ADN from a test CA ($T_DIR/dnrgw/ca.pem)
+dnrgw_start() {
+	local d=$T_DIR/dnrgw
+	mkdir -p "$d"
+	ip -n "$NS_GW" addr add $DOT/32 dev "${NS_P}g" || return 1
+	udot_ca_chain $ADN "$d" || return 1
+	cat >"$d/unbound.conf" <<EOF
+server:
+	chroot: ""
+	username: ""
+	directory: "$d"
+	pidfile: "$d/unbound.pid"
+	verbosity: 1
+	use-syslog: no
+	logfile: "$d/unbound.log"
+	num-threads: 1
+	interface: $GW@53
+	interface: $DOT@853
+	tls-port: 853
+	tls-service-key: "$d/$ADN.key"
+	tls-service-pem: "$d/$ADN.pem"
+	access-control: 0.0.0.0/0 allow
+	do-not-query-address: 0.0.0.0/0
+	do-not-query-address: ::/0
+	local-zone: "resolver-name.arpa." static
+	local-data: "resolver-name.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
+	local-zone: "resolver.arpa." static
+	local-data: "resolver.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
+	local-zone: "example.test." static
+	local-data: "www.example.test. 300 IN A 192.0.2.80"
+remote-control:
+	control-enable: no
+EOF
+	ip netns exec "$NS_GW" unbound -d -c "$d/unbound.conf" >>"$d/unbound.stderr" 2>&1 &
+	echo $! >"$T_DIR/dnrgw.pid"
+	if ! wait_for 5 ip netns exec "$NS_GW" sh -c \
+		"dig @$GW +time=1 +tries=1 www.example.test A | grep -q 192.0.2.80"; then
+		echo "unbound on $GW does not answer:"
+		cat "$d/unbound.stderr" "$d/unbound.log" 2>/dev/null
+		return 1
+	fi
+}
+# dnr_hex: the data of an OPTION_V4_DNR (RFC 9463 5.1), colon-separated
+# as dnsmasq takes it: one instance, priority 1, $ADN, the address $DOT,
+# alpn=dot
+dnr_hex() {
+	python3 - "$ADN" "$DOT" <<'EOF'
+import sys
+adn, addr = sys.argv[1:]
+name = b"".join(bytes([len(l)]) + l.encode() for l in adn.split(".")) + b"\0"
+inst = bytes([0, 1, len(name)]) + name + bytes([4]) + bytes(map(int, addr.split("."))) \
+    + bytes([0, 1, 0, 4, 3]) + b"dot"
+print(":".join("%02x" % b for b in len(inst).to_bytes(2, "big") + inst))
+EOF
 }
 
 # ---------------------------------------------------------------- the bus
@@ -212,7 +293,39 @@ method=ignore
 EOF
 	chmod 600 "$NMDIR/etc/system-connections/lan.nmconnection"
 	: >"$NMDIR/resolv.conf"
+	# the machine's dispatcher scripts and dhclient configuration are
+	# covered by these (empty unless nm_dnr_config fills them)
+	mkdir -p "$NMDIR/etc/dispatcher.d" "$NMDIR/lib-dispatcher.d" "$NMDIR/dhcp"
 }
+# nm_dnr_config NAME: what a user adds for DNR through NetworkManager, as
+# shipped: the dhclient backend (conf.d), the dhclient.conf lines appended
+# to /etc/dhcp/dhclient.conf (here a request list like Debian's default
+# one), the dispatcher script; and the test's own dispatcher script,
+# 00-test, which records each action with DHCP4_V4_DNR and the time.
+# dotctl, on nm-dispatcher's PATH, is the build's for daemon NAME.
+nm_dnr_config() {
+	local pkg=$DOTSTUB_SRC/packaging/networkmanager
+	cp "$pkg/dotstub-dhclient.conf" "$NMDIR/etc/conf.d/" || return 1
+	{
+		printf 'request subnet-mask, broadcast-address, time-offset, routers,\n'
+		printf '\tdomain-name, domain-name-servers, domain-search, host-name;\n'
+		cat "$DOTSTUB_SRC/packaging/dhclient/dhclient-dotstub.conf"
+	} >"$NMDIR/dhcp/dhclient.conf" || return 1
+	check "dnr: packaging ships the dispatcher script" test -f "$pkg/90-dotstub-dnr"
+	if [ -f "$pkg/90-dotstub-dnr" ]; then
+		install -m 755 "$pkg/90-dotstub-dnr" "$NMDIR/etc/dispatcher.d/" || return 1
+	fi
+	cat >"$NMDIR/etc/dispatcher.d/00-test" <<EOF
+#!/bin/sh
+echo "\$2 \$(date +%s%N) \${DEVICE_IFACE:-} DHCP4_V4_DNR=\${DHCP4_V4_DNR:-}" >>"$T_DIR/dispatched"
+EOF
+	chmod 755 "$NMDIR/etc/dispatcher.d/00-test"
+	mkdir -p "$NMDIR/bin"
+	printf '#!/bin/sh\nexec "%s" -s "%s" "$@"\n' "$DOTCTL" "$T_DIR/$1/control" >"$NMDIR/bin/dotctl"
+	chmod 755 "$NMDIR/bin/dotctl"
+	NM_DISPATCHER=1
+}
+NM_DISPATCHER=
 
 # nm_start: NetworkManager in the foreground, in a mount and UTS namespace
 # of its own: a tmpfs over /run (its runtime directory; the machine's bus
@@ -224,7 +337,7 @@ EOF
 # (DBUS_SYSTEM_BUS_ADDRESS).  Any mount failing, it does not start.
 nm_start() {
 	in_test_netns || { echo "refusing to start NetworkManager outside $NS_CLI"; return 1; }
-	nm_write_config
+	[ -d "$NMDIR/etc" ] || nm_write_config
 	# shellcheck disable=SC2016 # expanded by the inner sh
 	unshare -m -u --propagation private -- sh -c '
 		set -e
@@ -233,9 +346,23 @@ nm_start() {
 		mount -t tmpfs -o mode=700 tmpfs /var/lib/NetworkManager
 		mount --bind "$1/etc" /etc/NetworkManager
 		mount --bind "$1/resolv.conf" /etc/resolv.conf
+		mount --bind "$1/lib-dispatcher.d" /usr/lib/NetworkManager/dispatcher.d
+		[ ! -d /etc/dhcp ] || mount --bind "$1/dhcp" /etc/dhcp
+		if [ -n "$2" ]; then
+			PATH=$1/bin:$PATH "$3" --debug --persist >"$1/dispatcher.log" 2>&1 &
+			echo $! >"$1/dispatcher.pid"
+			n=0
+			until grep -q "org.freedesktop.nm_dispatcher" "$1/dispatcher.owned" 2>/dev/null; do
+				[ $n -lt 100 ] || { echo "nm-dispatcher did not take its name"; exit 1; }
+				busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" list --acquired --no-legend \
+					>"$1/dispatcher.owned" 2>/dev/null || :
+				n=$((n + 1))
+				sleep 0.05 # pacing of this poll loop (the name owned is the condition)
+			done
+		fi
 		exec NetworkManager --no-daemon --debug --config=/etc/NetworkManager/NetworkManager.conf \
 			--config-dir=/etc/NetworkManager/conf.d --system-config-dir="$1/empty"' \
-		sh "$NMDIR" >"$NMDIR/log" 2>&1 &
+		sh "$NMDIR" "$NM_DISPATCHER" "$NMD" >"$NMDIR/log" 2>&1 &
 	echo $! >"$T_DIR/nm.pid"
 	if ! within 10 nm_owns_name; then
 		echo "NetworkManager did not start:"
@@ -243,6 +370,19 @@ nm_start() {
 		return 1
 	fi
 	nm_namespaces
+}
+# nm_stop: NetworkManager, nm-dispatcher, and the dhclient NetworkManager
+# ran (in a process group of its own, it may outlive NetworkManager)
+nm_stop() {
+	local pid kids=
+	if pid=$(bg_pid nm); then
+		kids=$(ps -o pid= --ppid "$pid" 2>/dev/null)
+	fi
+	bg_stop nm
+	for pid in $kids $(cat "$NMDIR/dispatcher.pid" 2>/dev/null); do
+		pid_stop "$pid"
+	done
+	rm -f "$NMDIR/dispatcher.pid"
 }
 # nm_namespaces: NetworkManager runs in this network namespace, and in a
 # mount and UTS namespace that are not this script's
@@ -306,9 +446,12 @@ setup() {
 }
 teardown() {
 	ds_stop_all
-	bg_stop nm
+	nm_stop
 	bg_stop monitor
 	bg_stop dnsmasq
+	bg_stop dnrgw
+	ip -n "$NS_GW" addr del $DOT/32 dev "${NS_P}g" 2>/dev/null
+	NM_DISPATCHER=
 	dbus_stop_dir "$BUSDIR"
 	prov_stop "$PROV_TMP/r1"
 	rm -rf "${T_DIR:?}"/*/ "$T_DIR"/*.log "$T_DIR"/*.leases
@@ -414,8 +557,93 @@ s_restart() {
 	check "restart: NetworkManager still runs" pid_alive "$(bg_pid nm)"
 }
 
+# ---------------------------------------------------------------- DNR through NetworkManager
+# link_dnr NAME: the link's transport is DoT to the DNR designation,
+# authenticated by its certificate
+link_dnr() {
+	case $(link_line "$1" transport) in
+	"DoT to $ADN ($DOT:853), authenticated by its certificate (PKIX)"*) return 0 ;;
+	esac
+	return 1
+}
+no_link_dnr() { ! link_dnr "$1"; }
+# dispatched ACTION: the test's dispatcher script ran for ACTION on the veth
+dispatched() { grep -q "^$1 [0-9]* $IFACE " "$T_DIR/dispatched" 2>/dev/null; }
+# nm_lease_ms: when NetworkManager took the lease (its log's timestamp)
+nm_lease_ms() {
+	sed -n "s/^.*<info> *\[\([0-9]*\)\.\([0-9]\{3\}\)[0-9]*\] dhcp4 ($IFACE): state changed new lease.*/\1\2/p" \
+		"$NMDIR/log" | head -1
+}
+s_dnr() {
+	local out hex t1 lease ms nm up
+	ip addr flush dev "$IFACE"
+	ip route flush dev "$IFACE"
+	ip neigh flush dev "$IFACE"
+	hex=$(dnr_hex) || return 1
+	dbus_start "$BUSDIR" "$NM_POLICY" "$NMD_POLICY" || return 1
+	dnrgw_start || return 1
+	dhcp_start --dhcp-option-force=162,"$hex" || return 1
+	r1_daemon d --ca-file "$T_DIR/dnrgw/$ADN.ca.pem" --unknown-network opportunistic || return 1
+	check "dnr: dotstubd owns $R1" within 5 r1_owned
+	nm_write_config
+	nm_dnr_config d || return 1
+	nm_start || return 1
+	nm=$(bg_pid nm)
+	check "dnr: NetworkManager activates the connection" within 20 nm_activated
+	nm_activated || nm_log
+	check "dnr: NetworkManager ran dhclient" grep -q "dhclient started with pid" "$NMDIR/log"
+	# the configuration NetworkManager made for dhclient, in its mount namespace
+	out=$(cat "/proc/$nm/root/var/lib/NetworkManager/dhclient-$IFACE.conf" 2>&1)
+	printf '# dhclient.conf by NetworkManager: %s\n' "${out//$'\n'/$'\n# dhclient.conf by NetworkManager: '}"
+	expect_contains "dnr: NetworkManager's dhclient.conf declares option 162" "$out" \
+		"option v4-dnr code 162 = string;"
+	expect_contains "dnr: ... and asks for it" "$out" "also request v4-dnr;"
+	check "dnr: dnsmasq handed out a lease" grep -q "DHCPACK(${NS_P}g)" "$T_DIR/dnsmasq.log"
+	check "dnr: the dispatcher ran for up" wait_for 10 dispatched up
+	out=$(grep "^up [0-9]* $IFACE " "$T_DIR/dispatched")
+	echo "# dispatched: $out"
+	expect_contains "dnr: the dispatcher scripts get the option (DHCP4_V4_DNR)" "$out" \
+		"$IFACE DHCP4_V4_DNR=0:22:0:1:12:"
+	check "dnr: dotstubd got the option from the dispatcher script" ds_wait_log d \
+		"link $IFACE ($IFX): DHCPv4 DNR option: 1 DNR designation(s)" 0 10
+	check "dnr: the link goes DoT to the ADN, authenticated by PKIX" within 20 link_dnr d
+	out=$(ds_ctl d query www.example.test A)
+	t1=$(ms_now)
+	printf '# dotctl query: %s\n' "${out//$'\n'/$'\n# dotctl query: '}"
+	expect_contains "dnr: the first authenticated answer" "$out" "192.0.2.80"
+	expect_contains "dnr: ... over DoT to the ADN, PKIX" "$out" \
+		"answered by: DoT to $ADN ($DOT:853, certificate verified (PKIX))"
+	lease=$(nm_lease_ms)
+	up=$(awk -v i="$IFACE" '$1 == "up" && $3 == i { print substr($2, 1, length($2) - 6); exit }' \
+		"$T_DIR/dispatched")
+	ms=$(sed -n 's/.*first answer over the new upstream \([0-9.]*\) ms after the network change.*/\1/p' \
+		"$T_DIR/d/log" | tail -1)
+	echo "# timing: DNR through NetworkManager: first authenticated answer $((t1 - ${lease:-t1})) ms" \
+		"after NetworkManager's lease (after the dispatcher's up: $((t1 - ${up:-t1})) ms; the daemon's" \
+		"own measure: ${ms:-?} ms after the network change)"
+	check "dnr: NetworkManager's lease time is logged" test -n "$lease"
+	[ -n "$lease" ] || nm_log
+	out=$(ds_ctl d status)
+	printf '# dotctl status: %s\n' "${out//$'\n'/$'\n# dotctl status: '}"
+	expect_contains "dnr: status: why (DNR)" "$out" "DNR, verified by its certificate (PKIX)"
+	check "dnr: its key is pinned with source dnr" within 10 sh -c \
+		"'$DOTCTL' -s '$T_DIR/d/control' trust list | grep -q '^$ADN. .*dnr'"
+
+	# the connection down: the dispatcher's down clears the designation
+	out=$(nmc connection down lan)
+	expect_contains "dnr: nmcli connection down" "$out" "successfully deactivated"
+	check "dnr: the dispatcher ran for down" wait_for 10 dispatched down
+	check "dnr: dotstubd: the link has no DNR designation left" ds_wait_log d \
+		"link $IFACE ($IFX): DHCPv4 DNR option: 0 DNR designation(s)" 0 10
+	check "dnr: the link is no longer DoT to the ADN" within 10 no_link_dnr d
+	expect_not_contains "dnr: the dispatcher script said nothing" "$(cat "$NMDIR/dispatcher.log")" "90-dotstub-dnr:"
+	check "dnr: NetworkManager still runs" pid_alive "$nm"
+	check "dnr: dotstubd still runs" pid_alive "$(ds_pid d)"
+}
+
 scenario lease s_lease teardown
 scenario restart s_restart teardown
+scenario dnr s_dnr teardown
 
 # the machine's own files, as they were
 expect_eq "the machine's /etc/resolv.conf and NetworkManager directories untouched" \

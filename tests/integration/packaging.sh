@@ -189,7 +189,8 @@ for d in "Type=notify" "Restart=on-failure" "ProtectSystem=strict" "ProtectHome=
     "PrivateTmp=yes" "NoNewPrivileges=yes" "User=dotstub" "RuntimeDirectory=dotstub" \
     "StateDirectory=dotstub" "ConfigurationDirectory=dotstub" \
     "SystemCallFilter=@system-service" \
-    "AmbientCapabilities=CAP_NET_BIND_SERVICE" "CapabilityBoundingSet=CAP_NET_BIND_SERVICE" \
+    "AmbientCapabilities=CAP_NET_BIND_SERVICE CAP_NET_RAW" \
+    "CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_NET_RAW" \
     "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK"; do
 	grep -qxF "$d" "$UNIT" || bad "dotstubd.service: no '$d'"
 done

@@ -275,7 +275,8 @@ s_unit_verify() {
 	for l in "Type=notify" "NotifyAccess=main" "ExecReload=$DOTSTUBD -n" \
 	    'ExecReload=/bin/kill -HUP $MAINPID' "Before=network.target nss-lookup.target" \
 	    "Wants=nss-lookup.target" "Conflicts=systemd-resolved.service" "User=dotstub" \
-	    "AmbientCapabilities=CAP_NET_BIND_SERVICE" "CapabilityBoundingSet=CAP_NET_BIND_SERVICE" \
+	    "AmbientCapabilities=CAP_NET_BIND_SERVICE CAP_NET_RAW" \
+	    "CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_NET_RAW" \
 	    "StateDirectory=dotstub" "RuntimeDirectory=dotstub" \
 	    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK"; do
 		expect_contains "the unit has $l" "$u" "$l"
