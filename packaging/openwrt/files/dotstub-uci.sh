@@ -77,6 +77,7 @@ main dot_client_inflight uint dot-client-inflight
 main publish bool publish
 main ddr bool ddr
 main dnr bool dnr
+main dnr_ra bool dnr-ra
 main ca_file path ca-file
 main dot_idle_timeout uint dot-idle-timeout
 main dot_handshake_timeout uint dot-handshake-timeout
