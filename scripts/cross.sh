@@ -74,12 +74,13 @@ LIBS=(libc6-dev libssl-dev libevent-dev libunbound-dev nettle-dev libnl-3-dev
 # $3 (v1) as scratch after register allocation, so its callers are told
 # that it leaves $3 alone and keep a value there across the call (seen in
 # test_policy and test_netmgr_timing: a GOT address kept in $3, a call
-# through the garbage loaded from it; earlier a FILE pointer, "invalid
-# stdio handle").  Not qemu's doing, not dotstub's: the code is wrong.
+# through the garbage loaded from it; without LTO, test_netmgr_timing's
+# "glibc detected an invalid stdio handle").  Not qemu's doing, not
+# dotstub's: the code is wrong.
 ROUTER_CFLAGS=(-mips32r2 -mtune=24kc -mno-branch-likely -fno-caller-saves -fno-plt
 	-mips16 -minterlink-mips16 -fno-ipa-ra -Wformat -Werror=format-security
 	-fstack-protector -D_FORTIFY_SOURCE=1)
-ROUTER_LDFLAGS=(-Wl,-z,now -Wl,-z,relro -Wl,-z,max-page-size=4096)
+ROUTER_LDFLAGS=("-Wl,-z,now" "-Wl,-z,relro" "-Wl,-z,max-page-size=4096")
 
 # arch_info ARCH: sets TRIPLET QEMU CPU_FAMILY CPU ENDIAN, RESOLVE1 and
 # PROFILE: mipsel is the router build above, without the resolve1 D-Bus
