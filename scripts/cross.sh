@@ -15,8 +15,9 @@
 #      Multi-Arch: below);
 #   2. writes the meson cross file cross.ini (gcc --sysroot, pkg-config in
 #      the sysroot, exe_wrapper qemu-ARCH -L sysroot) and configures a
-#      buildtype=minsize (-Os) build, with the resolve1 D-Bus API but on
-#      mipsel (see arch_info);
+#      buildtype=minsize (-Os) build, with the resolve1 D-Bus API; mipsel
+#      is the router build instead, as the OpenWrt package builds it
+#      (ROUTER_CFLAGS, arch_info);
 #   3. builds dotstubd, dotctl and what the 'unit' and 'fuzz-corpus' suites
 #      need, and runs those suites (the corpora replay through the
 #      non-libFuzzer driver) under qemu-user, except call_cycles and the
@@ -56,18 +57,43 @@ usage() {
 LIBS=(libc6-dev libssl-dev libevent-dev libunbound-dev nettle-dev libnl-3-dev
 	libnl-route-3-dev libldns-dev libcmocka-dev libsystemd-dev libseccomp-dev)
 
-# arch_info ARCH: sets TRIPLET QEMU CPU_FAMILY CPU ENDIAN, and RESOLVE1:
-# mipsel is built as packaging/openwrt builds it, without the resolve1
-# D-Bus API (no systemd on a router); the others with it, so that its code
-# is built and tested too
+# The router build, as packaging/openwrt/Makefile builds dotstub for
+# OpenWrt's mipsel_24kc packages (ramips): OpenWrt's compiler flags for that
+# target (-Os with CONFIG_TARGET_OPTIMIZATION and CONFIG_EXTRA_OPTIMIZATION,
+# MIPS16 with CONFIG_USE_MIPS16), its hardening defaults (format-security,
+# the regular stack protector, FORTIFY_SOURCE=1, full RELRO; PIE as
+# PKG_ASLR_PIE_REGULAR gives network daemons such as dnsmasq), and what the
+# package adds (PKG_BUILD_FLAGS lto; 4 KiB pages, the pages of OpenWrt's
+# 32-bit MIPS kernels: ld's 64 KiB default pads the file with up to 64 KiB
+# of zeros before the RELRO segment; -fno-ipa-ra, below).  Not OpenWrt's:
+# -msoft-float, as Debian's mipsel libraries are hard-float, and glibc for
+# musl.
+#
+# -fno-ipa-ra: gcc 12 miscompiles position-independent MIPS16 code with
+# interprocedural register allocation: a MIPS16 function sets up $gp with
+# $3 (v1) as scratch after register allocation, so its callers are told
+# that it leaves $3 alone and keep a value there across the call (seen in
+# test_policy and test_netmgr_timing: a GOT address kept in $3, a call
+# through the garbage loaded from it; without LTO, test_netmgr_timing's
+# "glibc detected an invalid stdio handle").  Not qemu's doing, not
+# dotstub's: the code is wrong.
+ROUTER_CFLAGS=(-mips32r2 -mtune=24kc -mno-branch-likely -fno-caller-saves -fno-plt
+	-mips16 -minterlink-mips16 -fno-ipa-ra -Wformat -Werror=format-security
+	-fstack-protector -D_FORTIFY_SOURCE=1)
+ROUTER_LDFLAGS=("-Wl,-z,now" "-Wl,-z,relro" "-Wl,-z,max-page-size=4096")
+
+# arch_info ARCH: sets TRIPLET QEMU CPU_FAMILY CPU ENDIAN, RESOLVE1 and
+# PROFILE: mipsel is the router build above, without the resolve1 D-Bus
+# API (no systemd on a router); the others are plain -Os builds with it, so
+# that its code is built and tested too
 arch_info() {
-	RESOLVE1=enabled
+	RESOLVE1=enabled PROFILE=minsize
 	case $1 in
 	armhf) TRIPLET=arm-linux-gnueabihf QEMU=qemu-arm CPU_FAMILY=arm CPU=armv7 ENDIAN=little ;;
 	arm64) TRIPLET=aarch64-linux-gnu QEMU=qemu-aarch64 CPU_FAMILY=aarch64 CPU=aarch64 ENDIAN=little ;;
 	mipsel)
 		TRIPLET=mipsel-linux-gnu QEMU=qemu-mipsel CPU_FAMILY=mips CPU=mips32r2 ENDIAN=little
-		RESOLVE1=disabled
+		RESOLVE1=disabled PROFILE=openwrt
 		;;
 	s390x) TRIPLET=s390x-linux-gnu QEMU=qemu-s390x CPU_FAMILY=s390x CPU=s390x ENDIAN=big ;;
 	amd64) TRIPLET=x86_64-linux-gnu QEMU='' CPU_FAMILY=x86_64 CPU=x86_64 ENDIAN=little ;;
@@ -258,12 +284,12 @@ for t in json.load(sys.stdin):
 ' "$1"
 }
 
-declare -A SIZE_D SIZE_C MEM R1
+declare -A SIZE_D SIZE_C MEM R1 PROF
 failed=0
 
 # cross_one ARCH: steps 1 to 4; returns 1 if one failed
 cross_one() {
-	local arch=$1 dir=build-cross-$1 t0 setup_args=() strip=strip f name target tests targets
+	local arch=$1 dir=build-cross-$1 t0 setup_args=() options strip=strip f name target tests targets
 	arch_info "$arch" || { echo "cross: unknown ARCH $arch" >&2; return 1; }
 	echo "=== cross $arch ($TRIPLET): install"
 	install_host "$arch" || { echo "cross $arch: installing failed" >&2; return 1; }
@@ -275,11 +301,20 @@ cross_one() {
 		strip=$TRIPLET-strip
 	fi
 	t0=$(date +%s)
-	echo "=== cross $arch: configure and build ($dir, buildtype=minsize, resolve1 $RESOLVE1)"
-	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "${setup_args[@]}" -Dbuildtype=minsize -Dresolve1="$RESOLVE1" >/dev/null ||
-			{ echo "cross $arch: meson setup failed" >&2; return 1; }
+	options=(-Dbuildtype=minsize -Dresolve1="$RESOLVE1")
+	if [ "$PROFILE" = openwrt ]; then
+		options+=(-Db_lto=true -Dc_args="${ROUTER_CFLAGS[*]}" -Dc_link_args="${ROUTER_LDFLAGS[*]}")
 	fi
+	echo "=== cross $arch: configure and build ($dir, buildtype=minsize, resolve1 $RESOLVE1, $PROFILE)"
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "${setup_args[@]}" "${options[@]}" >/dev/null ||
+			{ echo "cross $arch: meson setup failed" >&2; return 1; }
+	elif [ "$(cat "$dir/cross-options" 2>/dev/null)" != "${options[*]}" ]; then
+		# a build directory of an earlier cross.sh: its options follow
+		meson configure "$dir" "${options[@]}" >/dev/null ||
+			{ echo "cross $arch: meson configure failed" >&2; return 1; }
+	fi
+	printf '%s\n' "${options[*]}" >"$dir/cross-options"
 	# meson.build changed since: the test list is read after meson has
 	# read it again
 	ninja -C "$dir" build.ninja >/dev/null || { echo "cross $arch: meson failed" >&2; return 1; }
@@ -308,9 +343,10 @@ cross_one() {
 	fi
 	R1[$arch]=$(meson introspect --buildoptions "$dir" |
 		python3 -c 'import json, sys; print([o["value"] for o in json.load(sys.stdin) if o["name"] == "resolve1"][0])')
+	PROF[$arch]=$PROFILE
 	SIZE_D[$arch]=$(stat -c %s "$dir/stripped/dotstubd")
 	SIZE_C[$arch]=$(stat -c %s "$dir/stripped/dotctl")
-	echo "cross $arch: stripped dotstubd ${SIZE_D[$arch]} bytes, dotctl ${SIZE_C[$arch]} bytes (-Os)"
+	echo "cross $arch: stripped dotstubd ${SIZE_D[$arch]} bytes, dotctl ${SIZE_C[$arch]} bytes (-Os, $PROFILE)"
 	# the goal for a router, said and not failed: features may outgrow it
 	if [ "$arch" = mipsel ] && [ "${SIZE_D[$arch]}" -gt 300000 ]; then
 		echo "cross $arch: note: dotstubd is over 300,000 bytes, the size goal for a router"
@@ -330,8 +366,9 @@ for a in "$@"; do
 done
 
 echo
-echo "stripped sizes at -Os (buildtype=minsize), dynamic against the shared libraries:"
-printf '%-8s %10s %10s %-9s %s\n' arch dotstubd dotctl resolve1 "idle dotstubd"
+echo "stripped sizes at -Os (buildtype=minsize; openwrt: the router build, packaging/openwrt),"
+echo "dynamic against the shared libraries:"
+printf '%-8s %-8s %10s %10s %-9s %s\n' arch build dotstubd dotctl resolve1 "idle dotstubd"
 for a in "${archs[@]}"; do
 	[ -n "${SIZE_D[$a]:-}" ] || continue
 	mem=
@@ -339,6 +376,6 @@ for a in "${archs[@]}"; do
 		read -r rss pss <<<"${MEM[$a]}"
 		mem="RSS $rss kB, PSS $pss kB"
 	fi
-	printf '%-8s %10s %10s %-9s %s\n' "$a" "${SIZE_D[$a]}" "${SIZE_C[$a]}" "${R1[$a]}" "$mem"
+	printf '%-8s %-8s %10s %10s %-9s %s\n' "$a" "${PROF[$a]}" "${SIZE_D[$a]}" "${SIZE_C[$a]}" "${R1[$a]}" "$mem"
 done
 exit $failed

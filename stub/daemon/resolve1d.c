@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dotstub-config.h"
 #include "dotstub/resolve1.h"
 #include "dotstub/sockaddr.h"
 
@@ -376,7 +377,9 @@ int ds_resolve1d_open(struct ds_daemon *d)
 		.link_state = h_link_state,
 		.stats = h_stats,
 	};
-	r = ds_r1_open(d->base, &o, &h, &rd->r1);
+	/* built without sd-bus, ds_r1_open() only refuses: no hooks, and the
+	 * compiler drops them (a router's build) */
+	r = ds_r1_open(d->base, &o, HAVE_RESOLVE1 ? &h : NULL, &rd->r1);
 	if (r < 0) {
 		free(rd);
 		return r;
