@@ -64,7 +64,9 @@ check_prefix(char **tok, int n)
 int
 disc_key_parse(const char *text, struct trust_dnskey *ret)
 {
-	char buf[KEY_TEXT_MAX], rest[KEY_TEXT_MAX], *tok[KEY_MAX_TOKENS], *save = NULL, *t,
+	/* rest is as long as a line trust_dnskey_parse may read: a shorter
+	 * one makes LTO see its strnlen bound run past the buffer */
+	char buf[KEY_TEXT_MAX], rest[TRUST_LINE_MAX + 1], *tok[KEY_MAX_TOKENS], *save = NULL, *t,
 		*semi;
 	struct trust_dnskey k;
 	size_t len = 0;
