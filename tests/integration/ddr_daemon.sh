@@ -58,49 +58,10 @@ ip -n "$NS_GW" addr add $PUB/32 dev "${NS_P}g" || exit 1
 # for $ADN), with no resolver-name.arpa and a DDR record designating
 # itself (none with noddr: an attacker stripped it)
 gw_unbound() {
-	local d=$T_DIR/$1 a=$2 c=$3 ddr q="_dns.resolver.arpa SVCB" ready="SVCB.*$ADN"
-	ddr="local-data: '_dns.resolver.arpa. 300 IN SVCB 1 $ADN. alpn=\"dot\" ipv4hint=$a'"
-	if [ "${4:-}" = noddr ]; then
-		ddr="" q="www.example.test A" ready=192.0.2.80
-	fi
-	mkdir -p "$d"
-	cat >"$d/unbound.conf" <<EOF
-server:
-	chroot: ""
-	username: ""
-	directory: "$d"
-	pidfile: "$d/unbound.pid"
-	verbosity: 1
-	use-syslog: no
-	logfile: "$d/unbound.log"
-	num-threads: 1
-	interface: $a@53
-	interface: $a@853
-	tls-port: 853
-	tls-service-key: "$c/$ADN.key"
-	tls-service-pem: "$c/$ADN.pem"
-	access-control: 0.0.0.0/0 allow
-	do-not-query-address: 0.0.0.0/0
-	do-not-query-address: ::/0
-	local-zone: "resolver-name.arpa." static
-	local-data: "resolver-name.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
-	local-zone: "resolver.arpa." static
-	local-data: "resolver.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
-	$ddr
-	local-zone: "example.test." static
-	local-data: "www.example.test. 300 IN A 192.0.2.80"
-	local-data: "secret-name.example.test. 300 IN A 192.0.2.81"
-	local-data: "asked.example.test. 300 IN A 192.0.2.82"
-remote-control:
-	control-enable: no
-EOF
-	ip netns exec "$NS_GW" unbound -d -c "$d/unbound.conf" >>"$d/stderr" 2>&1 &
-	echo $! >"$T_DIR/gw-unbound.pid"
-	if ! wait_for 5 sh -c "dig @$a +time=1 +tries=1 $q | grep -q '$ready'"; then
-		echo "unbound on $a does not answer:"
-		cat "$d/stderr" "$d/unbound.log" 2>/dev/null
-		return 1
-	fi
+	local d=$T_DIR/$1 a=$2 c=$3 ddr
+	ddr="	local-data: '_dns.resolver.arpa. 300 IN SVCB 1 $ADN. alpn=\"dot\" ipv4hint=$a'"
+	[ "${4:-}" = noddr ] && ddr=""
+	udot_gw_start "$d" "$c" "$T_DIR/gw-unbound.pid" "$a@53 $a@853" "$ddr"
 }
 
 gw_stop() {

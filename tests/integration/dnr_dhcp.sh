@@ -118,49 +118,10 @@ gw_start() {
 	local d=$T_DIR/gw-$1 c=$T_DIR/gw-$1/certs v6=${3:-} ready="DHCP, IP range"
 	mkdir -p "$c"
 	udot_ca_chain $ADN "$c" || return 1
-	cat >"$d/unbound.conf" <<EOF
-server:
-	chroot: ""
-	username: ""
-	directory: "$d"
-	pidfile: "$d/unbound.pid"
-	verbosity: 1
-	use-syslog: no
-	logfile: "$d/unbound.log"
-	num-threads: 1
-	interface: $GW@53
-	interface: $DOT@853
-${v6:+	interface: $GW6@53
-	interface: $DOT6@853
-}	tls-port: 853
-	tls-service-key: "$c/$ADN.key"
-	tls-service-pem: "$c/$ADN.pem"
-	access-control: 0.0.0.0/0 allow
-	access-control: ::/0 allow
-	do-not-query-address: 0.0.0.0/0
-	do-not-query-address: ::/0
-	local-zone: "resolver-name.arpa." static
-	local-data: "resolver-name.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
-	local-zone: "resolver.arpa." static
-	local-data: "resolver.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
-	local-zone: "example.test." static
-	local-data: "www.example.test. 300 IN A 192.0.2.80"
-	local-data: "secret-name.example.test. 300 IN A 192.0.2.81"
-	local-data: "asked.example.test. 300 IN A 192.0.2.82"
-	local-data: "dual.example.test. 300 IN A 192.0.2.83"
-	local-data: "_dns.$ADN. 300 IN SVCB 1 $ADN. alpn=dot"
-	local-data: "$ADN. 300 IN A $DOT"
-remote-control:
-	control-enable: no
-EOF
-	ip netns exec "$NS_GW" unbound -d -c "$d/unbound.conf" >>"$d/unbound.stderr" 2>&1 &
-	echo $! >"$T_DIR/gw-unbound.pid"
-	if ! wait_for 5 ip netns exec "$NS_GW" sh -c \
-		"dig @$GW +time=1 +tries=1 www.example.test A | grep -q 192.0.2.80"; then
-		echo "unbound on $GW does not answer:"
-		cat "$d/unbound.stderr" "$d/unbound.log" 2>/dev/null
-		return 1
-	fi
+	udot_gw_start "$d" "$c" "$T_DIR/gw-unbound.pid" \
+		"$GW@53 $DOT@853${v6:+ $GW6@53 $DOT6@853}" \
+		"	local-data: \"_dns.$ADN. 300 IN SVCB 1 $ADN. alpn=dot\"
+	local-data: \"$ADN. 300 IN A $DOT\"" || return 1
 	cat >"$d/dnsmasq.conf" <<EOF
 port=0
 interface=$GVETH

@@ -156,41 +156,7 @@ dnrgw_start() {
 	mkdir -p "$d"
 	ip -n "$NS_GW" addr add $DOT/32 dev "${NS_P}g" || return 1
 	udot_ca_chain $ADN "$d" || return 1
-	cat >"$d/unbound.conf" <<EOF
-server:
-	chroot: ""
-	username: ""
-	directory: "$d"
-	pidfile: "$d/unbound.pid"
-	verbosity: 1
-	use-syslog: no
-	logfile: "$d/unbound.log"
-	num-threads: 1
-	interface: $GW@53
-	interface: $DOT@853
-	tls-port: 853
-	tls-service-key: "$d/$ADN.key"
-	tls-service-pem: "$d/$ADN.pem"
-	access-control: 0.0.0.0/0 allow
-	do-not-query-address: 0.0.0.0/0
-	do-not-query-address: ::/0
-	local-zone: "resolver-name.arpa." static
-	local-data: "resolver-name.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
-	local-zone: "resolver.arpa." static
-	local-data: "resolver.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
-	local-zone: "example.test." static
-	local-data: "www.example.test. 300 IN A 192.0.2.80"
-remote-control:
-	control-enable: no
-EOF
-	ip netns exec "$NS_GW" unbound -d -c "$d/unbound.conf" >>"$d/unbound.stderr" 2>&1 &
-	echo $! >"$T_DIR/dnrgw.pid"
-	if ! wait_for 5 ip netns exec "$NS_GW" sh -c \
-		"dig @$GW +time=1 +tries=1 www.example.test A | grep -q 192.0.2.80"; then
-		echo "unbound on $GW does not answer:"
-		cat "$d/unbound.stderr" "$d/unbound.log" 2>/dev/null
-		return 1
-	fi
+	udot_gw_start "$d" "$d" "$T_DIR/dnrgw.pid" "$GW@53 $DOT@853"
 }
 # dnr_hex: the data of an OPTION_V4_DNR (RFC 9463 5.1), colon-separated
 # as dnsmasq takes it: one instance, priority 1, $ADN, the address $DOT,

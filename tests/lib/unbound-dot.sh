@@ -37,6 +37,16 @@
 #                               (853) with $UDOT_CERT/$UDOT_KEY or else a fresh
 #                               self-signed certificate for NAME; returns once
 #                               it answers both (non-zero if it does not)
+#   udot_gw_start DIR CERTDIR PIDFILE IFACES [EXTRA]
+#                               the network's resolver of a gateway namespace
+#                               ($NS_GW): a real Unbound with the config in DIR,
+#                               on each "ADDR@PORT" of IFACES (plain DNS on
+#                               53, DoT on 853 with CERTDIR's certificate for
+#                               $ADN), publishing neither resolver-name.arpa
+#                               nor (unless EXTRA, more server: lines, says
+#                               so) DDR, answering example.test's names from
+#                               local-data; its pid in PIDFILE; returns once
+#                               the first address answers
 #   udot_run ID                 (re)start an instance with its existing config
 #   udot_stop ID                stop it (TERM, then KILL after 5 s)
 #   udot_kill ID                kill it abruptly (SIGKILL)
@@ -307,6 +317,56 @@ remote-control:
 EOF
 	if [ -n "${UDOT_CONF_TAIL:-}" ]; then
 		printf '%s\n' "$UDOT_CONF_TAIL"
+	fi
+}
+
+# udot_gw_start DIR CERTDIR PIDFILE IFACES [EXTRA]: see the header.  The
+# gateway's resolver of the DDR and DNR tests, bash only (ip netns).
+udot_gw_start() {
+	local d=$1 c=$2 pidfile=$3 ifaces=$4 extra=${5:-} first=${4%%@*} i=
+	mkdir -p "$d"
+	{
+		cat <<EOF
+server:
+	chroot: ""
+	username: ""
+	directory: "$d"
+	pidfile: "$d/unbound.pid"
+	verbosity: 1
+	use-syslog: no
+	logfile: "$d/unbound.log"
+	num-threads: 1
+	do-ip6: yes
+	tls-port: 853
+	tls-service-key: "$c/$ADN.key"
+	tls-service-pem: "$c/$ADN.pem"
+	access-control: 0.0.0.0/0 allow
+	access-control: ::/0 allow
+	do-not-query-address: 0.0.0.0/0
+	do-not-query-address: ::/0
+	local-zone: "resolver-name.arpa." static
+	local-data: "resolver-name.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
+	local-zone: "resolver.arpa." static
+	local-data: "resolver.arpa. 300 IN SOA a. b. 1 3600 600 86400 300"
+	local-zone: "example.test." static
+	local-data: "www.example.test. 300 IN A 192.0.2.80"
+	local-data: "secret-name.example.test. 300 IN A 192.0.2.81"
+	local-data: "asked.example.test. 300 IN A 192.0.2.82"
+	local-data: "dual.example.test. 300 IN A 192.0.2.83"
+EOF
+		for i in $ifaces; do
+			printf '\tinterface: %s\n' "$i"
+		done
+		[ -n "$extra" ] && printf '%s\n' "$extra"
+		printf 'remote-control:\n\tcontrol-enable: no\n'
+	} >"$d/unbound.conf"
+	ip netns exec "$NS_GW" unbound -d -c "$d/unbound.conf" >>"$d/unbound.stderr" 2>&1 &
+	echo $! >"$pidfile"
+	if ! wait_for 5 ip netns exec "$NS_GW" sh -c \
+		"dig @$first +time=1 +tries=1 www.example.test A | grep -q 192.0.2.80"; then
+		echo "unbound on $first does not answer:"
+		cat "$d/unbound.stderr" "$d/unbound.log" 2>/dev/null
+		return 1
 	fi
 }
 
