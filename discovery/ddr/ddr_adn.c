@@ -99,15 +99,7 @@ static int read_addrs(const uint8_t *msg, size_t len, const uint8_t *name, size_
 	unsigned an, kept = 0;
 	uint16_t flags;
 
-	dns_reader_init(&rd, msg, len);
-	dns_read_u16(&rd);
-	flags = dns_read_u16(&rd);
-	dns_read_u16(&rd);
-	an = dns_read_u16(&rd);
-	dns_read_bytes(&rd, NULL, 4);
-	dns_skip_name(&rd);
-	dns_read_bytes(&rd, NULL, 4);
-	if (rd.err)
+	if (ddr_msg_begin(&rd, msg, len, &flags, &an) < 0)
 		return -EBADMSG;
 	if (DNS_RCODE(flags) != DNS_RCODE_NOERROR)
 		return 0;

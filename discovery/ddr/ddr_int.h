@@ -20,6 +20,14 @@ int ddr_reason(char *reason, size_t reasonlen, const char *fmt, ...)
 const char *ddr_v4_unusable(const uint8_t a[4]);
 const char *ddr_v6_unusable(const uint8_t a[16]);
 
+struct dns_reader;
+
+/* Start reading the answer msg[0..len): its flags and ANCOUNT, rd left
+ * after its question (one, not compared: the caller's job).  0, or
+ * -EBADMSG if the header or the question is cut short (ddr_query.c). */
+int ddr_msg_begin(struct dns_reader *rd, const uint8_t *msg, size_t len, uint16_t *flags,
+		  unsigned *ancount);
+
 /* Read the answer msg[0..len) to "qname SVCB" like ddr_query_answer, for
  * any qname (wire form) (ddr_query.c). */
 int ddr_query_answer_for(const uint8_t *msg, size_t len, const uint8_t *qname, size_t qlen,

@@ -90,6 +90,21 @@ ddr_query_record(struct dns_reader *rd, unsigned i, const uint8_t *qname, size_t
 }
 
 int
+ddr_msg_begin(struct dns_reader *rd, const uint8_t *msg, size_t len, uint16_t *flags,
+	      unsigned *ancount)
+{
+	dns_reader_init(rd, msg, len);
+	dns_read_u16(rd);
+	*flags = dns_read_u16(rd);
+	dns_read_u16(rd);
+	*ancount = dns_read_u16(rd);
+	dns_read_bytes(rd, NULL, 4);
+	dns_skip_name(rd);
+	dns_read_bytes(rd, NULL, 4);
+	return rd->err ? -EBADMSG : 0;
+}
+
+int
 ddr_query_answer(const uint8_t *msg, size_t len, struct ddr_query *out)
 {
 	uint8_t qname[DNS_NAME_MAX];
@@ -115,15 +130,7 @@ ddr_query_answer_for(const uint8_t *msg, size_t len, const uint8_t *qname, size_
 	out->total = out->n = 0;
 	if (dns_name_to_str(qname, qlen, name, sizeof(name)) < 0)
 		snprintf(name, sizeof(name), "?");
-	dns_reader_init(&rd, msg, len);
-	dns_read_u16(&rd);
-	flags = dns_read_u16(&rd);
-	dns_read_u16(&rd);
-	an = dns_read_u16(&rd);
-	dns_read_bytes(&rd, NULL, 4);
-	dns_skip_name(&rd);
-	dns_read_bytes(&rd, NULL, 4);
-	if (rd.err)
+	if (ddr_msg_begin(&rd, msg, len, &flags, &an) < 0)
 		return ddr_malformed(out, "header or question truncated (%zu octets)", len);
 	out->rcode = DNS_RCODE(flags);
 	if (out->rcode != DNS_RCODE_NOERROR) {
