@@ -77,7 +77,10 @@ run_suite() { # build-dir label [meson setup args...]
 	echo "=== $label: tests"
 	# No log of an earlier run may stand in for this one.
 	rm -f "$dir/meson-logs/testlog.json"
-	meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 2 "${test_args[@]}"
+	# Three at a time on two cores: an integration test spends most of
+	# its time waiting on timers, sockets and the servers it started, and
+	# each runs in network namespaces of its own (tests/lib/isolated.sh).
+	meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes 3 "${test_args[@]}"
 	rc=$?
 	if [ ! -f "$dir/meson-logs/testlog.json" ]; then
 		step_failed "$label: meson test (no test log)"
