@@ -17,6 +17,8 @@
 
 #include "dotstub/log.h"
 
+#include "config_int.h"
+
 #define CONFIG_FILE_MAX (1 << 20)
 
 enum key_id {
@@ -91,10 +93,7 @@ static const struct key_def keys[] = {
 	{ "publish", K_PUBLISH, false, "yes|no  publish resolver-name.arpa and our unique zone as a forwarder (needs serve-dot; default no)" },
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int config_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -208,7 +207,7 @@ static int parse_size(const char *v, unsigned long long hi, size_t *out)
 
 static int too_big(char *err, size_t errlen, const char *key, const char *v)
 {
-	return fail(err, errlen, "%s: '%s' is more than this machine can address", key, v);
+	return config_fail(err, errlen, "%s: '%s' is more than this machine can address", key, v);
 }
 
 static int copy_path(char *dst, size_t cap, const char *v)
@@ -272,13 +271,13 @@ static int set_access_control(struct ds_config *c, const char *v, char *err, siz
 	char a[DS_ACL_RULE_STRLEN];
 
 	if (c->naccess_control >= DS_MAX_ACCESS_CONTROL)
-		return fail(err, errlen, "too many access-control lines (at most %d)",
+		return config_fail(err, errlen, "too many access-control lines (at most %d)",
 			    DS_MAX_ACCESS_CONTROL);
 	if (ds_acl_rule_parse(v, &r, &why) < 0)
-		return fail(err, errlen, "access-control: '%s': %s", v, why);
+		return config_fail(err, errlen, "access-control: '%s': %s", v, why);
 	for (int i = 0; i < c->naccess_control; i++)
 		if (ds_acl_same_netmask(&c->access_control[i], &r))
-			return fail(err, errlen, "access-control: %s is given twice",
+			return config_fail(err, errlen, "access-control: %s is given twice",
 				    ds_acl_rule_format(&r, a, sizeof(a)));
 	c->access_control[c->naccess_control++] = r;
 	return 0;
@@ -326,63 +325,63 @@ static int set_dot_key(struct ds_serve_dot_config *s, const struct key_def *k, c
 	switch (k->id) {
 	case K_SERVE_DOT:
 		if (s->naddr >= DS_MAX_SERVE_DOT)
-			return fail(err, errlen, "too many serve-dot addresses (at most %d)",
+			return config_fail(err, errlen, "too many serve-dot addresses (at most %d)",
 				    DS_MAX_SERVE_DOT);
 		if (ds_parse_sockaddr(v, 853, &ss) < 0)
-			return fail(err, errlen, "serve-dot: '%s' is not ADDR[:PORT]", v);
+			return config_fail(err, errlen, "serve-dot: '%s' is not ADDR[:PORT]", v);
 		s->addr[s->naddr++] = ss;
 		return 0;
 	case K_SERVE_DOT_CERT:
 		if (copy_path(s->cert, sizeof(s->cert), v) < 0)
-			return fail(err, errlen, "serve-dot-cert: bad path");
+			return config_fail(err, errlen, "serve-dot-cert: bad path");
 		return 0;
 	case K_SERVE_DOT_KEY:
 		if (copy_path(s->key, sizeof(s->key), v) < 0)
-			return fail(err, errlen, "serve-dot-key: bad path");
+			return config_fail(err, errlen, "serve-dot-key: bad path");
 		return 0;
 	case K_SERVE_DOT_NAME:
 		if (parse_host_name(v, s->name, sizeof(s->name)) < 0)
-			return fail(err, errlen, "serve-dot-name: '%s' is not a host name", v);
+			return config_fail(err, errlen, "serve-dot-name: '%s' is not a host name", v);
 		return 0;
 	case K_DOT_CLIENTS:
 		if (parse_uint(v, 65536, &s->clients) < 0 || s->clients == 0)
-			return fail(err, errlen, "dot-clients: '%s' is not a number in 1..65536", v);
+			return config_fail(err, errlen, "dot-clients: '%s' is not a number in 1..65536", v);
 		return 0;
 	case K_DOT_PER_ADDRESS:
 		if (parse_uint(v, 65536, &s->clients_per_address) < 0)
-			return fail(err, errlen, "dot-clients-per-address: '%s' is not a number in 0..65536", v);
+			return config_fail(err, errlen, "dot-clients-per-address: '%s' is not a number in 0..65536", v);
 		return 0;
 	case K_DOT_CLIENT_OUTPUT:
 		r = parse_size(v, 64u << 20, &s->client_output);
 		if (r == -ERANGE)
 			return too_big(err, errlen, "dot-client-output", v);
 		if (r < 0 || s->client_output < (4u << 10))
-			return fail(err, errlen, "dot-client-output: '%s' is not a size in 4k..64m", v);
+			return config_fail(err, errlen, "dot-client-output: '%s' is not a size in 4k..64m", v);
 		return 0;
 	case K_DOT_OUTPUT_TOTAL:
 		r = parse_size(v, 4ull << 30, &s->output_total);
 		if (r == -ERANGE)
 			return too_big(err, errlen, "dot-output-total", v);
 		if (r < 0 || s->output_total < (64u << 10))
-			return fail(err, errlen, "dot-output-total: '%s' is not a size in 64k..4g", v);
+			return config_fail(err, errlen, "dot-output-total: '%s' is not a size in 64k..4g", v);
 		return 0;
 	case K_DOT_CLIENT_INFLIGHT:
 		if (parse_uint(v, 4096, &s->client_inflight) < 0 || s->client_inflight == 0)
-			return fail(err, errlen, "dot-client-inflight: '%s' is not a number in 1..4096", v);
+			return config_fail(err, errlen, "dot-client-inflight: '%s' is not a number in 1..4096", v);
 		return 0;
 	case K_DOT_IDLE_TIMEOUT:
 		if (parse_uint(v, 3600000, &s->idle_timeout_ms) < 0 || s->idle_timeout_ms < 100)
-			return fail(err, errlen, "dot-idle-timeout: '%s' is not milliseconds in 100..3600000", v);
+			return config_fail(err, errlen, "dot-idle-timeout: '%s' is not milliseconds in 100..3600000", v);
 		return 0;
 	case K_DOT_HANDSHAKE_TIMEOUT:
 		if (parse_uint(v, 60000, &s->handshake_timeout_ms) < 0 ||
 		    s->handshake_timeout_ms < 100)
-			return fail(err, errlen, "dot-handshake-timeout: '%s' is not milliseconds in 100..60000", v);
+			return config_fail(err, errlen, "dot-handshake-timeout: '%s' is not milliseconds in 100..60000", v);
 		return 0;
 	default:
 		break;
 	}
-	return fail(err, errlen, "internal: unhandled key");
+	return config_fail(err, errlen, "internal: unhandled key");
 }
 
 static int set_key(struct ds_config *c, const struct key_def *k, const char *v, char *err,
@@ -395,9 +394,9 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 	switch (k->id) {
 	case K_LISTEN:
 		if (c->nlisten >= DS_MAX_LISTEN)
-			return fail(err, errlen, "too many listen addresses (at most %d)", DS_MAX_LISTEN);
+			return config_fail(err, errlen, "too many listen addresses (at most %d)", DS_MAX_LISTEN);
 		if (ds_parse_sockaddr(v, 53, &ss) < 0)
-			return fail(err, errlen, "listen: '%s' is not ADDR[:PORT]", v);
+			return config_fail(err, errlen, "listen: '%s' is not ADDR[:PORT]", v);
 		c->listen[c->nlisten++] = ss;
 		return 0;
 	case K_ACCESS_CONTROL:
@@ -405,81 +404,81 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 	case K_UPSTREAM:
 		r = ds_upstream_desc_add(&c->upstream, v);
 		if (r == -E2BIG)
-			return fail(err, errlen, "upstream: too many addresses (at most %d)",
+			return config_fail(err, errlen, "upstream: too many addresses (at most %d)",
 				    DS_MAX_UPSTREAM_ADDRS);
 		if (r < 0)
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "upstream: '%s' is not NAME@ADDR[:PORT] (or names another "
 				    "upstream than '%s')",
 				    v, c->upstream.name);
 		return 0;
 	case K_TLSA:
 		if (ds_tlsa_parse(v, &t) < 0)
-			return fail(err, errlen, "tlsa: '%s' is not \"USAGE SELECTOR MTYPE HEX\"", v);
+			return config_fail(err, errlen, "tlsa: '%s' is not \"USAGE SELECTOR MTYPE HEX\"", v);
 		r = ds_upstream_desc_add_tlsa(&c->upstream, &t);
 		free(t.data);
 		if (r < 0)
-			return fail(err, errlen, "tlsa: too many records (at most %d)", DS_MAX_TLSA);
+			return config_fail(err, errlen, "tlsa: too many records (at most %d)", DS_MAX_TLSA);
 		return 0;
 	case K_SECCOMP:
 		if (parse_bool(v, &c->seccomp) < 0)
-			return fail(err, errlen, "seccomp: '%s' is not yes or no", v);
+			return config_fail(err, errlen, "seccomp: '%s' is not yes or no", v);
 		return 0;
 	case K_ALLOW_TLS12:
 		if (parse_bool(v, &c->allow_tls12) < 0)
-			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+			return config_fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_PREFER_UPSTREAM:
 		if (parse_bool(v, &c->prefer_upstream_resolver) < 0)
-			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+			return config_fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_DDR:
 		if (parse_bool(v, &c->ddr) < 0)
-			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+			return config_fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_DNR:
 		if (parse_bool(v, &c->dnr) < 0)
-			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+			return config_fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_DNR_RA:
 		if (parse_bool(v, &c->dnr_ra) < 0)
-			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+			return config_fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_CA_FILE:
 		if (copy_path(c->ca_file, sizeof(c->ca_file), v) < 0 || v[0] != '/')
-			return fail(err, errlen, "ca-file: '%s' is not an absolute path", v);
+			return config_fail(err, errlen, "ca-file: '%s' is not an absolute path", v);
 		return 0;
 	case K_PUBLISH:
 		if (parse_bool(v, &c->publish) < 0)
-			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+			return config_fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_CACHE_SIZE:
 		r = parse_size(v, 1ull << 40, &c->cache_bytes);
 		if (r == -ERANGE)
 			return too_big(err, errlen, k->name, v);
 		if (r < 0)
-			return fail(err, errlen, "cache-size: '%s' is not a size (e.g. 4m, 65536, \"10000 entries\")", v);
+			return config_fail(err, errlen, "cache-size: '%s' is not a size (e.g. 4m, 65536, \"10000 entries\")", v);
 		return 0;
 	case K_CONTROL:
 		if (copy_path(c->control_path, sizeof(c->control_path), v) < 0)
-			return fail(err, errlen, "control: path empty or longer than %zu", sizeof(c->control_path) - 1);
+			return config_fail(err, errlen, "control: path empty or longer than %zu", sizeof(c->control_path) - 1);
 		return 0;
 	case K_RESOLV_CONF_OUT:
 		if (copy_path(c->resolv_conf_out, sizeof(c->resolv_conf_out), v) < 0 ||
 		    (strcmp(v, "none") != 0 && v[0] != '/'))
-			return fail(err, errlen, "resolv-conf-out: '%s' is not an absolute path or none", v);
+			return config_fail(err, errlen, "resolv-conf-out: '%s' is not an absolute path or none", v);
 		return 0;
 	case K_STATE_DIR:
 		if (copy_path(c->state_dir, sizeof(c->state_dir), v) < 0)
-			return fail(err, errlen, "state-dir: bad path");
+			return config_fail(err, errlen, "state-dir: bad path");
 		return 0;
 	case K_RESOLV_SOURCE:
 		if (copy_path(c->resolv_source, sizeof(c->resolv_source), v) < 0)
-			return fail(err, errlen, "resolv-source: bad path");
+			return config_fail(err, errlen, "resolv-source: bad path");
 		return 0;
 	case K_RESOLV_SOURCE_LINK:
 		if (!v[0] || strlen(v) >= sizeof(c->resolv_source_link) || strpbrk(v, "/ \t"))
-			return fail(err, errlen, "resolv-source-link: '%s' is not an interface name", v);
+			return config_fail(err, errlen, "resolv-source-link: '%s' is not an interface name", v);
 		snprintf(c->resolv_source_link, sizeof(c->resolv_source_link), "%s", v);
 		return 0;
 	case K_NETWORKD:
@@ -489,83 +488,83 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 			bool b;
 
 			if (parse_bool(v, &b) < 0)
-				return fail(err, errlen, "networkd: '%s' is not yes, no or auto", v);
+				return config_fail(err, errlen, "networkd: '%s' is not yes, no or auto", v);
 			c->networkd = b ? DS_NETWORKD_YES : DS_NETWORKD_NO;
 		}
 		return 0;
 	case K_ANCHORS_DIR:
 		if (copy_path(c->anchors_dir, sizeof(c->anchors_dir), v) < 0)
-			return fail(err, errlen, "anchors-dir: bad path");
+			return config_fail(err, errlen, "anchors-dir: bad path");
 		return 0;
 	case K_USER:
 		if (copy_path(c->user, sizeof(c->user), v) < 0)
-			return fail(err, errlen, "user: bad name");
+			return config_fail(err, errlen, "user: bad name");
 		return 0;
 	case K_RESOLVE1:
 		if (parse_bool(v, &c->resolve1) < 0)
-			return fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+			return config_fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
 		return 0;
 	case K_RESOLVE1_GROUP:
 		if (strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
 			    strlen(v) ||
 		    copy_path(c->resolve1_group, sizeof(c->resolve1_group), v) < 0)
-			return fail(err, errlen, "resolve1-group: '%s' is not a group name", v);
+			return config_fail(err, errlen, "resolve1-group: '%s' is not a group name", v);
 		return 0;
 	case K_DBUS_MAX_CALLS: {
 		unsigned n;
 
 		if (parse_uint(v, 4096, &n) < 0 || n == 0)
-			return fail(err, errlen, "dbus-max-calls: '%s' is not a number in 1..4096", v);
+			return config_fail(err, errlen, "dbus-max-calls: '%s' is not a number in 1..4096", v);
 		c->dbus_max_calls = n;
 		return 0;
 	}
 	case K_LOG_LEVEL:
 		lvl = ds_log_parse_level(v);
 		if (lvl < 0)
-			return fail(err, errlen, "log-level: '%s' is not err, warning, notice, info or debug", v);
+			return config_fail(err, errlen, "log-level: '%s' is not err, warning, notice, info or debug", v);
 		c->log_level = lvl;
 		return 0;
 	case K_TCP_CLIENTS:
 		if (parse_uint(v, 65536, &c->max_tcp_clients) < 0 || c->max_tcp_clients == 0)
-			return fail(err, errlen, "tcp-clients: '%s' is not a number in 1..65536", v);
+			return config_fail(err, errlen, "tcp-clients: '%s' is not a number in 1..65536", v);
 		return 0;
 	case K_TCP_PER_ADDRESS:
 		if (parse_uint(v, 65536, &c->tcp_clients_per_address) < 0)
-			return fail(err, errlen, "tcp-clients-per-address: '%s' is not a number in 0..65536", v);
+			return config_fail(err, errlen, "tcp-clients-per-address: '%s' is not a number in 0..65536", v);
 		return 0;
 	case K_TCP_CLIENT_OUTPUT:
 		r = parse_size(v, 64u << 20, &c->tcp_client_output);
 		if (r == -ERANGE)
 			return too_big(err, errlen, k->name, v);
 		if (r < 0 || c->tcp_client_output < (4u << 10))
-			return fail(err, errlen, "tcp-client-output: '%s' is not a size in 4k..64m", v);
+			return config_fail(err, errlen, "tcp-client-output: '%s' is not a size in 4k..64m", v);
 		return 0;
 	case K_TCP_OUTPUT_TOTAL:
 		r = parse_size(v, 4ull << 30, &c->tcp_output_total);
 		if (r == -ERANGE)
 			return too_big(err, errlen, k->name, v);
 		if (r < 0 || c->tcp_output_total < (64u << 10))
-			return fail(err, errlen, "tcp-output-total: '%s' is not a size in 64k..4g", v);
+			return config_fail(err, errlen, "tcp-output-total: '%s' is not a size in 64k..4g", v);
 		return 0;
 	case K_MAX_PENDING:
 		if (parse_uint(v, 1u << 20, &c->max_client_pending) < 0 || c->max_client_pending == 0)
-			return fail(err, errlen, "max-pending: '%s' is not a number in 1..1048576", v);
+			return config_fail(err, errlen, "max-pending: '%s' is not a number in 1..1048576", v);
 		return 0;
 	case K_QUERY_TIMEOUT:
 		if (parse_uint(v, 60000, &c->query_timeout_ms) < 0 || c->query_timeout_ms < 100)
-			return fail(err, errlen, "query-timeout: '%s' is not milliseconds in 100..60000", v);
+			return config_fail(err, errlen, "query-timeout: '%s' is not milliseconds in 100..60000", v);
 		return 0;
 	case K_DISCOVERY_WAIT:
 		if (parse_uint(v, 60000, &c->discovery_wait_ms) < 0)
-			return fail(err, errlen, "discovery-wait: '%s' is not milliseconds in 0..60000", v);
+			return config_fail(err, errlen, "discovery-wait: '%s' is not milliseconds in 0..60000", v);
 		return 0;
 	case K_HOLD_DOWN:
 		if (parse_uint(v, 365u * 86400, &c->rfc5011_hold_down_s) < 0)
-			return fail(err, errlen, "rfc5011-hold-down: '%s' is not seconds", v);
+			return config_fail(err, errlen, "rfc5011-hold-down: '%s' is not seconds", v);
 		return 0;
 	case K_REFRESH:
 		if (parse_uint(v, 30u * 86400, &c->refresh_interval_s) < 0)
-			return fail(err, errlen, "refresh-interval: '%s' is not seconds", v);
+			return config_fail(err, errlen, "refresh-interval: '%s' is not seconds", v);
 		return 0;
 	case K_SERVE_DOT:
 	case K_SERVE_DOT_CERT:
@@ -581,10 +580,10 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		return set_dot_key(&c->dot, k, v, err, errlen);
 	case K_NETWORK_RESOLVER:
 		if (c->nnetwork_resolver >= DS_MAX_NETWORK_RESOLVERS)
-			return fail(err, errlen, "too many network-resolver addresses (at most %d)",
+			return config_fail(err, errlen, "too many network-resolver addresses (at most %d)",
 				    DS_MAX_NETWORK_RESOLVERS);
 		if (ds_parse_sockaddr(v, 53, &ss) < 0)
-			return fail(err, errlen, "network-resolver: '%s' is not ADDR[:PORT]", v);
+			return config_fail(err, errlen, "network-resolver: '%s' is not ADDR[:PORT]", v);
 		c->network_resolver[c->nnetwork_resolver++] = ss;
 		return 0;
 	case K_TOFU:
@@ -595,7 +594,7 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		else if (!strcmp(v, "off"))
 			c->tofu = TRUST_TOFU_OFF;
 		else
-			return fail(err, errlen, "tofu: '%s' is not auto, ask or off", v);
+			return config_fail(err, errlen, "tofu: '%s' is not auto, ask or off", v);
 		return 0;
 	case K_UNKNOWN_NETWORK:
 		if (!strcmp(v, "opportunistic"))
@@ -603,10 +602,10 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 		else if (!strcmp(v, "strict"))
 			c->unknown_network = TRUST_UNKNOWN_STRICT;
 		else
-			return fail(err, errlen, "unknown-network: '%s' is not opportunistic or strict", v);
+			return config_fail(err, errlen, "unknown-network: '%s' is not opportunistic or strict", v);
 		return 0;
 	}
-	return fail(err, errlen, "internal: unhandled key");
+	return config_fail(err, errlen, "internal: unhandled key");
 }
 
 int ds_config_set(struct ds_config *c, const char *key, const char *value, bool from_cmdline,
@@ -615,7 +614,7 @@ int ds_config_set(struct ds_config *c, const char *key, const char *value, bool 
 	const struct key_def *k = find_key(key);
 
 	if (!k)
-		return fail(err, errlen, "unknown key '%s'", key);
+		return config_fail(err, errlen, "unknown key '%s'", key);
 	if (from_cmdline && k->repeatable)
 		reset_list_once(c, k->id);
 	return set_key(c, k, value, err, errlen);
@@ -695,9 +694,9 @@ int ds_config_parse(struct ds_config *c, const char *text, size_t len, const cha
 		lineno++;
 		while (pos < len && text[pos] != '\n') {
 			if (text[pos] == '\0')
-				return fail(err, errlen, "%s:%u: NUL byte", fname, lineno);
+				return config_fail(err, errlen, "%s:%u: NUL byte", fname, lineno);
 			if (n + 1 >= sizeof(line))
-				return fail(err, errlen, "%s:%u: line too long", fname, lineno);
+				return config_fail(err, errlen, "%s:%u: line too long", fname, lineno);
 			line[n++] = text[pos++];
 		}
 		pos++; /* the newline */
@@ -706,11 +705,11 @@ int ds_config_parse(struct ds_config *c, const char *text, size_t len, const cha
 		line[n] = '\0';
 		r = split_line(line, &key, &value, &why);
 		if (r < 0)
-			return fail(err, errlen, "%s:%u: %s", fname, lineno, why);
+			return config_fail(err, errlen, "%s:%u: %s", fname, lineno, why);
 		if (r == 0)
 			continue;
 		if (ds_config_set(c, key, value, false, sub, sizeof(sub)) < 0)
-			return fail(err, errlen, "%s:%u: %s", fname, lineno, sub);
+			return config_fail(err, errlen, "%s:%u: %s", fname, lineno, sub);
 	}
 	return 0;
 }
@@ -731,7 +730,7 @@ int ds_config_load(struct ds_config *c, const char *path, char *err, size_t errl
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX) {
 		close(fd);
-		return fail(err, errlen, "%s: not a regular file of at most %d bytes", path,
+		return config_fail(err, errlen, "%s: not a regular file of at most %d bytes", path,
 			    CONFIG_FILE_MAX);
 	}
 	buf = malloc((size_t)st.st_size + 1);
@@ -786,19 +785,19 @@ static int dot_finish(const struct ds_config *c, char *err, size_t errlen)
 		ds_sockaddr_format(&s->addr[i], a, sizeof(a));
 		for (int j = 0; j < i; j++)
 			if (same_sockaddr(&s->addr[i], &s->addr[j]))
-				return fail(err, errlen, "serve-dot %s is given twice", a);
+				return config_fail(err, errlen, "serve-dot %s is given twice", a);
 		for (int j = 0; j < c->nlisten; j++)
 			if (same_sockaddr(&s->addr[i], &c->listen[j]))
-				return fail(err, errlen, "serve-dot %s is a listen address too", a);
+				return config_fail(err, errlen, "serve-dot %s is a listen address too", a);
 	}
 	if (!s->cert[0] != !s->key[0])
-		return fail(err, errlen, "serve-dot-cert and serve-dot-key go together");
+		return config_fail(err, errlen, "serve-dot-cert and serve-dot-key go together");
 	if (s->cert[0] && s->name[0])
-		return fail(err, errlen,
+		return config_fail(err, errlen,
 			    "serve-dot-name names the generated certificate; serve-dot-cert "
 			    "brings its own name");
 	if (c->publish && s->naddr == 0)
-		return fail(err, errlen,
+		return config_fail(err, errlen,
 			    "publish yes needs serve-dot: the publication names the DoT server "
 			    "and its TLSA");
 	return 0;
@@ -816,206 +815,27 @@ int ds_config_finish(struct ds_config *c, char *err, size_t errlen)
 		for (int j = 0; j < i; j++)
 			if (same_sockaddr(&c->listen[i], &c->listen[j])) {
 				ds_sockaddr_format(&c->listen[i], a, sizeof(a));
-				return fail(err, errlen, "listen %s is given twice", a);
+				return config_fail(err, errlen, "listen %s is given twice", a);
 			}
 	if (dot_finish(c, err, errlen) < 0)
 		return -EINVAL;
 	if (!c->resolv_conf_out[0] && resolv_conf_out_default(c) < 0)
-		return fail(err, errlen, "resolv-conf-out: the control socket's directory is too long");
+		return config_fail(err, errlen, "resolv-conf-out: the control socket's directory is too long");
 	if (c->upstream.ntlsa > 0 && c->upstream.naddr == 0)
-		return fail(err, errlen, "tlsa is given but no upstream");
+		return config_fail(err, errlen, "tlsa is given but no upstream");
 	if (c->upstream.naddr > 0) {
 		if (c->upstream.ntlsa == 0)
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "upstream %s has no tlsa: dotstub authenticates upstreams "
 				    "with DANE only",
 				    c->upstream.name);
 		if (ds_upstream_desc_usable_tlsa(&c->upstream) == 0)
-			return fail(err, errlen,
+			return config_fail(err, errlen,
 				    "upstream %s: no usable tlsa record (usage must be 2 or 3, "
 				    "selector 0 or 1, matching type 0, 1 or 2)",
 				    c->upstream.name);
 	}
 	return 0;
-}
-
-static bool is_flag(const char *a, char s, const char *l)
-{
-	return (a[0] == '-' && a[1] == s && a[2] == '\0') || !strcmp(a, l);
-}
-
-/* The file named by -c/--config (or the default): first pass over argv. */
-static void find_config_file(struct ds_config *c, int argc, char *const argv[])
-{
-	snprintf(c->config_file, sizeof(c->config_file), "%s", DS_DEFAULT_CONFIG);
-	c->config_explicit = false;
-	for (int i = 1; i < argc; i++) {
-		if (is_flag(argv[i], 'c', "--config") && i + 1 < argc) {
-			snprintf(c->config_file, sizeof(c->config_file), "%s", argv[++i]);
-			c->config_explicit = true;
-		} else if (!strncmp(argv[i], "--config=", 9)) {
-			snprintf(c->config_file, sizeof(c->config_file), "%s", argv[i] + 9);
-			c->config_explicit = true;
-		}
-	}
-}
-
-/* A flag of the daemon (no value): 1 if a was one, 0 if not. */
-static int take_flag(struct ds_config *c, const char *a)
-{
-	if (is_flag(a, 'f', "--foreground"))
-		c->foreground = true;
-	else if (is_flag(a, 'n', "--check"))
-		c->check_only = true;
-	else if (is_flag(a, 'v', "--verbose"))
-		c->verbose = true;
-	else if (!strcmp(a, "-nv") || !strcmp(a, "-vn"))
-		c->check_only = c->verbose = true;
-	else if (is_flag(a, 'h', "--help"))
-		c->want_help = true;
-	else if (is_flag(a, 'V', "--version"))
-		c->want_version = true;
-	else
-		return 0;
-	return 1;
-}
-
-/* One --KEY VALUE or --KEY=VALUE at argv[*i]; advances *i past a value. */
-static int take_option(struct ds_config *c, int argc, char *const argv[], int *i, char *err,
-		       size_t errlen)
-{
-	const char *a = argv[*i], *val, *eq;
-	char key[64], sub[512];
-
-	if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
-		return fail(err, errlen, "unknown argument '%s' (see --help)", a);
-	eq = strchr(a, '=');
-	if (eq) {
-		snprintf(key, sizeof(key), "%.*s", (int)(eq - a - 2), a + 2);
-		val = eq + 1;
-	} else {
-		if (*i + 1 >= argc)
-			return fail(err, errlen, "%s needs a value", a);
-		snprintf(key, sizeof(key), "%s", a + 2);
-		val = argv[++*i];
-	}
-	if (ds_config_set(c, key, val, true, sub, sizeof(sub)) < 0)
-		return fail(err, errlen, "--%s: %s", key, sub);
-	return 0;
-}
-
-int ds_config_read(struct ds_config *c, int argc, char *const argv[], char *err, size_t errlen)
-{
-	int r;
-
-	find_config_file(c, argc, argv);
-	for (int i = 1; i < argc; i++)
-		if (is_flag(argv[i], 'c', "--config") && i + 1 >= argc)
-			return fail(err, errlen, "%s needs a file", argv[i]);
-	r = ds_config_load(c, c->config_file, err, errlen);
-	if (r < 0 && !(r == -ENOENT && !c->config_explicit))
-		return r;
-	for (int i = 1; i < argc; i++) {
-		if (is_flag(argv[i], 'c', "--config")) {
-			i++;
-			continue;
-		}
-		if (!strncmp(argv[i], "--config=", 9) || take_flag(c, argv[i]))
-			continue;
-		if (take_option(c, argc, argv, &i, err, errlen) < 0)
-			return -EINVAL;
-	}
-	if (c->want_help || c->want_version)
-		return 0;
-	return ds_config_finish(c, err, errlen);
-}
-
-static void print_dot(const struct ds_serve_dot_config *s, FILE *f)
-{
-	char buf[64];
-
-	for (int i = 0; i < s->naddr; i++) {
-		ds_sockaddr_format(&s->addr[i], buf, sizeof(buf));
-		fprintf(f, "serve-dot %s\n", buf);
-	}
-	if (s->cert[0])
-		fprintf(f, "serve-dot-cert %s\nserve-dot-key %s\n", s->cert, s->key);
-	if (s->name[0])
-		fprintf(f, "serve-dot-name %s\n", s->name);
-	fprintf(f, "dot-clients %u\n", s->clients);
-	fprintf(f, "dot-clients-per-address %u\n", s->clients_per_address);
-	fprintf(f, "dot-client-output %zu\n", s->client_output);
-	fprintf(f, "dot-output-total %zu\n", s->output_total);
-	fprintf(f, "dot-client-inflight %u\n", s->client_inflight);
-	fprintf(f, "dot-idle-timeout %u\n", s->idle_timeout_ms);
-	fprintf(f, "dot-handshake-timeout %u\n", s->handshake_timeout_ms);
-}
-
-void ds_config_print(const struct ds_config *c, FILE *f)
-{
-	char buf[DS_TLSA_DATA_MAX * 2 + 32];
-
-	for (int i = 0; i < c->nlisten; i++) {
-		ds_sockaddr_format(&c->listen[i], buf, sizeof(buf));
-		fprintf(f, "listen %s\n", buf);
-	}
-	for (int i = 0; i < c->naccess_control; i++)
-		fprintf(f, "access-control %s\n",
-			ds_acl_rule_format(&c->access_control[i], buf, sizeof(buf)));
-	for (int i = 0; i < c->upstream.naddr; i++) {
-		ds_sockaddr_format(&c->upstream.addr[i], buf, sizeof(buf));
-		fprintf(f, "upstream %s@%s\n", c->upstream.name, buf);
-	}
-	for (int i = 0; i < c->upstream.ntlsa; i++) {
-		ds_tlsa_format(&c->upstream.tlsa[i], buf, sizeof(buf));
-		fprintf(f, "tlsa \"%s\"\n", buf);
-	}
-	fprintf(f, "allow-tls12 %s\n", c->allow_tls12 ? "yes" : "no");
-	fprintf(f, "cache-size %zu\n", c->cache_bytes);
-	fprintf(f, "control %s\n", c->control_path);
-	if (c->resolv_conf_out[0])
-		fprintf(f, "resolv-conf-out %s\n", c->resolv_conf_out);
-	fprintf(f, "state-dir %s\n", c->state_dir);
-	if (c->user[0])
-		fprintf(f, "user %s\n", c->user);
-	fprintf(f, "seccomp %s\n", c->seccomp ? "yes" : "no");
-	fprintf(f, "log-level %s\n", ds_log_level_name(c->log_level));
-	fprintf(f, "tcp-clients %u\n", c->max_tcp_clients);
-	fprintf(f, "tcp-clients-per-address %u\n", c->tcp_clients_per_address);
-	fprintf(f, "tcp-client-output %zu\n", c->tcp_client_output);
-	fprintf(f, "tcp-output-total %zu\n", c->tcp_output_total);
-	fprintf(f, "max-pending %u\n", c->max_client_pending);
-	fprintf(f, "query-timeout %u\n", c->query_timeout_ms);
-	for (int i = 0; i < c->nnetwork_resolver; i++) {
-		ds_sockaddr_format(&c->network_resolver[i], buf, sizeof(buf));
-		fprintf(f, "network-resolver %s\n", buf);
-	}
-	if (c->resolv_source[0])
-		fprintf(f, "resolv-source %s\n", c->resolv_source);
-	if (c->resolv_source_link[0])
-		fprintf(f, "resolv-source-link %s\n", c->resolv_source_link);
-	fprintf(f, "networkd %s\n", c->networkd == DS_NETWORKD_YES  ? "yes"
-				    : c->networkd == DS_NETWORKD_NO ? "no"
-								    : "auto");
-	fprintf(f, "anchors-dir %s\n", c->anchors_dir);
-	fprintf(f, "tofu %s\n", trust_tofu_name(c->tofu));
-	fprintf(f, "unknown-network %s\n",
-		trust_unknown_mode_name(c->unknown_network));
-	fprintf(f, "prefer-upstream-resolver %s\n", c->prefer_upstream_resolver ? "yes" : "no");
-	fprintf(f, "ddr %s\n", c->ddr ? "yes" : "no");
-	fprintf(f, "dnr %s\n", c->dnr ? "yes" : "no");
-	fprintf(f, "dnr-ra %s\n", c->dnr_ra ? "yes" : "no");
-	if (c->ca_file[0])
-		fprintf(f, "ca-file %s\n", c->ca_file);
-	fprintf(f, "publish %s\n", c->publish ? "yes" : "no");
-	fprintf(f, "discovery-wait %u\n", c->discovery_wait_ms);
-	fprintf(f, "rfc5011-hold-down %u\n", c->rfc5011_hold_down_s);
-	fprintf(f, "refresh-interval %u\n", c->refresh_interval_s);
-	fprintf(f, "resolve1 %s\n", c->resolve1 ? "yes" : "no");
-	if (c->resolve1_group[0])
-		fprintf(f, "resolve1-group %s\n", c->resolve1_group);
-	fprintf(f, "dbus-max-calls %u\n", c->dbus_max_calls);
-	print_dot(&c->dot, f);
 }
 
 void ds_config_usage(FILE *f)
