@@ -3,7 +3,8 @@
 # (normal, and with AddressSanitizer + UndefinedBehaviorSanitizer), runs the
 # unit, integration and fuzz-corpus suites on both, runs the demo on the
 # normal build, builds the libFuzzer targets with clang and runs each
-# briefly, and cross-builds for mipsel and s390x, running the unit and
+# briefly, and cross-builds for mipsel (twice: as the OpenWrt packages
+# dotstub and dotstub-basic are built) and s390x, running the unit and
 # fuzz-corpus suites under qemu-user (scripts/cross.sh).  Any failure or
 # sanitizer report fails the run.  Needs root (network namespaces, port
 # 53/853 on loopback addresses).
@@ -138,6 +139,14 @@ else
 fi
 rm -f "$demo_log"
 
+# The cross builds (installing, sysroots, compiling) likewise fill the
+# ASan pass's idle time, at the lowest priority; the cross step at the end
+# runs their tests and builds again whatever this did not finish.
+cross_archs=(mipsel mipsel-basic s390x)
+cross_prebuild_log=$(mktemp)
+nice -n 19 bash scripts/cross.sh --build-only "${cross_archs[@]}" >"$cross_prebuild_log" 2>&1 &
+cross_prebuild_pid=$!
+
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # ShellCheck, the call graph, the policy mutants and the packages read the
@@ -159,33 +168,60 @@ elif ninja -C build-fuzz "${fuzz_names[@]/#/tests/fuzz_}"; then
 else
 	step_failed "fuzz: build"
 fi
+# fuzz_one NAME: one target's smoke run from a copy of its corpus; its
+# output in build-fuzz/fuzz-NAME.log, its status the run's
+fuzz_one() {
+	local f=build-fuzz/tests/fuzz_$1 corpus rc
+	corpus=$(mktemp -d)
+	cp tests/fuzz/corpus/"$1"/* "$corpus"/ 2>/dev/null
+	"$f" -max_total_time="$FUZZ_SECONDS" -timeout=5 "$corpus" >"build-fuzz/fuzz-$1.log" 2>&1
+	rc=$?
+	rm -rf "$corpus"
+	return $rc
+}
+# fuzz_result NAME PID: wait for a smoke run and count it
+fuzz_result() {
+	if wait "$2"; then
+		echo "fuzz $1: ok ($(grep -c . "build-fuzz/fuzz-$1.log") log lines)"
+		passed=$((passed + 1))
+	else
+		echo "fuzz $1: FAILED"; tail -40 "build-fuzz/fuzz-$1.log"
+		step_failed "fuzz $1"
+	fi
+}
 if [ $fuzz_built = yes ]; then
+	# two at a time: one per core, as each runs on one
+	fuzz_pending=()
 	for name in "${fuzz_names[@]}"; do
 		f=build-fuzz/tests/fuzz_$name
 		if [ ! -f "$f" ] || [ ! -x "$f" ]; then
 			step_failed "fuzz $name: not built"
 			continue
 		fi
-		corpus=$(mktemp -d)
-		cp tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null
-		if "$f" -max_total_time="$FUZZ_SECONDS" -timeout=5 "$corpus" >"$corpus.log" 2>&1; then
-			echo "fuzz $name: ok ($(grep -c . "$corpus.log") log lines)"
-			passed=$((passed + 1))
-		else
-			echo "fuzz $name: FAILED"; tail -40 "$corpus.log"
-			step_failed "fuzz $name"
+		fuzz_one "$name" &
+		fuzz_pending+=("$name:$!")
+		if [ ${#fuzz_pending[@]} -eq 2 ]; then
+			for p in "${fuzz_pending[@]}"; do
+				fuzz_result "${p%%:*}" "${p##*:}"
+			done
+			fuzz_pending=()
 		fi
-		rm -rf "$corpus" "$corpus.log"
+	done
+	for p in "${fuzz_pending[@]}"; do
+		fuzz_result "${p%%:*}" "${p##*:}"
 	done
 fi
 
 # Portability (scripts/cross.sh): cross-built at -Os for mipsel (a router
-# CPU: 32-bit, little-endian, traps unaligned loads) and s390x (64-bit,
+# CPU: 32-bit, little-endian, traps unaligned loads) as the OpenWrt
+# packages dotstub and dotstub-basic are built, and s390x (64-bit,
 # big-endian), each running its unit tests and fuzz corpora under
 # qemu-user; every test counts, and a step that failed before its tests
-# could run (installing, the sysroot, meson setup, the build) counts 1
-# failed.
-for arch in mipsel s390x; do
+# could run (installing, the sysroot, meson setup, the build) or after
+# them (dotstub-basic over its size budget) counts 1 failed.
+wait "$cross_prebuild_pid" # its result does not count: cross.sh builds again
+rm -f "$cross_prebuild_log"
+for arch in "${cross_archs[@]}"; do
 	dir=build-cross-$arch
 	# no log of an earlier run may stand in for this one
 	rm -f "$dir/meson-logs/testlog.json"

@@ -20,6 +20,11 @@
 #include "config_int.h"
 
 #define CONFIG_FILE_MAX (1 << 20)
+/* serve-dot and publish yes in a build without them (meson option
+ * dot-server=false) */
+#define NO_DOT_SERVER \
+	"this dotstubd is built without the DoT server and publishing (dot-server=false, " \
+	"as the OpenWrt package dotstub-basic): install dotstub for them"
 
 enum key_id {
 	K_LISTEN, K_UPSTREAM, K_TLSA, K_ALLOW_TLS12, K_CACHE_SIZE, K_CONTROL,
@@ -451,6 +456,8 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 	case K_PUBLISH:
 		if (parse_bool(v, &c->publish) < 0)
 			return config_fail(err, errlen, "%s: '%s' is not yes or no", k->name, v);
+		if (c->publish && !HAVE_DOT_SERVER)
+			return config_fail(err, errlen, "publish: %s", NO_DOT_SERVER);
 		return 0;
 	case K_CACHE_SIZE:
 		r = parse_size(v, 1ull << 40, &c->cache_bytes);
@@ -567,6 +574,9 @@ static int set_key(struct ds_config *c, const struct key_def *k, const char *v, 
 			return config_fail(err, errlen, "refresh-interval: '%s' is not seconds", v);
 		return 0;
 	case K_SERVE_DOT:
+		if (!HAVE_DOT_SERVER)
+			return config_fail(err, errlen, "serve-dot: %s", NO_DOT_SERVER);
+		return set_dot_key(&c->dot, k, v, err, errlen);
 	case K_SERVE_DOT_CERT:
 	case K_SERVE_DOT_KEY:
 	case K_SERVE_DOT_NAME:
@@ -841,6 +851,8 @@ int ds_config_finish(struct ds_config *c, char *err, size_t errlen)
 void ds_config_usage(FILE *f)
 {
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		fprintf(f, "  --%-26s %s%s\n", keys[i].name, keys[i].help,
-			keys[i].repeatable ? " (repeatable)" : "");
+		fprintf(f, "  --%-26s %s%s%s\n", keys[i].name, keys[i].help,
+			keys[i].repeatable ? " (repeatable)" : "",
+			!HAVE_DOT_SERVER && (keys[i].id == K_SERVE_DOT || keys[i].id == K_PUBLISH)
+				? " (not in this build: dot-server=false)" : "");
 }

@@ -141,14 +141,21 @@ package() {
 		return
 	fi
 	rm -rf "$ROOT"
-	for p in dotstub dotstub-ctl; do
+	for p in dotstub dotstub-basic dotstub-ctl; do
+		[ "$p" = dotstub-basic ] && ROOT=$T_DIR/root-basic
 		if make -s -C "$P" TOPDIR="$br" PKG_INSTALL_DIR="$dest" FAKE_ROOT="$ROOT" "install-$p" \
 			>"$T_DIR/make.$p" 2>&1; then
 			t_ok "Makefile: Package/$p/install runs"
 		else
 			t_fail "Makefile: Package/$p/install: $(tail -n 5 "$T_DIR/make.$p")"
 		fi
+		ROOT=$T_DIR/root
 	done
+	# dotstub-basic installs what dotstub does (its own dotstubd aside)
+	# shellcheck disable=SC2016 # the inner shell expands them
+	check "package: dotstub-basic installs the files of dotstub" \
+		bash -c 'cd "$1" && find . ! -path ./usr/bin\* | sort >"$3.a" &&
+			cd "$2" && find . | sort >"$3.b" && cmp -s "$3.a" "$3.b"' _ "$ROOT" "$T_DIR/root-basic" "$T_DIR/files"
 	while read -r f want; do
 		got=$(stat -c %a "$ROOT/$f" 2>/dev/null)
 		expect_eq "package: /$f, mode $want" "$got" "$want"
@@ -175,6 +182,8 @@ EOF
 	fi
 	expect_contains "Makefile: /etc/config/dotstub is a conffile" "$(cat "$T_DIR/show")" \
 		"conffile dotstub /etc/config/dotstub"
+	expect_contains "Makefile: /etc/config/dotstub is a conffile of dotstub-basic" "$(cat "$T_DIR/show")" \
+		"conffile dotstub-basic /etc/config/dotstub"
 	expect_contains "Makefile: the dotstub user and group" "$(cat "$T_DIR/show")" \
 		"userid dotstub dotstub=453:dotstub=453"
 	expect_contains "Makefile: built without the resolve1 D-Bus API (no libsystemd on OpenWrt)" \
@@ -193,6 +202,14 @@ EOF
 			esac
 		done
 	done
+	# dotstub-basic: dotstub built with dot-server=false, whose dotstubd
+	# does not link libldns (only the publisher needs it)
+	deps=$(sed -n 's/^depends dotstub //p' "$T_DIR/show")
+	expect_eq "package dotstub-basic: DEPENDS is dotstub's without +libldns" \
+		"$(sed -n 's/^depends dotstub-basic //p' "$T_DIR/show")" "${deps/ +libldns/}"
+	# shellcheck disable=SC2016 # make's $(...), not the shell's
+	expect_contains "Makefile: the basic variant is built with -Ddot-server=false" \
+		"$(sed -n '/^ifeq ($(BUILD_VARIANT),basic)$/,/^endif$/p' "$P/Makefile")" "-Ddot-server=false"
 }
 
 # ---------------------------------------------------------------- translation

@@ -117,7 +117,8 @@ static void test_bad_files(void **state)
 		{ "tcp-clients-per-address -1\n", "tcp-clients-per-address" },
 		{ "tcp-client-output 1k\n", "tcp-client-output" },
 		{ "tcp-output-total lots\n", "tcp-output-total" },
-		{ "serve-dot nowhere\n", "serve-dot: 'nowhere' is not ADDR[:PORT]" },
+		{ "serve-dot nowhere\n", HAVE_DOT_SERVER ? "serve-dot: 'nowhere' is not ADDR[:PORT]"
+							 : "serve-dot: this dotstubd is built without" },
 		{ "serve-dot-name -bad.zz\n", "serve-dot-name" },
 		{ "serve-dot-name a..zz\n", "serve-dot-name" },
 		{ "serve-dot-name router.1\n", "serve-dot-name" },
@@ -336,6 +337,18 @@ static void test_serve_dot(void **state)
 	assert_int_equal(c.dot.client_inflight, 128);
 	assert_int_equal(c.dot.idle_timeout_ms, 30000);
 	assert_int_equal(c.dot.handshake_timeout_ms, 5000);
+	if (!HAVE_DOT_SERVER) {
+		/* dot-server=false: serve-dot and publish yes are refused, the
+		 * server's other keys (and publish no) are harmless settings */
+		assert_int_equal(parse(&c, "serve-dot 192.0.2.1\n", err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "serve-dot: this dotstubd is built without the DoT server"));
+		assert_int_equal(parse(&c, "publish yes\n", err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "publish: this dotstubd is built without"));
+		assert_int_equal(parse(&c, "publish no\ndot-clients 10\n", err, sizeof(err)), 0);
+		assert_int_equal(c.dot.naddr, 0);
+		ds_config_free(&c);
+		return;
+	}
 	assert_int_equal(parse(&c, "serve-dot 192.0.2.1\nserve-dot [2001:db8::1]:8853\n"
 				   "serve-dot-name Router-1.Example.\ndot-clients 10\n"
 				   "dot-idle-timeout 2000\n", err, sizeof(err)), 0);
