@@ -162,9 +162,13 @@ declare -A BENCH_DIDX=([dotstubd]=1 [stubby]=2 [unbound]=3 [floor]=4)
 # Workloads: name, dnsperf input, clients, outstanding, transport.  The
 # DoT ones ask the daemons' DNS-over-TLS servers (dotstubd's serve-dot,
 # Unbound's tls-port) on port 853; Stubby and the floor have none.
+# The q1 rows are closed loops: one query at a time, each sent when the
+# last was answered, the cross-check on a stub that answers in bursts.
 BENCH_WORKLOADS=(
+	"cache-hit c1 q1|hit.txt|1|1|udp"
 	"cache-hit c1 q10|hit.txt|1|10|udp"
 	"cache-hit c10 q100|hit.txt|10|100|udp"
+	"forwarded c1 q1|fw.txt|1|1|udp"
 	"forwarded c1 q10|fw.txt|1|10|udp"
 	"forwarded c10 q100|fw.txt|10|100|udp"
 	"dot hit c1 q10|hit.txt|1|10|dot"
