@@ -96,7 +96,12 @@ bench_targets() {
 			for (w in wl) {
 				name = w; gsub("_", " ", name)
 				d = w SUBSEP "dotstubd"; s = w SUBSEP "stubby"; u = w SUBSEP "unbound"; f = w SUBSEP "floor"
-				if (w ~ /^dot/) {
+				if (w ~ /_q1$/) {
+					# a closed loop: round trips and wakeups, the
+					# cross-check, no target of its own
+					if (u in qps && qps[u] > 0 && usq[u] > 0)
+						printf "  %-19s closed loop vs Unbound: qps %.2fx, cpu/q %.2fx, p99 %s vs %s ms (information)\n", name, qps[d] / qps[u], usq[d] / usq[u], p99[d], p99[u]
+				} else if (w ~ /^dot/) {
 					if (u in qps && qps[u] > 0)
 						printf "  %-19s vs Unbound DoT: qps %.2fx, cpu/q %.2fx, p99 %s vs %s ms (information)\n", name, qps[d] / qps[u], (usq[u] > 0 ? usq[d] / usq[u] : 0), p99[d], p99[u]
 				} else if (w ~ /^forwarded/) {
