@@ -5,6 +5,7 @@
  * resolver addresses and domains.  Plain data; nothing here acts on it.
  */
 #include "dotstub/netinfo.h"
+#include "dotstub/sockaddr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -240,6 +241,7 @@ int ds_linkconf_add_dns(struct ds_linkconf *lc, const char *text)
 
 	if (ds_link_dns_parse(text, &d) < 0)
 		return -EINVAL;
+	ds_sockaddr_scope_to_link(&d.addr, (unsigned)lc->ifindex);
 	for (int i = 0; i < lc->ndns; i++)
 		if (dns_equal(&lc->dns[i], &d))
 			return 0;

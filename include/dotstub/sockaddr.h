@@ -19,5 +19,9 @@ void ds_sockaddr_format(const struct sockaddr_storage *ss, char *out, size_t out
 bool ds_sockaddr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 /* The same IPv4 or IPv6 address, whatever the ports. */
 bool ds_sockaddr_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+/* An address a link gave (its DNS servers, its DNR designations): a
+ * link-local IPv6 address without a scope gets that link's, the only one
+ * it can be reached through (connect(2) refuses it without one). */
+void ds_sockaddr_scope_to_link(struct sockaddr_storage *ss, unsigned ifindex);
 
 #endif

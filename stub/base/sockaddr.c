@@ -120,3 +120,12 @@ bool ds_sockaddr_same_host(const struct sockaddr_storage *a, const struct sockad
 			       &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr));
 	return false;
 }
+
+void ds_sockaddr_scope_to_link(struct sockaddr_storage *ss, unsigned ifindex)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) &&
+	    sin6->sin6_scope_id == 0)
+		sin6->sin6_scope_id = ifindex;
+}

@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "dotstub/sockaddr.h"
 #include "dotstub/wire.h"
 
 #define INVALID SD_BUS_ERROR_INVALID_ARGS
@@ -76,8 +77,7 @@ static int set_addr(struct sockaddr_storage *ss, int family, const uint8_t *a, u
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(port);
 		memcpy(&sin6->sin6_addr, a, 16);
-		if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr))
-			sin6->sin6_scope_id = (uint32_t)ifindex;
+		ds_sockaddr_scope_to_link(ss, (unsigned)ifindex);
 	}
 	return 0;
 }

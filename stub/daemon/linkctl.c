@@ -183,6 +183,8 @@ static int link_dnr(struct ds_daemon *d, const char *ifname, unsigned ifindex, i
 
 	if (r < 0)
 		return r;
+	for (int k = 0; k < g.naddr; k++)
+		ds_sockaddr_scope_to_link(&g.addr[k], ifindex);
 	r = ds_netmgr_link_dnr(d, (int)ifindex, ifname, &g);
 	if (r == -ENOTSUP)
 		evbuffer_add_printf(out, "a static upstream serves every name: no DNR\n");

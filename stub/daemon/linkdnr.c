@@ -29,6 +29,7 @@
 #include "dotstub/ddr.h"
 #include "dotstub/hex.h"
 #include "dotstub/log.h"
+#include "dotstub/sockaddr.h"
 #include "dotstub/trust.h"
 
 /* The longest option data taken: more than a DHCP message over Ethernet
@@ -75,8 +76,10 @@ static int option_octets(const char *hex, uint8_t *out, size_t cap, const char *
 	}
 }
 
-/* One designation as the link keeps it; false (why set) if it cannot be. */
-static bool to_link_dnr(const struct ddr_designation *x, struct ds_link_dnr *g, const char **why)
+/* One designation as the link keeps it (a link-local address scoped to
+ * the link); false (why set) if it cannot be. */
+static bool to_link_dnr(const struct ddr_designation *x, unsigned ifindex, struct ds_link_dnr *g,
+			const char **why)
 {
 	char adn[TRUST_NAME_MAX + 1];
 
@@ -87,8 +90,10 @@ static bool to_link_dnr(const struct ddr_designation *x, struct ds_link_dnr *g, 
 	}
 	g->priority = x->priority;
 	memcpy(g->adn, adn, strlen(adn) - 1);
-	for (int k = 0; k < x->naddr && g->naddr < DS_LINK_MAX_DNR_ADDRS; k++)
-		g->addr[g->naddr++] = x->addr[k];
+	for (int k = 0; k < x->naddr && g->naddr < DS_LINK_MAX_DNR_ADDRS; k++) {
+		g->addr[g->naddr] = x->addr[k];
+		ds_sockaddr_scope_to_link(&g->addr[g->naddr++], ifindex);
+	}
 	return true;
 }
 
@@ -120,7 +125,7 @@ int ds_linkdnr_designations(const struct ddr_dnr *dnr, const char *ifname, unsig
 			evbuffer_add_printf(out, "%s: %s\n", what, reason);
 	}
 	for (int i = 0; i < nx; i++) {
-		if (n < DS_LINK_MAX_DNR && to_link_dnr(&x[i], &g[n], &why)) {
+		if (n < DS_LINK_MAX_DNR && to_link_dnr(&x[i], ifindex, &g[n], &why)) {
 			n++;
 			continue;
 		}

@@ -21,6 +21,9 @@
 #   processes live on; nothing is designated.
 #   offlink: a valid RA with hop limit 64 (forged from off the link) is
 #   ignored: no designation, DoT never tried.
+#   linklocal: the RA designates the router's own link-local address
+#   (Unbound's DoT on fe80::1 of the gateway's veth): dotstubd reaches it
+#   through the link the RA came in on, authenticated by its certificate.
 set -u
 # shellcheck source=../lib/netns.sh
 . "$DOTSTUB_SRC/tests/lib/netns.sh"
@@ -48,6 +51,7 @@ WAIT=(--discovery-wait 10000)
 ip -n "$NS_GW" -6 addr add $DOT/128 dev "$GVETH" nodad || exit 1
 ip -n "$NS_GW" -6 addr add $RTR/64 dev "$GVETH" nodad || exit 1
 IFINDEX=$(cat "/sys/class/net/$VETH/ifindex")
+GIFINDEX=$(ip netns exec "$NS_GW" cat "/sys/class/net/$GVETH/ifindex") || exit 1
 
 # router_start: the router, a Python program in the gateway namespace
 # (started once: an interpreter takes a while to start on a busy machine)
@@ -57,7 +61,7 @@ IFINDEX=$(cat "/sys/class/net/$VETH/ifindex")
 # to $T_DIR/ra.sent.  KIND: valid (option 144: priority 1, the ADN, $DOT,
 # alpn=dot), none (no option 144), truncated (its ADN Length says 18
 # octets where it holds 10), zero (an option of length 0 before a valid
-# option 144)
+# option 144), linklocal (valid, with the router's own link-local address)
 router_start() {
 	rm -f "$T_DIR/ra.fifo" "$T_DIR/ra.sent"
 	mkfifo "$T_DIR/ra.fifo" || return 1
@@ -75,7 +79,7 @@ def ra(kind, life):
     if kind == "truncated":
         body = struct.pack("!HIH", 1, life, 18) + name[:10]
     else:
-        addr = socket.inet_pton(socket.AF_INET6, dot)
+        addr = socket.inet_pton(socket.AF_INET6, src if kind == "linklocal" else dot)
         alpn = struct.pack("!HHB", 1, 4, 3) + b"dot"
         body = (struct.pack("!HIH", 1, life, len(name)) + name + struct.pack("!H", 16) + addr
                 + struct.pack("!H", len(alpn)) + alpn)
@@ -113,13 +117,14 @@ ra() {
 	tail -1 "$T_DIR/ra.sent"
 }
 
-# gw_start LABEL: Unbound in the gateway namespace, plain DNS on $GW, DoT
-# on $DOT with a certificate for $ADN from a test CA
+# gw_start LABEL [ADDR]: Unbound in the gateway namespace, plain DNS on
+# $GW, DoT on ADDR ($DOT unless given) with a certificate for $ADN from a
+# test CA
 gw_start() {
 	local d=$T_DIR/gw-$1 c=$T_DIR/gw-$1/certs
 	mkdir -p "$c"
 	udot_ca_chain $ADN "$c" || return 1
-	udot_gw_start "$d" "$c" "$T_DIR/gw-unbound.pid" "$GW@53 $DOT@853" || return 1
+	udot_gw_start "$d" "$c" "$T_DIR/gw-unbound.pid" "$GW@53 ${2:-$DOT}@853" || return 1
 	printf 'nameserver %s\n' $GW >"$d/resolv.conf"
 	router_start
 }
@@ -271,7 +276,26 @@ s_offlink() {
 	expect_not_contains "offlink: the log never took it" "$(ds_log a)" "RA DNR option"
 }
 
+# ------------------------------------------------------------- a link-local DoT server
+s_linklocal() {
+	local out
+	# Unbound takes an interface index as the scope
+	gw_start ll "$RTR%$GIFINDEX" || return 1
+	ds_up ll || return 1
+	cap_start ll "$VETH" || return 1
+	ra linklocal 300 >/dev/null || return 1
+	check "linklocal: the network decides with the DNR designation" within 15 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'DNR, verified by its certificate (PKIX)'"
+	out=$($DIG www.example.test A +short)
+	expect_eq "linklocal: answered" "$out" "192.0.2.80"
+	cap_stop ll $GW
+	cap_expect_seen "linklocal: the capture saw DoT to $RTR" ll "dst host $RTR and tcp dst port 853"
+	expect_contains "linklocal: status: the address with the link as its scope" "$(status_of a)" \
+		"DoT to $ADN ([$RTR%$VETH]:853), authenticated by its certificate (PKIX)"
+}
+
 scenario designate s_designate teardown
 scenario malformed s_malformed teardown
 scenario offlink s_offlink teardown
+scenario linklocal s_linklocal teardown
 finish

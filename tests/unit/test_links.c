@@ -180,6 +180,25 @@ static void test_dns_words(void **state)
 	assert_int_equal(ds_link_dns_parse("", &d), -EINVAL);
 }
 
+/* A link-local server a link gives without a scope is reached through
+ * that link (connect(2) refuses fe80:: without one); a scope given stays;
+ * other addresses get none */
+static void test_dns_link_local_scope(void **state)
+{
+	struct ds_linkconf lc = conf(7, DS_LINKSRC_DOTCTL, "fe80::53", NULL);
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&lc.dns[0].addr;
+
+	(void)state;
+	assert_int_equal(s6->sin6_scope_id, 7);
+	assert_int_equal(ds_linkconf_add_dns(&lc, "fe80::54%3"), 0);
+	assert_int_equal(((const struct sockaddr_in6 *)&lc.dns[1].addr)->sin6_scope_id, 3);
+	assert_int_equal(ds_linkconf_add_dns(&lc, "fd99::1"), 0);
+	assert_int_equal(((const struct sockaddr_in6 *)&lc.dns[2].addr)->sin6_scope_id, 0);
+	/* fe80::53 and fe80::53%7 are the same server of this link */
+	assert_int_equal(ds_linkconf_add_dns(&lc, "fe80::53%7"), 0);
+	assert_int_equal(lc.ndns, 3);
+}
+
 static void test_networkd(void **state)
 {
 	static const char file[] =
@@ -327,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_domains),
 		cmocka_unit_test(test_dns_words),
+		cmocka_unit_test(test_dns_link_local_scope),
 		cmocka_unit_test(test_networkd),
 		cmocka_unit_test(test_from_resolvconf),
 		cmocka_unit_test(test_link_fingerprint),
