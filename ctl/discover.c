@@ -45,6 +45,8 @@ struct discover_opts {
 	const char *ca_file;
 	struct ddr_designation dnr[DDR_MAX_DESIGNATIONS]; /* --dnr */
 	int ndnr;
+	char dnr_said[DDR_MAX_DESIGNATIONS][DDR_REASON_MAX]; /* an ADN-only one resolved: what,
+							       * or why not ("" for others) */
 	struct trust_dnskey anchors[DISC_MAX_ANCHORS];
 	int nanchors;
 };
@@ -55,7 +57,7 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: dotctl discover ADDR... [--port P] [--anchor FILE]... [--json]\n"
 		"                      [--timeout MS] [--confirm-delay MS] [--no-ddr]\n"
-		"                      [--ca-file FILE] [--dnr \"PRIORITY ADN ADDR...\"]...\n"
+		"                      [--ca-file FILE] [--dnr \"PRIORITY ADN [ADDR...]\"]...\n"
 		"                      [--verbose]\n"
 		"\n"
 		"Walk resolver-name.arpa at the resolver ADDR (numeric IPv4 or IPv6) as\n"
@@ -66,9 +68,10 @@ usage(FILE *f)
 		"certificate valid for its name under the CA store and naming ADDR), or\n"
 		"else opportunistic where 4.3 allows it (ADDR private and designated).\n"
 		"Try the DNR designations given with --dnr (RFC 9463, as a DHCP or RA\n"
-		"option carries them; verified by ADN under the CA store).  Then sum up\n"
-		"every source and the one dotstubd would use: resolver-name.arpa, then\n"
-		"DNR, then DDR.  Nothing is pinned.\n"
+		"option carries them; verified by ADN under the CA store; one without\n"
+		"addresses resolved first through the first ADDR: _dns.ADN SVCB, as\n"
+		"dotstubd does).  Then sum up every source and the one dotstubd would\n"
+		"use: resolver-name.arpa, then DNR, then DDR.  Nothing is pinned.\n"
 		"\n"
 		"  --port P            the resolver's plain DNS port (default 53)\n"
 		"  --anchor FILE       known anchors for resolver-name.arpa, one DNSKEY\n"
@@ -80,8 +83,9 @@ usage(FILE *f)
 		"  --no-ddr            do not ask for _dns.resolver.arpa SVCB\n"
 		"  --ca-file FILE      CA certificates (PEM) to verify designated\n"
 		"                      resolvers with (default: the system's store)\n"
-		"  --dnr \"PRIORITY ADN ADDR... [port N]\"\n"
-		"                      a DNR designation to try (repeatable)\n"
+		"  --dnr \"PRIORITY ADN [ADDR... [port N]]\"\n"
+		"                      a DNR designation to try (repeatable); without\n"
+		"                      an address: ADN-only (RFC 9463 3.1.6)\n"
 		"  --verbose           debug log on stderr\n"
 		"\n"
 		"Exit status: 0 the walk succeeded; 1 it failed (bogus, anchor mismatch,\n"
@@ -106,8 +110,9 @@ parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *
 	return 0;
 }
 
-/* "PRIORITY ADN ADDR... [port N]" into o->dnr (as dotctl link IFACE dnr
- * hands it to the daemon).  0 or -EINVAL (printed). */
+/* "PRIORITY ADN [ADDR... [port N]]" into o->dnr (as dotctl link IFACE dnr
+ * hands it to the daemon; without an address, ADN-only).  0 or -EINVAL
+ * (printed). */
 static int
 parse_dnr(struct discover_opts *o, const char *text)
 {
@@ -130,7 +135,8 @@ parse_dnr(struct discover_opts *o, const char *text)
 			goto bad;
 		naddr -= 2;
 	}
-	if (naddr < 1 || parse_ulong(w[0], 1, 65535, &prio) < 0 || strlen(w[1]) >= sizeof(g->adn))
+	if (naddr < 0 || (naddr == 0 && port != 853) || parse_ulong(w[0], 1, 65535, &prio) < 0 ||
+	    strlen(w[1]) >= sizeof(g->adn))
 		goto bad;
 	g = &o->dnr[o->ndnr];
 	memset(g, 0, sizeof(*g));
@@ -150,8 +156,8 @@ parse_dnr(struct discover_opts *o, const char *text)
 	o->ndnr++;
 	return 0;
 bad:
-	fprintf(stderr, "dotctl discover: bad --dnr \"%s\" (want \"PRIORITY ADN ADDR... "
-			"[port N]\", at most %d)\n", text, DDR_MAX_DESIGNATIONS);
+	fprintf(stderr, "dotctl discover: bad --dnr \"%s\" (want \"PRIORITY ADN [ADDR... "
+			"[port N]]\", at most %d)\n", text, DDR_MAX_DESIGNATIONS);
 	return -EINVAL;
 }
 
@@ -333,15 +339,35 @@ verify_ddr(const struct discover_opts *o, const struct ddr_query *q,
 	return ctl_ddr_verify(q, &ss, o->ca_file, 3000, v, cap);
 }
 
-/* Try the --dnr designations over DoT; how many verdicts. */
+/* Try the --dnr designations over DoT; how many verdicts.  An ADN-only
+ * one (RFC 9463 3.1.6) is resolved first through the first resolver, as
+ * the daemon does (o->dnr_said: what was found, or why nothing was; its
+ * verdict then says why it was not tried). */
 static int
-verify_dnr(const struct discover_opts *o, struct ds_ddr_verdict *v, int cap)
+verify_dnr(struct discover_opts *o, struct ds_ddr_verdict *v, int cap)
 {
 	struct sockaddr_storage ss;
+	int n;
 
 	if (o->ndnr == 0 || ds_parse_sockaddr(o->addr[0], (unsigned)o->port, &ss) < 0)
 		return 0;
-	return ctl_designations_verify(o->dnr, o->ndnr, &ss, o->ca_file, 3000, v, cap);
+	for (int i = 0; i < o->ndnr; i++) {
+		struct ddr_designation *g = &o->dnr[i], r;
+
+		if (g->naddr > 0)
+			continue;
+		if (ddr_resolve_adn(&ss, g->adn, g->priority, DDR_ADN_TIMEOUT_MS, NULL, &r,
+				    o->dnr_said[i], sizeof(o->dnr_said[i])) == 0)
+			*g = r;
+	}
+	n = ctl_designations_verify(o->dnr, o->ndnr, &ss, o->ca_file, 3000, v, cap);
+	for (int k = 0; k < n; k++)
+		for (int i = 0; i < o->ndnr; i++)
+			if (o->dnr[i].naddr == 0 && o->dnr_said[i][0] &&
+			    v[k].g.priority == o->dnr[i].priority && !strcmp(v[k].g.adn, o->dnr[i].adn))
+				snprintf(v[k].why, sizeof(v[k].why), "ADN only, not resolved: %s",
+					 o->dnr_said[i]);
+	return n;
 }
 
 /* Every source's result and the one the daemon would use. */
@@ -574,6 +600,10 @@ ctl_discover_main(int argc, char **argv)
 	}
 	if (!o->json && ndv > 0) {
 		printf("DNR designations given (--dnr):\n");
+		for (int k = 0; k < o->ndnr; k++)
+			if (o->dnr_said[k][0] && o->dnr[k].naddr > 0)
+				printf("dnr: %s (priority %u): ADN only, resolved through %s: %s\n",
+				       o->dnr[k].adn, o->dnr[k].priority, o->addr[0], o->dnr_said[k]);
 		ctl_ddr_verify_print_text(stdout, dnr_v, ndv, o->addr[0]);
 	}
 	if (!o->json) {

@@ -410,6 +410,40 @@ s_ddr_dot() {
 # resolver's address; "noip" names only the ADN.
 DDR_ADN=dns.example.test
 DDR_SVCB="_dns.resolver.arpa. 300 IN SVCB 1 $DDR_ADN. alpn=\"dot\" ipv4hint=127.0.0.164"
+# ADN-only DNR (RFC 9463 3.1.6): --dnr "PRIORITY ADN" is resolved through
+# the resolver, _dns.ADN SVCB, then verified by its ADN; one the resolver
+# knows nothing of (NXDOMAIN in its static resolver.arpa) is not tried,
+# saying why.  A loopback address is no resolver's in a DNR answer (RFC
+# 9463 5.2), so this resolver has 10.98.0.164 (on this namespace's lo).
+DNR_ADN_ADDR=10.98.0.164
+s_dnr_adn_only() {
+	local st key ca=$T/dnr-adn/$DDR_ADN.ca.pem
+	ip addr add $DNR_ADN_ADDR/32 dev lo || return 1
+	mkdir -p "$T/dnr-adn"
+	udot_ca_chain $DDR_ADN "$T/dnr-adn" || return 1
+	key=$(udot_tlsa 3 1 1 "$T/dnr-adn/$DDR_ADN.leaf.pem" | cut -d' ' -f4)
+	PROV_EXTRA_CONF="	access-control: $DNR_ADN_ADDR/32 allow" ddr_unbound_dot dnr-adn $DNR_ADN_ADDR "$T/dnr-adn" \
+		"_dns.$DDR_ADN. 300 IN SVCB 1 $DDR_ADN. alpn=\"dot\" ipv4hint=$DNR_ADN_ADDR" || return 1
+	st=$(discover ddr-dnr-adn.out $DNR_ADN_ADDR --ca-file "$ca" --no-ddr --dnr "1 $DDR_ADN" \
+		--dnr "2 none.resolver.arpa")
+	expect_status "DNR, ADN only: exit status of the walk" "$st" 3 ddr-dnr-adn.out
+	expect_line "DNR, ADN only: resolved through the resolver" ddr-dnr-adn.out \
+		"^dnr: $DDR_ADN \\(priority 1\\): ADN only, resolved through 10\\.98\\.0\\.164: _dns\\.$DDR_ADN\\. SVCB 1 .*10\\.98\\.0\\.164:853"
+	expect_line "DNR, ADN only: verified by its ADN" ddr-dnr-adn.out \
+		"^dnr: $DDR_ADN \\(priority 1\\): verified: DoT answered, the certificate is valid for $DDR_ADN \\(RFC 9463\\), key sha256 $key\$"
+	expect_line "DNR, ADN only: not resolved, and why" ddr-dnr-adn.out \
+		"^dnr: none\\.resolver\\.arpa \\(priority 2\\): not verified: ADN only, not resolved: no SVCB record for _dns\\.none\\.resolver\\.arpa\\. \\(NXDOMAIN\\)\$"
+	expect_line "DNR, ADN only: sources: DNR verified" ddr-dnr-adn.out "^  DNR: +verified: $DDR_ADN\$"
+	st=$(discover ddr-dnr-adn-json.out $DNR_ADN_ADDR --ca-file "$ca" --no-ddr --dnr "2 none.resolver.arpa" --json)
+	expect_line "DNR, ADN only, JSON: why it was not tried" ddr-dnr-adn-json.out \
+		"\"dnr_verify\":\\[\\{\"adn\":\"none\\.resolver\\.arpa\",\"priority\":2,\"tried\":false,\"verified\":false,\"reason\":\"ADN only, not resolved: no SVCB record"
+}
+dnr_adn_teardown() {
+	prov_stop_all
+	ip addr del $DNR_ADN_ADDR/32 dev lo 2>/dev/null
+	return 0
+}
+
 s_ddr_verified() {
 	local st key ca=$T/ddr-ca-ip/$DDR_ADN.ca.pem
 	mkdir -p "$T/ddr-ca-ip"
@@ -443,6 +477,8 @@ s_ddr_verified() {
 		"\"dnr_verify\":\\[\\{\"adn\":\"$DDR_ADN\",\"priority\":1,\"tried\":true,\"verified\":true,.*\"would_use\":\"DNR: DoT to $DDR_ADN \\(PKIX\\)\""
 	st=$(discover ddr-dnr-bad.out 127.0.0.164 --dnr "x $DDR_ADN")
 	expect_status "DNR: a bad --dnr is a usage error" "$st" 2 ddr-dnr-bad.out
+	st=$(discover ddr-dnr-adn-port.out 127.0.0.164 --dnr "1 $DDR_ADN port 8853")
+	expect_status "DNR, ADN only: a port without an address is a usage error" "$st" 2 ddr-dnr-adn-port.out
 	# the system's store does not know the test CA; the loopback resolver
 	# is private and designates its own address: opportunistic
 	st=$(discover ddr-unverified.out 127.0.0.164)
@@ -513,6 +549,7 @@ ddr_hostile_teardown() {
 
 scenario ddr-dot s_ddr_dot ddr_teardown
 scenario ddr-verified s_ddr_verified ddr_teardown
+scenario dnr-adn-only s_dnr_adn_only dnr_adn_teardown
 scenario ddr-no-ip s_ddr_no_ip ddr_teardown
 scenario ddr-h2-only s_ddr_h2 ddr_teardown
 scenario ddr-none s_ddr_none ddr_teardown
