@@ -48,6 +48,14 @@
 #            certificate (PKIX), its key pinned with source dnr; the time
 #            from NetworkManager's lease to the first authenticated answer
 #            is printed; `nmcli connection down` clears the designation.
+#   dnr6:    the same over DHCPv6 on a dual-stack network: dnsmasq's router
+#            advertisements for fd77::/64 set the Managed flag, it serves
+#            DHCPv6 with option 144 designating the DoT server on fd77::53;
+#            NetworkManager (IPv6 automatic) runs dhclient -6 with the
+#            shipped lines in a scratch /etc/dhcp/dhclient6.conf; the option
+#            reaches the dispatcher (DHCP6_DHCP6_V6_DNR) and dotstubd, the
+#            link ends on DoT to the ADN at its IPv6 address (PKIX); `nmcli
+#            connection down` clears the designation.
 # At the end, the machine's /etc/resolv.conf and NetworkManager
 # directories are as they were.
 # Needs: network-manager, dnsmasq (dnsmasq-base), dbus-daemon,
@@ -87,6 +95,7 @@ NMD_POLICY=/usr/share/dbus-1/system.d/nm-dispatcher.conf
 NMD=/usr/lib/NetworkManager/nm-dispatcher
 ADN=dns.example.test  # the DNR scenario's DoT server
 DOT=192.0.2.53
+DOT6=fd77::53         # ... over IPv6 (dnr6), on the DHCPv6 network fd77::/64
 NMDIR=$T_DIR/nm
 BUSDIR=$(mktemp -d /tmp/dotstub-bus.XXXXXX)
 WAIT=(--discovery-wait 10000)
@@ -148,15 +157,19 @@ dhcp_start() {
 }
 
 # ---------------------------------------------------------------- DNR
-# dnrgw_start: a real Unbound in the gateway namespace, a plain resolver on
-# $GW that publishes neither resolver-name.arpa nor DDR, and a DoT server on
-# $DOT with a certificate for $ADN from a test CA ($T_DIR/dnrgw/ca.pem)
+# dnrgw_start [v6]: a real Unbound in the gateway namespace, a plain
+# resolver on $GW that publishes neither resolver-name.arpa nor DDR, and a
+# DoT server on $DOT (and with v6 on $DOT6) with a certificate for $ADN
+# from a test CA ($T_DIR/dnrgw/ca.pem)
 dnrgw_start() {
 	local d=$T_DIR/dnrgw
 	mkdir -p "$d"
 	ip -n "$NS_GW" addr add $DOT/32 dev "${NS_P}g" || return 1
+	if [ "${1:-}" = v6 ]; then
+		ip -n "$NS_GW" addr add $DOT6/128 dev "${NS_P}g" nodad || return 1
+	fi
 	udot_ca_chain $ADN "$d" || return 1
-	udot_gw_start "$d" "$d" "$T_DIR/dnrgw.pid" "$GW@53 $DOT@853"
+	udot_gw_start "$d" "$d" "$T_DIR/dnrgw.pid" "$GW@53 $DOT@853${1:+ $DOT6@853}"
 }
 # dnr_hex: the data of an OPTION_V4_DNR (RFC 9463 5.1), colon-separated
 # as dnsmasq takes it: one instance, priority 1, $ADN, the address $DOT,
@@ -169,6 +182,19 @@ name = b"".join(bytes([len(l)]) + l.encode() for l in adn.split(".")) + b"\0"
 inst = bytes([0, 1, len(name)]) + name + bytes([4]) + bytes(map(int, addr.split("."))) \
     + bytes([0, 1, 0, 4, 3]) + b"dot"
 print(":".join("%02x" % b for b in len(inst).to_bytes(2, "big") + inst))
+EOF
+}
+# dnr6_hex: the data of an OPTION_V6_DNR (RFC 9463 4.1), as dnsmasq takes
+# it: priority 1, $ADN, the address $DOT6, alpn=dot
+dnr6_hex() {
+	python3 - "$ADN" "$DOT6" <<'EOF'
+import ipaddress, sys
+adn, addr = sys.argv[1:]
+name = b"".join(bytes([len(l)]) + l.encode() for l in adn.split(".")) + b"\0"
+a6 = ipaddress.IPv6Address(addr).packed
+opt = bytes([0, 1]) + len(name).to_bytes(2, "big") + name + len(a6).to_bytes(2, "big") + a6 \
+    + bytes([0, 1, 0, 4, 3]) + b"dot"
+print(":".join("%02x" % b for b in opt))
 EOF
 }
 
@@ -255,7 +281,7 @@ autoconnect=true
 method=auto
 
 [ipv6]
-method=ignore
+method=${NM_IPV6:-ignore}
 EOF
 	chmod 600 "$NMDIR/etc/system-connections/lan.nmconnection"
 	: >"$NMDIR/resolv.conf"
@@ -277,13 +303,15 @@ nm_dnr_config() {
 		printf '\tdomain-name, domain-name-servers, domain-search, host-name;\n'
 		cat "$DOTSTUB_SRC/packaging/dhclient/dhclient-dotstub.conf"
 	} >"$NMDIR/dhcp/dhclient.conf" || return 1
+	# NetworkManager's dhclient -6 merges /etc/dhcp/dhclient6.conf instead
+	cp "$DOTSTUB_SRC/packaging/dhclient/dhclient-dotstub.conf" "$NMDIR/dhcp/dhclient6.conf" || return 1
 	check "dnr: packaging ships the dispatcher script" test -f "$pkg/90-dotstub-dnr"
 	if [ -f "$pkg/90-dotstub-dnr" ]; then
 		install -m 755 "$pkg/90-dotstub-dnr" "$NMDIR/etc/dispatcher.d/" || return 1
 	fi
 	cat >"$NMDIR/etc/dispatcher.d/00-test" <<EOF
 #!/bin/sh
-echo "\$2 \$(date +%s%N) \${DEVICE_IFACE:-} DHCP4_V4_DNR=\${DHCP4_V4_DNR:-}" >>"$T_DIR/dispatched"
+echo "\$2 \$(date +%s%N) \${DEVICE_IFACE:-} DHCP4_V4_DNR=\${DHCP4_V4_DNR:-} DHCP6_DHCP6_V6_DNR=\${DHCP6_DHCP6_V6_DNR:-}" >>"$T_DIR/dispatched"
 EOF
 	chmod 755 "$NMDIR/etc/dispatcher.d/00-test"
 	mkdir -p "$NMDIR/bin"
@@ -417,6 +445,8 @@ teardown() {
 	bg_stop dnsmasq
 	bg_stop dnrgw
 	ip -n "$NS_GW" addr del $DOT/32 dev "${NS_P}g" 2>/dev/null
+	ip -n "$NS_GW" addr del $DOT6/128 dev "${NS_P}g" 2>/dev/null
+	NM_IPV6=
 	NM_DISPATCHER=
 	dbus_stop_dir "$BUSDIR"
 	prov_stop "$PROV_TMP/r1"
@@ -607,9 +637,72 @@ s_dnr() {
 	check "dnr: dotstubd still runs" pid_alive "$(ds_pid d)"
 }
 
+# ---------------------------------------------------------------- DNR over DHCPv6
+# link_dnr6 NAME: the link goes DoT to the ADN at $DOT6, PKIX
+link_dnr6() {
+	case $(link_line "$1" transport) in
+	"DoT to $ADN ([$DOT6]:853), authenticated by its certificate (PKIX)"*) return 0 ;;
+	esac
+	return 1
+}
+# A dual-stack network: dnsmasq sends router advertisements for fd77::/64
+# with the Managed flag and serves DHCPv6 there, with option 144; the
+# connection's IPv6 is automatic, so NetworkManager runs dhclient -6 (its
+# dhclient backend) and hands the option to the dispatcher scripts as
+# DHCP6_DHCP6_V6_DNR.
+s_dnr6() {
+	local out hex6 nm t1 disp
+	ip addr flush dev "$IFACE"
+	ip route flush dev "$IFACE"
+	ip neigh flush dev "$IFACE"
+	hex6=$(dnr6_hex) || return 1
+	sysctl -qw "net.ipv6.conf.$IFACE.accept_dad=0" || return 1
+	ip netns exec "$NS_GW" sysctl -qw "net.ipv6.conf.${NS_P}g.accept_dad=0" || return 1
+	dbus_start "$BUSDIR" "$NM_POLICY" "$NMD_POLICY" || return 1
+	dnrgw_start v6 || return 1
+	dhcp_start --enable-ra --dhcp-range=fd77::100,fd77::1ff,64,1h \
+		--dhcp-option=option6:144,"$hex6" || return 1
+	r1_daemon d --ca-file "$T_DIR/dnrgw/$ADN.ca.pem" --unknown-network opportunistic || return 1
+	check "dnr6: dotstubd owns $R1" within 5 r1_owned
+	NM_IPV6=auto nm_write_config
+	nm_dnr_config d || return 1
+	nm_start || return 1
+	nm=$(bg_pid nm)
+	check "dnr6: NetworkManager activates the connection" within 20 nm_activated
+	nm_activated || nm_log
+	check "dnr6: dnsmasq handed out a DHCPv6 lease" wait_for 20 grep -q "DHCPREPLY(${NS_P}g)" \
+		"$T_DIR/dnsmasq.log"
+	check "dnr6: the dispatcher scripts get the option (DHCP6_DHCP6_V6_DNR)" wait_for 20 sh -c \
+		"grep -q ' $IFACE .*DHCP6_DHCP6_V6_DNR=0:1:' '$T_DIR/dispatched'"
+	out=$(grep " $IFACE .*DHCP6_DHCP6_V6_DNR=0:1:" "$T_DIR/dispatched" | head -1)
+	echo "# dispatched: $out"
+	check "dnr6: dotstubd got the option from the dispatcher script" ds_wait_log d \
+		"link $IFACE ($IFX): DHCPv6 DNR option: 1 DNR designation(s)" 0 10
+	check "dnr6: the link goes DoT to the ADN over IPv6, authenticated by PKIX" within 20 link_dnr6 d
+	out=$(ds_ctl d query www.example.test A)
+	t1=$(ms_now)
+	printf '# dotctl query: %s\n' "${out//$'\n'/$'\n# dotctl query: '}"
+	expect_contains "dnr6: the first authenticated answer" "$out" "192.0.2.80"
+	disp=$(awk -v i="$IFACE" '$3 == i && /DHCP6_DHCP6_V6_DNR=0:1:/ { print substr($2, 1, length($2) - 6); exit }' \
+		"$T_DIR/dispatched")
+	echo "# timing: DNR over DHCPv6 through NetworkManager: first authenticated answer" \
+		"$((t1 - ${disp:-t1})) ms after the dispatcher had the option ($(awk -v i="$IFACE" \
+		'$3 == i && /DHCP6_DHCP6_V6_DNR=0:1:/ { print $1; exit }' "$T_DIR/dispatched"))"
+	expect_contains "dnr6: ... over DoT to the ADN at its IPv6 address, PKIX" "$out" \
+		"answered by: DoT to $ADN ([$DOT6]:853, certificate verified (PKIX))"
+
+	out=$(nmc connection down lan)
+	expect_contains "dnr6: nmcli connection down" "$out" "successfully deactivated"
+	check "dnr6: dotstubd: the link has no DHCPv6 designation left" ds_wait_log d \
+		"link $IFACE ($IFX): DHCPv6 DNR option: 0 DNR designation(s)" 0 10
+	expect_not_contains "dnr6: the dispatcher script said nothing" "$(cat "$NMDIR/dispatcher.log")" "90-dotstub-dnr:"
+	check "dnr6: NetworkManager still runs" pid_alive "$nm"
+}
+
 scenario lease s_lease teardown
 scenario restart s_restart teardown
 scenario dnr s_dnr teardown
+scenario dnr6 s_dnr6 teardown
 
 # the machine's own files, as they were
 expect_eq "the machine's /etc/resolv.conf and NetworkManager directories untouched" \
