@@ -46,9 +46,9 @@
 #
 # Timing: "cross ARCH: built and tested in N s" excludes step 1.
 #
-# --build-only: steps 1 to 3 without running the tests, and no sizes: what
-# scripts/test.sh runs at low priority while other tests wait, so that the
-# run proper (without the option) finds everything built.
+# --build-only: steps 1 to 3 without running the tests, and no sizes (to
+# prepare a tree at leisure; a later run without it finds everything
+# built).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 SRC=$(pwd)
