@@ -139,21 +139,13 @@ else
 fi
 rm -f "$demo_log"
 
-# The cross builds (installing, sysroots, compiling, their tests under
-# qemu-user) likewise fill the ASan pass's idle time, one after the other
-# at the lowest priority; their output and results are taken at the end
-# (Portability, below).
+# The cross builds (installing, sysroots, compiling) likewise fill the
+# ASan pass's idle time, at the lowest priority; the cross step at the end
+# runs their tests and builds again whatever this did not finish.
 cross_archs=(mipsel mipsel-basic s390x)
-cross_out=$(mktemp -d)
-(
-	for arch in "${cross_archs[@]}"; do
-		# no log of an earlier run may stand in for this one
-		rm -f "build-cross-$arch/meson-logs/testlog.json"
-		nice -n 19 bash scripts/cross.sh "$arch" >"$cross_out/$arch.log" 2>&1
-		echo $? >"$cross_out/$arch.rc"
-	done
-) &
-cross_pid=$!
+cross_prebuild_log=$(mktemp)
+nice -n 19 bash scripts/cross.sh --build-only "${cross_archs[@]}" >"$cross_prebuild_log" 2>&1 &
+cross_prebuild_pid=$!
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -227,12 +219,14 @@ fi
 # qemu-user; every test counts, and a step that failed before its tests
 # could run (installing, the sysroot, meson setup, the build) or after
 # them (dotstub-basic over its size budget) counts 1 failed.
-echo "=== cross builds (scripts/cross.sh, run since the ASan+UBSan pass began)"
-wait "$cross_pid"
+wait "$cross_prebuild_pid" # its result does not count: cross.sh builds again
+rm -f "$cross_prebuild_log"
 for arch in "${cross_archs[@]}"; do
 	dir=build-cross-$arch
-	cat "$cross_out/$arch.log" 2>/dev/null
-	rc=$(cat "$cross_out/$arch.rc" 2>/dev/null) || rc=1
+	# no log of an earlier run may stand in for this one
+	rm -f "$dir/meson-logs/testlog.json"
+	bash scripts/cross.sh "$arch"
+	rc=$?
 	if [ ! -f "$dir/meson-logs/testlog.json" ]; then
 		step_failed "cross $arch: install, configure or build"
 		continue
@@ -248,7 +242,6 @@ for arch in "${cross_archs[@]}"; do
 		step_failed "cross $arch: exit $rc, no failed test"
 	fi
 done
-rm -rf "$cross_out"
 
 summary
 [ ${#failed_steps[@]} -eq 0 ] && [ "$failed" -eq 0 ]
