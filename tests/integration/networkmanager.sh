@@ -420,19 +420,26 @@ link_line() {
 		f && $1 == k { sub(/^ *[^ ]+ +/, ""); print; exit }'
 }
 link_has() { [ "$(link_line "$1" "$2")" = "$3" ]; }
-# link_dot NAME: the link's transport is DoT authenticated by DANE
-link_dot() {
+# link_transport NAME TEXT: the link's transport begins with TEXT
+link_transport() {
 	case $(link_line "$1" transport) in
-	"DoT to $N1 ($GW:853), authenticated by DANE"*) return 0 ;;
+	"$2"*) return 0 ;;
 	esac
 	return 1
+}
+# link_dot NAME: the link's transport is DoT authenticated by DANE
+link_dot() { link_transport "$1" "DoT to $N1 ($GW:853), authenticated by DANE"; }
+# iface_flush: the laptop's end of the veth without addresses, routes or
+# neighbours
+iface_flush() {
+	ip addr flush dev "$IFACE"
+	ip route flush dev "$IFACE"
+	ip neigh flush dev "$IFACE"
 }
 
 # the laptop's end of the veth starts without an address: DHCP gives it
 setup() {
-	ip addr flush dev "$IFACE"
-	ip route flush dev "$IFACE"
-	ip neigh flush dev "$IFACE"
+	iface_flush
 	dbus_start "$BUSDIR" "$NM_POLICY" || return 1
 	resolver_start || return 1
 	dhcp_start || return 1
@@ -556,12 +563,7 @@ s_restart() {
 # ---------------------------------------------------------------- DNR through NetworkManager
 # link_dnr NAME: the link's transport is DoT to the DNR designation,
 # authenticated by its certificate
-link_dnr() {
-	case $(link_line "$1" transport) in
-	"DoT to $ADN ($DOT:853), authenticated by its certificate (PKIX)"*) return 0 ;;
-	esac
-	return 1
-}
+link_dnr() { link_transport "$1" "DoT to $ADN ($DOT:853), authenticated by its certificate (PKIX)"; }
 no_link_dnr() { ! link_dnr "$1"; }
 # dispatched ACTION: the test's dispatcher script ran for ACTION on the veth
 dispatched() { grep -q "^$1 [0-9]* $IFACE " "$T_DIR/dispatched" 2>/dev/null; }
@@ -572,9 +574,7 @@ nm_lease_ms() {
 }
 s_dnr() {
 	local out hex t1 lease ms nm up
-	ip addr flush dev "$IFACE"
-	ip route flush dev "$IFACE"
-	ip neigh flush dev "$IFACE"
+	iface_flush
 	hex=$(dnr_hex) || return 1
 	dbus_start "$BUSDIR" "$NM_POLICY" "$NMD_POLICY" || return 1
 	dnrgw_start || return 1
@@ -639,12 +639,7 @@ s_dnr() {
 
 # ---------------------------------------------------------------- DNR over DHCPv6
 # link_dnr6 NAME: the link goes DoT to the ADN at $DOT6, PKIX
-link_dnr6() {
-	case $(link_line "$1" transport) in
-	"DoT to $ADN ([$DOT6]:853), authenticated by its certificate (PKIX)"*) return 0 ;;
-	esac
-	return 1
-}
+link_dnr6() { link_transport "$1" "DoT to $ADN ([$DOT6]:853), authenticated by its certificate (PKIX)"; }
 # A dual-stack network: dnsmasq sends router advertisements for fd77::/64
 # with the Managed flag and serves DHCPv6 there, with option 144; the
 # connection's IPv6 is automatic, so NetworkManager runs dhclient -6 (its
@@ -652,9 +647,7 @@ link_dnr6() {
 # DHCP6_DHCP6_V6_DNR.
 s_dnr6() {
 	local out hex6 nm t1 disp
-	ip addr flush dev "$IFACE"
-	ip route flush dev "$IFACE"
-	ip neigh flush dev "$IFACE"
+	iface_flush
 	hex6=$(dnr6_hex) || return 1
 	sysctl -qw "net.ipv6.conf.$IFACE.accept_dad=0" || return 1
 	ip netns exec "$NS_GW" sysctl -qw "net.ipv6.conf.${NS_P}g.accept_dad=0" || return 1
