@@ -352,12 +352,24 @@ s_garbage() {
 	expect_eq "still answering after garbage" "$out" "192.0.2.1"
 }
 
+# UDP datagrams this namespace dropped because a socket's buffer was full
+udp_rcvbuf_errors() {
+	awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' /proc/net/snmp
+}
+
 # ---- 2,000 concurrent queries (TTL 0 names: every one goes upstream)
 s_concurrent() {
-	local conn_before conn_after perf completed noerror out
+	local conn_before conn_after perf completed noerror out drops
 	up_d1 || return 1
 	conn_before=$(ds_json d1 upstream.connects)
-	perf=$(dnsperf -s $L -p 53 -d "$T_DIR/names" -n 1 -q 2000 -t 10 2>&1)
+	drops=$(udp_rcvbuf_errors)
+	# The answers come back in bursts: dnsperf's socket gets a buffer
+	# that holds all 2,000 (-b, KiB), or a busy machine that keeps
+	# dnsperf off the CPU for a moment drops them in its kernel buffer
+	# before dnsperf reads them; the daemon would be blamed for the loss.
+	perf=$(dnsperf -s $L -p 53 -d "$T_DIR/names" -n 1 -q 2000 -t 10 -b 4096 2>&1)
+	drops=$(($(udp_rcvbuf_errors) - drops))
+	[ "$drops" -eq 0 ] || echo "# $drops datagrams dropped by a full socket buffer (RcvbufErrors)"
 	completed=$(printf '%s\n' "$perf" | awk '/Queries completed:/ {print $3}')
 	expect_eq "2000 concurrent queries all answered" "$completed" "2000"
 	noerror=$(printf '%s\n' "$perf" | grep -o 'NOERROR [0-9]*' | awk '{print $2}')
