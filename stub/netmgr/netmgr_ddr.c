@@ -29,6 +29,7 @@
 
 #include "dotstub/hex.h"
 #include "dotstub/log.h"
+#include "dotstub/sockaddr.h"
 
 /* The walk's verdicts after which the policy may look at designations:
  * no DoT from resolver-name.arpa, or a transparent forwarder's. */
@@ -178,22 +179,27 @@ static void ddr_load_pin(struct ds_netmgr *nm)
 	nm->desig.pin_source = p->source;
 }
 
-/* The DNR designations of the link nm sits on (a link's own network: its
- * link; the default network: its default route's), or NULL; *n set.  The
+/* The link nm sits on (a link's own network: its link; the default
+ * network: its default route's), or 0 if none is known. */
+static int nm_link_ifindex(const struct ds_netmgr *nm)
+{
+	if (nm->is_link)
+		return nm->ifindex;
+	if (nm->have_fp && nm->fp.af[DS_NETFP_V4].route)
+		return nm->fp.af[DS_NETFP_V4].ifindex;
+	if (nm->have_fp && nm->fp.af[DS_NETFP_V6].route)
+		return nm->fp.af[DS_NETFP_V6].ifindex;
+	return 0;
+}
+
+/* The DNR designations of the link nm sits on, or NULL; *n set.  The
  * links' hub keeps them (netmgr_links.c). */
 static const struct ds_link_dnr *link_dnr(const struct ds_netmgr *nm, int *n)
 {
 	const struct nm_hub *hub = nm->hub;
-	int ifindex = nm->ifindex;
+	int ifindex = nm_link_ifindex(nm);
 
 	*n = 0;
-	if (!nm->is_link) {
-		ifindex = 0;
-		if (nm->have_fp && nm->fp.af[DS_NETFP_V4].route)
-			ifindex = nm->fp.af[DS_NETFP_V4].ifindex;
-		else if (nm->have_fp && nm->fp.af[DS_NETFP_V6].route)
-			ifindex = nm->fp.af[DS_NETFP_V6].ifindex;
-	}
 	for (int i = 0; hub && ifindex > 0 && i < hub->ndnr; i++)
 		if (hub->dnr[i].ifindex == ifindex) {
 			*n = hub->dnr[i].n;
@@ -296,7 +302,7 @@ bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q,
 	struct ddr_designation g[DDR_MAX_DESIGNATIONS];
 	struct ds_ddr_verify_opts o;
 	char reason[DDR_REASON_MAX], note[sizeof(nm->desig.said) / 2];
-	int n, ndnr = 0, r;
+	int n, ndnr = 0, r, ifindex;
 
 	nm_ddr_stop(nm);
 	nm->desig.said[0] = '\0';
@@ -317,6 +323,12 @@ bool nm_ddr_start(struct ds_netmgr *nm, const struct ddr_query *q,
 			ddr_say(nm, "%s%s%s", note, note[0] && reason[0] ? "; " : "", reason);
 		return false;
 	}
+	/* a link-local address (an SVCB hint or AAAA record of DDR or of an
+	 * ADN-only designation) is reachable on this network's link only */
+	if ((ifindex = nm_link_ifindex(nm)) > 0)
+		for (int i = 0; i < n; i++)
+			for (int k = 0; k < g[i].naddr; k++)
+				ds_sockaddr_scope_to_link(&g[i].addr[k], (unsigned)ifindex);
 	ds_ddr_verify_opts_default(&o);
 	ddr_load_pin(nm);
 	snprintf(o.pin_sha256, sizeof(o.pin_sha256), "%s", nm->desig.pin);

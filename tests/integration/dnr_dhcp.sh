@@ -39,6 +39,9 @@
 #   then for the TargetName's addresses: the link ends on DoT to that
 #   address, authenticated by the ADN's certificate (DNR, PKIX); after the
 #   decision, DoT only on the wire.
+#   adn-ll: the same, the SVCB record's only address an ipv6hint, the
+#   gateway's link-local address: the link ends on DoT to it, scoped to the
+#   veth the option came in on.
 #   adn-none: the same with an ADN the resolver does not know (NXDOMAIN):
 #   the link gets what the policy gives a network that designates nothing
 #   (plain DNS, shown so), and the log and dotctl status say why.
@@ -113,14 +116,16 @@ EOF
 # gw_start LABEL HEX [HEX6]: Unbound (plain DNS on $GW, DoT on $DOT) and
 # dnsmasq (DHCP only, option 162 = HEX) in the gateway namespace; with
 # HEX6, Unbound on $GW6 and $DOT6 too and dnsmasq a DHCPv6 server as well,
-# handing out option 144 = HEX6 to the clients that ask for it
+# handing out option 144 = HEX6 to the clients that ask for it.  Unbound's
+# _dns.$ADN SVCB has the SvcParams $GW_SVCB (alpn=dot unless set), and
+# serves DoT on $GW_DOT_MORE too if set (an Unbound interface: ADDR@PORT).
 gw_start() {
 	local d=$T_DIR/gw-$1 c=$T_DIR/gw-$1/certs v6=${3:-} ready="DHCP, IP range"
 	mkdir -p "$c"
 	udot_ca_chain $ADN "$c" || return 1
 	udot_gw_start "$d" "$c" "$T_DIR/gw-unbound.pid" \
-		"$GW@53 $DOT@853${v6:+ $GW6@53 $DOT6@853}" \
-		"	local-data: \"_dns.$ADN. 300 IN SVCB 1 $ADN. alpn=dot\"
+		"$GW@53 $DOT@853${v6:+ $GW6@53 $DOT6@853}${GW_DOT_MORE:+ $GW_DOT_MORE}" \
+		"	local-data: \"_dns.$ADN. 300 IN SVCB 1 $ADN. ${GW_SVCB:-alpn=dot}\"
 	local-data: \"$ADN. 300 IN A $DOT\"" || return 1
 	cat >"$d/dnsmasq.conf" <<EOF
 port=0
@@ -455,6 +460,30 @@ s_adn_only() {
 	cap_expect_absent "adn-only: after: no query name in clear text" adn-after "secret-name"
 }
 
+# ADN-only resolved to the gateway's link-local address: _dns.ADN SVCB
+# carries only ipv6hint=fe80::1, where Unbound serves DoT; the address is
+# reachable through the link the designation came from, and gets it as its
+# scope
+s_adn_ll() {
+	local out gifindex
+	v6_setup || return 1
+	gifindex=$(ip netns exec "$NS_GW" cat "/sys/class/net/$GVETH/ifindex") || return 1
+	# Unbound takes an interface index as the scope
+	GW_SVCB="alpn=dot ipv6hint=$LL6" GW_DOT_MORE="$LL6%$gifindex@853" adn_run adn-ll $ADN ||
+		return 1
+	check "adn-ll: the network decides with the DNR designation" wait_for 15 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'DNR, verified by its certificate (PKIX)'"
+	out=$($DIG www.example.test A +short)
+	expect_eq "adn-ll: the first authenticated answer" "$out" "192.0.2.80"
+	cap_stop adn-ll $GW
+	cap_expect_seen "adn-ll: the capture saw DoT to the link-local address" adn-ll \
+		"dst host $LL6 and tcp dst port 853"
+	expect_contains "adn-ll: the log says the ADN was resolved to the hint" "$(ds_log a)" \
+		"DNR: $ADN (ADN only) resolved through $GW: _dns.$ADN. SVCB 1 $ADN. alpn=\"dot\" ipv6hint=$LL6: [$LL6]:853"
+	expect_contains "adn-ll: status: the address with the link as its scope" "$(status_of a)" \
+		"DoT to $ADN ([$LL6%$VETH]:853), authenticated by its certificate (PKIX)"
+}
+
 s_adn_none() {
 	local out st
 	adn_run adn-none nowhere.example.test || return 1
@@ -478,6 +507,7 @@ s_adn_none() {
 scenario lease s_lease teardown
 scenario lease6 s_lease6 teardown
 scenario adn-only s_adn_only teardown
+scenario adn-ll s_adn_ll teardown
 scenario adn-none s_adn_none teardown
 scenario malformed s_malformed teardown
 finish
