@@ -216,6 +216,17 @@ teardown() {
 }
 
 status_of() { ds_ctl "$1" status 2>&1; }
+
+# dnr_first_answer LABEL: the network decides with the DNR designation and
+# the first query is answered over it; T_ANSWER: when (ns)
+dnr_first_answer() {
+	local out
+	check "$1: the network decides with the DNR designation" wait_for 15 sh -c \
+		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'DNR, verified by its certificate (PKIX)'"
+	out=$($DIG www.example.test A +short)
+	T_ANSWER=$(date +%s%N)
+	expect_eq "$1: the first authenticated answer" "$out" "192.0.2.80"
+}
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # ------------------------------------------------------------- a valid lease
@@ -234,11 +245,8 @@ s_lease() {
 	check "lease: dhclient got a lease (the hook ran for BOUND)" wait_for 20 dhc_bound
 	check "lease: the lease carried the option (new_v4_dnr)" \
 		grep -q "^BOUND new_v4_dnr=0:22:0:1:12:" "$T_DIR/dhc/reasons"
-	check "lease: the network decides with the DNR designation" wait_for 15 sh -c \
-		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'DNR, verified by its certificate (PKIX)'"
-	out=$($DIG www.example.test A +short)
-	t1=$(date +%s%N)
-	expect_eq "lease: the first authenticated answer" "$out" "192.0.2.80"
+	dnr_first_answer lease
+	t1=$T_ANSWER
 	cap_stop lease $GW
 	cap_expect_seen "lease: the capture saw the DHCP exchange" lease "udp port 67"
 	cap_expect_seen "lease: the capture saw the discovery in plain DNS (port 53)" lease \
@@ -373,11 +381,8 @@ s_lease6() {
 		grep -q "^BOUND6 .*new_dhcp6_v6_dnr=0:1:0:12:" "$T_DIR/dhc/reasons"
 	check "lease6: the hook wrote the DHCPv6 resolver for dotstubd" wait_for 10 \
 		grep -q "^nameserver $GW6\$" "$T_DIR/dhc/out/resolv.conf"
-	check "lease6: the network decides with the DNR designation" wait_for 15 sh -c \
-		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'DNR, verified by its certificate (PKIX)'"
-	out=$($DIG www.example.test A +short)
-	t1=$(date +%s%N)
-	expect_eq "lease6: the first authenticated answer" "$out" "192.0.2.80"
+	dnr_first_answer lease6
+	t1=$T_ANSWER
 	cap_stop lease6 $GW6
 	cap_expect_seen "lease6: the capture saw the DHCPv6 exchange" lease6 "udp port 547"
 	cap_expect_seen "lease6: the capture saw DoT to the DNR address" lease6 \
@@ -433,10 +438,7 @@ s_adn_only() {
 	adn_run adn-only $ADN || return 1
 	check "adn-only: dotstubd kept the ADN-only designation" ds_wait_log a \
 		"link $VETH ($ifindex): DHCPv4 DNR option: 1 DNR designation(s)" 0 10
-	check "adn-only: the network decides with the DNR designation" wait_for 15 sh -c \
-		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'DNR, verified by its certificate (PKIX)'"
-	out=$($DIG www.example.test A +short)
-	expect_eq "adn-only: the first authenticated answer" "$out" "192.0.2.80"
+	dnr_first_answer adn-only
 	cap_stop adn-only $GW
 	cap_expect_seen "adn-only: the capture saw _dns.ADN SVCB asked in plain DNS" adn-only \
 		"dst host $GW and dst port 53"
@@ -465,16 +467,13 @@ s_adn_only() {
 # reachable through the link the designation came from, and gets it as its
 # scope
 s_adn_ll() {
-	local out gifindex
+	local gifindex
 	v6_setup || return 1
 	gifindex=$(ip netns exec "$NS_GW" cat "/sys/class/net/$GVETH/ifindex") || return 1
 	# Unbound takes an interface index as the scope
 	GW_SVCB="alpn=dot ipv6hint=$LL6" GW_DOT_MORE="$LL6%$gifindex@853" adn_run adn-ll $ADN ||
 		return 1
-	check "adn-ll: the network decides with the DNR designation" wait_for 15 sh -c \
-		"'$DOTCTL' -s '$T_DIR/a/control' status | grep -q 'DNR, verified by its certificate (PKIX)'"
-	out=$($DIG www.example.test A +short)
-	expect_eq "adn-ll: the first authenticated answer" "$out" "192.0.2.80"
+	dnr_first_answer adn-ll
 	cap_stop adn-ll $GW
 	cap_expect_seen "adn-ll: the capture saw DoT to the link-local address" adn-ll \
 		"dst host $LL6 and tcp dst port 853"

@@ -229,6 +229,15 @@ static void run(struct rw_state *s)
 	event_base_dispatch(s->base);
 }
 
+/* Run the loop for 300 ms: long enough for a callback that should not come. */
+static void run_quiet(struct rw_state *s)
+{
+	struct timeval tv = { 0, 300000 };
+
+	event_base_loopexit(s->base, &tv);
+	event_base_dispatch(s->base);
+}
+
 static void test_resolvwatch(void **state)
 {
 	char dir[] = "/tmp/dotstub-netinfo-XXXXXX", path[256], tmp[256], link[256];
@@ -263,12 +272,7 @@ static void test_resolvwatch(void **state)
 	/* rewritten in place with the same content: no call */
 	calls = s.calls;
 	write_file(path, "nameserver 10.0.0.1\nnameserver 10.0.0.2\n");
-	{
-		struct timeval tv = { 0, 300000 };
-
-		event_base_loopexit(s.base, &tv);
-		event_base_dispatch(s.base);
-	}
+	run_quiet(&s);
 	assert_int_equal(s.calls, calls);
 
 	/* removed */
@@ -280,12 +284,7 @@ static void test_resolvwatch(void **state)
 	/* an unrelated file in the directory is not ours */
 	calls = s.calls;
 	write_file(tmp, "nameserver 10.9.9.9\n");
-	{
-		struct timeval tv = { 0, 300000 };
-
-		event_base_loopexit(s.base, &tv);
-		event_base_dispatch(s.base);
-	}
+	run_quiet(&s);
 	assert_int_equal(s.calls, calls);
 	ds_resolvwatch_free(rw);
 
